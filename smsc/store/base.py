@@ -1,0 +1,182 @@
+"""The Store interface: everything smsc keeps, behind one protocol.
+
+Implementations: :mod:`smsc.store.sqlite` (the embedded default) and :mod:`smsc.store.memory`
+(tests). A server database for several nodes implements the same protocol: every method is one
+transaction, atomic on its own, and nothing here assumes a single writer process (credit is debited
+with a conditional update, ids come from the store, the outbox is claimed by id).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from smsc.store.records import (
+    AcceptOutcome,
+    Account,
+    Balance,
+    BlacklistEntry,
+    Bucket,
+    LedgerEntry,
+    LockState,
+    MessageChange,
+    MessageFilter,
+    NewMessage,
+    OutboxItem,
+    PortedNumber,
+    StoredMessage,
+    SummaryRow,
+)
+
+
+class StoreError(Exception):
+    """A request the store cannot carry out (unknown account, duplicate key ...)."""
+
+
+class AccountExists(StoreError):
+    pass
+
+
+class UnknownAccount(StoreError):
+    pass
+
+
+class Store(Protocol):
+    # --- lifecycle and meta ---------------------------------------------------------------
+    def close(self) -> None: ...
+
+    def reserve_ids(self, count: int) -> int:
+        """Reserve ``count`` fresh message ids, never handed out before (across restarts and
+        nodes); returns the first of the block ``[first, first + count)``."""
+        ...
+
+    def change_counter(self) -> int:
+        """A number that grows whenever accounts, balances' settings, the blacklist or the
+        portability table change, so a running server can notice edits made from the CLI."""
+        ...
+
+    def get_meta(self, key: str) -> str | None: ...
+
+    def set_meta(self, key: str, value: str) -> None: ...
+
+    # --- accounts ---------------------------------------------------------------------------
+    def create_account(self, account: Account) -> None:
+        """Raises AccountExists; a sub-account's parent must exist (UnknownAccount)."""
+        ...
+
+    def get_account(self, system_id: str) -> Account | None: ...
+
+    def update_account(self, account: Account) -> None:
+        """Replace the stored account of ``account.system_id`` (UnknownAccount if none)."""
+        ...
+
+    def delete_account(self, system_id: str) -> None: ...
+
+    def list_accounts(self) -> list[Account]: ...
+
+    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
+                    lock_for: float) -> tuple[LockState, LockState]:
+        """Count a failed bind for the account and the address, locking each for ``lock_for``
+        seconds once it reaches ``lock_after`` failures in a row. Returns (account, address)."""
+        ...
+
+    def bind_succeeded(self, system_id: str, address: str) -> None:
+        """Reset both failure counters."""
+        ...
+
+    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]: ...
+
+    def set_lock(self, system_id: str, locked_until: float) -> None:
+        """Lock (or with 0, unlock) an account by hand; unlocking also clears its counter."""
+        ...
+
+    def unlock_address(self, address: str) -> None: ...
+
+    # --- credit -------------------------------------------------------------------------------
+    def balance(self, owner: str, now: float) -> Balance:
+        """The balance of a credit owner, after lapsing an expired subscription (with its
+        ledger row)."""
+        ...
+
+    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
+               expires_at: float | None = None, note: str = "", account: str = "") -> Balance:
+        """Top up (amount > 0) or adjust (amount < 0, never below zero) a bucket. For the
+        subscription bucket ``expires_at`` sets the end of its period."""
+        ...
+
+    def ledger(self, owner: str, *, since: float | None = None,
+               limit: int | None = None) -> list[LedgerEntry]: ...
+
+    # --- acceptance (group commit) --------------------------------------------------------
+    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+        """Commit a batch of parts in one transaction. Each part's price is debited from its
+        credit owner (subscription first, then bought) only if the whole charge fits; a part
+        that does not fit is refused (SMSC_RNOCREDIT) and nothing of it is stored. Parts with
+        the same message_id are all-or-nothing. Returns one outcome per message_id, in order."""
+        ...
+
+    # --- operator queues --------------------------------------------------------------------
+    def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None
+                 ) -> list[StoredMessage]:
+        """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first. Taking does
+        not change them; ``apply`` does."""
+        ...
+
+    def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
+              now: float) -> list[OutboxItem]:
+        """In one transaction: apply state changes (refunding where asked, with ledger rows)
+        and add outbox items; returns the outbox items with their ids."""
+        ...
+
+    def queue_depths(self) -> dict[str, int]:
+        """Non-final parts per operator."""
+        ...
+
+    def get_messages(self, message_id: int) -> list[StoredMessage]:
+        """Every part (and destination) stored under a message id, in part order."""
+        ...
+
+    def find_pending(self, account: str, source_addr: str, destination_addr: str,
+                     service_type: str) -> list[StoredMessage]:
+        """Non-final parts of an account matching source/destination (cancel_sm without id)."""
+        ...
+
+    # --- outbox (receipts and MO waiting for a customer's receiver) ---------------------
+    def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
+
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float
+                   ) -> list[OutboxItem]:
+        """Unexpired items of an account with id > after_id, in id order."""
+        ...
+
+    def ack_outbox(self, ids: Sequence[int]) -> None:
+        """Remove delivered items (their deliver_sm_resp arrived)."""
+        ...
+
+    def expire_outbox(self, now: float) -> int:
+        """Remove items past their time to live; returns how many."""
+        ...
+
+    def outbox_count(self, account: str | None = None) -> int: ...
+
+    # --- blacklist and number portability -----------------------------------------------
+    def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int: ...
+
+    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool: ...
+
+    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
+        """Entries of one account ("" = global only), or every entry with None."""
+        ...
+
+    def add_ported(self, entries: Sequence[PortedNumber]) -> int: ...
+
+    def remove_ported(self, number: str) -> bool: ...
+
+    def ported(self) -> list[PortedNumber]: ...
+
+    # --- reports ---------------------------------------------------------------------------
+    def messages(self, query: MessageFilter) -> Iterator[StoredMessage]: ...
+
+    def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
+        """Counts per group; group_by names among 'account', 'operator', 'state', 'route'."""
+        ...

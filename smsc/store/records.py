@@ -1,0 +1,294 @@
+"""The records the store keeps: accounts, balances and ledger rows, messages, the outbox, lists.
+
+Plain frozen dataclasses with no behaviour beyond small derived properties; times are POSIX
+seconds (float, UTC); money is an integer of minor units (cents, kopiyky ...), never a float.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+_dc = dataclass(frozen=True, slots=True, kw_only=True)
+
+DAY = 86_400.0
+HOUR = 3_600.0
+
+
+class BindType(IntEnum):
+    TRANSMITTER = 1
+    RECEIVER = 2
+    TRANSCEIVER = 3
+
+    @property
+    def short(self) -> str:
+        return {1: "tx", 2: "rx", 3: "trx"}[self.value]
+
+    @classmethod
+    def from_short(cls, name: str) -> BindType:
+        return {"tx": cls.TRANSMITTER, "rx": cls.RECEIVER, "trx": cls.TRANSCEIVER}[name]
+
+    @property
+    def can_submit(self) -> bool:
+        return self in (BindType.TRANSMITTER, BindType.TRANSCEIVER)
+
+    @property
+    def can_receive(self) -> bool:
+        return self in (BindType.RECEIVER, BindType.TRANSCEIVER)
+
+
+ALL_BIND_TYPES = frozenset(BindType)
+
+
+class BlacklistMode(IntEnum):
+    """What happens to a message for a blacklisted destination."""
+
+    RECEIPT = 1  # accepted, not sent, not charged, UNDELIV receipt with a documented err code
+    REFUSE = 2  # refused at submit with SMSC_RBLACKLISTED
+
+
+@_dc
+class Account:
+    """A customer login. Sub-accounts name a ``parent`` and draw on its credit."""
+
+    system_id: str
+    password_hash: str
+    parent: str | None = None
+    currency: str = "EUR"
+    enabled: bool = True
+    max_binds: int = 10
+    allowed_ips: tuple[str, ...] = ()  # CIDR blocks; empty means any address
+    bind_types: frozenset[BindType] = ALL_BIND_TYPES
+    throughput: float = 0.0  # messages per second; 0 means unlimited
+    burst: int = 0  # token bucket depth; 0 means max(1, throughput)
+    sender_ids: tuple[str, ...] = ()  # registered alphanumeric sender IDs
+    require_registered_sender: bool = False
+    default_sender: str = ""
+    max_parts: int = 4
+    receipt_ttl: float = 72 * HOUR  # how long undelivered receipts/MO wait for a bind
+    receipt_per_message: bool = False  # one receipt per long message instead of per part
+    recipient_local_time: bool = False
+    blacklist_mode: BlacklistMode = BlacklistMode.RECEIPT
+    refund_failed: bool = False  # refund parts that end REJECTD or UNDELIV
+    test_account: bool = False
+    created_at: float = 0.0
+
+    @property
+    def credit_owner(self) -> str:
+        return self.parent or self.system_id
+
+
+@_dc
+class LockState:
+    """Failed-bind bookkeeping for an account or an address."""
+
+    failures: int = 0
+    locked_until: float = 0.0
+
+    def locked(self, now: float) -> bool:
+        return self.locked_until > now
+
+
+class Bucket(IntEnum):
+    SUBSCRIPTION = 1  # lapses at the end of its period; spent first
+    BOUGHT = 2  # never lapses
+
+
+class LedgerKind(IntEnum):
+    TOPUP = 1
+    DEBIT = 2
+    REFUND = 3
+    LAPSE = 4
+    ADJUST = 5
+
+
+@_dc
+class Balance:
+    owner: str
+    bought: int = 0
+    subscription: int = 0
+    subscription_expires_at: float | None = None
+
+    def available(self, now: float) -> int:
+        return self.bought + self.subscription_now(now)
+
+    def subscription_now(self, now: float) -> int:
+        if self.subscription_expires_at is not None and self.subscription_expires_at <= now:
+            return 0
+        return self.subscription
+
+
+@_dc
+class LedgerEntry:
+    id: int
+    owner: str
+    at: float
+    kind: LedgerKind
+    bucket: Bucket
+    amount: int  # signed: + credit, - debit
+    balance_after: int  # bought + subscription after this row
+    account: str = ""  # the (sub-)account that caused it
+    message_id: int | None = None
+    note: str = ""
+
+
+@_dc
+class NewMessage:
+    """One part for one destination, prepared by the core and committed by ``Store.accept``."""
+
+    message_id: int
+    account: str
+    credit_owner: str
+    source_addr_ton: int
+    source_addr_npi: int
+    source_addr: str
+    dest_addr_ton: int
+    dest_addr_npi: int
+    destination_addr: str
+    esm_class: int
+    protocol_id: int = 0
+    priority_flag: int = 0
+    data_coding: int
+    registered_delivery: int
+    short_message: bytes
+    tlvs: bytes = b""  # encoded optional parameters to forward (message_payload already split)
+    service_type: str = ""
+    part_ref: int = 0
+    part_total: int = 1
+    part_index: int = 1
+    operator: str
+    route: str
+    price: int  # charge for this part, in minor units
+    submitted_at: float
+    scheduled_at: float | None = None
+    expires_at: float
+    next_at: float  # when the operator queue first looks at it
+    text_snippet: str = ""  # first 20 characters, for the receipt text
+    blacklisted: bool = False  # accepted but not to be sent (UNDELIV, not charged)
+
+
+@_dc
+class AcceptOutcome:
+    """Result of one NewMessage in ``Store.accept``: accepted (status 0) or refused with a status."""
+
+    message_id: int
+    status: int
+    charged: int = 0
+
+
+@_dc
+class StoredMessage:
+    """A message part as the store holds it (the operator queue and the report)."""
+
+    id: int
+    message_id: int
+    account: str
+    credit_owner: str
+    source_addr_ton: int
+    source_addr_npi: int
+    source_addr: str
+    dest_addr_ton: int
+    dest_addr_npi: int
+    destination_addr: str
+    esm_class: int
+    protocol_id: int
+    priority_flag: int
+    data_coding: int
+    registered_delivery: int
+    short_message: bytes
+    tlvs: bytes
+    service_type: str
+    part_ref: int
+    part_total: int
+    part_index: int
+    operator: str
+    route: str
+    price: int
+    charged_subscription: int
+    charged_bought: int
+    submitted_at: float
+    scheduled_at: float | None
+    expires_at: float
+    next_at: float | None
+    state: int  # smsc.pdu.constants.MessageState
+    attempts: int
+    done_at: float | None
+    error_code: int
+    text_snippet: str
+    blacklisted: bool
+    refunded: int
+
+
+@_dc
+class MessageChange:
+    """What the operator simulation decided for one stored part."""
+
+    id: int
+    state: int
+    next_at: float | None  # None once final
+    attempts: int
+    done_at: float | None = None
+    error_code: int = 0
+    refund: bool = False  # give the charge back (account policy on REJECTD/UNDELIV, blacklist)
+    # For cancel/replace: new content (None keeps the stored value).
+    short_message: bytes | None = None
+    registered_delivery: int | None = None
+    scheduled_at: float | None = None
+    expires_at: float | None = None
+
+
+class OutboxKind(IntEnum):
+    RECEIPT = 1
+    MO = 2
+
+
+@_dc
+class OutboxItem:
+    """A deliver_sm waiting for a customer's receiver: a receipt or an MO message.
+
+    ``pdu`` is the encoded deliver_sm with sequence_number 0; the sender stamps its own.
+    """
+
+    id: int = 0  # assigned by the store
+    account: str
+    kind: OutboxKind
+    pdu: bytes
+    created_at: float
+    expires_at: float
+    message_id: int | None = None
+    attempts: int = 0
+
+
+@_dc
+class BlacklistEntry:
+    number: str  # digits; a prefix when ``prefix`` is set
+    account: str = ""  # "" means every account
+    prefix: bool = False
+    note: str = ""
+
+
+@_dc
+class PortedNumber:
+    number: str
+    operator: str
+
+
+@_dc
+class MessageFilter:
+    account: str | None = None
+    state: int | None = None
+    operator: str | None = None
+    since: float | None = None
+    until: float | None = None
+    message_id: int | None = None
+    limit: int | None = None
+
+
+@_dc
+class SummaryRow:
+    key: tuple[str, ...]
+    parts: int
+    messages: int
+    charged: int
+    refunded: int
+    states: dict[int, int] = field(default_factory=dict, hash=False)
