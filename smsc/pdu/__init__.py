@@ -1,5 +1,6 @@
 """Sans-I/O SMPP 3.4: PDUs, codec, framing, session state machine, text and time formats."""
 
+from smsc.pdu import pdus as _pdus
 from smsc.pdu.codec import decode, encode
 from smsc.pdu.constants import (
     CommandId,
@@ -13,7 +14,6 @@ from smsc.pdu.constants import (
 )
 from smsc.pdu.errors import FramingError, PduError
 from smsc.pdu.framing import FrameBuffer
-from smsc.pdu import pdus as _pdus
 from smsc.pdu.pdus import *  # noqa: F403
 from smsc.pdu.tlv import EMPTY_TLVS, NetworkErrorCode, Tlvs
 

@@ -1,9 +1,9 @@
 """Encode and decode PDUs.
 
-The layouts in :mod:`smsc.pdu.layouts` are compiled at import time into one straight-line decode and
-one encode function per PDU class (the technique ``dataclasses`` itself uses), so the hot path has no
-per-field interpretation loop: ``bytes.find`` for C-Octet strings, indexing for octets, and slot
-descriptors to fill the frozen instances.
+The layouts in :mod:`smsc.pdu.layouts` are compiled at import time into one straight-line
+decode and one encode function per PDU class (the technique ``dataclasses`` itself uses), so the
+hot path has no per-field interpretation loop: ``bytes.find`` for C-Octet strings, indexing
+for octets, and slot descriptors to fill the frozen instances.
 """
 
 from __future__ import annotations
@@ -119,8 +119,10 @@ def _decode_unsuccess(buf: bytes, pos: int, end: int) -> tuple[tuple[pdus.Unsucc
 def _cstr(value: str, size: int, status: int, name: str) -> bytes:
     raw = value.encode("latin-1")
     if len(raw) >= size or b"\x00" in raw:
-        raise _too_long(status, name, size) if len(raw) >= size else PduError(
-            status, f"{name} contains a NUL octet"
+        raise (
+            _too_long(status, name, size)
+            if len(raw) >= size
+            else PduError(status, f"{name} contains a NUL octet")
         )
     return raw
 
@@ -239,7 +241,7 @@ def _compile_decoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Decoder:
     for name in ["sequence_number", "command_status", *names]:
         env[f"_s_{name}"] = _slot_setter(cls, name)
     env["_default"] = lambda seq, status: cls(sequence_number=seq, command_status=status)
-    exec("\n".join(lines), env)  # noqa: S102 - source built from the fixed layouts above
+    exec("\n".join(lines), env)  # source built from the fixed layouts above
     decoder: Decoder = env["decode"]
     return decoder
 
@@ -297,10 +299,12 @@ def _compile_encoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Encoder:
             args.append(f"p.{name}.encoded() if p.{name} else b''")
     if fmt:
         lines.append(f" body = b'{''.join(fmt)}' % ({', '.join(args)},)")
-        lines.append(" return _hdr(16 + len(body), _cid, p.command_status, p.sequence_number) + body")
+        lines.append(
+            " return _hdr(16 + len(body), _cid, p.command_status, p.sequence_number) + body"
+        )
     else:
         lines.append(" return _hdr(16, _cid, p.command_status, p.sequence_number)")
-    exec("\n".join(lines), env)  # noqa: S102 - source built from the fixed layouts above
+    exec("\n".join(lines), env)  # source built from the fixed layouts above
     encoder: Encoder = env["encode"]
     return encoder
 

@@ -9,18 +9,16 @@ not fields: the codec derives them from ``short_message`` and ``dest_addresses``
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar, TypeVar
 
 from smsc.pdu.constants import INTERFACE_VERSION, CommandId, CommandStatus
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 
-_dc = dataclass(frozen=True, slots=True, kw_only=True)
-
 P = TypeVar("P", bound="Pdu")
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pdu:
     command_id: ClassVar[CommandId]
     is_response: ClassVar[bool] = False
@@ -48,7 +46,7 @@ class Pdu:
 # --- bind family --------------------------------------------------------------------------
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindRequest(Pdu):
     system_id: str = ""
     password: str = ""
@@ -59,47 +57,47 @@ class BindRequest(Pdu):
     address_range: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindTransmitter(BindRequest):
     command_id = CommandId.BIND_TRANSMITTER
     response_name = "BindTransmitterResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindReceiver(BindRequest):
     command_id = CommandId.BIND_RECEIVER
     response_name = "BindReceiverResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindTransceiver(BindRequest):
     command_id = CommandId.BIND_TRANSCEIVER
     response_name = "BindTransceiverResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindResponse(Pdu):
     is_response = True
     system_id: str = ""
     tlvs: Tlvs = EMPTY_TLVS
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindTransmitterResp(BindResponse):
     command_id = CommandId.BIND_TRANSMITTER_RESP
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindReceiverResp(BindResponse):
     command_id = CommandId.BIND_RECEIVER_RESP
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BindTransceiverResp(BindResponse):
     command_id = CommandId.BIND_TRANSCEIVER_RESP
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outbind(Pdu):
     command_id = CommandId.OUTBIND
     system_id: str = ""
@@ -109,31 +107,31 @@ class Outbind(Pdu):
 # --- session management -------------------------------------------------------------------
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Unbind(Pdu):
     command_id = CommandId.UNBIND
     response_name = "UnbindResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class UnbindResp(Pdu):
     command_id = CommandId.UNBIND_RESP
     is_response = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EnquireLink(Pdu):
     command_id = CommandId.ENQUIRE_LINK
     response_name = "EnquireLinkResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EnquireLinkResp(Pdu):
     command_id = CommandId.ENQUIRE_LINK_RESP
     is_response = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GenericNack(Pdu):
     command_id = CommandId.GENERIC_NACK
     is_response = True
@@ -142,7 +140,7 @@ class GenericNack(Pdu):
 # --- messages -----------------------------------------------------------------------------
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShortMessagePdu(Pdu):
     """The body shared by submit_sm and deliver_sm."""
 
@@ -166,35 +164,35 @@ class ShortMessagePdu(Pdu):
     tlvs: Tlvs = EMPTY_TLVS
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubmitSm(ShortMessagePdu):
     command_id = CommandId.SUBMIT_SM
     response_name = "SubmitSmResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverSm(ShortMessagePdu):
     command_id = CommandId.DELIVER_SM
     response_name = "DeliverSmResp"
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageIdResponse(Pdu):
     is_response = True
     message_id: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubmitSmResp(MessageIdResponse):
     command_id = CommandId.SUBMIT_SM_RESP
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DeliverSmResp(MessageIdResponse):
     command_id = CommandId.DELIVER_SM_RESP
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DataSm(Pdu):
     command_id = CommandId.DATA_SM
     response_name = "DataSmResp"
@@ -211,7 +209,7 @@ class DataSm(Pdu):
     tlvs: Tlvs = EMPTY_TLVS
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DataSmResp(MessageIdResponse):
     command_id = CommandId.DATA_SM_RESP
     tlvs: Tlvs = EMPTY_TLVS
@@ -241,7 +239,7 @@ class UnsuccessSme:
     error_status_code: int = 0
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubmitMulti(Pdu):
     command_id = CommandId.SUBMIT_MULTI
     response_name = "SubmitMultiResp"
@@ -263,13 +261,13 @@ class SubmitMulti(Pdu):
     tlvs: Tlvs = EMPTY_TLVS
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SubmitMultiResp(MessageIdResponse):
     command_id = CommandId.SUBMIT_MULTI_RESP
     unsuccess_smes: tuple[UnsuccessSme, ...] = ()
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuerySm(Pdu):
     command_id = CommandId.QUERY_SM
     response_name = "QuerySmResp"
@@ -279,7 +277,7 @@ class QuerySm(Pdu):
     source_addr: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QuerySmResp(MessageIdResponse):
     command_id = CommandId.QUERY_SM_RESP
     final_date: str = ""
@@ -287,7 +285,7 @@ class QuerySmResp(MessageIdResponse):
     error_code: int = 0
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelSm(Pdu):
     command_id = CommandId.CANCEL_SM
     response_name = "CancelSmResp"
@@ -301,13 +299,13 @@ class CancelSm(Pdu):
     destination_addr: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CancelSmResp(Pdu):
     command_id = CommandId.CANCEL_SM_RESP
     is_response = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReplaceSm(Pdu):
     command_id = CommandId.REPLACE_SM
     response_name = "ReplaceSmResp"
@@ -322,13 +320,13 @@ class ReplaceSm(Pdu):
     short_message: bytes = b""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReplaceSmResp(Pdu):
     command_id = CommandId.REPLACE_SM_RESP
     is_response = True
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlertNotification(Pdu):
     command_id = CommandId.ALERT_NOTIFICATION
     source_addr_ton: int = 0
@@ -391,7 +389,8 @@ def error_response(command_id: int | None, sequence_number: int, status: int) ->
         cls = GenericNack
     return cls(sequence_number=sequence_number, command_status=status)
 
-__all__ = [
+
+__all__ = [  # noqa: PLE0604 - the class names are strings
     *(cls.__name__ for cls in PDU_CLASSES),
     "BIND_REQUESTS",
     "PDU_CLASSES",

@@ -157,10 +157,8 @@ class Tlvs:
         return self
 
     @classmethod
-    def of(
-        cls, values: Mapping[int, TlvValue] | Iterable[tuple[int, TlvValue]] = (), /
-    ) -> Tlvs:
-        """Build from typed values: ``Tlvs.of({Tag.SAR_MSG_REF_NUM: 7, Tag.SAR_TOTAL_SEGMENTS: 2})``."""
+    def of(cls, values: Mapping[int, TlvValue] | Iterable[tuple[int, TlvValue]] = (), /) -> Tlvs:
+        """Build from typed values: ``Tlvs.of({Tag.SAR_MSG_REF_NUM: 7})``."""
         pairs = values.items() if isinstance(values, Mapping) else values
         return cls.from_raw(tuple((int(tag), encode_value(tag, v)) for tag, v in pairs))
 
@@ -267,8 +265,7 @@ def parse_tlvs(buf: bytes | memoryview, pos: int, end: int) -> Tlvs:
         if lim is not None and not lim[0] <= length <= lim[1]:
             raise PduError(
                 CommandStatus.ESME_RINVPARLEN,
-                f"optional parameter 0x{tag:04X} has length {length}, "
-                f"expected {lim[0]}..{lim[1]}",
+                f"optional parameter 0x{tag:04X} has length {length}, expected {lim[0]}..{lim[1]}",
             )
         items.append((tag, bytes(buf[pos : pos + length])))
         pos += length

@@ -74,8 +74,9 @@ class Store(Protocol):
 
     def list_accounts(self) -> list[Account]: ...
 
-    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
-                    lock_for: float) -> tuple[LockState, LockState]:
+    def bind_failed(
+        self, system_id: str, address: str, now: float, lock_after: int, lock_for: float
+    ) -> tuple[LockState, LockState]:
         """Count a failed bind for the account and the address, locking each for ``lock_for``
         seconds once it reaches ``lock_after`` failures in a row. Returns (account, address)."""
         ...
@@ -98,14 +99,24 @@ class Store(Protocol):
         ledger row)."""
         ...
 
-    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "") -> Balance:
+    def credit(
+        self,
+        owner: str,
+        amount: int,
+        bucket: Bucket,
+        now: float,
+        *,
+        expires_at: float | None = None,
+        note: str = "",
+        account: str = "",
+    ) -> Balance:
         """Top up (amount > 0) or adjust (amount < 0, never below zero) a bucket. For the
         subscription bucket ``expires_at`` sets the end of its period."""
         ...
 
-    def ledger(self, owner: str, *, since: float | None = None,
-               limit: int | None = None) -> list[LedgerEntry]: ...
+    def ledger(
+        self, owner: str, *, since: float | None = None, limit: int | None = None
+    ) -> list[LedgerEntry]: ...
 
     # --- acceptance (group commit) --------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
@@ -116,14 +127,16 @@ class Store(Protocol):
         ...
 
     # --- operator queues --------------------------------------------------------------------
-    def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None
-                 ) -> list[StoredMessage]:
+    def take_due(
+        self, now: float, limit: int, operators: Sequence[str] | None = None
+    ) -> list[StoredMessage]:
         """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first. Taking does
         not change them; ``apply`` does."""
         ...
 
-    def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
-              now: float) -> list[OutboxItem]:
+    def apply(
+        self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem], now: float
+    ) -> list[OutboxItem]:
         """In one transaction: apply state changes (refunding where asked, with ledger rows)
         and add outbox items; returns the outbox items with their ids."""
         ...
@@ -136,16 +149,16 @@ class Store(Protocol):
         """Every part (and destination) stored under a message id, in part order."""
         ...
 
-    def find_pending(self, account: str, source_addr: str, destination_addr: str,
-                     service_type: str) -> list[StoredMessage]:
+    def find_pending(
+        self, account: str, source_addr: str, destination_addr: str, service_type: str
+    ) -> list[StoredMessage]:
         """Non-final parts of an account matching source/destination (cancel_sm without id)."""
         ...
 
     # --- outbox (receipts and MO waiting for a customer's receiver) ---------------------
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
-    def outbox_for(self, account: str, after_id: int, limit: int, now: float
-                   ) -> list[OutboxItem]:
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
         """Unexpired items of an account with id > after_id, in id order."""
         ...
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-_dc = dataclass(frozen=True, slots=True, kw_only=True)
-
 DAY = 86_400.0
 HOUR = 3_600.0
 
@@ -47,7 +45,7 @@ class BlacklistMode(IntEnum):
     REFUSE = 2  # refused at submit with SMSC_RBLACKLISTED
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     """A customer login. Sub-accounts name a ``parent`` and draw on its credit."""
 
@@ -78,7 +76,7 @@ class Account:
         return self.parent or self.system_id
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LockState:
     """Failed-bind bookkeeping for an account or an address."""
 
@@ -102,7 +100,7 @@ class LedgerKind(IntEnum):
     ADJUST = 5
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Balance:
     owner: str
     bought: int = 0
@@ -118,7 +116,7 @@ class Balance:
         return self.subscription
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     id: int
     owner: str
@@ -132,7 +130,7 @@ class LedgerEntry:
     note: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewMessage:
     """One part for one destination, prepared by the core and committed by ``Store.accept``."""
 
@@ -167,16 +165,16 @@ class NewMessage:
     blacklisted: bool = False  # accepted but not to be sent (UNDELIV, not charged)
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AcceptOutcome:
-    """Result of one NewMessage in ``Store.accept``: accepted (status 0) or refused with a status."""
+    """Result of one message in ``Store.accept``: accepted (status 0) or refused (a status)."""
 
     message_id: int
     status: int
     charged: int = 0
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoredMessage:
     """A message part as the store holds it (the operator queue and the report)."""
 
@@ -219,7 +217,7 @@ class StoredMessage:
     refunded: int
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageChange:
     """What the operator simulation decided for one stored part."""
 
@@ -242,7 +240,7 @@ class OutboxKind(IntEnum):
     MO = 2
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxItem:
     """A deliver_sm waiting for a customer's receiver: a receipt or an MO message.
 
@@ -259,7 +257,7 @@ class OutboxItem:
     attempts: int = 0
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlacklistEntry:
     number: str  # digits; a prefix when ``prefix`` is set
     account: str = ""  # "" means every account
@@ -267,13 +265,13 @@ class BlacklistEntry:
     note: str = ""
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PortedNumber:
     number: str
     operator: str
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageFilter:
     account: str | None = None
     state: int | None = None
@@ -284,7 +282,7 @@ class MessageFilter:
     limit: int | None = None
 
 
-@_dc
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SummaryRow:
     key: tuple[str, ...]
     parts: int

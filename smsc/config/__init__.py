@@ -1,0 +1,1 @@
+"""Declarative configuration: TOML files under conf/, validated whole before use."""
