@@ -1,0 +1,578 @@
+"""The embedded default store: one SQLite file in WAL mode, through sqlite-utils.
+
+sqlite-utils creates the schema (:mod:`smsc.store.sqlite_schema`) and serves simple reads; the
+hot paths (``accept``, ``take_due``, ``apply``, the outbox) run prepared statements with
+``executemany`` on the same connection, each method inside one ``BEGIN IMMEDIATE`` transaction, so
+a concurrent writer (the CLI while the server runs) waits its turn instead of failing.
+
+Durability: WAL with ``synchronous=NORMAL`` survives a killed process (the WAL is in the OS before
+COMMIT returns); ``synchronous="FULL"`` also survives power loss, at the price of an fsync per
+commit. Either way a commit is the point after which smsc acknowledges.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from smsc.pdu.constants import CommandStatus
+from smsc.store import credit
+from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.records import (
+    AcceptOutcome,
+    Account,
+    Balance,
+    BlacklistEntry,
+    Bucket,
+    LedgerEntry,
+    LedgerKind,
+    LockState,
+    MessageChange,
+    MessageFilter,
+    NewMessage,
+    OutboxItem,
+    PortedNumber,
+    StoredMessage,
+    SummaryRow,
+)
+from smsc.store.sqlite_rows import (
+    INSERT_MESSAGE,
+    SELECT_MESSAGE,
+    SELECT_OUTBOX,
+    account_from_row,
+    account_to_row,
+    message_from_row,
+    new_message_row,
+    outbox_from_row,
+)
+from smsc.store.sqlite_schema import CHANGE_COUNTER, NEXT_ID, create_schema
+
+_INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
+                  "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
+_SUB = Bucket.SUBSCRIPTION
+_BOUGHT = Bucket.BOUGHT
+
+
+class SqliteStore:
+    """The Store protocol on one SQLite database file (or ``":memory:"``).
+
+    Safe to call from several threads (calls are serialised); the server calls it from one
+    worker thread."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "NORMAL") -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be NORMAL, FULL or EXTRA, not {synchronous!r}")
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=30.0)
+        self._conn = conn
+        self._lock = threading.RLock()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        conn.execute("PRAGMA busy_timeout=30000")
+        self.db = sqlite_utils.Database(conn)
+        with self._write():
+            create_schema(self.db)
+
+    # --- plumbing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken IMMEDIATE so concurrent writers queue up."""
+        with self._lock:
+            conn = self._conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _bump_changes(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
+                     (CHANGE_COUNTER,))
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            self._conn.close()
+
+    def reserve_ids(self, count: int) -> int:
+        if count < 1:
+            raise ValueError("count must be positive")
+        with self._write() as conn:
+            (first,) = conn.execute("SELECT value FROM meta WHERE key = ?", (NEXT_ID,)).fetchone()
+            conn.execute("UPDATE meta SET value = ? WHERE key = ?",
+                         (str(int(first) + count), NEXT_ID))
+        return int(first)
+
+    def change_counter(self) -> int:
+        return int(self._read("SELECT value FROM meta WHERE key = ?", (CHANGE_COUNTER,))[0][0])
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    # --- accounts -------------------------------------------------------------------------
+    def create_account(self, account: Account) -> None:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
+                            (account.system_id,)).fetchone():
+                raise AccountExists(account.system_id)
+            if account.parent is not None and not conn.execute(
+                    "SELECT 1 FROM accounts WHERE system_id = ?", (account.parent,)).fetchone():
+                raise UnknownAccount(account.parent)
+            conn.execute("INSERT INTO accounts (system_id, password_hash, parent, created_at, "
+                         "settings) VALUES (:system_id, :password_hash, :parent, :created_at, "
+                         ":settings)", account_to_row(account))
+            if account.parent is None:
+                conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
+                             "VALUES (?, 0, 0)", (account.system_id,))
+            self._bump_changes(conn)
+
+    def get_account(self, system_id: str) -> Account | None:
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM accounts WHERE system_id = ?", [system_id]))
+        return account_from_row(rows[0]) if rows else None
+
+    def update_account(self, account: Account) -> None:
+        with self._write() as conn:
+            cur = conn.execute("UPDATE accounts SET password_hash = :password_hash, "
+                               "parent = :parent, settings = :settings "
+                               "WHERE system_id = :system_id", account_to_row(account))
+            if cur.rowcount == 0:
+                raise UnknownAccount(account.system_id)
+            self._bump_changes(conn)
+
+    def delete_account(self, system_id: str) -> None:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM accounts WHERE parent = ?", (system_id,)).fetchone():
+                raise StoreError(f"{system_id} has sub-accounts; remove them first")
+            if conn.execute("DELETE FROM accounts WHERE system_id = ?",
+                            (system_id,)).rowcount == 0:
+                raise UnknownAccount(system_id)
+            conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
+            self._bump_changes(conn)
+
+    def list_accounts(self) -> list[Account]:
+        with self._lock:
+            rows = list(self.db.query("SELECT * FROM accounts ORDER BY system_id"))
+        return [account_from_row(r) for r in rows]
+
+    @staticmethod
+    def _get_lock(conn: sqlite3.Connection, kind: str, key: str) -> LockState:
+        row = conn.execute("SELECT failures, locked_until FROM locks WHERE kind = ? AND key = ?",
+                           (kind, key)).fetchone()
+        return LockState() if row is None else LockState(failures=row[0], locked_until=row[1])
+
+    @staticmethod
+    def _put_lock(conn: sqlite3.Connection, kind: str, key: str, s: LockState) -> None:
+        conn.execute("INSERT INTO locks (kind, key, failures, locked_until) VALUES (?, ?, ?, ?) "
+                     "ON CONFLICT(kind, key) DO UPDATE SET failures = excluded.failures, "
+                     "locked_until = excluded.locked_until",
+                     (kind, key, s.failures, s.locked_until))
+
+    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
+                    lock_for: float) -> tuple[LockState, LockState]:
+        out = []
+        with self._write() as conn:
+            for kind, key in (("account", system_id), ("address", address)):
+                s = self._get_lock(conn, kind, key)
+                if s.locked_until and s.locked_until <= now:
+                    s = LockState()  # a lock that has run out starts a fresh count
+                failures = s.failures + 1
+                until = now + lock_for if failures >= lock_after else s.locked_until
+                s = LockState(failures=failures, locked_until=until)
+                self._put_lock(conn, kind, key, s)
+                out.append(s)
+        return out[0], out[1]
+
+    def bind_succeeded(self, system_id: str, address: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM locks WHERE (kind = 'account' AND key = ?) "
+                         "OR (kind = 'address' AND key = ?)", (system_id, address))
+
+    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]:
+        with self._lock:
+            return (self._get_lock(self._conn, "account", system_id),
+                    self._get_lock(self._conn, "address", address))
+
+    def set_lock(self, system_id: str, locked_until: float) -> None:
+        with self._write() as conn:
+            if locked_until <= 0:
+                conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
+            else:
+                s = self._get_lock(conn, "account", system_id)
+                self._put_lock(conn, "account", system_id,
+                               LockState(failures=s.failures, locked_until=locked_until))
+            self._bump_changes(conn)
+
+    def unlock_address(self, address: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM locks WHERE kind = 'address' AND key = ?", (address,))
+
+    # --- credit ---------------------------------------------------------------------------
+    @staticmethod
+    def _get_balance(conn: sqlite3.Connection, owner: str) -> Balance:
+        row = conn.execute("SELECT bought, subscription, subscription_expires_at FROM balances "
+                           "WHERE owner = ?", (owner,)).fetchone()
+        if row is None:
+            raise UnknownAccount(owner)
+        return Balance(owner=owner, bought=row[0], subscription=row[1],
+                       subscription_expires_at=row[2])
+
+    @staticmethod
+    def _put_balance(conn: sqlite3.Connection, b: Balance) -> None:
+        conn.execute("UPDATE balances SET bought = ?, subscription = ?, "
+                     "subscription_expires_at = ? WHERE owner = ?",
+                     (b.bought, b.subscription, b.subscription_expires_at, b.owner))
+
+    def _current_balance(self, conn: sqlite3.Connection, owner: str, now: float) -> Balance:
+        """The balance, with an ended subscription lapsed (and its ledger row written)."""
+        b = self._get_balance(conn, owner)
+        new, lapsed = credit.lapse(b, now)
+        if lapsed:
+            self._put_balance(conn, new)
+            conn.execute(_INSERT_LEDGER, (owner, now, LedgerKind.LAPSE, _SUB, -lapsed,
+                                          new.bought + new.subscription, "", None,
+                                          "subscription period ended"))
+        return new
+
+    def balance(self, owner: str, now: float) -> Balance:
+        with self._write() as conn:
+            return self._current_balance(conn, owner, now)
+
+    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
+               expires_at: float | None = None, note: str = "", account: str = "") -> Balance:
+        with self._write() as conn:
+            b = self._current_balance(conn, owner, now)
+            new, change = credit.top_up(b, amount, subscription=bucket == _SUB,
+                                        expires_at=expires_at, now=now)
+            self._put_balance(conn, new)
+            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            conn.execute(_INSERT_LEDGER, (owner, now, kind, bucket, change,
+                                          new.bought + new.subscription, account or owner,
+                                          None, note))
+            return new
+
+    def ledger(self, owner: str, *, since: float | None = None,
+               limit: int | None = None) -> list[LedgerEntry]:
+        sql = ("SELECT id, owner, at, kind, bucket, amount, balance_after, account, message_id, "
+               "note FROM ledger WHERE owner = ?")
+        params: list[Any] = [owner]
+        if since is not None:
+            sql += " AND at >= ?"
+            params.append(since)
+        if limit is not None:  # the newest ``limit`` rows, still in id order
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id"
+            params.append(limit)
+        else:
+            sql += " ORDER BY id"
+        return [LedgerEntry(id=r[0], owner=r[1], at=r[2], kind=LedgerKind(r[3]),
+                            bucket=Bucket(r[4]), amount=r[5], balance_after=r[6],
+                            account=r[7] or "", message_id=r[8], note=r[9] or "")
+                for r in self._read(sql, params)]
+
+    # --- acceptance -----------------------------------------------------------------------
+    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+        # Parts of one message id are all-or-nothing; group them per credit owner.
+        groups: dict[int, list[NewMessage]] = {}
+        for m in batch:
+            group = groups.get(m.message_id)
+            if group is None:
+                groups[m.message_id] = [m]
+            else:
+                group.append(m)
+        per_owner: dict[str, list[int]] = {}
+        for message_id, parts in groups.items():
+            per_owner.setdefault(parts[0].credit_owner, []).append(message_id)
+        status: dict[int, AcceptOutcome] = {}
+        rows: list[tuple[Any, ...]] = []
+        ledger: list[tuple[Any, ...]] = []
+        with self._write() as conn:
+            for owner, message_ids in per_owner.items():
+                try:
+                    b = self._current_balance(conn, owner, now)
+                except UnknownAccount:
+                    for mid in message_ids:
+                        status[mid] = AcceptOutcome(message_id=mid,
+                                                    status=CommandStatus.ESME_RSYSERR)
+                    continue
+                amounts = [sum(p.price for p in groups[mid]) for mid in message_ids]
+                new, splits = credit.debit_many(b, amounts, now)
+                total = b.bought + b.subscription_now(now)
+                for mid, amount, split in zip(message_ids, amounts, splits, strict=True):
+                    if split is None:
+                        status[mid] = AcceptOutcome(message_id=mid,
+                                                    status=CommandStatus.SMSC_RNOCREDIT)
+                        continue
+                    parts = groups[mid]
+                    account = parts[0].account
+                    left = split.subscription
+                    for p in parts:  # the subscription share goes to the first parts
+                        from_sub = p.price if p.price <= left else left
+                        left -= from_sub
+                        rows.append(new_message_row(p, from_sub, p.price - from_sub))
+                    if split.subscription:
+                        total -= split.subscription
+                        ledger.append((owner, now, LedgerKind.DEBIT, _SUB, -split.subscription,
+                                       total, account, mid, ""))
+                    if split.bought:
+                        total -= split.bought
+                        ledger.append((owner, now, LedgerKind.DEBIT, _BOUGHT, -split.bought,
+                                       total, account, mid, ""))
+                    status[mid] = AcceptOutcome(message_id=mid, status=0, charged=amount)
+                if new != b:
+                    self._put_balance(conn, new)
+            conn.executemany(INSERT_MESSAGE, rows)
+            conn.executemany(_INSERT_LEDGER, ledger)
+        return [status[mid] for mid in groups]
+
+    # --- operator queues ------------------------------------------------------------------
+    def take_due(self, now: float, limit: int,
+                 operators: Sequence[str] | None = None) -> list[StoredMessage]:
+        sql = SELECT_MESSAGE + " WHERE next_at IS NOT NULL AND next_at <= ?"
+        params: list[Any] = [now]
+        if operators is not None:
+            if not operators:
+                return []
+            sql += f" AND operator IN ({', '.join('?' * len(operators))})"
+            params += list(operators)
+        params.append(limit)
+        return [message_from_row(r) for r in self._read(sql + " ORDER BY next_at LIMIT ?",
+                                                         params)]
+
+    def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
+              now: float) -> list[OutboxItem]:
+        with self._write() as conn:
+            refunds = [c.id for c in changes if c.refund]
+            if refunds:
+                self._refund(conn, refunds, now)
+            plain: list[tuple[Any, ...]] = []
+            edits: list[tuple[Any, ...]] = []
+            for c in changes:
+                head = (c.state, c.next_at, c.attempts, c.done_at, c.error_code)
+                if (c.short_message is None and c.registered_delivery is None
+                        and c.scheduled_at is None and c.expires_at is None):
+                    plain.append((*head, c.id))
+                else:
+                    edits.append((*head, c.short_message, c.registered_delivery, c.scheduled_at,
+                                  c.expires_at, c.id))
+            conn.executemany("UPDATE messages SET state = ?, next_at = ?, attempts = ?, "
+                             "done_at = ?, error_code = ? WHERE id = ?", plain)
+            conn.executemany(
+                "UPDATE messages SET state = ?, next_at = ?, attempts = ?, done_at = ?, "
+                "error_code = ?, short_message = COALESCE(?, short_message), "
+                "registered_delivery = COALESCE(?, registered_delivery), "
+                "scheduled_at = COALESCE(?, scheduled_at), "
+                "expires_at = COALESCE(?, expires_at) WHERE id = ?", edits)
+            return self._add_outbox(conn, outbox)
+
+    def _refund(self, conn: sqlite3.Connection, ids: list[int], now: float) -> None:
+        rows = conn.execute(
+            "SELECT id, message_id, account, credit_owner, charged_subscription, charged_bought "
+            f"FROM messages WHERE refunded = 0 AND id IN ({', '.join('?' * len(ids))})",
+            ids).fetchall()
+        balances: dict[str, Balance] = {}
+        ledger: list[tuple[Any, ...]] = []
+        updates: list[tuple[int, int]] = []
+        for row_id, message_id, account, owner, sub, bought in rows:
+            if not (sub or bought):
+                continue
+            b = balances.get(owner) or self._current_balance(conn, owner, now)
+            b, back = credit.refund(b, credit.Split(subscription=sub, bought=bought), now)
+            balances[owner] = b
+            after = b.bought + b.subscription
+            if back.subscription:
+                ledger.append((owner, now, LedgerKind.REFUND, _SUB, back.subscription,
+                               after - back.bought, account, message_id, ""))
+            if back.bought:
+                ledger.append((owner, now, LedgerKind.REFUND, _BOUGHT, back.bought, after,
+                               account, message_id, ""))
+            updates.append((back.total, row_id))
+        for b in balances.values():
+            self._put_balance(conn, b)
+        conn.executemany(_INSERT_LEDGER, ledger)
+        conn.executemany("UPDATE messages SET refunded = ? WHERE id = ?", updates)
+
+    def queue_depths(self) -> dict[str, int]:
+        return dict(self._read("SELECT operator, count(*) FROM messages "
+                               "WHERE next_at IS NOT NULL GROUP BY operator"))
+
+    def get_messages(self, message_id: int) -> list[StoredMessage]:
+        return [message_from_row(r) for r in self._read(
+            SELECT_MESSAGE + " WHERE message_id = ? ORDER BY part_index, id", (message_id,))]
+
+    def find_pending(self, account: str, source_addr: str, destination_addr: str,
+                     service_type: str) -> list[StoredMessage]:
+        sql = SELECT_MESSAGE + " WHERE account = ? AND next_at IS NOT NULL"
+        params: list[Any] = [account]
+        for column, value in (("source_addr", source_addr),
+                              ("destination_addr", destination_addr),
+                              ("service_type", service_type)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]
+
+    # --- outbox ---------------------------------------------------------------------------
+    @staticmethod
+    def _add_outbox(conn: sqlite3.Connection, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+        out = []
+        for item in items:
+            cur = conn.execute("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
+                               "message_id, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                               (item.account, int(item.kind), item.pdu, item.created_at,
+                                item.expires_at, item.message_id, item.attempts))
+            assert cur.lastrowid is not None
+            out.append(OutboxItem(id=cur.lastrowid, account=item.account, kind=item.kind,
+                                  pdu=item.pdu, created_at=item.created_at,
+                                  expires_at=item.expires_at, message_id=item.message_id,
+                                  attempts=item.attempts))
+        return out
+
+    def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+        with self._write() as conn:
+            return self._add_outbox(conn, items)
+
+    def outbox_for(self, account: str, after_id: int, limit: int,
+                   now: float) -> list[OutboxItem]:
+        return [outbox_from_row(r) for r in self._read(
+            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? ORDER BY id "
+            "LIMIT ?", (account, after_id, now, limit))]
+
+    def ack_outbox(self, ids: Sequence[int]) -> None:
+        if ids:
+            with self._write() as conn:
+                conn.executemany("DELETE FROM outbox WHERE id = ?", [(i,) for i in ids])
+
+    def expire_outbox(self, now: float) -> int:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM outbox WHERE expires_at <= ?", (now,)).rowcount
+
+    def outbox_count(self, account: str | None = None) -> int:
+        if account is None:
+            return int(self._read("SELECT count(*) FROM outbox")[0][0])
+        return int(self._read("SELECT count(*) FROM outbox WHERE account = ?", (account,))[0][0])
+
+    # --- blacklist and portability --------------------------------------------------------
+    def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int:
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany("INSERT OR IGNORE INTO blacklist (account, number, prefix, note) "
+                             "VALUES (?, ?, ?, ?)",
+                             [(e.account, e.number, int(e.prefix), e.note) for e in entries])
+            added = conn.total_changes - before
+            if added:
+                self._bump_changes(conn)
+            return added
+
+    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM blacklist WHERE account = ? AND number = ? "
+                                   "AND prefix = ?", (account, number, int(prefix))).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
+        sql = "SELECT account, number, prefix, note FROM blacklist"
+        params: tuple[Any, ...] = ()
+        if account is not None:
+            sql += " WHERE account = ?"
+            params = (account,)
+        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
+                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
+
+    def add_ported(self, entries: Sequence[PortedNumber]) -> int:
+        with self._write() as conn:
+            conn.executemany("INSERT INTO ported (number, operator) VALUES (?, ?) ON CONFLICT"
+                             "(number) DO UPDATE SET operator = excluded.operator",
+                             [(e.number, e.operator) for e in entries])
+            self._bump_changes(conn)
+        return len(entries)
+
+    def remove_ported(self, number: str) -> bool:
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM ported WHERE number = ?", (number,)).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def ported(self) -> list[PortedNumber]:
+        return [PortedNumber(number=r[0], operator=r[1])
+                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
+
+    # --- reports --------------------------------------------------------------------------
+    @staticmethod
+    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("account", query.account), ("state", query.state),
+                              ("operator", query.operator), ("message_id", query.message_id)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if query.since is not None:
+            clauses.append("submitted_at >= ?")
+            params.append(query.since)
+        if query.until is not None:
+            clauses.append("submitted_at < ?")
+            params.append(query.until)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
+        where, params = self._where(query)
+        sql = SELECT_MESSAGE + where + " ORDER BY id"
+        if query.limit is not None:
+            sql += " LIMIT ?"
+            params.append(query.limit)
+        for r in self._read(sql, params):
+            yield message_from_row(r)
+
+    def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
+        columns = []
+        for g in group_by:
+            if g not in _GROUPS:
+                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
+            columns.append(_GROUPS[g])
+        where, params = self._where(query)
+        keys = ", ".join(columns) if columns else "''"
+        head = self._read(f"SELECT {keys}, count(*), count(DISTINCT message_id), "
+                          f"sum(charged_subscription + charged_bought), sum(refunded) "
+                          f"FROM messages{where} GROUP BY {keys}", params)
+        states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
+                            f"GROUP BY {keys}, state", params)
+        width = max(1, len(columns))
+        per_key: dict[tuple[str, ...], dict[int, int]] = {}
+        for r in states:
+            key = tuple(str(v) for v in r[:width]) if columns else ()
+            per_key.setdefault(key, {})[r[width]] = r[width + 1]
+        out = []
+        for r in head:
+            key = tuple(str(v) for v in r[:width]) if columns else ()
+            parts, messages, charged, refunded = r[width:]
+            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
+                                  refunded=refunded or 0, states=per_key.get(key, {})))
+        return sorted(out, key=lambda row: row.key)

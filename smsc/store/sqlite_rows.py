@@ -1,0 +1,79 @@
+"""Conversions between store records and SQLite rows."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from operator import attrgetter
+from typing import Any
+
+from smsc.store.records import (
+    Account,
+    BindType,
+    BlacklistMode,
+    NewMessage,
+    OutboxItem,
+    OutboxKind,
+    StoredMessage,
+)
+from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
+
+ACCEPTED = 6  # MessageState.ACCEPTED: stored and waiting in its operator queue
+
+MESSAGE_FIELDS = tuple(MESSAGE_COLUMNS)
+SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_FIELDS)} FROM messages"
+INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_FIELDS[1:])}) "
+                  f"VALUES ({', '.join('?' * (len(MESSAGE_FIELDS) - 1))})")
+SELECT_OUTBOX = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox"
+
+# The NewMessage fields in column order, up to the first one the store computes itself.
+_NEW_HEAD: Callable[[NewMessage], tuple[Any, ...]] = attrgetter(
+    *MESSAGE_FIELDS[1:MESSAGE_FIELDS.index("charged_subscription")])
+_NEW_TIMES: Callable[[NewMessage], tuple[Any, ...]] = attrgetter(
+    "submitted_at", "scheduled_at", "expires_at", "next_at")
+
+_ACCOUNT_SETTINGS = (
+    "currency", "enabled", "max_binds", "throughput", "burst", "require_registered_sender",
+    "default_sender", "max_parts", "receipt_ttl", "receipt_per_message",
+    "recipient_local_time", "refund_failed", "test_account",
+)
+
+
+def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> tuple[Any, ...]:
+    return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ACCEPTED, 0, None,
+            0, m.text_snippet, int(m.blacklisted), 0)
+
+
+def message_from_row(r: Sequence[Any]) -> StoredMessage:
+    d = dict(zip(MESSAGE_FIELDS, r, strict=True))
+    d["blacklisted"] = bool(d["blacklisted"])
+    return StoredMessage(**d)
+
+
+def outbox_from_row(r: Sequence[Any]) -> OutboxItem:
+    d = dict(zip(OUTBOX_COLUMNS, r, strict=True))
+    d["kind"] = OutboxKind(d["kind"])
+    return OutboxItem(**d)
+
+
+def account_to_row(a: Account) -> dict[str, Any]:
+    settings: dict[str, Any] = {name: getattr(a, name) for name in _ACCOUNT_SETTINGS}
+    settings["allowed_ips"] = list(a.allowed_ips)
+    settings["sender_ids"] = list(a.sender_ids)
+    settings["bind_types"] = sorted(int(b) for b in a.bind_types)
+    settings["blacklist_mode"] = int(a.blacklist_mode)
+    return {"system_id": a.system_id, "password_hash": a.password_hash, "parent": a.parent,
+            "created_at": a.created_at, "settings": json.dumps(settings, sort_keys=True)}
+
+
+def account_from_row(row: Mapping[str, Any]) -> Account:
+    s = json.loads(row["settings"])
+    known = {name: s[name] for name in _ACCOUNT_SETTINGS if name in s}
+    return Account(
+        system_id=row["system_id"], password_hash=row["password_hash"], parent=row["parent"],
+        created_at=row["created_at"] or 0.0, **known,
+        allowed_ips=tuple(s.get("allowed_ips", ())),
+        sender_ids=tuple(s.get("sender_ids", ())),
+        bind_types=frozenset(BindType(b) for b in s.get("bind_types", (1, 2, 3))),
+        blacklist_mode=BlacklistMode(s.get("blacklist_mode", 1)),
+    )

@@ -1,0 +1,80 @@
+"""The SQLite schema of the embedded store, created (idempotently) through sqlite-utils."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.db import Table
+
+SCHEMA_VERSION = 1
+NEXT_ID = "next_message_id"
+CHANGE_COUNTER = "change_counter"
+
+MESSAGE_COLUMNS: dict[str, Any] = {
+    "id": int, "message_id": int, "account": str, "credit_owner": str,
+    "source_addr_ton": int, "source_addr_npi": int, "source_addr": str,
+    "dest_addr_ton": int, "dest_addr_npi": int, "destination_addr": str,
+    "esm_class": int, "protocol_id": int, "priority_flag": int, "data_coding": int,
+    "registered_delivery": int, "short_message": bytes, "tlvs": bytes, "service_type": str,
+    "part_ref": int, "part_total": int, "part_index": int, "operator": str, "route": str,
+    "price": int, "charged_subscription": int, "charged_bought": int,
+    "submitted_at": float, "scheduled_at": float, "expires_at": float, "next_at": float,
+    "state": int, "attempts": int, "done_at": float, "error_code": int,
+    "text_snippet": str, "blacklisted": int, "refunded": int,
+}
+OUTBOX_COLUMNS: dict[str, Any] = {
+    "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,
+    "expires_at": float, "message_id": int, "attempts": int,
+}
+
+
+def _table(db: sqlite_utils.Database, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
+    """Create every table and index that is missing; existing data is left alone."""
+    _table(db, "meta").create({"key": str, "value": str}, pk="key", if_not_exists=True)
+    _table(db, "accounts").create(
+        {"system_id": str, "password_hash": str, "parent": str, "created_at": float,
+         "settings": str},
+        pk="system_id", not_null={"password_hash", "settings"}, if_not_exists=True,
+    )
+    _table(db, "locks").create(
+        {"kind": str, "key": str, "failures": int, "locked_until": float},
+        pk=("kind", "key"), if_not_exists=True,
+    )
+    _table(db, "balances").create(
+        {"owner": str, "bought": int, "subscription": int, "subscription_expires_at": float},
+        pk="owner", not_null={"bought", "subscription"}, if_not_exists=True,
+    )
+    ledger = _table(db, "ledger")
+    ledger.create(
+        {"id": int, "owner": str, "at": float, "kind": int, "bucket": int, "amount": int,
+         "balance_after": int, "account": str, "message_id": int, "note": str},
+        pk="id", if_not_exists=True,
+    )
+    ledger.create_index(["owner", "id"], if_not_exists=True)
+    messages = _table(db, "messages")
+    messages.create(MESSAGE_COLUMNS, pk="id", if_not_exists=True)
+    messages.create_index(["message_id"], if_not_exists=True)
+    # The operator queues: only parts still waiting carry a next_at, so the index stays small.
+    db.execute("CREATE INDEX IF NOT EXISTS messages_due ON messages (next_at) "
+               "WHERE next_at IS NOT NULL")
+    outbox = _table(db, "outbox")
+    outbox.create(OUTBOX_COLUMNS, pk="id", if_not_exists=True)
+    outbox.create_index(["account", "id"], if_not_exists=True)
+    outbox.create_index(["expires_at"], if_not_exists=True)
+    _table(db, "blacklist").create(
+        {"account": str, "number": str, "prefix": int, "note": str},
+        pk=("account", "number", "prefix"), if_not_exists=True,
+    )
+    _table(db, "ported").create({"number": str, "operator": str}, pk="number",
+                                if_not_exists=True)
+    db.execute(
+        "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
+        ["schema_version", str(SCHEMA_VERSION), NEXT_ID, "1", CHANGE_COUNTER, "0"],
+    )
