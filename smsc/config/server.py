@@ -1,0 +1,147 @@
+"""The ``[server]`` and ``[test_account]`` sections of conf/smsc.toml."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from smsc.config.durations import parse_duration
+from smsc.config.errors import ConfigError
+from smsc.pdu.constants import CommandStatus
+
+DEFAULT_LISTEN = ("tcp:2775:interface=127.0.0.1",)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestAccountSettings:
+    """The account integrators find ready on first start."""
+
+    system_id: str = "smsctest"
+    password: str = ""  # empty: a random one is generated once and printed
+    credit: int = 100_000  # bonus credit in minor units (1,000.00)
+    currency: str = "EUR"
+    throughput: float = 100.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServerSettings:
+    listen: tuple[str, ...] = DEFAULT_LISTEN
+    database: str = "smsc.sqlite"
+    synchronous: str = "NORMAL"
+    system_id: str = "smsc"  # sent in bind responses
+    message_id_format: str = "hex"  # or "decimal"
+    window: int = 64  # requests a customer may have unanswered per bind
+    window_full_status: int = CommandStatus.ESME_RTHROTTLED
+    receipt_window: int = 64  # deliver_sm we keep unanswered per bind
+    max_pdu_length: int = 70_000
+    enquire_link_interval: float = 30.0
+    inactivity_timeout: float = 300.0
+    response_timeout: float = 30.0
+    bind_timeout: float = 30.0  # an open connection must bind within this
+    lock_after: int = 3
+    lock_for: float = 3 * 3600.0
+    commit_batch: int = 1000  # parts per group commit at most
+    commit_delay: float = 0.002  # how long a commit waits for company when the store is idle
+    due_batch: int = 2000  # parts the operator queues take per round
+    due_interval: float = 0.05  # seconds between rounds when queues are idle
+    receipt_retry_min: float = 1.0
+    receipt_retry_max: float = 300.0
+    seed: int = 0  # operator simulation seed
+    test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
+
+    @property
+    def hex_ids(self) -> bool:
+        return self.message_id_format == "hex"
+
+
+_DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
+              "bind_timeout", "lock_for", "commit_delay", "due_interval",
+              "receipt_retry_min", "receipt_retry_max"}
+_INTS = {"window", "receipt_window", "max_pdu_length", "lock_after", "commit_batch",
+         "due_batch", "seed"}
+_STRINGS = {"database", "system_id"}
+
+
+def _int(value: object, path: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(path, "must be a whole number")
+    if not low <= value <= high:
+        raise ConfigError(path, f"must be between {low} and {high}")
+    return value
+
+
+def _server(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"server.{key}"
+        if key == "listen":
+            endpoints = [value] if isinstance(value, str) else value
+            if not isinstance(endpoints, list) or not endpoints or not all(
+                    isinstance(v, str) and v for v in endpoints):
+                raise ConfigError(path, "must be a list of endpoint strings like "
+                                        "\"tcp:2775:interface=127.0.0.1\"")
+            out[key] = tuple(endpoints)
+        elif key in _DURATIONS:
+            out[key] = parse_duration(value, path)
+        elif key in _INTS:
+            out[key] = _int(value, path, 0 if key == "seed" else 1, 2**31 - 1)
+        elif key in _STRINGS:
+            if not isinstance(value, str) or not value:
+                raise ConfigError(path, "must be a non-empty string")
+            if key == "system_id" and len(value) > 15:
+                raise ConfigError(path, "must be at most 15 characters (SMPP system_id)")
+            out[key] = value
+        elif key == "synchronous":
+            if value not in ("NORMAL", "FULL", "EXTRA"):
+                raise ConfigError(path, "must be NORMAL, FULL or EXTRA")
+            out[key] = value
+        elif key == "message_id_format":
+            if value not in ("hex", "decimal"):
+                raise ConfigError(path, "must be \"hex\" or \"decimal\"")
+            out[key] = value
+        elif key == "window_full_status":
+            if value not in ("throttled", "queue_full"):
+                raise ConfigError(path, "must be \"throttled\" or \"queue_full\"")
+            out[key] = (CommandStatus.ESME_RTHROTTLED if value == "throttled"
+                        else CommandStatus.ESME_RMSGQFUL)
+        else:
+            raise ConfigError(path, "is not a setting smsc knows")
+    if out.get("receipt_retry_min", 1.0) > out.get("receipt_retry_max", 300.0):
+        raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
+    return out
+
+
+def _test_account(data: Mapping[str, Any]) -> TestAccountSettings:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        path = f"test_account.{key}"
+        if key in ("system_id", "password", "currency"):
+            if not isinstance(value, str):
+                raise ConfigError(path, "must be a string")
+            if key == "system_id" and not 1 <= len(value) <= 15:
+                raise ConfigError(path, "must be 1 to 15 characters")
+            if key == "password" and len(value) > 8:
+                raise ConfigError(path, "must be at most 8 characters (SMPP password)")
+            out[key] = value
+        elif key == "credit":
+            out[key] = _int(value, path, 0, 2**62)
+        elif key == "throughput":
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ConfigError(path, "must be a number of messages per second (0: no limit)")
+            out[key] = float(value)
+        else:
+            raise ConfigError(path, "is not a setting smsc knows")
+    return TestAccountSettings(**out)
+
+
+def server_settings_from_mapping(data: Mapping[str, Any]) -> ServerSettings:
+    """ServerSettings from the parsed ``[server]`` and ``[test_account]`` tables."""
+    server = data.get("server", {})
+    test_account = data.get("test_account", {})
+    if not isinstance(server, Mapping):
+        raise ConfigError("server", "must be a table")
+    if not isinstance(test_account, Mapping):
+        raise ConfigError("test_account", "must be a table")
+    return ServerSettings(**_server(server), test_account=_test_account(test_account))
