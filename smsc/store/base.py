@@ -120,10 +120,14 @@ class Store(Protocol):
 
     # --- acceptance (group commit) --------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
-        """Commit a batch of parts in one transaction. Each part's price is debited from its
-        credit owner (subscription first, then bought) only if the whole charge fits; a part
-        that does not fit is refused (SMSC_RNOCREDIT) and nothing of it is stored. Parts with
-        the same message_id are all-or-nothing. Returns one outcome per message_id, in order."""
+        """Commit a batch of parts in one transaction.
+
+        Parts are grouped by (message_id, destination_addr): the parts of one message for one
+        destination are all-or-nothing (a submit_multi has one group per destination). A group's
+        total price is debited from its credit owner (subscription first, then bought) only if
+        it fits; a group that does not fit is refused (SMSC_RNOCREDIT) and nothing of it is
+        stored or billed. Groups are debited in batch order. Returns one outcome per group, in
+        first-seen order."""
         ...
 
     # --- operator queues --------------------------------------------------------------------

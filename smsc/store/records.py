@@ -170,6 +170,7 @@ class AcceptOutcome:
     """Result of one message in ``Store.accept``: accepted (status 0) or refused (a status)."""
 
     message_id: int
+    destination_addr: str = ""
     status: int
     charged: int = 0
 

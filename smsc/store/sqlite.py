@@ -296,38 +296,41 @@ class SqliteStore:
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
-        # Parts of one message id are all-or-nothing; group them per credit owner.
-        groups: dict[int, list[NewMessage]] = {}
+        # The parts of one message for one destination are all-or-nothing.
+        groups: dict[tuple[int, str], list[NewMessage]] = {}
         for m in batch:
-            group = groups.get(m.message_id)
+            key = (m.message_id, m.destination_addr)
+            group = groups.get(key)
             if group is None:
-                groups[m.message_id] = [m]
+                groups[key] = [m]
             else:
                 group.append(m)
-        per_owner: dict[str, list[int]] = {}
-        for message_id, parts in groups.items():
-            per_owner.setdefault(parts[0].credit_owner, []).append(message_id)
-        status: dict[int, AcceptOutcome] = {}
+        per_owner: dict[str, list[tuple[int, str]]] = {}
+        for key, parts in groups.items():
+            per_owner.setdefault(parts[0].credit_owner, []).append(key)
+        status: dict[tuple[int, str], AcceptOutcome] = {}
         rows: list[tuple[Any, ...]] = []
         ledger: list[tuple[Any, ...]] = []
         with self._write() as conn:
-            for owner, message_ids in per_owner.items():
+            for owner, keys in per_owner.items():
                 try:
                     b = self._current_balance(conn, owner, now)
                 except UnknownAccount:
-                    for mid in message_ids:
-                        status[mid] = AcceptOutcome(message_id=mid,
-                                                    status=CommandStatus.ESME_RSYSERR)
+                    for mid, dest in keys:
+                        status[mid, dest] = AcceptOutcome(
+                            message_id=mid, destination_addr=dest,
+                            status=CommandStatus.ESME_RSYSERR)
                     continue
-                amounts = [sum(p.price for p in groups[mid]) for mid in message_ids]
+                amounts = [sum(p.price for p in groups[key]) for key in keys]
                 new, splits = credit.debit_many(b, amounts, now)
                 total = b.bought + b.subscription_now(now)
-                for mid, amount, split in zip(message_ids, amounts, splits, strict=True):
+                for key, amount, split in zip(keys, amounts, splits, strict=True):
+                    mid, dest = key
                     if split is None:
-                        status[mid] = AcceptOutcome(message_id=mid,
+                        status[key] = AcceptOutcome(message_id=mid, destination_addr=dest,
                                                     status=CommandStatus.SMSC_RNOCREDIT)
                         continue
-                    parts = groups[mid]
+                    parts = groups[key]
                     account = parts[0].account
                     left = split.subscription
                     for p in parts:  # the subscription share goes to the first parts
@@ -342,12 +345,13 @@ class SqliteStore:
                         total -= split.bought
                         ledger.append((owner, now, LedgerKind.DEBIT, _BOUGHT, -split.bought,
                                        total, account, mid, ""))
-                    status[mid] = AcceptOutcome(message_id=mid, status=0, charged=amount)
+                    status[key] = AcceptOutcome(message_id=mid, destination_addr=dest, status=0,
+                                                charged=amount)
                 if new != b:
                     self._put_balance(conn, new)
             conn.executemany(INSERT_MESSAGE, rows)
             conn.executemany(_INSERT_LEDGER, ledger)
-        return [status[mid] for mid in groups]
+        return [status[key] for key in groups]
 
     # --- operator queues ------------------------------------------------------------------
     def take_due(self, now: float, limit: int,
