@@ -163,6 +163,8 @@ class NewMessage:
     next_at: float  # when the operator queue first looks at it
     text_snippet: str = ""  # first 20 characters, for the receipt text
     blacklisted: bool = False  # accepted but not to be sent (UNDELIV, not charged)
+    forced_state: int = 0  # a MessageState decided at submit (coverage, test numbers); 0: none
+    forced_error: int = 0  # the err code that goes with forced_state
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -216,6 +218,8 @@ class StoredMessage:
     text_snippet: str
     blacklisted: bool
     refunded: int
+    forced_state: int = 0
+    forced_error: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -41,7 +41,7 @@ _ACCOUNT_SETTINGS = (
 
 def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> tuple[Any, ...]:
     return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ACCEPTED, 0, None,
-            0, m.text_snippet, int(m.blacklisted), 0)
+            0, m.text_snippet, int(m.blacklisted), 0, m.forced_state, m.forced_error)
 
 
 def message_from_row(r: Sequence[Any]) -> StoredMessage:

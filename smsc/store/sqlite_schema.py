@@ -21,7 +21,8 @@ MESSAGE_COLUMNS: dict[str, Any] = {
     "price": int, "charged_subscription": int, "charged_bought": int,
     "submitted_at": float, "scheduled_at": float, "expires_at": float, "next_at": float,
     "state": int, "attempts": int, "done_at": float, "error_code": int,
-    "text_snippet": str, "blacklisted": int, "refunded": int,
+    "text_snippet": str, "blacklisted": int, "refunded": int, "forced_state": int,
+    "forced_error": int,
 }
 OUTBOX_COLUMNS: dict[str, Any] = {
     "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,
