@@ -197,6 +197,10 @@ class OutboxDispatcher:
         heapq.heappush(queue.retry, (now + delay, self._seq, item))
         return now + delay
 
+    @property
+    def has_acks(self) -> bool:
+        return bool(self._acks)
+
     def take_acks(self) -> list[int]:
         """Ids the store may now remove."""
         acks, self._acks = self._acks, []

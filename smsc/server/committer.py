@@ -1,0 +1,96 @@
+"""Group commit: accepted parts wait a moment for company, are committed together, and every
+waiting submit is answered after the commit.
+
+At most one commit runs at a time. While it runs, new parts gather; when it ends they go in the
+next commit at once. When the store is idle, a commit waits ``delay`` seconds (a few ms) to
+collect what the same read brought in. So batches grow with the load and latency stays low when
+there is little of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsc.server.worker import StoreWorker
+from smsc.store.records import AcceptOutcome, NewMessage
+
+Answer = Callable[[list[AcceptOutcome] | None], None]
+Commit = Callable[[Sequence[NewMessage], float], list[AcceptOutcome]]
+
+_log = Logger()
+
+
+class GroupCommitter:
+    def __init__(self, reactor: IReactorTime, worker: StoreWorker, commit: Commit, *,
+                 delay: float = 0.002, max_batch: int = 1000) -> None:
+        self._reactor = reactor
+        self._worker = worker
+        self._commit = commit
+        self.delay = delay
+        self.max_batch = max_batch
+        self._parts: list[NewMessage] = []
+        self._waiting: list[tuple[int, Answer]] = []  # (number of groups, answer)
+        self._timer: IDelayedCall | None = None
+        self._running = False
+        self.commits = 0
+        self.committed_parts = 0
+
+    @property
+    def queued(self) -> int:
+        return len(self._parts)
+
+    def add(self, parts: Sequence[NewMessage], groups: int, answer: Answer) -> None:
+        """Queue parts forming ``groups`` (message, destination) groups; ``answer`` gets their
+        outcomes in order, or None if the commit failed."""
+        self._parts.extend(parts)
+        self._waiting.append((groups, answer))
+        if self._running:
+            return
+        if len(self._parts) >= self.max_batch:
+            self._flush()
+        elif self._timer is None:
+            self._timer = self._reactor.callLater(self.delay, self._flush)
+
+    def _flush(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+        if self._running or not self._waiting:
+            return
+        parts, self._parts = self._parts, []
+        waiting, self._waiting = self._waiting, []
+        self._running = True
+        d = self._worker.call(self._commit, parts, self._reactor.seconds())
+        d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
+                       errbackArgs=(waiting,))
+
+    def _done(self, outcomes: list[AcceptOutcome], waiting: list[tuple[int, Answer]],
+              parts: int) -> None:
+        self._running = False
+        self.commits += 1
+        self.committed_parts += parts
+        position = 0
+        for groups, answer in waiting:
+            answer(outcomes[position:position + groups])
+            position += groups
+        if self._waiting:
+            self._flush()
+
+    def _failed(self, failure: Failure, waiting: list[tuple[int, Answer]]) -> Any:
+        self._running = False
+        _log.failure("group commit failed; answering ESME_RSYSERR", failure)
+        for _, answer in waiting:
+            answer(None)
+        if self._waiting:
+            self._timer = self._reactor.callLater(self.delay, self._flush)
+        return None
+
+    def flush_now(self) -> None:
+        """Commit what is queued without waiting (shutdown)."""
+        if not self._running:
+            self._flush()
