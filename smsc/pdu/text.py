@@ -228,8 +228,9 @@ def _count(
 def count_parts(text: str, data_coding: int | None = None, *, reference_bits: int = 8) -> PartCount:
     """How many parts ``text`` takes in ``data_coding`` (chosen by choose_data_coding if None).
 
-    Cheap: no part is built; the text is only encoded when it holds a pair (an escaped GSM
-    character or a character outside the BMP) that could fall on a part boundary.
+    Cheap: no part is built. GSM text is only encoded when it is long and holds an escaped
+    character that could fall on a part boundary; non-ASCII UCS2 text is encoded (one C call) to
+    count its code units and find its surrogate pairs.
     """
     _check_reference_bits(reference_bits)
     if data_coding is None:
@@ -246,8 +247,9 @@ def count_parts(text: str, data_coding: int | None = None, *, reference_bits: in
             return _count(data_coding, alphabet, units, gsm_encode(text), reference_bits)
         return _count(data_coding, alphabet, units, None, reference_bits)
     if alphabet is Alphabet.UCS2:
-        if text.isascii() or max(text) < "\U00010000":
+        if text.isascii():
             return _count(data_coding, alphabet, len(text), None, reference_bits)
+        # One C call; it also refuses a lone surrogate, as encode_text does.
         data = encode_text(text, data_coding)
         return _count(data_coding, alphabet, len(data) // 2, data, reference_bits)
     if alphabet is Alphabet.ASCII:
