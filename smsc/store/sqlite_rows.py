@@ -18,7 +18,7 @@ from smsc.store.records import (
 )
 from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
 
-ACCEPTED = 6  # MessageState.ACCEPTED: stored and waiting in its operator queue
+ENROUTE = 1  # MessageState.ENROUTE: stored and waiting in its operator queue
 
 MESSAGE_FIELDS = tuple(MESSAGE_COLUMNS)
 SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_FIELDS)} FROM messages"
@@ -40,7 +40,7 @@ _ACCOUNT_SETTINGS = (
 
 
 def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> tuple[Any, ...]:
-    return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ACCEPTED, 0, None,
+    return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ENROUTE, 0, None,
             0, m.text_snippet, int(m.blacklisted), 0, m.forced_state, m.forced_error)
 
 

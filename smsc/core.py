@@ -1,0 +1,339 @@
+"""The use cases of the SMS centre: bind, submit, query, cancel, replace and the queues' due work.
+
+No Twisted and no SQL: the core talks to a :class:`~smsc.store.base.Store` and to the pure routing
+and operator packages. Two kinds of methods, and the server keeps them apart:
+
+- on the event loop, never touching the store: :attr:`SmscCore.intake` (submit checks and parts);
+- on the store thread (the server's single store worker): :meth:`authenticate`, :meth:`commit`,
+  :meth:`due_round`, :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from smsc.ids import MessageIdFormat
+from smsc.intake import OperatorDesk, RouteFn, summary_state
+from smsc.operators import receipts
+from smsc.operators.pacing import OperatorPacing
+from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
+from smsc.operators.simulation import OperatorSimulator
+from smsc.operators.validity import parse_validity_period, resolve_expiry
+from smsc.pdu import pdus
+from smsc.pdu.codec import encode
+from smsc.pdu.constants import CommandStatus, MessageState
+from smsc.pdu.errors import PduError
+from smsc.pdu.smpptime import format_absolute
+from smsc.routing.accounts import address_allowed, hash_password, verify_password
+from smsc.store.base import Store
+from smsc.store.records import (
+    AcceptOutcome,
+    Account,
+    BindType,
+    Bucket,
+    MessageChange,
+    NewMessage,
+    OutboxItem,
+    OutboxKind,
+    StoredMessage,
+)
+
+S = CommandStatus
+_ENROUTE = int(MessageState.ENROUTE)
+_DELETED = int(MessageState.DELETED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindVerdict:
+    status: int
+    account: Account | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DueRound:
+    """What one round of the operator queues did."""
+
+    taken: int = 0
+    finals: dict[str, int] = field(default_factory=dict)  # operator -> parts that left
+    accounts: frozenset[str] = frozenset()  # accounts that got outbox items
+    full: bool = False  # some operator had more due than it could take: go again soon
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockPolicy:
+    lock_after: int = 3
+    lock_for: float = 3 * 3600.0
+
+
+class SmscCore:
+    def __init__(self, store: Store, *, simulator: OperatorSimulator, route: RouteFn,
+                 id_format: MessageIdFormat, lock_policy: LockPolicy = LockPolicy(),
+                 due_batch: int = 2000, take_id: Callable[[], int | None]) -> None:
+        from smsc.intake import Intake  # local: the intake is the event-loop half
+
+        self.store = store
+        self.simulator = simulator
+        self.id_format = id_format
+        self.lock_policy = lock_policy
+        self.due_batch = due_batch
+        self.pacing = OperatorPacing(simulator.profiles)
+        self._accounts: dict[str, Account] = {}  # store-thread cache for receipts
+        self._accounts_version = -1
+        self._operators: set[str] | None = None  # store thread: operator names with queues
+        self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
+                             queue_depths={})
+
+    # --- binds (store thread) ----------------------------------------------------------------
+    def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
+                     now: float) -> BindVerdict:
+        """Check a bind's credentials and the account's rules; counts failures and locks.
+
+        While an account or an address is locked every bind fails with ESME_RBINDFAIL, the
+        password not even checked, so a locked account reveals nothing."""
+        store = self.store
+        account_lock, address_lock = store.lock_state(system_id, address)
+        if account_lock.locked(now) or address_lock.locked(now):
+            return BindVerdict(status=S.ESME_RBINDFAIL, reason="locked")
+        account = store.get_account(system_id)
+        if account is None:
+            self._failed(system_id, address, now)
+            return BindVerdict(status=S.ESME_RINVSYSID, reason="unknown system_id")
+        if not verify_password(password, account.password_hash):
+            self._failed(system_id, address, now)
+            return BindVerdict(status=S.ESME_RINVPASWD, reason="wrong password")
+        if not account.enabled:
+            return BindVerdict(status=S.ESME_RBINDFAIL, reason="account disabled")
+        if bind_type not in account.bind_types:
+            return BindVerdict(status=S.ESME_RBINDFAIL,
+                               reason=f"bind type {bind_type.short} not allowed")
+        if not address_allowed(account, address):
+            return BindVerdict(status=S.ESME_RBINDFAIL, reason=f"address {address} not allowed")
+        if account_lock.failures or address_lock.failures:
+            store.bind_succeeded(system_id, address)
+        return BindVerdict(status=S.ESME_ROK, account=account)
+
+    def _failed(self, system_id: str, address: str, now: float) -> None:
+        self.store.bind_failed(system_id, address, now, self.lock_policy.lock_after,
+                               self.lock_policy.lock_for)
+
+    # --- acceptance (store thread) -------------------------------------------------------------
+    def commit(self, parts: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+        if self._operators is not None:
+            self._operators.update(p.operator for p in parts)
+        return self.store.accept(parts, now)
+
+    def reserve_ids(self, count: int) -> tuple[int, int]:
+        return self.store.reserve_ids(count), count
+
+    # --- the operator queues (store thread) ----------------------------------------------------
+    def _account(self, system_id: str) -> Account | None:
+        version = self.store.change_counter()
+        if version != self._accounts_version:
+            self._accounts.clear()
+            self._accounts_version = version
+        account = self._accounts.get(system_id)
+        if account is None:
+            account = self.store.get_account(system_id)
+            if account is not None:
+                self._accounts[system_id] = account
+        return account
+
+    def due_round(self, now: float) -> DueRound:
+        """Take due parts of every operator (within its throughput), decide each one's fate,
+        and commit the changes with their receipts in one transaction."""
+        simulator = self.simulator
+        pacing = self.pacing
+        taken: list[StoredMessage] = []
+        full = False
+        for operator in self._operators_with_work(now):
+            room = min(pacing.available(operator, now), self.due_batch - len(taken))
+            if room <= 0:
+                continue
+            batch = self.store.take_due(now, room, [operator])
+            full = full or len(batch) == room
+            taken.extend(batch)
+        if not taken:
+            return DueRound()
+        format_id = self.id_format.format
+        changes: list[MessageChange] = []
+        outbox: list[OutboxItem] = []
+        finals: dict[str, int] = {}
+        counted: dict[str, int] = {}
+        per_message: dict[tuple[int, str], list[StoredMessage]] = {}
+        for message in taken:
+            account = self._account(message.account)
+            refund = account.refund_failed if account is not None else False
+            decision = simulator.attempt(message, now, refund_failed=refund)
+            change = decision.change
+            changes.append(change)
+            if decision.counted:
+                counted[message.operator] = counted.get(message.operator, 0) + 1
+            ttl = account.receipt_ttl if account is not None else 72 * 3600.0
+            if decision.notify_enroute:
+                note = receipts.enroute_notification(message, now, format_id)
+                if note is not None:
+                    outbox.append(_item(message, note, now, ttl))
+            if change.next_at is not None:
+                continue
+            finals[message.operator] = finals.get(message.operator, 0) + 1
+            if account is not None and account.receipt_per_message and message.part_total > 1:
+                per_message.setdefault(receipts.group_key(message), [])
+                continue
+            pdu = receipts.final_receipt(message, change, format_id,
+                                         network_error=decision.network_error)
+            if pdu is not None:
+                outbox.append(_item(message, pdu, now, ttl))
+        for operator, count in counted.items():
+            pacing.consume(operator, count, now)
+        if per_message:
+            outbox.extend(self._message_receipts(per_message, changes, now))
+        added = self.store.apply(changes, outbox, now)
+        return DueRound(taken=len(taken), finals=finals,
+                        accounts=frozenset(i.account for i in added), full=full)
+
+    def _operators_with_work(self, now: float) -> list[str]:
+        """Operators with parts in the store that are not in an outage (their parts would only
+        be told to wait): every configured one, and any name found in the queues (an operator
+        taken out of the config still gets its waiting parts handled, by the default profile)."""
+        if self._operators is None:
+            self._operators = set(self.simulator.profiles) | set(self.store.queue_depths())
+        return [n for n in self._operators if self.simulator.outage_end(n, now) is None]
+
+    def _message_receipts(self, groups: dict[tuple[int, str], list[StoredMessage]],
+                          changes: Sequence[MessageChange], now: float) -> list[OutboxItem]:
+        by_id = {c.id: c for c in changes}
+        out = []
+        for (message_id, destination), _ in groups.items():
+            parts = [p for p in self.store.get_messages(message_id)
+                     if p.destination_addr == destination]
+            parts = [receipts.with_change(p, by_id.get(p.id)) for p in parts]
+            pdu = receipts.message_receipt(parts, self.id_format.format)
+            if pdu is not None:
+                account = self._account(parts[0].account)
+                ttl = account.receipt_ttl if account is not None else 72 * 3600.0
+                out.append(_item(parts[0], pdu, now, ttl))
+        return out
+
+    # --- query, cancel, replace (store thread) -------------------------------------------------
+    def _owned(self, account: Account, message_id: str, source_addr: str) -> list[StoredMessage]:
+        number = self.id_format.parse(message_id)
+        if number is None:
+            return []
+        return [m for m in self.store.get_messages(number)
+                if m.account == account.system_id
+                and (not source_addr or m.source_addr == source_addr)]
+
+    def query(self, account: Account, pdu: pdus.QuerySm) -> pdus.QuerySmResp:
+        parts = self._owned(account, pdu.message_id, pdu.source_addr)
+        if not parts:
+            return pdus.QuerySmResp(sequence_number=pdu.sequence_number,
+                                    command_status=S.ESME_RQUERYFAIL)
+        state = summary_state(p.state for p in parts)
+        final_date = ""
+        if MessageState(state).is_final:
+            done = max((p.done_at or p.submitted_at) for p in parts)
+            final_date = format_absolute(datetime.fromtimestamp(done, UTC))
+        error = next((p.error_code for p in parts if p.state == state and p.error_code), 0)
+        return pdus.QuerySmResp(sequence_number=pdu.sequence_number, message_id=pdu.message_id,
+                                final_date=final_date, message_state=state,
+                                error_code=min(error, 255))
+
+    def cancel(self, account: Account, pdu: pdus.CancelSm,
+               now: float) -> tuple[pdus.CancelSmResp, frozenset[str]]:
+        if pdu.message_id:
+            parts = [p for p in self._owned(account, pdu.message_id, pdu.source_addr)
+                     if not pdu.destination_addr or p.destination_addr == pdu.destination_addr]
+        elif pdu.source_addr and pdu.destination_addr:
+            parts = self.store.find_pending(account.system_id, pdu.source_addr,
+                                            pdu.destination_addr, pdu.service_type)
+        else:
+            parts = []
+        waiting = [p for p in parts if p.next_at is not None]
+        if not waiting:
+            return pdus.CancelSmResp(sequence_number=pdu.sequence_number,
+                                     command_status=S.ESME_RCANCELFAIL), frozenset()
+        changes = [MessageChange(id=p.id, state=_DELETED, next_at=None, attempts=p.attempts,
+                                 done_at=now, refund=account.refund_failed) for p in waiting]
+        outbox = []
+        for p, c in zip(waiting, changes, strict=True):
+            receipt = receipts.final_receipt(p, c, self.id_format.format)
+            if receipt is not None:
+                outbox.append(_item(p, receipt, now, account.receipt_ttl))
+        added = self.store.apply(changes, outbox, now)
+        return (pdus.CancelSmResp(sequence_number=pdu.sequence_number),
+                frozenset(i.account for i in added))
+
+    def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> pdus.ReplaceSmResp:
+        fail = pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
+                                  command_status=S.ESME_RREPLACEFAIL)
+        parts = self._owned(account, pdu.message_id, pdu.source_addr)
+        if len(parts) != 1 or parts[0].next_at is None:
+            return fail
+        part = parts[0]
+        if len(pdu.short_message) > 254:
+            return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
+                                      command_status=S.ESME_RINVMSGLEN)
+        try:
+            scheduled = resolve_schedule(parse_schedule_delivery_time(
+                pdu.schedule_delivery_time, now), now=now)
+            expires = None
+            if pdu.validity_period:
+                start = now if scheduled is None else scheduled
+                expires = resolve_expiry(parse_validity_period(pdu.validity_period, now),
+                                         now=now, start=start,
+                                         profile=self.simulator.profile(part.operator))
+        except PduError as e:
+            return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
+                                      command_status=e.command_status)
+        waiting_until = part.next_at if part.next_at is not None else now
+        next_at = waiting_until if scheduled is None else max(scheduled, waiting_until)
+        change = MessageChange(id=part.id, state=part.state, next_at=next_at,
+                               attempts=part.attempts, error_code=part.error_code,
+                               short_message=pdu.short_message,
+                               registered_delivery=pdu.registered_delivery,
+                               scheduled_at=scheduled, expires_at=expires)
+        self.store.apply([change], [], now)
+        return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number)
+
+    # --- accounts (store thread; used by the CLI and first start) ----------------------------
+    def ensure_test_account(self, system_id: str, password: str, credit: int, currency: str,
+                            throughput: float, now: float) -> tuple[Account, str | None]:
+        """Create the integrators' test account if it is missing; returns it and the password
+        when it was just created (to print once)."""
+        existing = self.store.get_account(system_id)
+        if existing is not None:
+            return existing, None
+        password = password or secrets.token_urlsafe(6)[:8]
+        account = Account(system_id=system_id, password_hash=hash_password(password),
+                          currency=currency, throughput=throughput, burst=int(throughput) or 0,
+                          test_account=True, created_at=now)
+        self.store.create_account(account)
+        if credit:
+            self.store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
+        return account, password
+
+
+class _Desk:
+    """The operator simulation as intake sees it."""
+
+    def __init__(self, simulator: OperatorSimulator) -> None:
+        self._s = simulator
+        self.queue_has_room = simulator.queue_has_room
+        self.first_attempt_at = simulator.first_attempt_at
+        self.profile = simulator.profile
+
+    def test_submit_status(self, destination_addr: str) -> int:
+        behaviour = self._s.test_behaviour(destination_addr)
+        return behaviour.submit_status if behaviour is not None else 0
+
+
+def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -> OutboxItem:
+    return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=encode(pdu),
+                      created_at=now, expires_at=now + ttl, message_id=message.message_id)
+
+
+__all__ = ["BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore"]

@@ -1,0 +1,366 @@
+"""Intake: a customer's submit_sm, data_sm or submit_multi checked and turned into parts.
+
+Runs on the server's event loop for every submit, so it touches no store: the account, its
+throttle, the routing decision, the operator profiles and the queue depths are all in memory.
+The parts it returns are committed by ``Store.accept`` (group commit), which also debits the
+credit; only then is the customer answered.
+
+Every refusal is a PduError carrying the status to answer with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
+from smsc.operators.validity import parse_validity_period, resolve_expiry
+from smsc.pdu import pdus
+from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, MessageState, Tag
+from smsc.pdu.errors import PduError
+from smsc.pdu.reassembly import Reassembler
+from smsc.pdu.text import count_octet_parts, decode_text, split_octets
+from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
+from smsc.pdu.udh import ConcatInfo, read_part
+from smsc.store.records import Account, NewMessage
+
+S = CommandStatus
+SNIPPET = 20
+# Vendor TLV (0x1400-0x3FFF is the vendor range): 1 asks for recipient-local-time scheduling.
+TAG_RECIPIENT_LOCAL_TIME = 0x1501
+_SAR_TAGS = (Tag.SAR_MSG_REF_NUM, Tag.SAR_TOTAL_SEGMENTS, Tag.SAR_SEGMENT_SEQNUM)
+_DROP_TAGS = (Tag.MESSAGE_PAYLOAD, *_SAR_TAGS, TAG_RECIPIENT_LOCAL_TIME)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Routed:
+    """What routing decided for one destination of one submit."""
+
+    source_addr: str
+    source_ton: int
+    source_npi: int
+    destination_addr: str
+    time_zone: str | None
+    operator: str
+    route: str
+    price: int  # per part, minor units
+    forced_state: int = 0
+    forced_error: int = 0
+    blacklisted: bool = False
+
+
+class RouteFn(Protocol):
+    def __call__(self, account: Account, *, source_addr: str, source_ton: int, source_npi: int,
+                 destination_addr: str, dest_ton: int, dest_npi: int, now: float) -> Routed: ...
+
+
+class Throttle(Protocol):
+    def take(self, now: float, n: int = 1) -> bool: ...
+
+
+class OperatorDesk(Protocol):
+    """What intake needs of the operator simulation."""
+
+    def queue_has_room(self, operator: str, depth: int, adding: int = 1) -> bool: ...
+
+    def first_attempt_at(self, *, operator: str, message_id: int, part_index: int,
+                         destination_addr: str, now: float, scheduled_at: float | None = None,
+                         blacklisted: bool = False) -> float: ...
+
+    def profile(self, operator: str) -> object: ...
+
+    def test_submit_status(self, destination_addr: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindContext:
+    """What intake knows of the bind a submit came on."""
+
+    account: Account
+    throttle: Throttle | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Prepared:
+    """A submit ready for the group commit: its parts form ``groups`` (message, destination)
+    groups, in order; ``unsuccess`` lists destinations of a submit_multi refused already."""
+
+    message_id: int
+    parts: tuple[NewMessage, ...]
+    groups: int
+    operators: tuple[tuple[str, int], ...]  # (operator, parts) to count in the queue depths
+    unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    data_coding: int
+    esm_class: int
+    segments: tuple[tuple[bytes, int, int, int, int], ...]  # (octets, esm bits, ref, total, index)
+    tlvs: bytes
+    snippet: str
+
+
+class Intake:
+    def __init__(self, *, route: RouteFn, operators: OperatorDesk,
+                 take_id: Callable[[], int | None], queue_depths: MutableMapping[str, int],
+                 reassembly_timeout: float = 600.0, max_pending_sets: int = 100_000) -> None:
+        self._route = route
+        self._operators = operators
+        self._take_id = take_id
+        self.queue_depths = queue_depths
+        self._sets = Reassembler(max_pending_sets, reassembly_timeout)
+        # For each pending concatenated set: the route its first part took.
+        self._set_routes: dict[tuple[str, str, int, int], Routed] = {}
+
+    # --- the three submit operations ---------------------------------------------------------
+    def submit_sm(self, bind: BindContext, pdu: pdus.SubmitSm, now: float) -> Prepared:
+        self._check_esm_class(pdu.esm_class)
+        self._throttle(bind, now, 1)
+        content = self._content(bind.account, pdu.esm_class, pdu.data_coding, pdu.short_message,
+                                pdu.tlvs)
+        return self._single(bind.account, pdu, content, now, pdu.schedule_delivery_time,
+                            pdu.validity_period, pdu.protocol_id, pdu.priority_flag)
+
+    def data_sm(self, bind: BindContext, pdu: pdus.DataSm, now: float) -> Prepared:
+        self._check_esm_class(pdu.esm_class)
+        self._throttle(bind, now, 1)
+        content = self._content(bind.account, pdu.esm_class, pdu.data_coding, b"", pdu.tlvs)
+        validity = ""
+        ttl = pdu.tlvs.get_int(Tag.QOS_TIME_TO_LIVE)
+        if ttl is not None:
+            if ttl <= 0:
+                raise PduError(S.ESME_RINVEXPIRY, "qos_time_to_live must be positive")
+            validity = _relative(ttl)
+        return self._single(bind.account, pdu, content, now, "", validity, 0, 0)
+
+    def submit_multi(self, bind: BindContext, pdu: pdus.SubmitMulti, now: float) -> Prepared:
+        self._check_esm_class(pdu.esm_class)
+        account = bind.account
+        content = self._content(account, pdu.esm_class, pdu.data_coding, pdu.short_message,
+                                pdu.tlvs)
+        message_id = self._new_id()
+        unsuccess: list[pdus.UnsuccessSme] = []
+        parts: list[NewMessage] = []
+        counts: dict[str, int] = {}
+        seen: set[str] = set()
+        groups = 0
+        for dest in pdu.dest_addresses:
+            if isinstance(dest, pdus.DistributionList):
+                unsuccess.append(pdus.UnsuccessSme(destination_addr=dest.dl_name[:20],
+                                                   error_status_code=S.ESME_RINVDLNAME))
+                continue
+            number = dest.destination_addr
+            if number in seen:  # nobody gets the same message twice
+                continue
+            seen.add(number)
+            try:
+                if bind.throttle is not None and not bind.throttle.take(now, 1):
+                    raise PduError(S.ESME_RTHROTTLED, "throughput limit reached")
+                made = self._parts_for(account, pdu, content, message_id, number,
+                                       dest.dest_addr_ton, dest.dest_addr_npi, now,
+                                       pdu.schedule_delivery_time, pdu.validity_period,
+                                       pdu.protocol_id, pdu.priority_flag)
+            except PduError as e:
+                unsuccess.append(pdus.UnsuccessSme(
+                    dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
+                    destination_addr=number, error_status_code=e.command_status))
+                continue
+            groups += 1
+            parts.extend(made)
+            counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
+        for operator, count in counts.items():
+            self.queue_depths[operator] = self.queue_depths.get(operator, 0) + count
+        return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
+                        operators=tuple(counts.items()), unsuccess=tuple(unsuccess))
+
+    def refused(self, prepared: Prepared) -> None:
+        """The store refused the submit (no credit): its parts never joined the queues."""
+        for operator, count in prepared.operators:
+            self.queue_depths[operator] = max(0, self.queue_depths.get(operator, 0) - count)
+
+    def expire_sets(self, now: float) -> int:
+        """Forget concatenated sets whose missing parts never came (their parts already
+        received are delivered as they are); returns how many."""
+        gone = self._sets.expire(now)
+        for s in gone:
+            key = s.key
+            if isinstance(key, tuple):
+                self._set_routes.pop((*key, s.reference_bits, s.reference), None)
+        return len(gone)
+
+    # --- steps ------------------------------------------------------------------------------
+    @staticmethod
+    def _check_esm_class(esm_class: int) -> None:
+        if esm_class & ESM_TYPE_MASK:
+            raise PduError(S.ESME_RINVESMCLASS,
+                           f"esm_class 0x{esm_class:02X}: a submit must be a normal message")
+
+    @staticmethod
+    def _throttle(bind: BindContext, now: float, n: int) -> None:
+        if bind.throttle is not None and not bind.throttle.take(now, n):
+            raise PduError(S.ESME_RTHROTTLED, "the account's throughput limit is reached")
+
+    def _new_id(self) -> int:
+        message_id = self._take_id()
+        if message_id is None:
+            raise PduError(S.ESME_RSYSERR, "no message id available; the store is not answering")
+        return message_id
+
+    def _content(self, account: Account, esm_class: int, data_coding: int, short_message: bytes,
+                 tlvs: Tlvs) -> _Content:
+        payload = tlvs.raw(Tag.MESSAGE_PAYLOAD) if tlvs else None
+        if payload is not None and short_message:
+            raise PduError(S.ESME_RINVOPTPARAMVAL,
+                           "message_payload given together with a non-empty short_message")
+        forward = tlvs.without(*_DROP_TAGS).encoded() if tlvs else b""
+        if payload is None:
+            header = read_part(esm_class, short_message, tlvs if tlvs else EMPTY_TLVS)
+            concat = header.concat
+            if concat is not None:
+                if concat.total > account.max_parts:
+                    raise PduError(S.SMSC_RTOOMANYPARTS,
+                                   f"the message has {concat.total} parts; this account may "
+                                   f"send at most {account.max_parts}")
+                snippet = _snippet(header.payload, data_coding) if concat.index == 1 else ""
+                return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
+                                                          concat.total, concat.index),),
+                                forward, snippet)
+            if header.udh is not None:  # a UDH without concatenation (ports, ...): one part
+                return _Content(data_coding, esm_class, ((short_message, 0, 0, 1, 1),), forward,
+                                _snippet(header.payload, data_coding))
+            payload = short_message
+        count = count_octet_parts(payload, data_coding) if payload else None
+        if count is not None and count.parts > account.max_parts:
+            raise PduError(S.SMSC_RTOOMANYPARTS,
+                           f"the message needs {count.parts} parts; this account may send at "
+                           f"most {account.max_parts}")
+        if count is None or count.parts == 1:
+            segments: tuple[tuple[bytes, int, int, int, int], ...] = ((payload, 0, 0, 1, 1),)
+        else:
+            reference = (self._peek_reference() & 0xFF)
+            segments = tuple((s.short_message, s.esm_class, reference, s.total, s.index)
+                             for s in split_octets(payload, data_coding, reference=reference,
+                                                   max_parts=account.max_parts))
+        return _Content(data_coding, esm_class, segments, forward, _snippet(payload, data_coding))
+
+    _reference = 0
+
+    def _peek_reference(self) -> int:
+        self._reference = (self._reference + 1) & 0xFFFF
+        return self._reference
+
+    def _single(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm, content: _Content,
+                now: float, schedule: str, validity: str, protocol_id: int,
+                priority_flag: int) -> Prepared:
+        message_id = self._new_id()
+        parts = self._parts_for(account, pdu, content, message_id, pdu.destination_addr,
+                                pdu.dest_addr_ton, pdu.dest_addr_npi, now, schedule, validity,
+                                protocol_id, priority_flag)
+        operator = parts[0].operator
+        self.queue_depths[operator] = self.queue_depths.get(operator, 0) + len(parts)
+        return Prepared(message_id=message_id, parts=tuple(parts), groups=1,
+                        operators=((operator, len(parts)),))
+
+    def _parts_for(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm | pdus.SubmitMulti,
+                   content: _Content, message_id: int, destination_addr: str, dest_ton: int,
+                   dest_npi: int, now: float, schedule: str, validity: str, protocol_id: int,
+                   priority_flag: int) -> list[NewMessage]:
+        test_status = self._operators.test_submit_status(destination_addr)
+        if test_status:
+            raise PduError(test_status, f"test number {destination_addr} refuses submits")
+        first = content.segments[0]
+        concat = first[3] > 1 and first[2] and len(content.segments) == 1
+        routed = self._routed(account, pdu, destination_addr, dest_ton, dest_npi, now,
+                              first if concat else None)
+        operator = routed.operator
+        depth = self.queue_depths.get(operator, 0)
+        if not self._operators.queue_has_room(operator, depth, len(content.segments)):
+            raise PduError(S.ESME_RMSGQFUL, f"the queue of {operator} is full")
+        local = account.recipient_local_time or (
+            pdu.tlvs.get_int(TAG_RECIPIENT_LOCAL_TIME) == 1 if pdu.tlvs else False)
+        zone = routed.time_zone if local else None
+        scheduled = resolve_schedule(parse_schedule_delivery_time(schedule, now,
+                                                                  recipient_zone=zone), now=now)
+        start = now if scheduled is None else scheduled
+        expires = resolve_expiry(parse_validity_period(validity, now), now=now, start=start,
+                                 profile=self._operators.profile(operator))  # type: ignore[arg-type]
+        price = 0 if routed.blacklisted else routed.price
+        out: list[NewMessage] = []
+        for octets, esm_bits, reference, total, index in content.segments:
+            out.append(NewMessage(
+                message_id=message_id, account=account.system_id,
+                credit_owner=account.credit_owner, source_addr_ton=routed.source_ton,
+                source_addr_npi=routed.source_npi, source_addr=routed.source_addr,
+                dest_addr_ton=dest_ton, dest_addr_npi=dest_npi,
+                destination_addr=routed.destination_addr,
+                esm_class=content.esm_class | esm_bits, protocol_id=protocol_id,
+                priority_flag=priority_flag, data_coding=content.data_coding,
+                registered_delivery=getattr(pdu, "registered_delivery", 0),
+                short_message=octets, tlvs=content.tlvs,
+                service_type=getattr(pdu, "service_type", ""), part_ref=reference,
+                part_total=total, part_index=index, operator=operator, route=routed.route,
+                price=price, submitted_at=now, scheduled_at=scheduled, expires_at=expires,
+                next_at=self._operators.first_attempt_at(
+                    operator=operator, message_id=message_id, part_index=index,
+                    destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
+                    blacklisted=routed.blacklisted),
+                text_snippet=content.snippet, blacklisted=routed.blacklisted,
+                forced_state=routed.forced_state, forced_error=routed.forced_error))
+        return out
+
+    def _routed(self, account: Account, pdu: pdus.Pdu, destination_addr: str, dest_ton: int,
+                dest_npi: int, now: float,
+                part: tuple[bytes, int, int, int, int] | None) -> Routed:
+        """Route one destination; the parts of a concatenated message all take the route of
+        the first part seen, so a failover in between cannot split them."""
+        source = getattr(pdu, "source_addr", "")
+        route_args = {"source_addr": source, "source_ton": getattr(pdu, "source_addr_ton", 0),
+                      "source_npi": getattr(pdu, "source_addr_npi", 0),
+                      "destination_addr": destination_addr, "dest_ton": dest_ton,
+                      "dest_npi": dest_npi, "now": now}
+        if part is None:
+            return self._route(account, **route_args)  # type: ignore[arg-type]
+        _, _, reference, total, index = part
+        bits = 16 if reference > 0xFF else 8
+        set_key = (account.system_id, destination_addr, bits, reference)
+        routed = self._set_routes.get(set_key)
+        if routed is None:
+            routed = self._route(account, **route_args)  # type: ignore[arg-type]
+        complete = self._sets.add((account.system_id, destination_addr),
+                                  ConcatInfo(reference=reference, reference_bits=bits,
+                                             total=total, index=index), b"", now)
+        if complete is not None:
+            self._set_routes.pop(set_key, None)
+        else:
+            self._set_routes[set_key] = routed
+        return routed
+
+
+def _snippet(octets: bytes, data_coding: int) -> str:
+    try:
+        text = decode_text(octets[: SNIPPET * 4], data_coding)
+    except (PduError, ValueError):
+        text = octets[:SNIPPET].decode("latin-1")
+    return text[:SNIPPET]
+
+
+def _relative(seconds: int) -> str:
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days > 99:
+        days, hours, minutes, secs = 99, 23, 59, 59
+    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"
+
+
+def summary_state(states: Iterable[int]) -> int:
+    """The state a set of part states sums up to (query_sm of a long message)."""
+    states = list(states)
+    if any(not MessageState(s).is_final for s in states):
+        return int(MessageState.ENROUTE)
+    for s in states:
+        if s != MessageState.DELIVERED:
+            return s
+    return int(MessageState.DELIVERED)
