@@ -55,6 +55,8 @@ _PLUS = ord("+")
 _RELATIVE = ord("R")
 
 # UTC = local time - offset. Index by nn; the sign picks the table.
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
 _AHEAD = tuple(timedelta(minutes=15 * n) for n in range(MAX_OFFSET_QUARTERS + 1))
 _BEHIND = tuple(-delta for delta in _AHEAD)
 _SHIFT_TO_UTC = {_PLUS: _AHEAD, _MINUS: _BEHIND}
@@ -140,8 +142,16 @@ def _add_months(moment: datetime, months: int) -> datetime:
     index = moment.month - 1 + months
     year = moment.year + index // 12
     month = index % 12 + 1
-    day = min(moment.day, calendar.monthrange(year, month)[1])
+    day = moment.day
+    if day > 28:
+        day = min(day, _last_day(year, month))
     return moment.replace(year=year, month=month, day=day)
+
+
+def _last_day(year: int, month: int) -> int:
+    if month == 2 and calendar.isleap(year):
+        return 29
+    return _MONTH_DAYS[month]
 
 
 def _bad_field(raw: bytes) -> str:
@@ -151,7 +161,7 @@ def _bad_field(raw: bytes) -> str:
     day = int(raw[4:6])
     if not 1 <= month <= 12:
         return f"month {month:02d} is not 01-12"
-    last_day = calendar.monthrange(year, month)[1]
+    last_day = _last_day(year, month)
     if not 1 <= day <= last_day:
         return f"day {day:02d} does not exist in {year}-{month:02d}"
     for name, text, limit in (
