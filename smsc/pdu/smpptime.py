@@ -54,9 +54,9 @@ _MINUS = ord("-")
 _PLUS = ord("+")
 _RELATIVE = ord("R")
 
-# UTC = local time - offset. Index by nn; the sign picks the table.
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
+# UTC = local time - offset. Index by nn; the sign picks the table.
 _AHEAD = tuple(timedelta(minutes=15 * n) for n in range(MAX_OFFSET_QUARTERS + 1))
 _BEHIND = tuple(-delta for delta in _AHEAD)
 _SHIFT_TO_UTC = {_PLUS: _AHEAD, _MINUS: _BEHIND}
@@ -65,8 +65,8 @@ _SHIFT_TO_UTC = {_PLUS: _AHEAD, _MINUS: _BEHIND}
 def parse_smpp_time(value: str, now: datetime, *, status: int) -> datetime | None:
     """The instant ``value`` names, as an aware UTC datetime; ``None`` for the empty string.
 
-    ``now`` (timezone-aware) is the base of relative times. Malformed values raise
-    ``PduError(status, ...)``.
+    ``now`` is the base of relative times and must then be timezone-aware (a naive ``now`` is
+    a programming error: ValueError). Malformed values raise ``PduError(status, ...)``.
     """
     if not value:
         return None
