@@ -89,7 +89,7 @@ _USUAL_LAYOUT = re.compile(
 )
 # "text" at the start or after whitespace, then ':' (spaces allowed before it).
 _TEXT_KEY = re.compile(r"(?<!\S)text[ \t]*:", re.IGNORECASE)
-_DATE_KEYS = frozenset({"submitdate", "donedate"})
+_DATE_KEYS = ("submitdate", "donedate")
 _KEY_LABELS = {
     "id": "id",
     "sub": "sub",
