@@ -299,23 +299,6 @@ class SmscCore:
         self.store.apply([change], [], now)
         return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number)
 
-    # --- accounts (store thread; used by the CLI and first start) ----------------------------
-    def ensure_test_account(self, system_id: str, password: str, credit: int, currency: str,
-                            throughput: float, now: float) -> tuple[Account, str | None]:
-        """Create the integrators' test account if it is missing; returns it and the password
-        when it was just created (to print once)."""
-        existing = self.store.get_account(system_id)
-        if existing is not None:
-            return existing, None
-        password = password or secrets.token_urlsafe(6)[:8]
-        account = Account(system_id=system_id, password_hash=hash_password(password),
-                          currency=currency, throughput=throughput, burst=int(throughput) or 0,
-                          test_account=True, created_at=now)
-        self.store.create_account(account)
-        if credit:
-            self.store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
-        return account, password
-
 
 class _Desk:
     """The operator simulation as intake sees it."""
@@ -336,4 +319,27 @@ def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -
                       created_at=now, expires_at=now + ttl, message_id=message.message_id)
 
 
-__all__ = ["BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore"]
+TEST_PASSWORD_META = "test_account_password"
+
+
+def ensure_test_account(store: Store, *, system_id: str, password: str, credit: int,
+                        currency: str, throughput: float, now: float) -> tuple[Account, str | None]:
+    """Create the integrators' test account if it is missing, with its bonus credit; returns the
+    account and, when it was just created, its password (to print once). The test account's
+    password is also kept for ``smsc account show`` (it is a test account: its password is no
+    secret; every other password is stored only as a hash)."""
+    existing = store.get_account(system_id)
+    if existing is not None:
+        return existing, None
+    password = password or secrets.token_urlsafe(6)[:8]
+    account = Account(system_id=system_id, password_hash=hash_password(password),
+                      currency=currency, throughput=throughput, test_account=True,
+                      created_at=now)
+    store.create_account(account)
+    store.set_meta(f"{TEST_PASSWORD_META}:{system_id}", password)
+    if credit:
+        store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
+    return account, password
+
+
+__all__ = ["BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore", "ensure_test_account"]

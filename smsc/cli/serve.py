@@ -1,0 +1,58 @@
+"""``smsc serve``: run the server."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+
+import click
+
+from smsc.cli.context import CliContext, pass_cli
+from smsc.core import ensure_test_account
+from smsc.money import format_amount
+
+
+@click.command()
+@click.option("--listen", "listen", multiple=True, metavar="ENDPOINT",
+              help="Twisted endpoint to listen on, repeatable, e.g. "
+                   "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem "
+                   "(default: server.listen of the config).")
+@pass_cli
+def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
+    """Run the SMS centre until Ctrl-C or SIGTERM (then unbind everyone, flush, exit 0).
+
+    On first start the test account is created and its credentials printed.
+
+    \b
+    Example:
+      smsc serve
+      smsc --db /tmp/smsc.sqlite serve --listen tcp:2776:interface=127.0.0.1
+    """
+    from smsc.server.run import serve as run_server
+
+    config = cli.config
+    if listen:
+        config = dataclasses.replace(config, server=dataclasses.replace(config.server,
+                                                                        listen=listen))
+    store = cli.store()
+    cli._store = None  # the server owns it now and closes it
+    settings = config.server.test_account
+    account, password = ensure_test_account(
+        store, system_id=settings.system_id, password=settings.password,
+        credit=settings.credit, currency=settings.currency, throughput=settings.throughput,
+        now=cli.now())
+    if password is not None:
+        balance = store.balance(account.system_id, cli.now())
+        click.echo(f"test account: system_id={account.system_id} password={password} "
+                   f"credit={format_amount(balance.available(cli.now()), account.currency)} "
+                   f"(shown once; see `smsc account show {account.system_id}`)")
+    else:
+        click.echo(f"test account: system_id={account.system_id} (created earlier; "
+                   f"`smsc account show {account.system_id}`)")
+    sys.stdout.flush()
+
+    def announce(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    raise SystemExit(run_server(config, store, announce=announce))

@@ -1,0 +1,67 @@
+"""Building the server from its config and running it until Ctrl-C or SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+
+from smsc.config.loader import Config
+from smsc.core import LockPolicy, SmscCore
+from smsc.ids import IdBlock, MessageIdFormat
+from smsc.operators.simulation import OperatorSimulator
+from smsc.routebook import RouteBook
+from smsc.server.service import SmscService
+from smsc.store.base import Store
+
+_log = Logger()
+
+
+def build_service(reactor: Any, config: Config, store: Store, *,
+                  announce: Callable[[str], None] = print) -> SmscService:
+    """Everything wired, nothing started."""
+    settings = config.server
+    simulator = OperatorSimulator(config.operators.profiles, config.operators.rules,
+                                  seed=settings.seed)
+    routing = RouteBook(config.routing, store)
+    ids = IdBlock()
+    core = SmscCore(store, simulator=simulator, route=routing.route,
+                    id_format=MessageIdFormat(hex_ids=settings.hex_ids),
+                    lock_policy=LockPolicy(lock_after=settings.lock_after,
+                                           lock_for=settings.lock_for),
+                    due_batch=settings.due_batch, take_id=ids.take)
+    service = SmscService(reactor, settings, store, core, ids, announce=announce)
+    service.routing = routing  # type: ignore[attr-defined]
+    return service
+
+
+def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
+          announce: Callable[[str], None] = print) -> int:
+    """Run the server in the global reactor until a signal stops it; returns the exit code."""
+    from twisted.internet import reactor as global_reactor
+
+    reactor: Any = global_reactor
+    globalLogBeginner.beginLoggingTo([textFileLogObserver(log_to)], redirectStandardIO=False)
+    service = build_service(reactor, config, store, announce=announce)
+    exit_code = [0]
+
+    def started_failed(failure: Any) -> None:
+        exit_code[0] = 1
+        announce(f"smsc could not start: {failure.getErrorMessage()}")
+        reactor.stop()
+
+    def stop(*_: object) -> None:
+        d = defer.maybeDeferred(service.stopService)
+        d.addErrback(lambda f: _log.failure("stopping failed", f))
+        d.addBoth(lambda _: reactor.stop())
+
+    service.started.addErrback(started_failed)
+    reactor.callWhenRunning(service.startService)
+    signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(stop))
+    signal.signal(signal.SIGINT, lambda *_: reactor.callFromThread(stop))
+    reactor.run(installSignalHandlers=False)
+    return exit_code[0]
