@@ -138,14 +138,17 @@ def _parse_relative(raw: bytes, value: str, now: datetime, status: int) -> datet
 
 
 def _add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` moved by whole calendar months, the day clamped to the target month's end."""
+    """``moment`` (UTC) moved by whole calendar months, the day clamped to the month's end."""
     index = moment.month - 1 + months
     year = moment.year + index // 12
     month = index % 12 + 1
     day = moment.day
     if day > 28:
         day = min(day, _last_day(year, month))
-    return moment.replace(year=year, month=month, day=day)
+    # The positional constructor is much faster than datetime.replace with keywords.
+    return datetime(
+        year, month, day, moment.hour, moment.minute, moment.second, moment.microsecond, UTC
+    )
 
 
 def _last_day(year: int, month: int) -> int:
