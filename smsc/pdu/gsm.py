@@ -57,35 +57,83 @@ BASIC_CHARS: Final[frozenset[str]] = frozenset(c for i, c in enumerate(BASIC_TAB
 EXTENSION_CHARS: Final[frozenset[str]] = frozenset(EXTENSION_TABLE.values())
 GSM_CHARS: Final[frozenset[str]] = BASIC_CHARS | EXTENSION_CHARS
 
-# str.translate tables: character -> its septet(s) as a str of code points below 0x80, which
-# then encode to octets with the latin-1 codec in one C call.
-_ENCODE: Final[dict[int, str]] = {
-    **{ord(c): chr(i) for i, c in enumerate(BASIC_TABLE) if i != ESCAPE},
-    **{ord(c): chr(ESCAPE) + chr(code) for code, c in EXTENSION_TABLE.items()},
-}
-_DECODE_BASIC: Final[dict[int, str]] = {i: c for i, c in enumerate(BASIC_TABLE) if i != ESCAPE}
 _EXTENSION_RE: Final = re.compile("[" + re.escape("".join(sorted(EXTENSION_CHARS))) + "]")
+
+# Everything runs on octets with bytes.translate (in C). Eleven characters of the alphabet are not
+# in Latin-1 (ten Greek capitals and the euro sign); they stand in as the C1 control octets
+# 0x80-0x8A, which are no character of the alphabet, while text is encoded or decoded.
+_WIDE: Final = tuple(sorted(c for c in GSM_CHARS if ord(c) > 0xFF))
+_STAND_IN: Final[dict[str, str]] = {c: chr(0x80 + k) for k, c in enumerate(_WIDE)}
+_CHAR_OF_OCTET: Final = [
+    _WIDE[b - 0x80] if 0x80 <= b < 0x80 + len(_WIDE) else chr(b) for b in range(256)
+]
+
+
+def _septet_or_marker(c: str) -> int:
+    """The septet of a basic character, or 0x80 | extension code for an escaped one."""
+    if c in BASIC_CHARS:
+        return BASIC_TABLE.index(c)
+    if c in EXTENSION_CHARS:
+        return 0x80 | next(k for k, e in EXTENSION_TABLE.items() if e == c)
+    return 0xFF
+
+
+# - _LATIN1_GSM: Latin-1 octets whose character is in the alphabet (deleting them from a text's
+#   octets leaves those that are not);
+# - _LATIN1_NOT_EXTENSION: every octet but the escaped characters (deleting leaves those);
+# - _TO_SEPTET: octet (or stand-in) -> septet, or 0x80 | extension code, a marker that
+#   _expand_markers turns into the escape pair;
+# - _SEPTET_TO_OCTET: the way back, to Latin-1 octets and stand-ins.
+_LATIN1_GSM: Final = bytes(b for b in range(256) if chr(b) in GSM_CHARS)
+_LATIN1_NOT_EXTENSION: Final = bytes(b for b in range(256) if chr(b) not in EXTENSION_CHARS)
+_TO_SEPTET: Final = bytes(_septet_or_marker(_CHAR_OF_OCTET[b]) for b in range(256))
+_SEPTETS: Final = bytes(range(0x80))
+_SEPTET_TO_OCTET: Final = bytes(ord(_STAND_IN.get(c, c)) for c in BASIC_TABLE) + bytes([0xFF] * 128)
+_NOT_STAND_IN: Final = bytes(range(0x80)) + bytes(range(0x80 + len(_WIDE), 0x100))
+
+
+def _is_latin1(text: str) -> bool:
+    return text.isascii() or max(text) <= "\xff"
 
 
 def is_gsm(text: str) -> bool:
     """True when every character of ``text`` is in the default alphabet (basic or extension)."""
+    if _is_latin1(text):
+        return not text.encode("latin-1").translate(None, _LATIN1_GSM)
     return GSM_CHARS.issuperset(text)
 
 
 def extension_count(text: str) -> int:
     """How many characters of ``text`` need the escape (two septets each)."""
+    if _is_latin1(text):
+        return len(text.encode("latin-1").translate(None, _LATIN1_NOT_EXTENSION))
     return len(_EXTENSION_RE.findall(text))
 
 
 def gsm_septet_count(text: str) -> int | None:
     """Septets ``text`` takes in the default alphabet (an escaped character counts 2), or None."""
+    if _is_latin1(text):
+        data = text.encode("latin-1")
+        if data.translate(None, _LATIN1_GSM):
+            return None
+        return len(data) + len(data.translate(None, _LATIN1_NOT_EXTENSION))
     if not GSM_CHARS.issuperset(text):
         return None
-    return len(text) + extension_count(text)
+    return len(text) + len(_EXTENSION_RE.findall(text))
 
 
-def _first_outside(text: str) -> str:
-    return next(c for c in text if c not in GSM_CHARS)
+def _outside_error(text: str) -> TextError:
+    c = next(c for c in text if c not in GSM_CHARS)
+    return TextError(
+        CommandStatus.ESME_RSUBMITFAIL,
+        f"character U+{ord(c):04X} is not in the GSM 03.38 default alphabet",
+    )
+
+
+def _expand_markers(septets: bytes) -> bytes:
+    for marker in set(septets.translate(None, _SEPTETS)):
+        septets = septets.replace(bytes((marker,)), bytes((ESCAPE, marker & 0x7F)))
+    return septets
 
 
 def gsm_encode(text: str) -> bytes:
@@ -93,13 +141,30 @@ def gsm_encode(text: str) -> bytes:
 
     Raises TextError (a ValueError) for a character outside the default alphabet.
     """
-    if not GSM_CHARS.issuperset(text):
-        c = _first_outside(text)
-        raise TextError(
-            CommandStatus.ESME_RSUBMITFAIL,
-            f"character U+{ord(c):04X} is not in the GSM 03.38 default alphabet",
-        )
-    return text.translate(_ENCODE).encode("latin-1")
+    if _is_latin1(text):
+        data = text.encode("latin-1")
+        if data.translate(None, _LATIN1_GSM):
+            raise _outside_error(text)
+    else:
+        if not GSM_CHARS.issuperset(text):
+            raise _outside_error(text)
+        for c in _WIDE:
+            if c in text:
+                text = text.replace(c, _STAND_IN[c])
+        data = text.encode("latin-1")
+    septets = data.translate(_TO_SEPTET)
+    return septets if septets.isascii() else _expand_markers(septets)
+
+
+def _decode_run(septets: bytes) -> str:
+    """Text of septets below 0x80 holding no escape."""
+    octets = septets.translate(_SEPTET_TO_OCTET)
+    text = octets.decode("latin-1")
+    if octets.isascii():
+        return text
+    for b in set(octets.translate(None, _NOT_STAND_IN)):
+        text = text.replace(chr(b), _CHAR_OF_OCTET[b])
+    return text
 
 
 def gsm_decode(octets: bytes) -> str:
@@ -109,29 +174,28 @@ def gsm_decode(octets: bytes) -> str:
     character (as TS 23.038 asks of a receiver); an escape at the very end, or followed by a second
     escape, gives a space. An octet above 0x7F is not a septet: TextError.
     """
-    if not octets:
-        return ""
-    if max(octets) > 0x7F:
+    data = bytes(octets)
+    if not data.isascii():
         raise TextError(
             CommandStatus.ESME_RSUBMITFAIL,
             "data_coding 0 carries septets, but an octet is above 0x7F",
         )
-    if ESCAPE not in octets:
-        return octets.decode("latin-1").translate(_DECODE_BASIC)
+    if ESCAPE not in data:
+        return _decode_run(data)
     out: list[str] = []
     pos = 0
-    end = len(octets)
+    end = len(data)
     while pos < end:
-        esc = octets.find(ESCAPE, pos)
+        esc = data.find(ESCAPE, pos)
         if esc < 0:
-            out.append(octets[pos:].decode("latin-1").translate(_DECODE_BASIC))
+            out.append(_decode_run(data[pos:]))
             break
         if esc > pos:
-            out.append(octets[pos:esc].decode("latin-1").translate(_DECODE_BASIC))
+            out.append(_decode_run(data[pos:esc]))
         if esc + 1 >= end:
             out.append(" ")
             break
-        code = octets[esc + 1]
+        code = data[esc + 1]
         ext = EXTENSION_TABLE.get(code)
         if ext is not None:
             out.append(ext)

@@ -9,18 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from functools import lru_cache
 from typing import Final, Literal
 
 from smsc.pdu.constants import CommandStatus, EsmClass, Tag
 from smsc.pdu.errors import PduError
-from smsc.pdu.gsm import (
-    ESCAPE,
-    GSM_CHARS,
-    TextError,
-    extension_count,
-    gsm_decode,
-    gsm_encode,
-)
+from smsc.pdu.gsm import ESCAPE, TextError, gsm_decode, gsm_encode, gsm_septet_count, is_gsm
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, build_udh, concat_ie
 
@@ -88,7 +82,7 @@ def alphabet_of(data_coding: int) -> Alphabet:
 
 def choose_data_coding(text: str) -> int:
     """0 (GSM 03.38) when every character is in the default alphabet, else 8 (UCS2)."""
-    return 0 if GSM_CHARS.issuperset(text) else 8
+    return 0 if is_gsm(text) else 8
 
 
 # --- encoding ---------------------------------------------------------------------------------
@@ -214,15 +208,22 @@ def _cuts(data: bytes, alphabet: Alphabet, per_part: int) -> list[int]:
     return cuts
 
 
+@lru_cache(maxsize=4096)
+def _part_count(data_coding: int, parts: int, units: int, per_part: int) -> PartCount:
+    # PartCount is immutable, so equal counts can share one object: this saves building a frozen
+    # dataclass per message on the hot path.
+    return PartCount(data_coding=data_coding, parts=parts, units=units, per_part=per_part)
+
+
 def _count(
     data_coding: int, alphabet: Alphabet, units: int, data: bytes | None, bits: int
 ) -> PartCount:
     single, per8, per16 = _SIZES[alphabet]
     if units <= single:
-        return PartCount(data_coding=data_coding, parts=1, units=units, per_part=single)
+        return _part_count(data_coding, 1, units, single)
     per = per8 if bits == 8 else per16
     parts = -(-units // per) if data is None else len(_cuts(data, alphabet, per))
-    return PartCount(data_coding=data_coding, parts=parts, units=units, per_part=per)
+    return _part_count(data_coding, parts, units, per)
 
 
 def count_parts(text: str, data_coding: int | None = None, *, reference_bits: int = 8) -> PartCount:
@@ -232,20 +233,26 @@ def count_parts(text: str, data_coding: int | None = None, *, reference_bits: in
     character that could fall on a part boundary; non-ASCII UCS2 text is encoded (one C call) to
     count its code units and find its surrogate pairs.
     """
-    _check_reference_bits(reference_bits)
+    if reference_bits != 8:
+        _check_reference_bits(reference_bits)
     if data_coding is None:
-        data_coding = 0 if GSM_CHARS.issuperset(text) else 8
-        alphabet = Alphabet.GSM7 if data_coding == 0 else Alphabet.UCS2
+        septets = gsm_septet_count(text)
+        if septets is None:
+            data_coding, alphabet = 8, Alphabet.UCS2
+        else:
+            data_coding, alphabet = 0, Alphabet.GSM7
     else:
         alphabet = alphabet_of(data_coding)
+        if alphabet is Alphabet.GSM7:
+            septets = gsm_septet_count(text)
+            if septets is None:
+                gsm_encode(text)  # raises with the offending character
     if alphabet is Alphabet.GSM7:
-        if not GSM_CHARS.issuperset(text):
-            gsm_encode(text)  # raises with the offending character
-        escaped = extension_count(text)
-        units = len(text) + escaped
-        if escaped and units > 160:
-            return _count(data_coding, alphabet, units, gsm_encode(text), reference_bits)
-        return _count(data_coding, alphabet, units, None, reference_bits)
+        assert septets is not None
+        if septets > 160 and septets != len(text):
+            # Escaped characters may fall on a part boundary: find them in the septets.
+            return _count(data_coding, alphabet, septets, gsm_encode(text), reference_bits)
+        return _count(data_coding, alphabet, septets, None, reference_bits)
     if alphabet is Alphabet.UCS2:
         if text.isascii():
             return _count(data_coding, alphabet, len(text), None, reference_bits)
