@@ -1,0 +1,510 @@
+"""The Store protocol in plain Python containers, for fast tests of the layers above the store.
+
+It behaves like :class:`smsc.store.sqlite.SqliteStore` for every method (same ids, ordering,
+refusals, ledger rows and change counter), uses :mod:`smsc.store.credit` for the arithmetic and
+keeps nothing across processes. Every method runs under one lock and changes nothing until it
+cannot fail any more, so each call is atomic like a database transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
+
+from smsc.pdu.constants import CommandStatus, MessageState
+from smsc.store import credit
+from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.records import (
+    AcceptOutcome,
+    Account,
+    Balance,
+    BlacklistEntry,
+    Bucket,
+    LedgerEntry,
+    LedgerKind,
+    LockState,
+    MessageChange,
+    MessageFilter,
+    NewMessage,
+    OutboxItem,
+    PortedNumber,
+    StoredMessage,
+    SummaryRow,
+)
+
+_T = TypeVar("_T")
+# A ledger row before it has an id: owner, at, kind, bucket, amount, balance_after, account,
+# message_id, note (the LedgerEntry fields after ``id``, in order).
+_Row = tuple[str, float, LedgerKind, Bucket, int, int, str, int | None, str]
+_LEDGER_FIELDS = tuple(f.name for f in dataclasses.fields(LedgerEntry))[1:]
+_NEW_FIELDS = tuple(f.name for f in dataclasses.fields(NewMessage))
+_EDITABLE = ("short_message", "registered_delivery", "scheduled_at", "expires_at")
+_GROUPS = ("account", "operator", "state", "route")
+_SUB, _BOUGHT = Bucket.SUBSCRIPTION, Bucket.BOUGHT
+_Key = tuple[int, str]  # (message_id, destination_addr): one all-or-nothing group in accept
+
+
+def _first(items: list[_T], limit: int | None) -> list[_T]:
+    """``items[:limit]`` with SQL's meaning of a limit (None or negative: no limit)."""
+    return items if limit is None or limit < 0 else items[:limit]
+
+
+def _matches(m: StoredMessage, q: MessageFilter) -> bool:
+    for name in ("account", "state", "operator", "message_id"):
+        wanted = getattr(q, name)
+        if wanted is not None and getattr(m, name) != wanted:
+            return False
+    if q.since is not None and m.submitted_at < q.since:
+        return False
+    return q.until is None or m.submitted_at < q.until
+
+
+def _outcome(key: _Key, status: int, charged: int = 0) -> AcceptOutcome:
+    return AcceptOutcome(message_id=key[0], destination_addr=key[1], status=status, charged=charged)
+
+
+class MemoryStore:
+    """Everything in dicts and lists; safe to call from several threads (one lock)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._meta: dict[str, str] = {}
+        self._next_message_id = 1
+        self._changes = 0
+        self._accounts: dict[str, Account] = {}
+        self._locks: dict[tuple[str, str], LockState] = {}  # ("account"|"address", key)
+        self._balances: dict[str, Balance] = {}
+        self._ledger: dict[str, list[LedgerEntry]] = {}  # per owner, in id order
+        self._ledger_id = 0
+        self._messages: dict[int, StoredMessage] = {}  # by row id, in id order
+        self._parts: dict[int, list[int]] = {}  # message_id -> row ids
+        self._pending: set[int] = set()  # row ids with a next_at: the operator queues
+        self._refund_done: set[int] = set()  # row ids whose refund has been handled
+        self._outbox: dict[int, OutboxItem] = {}  # in id order
+        self._outbox_id = 0
+        self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
+        self._ported: dict[str, str] = {}
+
+    # --- lifecycle and meta -----------------------------------------------------------------
+    def close(self) -> None:
+        """Nothing to release; the data goes with the object."""
+
+    def reserve_ids(self, count: int) -> int:
+        if count < 1:
+            raise ValueError("count must be positive")
+        with self._lock:
+            first = self._next_message_id
+            self._next_message_id += count
+            return first
+
+    def change_counter(self) -> int:
+        with self._lock:
+            return self._changes
+
+    def get_meta(self, key: str) -> str | None:
+        with self._lock:
+            return self._meta.get(key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._lock:
+            self._meta[key] = value
+
+    # --- accounts ---------------------------------------------------------------------------
+    def _check_parent(self, account: Account) -> None:
+        """A parent exists and is a main account; an account with sub-accounts gets no parent."""
+        if account.parent is None:
+            return
+        parent = self._accounts.get(account.parent)
+        if parent is None:
+            raise UnknownAccount(account.parent)
+        if parent.parent is not None or parent.system_id == account.system_id:
+            raise StoreError(f"{account.parent} is a sub-account; a parent must be a main account")
+        if any(a.parent == account.system_id for a in self._accounts.values()):
+            raise StoreError(f"{account.system_id} has sub-accounts; it cannot become one")
+
+    def create_account(self, account: Account) -> None:
+        with self._lock:
+            if account.system_id in self._accounts:
+                raise AccountExists(account.system_id)
+            self._check_parent(account)
+            self._accounts[account.system_id] = account
+            if account.parent is None:
+                self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
+            self._changes += 1
+
+    def get_account(self, system_id: str) -> Account | None:
+        with self._lock:
+            return self._accounts.get(system_id)
+
+    def update_account(self, account: Account) -> None:
+        with self._lock:
+            old = self._accounts.get(account.system_id)
+            if old is None:
+                raise UnknownAccount(account.system_id)
+            self._check_parent(account)
+            new = dataclasses.replace(account, created_at=old.created_at)
+            self._accounts[account.system_id] = new
+            if account.parent is None:
+                self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
+            self._changes += 1
+
+    def delete_account(self, system_id: str) -> None:
+        with self._lock:
+            if any(a.parent == system_id for a in self._accounts.values()):
+                raise StoreError(f"{system_id} has sub-accounts; remove them first")
+            if self._accounts.pop(system_id, None) is None:
+                raise UnknownAccount(system_id)
+            self._locks.pop(("account", system_id), None)
+            self._changes += 1
+
+    def list_accounts(self) -> list[Account]:
+        with self._lock:
+            return [self._accounts[k] for k in sorted(self._accounts)]
+
+    def bind_failed(
+        self, system_id: str, address: str, now: float, lock_after: int, lock_for: float
+    ) -> tuple[LockState, LockState]:
+        out = []
+        with self._lock:
+            for key in (("account", system_id), ("address", address)):
+                s = self._locks.get(key, LockState())
+                if s.locked_until and s.locked_until <= now:
+                    s = LockState()  # a lock that has run out starts a fresh count
+                failures = s.failures + 1
+                until = now + lock_for if failures >= lock_after else s.locked_until
+                s = self._locks[key] = LockState(failures=failures, locked_until=until)
+                out.append(s)
+        return out[0], out[1]
+
+    def bind_succeeded(self, system_id: str, address: str) -> None:
+        with self._lock:
+            self._locks.pop(("account", system_id), None)
+            self._locks.pop(("address", address), None)
+
+    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]:
+        with self._lock:
+            get = self._locks.get
+            return get(("account", system_id), LockState()), get(("address", address), LockState())
+
+    def set_lock(self, system_id: str, locked_until: float) -> None:
+        key = ("account", system_id)
+        with self._lock:
+            if locked_until <= 0:
+                self._locks.pop(key, None)
+            else:
+                failures = self._locks.get(key, LockState()).failures
+                self._locks[key] = LockState(failures=failures, locked_until=locked_until)
+            self._changes += 1
+
+    def unlock_address(self, address: str) -> None:
+        with self._lock:
+            self._locks.pop(("address", address), None)
+
+    # --- credit -----------------------------------------------------------------------------
+    def _current(self, owner: str, now: float, rows: list[_Row]) -> Balance:
+        """The balance with an ended subscription lapsed; the lapse row goes to ``rows``."""
+        b = self._balances.get(owner)
+        if b is None:
+            raise UnknownAccount(owner)
+        new, lapsed = credit.lapse(b, now)
+        if lapsed:
+            after = new.bought + new.subscription
+            note = "subscription period ended"
+            rows.append((owner, now, LedgerKind.LAPSE, _SUB, -lapsed, after, "", None, note))
+        return new
+
+    def _commit(self, balances: Sequence[Balance], rows: Sequence[_Row]) -> None:
+        for b in balances:
+            self._balances[b.owner] = b
+        for row in rows:
+            self._ledger_id += 1
+            fields: dict[str, Any] = dict(zip(_LEDGER_FIELDS, row, strict=True))
+            self._ledger.setdefault(row[0], []).append(LedgerEntry(id=self._ledger_id, **fields))
+
+    def balance(self, owner: str, now: float) -> Balance:
+        with self._lock:
+            rows: list[_Row] = []
+            b = self._current(owner, now, rows)
+            self._commit([b], rows)
+            return b
+
+    def credit(
+        self,
+        owner: str,
+        amount: int,
+        bucket: Bucket,
+        now: float,
+        *,
+        expires_at: float | None = None,
+        note: str = "",
+        account: str = "",
+    ) -> Balance:
+        with self._lock:
+            rows: list[_Row] = []
+            b = self._current(owner, now, rows)
+            sub = bucket == _SUB
+            new, change = credit.top_up(b, amount, subscription=sub, expires_at=expires_at, now=now)
+            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            after = new.bought + new.subscription
+            rows.append((owner, now, kind, bucket, change, after, account or owner, None, note))
+            self._commit([new], rows)
+            return new
+
+    def ledger(
+        self, owner: str, *, since: float | None = None, limit: int | None = None
+    ) -> list[LedgerEntry]:
+        with self._lock:
+            rows = [r for r in self._ledger.get(owner, ()) if since is None or r.at >= since]
+        if limit is None or limit < 0:
+            return rows
+        return rows[len(rows) - min(limit, len(rows)) :]  # the newest rows, in id order
+
+    # --- acceptance -------------------------------------------------------------------------
+    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+        groups: dict[_Key, list[NewMessage]] = {}
+        for m in batch:
+            groups.setdefault((m.message_id, m.destination_addr), []).append(m)
+        per_owner: dict[str, list[_Key]] = {}
+        for key, parts in groups.items():
+            per_owner.setdefault(parts[0].credit_owner, []).append(key)
+        status: dict[_Key, AcceptOutcome] = {}
+        stored: list[tuple[NewMessage, int]] = []  # (part, its share of subscription credit)
+        lapses: list[_Row] = []
+        debits: list[_Row] = []
+        balances: list[Balance] = []
+        with self._lock:
+            for owner, keys in per_owner.items():
+                try:
+                    b = self._current(owner, now, lapses)
+                except UnknownAccount:
+                    status.update((key, _outcome(key, CommandStatus.ESME_RSYSERR)) for key in keys)
+                    continue
+                amounts = [sum(p.price for p in groups[key]) for key in keys]
+                new, splits = credit.debit_many(b, amounts, now)
+                balances.append(new)
+                total = b.bought + b.subscription_now(now)
+                for key, amount, split in zip(keys, amounts, splits, strict=True):
+                    if split is None:
+                        status[key] = _outcome(key, CommandStatus.SMSC_RNOCREDIT)
+                        continue
+                    parts = groups[key]
+                    left = split.subscription
+                    for p in parts:  # the subscription share goes to the first parts
+                        from_sub = min(p.price, left)
+                        left -= from_sub
+                        stored.append((p, from_sub))
+                    for bucket, taken in ((_SUB, split.subscription), (_BOUGHT, split.bought)):
+                        if taken:
+                            total -= taken
+                            row = (owner, now, LedgerKind.DEBIT, bucket, -taken, total)
+                            debits.append((*row, parts[0].account, key[0], ""))
+                    status[key] = _outcome(key, 0, amount)
+            self._commit(balances, lapses + debits)
+            for p, from_sub in stored:
+                self._store_part(p, from_sub)
+        return [status[key] for key in groups]
+
+    def _store_part(self, p: NewMessage, from_subscription: int) -> None:
+        row_id = len(self._messages) + 1
+        fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
+        fields.update(id=row_id, charged_subscription=from_subscription, done_at=None)
+        fields.update(charged_bought=p.price - from_subscription, state=int(MessageState.ENROUTE))
+        fields.update(attempts=0, error_code=0, refunded=0)
+        self._messages[row_id] = StoredMessage(**fields)
+        self._parts.setdefault(p.message_id, []).append(row_id)
+        self._pending.add(row_id)
+
+    # --- operator queues --------------------------------------------------------------------
+    def take_due(
+        self, now: float, limit: int, operators: Sequence[str] | None = None
+    ) -> list[StoredMessage]:
+        wanted = None if operators is None else set(operators)
+        with self._lock:
+            due = [self._messages[i] for i in self._pending]
+        due = [m for m in due if m.next_at is not None and m.next_at <= now]
+        if wanted is not None:
+            due = [m for m in due if m.operator in wanted]
+        due.sort(key=lambda m: (m.next_at, m.id))
+        return _first(due, limit)
+
+    def apply(
+        self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem], now: float
+    ) -> list[OutboxItem]:
+        with self._lock:
+            refunds = sorted({c.id for c in changes if c.refund})
+            if refunds:
+                self._refund(refunds, now)
+            for c in changes:  # in order: a later change of the same part wins
+                m = self._messages.get(c.id)
+                if m is None:
+                    continue
+                edits = {k: getattr(c, k) for k in _EDITABLE if getattr(c, k) is not None}
+                m = dataclasses.replace(m, state=c.state, next_at=c.next_at, **edits)
+                m = dataclasses.replace(m, attempts=c.attempts, done_at=c.done_at)
+                self._messages[c.id] = dataclasses.replace(m, error_code=c.error_code)
+                if c.next_at is None:
+                    self._pending.discard(c.id)
+                else:
+                    self._pending.add(c.id)
+            return self._add_outbox(outbox)
+
+    def _refund(self, ids: list[int], now: float) -> None:
+        balances: dict[str, Balance] = {}
+        lapses: list[_Row] = []
+        rows: list[_Row] = []
+        refunded: dict[int, int] = {}
+        for row_id in ids:
+            m = self._messages.get(row_id)
+            if m is None or row_id in self._refund_done:
+                continue
+            if not (m.charged_subscription or m.charged_bought):
+                continue
+            owner = m.credit_owner
+            b = balances.get(owner) or self._current(owner, now, lapses)
+            charged = credit.Split(subscription=m.charged_subscription, bought=m.charged_bought)
+            b, back = credit.refund(b, charged, now)
+            balances[owner] = b
+            after = b.bought + b.subscription
+            if back.subscription:
+                row = (owner, now, LedgerKind.REFUND, _SUB, back.subscription, after - back.bought)
+                rows.append((*row, m.account, m.message_id, ""))
+            if back.bought:
+                row = (owner, now, LedgerKind.REFUND, _BOUGHT, back.bought, after)
+                rows.append((*row, m.account, m.message_id, ""))
+            refunded[row_id] = back.total
+        self._commit(list(balances.values()), lapses + rows)
+        for row_id, amount in refunded.items():
+            self._messages[row_id] = dataclasses.replace(self._messages[row_id], refunded=amount)
+            self._refund_done.add(row_id)
+
+    def queue_depths(self) -> dict[str, int]:
+        with self._lock:
+            depths = Counter(self._messages[i].operator for i in self._pending)
+        return dict(sorted(depths.items()))
+
+    def get_messages(self, message_id: int) -> list[StoredMessage]:
+        with self._lock:
+            parts = [self._messages[i] for i in self._parts.get(message_id, ())]
+        return sorted(parts, key=lambda m: (m.part_index, m.id))
+
+    def find_pending(
+        self, account: str, source_addr: str, destination_addr: str, service_type: str
+    ) -> list[StoredMessage]:
+        wanted = [("source_addr", source_addr), ("destination_addr", destination_addr)]
+        wanted = [(k, v) for k, v in (*wanted, ("service_type", service_type)) if v]
+        with self._lock:
+            found = [self._messages[i] for i in sorted(self._pending)]
+        return [
+            m for m in found if m.account == account and all(getattr(m, k) == v for k, v in wanted)
+        ]
+
+    # --- outbox -----------------------------------------------------------------------------
+    def _add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+        out = []
+        for item in items:
+            self._outbox_id += 1  # never reused, even after the newest item is removed
+            out.append(dataclasses.replace(item, id=self._outbox_id))
+            self._outbox[self._outbox_id] = out[-1]
+        return out
+
+    def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+        with self._lock:
+            return self._add_outbox(items)
+
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
+        with self._lock:
+            items = list(self._outbox.values())
+        found = [
+            i for i in items if i.account == account and i.id > after_id and i.expires_at > now
+        ]
+        return _first(found, limit)
+
+    def ack_outbox(self, ids: Sequence[int]) -> None:
+        with self._lock:
+            for i in ids:
+                self._outbox.pop(i, None)
+
+    def expire_outbox(self, now: float) -> int:
+        with self._lock:
+            gone = [i for i, item in self._outbox.items() if item.expires_at <= now]
+            for i in gone:
+                del self._outbox[i]
+        return len(gone)
+
+    def outbox_count(self, account: str | None = None) -> int:
+        with self._lock:
+            items = list(self._outbox.values())
+        return sum(1 for item in items if account is None or item.account == account)
+
+    # --- blacklist and number portability ---------------------------------------------------
+    def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int:
+        added = 0
+        with self._lock:
+            for e in entries:
+                key = (e.account, e.number, e.prefix)
+                if key not in self._blacklist:
+                    self._blacklist[key] = e
+                    added += 1
+            if added:
+                self._changes += 1
+        return added
+
+    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
+        with self._lock:
+            removed = self._blacklist.pop((account, number, prefix), None) is not None
+            if removed:
+                self._changes += 1
+        return removed
+
+    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
+        with self._lock:
+            entries = sorted(self._blacklist.items())
+        return [e for key, e in entries if account is None or key[0] == account]
+
+    def add_ported(self, entries: Sequence[PortedNumber]) -> int:
+        with self._lock:
+            for e in entries:
+                self._ported[e.number] = e.operator
+            self._changes += 1
+        return len(entries)
+
+    def remove_ported(self, number: str) -> bool:
+        with self._lock:
+            removed = self._ported.pop(number, None) is not None
+            if removed:
+                self._changes += 1
+        return removed
+
+    def ported(self) -> list[PortedNumber]:
+        with self._lock:
+            return [PortedNumber(number=n, operator=o) for n, o in sorted(self._ported.items())]
+
+    # --- reports ----------------------------------------------------------------------------
+    def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
+        with self._lock:
+            found = [m for m in self._messages.values() if _matches(m, query)]
+        return iter(_first(found, query.limit))
+
+    def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
+        for g in group_by:
+            if g not in _GROUPS:
+                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
+        with self._lock:
+            found = [m for m in self._messages.values() if _matches(m, query)]
+        groups: dict[tuple[str, ...], list[StoredMessage]] = {}
+        for m in found:
+            groups.setdefault(tuple(str(getattr(m, g)) for g in group_by), []).append(m)
+        out = []
+        for key, parts in sorted(groups.items()):
+            charged = sum(m.charged_subscription + m.charged_bought for m in parts)
+            refunded = sum(m.refunded for m in parts)
+            row = SummaryRow(key=key, parts=len(parts), messages=0, charged=charged, refunded=0)
+            messages = len({m.message_id for m in parts})
+            states = dict(Counter(m.state for m in parts))
+            out.append(
+                dataclasses.replace(row, messages=messages, refunded=refunded, states=states)
+            )
+        return out
