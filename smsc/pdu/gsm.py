@@ -110,6 +110,14 @@ def extension_count(text: str) -> int:
     return len(_EXTENSION_RE.findall(text))
 
 
+def _outside_error(text: str) -> TextError:
+    c = next(c for c in text if c not in GSM_CHARS)
+    return TextError(
+        CommandStatus.ESME_RSUBMITFAIL,
+        f"character U+{ord(c):04X} is not in the GSM 03.38 default alphabet",
+    )
+
+
 def gsm_septet_count(text: str) -> int | None:
     """Septets ``text`` takes in the default alphabet (an escaped character counts 2), or None."""
     if _is_latin1(text):
@@ -122,12 +130,12 @@ def gsm_septet_count(text: str) -> int | None:
     return len(text) + len(_EXTENSION_RE.findall(text))
 
 
-def _outside_error(text: str) -> TextError:
-    c = next(c for c in text if c not in GSM_CHARS)
-    return TextError(
-        CommandStatus.ESME_RSUBMITFAIL,
-        f"character U+{ord(c):04X} is not in the GSM 03.38 default alphabet",
-    )
+def gsm_septets(text: str) -> int:
+    """Septets ``text`` takes; TextError naming the first character outside the alphabet."""
+    septets = gsm_septet_count(text)
+    if septets is None:
+        raise _outside_error(text)
+    return septets
 
 
 def _expand_markers(septets: bytes) -> bytes:

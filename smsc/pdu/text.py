@@ -14,13 +14,22 @@ from typing import Final, Literal
 
 from smsc.pdu.constants import CommandStatus, EsmClass, Tag
 from smsc.pdu.errors import PduError
-from smsc.pdu.gsm import ESCAPE, TextError, gsm_decode, gsm_encode, gsm_septet_count, is_gsm
+from smsc.pdu.gsm import (
+    ESCAPE,
+    TextError,
+    gsm_decode,
+    gsm_encode,
+    gsm_septet_count,
+    gsm_septets,
+    is_gsm,
+)
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, build_udh, concat_ie
 
 __all__ = [
     "MAX_PARTS",
     "MAX_PAYLOAD_OCTETS",
+    "UNSUPPORTED_STATUS",
     "Alphabet",
     "PartCount",
     "Segment",
@@ -226,6 +235,13 @@ def _count(
     return _part_count(data_coding, parts, units, per)
 
 
+def _count_gsm(text: str, data_coding: int, septets: int, bits: int) -> PartCount:
+    if septets > 160 and septets != len(text):
+        # Escaped characters may fall on a part boundary: find them in the septets.
+        return _count(data_coding, Alphabet.GSM7, septets, gsm_encode(text), bits)
+    return _count(data_coding, Alphabet.GSM7, septets, None, bits)
+
+
 def count_parts(text: str, data_coding: int | None = None, *, reference_bits: int = 8) -> PartCount:
     """How many parts ``text`` takes in ``data_coding`` (chosen by choose_data_coding if None).
 
@@ -237,22 +253,13 @@ def count_parts(text: str, data_coding: int | None = None, *, reference_bits: in
         _check_reference_bits(reference_bits)
     if data_coding is None:
         septets = gsm_septet_count(text)
-        if septets is None:
-            data_coding, alphabet = 8, Alphabet.UCS2
-        else:
-            data_coding, alphabet = 0, Alphabet.GSM7
+        if septets is not None:
+            return _count_gsm(text, 0, septets, reference_bits)
+        data_coding, alphabet = 8, Alphabet.UCS2
     else:
         alphabet = alphabet_of(data_coding)
         if alphabet is Alphabet.GSM7:
-            septets = gsm_septet_count(text)
-            if septets is None:
-                gsm_encode(text)  # raises with the offending character
-    if alphabet is Alphabet.GSM7:
-        assert septets is not None
-        if septets > 160 and septets != len(text):
-            # Escaped characters may fall on a part boundary: find them in the septets.
-            return _count(data_coding, alphabet, septets, gsm_encode(text), reference_bits)
-        return _count(data_coding, alphabet, septets, None, reference_bits)
+            return _count_gsm(text, data_coding, gsm_septets(text), reference_bits)
     if alphabet is Alphabet.UCS2:
         if text.isascii():
             return _count(data_coding, alphabet, len(text), None, reference_bits)

@@ -14,6 +14,7 @@ from smsc.pdu.gsm import (
     gsm_decode,
     gsm_encode,
     gsm_septet_count,
+    gsm_septets,
     is_gsm,
     pack_septets,
     unpack_septets,
@@ -106,7 +107,8 @@ def test_septet_counts() -> None:
     assert gsm_septet_count("Hello") == 5
     assert gsm_septet_count("{€}") == 6
     assert gsm_septet_count("Hello ж") is None
-    assert is_gsm("") and is_gsm("Ünïcödé?") is False
+    assert is_gsm("")
+    assert not is_gsm("Ünïcödé?")  # ï is not in the alphabet
 
 
 def test_escape_followed_by_an_undefined_code_gives_the_basic_character() -> None:
@@ -196,3 +198,10 @@ def test_unpack_refuses_more_septets_than_the_octets_hold(
     with pytest.raises(TextError) as e:
         unpack_septets(octets, count, fill)
     assert e.value.command_status == CommandStatus.ESME_RINVMSGLEN
+
+
+def test_gsm_septets_is_the_strict_count() -> None:
+    assert gsm_septets("a€") == 3
+    with pytest.raises(TextError) as e:
+        gsm_septets("aж")
+    assert "U+0436" in str(e.value)
