@@ -25,7 +25,7 @@ from typing import Final
 
 from smsc.pdu import pdus
 from smsc.pdu.codec import DECODERS, HEADER, Decoder, encode
-from smsc.pdu.constants import RESPONSE_BIT, CommandId, CommandStatus
+from smsc.pdu.constants import HEADER_LENGTH, RESPONSE_BIT, CommandId, CommandStatus
 from smsc.pdu.errors import FramingError, PduError
 from smsc.pdu.framing import DEFAULT_MAX_PDU_LENGTH, FrameBuffer
 from smsc.pdu.transitions import TABLE, Direction, Role, SessionState, sender_of
@@ -391,6 +391,8 @@ class Session:
         try:
             frame = self._frames.next_frame()
         except FramingError as e:
+            if e.command_id is None and len(self._frames) < HEADER_LENGTH:
+                return None  # wait for the whole header: the generic_nack carries its number
             return self._stream_failed(e)
         if frame is None:
             return None
@@ -432,7 +434,7 @@ class Session:
             return self._violation(
                 frame, rule, command_id, seq, f"it does not answer {request.command_name}"
             )
-        if not rule.legal:
+        if not rule.legal:  # never true with today's table; keeps the table the authority
             return self._violation(frame, rule, command_id, seq, f"not legal in {self._state.name}")
         try:
             pdu = rule.decoder(frame, len(frame), seq, status)
