@@ -1,0 +1,243 @@
+"""Account security: password hashes, allowed addresses, bind types and lockout.
+
+Passwords are stored as ``scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>`` (hashlib.scrypt,
+16 random bytes of salt, 32 bytes of hash). The default cost (n=2048, r=8, p=1, 2 MiB of memory)
+makes one verification take a few milliseconds: cheap for a bind, slow for guessing. Stored
+hashes carry their own parameters, so the cost can be raised later (``needs_rehash``).
+
+Bind decisions (:func:`bind_status`) happen in this order, each refusal hiding what comes after:
+
+1. the connecting address is locked -> SMSC_RACCOUNTLOCKED (0x403)
+2. unknown system_id -> ESME_RINVSYSID (a dummy verification keeps the timing alike)
+3. the account is locked -> SMSC_RACCOUNTLOCKED, whatever the password
+4. the address is not in the account's allowed CIDR blocks -> ESME_RBINDFAIL
+5. wrong password -> ESME_RINVPASWD (counts as a failure for the lockout)
+6. the account is disabled -> SMSC_RACCOUNTDISABLED (0x408)
+7. the bind type is not allowed for the account -> ESME_RBINDFAIL
+
+Lockout (:class:`LockoutPolicy`): ``after`` failures in a row (default 3) lock for ``lock_for``
+seconds (default 3 hours). Failures while locked neither count nor extend the lock; when a lock
+has run out the count starts again from zero; a successful bind clears it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+
+from smsc.pdu.constants import CommandStatus
+from smsc.store.records import HOUR, Account, BindType, LockState
+
+__all__ = [
+    "LockoutPolicy",
+    "address_allowed",
+    "bind_status",
+    "bind_type_allowed",
+    "check_cidrs",
+    "dummy_verify",
+    "hash_password",
+    "needs_rehash",
+    "verify_password",
+]
+
+SCRYPT_N: Final = 2**11
+SCRYPT_R: Final = 8
+SCRYPT_P: Final = 1
+SALT_BYTES: Final = 16
+HASH_BYTES: Final = 32
+# Limits for parameters read back from a stored hash, so a corrupted row cannot make one bind
+# take seconds or gigabytes.
+MAX_N: Final = 2**17
+MAX_R: Final = 16
+MAX_P: Final = 4
+MAX_PASSWORD: Final = 1024  # characters; SMPP passwords are at most 8
+_MAXMEM: Final = 256 * 1024 * 1024
+NETWORK_CACHE: Final = 4096
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(
+        password.encode("utf-8", "surrogatepass")[: MAX_PASSWORD * 4],
+        salt=salt,
+        n=n,
+        r=r,
+        p=p,
+        dklen=HASH_BYTES,
+        maxmem=_MAXMEM,
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+
+
+def hash_password(
+    password: str,
+    *,
+    n: int = SCRYPT_N,
+    r: int = SCRYPT_R,
+    p: int = SCRYPT_P,
+    salt: bytes | None = None,
+) -> str:
+    """A self-describing scrypt hash of ``password`` with a fresh random salt."""
+    if n < 2 or n & (n - 1) or n > MAX_N or not 1 <= r <= MAX_R or not 1 <= p <= MAX_P:
+        raise ValueError("scrypt parameters: n a power of 2 up to 2**17, r 1-16, p 1-4")
+    salt = os.urandom(SALT_BYTES) if salt is None else salt
+    digest = _scrypt(password, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${_b64(salt)}${_b64(digest)}"
+
+
+def _parse(encoded: str) -> tuple[int, int, int, bytes, bytes] | None:
+    parts = encoded.split("$")
+    if len(parts) != 6 or parts[0] != "scrypt":
+        return None
+    try:
+        n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
+        salt, digest = _unb64(parts[4]), _unb64(parts[5])
+    except (ValueError, binascii.Error):
+        return None
+    if n < 2 or n & (n - 1) or n > MAX_N or not 1 <= r <= MAX_R or not 1 <= p <= MAX_P:
+        return None
+    if not salt or len(digest) != HASH_BYTES:
+        return None
+    return n, r, p, salt, digest
+
+
+_DUMMY_SALT: Final = b"\x00" * SALT_BYTES
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    """Whether ``password`` matches the stored hash (compared in constant time). A malformed
+    hash matches nothing (and still costs one default-cost hash, so timing does not tell)."""
+    parsed = _parse(encoded)
+    if parsed is None or len(password) > MAX_PASSWORD:
+        _scrypt(password[:MAX_PASSWORD], _DUMMY_SALT, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return False
+    n, r, p, salt, digest = parsed
+    return hmac.compare_digest(_scrypt(password, salt, n, r, p), digest)
+
+
+def dummy_verify(password: str) -> bool:
+    """Spend what a verification costs and return False (for unknown system_ids)."""
+    _scrypt(password[:MAX_PASSWORD], _DUMMY_SALT, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+    return False
+
+
+def needs_rehash(encoded: str, *, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> bool:
+    """Whether a stored hash is malformed or cheaper than the given parameters."""
+    parsed = _parse(encoded)
+    return parsed is None or parsed[:3] < (n, r, p)
+
+
+# --- addresses ------------------------------------------------------------------------------
+
+
+def check_cidrs(cidrs: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The CIDR blocks in canonical form (``10.0.0.0/8``, ``2001:db8::/32``; a bare address is
+    a /32 or /128); ValueError naming the first bad one (host bits set count as bad)."""
+    out: list[str] = []
+    for text in cidrs:
+        try:
+            out.append(str(ipaddress.ip_network(text.strip(), strict=True)))
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a CIDR block: {exc}") from exc
+    return tuple(out)
+
+
+@lru_cache(maxsize=NETWORK_CACHE)
+def _networks(cidrs: tuple[str, ...]) -> tuple[Network, ...]:
+    networks: list[Network] = []
+    for text in cidrs:
+        try:
+            networks.append(ipaddress.ip_network(text.strip(), strict=False))
+        except ValueError:
+            continue  # a bad entry matches nothing (config validation reports it)
+    return tuple(networks)
+
+
+def address_allowed(account: Account, address: str) -> bool:
+    """Whether ``address`` (IPv4 or IPv6 text; IPv4-mapped IPv6 counts as IPv4) may bind to
+    ``account``. No allowed blocks means any address; an unreadable address is refused."""
+    if not account.allowed_ips:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in _networks(account.allowed_ips))
+
+
+def bind_type_allowed(account: Account, bind_type: BindType) -> bool:
+    return bind_type in account.bind_types
+
+
+# --- lockout --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockoutPolicy:
+    after: int = 3
+    lock_for: float = 3 * HOUR
+
+    def __post_init__(self) -> None:
+        if self.after < 1 or self.lock_for < 0:
+            raise ValueError("lockout: after must be 1 or more, lock_for 0 or more")
+
+    def failed(self, state: LockState, now: float) -> LockState:
+        """The state after a failed bind at ``now``."""
+        if state.locked(now):
+            return state
+        failures = 1 if state.locked_until else state.failures + 1
+        if failures >= self.after:
+            return LockState(failures=failures, locked_until=now + self.lock_for)
+        return LockState(failures=failures, locked_until=0.0)
+
+    @staticmethod
+    def succeeded() -> LockState:
+        return LockState()
+
+
+def bind_status(
+    account: Account | None,
+    *,
+    password: str,
+    address: str,
+    bind_type: BindType,
+    account_lock: LockState,
+    address_lock: LockState,
+    now: float,
+) -> CommandStatus:
+    """The status of a bind attempt (ESME_ROK when it may bind), in the order of the module's
+    rules. The caller counts ESME_RINVPASWD and ESME_RINVSYSID as failures for the lockout and
+    checks the account's bind count itself."""
+    if address_lock.locked(now):
+        return CommandStatus.SMSC_RACCOUNTLOCKED
+    if account is None:
+        dummy_verify(password)
+        return CommandStatus.ESME_RINVSYSID
+    if account_lock.locked(now):
+        return CommandStatus.SMSC_RACCOUNTLOCKED
+    if not address_allowed(account, address):
+        return CommandStatus.ESME_RBINDFAIL
+    if not verify_password(password, account.password_hash):
+        return CommandStatus.ESME_RINVPASWD
+    if not account.enabled:
+        return CommandStatus.SMSC_RACCOUNTDISABLED
+    if not bind_type_allowed(account, bind_type):
+        return CommandStatus.ESME_RBINDFAIL
+    return CommandStatus.ESME_ROK

@@ -1,0 +1,51 @@
+"""Outcomes the routing core decides at submit, and the err codes their receipts carry.
+
+Receipt ``err:`` values are 0-255 (query_sm_resp carries the error code in one octet). The GSM
+causes the simulated operators use are below 64; the routing core's own causes use 250 and up,
+so a receipt's err says which part of smsc decided.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Final
+
+from smsc.pdu.constants import MessageState
+
+__all__ = ["ERR_BLACKLISTED", "ERR_COVERAGE", "CoverageAction", "ForcedOutcome"]
+
+# The destination is on a blacklist (global or the account's) whose mode is "receipt": the
+# message was accepted, not sent and not charged; its receipt says UNDELIV err:250. (The
+# operator simulation uses the same value for the same case.)
+ERR_BLACKLISTED: Final = 250
+# A coverage rule matched the destination (for example prefix 1, US/Canada): the message was
+# accepted and its receipt says REJECTD (or UNDELIV, per the rule) err:251 unless the rule
+# names another err.
+ERR_COVERAGE: Final = 251
+
+
+class CoverageAction(IntEnum):
+    """What a coverage rule does with the messages it matches."""
+
+    REJECT = 1  # accepted, then final state REJECTED (receipt stat REJECTD)
+    UNDELIVER = 2  # accepted, then final state UNDELIVERABLE (receipt stat UNDELIV)
+    REFUSE = 3  # refused at submit with SMSC_RCOVERAGE (0x407)
+
+    @property
+    def state(self) -> MessageState | None:
+        """The final state the message gets, or None when it is refused at submit."""
+        if self == CoverageAction.REJECT:
+            return MessageState.REJECTED
+        if self == CoverageAction.UNDELIVER:
+            return MessageState.UNDELIVERABLE
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ForcedOutcome:
+    """A final state decided at submit: the message is accepted but never reaches a network."""
+
+    state: MessageState
+    error_code: int
+    rule: str  # the coverage rule's name
