@@ -145,20 +145,17 @@ class OperatorSimulator:
         now: float,
         scheduled_at: float | None = None,
         blacklisted: bool = False,
+        expires_at: float | None = None,
     ) -> float:
         """The ``next_at`` to store for a newly accepted part: its start (schedule or ``now``)
-        plus its delivery delay (a test number's fixed delay). Blacklisted parts are due at
-        once."""
+        plus its delivery delay (a test number's fixed delay), but not after ``expires_at``
+        when given (the part then expires on time). Blacklisted parts are due at once."""
         if blacklisted:
             return now
         start = now if scheduled_at is None or scheduled_at < now else scheduled_at
-        return start + self._delay(
-            operator,
-            message_id,
-            part_index,
-            destination_addr,
-            self.test_behaviour(destination_addr),
-        )
+        behaviour = self.test_behaviour(destination_addr)
+        due = start + self._delay(operator, message_id, part_index, destination_addr, behaviour)
+        return due if expires_at is None or due < expires_at else expires_at
 
     def _delay(
         self,
@@ -186,11 +183,13 @@ class OperatorSimulator:
         behaviour = self.test_behaviour(message.destination_addr)
         if behaviour is not None and behaviour.outcome is not None:
             return behaviour.outcome
-        profile = self.profile(message.operator)
+        handset = handset_key(self._seed, message.message_id, message.destination_addr)
+        return self._draw(message, self.profile(message.operator), handset)
+
+    def _draw(self, message: StoredMessage, profile: OperatorProfile, handset: int) -> Outcome:
         mix = self._rules.mix_for(
             message.account, message.operator, message.destination_addr, profile.outcomes
         )
-        handset = handset_key(self._seed, message.message_id, message.destination_addr)
         return mix.pick(unit(part_key(handset, message.part_index), SALT_OUTCOME))
 
     def attempt(
@@ -222,25 +221,28 @@ class OperatorSimulator:
         outage_over = profile.outage_end(now)
         if outage_over is not None:
             return self._wait(message, min(outage_over, message.expires_at), counted=False)
-        outcome = self.outcome_for(message)
+        handset = handset_key(self._seed, message.message_id, message.destination_addr)
+        outcome = self._draw(message, profile, handset)
         state = outcome.state
         if state == _EXPIRED:
             # The handset never answers: keep the part until its validity ends.
             return self._retry(message, message.expires_at)
         if state == _DELIVERED:
-            offline_until = self._offline_until(message, profile)
+            offline_until = self._offline_until(message, profile, handset)
             if offline_until is not None and now < offline_until:
                 retry_at = now + profile.offline.retry_interval
                 return self._retry(message, min(retry_at, message.expires_at))
         refund = refund_failed and state in _REFUNDABLE
         return self._final(message, now, outcome, counted=True, refund=refund)
 
-    def _offline_until(self, message: StoredMessage, profile: OperatorProfile) -> float | None:
+    @staticmethod
+    def _offline_until(
+        message: StoredMessage, profile: OperatorProfile, handset: int
+    ) -> float | None:
         """When the handset comes back, for a handset that is offline at its first attempt."""
         offline = profile.offline
         if offline.probability <= 0.0:
             return None
-        handset = handset_key(self._seed, message.message_id, message.destination_addr)
         if unit(handset, SALT_OFFLINE) >= offline.probability:
             return None
         # Offline from the first attempt on: the start plus the delay of part 1 (the same for
@@ -261,7 +263,7 @@ class OperatorSimulator:
                 change=MessageChange(
                     id=message.id,
                     state=_ENROUTE,
-                    next_at=now + behaviour.then_after,
+                    next_at=min(now + behaviour.then_after, message.expires_at),
                     attempts=1,
                 ),
                 counted=True,
