@@ -222,9 +222,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.port, CeilingFactory(receipts=args.receipts), interface=args.interface
     )
     host = port.getHost()
-    sys.stdout.write(f"listening on tcp:{host.host}:{host.port}\n")  # type: ignore[attr-defined]
-    sys.stdout.flush()
     core = IReactorCore(reactor)
+
+    def announce() -> None:
+        # Once the reactor runs, its SIGTERM handler is in place: a parent may stop us cleanly.
+        sys.stdout.write(f"listening on tcp:{host.host}:{host.port}\n")  # type: ignore[attr-defined]
+        sys.stdout.flush()
+
+    core.callWhenRunning(announce)
     IReactorTime(reactor).callLater(args.lifetime, core.stop)
     core.run()
     return 0

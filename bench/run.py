@@ -97,8 +97,8 @@ QUICK_SCENARIOS: tuple[Scenario, ...] = (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchOptions:
-    count: int = 20_000
-    max_seconds: float = 60.0
+    count: int = 50_000
+    max_seconds: float = 30.0
     receipt_timeout: float = 60.0
     startup_timeout: float = 30.0
     stop_timeout: float = 15.0
@@ -439,6 +439,12 @@ def _rate(result: dict[str, Any]) -> str:
     return text
 
 
+def _receipt_rate(result: dict[str, Any], scenario: Scenario) -> str:
+    if not result or result.get("fatal") or not scenario.receipts:
+        return "-"
+    return f"{float(result.get('receipts_throughput', 0.0)):,.0f}"
+
+
 def _ms(result: dict[str, Any], key: str) -> str:
     if not result or result.get("fatal"):
         return "-"
@@ -460,6 +466,7 @@ def _table(outcomes: Sequence[Outcome]) -> list[list[str]]:
             "ceiling p50/p99 ms",
             "smsc p50 ms",
             "smsc p99 ms",
+            "smsc receipts/s",
             "receipts ok (ceiling/smsc)",
         ]
     ]
@@ -474,6 +481,7 @@ def _table(outcomes: Sequence[Outcome]) -> list[list[str]]:
                 f"{_ms(o.ceiling, 'p50_ms')}/{_ms(o.ceiling, 'p99_ms')}",
                 _ms(o.smsc, "p50_ms"),
                 _ms(o.smsc, "p99_ms"),
+                _receipt_rate(o.smsc, o.scenario),
                 f"{_receipts_cell(o.ceiling, o.scenario)}/{_receipts_cell(o.smsc, o.scenario)}",
             ]
         )
@@ -675,7 +683,7 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOp
         prog="python -m bench.run", description="Benchmark smsc against the ceiling responder."
     )
     parser.add_argument("--quick", action="store_true", help="two scenarios, 2000 messages")
-    parser.add_argument("--count", type=int, help="messages per run (default 20000)")
+    parser.add_argument("--count", type=int, help="messages per run (default 50000)")
     parser.add_argument("--out", type=Path, help="write the Markdown report here")
     parser.add_argument("--json", type=Path, help="write every raw result here")
     parser.add_argument("--ceiling-only", action="store_true", help="do not start smsc")
@@ -689,7 +697,9 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOp
         "--system-id", default="", help="create this account for the run (else the test account)"
     )
     parser.add_argument("--password", default="", help="password of --system-id (max 8)")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="sending time per run")
+    parser.add_argument(
+        "--max-seconds", type=float, default=30.0, help="sending time limit per run (default 30)"
+    )
     parser.add_argument(
         "--receipt-timeout", type=float, default=60.0, help="wait for receipts per run"
     )
@@ -697,7 +707,7 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOp
         "--destination-base", type=int, default=380671000000, help="first destination number"
     )
     args = parser.parse_args(argv)
-    count = args.count if args.count is not None else (2000 if args.quick else 20_000)
+    count = args.count if args.count is not None else (2000 if args.quick else 50_000)
     if not 1 <= count <= 1_000_000:
         parser.error("--count must be 1..1000000")
     if bool(args.system_id) != bool(args.password):
