@@ -112,6 +112,16 @@ class MoRules:
     def __len__(self) -> int:
         return len(self._rules)
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MoRules):
+            return self._rules == other._rules
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"MoRules({list(self._rules)!r})"
+
     def __iter__(self) -> Iterator[MoRule]:
         return iter(self._rules)
 

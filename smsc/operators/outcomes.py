@@ -98,6 +98,16 @@ class OutcomeRules:
     def __len__(self) -> int:
         return len(self._rules)
 
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, OutcomeRules):
+            return self._rules == other._rules
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"OutcomeRules({list(self._rules)!r})"
+
     def __iter__(self) -> Iterator[OutcomeRule]:
         return iter(self._rules)
 
