@@ -20,7 +20,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from smsc.config.errors import ConfigError
 from smsc.operators.mo import MoMode, MoRule, MoRules
@@ -57,6 +57,9 @@ _MAX_ENTRIES: Final = 1_000
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OperatorsConfig:
     """Everything the operator simulation is configured with."""
+
+    # The top-level keys this part of the configuration reads.
+    SECTIONS: ClassVar[tuple[str, ...]] = ("simulation", "operators", "outcome_rules", "mo_rules")
 
     seed: int = 0
     profiles: Mapping[str, OperatorProfile]

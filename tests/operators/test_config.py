@@ -49,6 +49,10 @@ def test_the_shipped_file_reads_with_tomllib_and_tomlkit() -> None:
     assert config.pacing().available("kyivstar", 0.0) == 200
 
 
+def test_sections_read() -> None:
+    assert OperatorsConfig.SECTIONS == ("simulation", "operators", "outcome_rules", "mo_rules")
+
+
 def test_empty_document_gives_the_built_in_defaults() -> None:
     config = OperatorsConfig.from_mapping({})
     assert config == OperatorsConfig.from_mapping({"listen": {"anything": 1}})
