@@ -427,20 +427,22 @@ class Session:
             received: RequestReceived = _new(RequestReceived)
             _set_received_pdu(received, pdu)
             return received
-        request = self._outstanding.get(seq)
+        # A response with the number of one of our requests releases it, accepted or not.
+        request = self._outstanding.pop(seq, None)
         if request is None:
-            return self._violation(frame, rule, command_id, seq, "no request awaits it")
+            return self._violation(frame, rule, command_id, seq, None, "no request awaits it")
         if command_id != request.command_id | RESPONSE_BIT and command_id != _GENERIC_NACK:
             return self._violation(
-                frame, rule, command_id, seq, f"it does not answer {request.command_name}"
+                frame, rule, command_id, seq, request, f"it does not answer {request.command_name}"
             )
         if not rule.legal:  # never true with today's table; keeps the table the authority
-            return self._violation(frame, rule, command_id, seq, f"not legal in {self._state.name}")
+            return self._violation(
+                frame, rule, command_id, seq, request, f"not legal in {self._state.name}"
+            )
         try:
             pdu = rule.decoder(frame, len(frame), seq, status)
         except PduError as e:
-            return self._violation(frame, None, command_id, seq, str(e))
-        del self._outstanding[seq]
+            return self._violation(frame, None, command_id, seq, request, str(e))
         del self._sent_at[seq]
         if self._bind_in_flight or self._enquires_out:
             self._forget(request)
@@ -678,7 +680,13 @@ class Session:
         )
 
     def _violation(
-        self, frame: bytes, rule: _Rule | None, command_id: int, seq: int, reason: str
+        self,
+        frame: bytes,
+        rule: _Rule | None,
+        command_id: int,
+        seq: int,
+        request: pdus.Pdu | None,
+        reason: str,
     ) -> ProtocolViolation:
         pdu: pdus.Pdu | None = None
         if rule is not None:
@@ -686,8 +694,7 @@ class Session:
                 pdu = rule.decoder(frame, len(frame), seq, _unpack_header(frame)[2])
             except PduError:
                 pdu = None
-        request = self._outstanding.pop(seq, None)
-        if request is not None:
+        if request is not None:  # already out of _outstanding
             del self._sent_at[seq]
             self._forget(request)
         name = CommandId(command_id).name.lower()

@@ -39,6 +39,7 @@ from smsc.pdu.session import (
     WindowFull,
 )
 from smsc.pdu.transitions import TABLE, Direction, Role, SessionState, sender_of
+from tests.pdu.strategies import pdu_of
 
 S = SessionState
 C = CommandId
@@ -895,12 +896,16 @@ class SessionMachine(RuleBasedStateMachine):
         return run_stream(self.session, split(data, cuts))
 
     @rule(
+        data=st.data(),
         command=st.sampled_from(REQUESTS),
         seq=st.one_of(st.integers(1, 6), st.integers(1, MAX_SEQUENCE_NUMBER)),
         cuts=st.lists(st.integers(0, 500), max_size=3),
     )
-    def receive_request(self, command: CommandId, seq: int, cuts: list[int]) -> None:
-        pdu = sample(command, sequence_number=seq)
+    def receive_request(
+        self, data: st.DataObject, command: CommandId, seq: int, cuts: list[int]
+    ) -> None:
+        body = data.draw(pdu_of(pdus.PDU_CLASSES_BY_ID[command]), label="request")
+        pdu = body.replace(sequence_number=seq, command_status=0)
         events = self._feed(encode(pdu), cuts)
         if self.state is S.CLOSED:
             assert events == []
@@ -1051,5 +1056,5 @@ class SessionMachine(RuleBasedStateMachine):
             assert len([c for c in commands if c not in MANAGEMENT]) <= self.window
 
 
-SessionMachine.TestCase.settings = settings(max_examples=120, stateful_step_count=40, deadline=None)
+SessionMachine.TestCase.settings = settings(max_examples=100, stateful_step_count=40, deadline=None)
 test_session_machine = SessionMachine.TestCase
