@@ -46,7 +46,7 @@ __all__ = [
 
 MAX_BINDS = 64
 MAX_WINDOW = 1024
-MAX_COUNT = 10_000_000
+MAX_COUNT = 2_000_000
 MESSAGE_TEXT = b"Benchmark message from the smsc load client"
 SOURCE_ADDR = "Bench"
 
