@@ -246,6 +246,10 @@ def _compile_decoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Decoder:
     return decoder
 
 
+_BODYLESS_ON_ERROR = frozenset({pdus.BindTransmitterResp, pdus.BindReceiverResp,
+                                pdus.BindTransceiverResp, pdus.SubmitSmResp})
+
+
 def _compile_encoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Encoder:
     """One bytes %-format per PDU: the body is built by a single C call."""
     env: dict[str, Any] = {
@@ -259,8 +263,9 @@ def _compile_encoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Encoder:
         "_defaults": cls(),
     }
     lines = ["def encode(p):"]
-    if cls.is_response and layout:
-        # Error responses carry no body when every body field is at its default.
+    if cls in _BODYLESS_ON_ERROR:
+        # SMPP 3.4 4.1.2/4.1.4/4.1.6/4.4.2: these error responses carry no body (when every
+        # body field is at its default); every other response keeps its body.
         checks = " and ".join(f"p.{f[1]} == _defaults.{f[1]}" for f in layout)
         lines += [
             f" if p.command_status and {checks}:",
@@ -356,17 +361,21 @@ def encode(pdu: pdus.Pdu) -> bytes:
     """Encode a PDU to its wire octets; raises PduError for a field that does not fit."""
     try:
         return ENCODERS[type(pdu)](pdu)
-    except (struct.error, OverflowError, TypeError) as e:
-        raise PduError(
-            CommandStatus.ESME_RSYSERR,
-            f"{pdu.command_name}: an integer field is out of range ({e})",
-            command_id=pdu.command_id,
-            sequence_number=pdu.sequence_number,
-        ) from e
+    except PduError as e:
+        e.command_id = pdu.command_id
+        e.sequence_number = pdu.sequence_number
+        raise
     except UnicodeEncodeError as e:
         raise PduError(
             CommandStatus.ESME_RSYSERR,
             f"{pdu.command_name}: a C-Octet string has a character beyond Latin-1",
+            command_id=pdu.command_id,
+            sequence_number=pdu.sequence_number,
+        ) from e
+    except (struct.error, OverflowError, TypeError, ValueError) as e:
+        raise PduError(
+            CommandStatus.ESME_RSYSERR,
+            f"{pdu.command_name}: an integer field is out of range ({e})",
             command_id=pdu.command_id,
             sequence_number=pdu.sequence_number,
         ) from e

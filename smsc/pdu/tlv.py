@@ -89,6 +89,8 @@ LENGTH_LIMITS: Final[dict[int, tuple[int, int]]] = {
 
 TlvValue = int | str | bytes | NetworkErrorCode | None
 
+TlvSource = Mapping[Tag, TlvValue] | Mapping[int, TlvValue] | Iterable[tuple[int, TlvValue]]
+
 _HEAD = struct.Struct(">HH")
 
 
@@ -157,7 +159,7 @@ class Tlvs:
         return self
 
     @classmethod
-    def of(cls, values: Mapping[int, TlvValue] | Iterable[tuple[int, TlvValue]] = (), /) -> Tlvs:
+    def of(cls, values: TlvSource = (), /) -> Tlvs:
         """Build from typed values: ``Tlvs.of({Tag.SAR_MSG_REF_NUM: 7})``."""
         pairs = values.items() if isinstance(values, Mapping) else values
         return cls.from_raw(tuple((int(tag), encode_value(tag, v)) for tag, v in pairs))
