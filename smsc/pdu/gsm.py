@@ -92,8 +92,11 @@ _SEPTET_TO_OCTET: Final = bytes(ord(_STAND_IN.get(c, c)) for c in BASIC_TABLE) +
 _NOT_STAND_IN: Final = bytes(range(0x80)) + bytes(range(0x80 + len(_WIDE), 0x100))
 
 
+_BEYOND_LATIN1: Final = re.compile("[^\x00-\xff]")
+
+
 def _is_latin1(text: str) -> bool:
-    return text.isascii() or max(text) <= "\xff"
+    return text.isascii() or _BEYOND_LATIN1.search(text) is None
 
 
 def is_gsm(text: str) -> bool:

@@ -269,8 +269,8 @@ def count_parts(text: str, data_coding: int | None = None, *, reference_bits: in
     if alphabet is Alphabet.ASCII:
         if not text.isascii():
             encode_text(text, data_coding)  # raises with the offending character
-    elif text and max(text) > "\xff":
-        encode_text(text, data_coding)
+    elif not text.isascii():
+        encode_text(text, data_coding)  # one C call: raises for a character beyond Latin-1
     return _count(data_coding, alphabet, len(text), None, reference_bits)
 
 
