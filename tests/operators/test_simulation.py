@@ -7,6 +7,8 @@ import math
 from collections import Counter
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smsc.operators.outcomes import OutcomeRule, OutcomeRules
 from smsc.operators.profile import (
@@ -351,3 +353,54 @@ def test_delays_follow_the_distribution() -> None:
     )
     median = delays[1000]
     assert 2.8 < median < 3.2
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**64 - 1),
+    message_id=st.integers(1, 2**40),
+    part_index=st.integers(1, 4),
+    offline=st.floats(0.0, 1.0),
+    outage_start=st.floats(-HOUR, DAY),
+    outage_length=st.floats(1.0, 3 * DAY),
+    validity=st.floats(1.0, 3 * DAY),
+    registered=st.sampled_from([0, 1, 2, 0x11]),
+    destination=st.sampled_from(["380671234567", "61491570737", "61491571266", "4915112345"]),
+)
+def test_every_life_ends_final_by_its_expiry(
+    seed: int,
+    message_id: int,
+    part_index: int,
+    offline: float,
+    outage_start: float,
+    outage_length: float,
+    validity: float,
+    registered: int,
+    destination: str,
+) -> None:
+    op = profile(
+        outcomes=MIX,
+        delay=Delay.lognormal(30.0, 1.0),
+        offline=OfflineHandsets(probability=offline, duration=Delay.exponential(HOUR)),
+        outages=(OutageWindow(start=T0 + outage_start, end=T0 + outage_start + outage_length),),
+    )
+    sim = simulator(op, seed=seed)
+    part = accepted(
+        sim,
+        message_id=message_id,
+        part_index=part_index,
+        destination_addr=destination,
+        expires_at=T0 + validity,
+        registered_delivery=registered,
+    )
+    final, steps = live(sim, part)
+    assert final.done_at is not None
+    assert final.done_at <= final.expires_at
+    assert final.state != S.ENROUTE
+    times = [t for t, _ in steps]
+    assert times == sorted(times)
+    assert final.attempts == sum(d.counted for _, d in steps)
+    notices = sum(d.notify_enroute for _, d in steps)
+    assert notices <= (1 if registered & 0x10 else 0)
+    # The same part on a fresh simulator lives the same life.
+    assert live(simulator(op, seed=seed), part)[0] == final
