@@ -342,4 +342,6 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     return account, password
 
 
-__all__ = ["BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore", "ensure_test_account"]
+__all__ = [
+    "BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore", "ensure_test_account",
+]

@@ -17,6 +17,7 @@ from typing import Any
 from smsc.config.errors import ConfigError
 from smsc.config.server import ServerSettings, server_settings_from_mapping
 from smsc.operators.config import OperatorsConfig
+from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.config import RoutingConfig
 
 DEFAULT_PATH = Path("conf/smsc.toml")
@@ -70,7 +71,7 @@ def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Co
     rest = {k: v for k, v in data.items() if k not in _SECTIONS_SERVER}
     operators = OperatorsConfig.from_mapping(rest)
     routing = RoutingConfig.from_mapping(rest)
-    unknown = set(rest) - set(OperatorsConfig.SECTIONS) - set(RoutingConfig.SECTIONS)
+    unknown = set(rest) - set(OperatorsConfig.SECTIONS) - set(ROUTING_SECTIONS)
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(key, "is not a section smsc knows")

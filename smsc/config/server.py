@@ -48,7 +48,6 @@ class ServerSettings:
     due_interval: float = 0.05  # seconds between rounds when queues are idle
     receipt_retry_min: float = 1.0
     receipt_retry_max: float = 300.0
-    seed: int = 0  # operator simulation seed
     test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
 
     @property
@@ -60,7 +59,7 @@ _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "lock_for", "commit_delay", "due_interval",
               "receipt_retry_min", "receipt_retry_max"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "lock_after", "commit_batch",
-         "due_batch", "seed"}
+         "due_batch"}
 _STRINGS = {"database", "system_id"}
 
 
@@ -86,7 +85,7 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
         elif key in _DURATIONS:
             out[key] = parse_duration(value, path)
         elif key in _INTS:
-            out[key] = _int(value, path, 0 if key == "seed" else 1, 2**31 - 1)
+            out[key] = _int(value, path, 1, 2**31 - 1)
         elif key in _STRINGS:
             if not isinstance(value, str) or not value:
                 raise ConfigError(path, "must be a non-empty string")

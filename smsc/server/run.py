@@ -13,7 +13,6 @@ from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 from smsc.config.loader import Config
 from smsc.core import LockPolicy, SmscCore
 from smsc.ids import IdBlock, MessageIdFormat
-from smsc.operators.simulation import OperatorSimulator
 from smsc.routebook import RouteBook
 from smsc.server.service import SmscService
 from smsc.store.base import Store
@@ -25,9 +24,10 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                   announce: Callable[[str], None] = print) -> SmscService:
     """Everything wired, nothing started."""
     settings = config.server
-    simulator = OperatorSimulator(config.operators.profiles, config.operators.rules,
-                                  seed=settings.seed)
-    routing = RouteBook(config.routing, store)
+    simulator = config.operators.simulator()
+    routing = RouteBook(config.routing,
+                        operator_up=lambda name, now: simulator.outage_end(name, now) is None)
+    routing.install(routing.load(store))
     ids = IdBlock()
     core = SmscCore(store, simulator=simulator, route=routing.route,
                     id_format=MessageIdFormat(hex_ids=settings.hex_ids),

@@ -83,7 +83,7 @@ class SmscService(service.Service):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def startService(self) -> None:
-        super().startService()
+        super().startService()  # type: ignore[no-untyped-call]
         self.worker.start()
         d = defer.ensureDeferred(self._start())
         d.addErrback(self._start_failed)
@@ -96,12 +96,13 @@ class SmscService(service.Service):
         self._change_counter = await self.worker.call(self.store.change_counter)
         factory = SmppServerFactory(self, self.clock)
         for description in self.settings.listen:
-            endpoint = endpoints.serverFromString(self.reactor, description)
+            endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
+                self.reactor, description)
             port = await endpoint.listen(factory)
             self.ports.append(port)
             address = port.getHost()
             kind = "ssl" if description.startswith("ssl:") else "tcp"
-            self.announce(f"listening on {kind}:{address.host}:{address.port}")  # type: ignore[attr-defined]
+            self.announce(f"listening on {kind}:{address.host}:{address.port}")
         for interval, fn in ((0.5, self._housekeeping), (1.0, self._every_second),
                              (60.0, self._every_minute)):
             loop = LoopingCall(fn)
@@ -123,7 +124,7 @@ class SmscService(service.Service):
         """Unbind every customer, answer what is pending, flush to the store, stop."""
         self._stopping = True
         for port in self.ports:
-            await port.stopListening()
+            await defer.maybeDeferred(port.stopListening)
         for loop in self._loops:
             if loop.running:
                 loop.stop()
@@ -137,17 +138,17 @@ class SmscService(service.Service):
         for conn in list(self.connections):
             conn.close()
         self.committer.flush_now()
-        while self.committer.queued or not self.worker.idle:
+        while self.committer.queued or not self.worker.idle():
             await _sleep(self.clock, 0.01)
             self.committer.flush_now()
         self.courier.flush_acks()
-        while not self.worker.idle:
+        while not self.worker.idle():
             await _sleep(self.clock, 0.01)
         self.worker.stop()
         self.store.close()
 
-    def stopService(self) -> defer.Deferred[None]:  # type: ignore[override]
-        super().stopService()
+    def stopService(self) -> defer.Deferred[None]:
+        super().stopService()  # type: ignore[no-untyped-call]
         return defer.ensureDeferred(self.stop())
 
     # --- connections (SmppEndpoint) -------------------------------------------------------------
@@ -206,7 +207,7 @@ class SmscService(service.Service):
             conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
                                              S.ESME_RINVCMDID))
 
-    # --- bind ---------------------------------------------------------------------------------------
+    # --- bind ---------------------------------------------------------------------------------
     def _bind(self, conn: SmppServerProtocol, pdu: pdus.BindRequest) -> None:
         bind_type = _BIND_TYPES[type(pdu)]
         d = self.worker.call(self.core.authenticate, pdu.system_id, pdu.password, bind_type,
@@ -243,13 +244,13 @@ class SmscService(service.Service):
         if account.throughput <= 0:
             return None
         bucket = self.throttles.get(account.system_id)
-        if bucket is None or bucket.rate != account.throughput:
+        if bucket is None or bucket.rate != account.throughput:  # new or changed
             burst = account.burst or max(1, int(account.throughput))
-            bucket = TokenBucket(rate=account.throughput, burst=burst, now=self.clock.seconds())
+            bucket = TokenBucket(rate=account.throughput, burst=burst)
             self.throttles[account.system_id] = bucket
         return bucket
 
-    # --- submit ------------------------------------------------------------------------------------
+    # --- submit -------------------------------------------------------------------------------
     def _submit(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
         record = conn.bind
         assert isinstance(record, BindRecord)
@@ -257,9 +258,9 @@ class SmscService(service.Service):
         intake = self.core.intake
         try:
             if type(pdu) is pdus.SubmitSm:
-                prepared = intake.submit_sm(record.context, pdu, now)  # type: ignore[arg-type]
+                prepared = intake.submit_sm(record.context, pdu, now)
             elif type(pdu) is pdus.DataSm:
-                prepared = intake.data_sm(record.context, pdu, now)  # type: ignore[arg-type]
+                prepared = intake.data_sm(record.context, pdu, now)
             else:
                 prepared = intake.submit_multi(record.context, pdu, now)  # type: ignore[arg-type]
         except PduError as e:
@@ -323,7 +324,7 @@ class SmscService(service.Service):
         self.ids.refill_pending = False
         _log.failure("reserving message ids failed", failure)
 
-    # --- query, cancel, replace -----------------------------------------------------------
+    # --- query, cancel, replace ---------------------------------------------------------------
     def _message_request(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
         record = conn.bind
         assert isinstance(record, BindRecord)
@@ -377,7 +378,7 @@ class SmscService(service.Service):
         _log.failure("an operator queue round failed", failure)
         self._schedule_due(1.0)
 
-    # --- periodic work ---------------------------------------------------------------------------
+    # --- periodic work ------------------------------------------------------------------------
     def _housekeeping(self) -> None:
         now = self.clock.seconds()
         bind_timeout = self.settings.bind_timeout

@@ -43,6 +43,5 @@ class StoreWorker:
         d.addBoth(done)
         return d
 
-    @property
     def idle(self) -> bool:
         return self.pending == 0

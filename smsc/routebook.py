@@ -1,0 +1,60 @@
+"""The routing in force: the config's routes and prices with the store's blacklist and number
+portability, as one Router, rebuilt when either changes.
+
+``load`` reads the store (run it on the store thread); ``install`` swaps the result in on the
+event loop, where ``route`` answers intake's questions without touching the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from smsc.intake import Routed
+from smsc.routing.config import RoutingConfig
+from smsc.routing.numbers import NumberPlan
+from smsc.routing.router import Router
+from smsc.store.base import Store
+from smsc.store.records import Account
+
+
+class RouteBook:
+    def __init__(self, config: RoutingConfig, *,
+                 operator_up: Callable[[str, float], bool] | None = None) -> None:
+        self.config = config
+        self.numbers = NumberPlan()
+        self._operator_up = operator_up
+        self._now = 0.0
+        self.router: Router = self._build([], [])
+
+    def _up(self, operator: str) -> bool:
+        return self._operator_up is None or self._operator_up(operator, self._now)
+
+    def _build(self, blacklist: list[object], ported: list[object]) -> Router:
+        return self.config.router(ported=ported, blacklist=blacklist,  # type: ignore[arg-type]
+                                  numbers=self.numbers, operator_up=self._up)
+
+    def load(self, store: Store) -> Router:
+        """A router with the store's current blacklist and ported numbers (store thread)."""
+        return self._build(list(store.blacklist()), list(store.ported()))
+
+    def install(self, router: Router, config: RoutingConfig | None = None) -> None:
+        if config is not None:
+            self.config = config
+        self.router = router
+
+    def route(self, account: Account, *, source_addr: str, source_ton: int, source_npi: int,
+              destination_addr: str, dest_ton: int, dest_npi: int, now: float) -> Routed:
+        self._now = now
+        d = self.router.decide(account, source_addr=source_addr, source_ton=source_ton,
+                               source_npi=source_npi, destination_addr=destination_addr,
+                               dest_ton=dest_ton, dest_npi=dest_npi, now=now)
+        choice = d.route
+        forced = choice.forced
+        zones = d.destination.time_zones
+        return Routed(source_addr=d.source.addr, source_ton=d.source.ton,
+                      source_npi=d.source.npi, destination_addr=d.destination.number,
+                      time_zone=zones[0] if zones else None, operator=choice.operator,
+                      route=choice.route, price=d.price,
+                      forced_state=int(forced.state) if forced is not None else 0,
+                      forced_error=forced.error_code if forced is not None else 0,
+                      blacklisted=d.blacklisted)
