@@ -7,9 +7,11 @@ config or the CLI is turned into minor units exactly with :mod:`decimal`, and an
 fraction of a minor unit is refused rather than rounded (``"0.035"`` needs 3 decimals or more).
 
 Price lists: each route has a price per part in the routing currency. An account may have its
-own price list, in its own currency, with prices per route name and per destination prefix; for
-a destination the account's longest matching prefix wins, then its price for the route, then the
-route's own price. A sub-account without a list of its own uses its parent's.
+own price list, in its own currency, with prices per route name and per destination prefix. For
+a destination the most specific entry wins: the account's longest matching prefix entry when it
+is at least as long as the prefix the route matched by, else the account's entry for the route,
+else a shorter matching prefix entry, else the route's own price. A sub-account without a list
+of its own uses its parent's.
 """
 
 from __future__ import annotations
@@ -111,20 +113,24 @@ class _CompiledPrices:
         self.by_prefix = dict(prices.by_prefix)
         self.lengths = tuple(sorted({len(p) for p in self.by_prefix}, reverse=True))
 
-    def price(self, route: str, number: str) -> tuple[int, str] | None:
+    def price(self, route: str, route_prefix: str, number: str) -> tuple[int, str] | None:
         """(price, what matched) or None when the list has nothing for it."""
         by_prefix = self.by_prefix
         size = len(number)
+        found: tuple[int, str] | None = None
         for length in self.lengths:
             if length <= size:
                 prefix = number[:length]
                 price = by_prefix.get(prefix)
                 if price is not None:
-                    return price, f"prefix {prefix}"
+                    if length >= len(route_prefix):
+                        return price, f"prefix {prefix}"
+                    found = price, f"prefix {prefix}"
+                    break
         price = self.by_route.get(route)
         if price is not None:
             return price, f"route {route}"
-        return None
+        return found
 
 
 class PriceBook:
@@ -154,14 +160,15 @@ class PriceBook:
         return found
 
     def account_price(
-        self, account: Account | None, route: str, number: str
+        self, account: Account | None, route: str, route_prefix: str, number: str
     ) -> tuple[int, str, str] | None:
-        """(price, currency, what matched) from the account's (or its parent's) list, or None
-        when the list has no price for this route and number (or there is no list)."""
+        """(price, currency, what matched) from the account's (or its parent's) list for
+        ``number`` on ``route`` (matched by ``route_prefix``), or None when the list has no
+        price for it (or there is no list)."""
         prices = self._list_for(account)
         if prices is None:
             return None
-        found = prices.price(route, number)
+        found = prices.price(route, route_prefix, number)
         if found is None:
             return None
         return found[0], prices.currency, found[1]

@@ -265,7 +265,9 @@ class RouteTable:
     ) -> RouteChoice:
         """The (cached) choice of ``operators[position]`` (-1: all down, the first one)."""
         priced = (
-            self._prices.account_price(account, route.name, number) if len(self._prices) else None
+            self._prices.account_price(account, route.name, prefix, number)
+            if len(self._prices)
+            else None
         )
         key: tuple[object, ...]
         if priced is None:

@@ -1,0 +1,192 @@
+"""Passwords, allowed addresses, bind types, lockout and the order of bind refusals."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsc.pdu.constants import CommandStatus
+from smsc.routing.accounts import (
+    LockoutPolicy,
+    address_allowed,
+    bind_status,
+    bind_type_allowed,
+    check_cidrs,
+    dummy_verify,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from smsc.store.records import Account, BindType, LockState
+
+STORED = hash_password("secret12")
+
+
+def test_hash_format_and_verification() -> None:
+    kind, n, r, p, salt, digest = STORED.split("$")
+    assert (kind, n, r, p) == ("scrypt", "2048", "8", "1")
+    assert salt and digest
+    assert verify_password("secret12", STORED)
+    assert not verify_password("secret13", STORED)
+    assert not verify_password("", STORED)
+    assert hash_password("secret12") != STORED  # a fresh salt every time
+
+
+def test_unicode_and_long_passwords() -> None:
+    stored = hash_password("пароль")
+    assert verify_password("пароль", stored)
+    assert not verify_password("x" * 5000, stored)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "",
+        "plain",
+        "scrypt$2048$8$1$c2FsdA",
+        "bcrypt$2048$8$1$c2FsdA$" + "A" * 43,
+        "scrypt$2047$8$1$c2FsdA$" + "A" * 43,  # n not a power of two
+        "scrypt$1048576$8$1$c2FsdA$" + "A" * 43,  # n too costly
+        "scrypt$2048$99$1$c2FsdA$" + "A" * 43,
+        "scrypt$2048$8$1$$" + "A" * 43,  # no salt
+        "scrypt$2048$8$1$c2FsdA$AAAA",  # short hash
+        "scrypt$2048$8$1$c2F!dA$" + "A" * 43,  # not base64
+        "scrypt$x$8$1$c2FsdA$" + "A" * 43,
+    ],
+)
+def test_malformed_hashes_match_nothing(bad: str) -> None:
+    assert not verify_password("secret12", bad)
+    assert needs_rehash(bad)
+
+
+def test_rehash_when_cheaper_than_wanted() -> None:
+    assert not needs_rehash(STORED)
+    assert needs_rehash(STORED, n=4096)
+    assert not needs_rehash(hash_password("x", n=4096))
+
+
+def test_bad_hash_parameters() -> None:
+    with pytest.raises(ValueError, match="scrypt parameters"):
+        hash_password("x", n=1000)
+
+
+def test_dummy_verify() -> None:
+    assert dummy_verify("anything") is False
+
+
+def test_addresses() -> None:
+    account = Account(
+        system_id="a", password_hash="", allowed_ips=("10.0.0.0/8", "192.168.1.7", "2001:db8::/32")
+    )
+    assert address_allowed(account, "10.1.2.3")
+    assert address_allowed(account, "192.168.1.7")
+    assert not address_allowed(account, "192.168.1.8")
+    assert address_allowed(account, "2001:db8::1")
+    assert not address_allowed(account, "2001:db9::1")
+    assert address_allowed(account, "::ffff:10.0.0.1")  # IPv4-mapped IPv6
+    assert not address_allowed(account, "not an address")
+    assert not address_allowed(account, "")
+    anyone = Account(system_id="b", password_hash="")
+    assert address_allowed(anyone, "203.0.113.9")
+
+
+def test_bad_stored_blocks_match_nothing() -> None:
+    account = Account(system_id="a", password_hash="", allowed_ips=("nonsense", "10.0.0.0/8"))
+    assert address_allowed(account, "10.0.0.1")
+    assert not address_allowed(account, "11.0.0.1")
+
+
+def test_check_cidrs() -> None:
+    assert check_cidrs(["10.0.0.0/8", " 192.168.1.7 ", "2001:DB8::/32"]) == (
+        "10.0.0.0/8",
+        "192.168.1.7/32",
+        "2001:db8::/32",
+    )
+    with pytest.raises(ValueError, match="not a CIDR block"):
+        check_cidrs(["10.0.0.1/8"])  # host bits set
+    with pytest.raises(ValueError, match="not a CIDR block"):
+        check_cidrs(["example.com"])
+
+
+def test_bind_types() -> None:
+    account = Account(system_id="a", password_hash="", bind_types=frozenset({BindType.RECEIVER}))
+    assert bind_type_allowed(account, BindType.RECEIVER)
+    assert not bind_type_allowed(account, BindType.TRANSCEIVER)
+
+
+def test_lockout_after_three_failures_in_a_row() -> None:
+    policy = LockoutPolicy()
+    state = LockState()
+    state = policy.failed(state, 0.0)
+    state = policy.failed(state, 1.0)
+    assert not state.locked(1.0)
+    state = policy.failed(state, 2.0)
+    assert state.locked(2.0)
+    assert state.locked_until == 2.0 + 3 * 3600
+    assert policy.failed(state, 3.0) == state  # failures while locked change nothing
+    assert not state.locked(state.locked_until)
+    after = policy.failed(state, state.locked_until + 1)  # counting starts again
+    assert after == LockState(failures=1, locked_until=0.0)
+    assert policy.succeeded() == LockState()
+
+
+def test_lockout_policy_settings() -> None:
+    policy = LockoutPolicy(after=1, lock_for=60.0)
+    assert policy.failed(LockState(), 0.0).locked_until == 60.0
+    with pytest.raises(ValueError, match="lockout"):
+        LockoutPolicy(after=0)
+
+
+ACCOUNT = Account(
+    system_id="acme",
+    password_hash=STORED,
+    allowed_ips=("10.0.0.0/8",),
+    bind_types=frozenset({BindType.TRANSMITTER}),
+)
+OPEN = LockState()
+LOCKED = LockState(failures=3, locked_until=100.0)
+
+
+def status(
+    account: Account | None = ACCOUNT,
+    *,
+    password: str = "secret12",
+    address: str = "10.0.0.1",
+    bind_type: BindType = BindType.TRANSMITTER,
+    account_lock: LockState = OPEN,
+    address_lock: LockState = OPEN,
+) -> int:
+    return bind_status(
+        account,
+        password=password,
+        address=address,
+        bind_type=bind_type,
+        account_lock=account_lock,
+        address_lock=address_lock,
+        now=50.0,
+    )
+
+
+def test_bind_status_each_refusal() -> None:
+    assert status() == CommandStatus.ESME_ROK
+    assert status(None) == CommandStatus.ESME_RINVSYSID
+    assert status(password="wrong") == CommandStatus.ESME_RINVPASWD
+    assert status(address="11.0.0.1") == CommandStatus.ESME_RBINDFAIL
+    assert status(bind_type=BindType.RECEIVER) == CommandStatus.ESME_RBINDFAIL
+    disabled = Account(system_id="acme", password_hash=STORED, enabled=False)
+    assert status(disabled) == CommandStatus.SMSC_RACCOUNTDISABLED
+    assert status(account_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
+    assert status(address_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
+
+
+def test_locked_binds_do_not_reveal_the_password() -> None:
+    right = status(account_lock=LOCKED)
+    wrong = status(password="wrong", account_lock=LOCKED)
+    assert right == wrong == CommandStatus.SMSC_RACCOUNTLOCKED
+    assert status(None, address_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
+    # An expired lock no longer counts.
+    assert status(account_lock=LockState(failures=3, locked_until=50.0)) == CommandStatus.ESME_ROK
+
+
+def test_disabled_account_needs_the_password_to_find_out() -> None:
+    disabled = Account(system_id="acme", password_hash=STORED, enabled=False)
+    assert status(disabled, password="wrong") == CommandStatus.ESME_RINVPASWD
