@@ -160,19 +160,23 @@ def read_receipt(frame: bytes) -> tuple[bytes, bytes, bytes] | None:
         pos += 4
         if tag == _RECEIPTED_MESSAGE_ID:
             receipted = frame[pos : pos + size].rstrip(b"\x00")
+            if text:
+                break
         elif tag == _MESSAGE_PAYLOAD and not text:
             text = frame[pos : pos + size]
         pos += size
-    text_id = b""
-    if text.startswith(b"id:"):
+    if receipted and text.startswith(b"id:%s " % receipted):
+        text_id = receipted  # the usual case, checked in one step
+    elif text.startswith(b"id:"):
         space = text.find(b" ", 3)
         text_id = text[3:] if space < 0 else text[3:space]
-    stat = b""
-    at = text.find(b"stat:")
-    if at >= 0:
-        space = text.find(b" ", at + 5)
-        stat = text[at + 5 :] if space < 0 else text[at + 5 : space]
-    return receipted, text_id, stat
+    else:
+        text_id = b""
+    at = text.find(b" stat:", len(text_id))
+    if at < 0:
+        return receipted, text_id, b""
+    space = text.find(b" ", at + 6)
+    return receipted, text_id, text[at + 6 :] if space < 0 else text[at + 6 : space]
 
 
 class ReceiptLedger:
