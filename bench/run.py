@@ -125,15 +125,19 @@ class ChildProcess:
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         self._lines: queue.Queue[str] = queue.Queue(maxsize=_LINE_QUEUE)
         self._tail: deque[str] = deque(maxlen=_TAIL_LINES)
-        self.process = subprocess.Popen(
-            self.argv,
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=self._stderr,
-            text=True,
-            bufsize=1,
-        )
+        try:
+            self.process = subprocess.Popen(
+                self.argv,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                text=True,
+                bufsize=1,
+            )
+        except OSError:
+            self._stderr.close()
+            raise
         self._reader = threading.Thread(target=self._read, name=f"{name}-stdout", daemon=True)
         self._reader.start()
 
