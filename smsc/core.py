@@ -149,7 +149,7 @@ class SmscCore:
         pacing = self.pacing
         taken: list[StoredMessage] = []
         full = False
-        for operator in self._operators_with_work(now):
+        for operator in self._operators_with_work():
             room = min(pacing.available(operator, now), self.due_batch - len(taken))
             if room <= 0:
                 continue
@@ -195,13 +195,14 @@ class SmscCore:
         return DueRound(taken=len(taken), finals=finals,
                         accounts=frozenset(i.account for i in added), full=full)
 
-    def _operators_with_work(self, now: float) -> list[str]:
-        """Operators with parts in the store that are not in an outage (their parts would only
-        be told to wait): every configured one, and any name found in the queues (an operator
-        taken out of the config still gets its waiting parts handled, by the default profile)."""
+    def _operators_with_work(self) -> set[str]:
+        """Every configured operator and any name found in the queues (an operator taken out
+        of the config still gets its waiting parts handled, by the default profile). Operators
+        in an outage are included: their due parts are told to wait for its end (or expire on
+        time), which moves them out of the way until then."""
         if self._operators is None:
             self._operators = set(self.simulator.profiles) | set(self.store.queue_depths())
-        return [n for n in self._operators if self.simulator.outage_end(n, now) is None]
+        return self._operators
 
     def _message_receipts(self, groups: dict[tuple[int, str], list[StoredMessage]],
                           changes: Sequence[MessageChange], now: float) -> list[OutboxItem]:

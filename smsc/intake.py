@@ -66,7 +66,7 @@ class OperatorDesk(Protocol):
 
     def first_attempt_at(self, *, operator: str, message_id: int, part_index: int,
                          destination_addr: str, now: float, scheduled_at: float | None = None,
-                         blacklisted: bool = False) -> float: ...
+                         blacklisted: bool = False, expires_at: float | None = None) -> float: ...
 
     def profile(self, operator: str) -> object: ...
 
@@ -305,7 +305,7 @@ class Intake:
                 next_at=self._operators.first_attempt_at(
                     operator=operator, message_id=message_id, part_index=index,
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
-                    blacklisted=routed.blacklisted),
+                    blacklisted=routed.blacklisted, expires_at=expires),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
                 forced_state=routed.forced_state, forced_error=routed.forced_error))
         return out

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smsc.config.durations import parse_duration
+from smsc.operators.config import parse_duration
 from smsc.config.errors import ConfigError
 from smsc.pdu.constants import CommandStatus
 

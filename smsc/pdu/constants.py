@@ -174,7 +174,9 @@ class MessageState(IntEnum):
 
     @property
     def is_final(self) -> bool:
-        return self not in (MessageState.ENROUTE, MessageState.ACCEPTED)
+        """Every state but ENROUTE is final (ACCEPTED: read by customer care for the
+        subscriber; UNKNOWN: the SMSC lost track of it)."""
+        return self is not MessageState.ENROUTE
 
 
 class Ton(IntEnum):
