@@ -44,6 +44,7 @@ _NEW_FIELDS = tuple(f.name for f in dataclasses.fields(NewMessage))
 _EDITABLE = ("short_message", "registered_delivery", "scheduled_at", "expires_at")
 _GROUPS = ("account", "operator", "state", "route")
 _SUB, _BOUGHT = Bucket.SUBSCRIPTION, Bucket.BOUGHT
+_WAITING = int(MessageState.ENROUTE)  # the state of a stored part waiting in its queue
 _Key = tuple[int, str]  # (message_id, destination_addr): one all-or-nothing group in accept
 
 
@@ -164,9 +165,8 @@ class MemoryStore:
         with self._lock:
             return [self._accounts[k] for k in sorted(self._accounts)]
 
-    def bind_failed(
-        self, system_id: str, address: str, now: float, lock_after: int, lock_for: float
-    ) -> tuple[LockState, LockState]:
+    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
+                    lock_for: float) -> tuple[LockState, LockState]:  # fmt: skip
         out = []
         with self._lock:
             for key in (("account", system_id), ("address", address)):
@@ -231,17 +231,9 @@ class MemoryStore:
             self._commit([b], rows)
             return b
 
-    def credit(
-        self,
-        owner: str,
-        amount: int,
-        bucket: Bucket,
-        now: float,
-        *,
-        expires_at: float | None = None,
-        note: str = "",
-        account: str = "",
-    ) -> Balance:
+    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
+               expires_at: float | None = None, note: str = "",
+               account: str = "") -> Balance:  # fmt: skip
         with self._lock:
             rows: list[_Row] = []
             b = self._current(owner, now, rows)
@@ -253,9 +245,8 @@ class MemoryStore:
             self._commit([new], rows)
             return new
 
-    def ledger(
-        self, owner: str, *, since: float | None = None, limit: int | None = None
-    ) -> list[LedgerEntry]:
+    def ledger(self, owner: str, *, since: float | None = None,
+               limit: int | None = None) -> list[LedgerEntry]:  # fmt: skip
         with self._lock:
             rows = [r for r in self._ledger.get(owner, ()) if since is None or r.at >= since]
         if limit is None or limit < 0:
@@ -304,35 +295,30 @@ class MemoryStore:
                     status[key] = _outcome(key, 0, amount)
             self._commit(balances, lapses + debits)
             for p, from_sub in stored:
-                self._store_part(p, from_sub)
+                row_id = len(self._messages) + 1
+                fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
+                fields.update(
+                    id=row_id, charged_subscription=from_sub, charged_bought=p.price - from_sub
+                )
+                fields.update(state=_WAITING, attempts=0, done_at=None, error_code=0, refunded=0)
+                self._messages[row_id] = StoredMessage(**fields)
+                self._parts.setdefault(p.message_id, []).append(row_id)
+                self._pending.add(row_id)
         return [status[key] for key in groups]
 
-    def _store_part(self, p: NewMessage, from_subscription: int) -> None:
-        row_id = len(self._messages) + 1
-        fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
-        fields.update(id=row_id, charged_subscription=from_subscription, done_at=None)
-        fields.update(charged_bought=p.price - from_subscription, state=int(MessageState.ENROUTE))
-        fields.update(attempts=0, error_code=0, refunded=0)
-        self._messages[row_id] = StoredMessage(**fields)
-        self._parts.setdefault(p.message_id, []).append(row_id)
-        self._pending.add(row_id)
-
     # --- operator queues --------------------------------------------------------------------
-    def take_due(
-        self, now: float, limit: int, operators: Sequence[str] | None = None
-    ) -> list[StoredMessage]:
-        wanted = None if operators is None else set(operators)
+    def take_due(self, now: float, limit: int,
+                 operators: Sequence[str] | None = None) -> list[StoredMessage]:  # fmt: skip
         with self._lock:
             due = [self._messages[i] for i in self._pending]
         due = [m for m in due if m.next_at is not None and m.next_at <= now]
-        if wanted is not None:
-            due = [m for m in due if m.operator in wanted]
+        if operators is not None:
+            due = [m for m in due if m.operator in operators]
         due.sort(key=lambda m: (m.next_at, m.id))
         return _first(due, limit)
 
-    def apply(
-        self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem], now: float
-    ) -> list[OutboxItem]:
+    def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
+              now: float) -> list[OutboxItem]:  # fmt: skip
         with self._lock:
             refunds = sorted({c.id for c in changes if c.refund})
             if refunds:
@@ -368,12 +354,11 @@ class MemoryStore:
             b, back = credit.refund(b, charged, now)
             balances[owner] = b
             after = b.bought + b.subscription
-            if back.subscription:
-                row = (owner, now, LedgerKind.REFUND, _SUB, back.subscription, after - back.bought)
-                rows.append((*row, m.account, m.message_id, ""))
-            if back.bought:
-                row = (owner, now, LedgerKind.REFUND, _BOUGHT, back.bought, after)
-                rows.append((*row, m.account, m.message_id, ""))
+            for bucket, amount, total in ((_SUB, back.subscription, after - back.bought),
+                                          (_BOUGHT, back.bought, after)):  # fmt: skip
+                if amount:
+                    rows.append((owner, now, LedgerKind.REFUND, bucket, amount, total, m.account,
+                                 m.message_id, ""))  # fmt: skip
             refunded[row_id] = back.total
         self._commit(list(balances.values()), lapses + rows)
         for row_id, amount in refunded.items():
@@ -390,9 +375,8 @@ class MemoryStore:
             parts = [self._messages[i] for i in self._parts.get(message_id, ())]
         return sorted(parts, key=lambda m: (m.part_index, m.id))
 
-    def find_pending(
-        self, account: str, source_addr: str, destination_addr: str, service_type: str
-    ) -> list[StoredMessage]:
+    def find_pending(self, account: str, source_addr: str, destination_addr: str,
+                     service_type: str) -> list[StoredMessage]:  # fmt: skip
         wanted = [("source_addr", source_addr), ("destination_addr", destination_addr)]
         wanted = [(k, v) for k, v in (*wanted, ("service_type", service_type)) if v]
         with self._lock:
@@ -416,11 +400,8 @@ class MemoryStore:
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
         with self._lock:
-            items = list(self._outbox.values())
-        found = [
-            i for i in items if i.account == account and i.id > after_id and i.expires_at > now
-        ]
-        return _first(found, limit)
+            found = [i for i in self._outbox.values() if i.account == account and i.id > after_id]
+        return _first([i for i in found if i.expires_at > now], limit)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         with self._lock:
@@ -448,15 +429,13 @@ class MemoryStore:
                 if key not in self._blacklist:
                     self._blacklist[key] = e
                     added += 1
-            if added:
-                self._changes += 1
+            self._changes += added > 0
         return added
 
     def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
         with self._lock:
             removed = self._blacklist.pop((account, number, prefix), None) is not None
-            if removed:
-                self._changes += 1
+            self._changes += removed
         return removed
 
     def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
@@ -474,8 +453,7 @@ class MemoryStore:
     def remove_ported(self, number: str) -> bool:
         with self._lock:
             removed = self._ported.pop(number, None) is not None
-            if removed:
-                self._changes += 1
+            self._changes += removed
         return removed
 
     def ported(self) -> list[PortedNumber]:
@@ -497,14 +475,10 @@ class MemoryStore:
         groups: dict[tuple[str, ...], list[StoredMessage]] = {}
         for m in found:
             groups.setdefault(tuple(str(getattr(m, g)) for g in group_by), []).append(m)
-        out = []
-        for key, parts in sorted(groups.items()):
-            charged = sum(m.charged_subscription + m.charged_bought for m in parts)
-            refunded = sum(m.refunded for m in parts)
-            row = SummaryRow(key=key, parts=len(parts), messages=0, charged=charged, refunded=0)
-            messages = len({m.message_id for m in parts})
-            states = dict(Counter(m.state for m in parts))
-            out.append(
-                dataclasses.replace(row, messages=messages, refunded=refunded, states=states)
-            )
-        return out
+        return [
+            SummaryRow(key=key, parts=len(parts), messages=len({m.message_id for m in parts}),
+                       charged=sum(m.charged_subscription + m.charged_bought for m in parts),
+                       refunded=sum(m.refunded for m in parts),
+                       states=dict(Counter(m.state for m in parts)))
+            for key, parts in sorted(groups.items())
+        ]  # fmt: skip
