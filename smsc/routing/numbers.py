@@ -58,8 +58,9 @@ _TYPES: Final = (
 # Country codes whose mobile numbers phonenumbers treats as geographical (they get area time
 # zones rather than the whole country's), as in phonenumbers' _GEO_MOBILE_COUNTRIES.
 _GEO_MOBILE_COUNTRIES: Final = frozenset({52, 54, 55, 62, 86})
-_DESTINATION_TONS: Final = frozenset({Ton.UNKNOWN, Ton.INTERNATIONAL})
-_DESTINATION_NPIS: Final = frozenset({Npi.UNKNOWN, Npi.ISDN})
+# Plain ints: looking an int up among IntEnum members costs a microsecond.
+_DESTINATION_TONS: Final = frozenset({int(Ton.UNKNOWN), int(Ton.INTERNATIONAL)})
+_DESTINATION_NPIS: Final = frozenset({int(Npi.UNKNOWN), int(Npi.ISDN)})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,7 +131,15 @@ def _typed_pattern(
 
 
 class _Country:
-    __slots__ = ("code", "code_text", "country_zones", "country_zones_prefix", "regions", "tz_max")
+    __slots__ = (
+        "code",
+        "code_text",
+        "country_zones",
+        "country_zones_prefix",
+        "regions",
+        "single",
+        "tz_max",
+    )
 
     def __init__(self, code: int) -> None:
         self.code = code
@@ -144,6 +153,7 @@ class _Country:
             if metadata is not None:
                 regions.append(_Region(region_code, code, metadata))
         self.regions = tuple(regions)
+        self.single = regions[0] if len(regions) == 1 else None
         keys = [k for k in TIMEZONE_DATA if k.startswith(self.code_text)]
         self.tz_max = max((len(k) for k in keys), default=len(self.code_text))
         # Country-level zones, as phonenumbers looks them up for non-geographical numbers.
@@ -158,12 +168,7 @@ class _Country:
 
     def region_match(self, national: str) -> tuple[_Region, re.Match[str]] | None:
         """The region phonenumbers assigns the number to, with the type match; None if invalid."""
-        regions = self.regions
-        if len(regions) == 1:
-            region = regions[0]
-            found = region.match(national)
-            return (region, found) if found is not None else None
-        for region in regions:
+        for region in self.regions:
             if region.leading is not None:
                 if region.leading.match(national):
                     found = region.match(national)
@@ -174,9 +179,8 @@ class _Country:
                 return region, found
         return None
 
-    def time_zones(self, number: str, geographical: bool) -> tuple[str, tuple[str, ...]]:
-        if not geographical:
-            return self.country_zones_prefix, self.country_zones
+    def time_zones(self, number: str) -> tuple[str, tuple[str, ...]]:
+        """The zones of a geographical number: the longest prefix in phonenumbers' data."""
         for length in range(min(self.tz_max, len(number)), 0, -1):
             prefix = number[:length]
             zones = TIMEZONE_DATA.get(prefix)
@@ -264,10 +268,18 @@ class NumberPlan:
         national = number[len(code_text) :]
         if len(national) < MIN_NATIONAL_DIGITS:
             return "is too short"
-        match = country.region_match(national)
-        if match is None:
+        region = country.single
+        if region is not None:
+            pattern = region.patterns.get(len(national))
+            typed = pattern.fullmatch(national) if pattern is not None else None
+        else:
+            match = country.region_match(national)
+            region, typed = match if match is not None else (None, None)
+        if region is None or typed is None:
             return f"is not a valid number of country code {code_text} (length or range)"
-        region, typed = match
         line_type = typed.lastgroup or "unknown"
-        prefix, zones = country.time_zones(number, line_type in region.geo_types)
+        if line_type in region.geo_types:
+            prefix, zones = country.time_zones(number)
+        else:
+            prefix, zones = country.country_zones_prefix, country.country_zones
         return _make_destination(number, country.code, region.code, prefix, line_type, zones)

@@ -1,8 +1,7 @@
 """Outcomes the routing core decides at submit, and the err codes their receipts carry.
 
-Receipt ``err:`` values are 0-255 (query_sm_resp carries the error code in one octet). The GSM
-causes the simulated operators use are below 64; the routing core's own causes use 250 and up,
-so a receipt's err says which part of smsc decided.
+Receipt ``err:`` values are 0-255 (query_sm_resp carries the error code in one octet) and are
+GSM MAP error causes, as the simulated operators use them, except smsc's own 250 (blacklisted).
 """
 
 from __future__ import annotations
@@ -20,9 +19,10 @@ __all__ = ["ERR_BLACKLISTED", "ERR_COVERAGE", "CoverageAction", "ForcedOutcome"]
 # operator simulation uses the same value for the same case.)
 ERR_BLACKLISTED: Final = 250
 # A coverage rule matched the destination (for example prefix 1, US/Canada): the message was
-# accepted and its receipt says REJECTD (or UNDELIV, per the rule) err:251 unless the rule
+# accepted and its receipt says REJECTD (or UNDELIV, per the rule) with err 21, the GSM cause
+# "facility not supported" (the operators' config uses it for the same case), unless the rule
 # names another err.
-ERR_COVERAGE: Final = 251
+ERR_COVERAGE: Final = 21
 
 
 class CoverageAction(IntEnum):

@@ -8,7 +8,9 @@ this order, and raises PduError with the status of the first refusal:
 3. the route (SMSC_RNOROUTE, SMSC_RCOVERAGE),
 4. the blacklist: with the account's blacklist_mode REFUSE, SMSC_RBLACKLISTED; with RECEIPT the
    decision says ``blacklisted`` and the core accepts the message without sending or charging
-   it, and gives it the final state UNDELIVERABLE with err 250 (:data:`ERR_BLACKLISTED`).
+   it, and gives it the final state UNDELIVERABLE with err 250 (:data:`ERR_BLACKLISTED`). This
+   takes precedence over a coverage rule's forced outcome (``route.forced``), which otherwise
+   the core stores with the message (its ``forced_state`` and ``forced_error``).
 
 Credit, throughput, part counts and the account's bind state are the core's: they need the
 store or the session.

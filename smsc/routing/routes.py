@@ -124,6 +124,7 @@ class RouteTable:
         "_index",
         "_lengths",
         "_ported",
+        "_priced",
         "_prices",
         "_routes",
     )
@@ -173,6 +174,7 @@ class RouteTable:
         self._lengths = tuple(sorted({len(p) for p in self._index}, reverse=True))
         self._ported = _ported_map(ported)
         self._prices = prices if prices is not None else PriceBook()
+        self._priced = len(self._prices) > 0
         self._choices: dict[tuple[object, ...], RouteChoice] = {}
 
     def _entry(self, prefix: str) -> _Entry:
@@ -266,7 +268,7 @@ class RouteTable:
         """The (cached) choice of ``operators[position]`` (-1: all down, the first one)."""
         priced = (
             self._prices.account_price(account, route.name, prefix, number)
-            if len(self._prices)
+            if self._priced and account is not None
             else None
         )
         key: tuple[object, ...]

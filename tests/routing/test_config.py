@@ -34,7 +34,7 @@ def test_the_example_file() -> None:
     assert kyivstar.operators == ("kyivstar", "vodafone")
     assert "38067" in kyivstar.prefixes and kyivstar.price == 3
     (us,) = config.coverage
-    assert (us.prefixes, us.action, us.error_code) == (("1",), CoverageAction.REJECT, 251)
+    assert (us.prefixes, us.action, us.error_code) == (("1",), CoverageAction.REJECT, 21)
     (acme,) = config.account_prices
     assert acme.by_route == {"kyivstar": 2, "vodafone": 2}
 

@@ -67,7 +67,7 @@ def test_coverage_rule_rejects_after_acceptance() -> None:
     assert choice.forced.state == MessageState.REJECTED
     assert choice.forced.error_code == ERR_COVERAGE
     assert (choice.route, choice.operator, choice.price) == ("us-canada", "", 0)
-    assert "REJECTD err:251" in choice.reason
+    assert "REJECTD err:021" in choice.reason
 
 
 def test_coverage_undeliver_and_refuse() -> None:
