@@ -420,9 +420,13 @@ class Session:
             if not rule.legal:
                 return self._refuse_illegal(frame, rule, command_id, seq)
             unanswered = self._unanswered
-            if rule.answered:
+            if rule.answered and (
+                len(unanswered) >= self._window
+                or seq in unanswered
+                or (rule.bind and self._bind_in_flight)
+            ):
                 refused = self._check_window(frame, rule, command_id, seq)
-                if refused is not None:
+                if refused is not None:  # None: a management request in a spare slot
                     return refused
             try:
                 pdu = rule.decoder(frame, len(frame), seq, status)
