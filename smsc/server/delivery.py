@@ -9,7 +9,6 @@ from twisted.python.failure import Failure
 
 from smsc.outbox import OutboxDispatcher, Pull
 from smsc.pdu import pdus
-from smsc.pdu.codec import decode
 from smsc.pdu.constants import CommandStatus
 from smsc.server.protocol import SmppServerProtocol
 from smsc.server.worker import StoreWorker
@@ -93,8 +92,7 @@ class ReceiptCourier:
         self.pull()
 
     def _send(self, conn: SmppServerProtocol, item: OutboxItem, now: float) -> None:
-        pdu = decode(item.pdu)
-        sent = conn.send_request(pdu)
+        sent = conn.send_frame(item.pdu)
         if sent is None:
             self.dispatcher.failed(item, now)
             return

@@ -15,6 +15,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.pdu import pdus
+from smsc.pdu.codec import decode
 from smsc.pdu.session import (
     EnquireLinkDue,
     InactivityTimeout,
@@ -105,8 +106,9 @@ class SmppServerProtocol(Protocol):
             _log.error("{peer}: not sent: {error}", peer=self.peer_host, error=str(e))
 
     def send_request(self, pdu: pdus.Pdu) -> pdus.Pdu | None:
-        """Send a request (deliver_sm, enquire_link, unbind, outbind's kin); returns it with its
-        sequence_number, or None when the window or the state does not allow it now."""
+        """Send a request (deliver_sm, enquire_link, unbind); returns it with its
+        sequence_number, or None when the window or the state does not allow it now. A PDU
+        built with ``session.next_sequence_number()`` saves a copy."""
         session = self.session
         if not session.may_send(pdu.command_id):
             return None
@@ -124,7 +126,16 @@ class SmppServerProtocol(Protocol):
         session = self.session
         if session.state is SessionState.CLOSED:
             return 0
-        return session.window - len(session.outstanding_requests)
+        return max(0, session.window - len(session.outstanding_requests))
+
+    def send_frame(self, frame: bytes) -> pdus.Pdu | None:
+        """Send a pre-encoded request whose sequence_number is 0 (an outbox item): numbered,
+        accounted in the session, written. None when the window or the state refuses it."""
+        session = self.session
+        if not session.may_send(int.from_bytes(frame[4:8], "big")):
+            return None
+        seq = session.next_sequence_number()
+        return self.send_request(decode(frame[:12] + seq.to_bytes(4, "big") + frame[16:]))
 
     def tick(self, now: float) -> None:
         for event in self.session.tick(now):

@@ -15,13 +15,15 @@ from smsc.core import LockPolicy, SmscCore
 from smsc.ids import IdBlock, MessageIdFormat
 from smsc.routebook import RouteBook
 from smsc.server.service import SmscService
+from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 
 _log = Logger()
 
 
 def build_service(reactor: Any, config: Config, store: Store, *,
-                  announce: Callable[[str], None] = print) -> SmscService:
+                  announce: Callable[[str], None] = print,
+                  worker: StoreWorker | None = None) -> SmscService:
     """Everything wired, nothing started."""
     settings = config.server
     simulator = config.operators.simulator()
@@ -34,7 +36,8 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                     lock_policy=LockPolicy(lock_after=settings.lock_after,
                                            lock_for=settings.lock_for),
                     due_batch=settings.due_batch, take_id=ids.take)
-    service = SmscService(reactor, settings, store, core, ids, announce=announce)
+    service = SmscService(reactor, settings, store, core, ids, announce=announce,
+                          worker=worker)
     service.routing = routing  # type: ignore[attr-defined]
     return service
 

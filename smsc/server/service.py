@@ -52,7 +52,8 @@ class BindRecord:
 
 class SmscService(service.Service):
     def __init__(self, reactor: Any, settings: ServerSettings, store: Store, core: SmscCore,
-                 ids: IdBlock, *, announce: Callable[[str], None] = print) -> None:
+                 ids: IdBlock, *, announce: Callable[[str], None] = print,
+                 worker: StoreWorker | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -60,7 +61,7 @@ class SmscService(service.Service):
         self.core = core
         self.ids = ids
         self.announce = announce
-        self.worker = StoreWorker(reactor)
+        self.worker = worker if worker is not None else StoreWorker(reactor)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
                                         max_batch=settings.commit_batch)
