@@ -71,14 +71,19 @@ def build_routes(count: int, rng: random.Random) -> list[Route]:
 
 
 def build_blacklist(count: int, rng: random.Random) -> list[BlacklistEntry]:
-    entries: list[BlacklistEntry] = []
-    for index in range(count):
+    """``count`` distinct entries: a tenth prefixes of 6-9 digits, a third per account."""
+    entries: dict[tuple[str, str, bool], BlacklistEntry] = {}
+    index = 0
+    while len(entries) < count:
+        index += 1
         prefix = index % 10 == 0
         digits = rng.randint(6, 9) if prefix else 12
         number = "380" + "".join(rng.choice("0123456789") for _ in range(digits - 3))
         account = "" if index % 3 else f"acct{index % 100}"
-        entries.append(BlacklistEntry(number=number, account=account, prefix=prefix))
-    return entries
+        entries[number, account, prefix] = BlacklistEntry(
+            number=number, account=account, prefix=prefix
+        )
+    return list(entries.values())
 
 
 def main() -> None:

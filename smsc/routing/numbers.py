@@ -68,8 +68,11 @@ class Destination:
     """A valid destination.
 
     ``prefix`` is the leading digits the time zones were found under (the country code, or a
-    longer area prefix from phonenumbers' time-zone data): every number with the same prefix
-    and ``line_type`` class shares ``time_zones``, so callers can key per-zone caches on it.
+    longer area prefix from phonenumbers' time-zone data): numbers with the same prefix have
+    the same ``time_zones``, so callers can key per-zone caches on it. Mobile numbers get their
+    country's zones, as in phonenumbers, which ties them to an area only in a few countries
+    (Mexico, Argentina, Brazil, Indonesia, China) and where fixed and mobile numbers look
+    alike (+1).
     ``line_type`` is phonenumbers' number type in lower case; ``fixed_line`` also covers numbers
     that may be fixed or mobile (as in +1).
     """

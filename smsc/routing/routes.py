@@ -159,8 +159,6 @@ class RouteTable:
                 entry.route = route
                 self._home.setdefault(route.operators[0], []).append((prefix, route))
         for rule in self._coverage:
-            if rule.action.state is None and rule.action != CoverageAction.REFUSE:
-                raise ValueError(f"coverage rule {rule.name!r} has no action")  # pragma: no cover
             if rule.price < 0:
                 raise ValueError(f"coverage rule {rule.name!r} has a negative price")
             for prefix in rule.prefixes:

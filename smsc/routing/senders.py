@@ -52,9 +52,6 @@ ALPHANUMERIC_CHARACTERS: Final = frozenset(
 _LETTERS_AND_DIGITS: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 )
-_NUMERIC_TONS: Final = frozenset(
-    {Ton.NATIONAL, Ton.NETWORK_SPECIFIC, Ton.SUBSCRIBER_NUMBER, Ton.ABBREVIATED}
-)
 _NPIS: Final = frozenset(int(npi) for npi in Npi)
 CACHE_SIZE: Final = 65_536
 

@@ -197,6 +197,12 @@ def test_price_in_another_currency_is_no_route() -> None:
     assert (choice.price, choice.currency) == (90, "UAH")
 
 
+def test_longest_reports_what_the_prefix_has() -> None:
+    assert TABLE.longest("380671234567") == ("38067", KYIVSTAR, None)
+    assert TABLE.longest("12025550123") == ("1", None, US)
+    assert TABLE.longest("48601234567") is None
+
+
 def test_choices_are_reused() -> None:
     assert TABLE.route("380671234567") is TABLE.route("380671234568")
 
