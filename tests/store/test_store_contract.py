@@ -945,15 +945,19 @@ def _check_race(store: Store, accepted: int) -> None:
     assert sum(1 for _ in store.messages(MessageFilter(account="acme"))) == accepted
 
 
-def test_threads_never_overdraw(maker: StoreMaker, store: Store) -> None:
+@pytest.mark.parametrize("handles", ["one handle", "a handle each"])
+def test_threads_never_overdraw(maker: StoreMaker, store: Store, handles: str) -> None:
+    if handles == "a handle each" and not maker.shared:
+        pytest.skip(f"a {maker.name} store cannot be opened twice")
     funded(store, "acme", BALANCE)
-    handles = [maker.again(store) if maker.shared else store for _ in range(4)]
-    counts = [0] * len(handles)
+    each = handles == "a handle each"
+    stores = [maker.again(store) if each else store for _ in range(4)]
+    counts = [0] * len(stores)
 
     def work(n: int) -> None:
-        counts[n] = _hammer(handles[n], 1000 * (n + 1), ATTEMPTS)
+        counts[n] = _hammer(stores[n], 1000 * (n + 1), ATTEMPTS)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(handles))]
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(len(stores))]
     for t in threads:
         t.start()
     for t in threads:
