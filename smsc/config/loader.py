@@ -3,13 +3,15 @@
 ``smsc.toml`` holds ``[server]`` and ``[test_account]``; operators, outcome rules and MO rules
 (``operators.toml``) and routes, prices and coverage (``routes.toml``) may sit in the same file or
 in files named by ``include = ["operators.toml", "routes.toml"]`` (paths relative to smsc.toml).
-Without any file the built-in defaults apply: one listener on 127.0.0.1:2775, the built-in
-operators and routes.
+Without conf/smsc.toml in the working directory the packaged defaults apply (smsc/defaults/, the
+same files as the repository's conf/): one listener on 127.0.0.1:2775, the built-in operators and
+the Ukrainian and international routes.
 """
 
 from __future__ import annotations
 
 import tomllib
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +72,7 @@ def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Co
     server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER if k in data})
     rest = {k: v for k, v in data.items() if k not in _SECTIONS_SERVER}
     operators = OperatorsConfig.from_mapping(rest)
-    routing = RoutingConfig.from_mapping(rest)
+    routing = RoutingConfig.from_mapping(rest, operators=set(operators.profiles))
     unknown = set(rest) - set(OperatorsConfig.SECTIONS) - set(ROUTING_SECTIONS)
     if unknown:
         key = sorted(unknown)[0]
@@ -78,9 +80,15 @@ def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Co
     return Config(server=server, operators=operators, routing=routing, files=files)
 
 
+def packaged_defaults() -> Path:
+    """The built-in config files shipped with smsc (the same as the repository's conf/)."""
+    return Path(str(resources.files("smsc") / "defaults" / "smsc.toml"))
+
+
 def load_config(path: Path | None = None) -> Config:
-    """The config at ``path``; with None, conf/smsc.toml if it exists, else the defaults."""
-    if path is None and DEFAULT_PATH.exists():
-        path = DEFAULT_PATH
+    """The config at ``path``; with None, conf/smsc.toml if it exists in the working
+    directory, else the built-in defaults."""
+    if path is None:
+        path = DEFAULT_PATH if DEFAULT_PATH.exists() else packaged_defaults()
     data, files = merged_tables(path)
     return config_from_tables(data, files)
