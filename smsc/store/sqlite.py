@@ -55,6 +55,7 @@ from smsc.store.sqlite_schema import CHANGE_COUNTER, NEXT_ID, create_schema
 
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own counters
 _GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 _SUB = Bucket.SUBSCRIPTION
 _BOUGHT = Bucket.BOUGHT
@@ -71,7 +72,7 @@ class SqliteStore:
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
-            raise ValueError(f"synchronous must be NORMAL, FULL or EXTRA, not {synchronous!r}")
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, not {synchronous!r}")
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                timeout=30.0)
         self._conn = conn
@@ -92,11 +93,11 @@ class SqliteStore:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield conn
+                conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-            conn.execute("COMMIT")
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
@@ -126,13 +127,14 @@ class SqliteStore:
         return int(self._read("SELECT value FROM meta WHERE key = ?", (CHANGE_COUNTER,))[0][0])
 
     def get_meta(self, key: str) -> str | None:
-        rows = self._read("SELECT value FROM meta WHERE key = ?", (key,))
+        rows = self._read("SELECT value FROM meta WHERE key = ?", (_USER_META + key,))
         return str(rows[0][0]) if rows else None
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as conn:
             conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) "
-                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                         (_USER_META + key, value))
 
     # --- accounts -------------------------------------------------------------------------
     def create_account(self, account: Account) -> None:
@@ -140,9 +142,7 @@ class SqliteStore:
             if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
                             (account.system_id,)).fetchone():
                 raise AccountExists(account.system_id)
-            if account.parent is not None and not conn.execute(
-                    "SELECT 1 FROM accounts WHERE system_id = ?", (account.parent,)).fetchone():
-                raise UnknownAccount(account.parent)
+            self._check_parent(conn, account)
             conn.execute("INSERT INTO accounts (system_id, password_hash, parent, created_at, "
                          "settings) VALUES (:system_id, :password_hash, :parent, :created_at, "
                          ":settings)", account_to_row(account))
@@ -156,8 +156,32 @@ class SqliteStore:
             rows = list(self.db.query("SELECT * FROM accounts WHERE system_id = ?", [system_id]))
         return account_from_row(rows[0]) if rows else None
 
+    @staticmethod
+    def _check_parent(conn: sqlite3.Connection, account: Account) -> None:
+        """A parent exists and is a main account; an account with sub-accounts has no parent."""
+        if account.parent is None:
+            return
+        if account.parent == account.system_id:
+            raise StoreError(f"{account.system_id} cannot be its own parent")
+        row = conn.execute("SELECT parent FROM accounts WHERE system_id = ?",
+                           (account.parent,)).fetchone()
+        if row is None:
+            raise UnknownAccount(account.parent)
+        if row[0] is not None:
+            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
+        if conn.execute("SELECT 1 FROM accounts WHERE parent = ?",
+                        (account.system_id,)).fetchone():
+            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
+
     def update_account(self, account: Account) -> None:
         with self._write() as conn:
+            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
+                                (account.system_id,)).fetchone():
+                raise UnknownAccount(account.system_id)
+            self._check_parent(conn, account)
+            if account.parent is None:
+                conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
+                             "VALUES (?, 0, 0)", (account.system_id,))
             cur = conn.execute("UPDATE accounts SET password_hash = :password_hash, "
                                "parent = :parent, settings = :settings "
                                "WHERE system_id = :system_id", account_to_row(account))
@@ -364,7 +388,7 @@ class SqliteStore:
             sql += f" AND operator IN ({', '.join('?' * len(operators))})"
             params += list(operators)
         params.append(limit)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY next_at LIMIT ?",
+        return [message_from_row(r) for r in self._read(sql + " ORDER BY next_at, id LIMIT ?",
                                                          params)]
 
     def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
@@ -373,36 +397,29 @@ class SqliteStore:
             refunds = [c.id for c in changes if c.refund]
             if refunds:
                 self._refund(conn, refunds, now)
-            plain: list[tuple[Any, ...]] = []
-            edits: list[tuple[Any, ...]] = []
-            for c in changes:
-                head = (c.state, c.next_at, c.attempts, c.done_at, c.error_code)
-                if (c.short_message is None and c.registered_delivery is None
-                        and c.scheduled_at is None and c.expires_at is None):
-                    plain.append((*head, c.id))
-                else:
-                    edits.append((*head, c.short_message, c.registered_delivery, c.scheduled_at,
-                                  c.expires_at, c.id))
-            conn.executemany("UPDATE messages SET state = ?, next_at = ?, attempts = ?, "
-                             "done_at = ?, error_code = ? WHERE id = ?", plain)
+            # One statement for every change, run in the given order: the last change of a
+            # part wins. COALESCE keeps the stored content where a change carries none.
             conn.executemany(
                 "UPDATE messages SET state = ?, next_at = ?, attempts = ?, done_at = ?, "
                 "error_code = ?, short_message = COALESCE(?, short_message), "
                 "registered_delivery = COALESCE(?, registered_delivery), "
                 "scheduled_at = COALESCE(?, scheduled_at), "
-                "expires_at = COALESCE(?, expires_at) WHERE id = ?", edits)
+                "expires_at = COALESCE(?, expires_at) WHERE id = ?",
+                [(c.state, c.next_at, c.attempts, c.done_at, c.error_code, c.short_message,
+                  c.registered_delivery, c.scheduled_at, c.expires_at, c.id) for c in changes])
             return self._add_outbox(conn, outbox)
 
     def _refund(self, conn: sqlite3.Connection, ids: list[int], now: float) -> None:
         rows = conn.execute(
             "SELECT id, message_id, account, credit_owner, charged_subscription, charged_bought "
-            f"FROM messages WHERE refunded = 0 AND id IN ({', '.join('?' * len(ids))})",
+            f"FROM messages WHERE refunded IS NULL AND id IN ({', '.join('?' * len(ids))})",
             ids).fetchall()
         balances: dict[str, Balance] = {}
         ledger: list[tuple[Any, ...]] = []
         updates: list[tuple[int, int]] = []
         for row_id, message_id, account, owner, sub, bought in rows:
             if not (sub or bought):
+                updates.append((0, row_id))
                 continue
             b = balances.get(owner) or self._current_balance(conn, owner, now)
             b, back = credit.refund(b, credit.Split(subscription=sub, bought=bought), now)

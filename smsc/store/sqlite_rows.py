@@ -41,12 +41,15 @@ _ACCOUNT_SETTINGS = (
 
 def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> tuple[Any, ...]:
     return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ENROUTE, 0, None,
-            0, m.text_snippet, int(m.blacklisted), 0, m.forced_state, m.forced_error)
+            0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error)
 
 
 def message_from_row(r: Sequence[Any]) -> StoredMessage:
     d = dict(zip(MESSAGE_FIELDS, r, strict=True))
     d["blacklisted"] = bool(d["blacklisted"])
+    d["refunded"] = d["refunded"] or 0  # NULL: no refund decided yet
+    d["forced_state"] = d["forced_state"] or 0
+    d["forced_error"] = d["forced_error"] or 0
     return StoredMessage(**d)
 
 

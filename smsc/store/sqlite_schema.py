@@ -7,7 +7,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 NEXT_ID = "next_message_id"
 CHANGE_COUNTER = "change_counter"
 
@@ -65,8 +65,12 @@ def create_schema(db: sqlite_utils.Database) -> None:
     # The operator queues: only parts still waiting carry a next_at, so the index stays small.
     db.execute("CREATE INDEX IF NOT EXISTS messages_due ON messages (next_at) "
                "WHERE next_at IS NOT NULL")
+    # AUTOINCREMENT: an id is never handed out again, even after the newest item is deleted
+    # (the outbox dispatcher loads "everything after the highest id seen").
+    db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "account TEXT, kind INTEGER, pdu BLOB, created_at FLOAT, expires_at FLOAT, "
+               "message_id INTEGER, attempts INTEGER)")
     outbox = _table(db, "outbox")
-    outbox.create(OUTBOX_COLUMNS, pk="id", if_not_exists=True)
     outbox.create_index(["account", "id"], if_not_exists=True)
     outbox.create_index(["expires_at"], if_not_exists=True)
     _table(db, "blacklist").create(
@@ -75,7 +79,18 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
     _table(db, "ported").create({"number": str, "operator": str}, pk="number",
                                 if_not_exists=True)
+    _upgrade(db)
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
         ["schema_version", str(SCHEMA_VERSION), NEXT_ID, "1", CHANGE_COUNTER, "0"],
     )
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
+
+
+def _upgrade(db: sqlite_utils.Database) -> None:
+    """Bring a database made by an earlier version up to this schema."""
+    messages = _table(db, "messages")
+    have = set(messages.columns_dict)
+    for name, kind in MESSAGE_COLUMNS.items():
+        if name not in have:
+            messages.add_column(name, kind)

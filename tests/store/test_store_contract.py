@@ -170,12 +170,7 @@ def test_reserve_ids_from_two_handles_and_after_reopening(
     assert first > max(seen)
 
 
-def test_meta_cannot_reset_the_id_counter(store: Store, maker: StoreMaker, known_bug: KnownBug):
-    known_bug(
-        "sqlite",
-        "get_meta/set_meta share the meta table with next_message_id and "
-        "change_counter: set_meta('next_message_id', ...) hands ids out again",
-    )
+def test_meta_cannot_reset_the_id_counter(store: Store, maker: StoreMaker):
     first = store.reserve_ids(100)
     store.set_meta("next_message_id", "1")
     store.set_meta("change_counter", "0")
@@ -217,13 +212,7 @@ def test_sub_account_needs_an_existing_parent(store: Store) -> None:
     assert store.change_counter() == changes
 
 
-def test_sub_account_of_a_sub_account_is_refused(store: Store, known_bug: KnownBug) -> None:
-    known_bug(
-        "sqlite",
-        "create_account accepts a parent that is itself a sub-account; "
-        "Account.credit_owner is then a sub-account with no balance, so every "
-        "accept of the grandchild ends ESME_RSYSERR",
-    )
+def test_sub_account_of_a_sub_account_is_refused(store: Store) -> None:
     store.create_account(account("acme"))
     store.create_account(account("acme-shop", parent="acme"))
     with pytest.raises(StoreError):
@@ -248,12 +237,7 @@ def test_update_account_keeps_created_at(store: Store) -> None:
     assert (stored.created_at, stored.max_binds) == (NOW, 2)
 
 
-def test_update_account_parent_must_exist(store: Store, known_bug: KnownBug) -> None:
-    known_bug(
-        "sqlite",
-        "update_account does not check the new parent (any name, itself, "
-        "a sub-account) the way create_account does",
-    )
+def test_update_account_parent_must_exist(store: Store) -> None:
     store.create_account(account("acme"))
     store.create_account(account("acme-shop", parent="acme"))
     with pytest.raises(UnknownAccount):
@@ -265,12 +249,7 @@ def test_update_account_parent_must_exist(store: Store, known_bug: KnownBug) -> 
     assert store.get_account("acme-shop") == account("acme-shop", parent="acme")
 
 
-def test_sub_account_made_a_main_account_has_a_balance(store: Store, known_bug: KnownBug):
-    known_bug(
-        "sqlite",
-        "update_account(parent=None) on a sub-account creates no balances row: "
-        "balance() raises UnknownAccount and its submits get ESME_RSYSERR",
-    )
+def test_sub_account_made_a_main_account_has_a_balance(store: Store):
     funded(store, "acme", 100)
     store.create_account(account("acme-shop", parent="acme"))
     store.update_account(account("acme-shop"))
@@ -674,12 +653,7 @@ def test_apply_edits_content_for_replace(store: Store) -> None:
     assert deleted.state == MessageState.DELETED
 
 
-def test_apply_in_order_the_last_change_of_a_part_wins(store: Store, known_bug: KnownBug):
-    known_bug(
-        "sqlite",
-        "apply runs the plain changes, then the ones with content edits, so "
-        "an edit followed by a final change of the same part ends in the edit",
-    )
+def test_apply_in_order_the_last_change_of_a_part_wins(store: Store):
     funded(store, "acme", 100)
     store.accept([part(1)], NOW)
     (m,) = store.get_messages(1)
@@ -735,13 +709,7 @@ def test_refund_after_the_period_gives_back_bought_credit_only(store: Store) -> 
     assert (b.subscription, b.bought) == (0, 100)
 
 
-def test_refund_is_not_given_again_in_a_later_period(store: Store, known_bug: KnownBug):
-    known_bug(
-        "sqlite",
-        "refunds are guarded by refunded = 0, which a refund of lapsed "
-        "subscription credit leaves at 0: a second refund after a new "
-        "subscription period pays the old charge into the new period",
-    )
+def test_refund_is_not_given_again_in_a_later_period(store: Store):
     funded(store, "acme", 0)
     store.credit("acme", 10, SUB, NOW, expires_at=NOW + HOUR)
     store.accept([part(1, price=10)], NOW)
@@ -798,14 +766,7 @@ def test_outbox_for_after_limit_and_expiry(store: Store) -> None:
     assert [i.id for i in store.outbox_for("acme", 0, 100, NOW)] == [ids[2], ids[4]]
 
 
-def test_outbox_ids_are_never_handed_out_again(store: Store, known_bug: KnownBug) -> None:
-    known_bug(
-        "sqlite",
-        "outbox.id is INTEGER PRIMARY KEY without AUTOINCREMENT: after the "
-        "newest item is acked or expired its id is reused, so a reader past "
-        "that id (OutboxDispatcher.loaded_up_to) never sees the new item and a "
-        "late ack of the old id deletes it",
-    )
+def test_outbox_ids_are_never_handed_out_again(store: Store) -> None:
     (first,) = store.add_outbox([outbox_item()])
     store.ack_outbox([first.id])
     (second,) = store.add_outbox([outbox_item()])
