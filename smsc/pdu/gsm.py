@@ -67,6 +67,9 @@ _STAND_IN: Final[dict[str, str]] = {c: chr(0x80 + k) for k, c in enumerate(_WIDE
 _CHAR_OF_OCTET: Final = [
     _WIDE[b - 0x80] if 0x80 <= b < 0x80 + len(_WIDE) else chr(b) for b in range(256)
 ]
+# Any character that cannot become an octet: beyond Latin-1 and not one of the eleven, or a C1
+# control of the stand-in range itself (text holding one is not GSM anyway).
+_NOT_OCTET: Final = re.compile(f"[^\x00-\x7f{chr(0x80 + len(_WIDE))}-\xff{''.join(_WIDE)}]")
 
 
 def _septet_or_marker(c: str) -> int:
@@ -78,38 +81,41 @@ def _septet_or_marker(c: str) -> int:
     return 0xFF
 
 
-# - _LATIN1_GSM: Latin-1 octets whose character is in the alphabet (deleting them from a text's
-#   octets leaves those that are not);
-# - _LATIN1_NOT_EXTENSION: every octet but the escaped characters (deleting leaves those);
-# - _TO_SEPTET: octet (or stand-in) -> septet, or 0x80 | extension code, a marker that
-#   _expand_markers turns into the escape pair;
+# - _GSM_OCTETS: octets (Latin-1 or stand-in) whose character is in the alphabet (deleting them
+#   from a text's octets leaves those that are not);
+# - _NOT_EXTENSION: every octet but the escaped characters (deleting leaves those);
+# - _TO_SEPTET: octet -> septet, or 0x80 | extension code, a marker that _expand_markers turns
+#   into the escape pair;
 # - _SEPTET_TO_OCTET: the way back, to Latin-1 octets and stand-ins.
-_LATIN1_GSM: Final = bytes(b for b in range(256) if chr(b) in GSM_CHARS)
-_LATIN1_NOT_EXTENSION: Final = bytes(b for b in range(256) if chr(b) not in EXTENSION_CHARS)
+_GSM_OCTETS: Final = bytes(b for b in range(256) if _CHAR_OF_OCTET[b] in GSM_CHARS)
+_NOT_EXTENSION: Final = bytes(b for b in range(256) if _CHAR_OF_OCTET[b] not in EXTENSION_CHARS)
 _TO_SEPTET: Final = bytes(_septet_or_marker(_CHAR_OF_OCTET[b]) for b in range(256))
 _SEPTETS: Final = bytes(range(0x80))
 _SEPTET_TO_OCTET: Final = bytes(ord(_STAND_IN.get(c, c)) for c in BASIC_TABLE) + bytes([0xFF] * 128)
 _NOT_STAND_IN: Final = bytes(range(0x80)) + bytes(range(0x80 + len(_WIDE), 0x100))
 
 
-_BEYOND_LATIN1: Final = re.compile("[^\x00-\xff]")
-
-
-def _is_latin1(text: str) -> bool:
-    return text.isascii() or _BEYOND_LATIN1.search(text) is None
+def _octets(text: str) -> bytes | None:
+    """``text`` as one octet per character (Latin-1, the eleven as stand-ins), or None when a
+    character has no octet (and so is not in the alphabet)."""
+    if text.isascii():
+        return text.encode("ascii")
+    if _NOT_OCTET.search(text) is not None:
+        return None
+    for c in _WIDE:
+        if c in text:
+            text = text.replace(c, _STAND_IN[c])
+    return text.encode("latin-1")
 
 
 def is_gsm(text: str) -> bool:
     """True when every character of ``text`` is in the default alphabet (basic or extension)."""
-    if _is_latin1(text):
-        return not text.encode("latin-1").translate(None, _LATIN1_GSM)
-    return GSM_CHARS.issuperset(text)
+    data = _octets(text)
+    return data is not None and not data.translate(None, _GSM_OCTETS)
 
 
 def extension_count(text: str) -> int:
     """How many characters of ``text`` need the escape (two septets each)."""
-    if _is_latin1(text):
-        return len(text.encode("latin-1").translate(None, _LATIN1_NOT_EXTENSION))
     return len(_EXTENSION_RE.findall(text))
 
 
@@ -123,14 +129,10 @@ def _outside_error(text: str) -> TextError:
 
 def gsm_septet_count(text: str) -> int | None:
     """Septets ``text`` takes in the default alphabet (an escaped character counts 2), or None."""
-    if _is_latin1(text):
-        data = text.encode("latin-1")
-        if data.translate(None, _LATIN1_GSM):
-            return None
-        return len(data) + len(data.translate(None, _LATIN1_NOT_EXTENSION))
-    if not GSM_CHARS.issuperset(text):
+    data = _octets(text)
+    if data is None or data.translate(None, _GSM_OCTETS):
         return None
-    return len(text) + len(_EXTENSION_RE.findall(text))
+    return len(data) + len(data.translate(None, _NOT_EXTENSION))
 
 
 def gsm_septets(text: str) -> int:
@@ -141,9 +143,15 @@ def gsm_septets(text: str) -> int:
     return septets
 
 
+_MARKER_TO_PAIR: Final[dict[int, tuple[bytes, bytes]]] = {
+    0x80 | code: (bytes((0x80 | code,)), bytes((ESCAPE, code))) for code in EXTENSION_TABLE
+}
+
+
 def _expand_markers(septets: bytes) -> bytes:
     for marker in set(septets.translate(None, _SEPTETS)):
-        septets = septets.replace(bytes((marker,)), bytes((ESCAPE, marker & 0x7F)))
+        needle, pair = _MARKER_TO_PAIR[marker]
+        septets = septets.replace(needle, pair)
     return septets
 
 
@@ -152,17 +160,9 @@ def gsm_encode(text: str) -> bytes:
 
     Raises TextError (a ValueError) for a character outside the default alphabet.
     """
-    if _is_latin1(text):
-        data = text.encode("latin-1")
-        if data.translate(None, _LATIN1_GSM):
-            raise _outside_error(text)
-    else:
-        if not GSM_CHARS.issuperset(text):
-            raise _outside_error(text)
-        for c in _WIDE:
-            if c in text:
-                text = text.replace(c, _STAND_IN[c])
-        data = text.encode("latin-1")
+    data = _octets(text)
+    if data is None or data.translate(None, _GSM_OCTETS):
+        raise _outside_error(text)
     septets = data.translate(_TO_SEPTET)
     return septets if septets.isascii() else _expand_markers(septets)
 

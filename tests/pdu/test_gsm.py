@@ -205,3 +205,34 @@ def test_gsm_septets_is_the_strict_count() -> None:
     with pytest.raises(TextError) as e:
         gsm_septets("aж")
     assert "U+0436" in str(e.value)
+
+
+@pytest.mark.parametrize("text", ["€\x80", "Δ\x8a", "a€\x85b", "Ω" + "\x8b"])
+def test_c1_controls_mixed_with_wide_characters_are_not_gsm(text: str) -> None:
+    assert not is_gsm(text)
+    assert gsm_septet_count(text) is None
+    with pytest.raises(TextError):
+        gsm_encode(text)
+
+
+ANY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(sorted(EXPECTED_CHARS)),
+        st.characters(max_codepoint=0x3FF),
+        st.sampled_from(["\x80", "\x8a", "\x8b", "ж", "😀", "€"]),
+    ),
+    max_size=60,
+)
+
+
+@given(ANY_TEXT)
+def test_membership_and_count_agree_with_the_expected_tables(text: str) -> None:
+    expected = set(text) <= EXPECTED_CHARS
+    assert is_gsm(text) is expected
+    count = gsm_septet_count(text)
+    if expected:
+        extension = {chr(cp) for cp in EXPECTED_EXTENSION.values()}
+        assert count == len(text) + sum(1 for c in text if c in extension)
+        assert count == len(gsm_encode(text))
+    else:
+        assert count is None
