@@ -67,6 +67,8 @@ _LINE_QUEUE = 1000  # lines kept for readers of a child's stdout; later ones are
 _TAIL_LINES = 40
 
 
+BENCH_CONFIG = Path(__file__).resolve().parent / "conf" / "smsc.toml"
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scenario:
     binds: int
@@ -107,6 +109,7 @@ class BenchOptions:
     smsc: bool = True
     smsc_base_command: tuple[str, ...] = ()
     smsc_extra_args: tuple[str, ...] = ()
+    smsc_config: Path | None = BENCH_CONFIG
     system_id: str = ""
     password: str = ""
     repeat: int = 1
@@ -287,7 +290,8 @@ def smsc_command(options: BenchOptions, db: Path, *args: str) -> list[str]:
         beside = Path(sys.executable).with_name("smsc")
         found = str(beside) if beside.exists() else shutil.which("smsc")
         base = [found] if found else _python_module("smsc.cli")
-    return [*base, "--db", str(db), *args]
+    config = ["--config", str(options.smsc_config)] if options.smsc_config else []
+    return [*base, "--db", str(db), *config, *args]
 
 
 @contextlib.contextmanager
@@ -741,6 +745,11 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOp
         "--smsc-arg", action="append", default=[], help="extra argument for `smsc serve`"
     )
     parser.add_argument(
+        "--smsc-config", type=Path, default=BENCH_CONFIG,
+        help="config for the smsc server (default bench/conf/smsc.toml: an operator that "
+        "delivers at once, no throughput limit)",
+    )
+    parser.add_argument(
         "--system-id", default="", help="create this account for the run (else the test account)"
     )
     parser.add_argument("--password", default="", help="password of --system-id (max 8)")
@@ -780,6 +789,7 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOp
         smsc=not args.ceiling_only,
         smsc_base_command=tuple(shlex.split(args.smsc_command)),
         smsc_extra_args=tuple(args.smsc_arg),
+        smsc_config=args.smsc_config,
         system_id=args.system_id,
         password=args.password,
         repeat=args.repeat,
