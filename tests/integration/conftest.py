@@ -402,6 +402,7 @@ class CodecEsme:
         self.session = Session(Role.ESME, now=time.monotonic(), window=window)
         self.delivered: list[pdus.DeliverSm] = []
         self.responses: dict[int, pdus.Pdu] = {}
+        self.requests: list[pdus.Pdu] = []  # every request the server sent, in order
         self.unbound_by_server = False
         self.closed = False
 
@@ -449,6 +450,7 @@ class CodecEsme:
                 raise AssertionError(f"the server broke the protocol: {event}")
 
     def _answer(self, pdu: pdus.Pdu) -> None:
+        self.requests.append(pdu)
         if isinstance(pdu, pdus.DeliverSm):
             self.delivered.append(pdu)
             answer: pdus.Pdu = pdus.DeliverSmResp(sequence_number=pdu.sequence_number)
@@ -460,7 +462,10 @@ class CodecEsme:
         self.sock.sendall(self.session.send(answer, time.monotonic()))
 
     def wait_for(
-        self, condition: Callable[[], bool], timeout: float = IO_TIMEOUT, what: str = "a condition"
+        self,
+        condition: Callable[[], object],
+        timeout: float = IO_TIMEOUT,
+        what: str = "a condition",
     ) -> None:
         deadline = time.monotonic() + timeout
         while not condition():
@@ -469,6 +474,12 @@ class CodecEsme:
                 raise TimeoutError(f"timed out waiting for {what}")
             if self.closed:
                 raise ConnectionError(f"the server closed the connection waiting for {what}")
+            self.pump(remaining)
+
+    def listen(self, seconds: float) -> None:
+        """Read and handle whatever the server sends for ``seconds`` (or until it closes)."""
+        deadline = time.monotonic() + seconds
+        while not self.closed and (remaining := deadline - time.monotonic()) > 0:
             self.pump(remaining)
 
     def response(self, seq: int, timeout: float = IO_TIMEOUT) -> pdus.Pdu:
@@ -497,6 +508,13 @@ def bound_esme(
         response = esme.bind(kind, login)
         assert response.command_status == 0, f"bind {kind} of {login.system_id}: {response}"
         yield esme
+
+
+def accepted(response: pdus.Pdu) -> str:
+    """The message_id of a submit_sm_resp, data_sm_resp or submit_multi_resp with ESME_ROK."""
+    assert isinstance(response, pdus.MessageIdResponse), response
+    assert response.command_status == 0, response
+    return response.message_id
 
 
 def submit(
@@ -578,7 +596,7 @@ class SourcedClient(smpplib.client.Client):  # type: ignore[misc]
 
     def read_until(
         self,
-        condition: Callable[[], bool],
+        condition: Callable[[], object],
         timeout: float = RECEIPT_TIMEOUT,
         what: str = "a condition",
     ) -> None:
