@@ -24,7 +24,7 @@ from smsc.pdu.gsm import (
     is_gsm,
 )
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
-from smsc.pdu.udh import ConcatInfo, build_udh, concat_ie
+from smsc.pdu.udh import IEI_CONCAT_8BIT, IEI_CONCAT_16BIT
 
 __all__ = [
     "MAX_PARTS",
@@ -354,38 +354,36 @@ def split_octets(
             f"message needs {total} parts, at most {max_parts} allowed",
         )
     width = 2 if alphabet is Alphabet.UCS2 else 1
+    # The concatenation element without its index; the same octets build_udh would give.
+    prefix = (
+        bytes((5, IEI_CONCAT_8BIT, 3, reference, total))
+        if reference_bits == 8
+        else bytes((6, IEI_CONCAT_16BIT, 4, reference >> 8, reference & 0xFF, total))
+    )
+    sar_head = (
+        (int(Tag.SAR_MSG_REF_NUM), reference.to_bytes(2, "big")),
+        (int(Tag.SAR_TOTAL_SEGMENTS), bytes((total,))),
+    )
+    udhi = int(EsmClass.UDHI)
     segments: list[Segment] = []
     start = 0
     for index, cut in enumerate(cuts, 1):
         chunk = data[start * width : cut * width]
         start = cut
         if scheme == "udh":
-            info = ConcatInfo(
-                reference=reference, reference_bits=reference_bits, total=total, index=index
-            )
-            header = build_udh((concat_ie(info),))
-            segments.append(
-                Segment(
-                    data_coding=data_coding,
-                    short_message=header + chunk,
-                    esm_class=int(EsmClass.UDHI),
-                    index=index,
-                    total=total,
-                )
+            segment = Segment(
+                data_coding=data_coding,
+                short_message=prefix + bytes((index,)) + chunk,
+                esm_class=udhi,
+                index=index,
+                total=total,
             )
         else:
-            sar = Tlvs.of(
-                (
-                    (Tag.SAR_MSG_REF_NUM, reference),
-                    (Tag.SAR_TOTAL_SEGMENTS, total),
-                    (Tag.SAR_SEGMENT_SEQNUM, index),
-                )
+            sar = Tlvs.from_raw((*sar_head, (int(Tag.SAR_SEGMENT_SEQNUM), bytes((index,)))))
+            segment = Segment(
+                data_coding=data_coding, short_message=chunk, tlvs=sar, index=index, total=total
             )
-            segments.append(
-                Segment(
-                    data_coding=data_coding, short_message=chunk, tlvs=sar, index=index, total=total
-                )
-            )
+        segments.append(segment)
     return segments
 
 

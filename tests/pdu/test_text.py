@@ -29,7 +29,7 @@ from smsc.pdu.text import (
     split_text,
 )
 from smsc.pdu.tlv import EMPTY_TLVS
-from smsc.pdu.udh import read_part
+from smsc.pdu.udh import ConcatInfo, build_udh, concat_ie, read_part
 
 EMOJI = "😀"  # U+1F600: two UTF-16 code units
 
@@ -329,6 +329,9 @@ def test_udh_segments() -> None:
 def test_udh_segments_with_16_bit_reference() -> None:
     segments = split_text("ж" * 100, reference=0x1234, reference_bits=16)
     assert segments[0].short_message[:7].hex() == "0608041234" + "0201"
+    for s in segments:
+        info = ConcatInfo(reference=0x1234, reference_bits=16, total=s.total, index=s.index)
+        assert s.short_message.startswith(build_udh([concat_ie(info)]))
     assert len(segments[0].short_message) == 7 + 2 * 66
     assert segments[0].data_coding == 8
 
