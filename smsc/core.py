@@ -130,11 +130,14 @@ class SmscCore:
         return self.store.reserve_ids(count), count
 
     # --- the operator queues (store thread) ----------------------------------------------------
-    def _account(self, system_id: str) -> Account | None:
+    def _refresh_accounts(self) -> None:
+        """Forget cached accounts when the store says accounts changed (once per round)."""
         version = self.store.change_counter()
         if version != self._accounts_version:
             self._accounts.clear()
             self._accounts_version = version
+
+    def _account(self, system_id: str) -> Account | None:
         account = self._accounts.get(system_id)
         if account is None:
             account = self.store.get_account(system_id)
@@ -158,6 +161,7 @@ class SmscCore:
             taken.extend(batch)
         if not taken:
             return DueRound()
+        self._refresh_accounts()
         format_id = self.id_format.format
         changes: list[MessageChange] = []
         outbox: list[OutboxItem] = []

@@ -28,7 +28,7 @@ from phonenumbers.tzdata import TIMEZONE_DATA
 
 from smsc.pdu.constants import CommandStatus, Npi, Ton
 from smsc.pdu.errors import PduError
-from smsc.routing.construct import slot_constructor
+from smsc.slotted import slot_constructor
 
 __all__ = [
     "MAX_DIGITS",

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
-from smsc.routing.construct import slot_constructor
+from smsc.slotted import slot_constructor
 from smsc.routing.numbers import Destination, NumberPlan
 from smsc.routing.outcomes import ERR_BLACKLISTED
 from smsc.routing.routes import RouteChoice, RouteTable, all_up

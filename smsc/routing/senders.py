@@ -30,7 +30,7 @@ from typing import Final
 
 from smsc.pdu.constants import CommandStatus, Npi, Ton
 from smsc.pdu.errors import PduError
-from smsc.routing.construct import slot_constructor
+from smsc.slotted import slot_constructor
 from smsc.store.records import Account
 
 __all__ = [

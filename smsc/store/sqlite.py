@@ -460,18 +460,19 @@ class SqliteStore:
     # --- outbox ---------------------------------------------------------------------------
     @staticmethod
     def _add_outbox(conn: sqlite3.Connection, items: Sequence[OutboxItem]) -> list[OutboxItem]:
-        out = []
-        for item in items:
-            cur = conn.execute("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
-                               "message_id, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                               (item.account, int(item.kind), item.pdu, item.created_at,
-                                item.expires_at, item.message_id, item.attempts))
-            assert cur.lastrowid is not None
-            out.append(OutboxItem(id=cur.lastrowid, account=item.account, kind=item.kind,
-                                  pdu=item.pdu, created_at=item.created_at,
-                                  expires_at=item.expires_at, message_id=item.message_id,
-                                  attempts=item.attempts))
-        return out
+        if not items:
+            return []
+        conn.executemany("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
+                         "message_id, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
+                           i.message_id, i.attempts) for i in items])
+        # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
+        (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
+        first = last - len(items) + 1
+        return [OutboxItem(id=first + n, account=i.account, kind=i.kind, pdu=i.pdu,
+                           created_at=i.created_at, expires_at=i.expires_at,
+                           message_id=i.message_id, attempts=i.attempts)
+                for n, i in enumerate(items)]
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
         with self._write() as conn:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
+from smsc.slotted import slot_constructor
 from smsc.store.records import (
     Account,
     BindType,
@@ -44,19 +46,30 @@ def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> 
             0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error)
 
 
+_make_message = slot_constructor(StoredMessage)
+_make_outbox = slot_constructor(OutboxItem)
+_FIELD_ORDER = tuple(f.name for f in dataclasses.fields(StoredMessage))
+assert set(_FIELD_ORDER) == set(MESSAGE_FIELDS)
+# Where each StoredMessage field sits in a row of SELECT_MESSAGE.
+_POSITIONS = tuple(MESSAGE_FIELDS.index(name) for name in _FIELD_ORDER)
+_BLACKLISTED, _REFUNDED, _FORCED_STATE, _FORCED_ERROR = (
+    _FIELD_ORDER.index(n) for n in ("blacklisted", "refunded", "forced_state", "forced_error"))
+_OUTBOX_KINDS = {int(k): k for k in OutboxKind}
+
+
 def message_from_row(r: Sequence[Any]) -> StoredMessage:
-    d = dict(zip(MESSAGE_FIELDS, r, strict=True))
-    d["blacklisted"] = bool(d["blacklisted"])
-    d["refunded"] = d["refunded"] or 0  # NULL: no refund decided yet
-    d["forced_state"] = d["forced_state"] or 0
-    d["forced_error"] = d["forced_error"] or 0
-    return StoredMessage(**d)
+    values = [r[i] for i in _POSITIONS]
+    values[_BLACKLISTED] = bool(values[_BLACKLISTED])
+    values[_REFUNDED] = values[_REFUNDED] or 0  # NULL: no refund decided yet
+    values[_FORCED_STATE] = values[_FORCED_STATE] or 0
+    values[_FORCED_ERROR] = values[_FORCED_ERROR] or 0
+    return _make_message(*values)
 
 
 def outbox_from_row(r: Sequence[Any]) -> OutboxItem:
-    d = dict(zip(OUTBOX_COLUMNS, r, strict=True))
-    d["kind"] = OutboxKind(d["kind"])
-    return OutboxItem(**d)
+    # OUTBOX_COLUMNS: id account kind pdu created_at expires_at message_id attempts
+    return OutboxItem(id=r[0], account=r[1], kind=_OUTBOX_KINDS[r[2]], pdu=r[3],
+                      created_at=r[4], expires_at=r[5], message_id=r[6], attempts=r[7])
 
 
 def account_to_row(a: Account) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from smsc.routing.construct import slot_constructor
+from smsc.slotted import slot_constructor
 from smsc.routing.numbers import Destination
 
 

@@ -18,6 +18,15 @@ __all__ = ["slot_constructor"]
 T = TypeVar("T")
 
 
+def _setter(cls: type, name: str) -> Callable[[object, object], None]:
+    for klass in cls.__mro__:
+        descriptor = klass.__dict__.get(name)
+        if descriptor is not None and hasattr(descriptor, "__set__"):
+            setter: Callable[[object, object], None] = descriptor.__set__
+            return setter
+    raise TypeError(f"{cls.__name__} has no slot {name}")
+
+
 def slot_constructor(cls: type[T]) -> Callable[..., T]:
     """A function ``make(field1, field2, ...)`` taking every field of ``cls`` positionally in
     declaration order. ``cls`` must be a slotted dataclass without ``__post_init__`` (nothing is
@@ -30,7 +39,7 @@ def slot_constructor(cls: type[T]) -> Callable[..., T]:
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = [f"def make({', '.join(names)}):", "    self = _new(_cls)"]
     for index, name in enumerate(names):
-        namespace[f"_set{index}"] = cls.__dict__[name].__set__
+        namespace[f"_set{index}"] = _setter(cls, name)
         lines.append(f"    _set{index}(self, {name})")
     lines.append("    return self")
     exec("\n".join(lines), namespace)  # the code is built from field names only
