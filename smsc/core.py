@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from smsc.ids import MessageIdFormat
 from smsc.intake import OperatorDesk, RouteFn, summary_state
 from smsc.operators import receipts
+from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.simulation import OperatorSimulator
@@ -44,6 +45,7 @@ from smsc.store.records import (
 S = CommandStatus
 _ENROUTE = int(MessageState.ENROUTE)
 _DELETED = int(MessageState.DELETED)
+_DELIVERED = int(MessageState.DELIVERED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,7 +74,8 @@ class LockPolicy:
 class SmscCore:
     def __init__(self, store: Store, *, simulator: OperatorSimulator, route: RouteFn,
                  id_format: MessageIdFormat, lock_policy: LockPolicy = LockPolicy(),
-                 due_batch: int = 2000, take_id: Callable[[], int | None]) -> None:
+                 due_batch: int = 2000, take_id: Callable[[], int | None],
+                 mo_rules: MoRules = NO_MO_RULES) -> None:
         from smsc.intake import Intake  # local: the intake is the event-loop half
 
         self.store = store
@@ -80,6 +83,7 @@ class SmscCore:
         self.id_format = id_format
         self.lock_policy = lock_policy
         self.due_batch = due_batch
+        self.mo_rules = mo_rules
         self.pacing = OperatorPacing(simulator.profiles)
         self._accounts: dict[str, Account] = {}  # store-thread cache for receipts
         self._accounts_version = -1
@@ -168,6 +172,8 @@ class SmscCore:
         finals: dict[str, int] = {}
         counted: dict[str, int] = {}
         per_message: dict[tuple[int, str], list[StoredMessage]] = {}
+        replies: dict[tuple[int, str], StoredMessage] = {}
+        mo_rules = self.mo_rules if len(self.mo_rules) else None
         for message in taken:
             account = self._account(message.account)
             refund = account.refund_failed if account is not None else False
@@ -184,6 +190,9 @@ class SmscCore:
             if change.next_at is not None:
                 continue
             finals[message.operator] = finals.get(message.operator, 0) + 1
+            if (mo_rules is not None and change.state == _DELIVERED
+                    and mo_rules.find(message.account, message.destination_addr) is not None):
+                replies[receipts.group_key(message)] = message
             if account is not None and account.receipt_per_message and message.part_total > 1:
                 per_message.setdefault(receipts.group_key(message), [])
                 continue
@@ -195,6 +204,8 @@ class SmscCore:
             pacing.consume(operator, count, now)
         if per_message:
             outbox.extend(self._message_receipts(per_message, changes, now))
+        if replies:
+            outbox.extend(self._handset_replies(replies, changes, now))
         added = self.store.apply(changes, outbox, now)
         return DueRound(taken=len(taken), finals=finals,
                         accounts=frozenset(i.account for i in added), full=full)
@@ -221,6 +232,31 @@ class SmscCore:
                 account = self._account(parts[0].account)
                 ttl = account.receipt_ttl if account is not None else 72 * 3600.0
                 out.append(_item(parts[0], pdu, now, ttl))
+        return out
+
+    def _handset_replies(self, delivered: dict[tuple[int, str], StoredMessage],
+                         changes: Sequence[MessageChange], now: float) -> list[OutboxItem]:
+        """MO replies of handsets whose message (every part) was just delivered, by rule."""
+        by_id = {c.id: c for c in changes}
+        out: list[OutboxItem] = []
+        for (message_id, destination), message in delivered.items():
+            parts = [message] if message.part_total == 1 else [
+                p for p in self.store.get_messages(message_id)
+                if p.destination_addr == destination]
+            parts = [receipts.with_change(p, by_id.get(p.id)) for p in parts]
+            reply = self.mo_rules.reply_to_delivered(parts, now)
+            if reply is None:
+                continue
+            account = self._account(reply.account)
+            ttl = account.receipt_ttl if account is not None else 72 * 3600.0
+            try:
+                pdus_ = mo_deliver_sms(source_addr=reply.handset, destination_addr=reply.service,
+                                       text=reply.text, reference=message_id & 0xFF)
+            except PduError:
+                continue  # a reply too long for a handset is not sent
+            out.extend(OutboxItem(account=reply.account, kind=OutboxKind.MO, pdu=encode(p),
+                                  created_at=now, expires_at=reply.at + ttl,
+                                  message_id=None, not_before=reply.at) for p in pdus_)
         return out
 
     # --- query, cancel, replace (store thread) -------------------------------------------------

@@ -126,16 +126,20 @@ class OutboxDispatcher:
             out.append(Pull(account, queue.loaded_up_to, room))
         return out
 
-    def loaded(self, pull: Pull, items: list[OutboxItem]) -> None:
-        """The result of a pull."""
+    def loaded(self, pull: Pull, items: list[OutboxItem], now: float = 0.0) -> None:
+        """The result of a pull; items not to be sent before a later time wait until then."""
         queue = self._accounts.get(pull.account)
         if queue is None:
             return
         queue.pull_in_flight = False
         for item in items:
             if item.id > queue.loaded_up_to:
-                queue.ready.append(item)
                 queue.loaded_up_to = item.id
+                if item.not_before > now:
+                    self._seq += 1
+                    heapq.heappush(queue.retry, (item.not_before, self._seq, item))
+                else:
+                    queue.ready.append(item)
         queue.exhausted = len(items) < pull.limit and not queue.pull_again
 
     def pull_failed(self, pull: Pull) -> None:

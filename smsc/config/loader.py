@@ -11,8 +11,8 @@ the Ukrainian and international routes.
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from smsc.operators.config import parse_duration
 from smsc.config.errors import ConfigError
+from smsc.operators.config import parse_duration
 from smsc.pdu.constants import CommandStatus
 
 DEFAULT_LISTEN = ("tcp:2775:interface=127.0.0.1",)

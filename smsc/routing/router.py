@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
-from smsc.slotted import slot_constructor
 from smsc.routing.numbers import Destination, NumberPlan
 from smsc.routing.outcomes import ERR_BLACKLISTED
 from smsc.routing.routes import RouteChoice, RouteTable, all_up
 from smsc.routing.senders import SenderRules, Source
+from smsc.slotted import slot_constructor
 from smsc.store.records import Account, BlacklistEntry, BlacklistMode
 
 __all__ = ["ERR_BLACKLISTED", "Router", "RoutingDecision"]

@@ -67,8 +67,9 @@ class ReceiptCourier:
                            errbackArgs=(p,))
 
     def _loaded(self, items: list[OutboxItem], pull: Pull) -> None:
-        self.dispatcher.loaded(pull, items)
+        self.dispatcher.loaded(pull, items, self._reactor.seconds())
         self.schedule_pump()
+        self._arm_retry()
         if len(items) >= pull.limit:
             self.pull()
 

@@ -35,7 +35,8 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                     id_format=MessageIdFormat(hex_ids=settings.hex_ids),
                     lock_policy=LockPolicy(lock_after=settings.lock_after,
                                            lock_for=settings.lock_for),
-                    due_batch=settings.due_batch, take_id=ids.take)
+                    due_batch=settings.due_batch, take_id=ids.take,
+                    mo_rules=config.operators.mo_rules)
     service = SmscService(reactor, settings, store, core, ids, announce=announce,
                           worker=worker)
     service.routing = routing  # type: ignore[attr-defined]

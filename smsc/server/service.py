@@ -218,6 +218,8 @@ class SmscService(service.Service):
 
     def _bound(self, verdict: BindVerdict, conn: SmppServerProtocol, pdu: pdus.BindRequest,
                bind_type: BindType) -> None:
+        if conn not in self.connections:  # gone while the store thread checked the bind
+            return
         status = verdict.status
         account = verdict.account
         if status == 0 and account is not None:

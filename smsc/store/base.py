@@ -163,7 +163,8 @@ class Store(Protocol):
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
-        """Unexpired items of an account with id > after_id, in id order."""
+        """Unexpired items of an account with id > after_id, in id order (items whose
+        ``not_before`` lies ahead included: the reader holds them until then)."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

@@ -260,6 +260,7 @@ class OutboxItem:
     expires_at: float
     message_id: int | None = None
     attempts: int = 0
+    not_before: float = 0.0  # not sent before this time (a handset's reply after a delay)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -463,15 +463,16 @@ class SqliteStore:
         if not items:
             return []
         conn.executemany("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
-                         "message_id, attempts) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                         "message_id, attempts, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                          [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
-                           i.message_id, i.attempts) for i in items])
+                           i.message_id, i.attempts, i.not_before) for i in items])
         # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = last - len(items) + 1
         return [OutboxItem(id=first + n, account=i.account, kind=i.kind, pdu=i.pdu,
                            created_at=i.created_at, expires_at=i.expires_at,
-                           message_id=i.message_id, attempts=i.attempts)
+                           message_id=i.message_id, attempts=i.attempts,
+                           not_before=i.not_before)
                 for n, i in enumerate(items)]
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:

@@ -67,9 +67,10 @@ def message_from_row(r: Sequence[Any]) -> StoredMessage:
 
 
 def outbox_from_row(r: Sequence[Any]) -> OutboxItem:
-    # OUTBOX_COLUMNS: id account kind pdu created_at expires_at message_id attempts
+    # OUTBOX_COLUMNS: id account kind pdu created_at expires_at message_id attempts not_before
     return OutboxItem(id=r[0], account=r[1], kind=_OUTBOX_KINDS[r[2]], pdu=r[3],
-                      created_at=r[4], expires_at=r[5], message_id=r[6], attempts=r[7])
+                      created_at=r[4], expires_at=r[5], message_id=r[6], attempts=r[7],
+                      not_before=r[8] or 0.0)
 
 
 def account_to_row(a: Account) -> dict[str, Any]:

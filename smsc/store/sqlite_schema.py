@@ -26,7 +26,7 @@ MESSAGE_COLUMNS: dict[str, Any] = {
 }
 OUTBOX_COLUMNS: dict[str, Any] = {
     "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,
-    "expires_at": float, "message_id": int, "attempts": int,
+    "expires_at": float, "message_id": int, "attempts": int, "not_before": float,
 }
 
 
@@ -69,7 +69,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     # (the outbox dispatcher loads "everything after the highest id seen").
     db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                "account TEXT, kind INTEGER, pdu BLOB, created_at FLOAT, expires_at FLOAT, "
-               "message_id INTEGER, attempts INTEGER)")
+               "message_id INTEGER, attempts INTEGER, not_before FLOAT)")
     outbox = _table(db, "outbox")
     outbox.create_index(["account", "id"], if_not_exists=True)
     outbox.create_index(["expires_at"], if_not_exists=True)
@@ -94,3 +94,8 @@ def _upgrade(db: sqlite_utils.Database) -> None:
     for name, kind in MESSAGE_COLUMNS.items():
         if name not in have:
             messages.add_column(name, kind)
+    outbox = _table(db, "outbox")
+    have = set(outbox.columns_dict)
+    for name, kind in OUTBOX_COLUMNS.items():
+        if name not in have:
+            outbox.add_column(name, kind)
