@@ -100,6 +100,8 @@ class _Content:
     segments: tuple[tuple[bytes, int, int, int, int], ...]  # (octets, esm bits, ref, total, index)
     tlvs: bytes
     snippet: str
+    concat: ConcatInfo | None = None  # a customer's part of a concatenated message (UDH or SAR)
+    payload: bytes = b""  # that part's user data after the UDH
 
 
 class Intake:
@@ -226,7 +228,7 @@ class Intake:
                 snippet = _snippet(header.payload, data_coding) if concat.index == 1 else ""
                 return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
                                                           concat.total, concat.index),),
-                                forward, snippet)
+                                forward, snippet, concat, header.payload)
             if header.udh is not None:  # a UDH without concatenation (ports, ...): one part
                 return _Content(data_coding, esm_class, ((short_message, 0, 0, 1, 1),), forward,
                                 _snippet(header.payload, data_coding))
@@ -270,10 +272,8 @@ class Intake:
         test_status = self._operators.test_submit_status(destination_addr)
         if test_status:
             raise PduError(test_status, f"test number {destination_addr} refuses submits")
-        first = content.segments[0]
-        concat = first[3] > 1 and first[2] and len(content.segments) == 1
         routed = self._routed(account, pdu, destination_addr, dest_ton, dest_npi, now,
-                              first if concat else None)
+                              content.concat, content.payload)
         operator = routed.operator
         depth = self.queue_depths.get(operator, 0)
         if not self._operators.queue_has_room(operator, depth, len(content.segments)):
@@ -311,8 +311,7 @@ class Intake:
         return out
 
     def _routed(self, account: Account, pdu: pdus.Pdu, destination_addr: str, dest_ton: int,
-                dest_npi: int, now: float,
-                part: tuple[bytes, int, int, int, int] | None) -> Routed:
+                dest_npi: int, now: float, concat: ConcatInfo | None, payload: bytes) -> Routed:
         """Route one destination; the parts of a concatenated message all take the route of
         the first part seen, so a failover in between cannot split them."""
         source = getattr(pdu, "source_addr", "")
@@ -320,17 +319,13 @@ class Intake:
                       "source_npi": getattr(pdu, "source_addr_npi", 0),
                       "destination_addr": destination_addr, "dest_ton": dest_ton,
                       "dest_npi": dest_npi, "now": now}
-        if part is None:
+        if concat is None or concat.total == 1:
             return self._route(account, **route_args)  # type: ignore[arg-type]
-        _, _, reference, total, index = part
-        bits = 16 if reference > 0xFF else 8
-        set_key = (account.system_id, destination_addr, bits, reference)
+        set_key = (account.system_id, destination_addr, concat.reference_bits, concat.reference)
         routed = self._set_routes.get(set_key)
         if routed is None:
             routed = self._route(account, **route_args)  # type: ignore[arg-type]
-        complete = self._sets.add((account.system_id, destination_addr),
-                                  ConcatInfo(reference=reference, reference_bits=bits,
-                                             total=total, index=index), b"", now)
+        complete = self._sets.add((account.system_id, destination_addr), concat, payload, now)
         if complete is not None:
             self._set_routes.pop(set_key, None)
         else:
