@@ -102,6 +102,7 @@ def test_stop_answers_a_submit_waiting_for_its_commit(path: Path) -> None:
             esme.answer(pdu)
     rig.advance(3.5)
     assert stopped.called
+    esme.read()
     reopened = SqliteStore(path)
     assert len(list(reopened.messages(MessageFilter()))) == 1  # committed and billed
     reopened.close()
