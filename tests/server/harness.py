@@ -50,7 +50,7 @@ PASSWORD = "secret"
 # A cheap scrypt cost: the hash is self-describing, so verification uses it too.
 PASSWORD_HASH = hash_password(PASSWORD, n=16, r=1, p=1)
 START = 1_700_000_000.0  # the clock's first reading: a realistic POSIX time
-DESTINATION = "380501234567"  # routed to the one operator "op" of BASE_TABLES
+DESTINATION = "380501234567"  # routed to the one operator "op" of base_tables()
 SENDER = "380631112233"
 OPERATOR_DELAY = 5.0  # seconds from acceptance to the operator's (only) attempt
 COMMIT_DELAY = 0.01

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from smsc.pdu import pdus
 from smsc.pdu.constants import MessageState, Tag
-from smsc.store.sqlite import SqliteStore
+from smsc.store.base import Store
 from tests.server.harness import (
     DESTINATION,
     OPERATOR_DELAY,
@@ -183,7 +183,7 @@ def test_replace_sm_with_a_later_schedule_postpones_delivery(rig: Rig) -> None:
     assert [receipt_of(d).message_id for d in esme.deliveries()] == [message_id]
 
 
-def test_replace_sm_failures(store: SqliteStore) -> None:
+def test_replace_sm_failures(store: Store) -> None:
     add_account(store, "other")
     rig = Rig(store)
     esme = rig.bound()
