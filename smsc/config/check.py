@@ -118,7 +118,7 @@ def parent_path(path: str) -> str | None:
     if not path:
         return None
     match = _LAST_PART.search(path)
-    if match is None or match.start() == 0 and match.group(0).startswith("["):
+    if match is None or (match.start() == 0 and match.group(0).startswith("[")):
         return ""
     return path[: match.start()]
 
@@ -247,8 +247,16 @@ class _Lexer:
             index += 1
             item_path = f"{path}[{index}]"
             end = self._value(pos, item_path)
-            self._record(Span(path=item_path, kind=SpanKind.ELEMENT, line=self._line(pos),
-                              start=pos, value_start=pos, value_end=end))
+            self._record(
+                Span(
+                    path=item_path,
+                    kind=SpanKind.ELEMENT,
+                    line=self._line(pos),
+                    start=pos,
+                    value_start=pos,
+                    value_end=end,
+                )
+            )
             pos = self._skip(end, _STATEMENT_SPACE)
             if pos < len(text) and text[pos] == ",":
                 pos += 1
@@ -283,12 +291,28 @@ class _Lexer:
         path = base
         for part in parts[:-1]:
             path = join_path(path, part)
-            self._record(Span(path=path, kind=SpanKind.KEY, line=self._line(pos), start=pos,
-                              value_start=value_start, value_end=value_start))
+            self._record(
+                Span(
+                    path=path,
+                    kind=SpanKind.KEY,
+                    line=self._line(pos),
+                    start=pos,
+                    value_start=value_start,
+                    value_end=value_start,
+                )
+            )
         path = join_path(path, parts[-1])
         end = self._value(value_start, path)
-        span = Span(path=path, kind=SpanKind.KEY, line=self._line(pos), start=pos,
-                    value_start=value_start, value_end=end, table=table, statement=statement)
+        span = Span(
+            path=path,
+            kind=SpanKind.KEY,
+            line=self._line(pos),
+            start=pos,
+            value_start=value_start,
+            value_end=end,
+            table=table,
+            statement=statement,
+        )
         self._record(span)
         if statement:
             self.layout.statements.setdefault(table, []).append(span)
@@ -309,17 +333,32 @@ class _Lexer:
             path = join_path(path, part)
             last = number == len(parts)
             # An implicit table (``operators`` of ``[operators.x]``) is where it is first named.
-            self._record(Span(path=path, kind=SpanKind.TABLE, line=line, start=pos,
-                              value_start=pos, value_end=end))
+            self._record(
+                Span(
+                    path=path,
+                    kind=SpanKind.TABLE,
+                    line=line,
+                    start=pos,
+                    value_start=pos,
+                    value_end=end,
+                )
+            )
             if last and array:
                 count = self.array_tables.get(path, 0) + 1
                 self.array_tables[path] = count
                 path = f"{path}[{count}]"
             elif path in self.array_tables:
                 path = f"{path}[{self.array_tables[path]}]"
-        span = Span(path=path, kind=SpanKind.ARRAY_TABLE if array else SpanKind.TABLE,
-                    line=line, start=pos, value_start=pos, value_end=end,
-                    table=path, statement=True)
+        span = Span(
+            path=path,
+            kind=SpanKind.ARRAY_TABLE if array else SpanKind.TABLE,
+            line=line,
+            start=pos,
+            value_start=pos,
+            value_end=end,
+            table=path,
+            statement=True,
+        )
         self.layout.spans[path] = span
         self.layout.tables.append(span)
         self.layout.statements.setdefault(path, [])
@@ -575,4 +614,3 @@ def load_located(path: Path | None = None) -> Config:
         raise result.errors[0]
     assert result.config is not None
     return result.config
-
