@@ -403,6 +403,8 @@ class CodecEsme:
         self.delivered: list[pdus.DeliverSm] = []
         self.responses: dict[int, pdus.Pdu] = {}
         self.requests: list[pdus.Pdu] = []  # every request the server sent, in order
+        # The status to answer each deliver_sm with; None leaves it unanswered.
+        self.deliver_status: Callable[[pdus.DeliverSm], int | None] = lambda _: 0
         self.unbound_by_server = False
         self.closed = False
 
@@ -453,7 +455,12 @@ class CodecEsme:
         self.requests.append(pdu)
         if isinstance(pdu, pdus.DeliverSm):
             self.delivered.append(pdu)
-            answer: pdus.Pdu = pdus.DeliverSmResp(sequence_number=pdu.sequence_number)
+            status = self.deliver_status(pdu)
+            if status is None:
+                return
+            answer: pdus.Pdu = pdus.DeliverSmResp(
+                sequence_number=pdu.sequence_number, command_status=status
+            )
         elif isinstance(pdu, pdus.Unbind):
             self.unbound_by_server = True
             answer = pdus.UnbindResp(sequence_number=pdu.sequence_number)

@@ -21,6 +21,7 @@ from aiosmpplib import BindMode, EnquireLinkResp, SmppCommand, SmppError, SmppMe
 from smsc.pdu import CommandStatus, Tag, encode, pdus
 from tests.integration.conftest import (
     IO_TIMEOUT,
+    PRICE_CENTS,
     SMSC_COMMAND,
     CodecEsme,
     Login,
@@ -33,6 +34,7 @@ from tests.integration.conftest import (
     bound_esme,
     new_source,
     smpplib_client,
+    submit,
 )
 
 S = CommandStatus
@@ -265,3 +267,36 @@ def test_test_account_printed_on_first_start_can_bind(smsc: SmscServer) -> None:
     assert smsc.test_login.system_id == "smsctest"
     with bound_esme(smsc.port, "trx", smsc.test_login) as esme:
         assert esme.request(pdus.EnquireLink()).command_status == 0
+
+
+def test_unbind_right_after_submits_answers_the_submits_first(
+    smsc: SmscServer, login: Login
+) -> None:
+    """A customer that unbinds while its submits await the group commit still gets their
+    submit_sm_resp before the connection closes; what is billed is what was acknowledged."""
+    before = smsc.balance(login.system_id)
+    raw = RawConnection(smsc.port)
+    try:
+        bind = pdus.BindTransceiver(
+            sequence_number=1, system_id=login.system_id, password=login.password
+        )
+        raw.send(encode(bind))
+        assert raw.read() is not None
+        submits = b"".join(
+            encode(submit(text=b"then unbind", registered_delivery=0).replace(sequence_number=n))
+            for n in (2, 3, 4)
+        )
+        raw.send(submits + encode(pdus.Unbind(sequence_number=5)))
+        answers: list[pdus.Pdu] = []
+        for _ in range(10):
+            answer = raw.read()
+            if answer is None:
+                break
+            answers.append(answer)
+    finally:
+        raw.close()
+    by_sequence = {a.sequence_number: a for a in answers}
+    assert type(by_sequence.get(5)) is pdus.UnbindResp
+    assert sorted(by_sequence) == [2, 3, 4, 5], answers
+    assert all(by_sequence[n].command_status == 0 for n in (2, 3, 4))
+    assert smsc.balance(login.system_id) == before - 3 * PRICE_CENTS
