@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from smsc.ids import MessageIdFormat
-from smsc.intake import OperatorDesk, RouteFn, summary_state
+from smsc.intake import OperatorDesk, RouteFn, summary_state, text_snippet
 from smsc.operators import receipts
 from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
@@ -335,6 +335,8 @@ class SmscCore:
         change = MessageChange(id=part.id, state=part.state, next_at=next_at,
                                attempts=part.attempts, error_code=part.error_code,
                                short_message=pdu.short_message,
+                               text_snippet=text_snippet(_user_data(part, pdu.short_message),
+                                                         part.data_coding),
                                registered_delivery=pdu.registered_delivery,
                                scheduled_at=scheduled, expires_at=expires)
         self.store.apply([change], [], now)
@@ -353,6 +355,13 @@ class _Desk:
     def test_submit_status(self, destination_addr: str) -> int:
         behaviour = self._s.test_behaviour(destination_addr)
         return behaviour.submit_status if behaviour is not None else 0
+
+
+def _user_data(part: StoredMessage, short_message: bytes) -> bytes:
+    """The text octets of a short_message (after its UDH when the part has one)."""
+    if part.esm_class & 0x40 and short_message:
+        return short_message[1 + short_message[0]:]
+    return short_message
 
 
 def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -> OutboxItem:

@@ -225,13 +225,13 @@ class Intake:
                     raise PduError(S.SMSC_RTOOMANYPARTS,
                                    f"the message has {concat.total} parts; this account may "
                                    f"send at most {account.max_parts}")
-                snippet = _snippet(header.payload, data_coding) if concat.index == 1 else ""
+                snippet = text_snippet(header.payload, data_coding) if concat.index == 1 else ""
                 return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
                                                           concat.total, concat.index),),
                                 forward, snippet, concat, header.payload)
             if header.udh is not None:  # a UDH without concatenation (ports, ...): one part
                 return _Content(data_coding, esm_class, ((short_message, 0, 0, 1, 1),), forward,
-                                _snippet(header.payload, data_coding))
+                                text_snippet(header.payload, data_coding))
             payload = short_message
         count = count_octet_parts(payload, data_coding) if payload else None
         if count is not None and count.parts > account.max_parts:
@@ -245,7 +245,8 @@ class Intake:
             segments = tuple((s.short_message, s.esm_class, reference, s.total, s.index)
                              for s in split_octets(payload, data_coding, reference=reference,
                                                    max_parts=account.max_parts))
-        return _Content(data_coding, esm_class, segments, forward, _snippet(payload, data_coding))
+        return _Content(data_coding, esm_class, segments, forward,
+                        text_snippet(payload, data_coding))
 
     _reference = 0
 
@@ -333,7 +334,7 @@ class Intake:
         return routed
 
 
-def _snippet(octets: bytes, data_coding: int) -> str:
+def text_snippet(octets: bytes, data_coding: int) -> str:
     try:
         text = decode_text(octets[: SNIPPET * 4], data_coding)
     except (PduError, ValueError):

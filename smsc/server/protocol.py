@@ -60,6 +60,8 @@ class SmppServerProtocol(Protocol):
         self.peer_host = ""
         self.connected_at = clock.seconds()
         self.closing = False
+        self.close_when_answered = False  # unbound: close once every request is answered
+        self.receipt_window = self.session.window  # deliver_sm in flight at most
 
     # --- Twisted callbacks ----------------------------------------------------------------
     def connectionMade(self) -> None:
@@ -98,12 +100,23 @@ class SmppServerProtocol(Protocol):
     # --- used by the service --------------------------------------------------------------
     def respond(self, pdu: pdus.Pdu) -> None:
         """Answer a request received on this connection."""
-        if self.session.state is SessionState.CLOSED:
+        session = self.session
+        if session.state is SessionState.CLOSED:
             return
         try:
-            self._write(self.session.send(pdu))
+            self._write(session.send(pdu, self.clock.seconds()))
         except LocalProtocolError as e:  # pragma: no cover - a bug in the service
             _log.error("{peer}: not sent: {error}", peer=self.peer_host, error=str(e))
+        if self.close_when_answered and not session.unanswered_requests:
+            self.close()
+
+    def finish(self) -> None:
+        """Close once every request received so far is answered (after an unbind)."""
+        self.close_when_answered = True
+        if not self.session.unanswered_requests:
+            self.close()
+        else:  # answers still owed (a commit under way): do not wait for ever
+            self.clock.callLater(2.0, self.close)
 
     def send_request(self, pdu: pdus.Pdu) -> pdus.Pdu | None:
         """Send a request (deliver_sm, enquire_link, unbind); returns it with its
@@ -115,7 +128,7 @@ class SmppServerProtocol(Protocol):
         if pdu.sequence_number == 0:
             pdu = pdu.replace(sequence_number=session.next_sequence_number())
         try:
-            data = session.send(pdu)
+            data = session.send(pdu, self.clock.seconds())
         except LocalProtocolError:
             return None
         self._write(data)
@@ -126,7 +139,7 @@ class SmppServerProtocol(Protocol):
         session = self.session
         if session.state is SessionState.CLOSED:
             return 0
-        return max(0, session.window - len(session.outstanding_requests))
+        return max(0, self.receipt_window - len(session.outstanding_requests))
 
     def send_frame(self, frame: bytes) -> pdus.Pdu | None:
         """Send a pre-encoded request whose sequence_number is 0 (an outbox item): numbered,
@@ -142,7 +155,8 @@ class SmppServerProtocol(Protocol):
             if isinstance(event, ResponseTimeout):
                 self.endpoint.no_response(self, event.request)
             elif isinstance(event, EnquireLinkDue):
-                self.send_request(pdus.EnquireLink())
+                if self.bind is not None:  # SMPP 3.4 has enquire_link in bound states only
+                    self.send_request(pdus.EnquireLink())
             elif isinstance(event, InactivityTimeout):
                 _log.info("{peer}: nothing received for too long, closing", peer=self.peer_host)
                 self.unbind_and_close()
@@ -168,11 +182,14 @@ class SmppServerProtocol(Protocol):
 class SmppServerFactory(Factory):
     """Builds a protocol per connection, all reporting to one endpoint."""
 
-    def __init__(self, endpoint: SmppEndpoint, clock: IReactorTime) -> None:
+    def __init__(self, endpoint: SmppEndpoint, clock: IReactorTime,
+                 receipt_window: int = 64) -> None:
         self.endpoint = endpoint
         self.clock = clock
+        self.receipt_window = receipt_window
 
     def buildProtocol(self, addr: IAddress | None) -> SmppServerProtocol:
         protocol = SmppServerProtocol(self.endpoint, self.clock)
+        protocol.receipt_window = min(protocol.session.window, self.receipt_window)
         protocol.factory = self
         return protocol

@@ -95,7 +95,7 @@ class SmscService(service.Service):
         depths = await self.worker.call(self.store.queue_depths)
         self.core.intake.queue_depths.update(depths)
         self._change_counter = await self.worker.call(self.store.change_counter)
-        factory = SmppServerFactory(self, self.clock)
+        factory = SmppServerFactory(self, self.clock, self.settings.receipt_window)
         for description in self.settings.listen:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, description)
@@ -131,6 +131,7 @@ class SmscService(service.Service):
                 loop.stop()
         if self._due_call is not None and self._due_call.active():
             self._due_call.cancel()
+        self.committer.flush_now()  # submits waiting for a commit are answered first
         for conn in list(self.connections):
             conn.unbind_and_close()
         deadline = self.clock.seconds() + 3.0
@@ -185,7 +186,7 @@ class SmscService(service.Service):
         if isinstance(request, pdus.DeliverSm):
             self.courier.answered(conn, pdu)
         elif isinstance(request, pdus.Unbind):
-            conn.close()
+            conn.finish()
 
     def no_response(self, conn: SmppServerProtocol, request: pdus.Pdu) -> None:
         if isinstance(request, pdus.DeliverSm):
@@ -201,7 +202,7 @@ class SmscService(service.Service):
             self._bind(conn, pdu)  # type: ignore[arg-type]
         elif kind is pdus.Unbind:
             conn.respond(pdus.UnbindResp(sequence_number=pdu.sequence_number))
-            self.clock.callLater(0, conn.close)
+            conn.finish()
         elif kind is pdus.QuerySm or kind is pdus.CancelSm or kind is pdus.ReplaceSm:
             self._message_request(conn, pdu)
         else:  # pragma: no cover - the session's table lets nothing else through

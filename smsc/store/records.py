@@ -238,6 +238,7 @@ class MessageChange:
     registered_delivery: int | None = None
     scheduled_at: float | None = None
     expires_at: float | None = None
+    text_snippet: str | None = None
 
 
 class OutboxKind(IntEnum):

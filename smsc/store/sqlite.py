@@ -404,9 +404,11 @@ class SqliteStore:
                 "error_code = ?, short_message = COALESCE(?, short_message), "
                 "registered_delivery = COALESCE(?, registered_delivery), "
                 "scheduled_at = COALESCE(?, scheduled_at), "
-                "expires_at = COALESCE(?, expires_at) WHERE id = ?",
+                "expires_at = COALESCE(?, expires_at), "
+                "text_snippet = COALESCE(?, text_snippet) WHERE id = ?",
                 [(c.state, c.next_at, c.attempts, c.done_at, c.error_code, c.short_message,
-                  c.registered_delivery, c.scheduled_at, c.expires_at, c.id) for c in changes])
+                  c.registered_delivery, c.scheduled_at, c.expires_at, c.text_snippet, c.id)
+                 for c in changes])
             return self._add_outbox(conn, outbox)
 
     def _refund(self, conn: sqlite3.Connection, ids: list[int], now: float) -> None:
