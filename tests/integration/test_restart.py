@@ -13,6 +13,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from smsc.pdu import Tag, pdus
 from tests.integration.conftest import (
     UA_NUMBERS,
@@ -25,6 +27,8 @@ from tests.integration.conftest import (
     submit,
     write_config,
 )
+
+pytestmark = pytest.mark.slow
 
 SLOW_DELAY = '{ kind = "uniform", low = "300ms", high = "3s" }'
 RECEIPTS_AFTER_RESTART = 25.0  # seconds: the longest delay is 3 s; the rest is slack
