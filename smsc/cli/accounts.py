@@ -1,126 +1,660 @@
-"""``smsc account ...``: customer logins, their limits and credit."""
+"""``smsc account ...``: customer logins, sub-accounts, their limits, passwords and lockouts."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import secrets
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from smsc.cli.context import CliContext, pass_cli
+from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
 from smsc.core import TEST_PASSWORD_META
-from smsc.money import format_amount, parse_amount
-from smsc.routing.accounts import hash_password
-from smsc.store.base import AccountExists, UnknownAccount
-from smsc.store.records import Account, Bucket
+from smsc.pdu.constants import Ton
+from smsc.routing.accounts import check_cidrs, hash_password
+from smsc.routing.senders import sender_problem
+from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.records import Account, BindType, BlacklistMode, Bucket
+
+F = TypeVar("F", bound=Callable[..., Any])
+FOREVER = 100 * 365 * 86_400.0  # a lock "until unlocked"
+_BIND_NAMES = {"tx": BindType.TRANSMITTER, "rx": BindType.RECEIVER, "trx": BindType.TRANSCEIVER}
 
 
 @click.group()
 def account() -> None:
-    """Customer accounts (SMPP logins).
+    """Customer accounts (SMPP logins) and sub-accounts.
 
     \b
     Example:
       smsc account add acme --password s3cret --credit 100
+      smsc account add acme-eu --parent acme --password eu123
+      smsc account set acme --throughput 50 --sender-id ACME --require-registered-sender
       smsc account show acme
     """
 
 
+# --- the settings options, shared by add and set ----------------------------------------------
+
+
+def account_options(function: F) -> F:
+    options = [
+        click.option("--max-binds", type=click.IntRange(1, 1000), help="Most binds open at once."),
+        click.option(
+            "--allowed-ip",
+            "allowed_ips",
+            multiple=True,
+            metavar="CIDR",
+            help="Addresses that may bind (repeatable; replaces the list).  Default: any.",
+        ),
+        click.option(
+            "--any-ip",
+            is_flag=True,
+            default=None,
+            help="Let any address bind (clears --allowed-ip).",
+        ),
+        click.option(
+            "--bind-types", metavar="LIST", help="Bind types allowed, comma-separated: tx,rx,trx."
+        ),
+        click.option(
+            "--throughput",
+            type=click.FloatRange(0),
+            metavar="MSG/S",
+            help="Messages per second (0: no limit); excess gets ESME_RTHROTTLED.",
+        ),
+        click.option(
+            "--burst",
+            type=click.IntRange(0),
+            help="Token bucket depth (0: one second of throughput).",
+        ),
+        click.option(
+            "--sender-id",
+            "sender_ids",
+            multiple=True,
+            metavar="NAME",
+            help="Registered alphanumeric sender ID (repeatable; replaces the list).",
+        ),
+        click.option(
+            "--no-sender-ids", is_flag=True, default=None, help="Clear the registered sender IDs."
+        ),
+        click.option(
+            "--require-registered-sender/--no-require-registered-sender",
+            default=None,
+            help="Refuse alphanumeric senders that are not registered (0x401).",
+        ),
+        click.option(
+            "--default-sender",
+            metavar="SENDER",
+            help='Sender used when a submit leaves source_addr empty ("" for none).',
+        ),
+        click.option(
+            "--max-parts", type=click.IntRange(1, 255), help="Most parts of one long message."
+        ),
+        click.option(
+            "--receipt-ttl",
+            metavar="DURATION",
+            help="How long receipts and MO wait for a receiver bind (e.g. 72h).",
+        ),
+        click.option(
+            "--receipt-per-message/--receipt-per-part",
+            default=None,
+            help="One receipt per long message, or one per part (the default).",
+        ),
+        click.option(
+            "--recipient-local-time/--no-recipient-local-time",
+            default=None,
+            help="Read schedule times as the recipient's local wall-clock time.",
+        ),
+        click.option(
+            "--blacklist-mode",
+            type=click.Choice(["receipt", "refuse"]),
+            help="Blacklisted destination: UNDELIV receipt (err 250), or refused at "
+            "submit (0x402).",
+        ),
+        click.option(
+            "--refund-failed/--no-refund-failed",
+            default=None,
+            help="Refund parts that end REJECTD or UNDELIV.",
+        ),
+        click.option(
+            "--enable/--disable",
+            "enabled",
+            default=None,
+            help="A disabled account cannot bind; its binds are closed.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _sender(name: str, param: str) -> str:
+    ton = Ton.INTERNATIONAL if name.isdigit() and name.isascii() else Ton.ALPHANUMERIC
+    _, problem = sender_problem(name, ton)
+    if problem is not None:
+        raise click.BadParameter(f"{name!r}: {problem}", param_hint=param)
+    return name
+
+
+def apply_options(found: Account, options: dict[str, Any]) -> Account:
+    """``found`` with every option that was given applied (checked like the server would)."""
+    changes: dict[str, Any] = {}
+    simple = (
+        "max_binds",
+        "throughput",
+        "burst",
+        "max_parts",
+        "require_registered_sender",
+        "receipt_per_message",
+        "recipient_local_time",
+        "refund_failed",
+        "enabled",
+    )
+    for name in simple:
+        if options.get(name) is not None:
+            changes[name] = options[name]
+    if options.get("allowed_ips"):
+        try:
+            changes["allowed_ips"] = check_cidrs(list(options["allowed_ips"]))
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--allowed-ip") from None
+    if options.get("any_ip"):
+        if options.get("allowed_ips"):
+            raise click.UsageError("give --allowed-ip or --any-ip, not both")
+        changes["allowed_ips"] = ()
+    if options.get("bind_types") is not None:
+        names = [n.strip().lower() for n in options["bind_types"].split(",") if n.strip()]
+        unknown = [n for n in names if n not in _BIND_NAMES]
+        if unknown or not names:
+            raise click.BadParameter(
+                f"{options['bind_types']!r}: use a comma-separated list of tx, rx, trx",
+                param_hint="--bind-types",
+            )
+        changes["bind_types"] = frozenset(_BIND_NAMES[n] for n in names)
+    if options.get("sender_ids"):
+        changes["sender_ids"] = tuple(
+            dict.fromkeys(_sender(s, "--sender-id") for s in options["sender_ids"])
+        )
+    if options.get("no_sender_ids"):
+        if options.get("sender_ids"):
+            raise click.UsageError("give --sender-id or --no-sender-ids, not both")
+        changes["sender_ids"] = ()
+    if options.get("default_sender") is not None:
+        sender = options["default_sender"]
+        changes["default_sender"] = _sender(sender, "--default-sender") if sender else ""
+    if options.get("receipt_ttl") is not None:
+        ttl = duration(options["receipt_ttl"], "--receipt-ttl")
+        if ttl <= 0:
+            raise click.BadParameter("must be longer than 0", param_hint="--receipt-ttl")
+        changes["receipt_ttl"] = ttl
+    if options.get("blacklist_mode") is not None:
+        changes["blacklist_mode"] = (
+            BlacklistMode.REFUSE if options["blacklist_mode"] == "refuse" else BlacklistMode.RECEIPT
+        )
+    return dataclasses.replace(found, **changes)
+
+
+def _check_system_id(system_id: str) -> None:
+    if not 1 <= len(system_id) <= 15 or not system_id.isprintable() or " " in system_id:
+        raise click.BadParameter(
+            "must be 1 to 15 printable characters without spaces (SMPP system_id)",
+            param_hint="SYSTEM_ID",
+        )
+
+
+def _check_password(password: str, param: str = "--password") -> None:
+    if not 1 <= len(password) <= 8:
+        raise click.BadParameter("must be 1 to 8 characters (SMPP password)", param_hint=param)
+
+
+# --- commands ---------------------------------------------------------------------------------
+
+
 @account.command("add")
 @click.argument("system_id")
-@click.option("--password", required=True, help="SMPP password, 1 to 8 characters.")
-@click.option("--credit", "credit", default="0", show_default=True,
-              help="Bought credit to start with, in the account's currency (e.g. 100 or 12.50).")
-@click.option("--currency", default="EUR", show_default=True, help="ISO 4217 currency code.")
+@click.option(
+    "--password", help="SMPP password, 1 to 8 characters (default: a random one, printed once)."
+)
+@click.option(
+    "--parent",
+    metavar="SYSTEM_ID",
+    help="Make it a sub-account of PARENT: its own login, drawing on PARENT's credit.",
+)
+@click.option(
+    "--credit",
+    "credit",
+    default="0",
+    show_default=True,
+    help="Bought credit to start with, in the account's currency (e.g. 100 or 12.50).",
+)
+@click.option(
+    "--currency",
+    default=None,
+    help="ISO 4217 currency code (default: money.currency of the config; a "
+    "sub-account takes its parent's).",
+)
+@account_options
 @pass_cli
-def add(cli: CliContext, system_id: str, password: str, credit: str, currency: str) -> None:
+def add(
+    cli: CliContext,
+    /,
+    system_id: str,
+    password: str | None,
+    parent: str | None,
+    credit: str,
+    currency: str | None,
+    **options: Any,
+) -> None:
     """Create an account (and the database if it does not exist yet).
 
     \b
     Example:
       smsc --db smsc.sqlite account add acme --password s3cret --credit 100
+      smsc account add acme-eu --parent acme --password eu123 --throughput 10
     """
-    if not 1 <= len(system_id) <= 15:
-        raise click.BadParameter("must be 1 to 15 characters (SMPP system_id)",
-                                 param_hint="SYSTEM_ID")
-    if not 1 <= len(password) <= 8:
-        raise click.BadParameter("must be 1 to 8 characters (SMPP password)",
-                                 param_hint="--password")
+    _check_system_id(system_id)
+    generated = password is None
+    if password is None:
+        password = secrets.token_urlsafe(6)[:8]
+    _check_password(password)
+    store = cli.store()
+    parent_account = cli.account(parent) if parent else None
+    if parent_account is not None:
+        if parent_account.parent:
+            raise click.BadParameter(f"{parent} is itself a sub-account", param_hint="--parent")
+        if currency and currency.upper() != parent_account.currency:
+            raise click.BadParameter(
+                f"a sub-account uses its parent's currency {parent_account.currency}",
+                param_hint="--currency",
+            )
+        currency = parent_account.currency
+    currency = (currency or cli.config.routing.currency).upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise click.BadParameter("must be three letters such as EUR", param_hint="--currency")
+    amount = cli.parse_money(credit, currency, "--credit")
+    if amount and parent_account is not None:
+        raise click.BadParameter(
+            "a sub-account draws on its parent's credit; top up the parent", param_hint="--credit"
+        )
+    now = cli.now()
+    new = apply_options(
+        Account(
+            system_id=system_id,
+            password_hash=hash_password(password),
+            parent=parent,
+            currency=currency,
+            created_at=now,
+        ),
+        options,
+    )
     try:
-        amount = parse_amount(credit, currency)
-    except ValueError as e:
-        raise click.BadParameter(str(e), param_hint="--credit") from None
-    if amount < 0:
-        raise click.BadParameter("must not be negative", param_hint="--credit")
+        store.create_account(new)
+    except AccountExists:
+        raise click.ClickException(f"account {system_id} exists already") from None
+    except UnknownAccount:
+        raise click.BadParameter(f"no account {parent!r}", param_hint="--parent") from None
+    if amount:
+        store.credit(system_id, amount, Bucket.BOUGHT, now, note="initial credit")
+    what = f"sub-account of {parent}" if parent else f"{cli.money(amount, currency)} credit"
+    click.echo(f"account {system_id} created ({what})")
+    if generated:
+        click.echo(f"password: {password}  (shown once; change it with `smsc account passwd`)")
+
+
+@account.command("set")
+@click.argument("system_id")
+@account_options
+@pass_cli
+def set_(cli: CliContext, /, system_id: str, **options: Any) -> None:
+    """Change an account's settings; only the options given change.
+
+    A running server applies them to open binds within a second.
+
+    \b
+    Example:
+      smsc account set acme --throughput 50 --burst 100 --max-binds 4
+      smsc account set acme --allowed-ip 203.0.113.0/24 --allowed-ip 198.51.100.7
+      smsc account set acme --sender-id ACME --sender-id AcmeShop --require-registered-sender
+      smsc account set acme --blacklist-mode refuse --refund-failed --disable
+    """
+    found = cli.account(system_id)
+    changed = apply_options(found, options)
+    if changed == found:
+        click.echo(f"account {system_id}: nothing to change (see `smsc account set --help`)")
+        return
+    cli.store().update_account(changed)
+    names = [
+        f.name
+        for f in dataclasses.fields(Account)
+        if getattr(found, f.name) != getattr(changed, f.name)
+    ]
+    click.echo(f"account {system_id}: changed {', '.join(names)}")
+
+
+@account.command("rm")
+@click.argument("system_id")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@pass_cli
+def rm(cli: CliContext, system_id: str, yes: bool) -> None:
+    """Remove an account (its sub-accounts must be removed first). Its messages, ledger and
+    balance stay in the database for reports.
+
+    \b
+    Example:
+      smsc account rm acme-eu --yes
+    """
+    cli.account(system_id)
+    if not yes and not click.confirm(f"remove account {system_id}?"):
+        raise click.ClickException("not removed")
+    try:
+        cli.store().delete_account(system_id)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"account {system_id} removed")
+
+
+def _info(cli: CliContext, found: Account) -> dict[str, Any]:
     store = cli.store()
     now = cli.now()
     try:
-        store.create_account(Account(system_id=system_id, password_hash=hash_password(password),
-                                     currency=currency.upper(), created_at=now))
-    except AccountExists:
-        raise click.ClickException(f"account {system_id} exists already") from None
-    if amount:
-        store.credit(system_id, amount, Bucket.BOUGHT, now, note="initial credit")
-    click.echo(f"account {system_id} created with "
-               f"{format_amount(amount, currency.upper())} credit")
+        balance = store.balance(found.credit_owner, now)
+    except UnknownAccount:
+        raise click.ClickException(f"the credit owner of {found.system_id} is missing") from None
+    lock, _ = store.lock_state(found.system_id, "")
+    password = (
+        store.get_meta(f"{TEST_PASSWORD_META}:{found.system_id}") if found.test_account else None
+    )
+    subs = [a.system_id for a in store.list_accounts() if a.parent == found.system_id]
+    return {
+        "system_id": found.system_id,
+        "parent": found.parent,
+        "sub_accounts": subs,
+        "test_account": found.test_account,
+        "password": password,
+        "enabled": found.enabled,
+        "locked": lock.locked(now),
+        "locked_until": iso(lock.locked_until) if lock.locked(now) else None,
+        "failed_binds": lock.failures,
+        "currency": found.currency,
+        "balance": {
+            "bought": balance.bought,
+            "subscription": balance.subscription_now(now),
+            "subscription_expires_at": balance.subscription_expires_at,
+            "available": balance.available(now),
+        },
+        "max_binds": found.max_binds,
+        "bind_types": sorted(b.short for b in found.bind_types),
+        "allowed_ips": list(found.allowed_ips),
+        "throughput": found.throughput,
+        "burst": found.burst,
+        "max_parts": found.max_parts,
+        "sender_ids": list(found.sender_ids),
+        "require_registered_sender": found.require_registered_sender,
+        "default_sender": found.default_sender,
+        "receipt_ttl": found.receipt_ttl,
+        "receipt_per_message": found.receipt_per_message,
+        "recipient_local_time": found.recipient_local_time,
+        "blacklist_mode": found.blacklist_mode.name.lower(),
+        "refund_failed": found.refund_failed,
+        "created_at": iso(found.created_at),
+    }
 
 
 @account.command("show")
 @click.argument("system_id")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+@JSON_OPTION
 @pass_cli
 def show(cli: CliContext, system_id: str, as_json: bool) -> None:
     """Show an account's settings, balance and lock state.
+
+    Amounts in --json are minor units (cents) of the account's currency.
 
     \b
     Example:
       smsc account show smsctest --json
     """
-    store = cli.store()
-    found = store.get_account(system_id)
-    if found is None:
-        raise click.ClickException(f"no account {system_id}")
-    now = cli.now()
-    try:
-        balance = store.balance(found.credit_owner, now)
-    except UnknownAccount:
-        raise click.ClickException(f"the credit owner of {system_id} is missing") from None
-    lock, _ = store.lock_state(system_id, "")
-    password = store.get_meta(f"{TEST_PASSWORD_META}:{system_id}") if found.test_account else None
-    info = {
-        "system_id": found.system_id,
-        "parent": found.parent,
-        "test_account": found.test_account,
-        "password": password,
-        "enabled": found.enabled,
-        "locked": lock.locked(now),
-        "currency": found.currency,
-        "balance": {"bought": balance.bought, "subscription": balance.subscription_now(now),
-                    "subscription_expires_at": balance.subscription_expires_at,
-                    "available": balance.available(now)},
-        "max_binds": found.max_binds,
-        "bind_types": sorted(b.short for b in found.bind_types),
-        "allowed_ips": list(found.allowed_ips),
-        "throughput": found.throughput,
-        "max_parts": found.max_parts,
-        "sender_ids": list(found.sender_ids),
-        "require_registered_sender": found.require_registered_sender,
-        "receipt_ttl": found.receipt_ttl,
-    }
+    found = cli.account(system_id)
+    info = _info(cli, found)
     if as_json:
-        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        echo_json(info)
         return
-    click.echo(f"account       {found.system_id}" + (" (test account)" if found.test_account
-                                                      else ""))
-    if password:
-        click.echo(f"password      {password}")
+    money = cli.money
+    cur = found.currency
+    balance = info["balance"]
+    rows: list[tuple[str, str]] = [
+        ("account", found.system_id + (" (test account)" if found.test_account else "")),
+    ]
+    if info["password"]:
+        rows.append(("password", info["password"]))
     if found.parent:
-        click.echo(f"parent        {found.parent} (draws on its credit)")
-    click.echo(f"state         {'enabled' if found.enabled else 'disabled'}"
-               + (", locked" if lock.locked(now) else ""))
-    click.echo(f"balance       {format_amount(balance.available(now), found.currency)}"
-               f" (bought {format_amount(balance.bought, found.currency)}, subscription "
-               f"{format_amount(balance.subscription_now(now), found.currency)})")
-    click.echo(f"binds         at most {found.max_binds}, types "
-               f"{', '.join(info['bind_types'])}")  # type: ignore[arg-type]
-    click.echo(f"throughput    {found.throughput or 'unlimited'} msg/s, parts <= "
-               f"{found.max_parts}")
+        rows.append(("parent", f"{found.parent} (draws on its credit)"))
+    if info["sub_accounts"]:
+        rows.append(("sub-accounts", ", ".join(info["sub_accounts"])))
+    state = "enabled" if found.enabled else "disabled"
+    if info["locked"]:
+        state += f", locked until {info['locked_until']}"
+    if info["failed_binds"]:
+        state += f", {info['failed_binds']} failed bind(s) in a row"
+    rows += [
+        ("state", state),
+        (
+            "balance",
+            f"{money(balance['available'], cur)} (bought {money(balance['bought'], cur)},"
+            f" subscription {money(balance['subscription'], cur)}"
+            + (
+                f" until {iso(balance['subscription_expires_at'])}"
+                if balance["subscription"]
+                else ""
+            )
+            + ")",
+        ),
+        (
+            "binds",
+            f"at most {found.max_binds}, types {', '.join(info['bind_types'])}, from "
+            + (", ".join(found.allowed_ips) or "any address"),
+        ),
+        (
+            "throughput",
+            (f"{found.throughput:g} msg/s" if found.throughput else "unlimited")
+            + (f", burst {found.burst}" if found.burst else ""),
+        ),
+        ("parts", f"at most {found.max_parts} per message"),
+        (
+            "senders",
+            (", ".join(found.sender_ids) or "none registered")
+            + (" (registration required)" if found.require_registered_sender else "")
+            + (f"; default {found.default_sender}" if found.default_sender else ""),
+        ),
+        (
+            "receipts",
+            f"kept {found.receipt_ttl / 3600:g} h for a receiver, one per "
+            + ("message" if found.receipt_per_message else "part"),
+        ),
+        (
+            "blacklisted",
+            "receipt UNDELIV err 250"
+            if found.blacklist_mode == BlacklistMode.RECEIPT
+            else "refused at submit (0x402)",
+        ),
+        ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
+        (
+            "local time",
+            "schedules in the recipient's time zone"
+            if found.recipient_local_time
+            else "schedules as given",
+        ),
+    ]
+    width = max(len(k) for k, _ in rows) + 2
+    for key, value in rows:
+        click.echo(f"{key.ljust(width)}{value}")
+
+
+@account.command("list")
+@JSON_OPTION
+@pass_cli
+def list_(cli: CliContext, as_json: bool) -> None:
+    """List every account with its balance and state.
+
+    \b
+    Example:
+      smsc account list
+      smsc account list --json | jq '.[].system_id'
+    """
+    store = cli.store()
+    now = cli.now()
+    rows: list[dict[str, Any]] = []
+    for found in sorted(store.list_accounts(), key=lambda a: a.system_id):
+        balance = store.balance(found.credit_owner, now).available(now)
+        lock, _ = store.lock_state(found.system_id, "")
+        rows.append(
+            {
+                "system_id": found.system_id,
+                "parent": found.parent,
+                "enabled": found.enabled,
+                "locked": lock.locked(now),
+                "currency": found.currency,
+                "available": balance,
+                "throughput": found.throughput,
+                "max_binds": found.max_binds,
+                "test_account": found.test_account,
+            }
+        )
+    if as_json:
+        echo_json(rows)
+        return
+    if not rows:
+        click.echo("no accounts (add one with `smsc account add`)")
+        return
+    echo_table(
+        ["ACCOUNT", "PARENT", "STATE", "BALANCE", "MSG/S", "BINDS"],
+        [
+            [
+                r["system_id"] + (" *" if r["test_account"] else ""),
+                r["parent"] or "",
+                ("enabled" if r["enabled"] else "disabled") + (", locked" if r["locked"] else ""),
+                cli.money(r["available"], r["currency"]) + (" (parent's)" if r["parent"] else ""),
+                f"{r['throughput']:g}" if r["throughput"] else "-",
+                r["max_binds"],
+            ]
+            for r in rows
+        ],
+    )
+    if any(r["test_account"] for r in rows):
+        click.echo("* test account")
+
+
+@account.command("passwd")
+@click.argument("system_id")
+@click.option("--password", help="The new password (default: asked for, or --generate).")
+@click.option("--generate", is_flag=True, help="Pick a random password and print it.")
+@pass_cli
+def passwd(cli: CliContext, system_id: str, password: str | None, generate: bool) -> None:
+    """Set an account's password (stored hashed; binds with the old one fail from now on).
+
+    \b
+    Example:
+      smsc account passwd acme --password n3wpass
+      smsc account passwd acme --generate
+    """
+    found = cli.account(system_id)
+    if generate and password:
+        raise click.UsageError("give --password or --generate, not both")
+    if generate:
+        password = secrets.token_urlsafe(6)[:8]
+    elif password is None:
+        password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
+    assert password is not None
+    _check_password(password)
+    store = cli.store()
+    store.update_account(dataclasses.replace(found, password_hash=hash_password(password)))
+    if found.test_account:
+        store.set_meta(f"{TEST_PASSWORD_META}:{system_id}", password)
+    click.echo(f"password of {system_id} changed" + (f": {password}" if generate else ""))
+
+
+@account.command("lock")
+@click.argument("system_id")
+@click.option(
+    "--for",
+    "lock_for",
+    metavar="DURATION",
+    help="How long (e.g. 3h); default: until `smsc account unlock`.",
+)
+@pass_cli
+def lock(cli: CliContext, system_id: str, lock_for: str | None) -> None:
+    """Lock an account: its binds fail with ESME_RBINDFAIL whatever the password. Binds
+    already open stay (use `account set --disable` to close them).
+
+    \b
+    Example:
+      smsc account lock acme --for 3h
+    """
+    cli.account(system_id)
+    seconds = duration(lock_for, "--for") if lock_for else FOREVER
+    if seconds <= 0:
+        raise click.BadParameter("must be longer than 0", param_hint="--for")
+    until = cli.now() + seconds
+    cli.store().set_lock(system_id, until)
+    click.echo(
+        f"account {system_id} locked " + (f"until {iso(until)}" if lock_for else "until unlocked")
+    )
+
+
+@account.command("unlock")
+@click.argument("system_id", required=False)
+@click.option("--address", metavar="IP", help="Unlock an address locked by failed binds.")
+@pass_cli
+def unlock(cli: CliContext, system_id: str | None, address: str | None) -> None:
+    """Unlock an account (and clear its failed-bind count), or an address.
+
+    \b
+    Example:
+      smsc account unlock acme
+      smsc account unlock --address 203.0.113.9
+    """
+    if not system_id and not address:
+        raise click.UsageError("give an account, --address IP, or both")
+    store = cli.store()
+    if system_id:
+        cli.account(system_id)
+        store.set_lock(system_id, 0.0)
+        click.echo(f"account {system_id} unlocked")
+    if address:
+        store.unlock_address(address)
+        click.echo(f"address {address} unlocked")
+
+
+@account.command("locks")
+@JSON_OPTION
+@pass_cli
+def locks(cli: CliContext, as_json: bool) -> None:
+    """List locked accounts and accounts with failed binds.
+
+    \b
+    Example:
+      smsc account locks
+    """
+    store = cli.store()
+    now = cli.now()
+    rows = []
+    for found in sorted(store.list_accounts(), key=lambda a: a.system_id):
+        state, _ = store.lock_state(found.system_id, "")
+        if state.failures or state.locked(now):
+            rows.append(
+                {
+                    "system_id": found.system_id,
+                    "failures": state.failures,
+                    "locked_until": iso(state.locked_until) if state.locked(now) else None,
+                }
+            )
+    if as_json:
+        echo_json(rows)
+    elif not rows:
+        click.echo("no account is locked")
+    else:
+        echo_table(
+            ["ACCOUNT", "FAILED BINDS", "LOCKED UNTIL"],
+            [[r["system_id"], r["failures"], r["locked_until"] or "-"] for r in rows],
+        )

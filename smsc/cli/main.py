@@ -2,21 +2,70 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
+from typing import Any
 
 import click
 
 from smsc.cli.accounts import account
+from smsc.cli.bench import bench
+from smsc.cli.blacklist import blacklist
+from smsc.cli.config_commands import config
 from smsc.cli.context import CliContext
+from smsc.cli.credit import credit
+from smsc.cli.mo import mo
+from smsc.cli.operators import operator
+from smsc.cli.outcome_rules import outcome
+from smsc.cli.prices import price
+from smsc.cli.reports import report
+from smsc.cli.routes import route, routes
+from smsc.cli.send import send
 from smsc.cli.serve import serve
+from smsc.config.edit import EditError
+from smsc.config.errors import ConfigError
+from smsc.store.base import StoreError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="SQLite database file (default: server.database of the config, "
-                   "smsc.sqlite in the working directory).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file (default: conf/smsc.toml if it exists, else built-in defaults).")
+class SmscGroup(click.Group):
+    """A group that turns the errors of a user's mistake into a one-line message and exit
+    code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            raise click.ClickException(f"config: {e}") from None
+        except EditError as e:
+            raise click.ClickException(str(e)) from None
+        except StoreError as e:
+            raise click.ClickException(f"store: {e}") from None
+        except sqlite3.DatabaseError as e:
+            raise click.ClickException(f"database: {e}") from None
+        except BrokenPipeError:  # the reader went away (``smsc ... | head``): stop quietly
+            raise click.exceptions.Exit(1) from None
+        except OSError as e:
+            where = f" ({e.filename})" if e.filename else ""
+            raise click.ClickException(f"{e.strerror or e}{where}") from None
+
+
+@click.group(
+    cls=SmscGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="SQLite database file (default: server.database of the config, "
+    "smsc.sqlite in the working directory).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file (default: conf/smsc.toml if it exists, else built-in defaults).",
+)
 @click.version_option(package_name="smsc")
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
@@ -32,5 +81,20 @@ def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> 
     ctx.call_on_close(cli.close)
 
 
-main.add_command(serve)
-main.add_command(account)
+for command in (
+    serve,
+    config,
+    account,
+    credit,
+    blacklist,
+    operator,
+    outcome,
+    route,
+    routes,
+    price,
+    report,
+    send,
+    mo,
+    bench,
+):
+    main.add_command(command)

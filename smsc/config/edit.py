@@ -192,6 +192,14 @@ class ConfigEditor:
         except EditError:
             return None
 
+    def has_header(self, table: TablePath) -> bool:
+        """Whether ``table`` is written as a ``[header]`` (not inline, not dotted keys)."""
+        name = path_text(table)
+        for file in self.texts:
+            if any(span.path == name for span in self.layout(file).tables):
+                return True
+        return False
+
     # --- edits -----------------------------------------------------------------------------
     def set_values(self, table: TablePath, values: Mapping[str, object]) -> None:
         """Set keys of an existing table (``[operators.x]`` or an element of ``[[routes]]``):
