@@ -300,3 +300,19 @@ def test_unbind_right_after_submits_answers_the_submits_first(
     assert sorted(by_sequence) == [2, 3, 4, 5], answers
     assert all(by_sequence[n].command_status == 0 for n in (2, 3, 4))
     assert smsc.balance(login.system_id) == before - 3 * PRICE_CENTS
+
+
+def test_binds_beyond_the_account_maximum_are_refused(smsc: SmscServer, login: Login) -> None:
+    """An account binds at most max_binds times at once (10 by default); a closed bind frees
+    its place."""
+    assert smsc.account(login.system_id)["max_binds"] == 10
+    esmes = [CodecEsme(smsc.port) for _ in range(11)]
+    try:
+        statuses = [esme.bind("trx", login).command_status for esme in esmes]
+        assert statuses == [0] * 10 + [S.ESME_RBINDFAIL]
+        esmes[0].request(pdus.Unbind())
+        esmes[0].wait_for(lambda: esmes[0].closed, IO_TIMEOUT, "the server to close")
+        assert esmes[10].bind("trx", login).command_status == 0
+    finally:
+        for esme in esmes:
+            esme.close()
