@@ -184,9 +184,9 @@ class SmscCore:
                 counted[message.operator] = counted.get(message.operator, 0) + 1
             ttl = account.receipt_ttl if account is not None else 72 * 3600.0
             if decision.notify_enroute:
-                note = receipts.enroute_notification(message, now, format_id)
+                note = receipts.enroute_notification_frame(message, now, format_id)
                 if note is not None:
-                    outbox.append(_item(message, note, now, ttl))
+                    outbox.append(_frame_item(message, note, now, ttl))
             if change.next_at is not None:
                 continue
             finals[message.operator] = finals.get(message.operator, 0) + 1
@@ -196,10 +196,10 @@ class SmscCore:
             if account is not None and account.receipt_per_message and message.part_total > 1:
                 per_message.setdefault(receipts.group_key(message), [])
                 continue
-            pdu = receipts.final_receipt(message, change, format_id,
-                                         network_error=decision.network_error)
-            if pdu is not None:
-                outbox.append(_item(message, pdu, now, ttl))
+            frame = receipts.final_receipt_frame(message, change, format_id,
+                                                 network_error=decision.network_error)
+            if frame is not None:
+                outbox.append(_frame_item(message, frame, now, ttl))
         for operator, count in counted.items():
             pacing.consume(operator, count, now)
         if per_message:
@@ -362,6 +362,11 @@ def _user_data(part: StoredMessage, short_message: bytes) -> bytes:
     if part.esm_class & 0x40 and short_message:
         return short_message[1 + short_message[0]:]
     return short_message
+
+
+def _frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float) -> OutboxItem:
+    return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=frame,
+                      created_at=now, expires_at=now + ttl, message_id=message.message_id)
 
 
 def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -> OutboxItem:

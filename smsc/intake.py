@@ -23,10 +23,12 @@ from smsc.pdu.reassembly import Reassembler
 from smsc.pdu.text import count_octet_parts, decode_text, split_octets
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, read_part
+from smsc.slotted import slot_constructor
 from smsc.store.records import Account, NewMessage
 
 S = CommandStatus
 SNIPPET = 20
+_UDHI = 0x40
 # Vendor TLV (0x1400-0x3FFF is the vendor range): 1 asks for recipient-local-time scheduling.
 TAG_RECIPIENT_LOCAL_TIME = 0x1501
 _SAR_TAGS = (Tag.SAR_MSG_REF_NUM, Tag.SAR_TOTAL_SEGMENTS, Tag.SAR_SEGMENT_SEQNUM)
@@ -48,6 +50,9 @@ class Routed:
     forced_state: int = 0
     forced_error: int = 0
     blacklisted: bool = False
+
+
+_new_message = slot_constructor(NewMessage)  # keyword calls, without the dataclass __init__
 
 
 class RouteFn(Protocol):
@@ -217,7 +222,7 @@ class Intake:
             raise PduError(S.ESME_RINVOPTPARAMVAL,
                            "message_payload given together with a non-empty short_message")
         forward = tlvs.without(*_DROP_TAGS).encoded() if tlvs else b""
-        if payload is None:
+        if payload is None and (tlvs or esm_class & _UDHI):
             header = read_part(esm_class, short_message, tlvs if tlvs else EMPTY_TLVS)
             concat = header.concat
             if concat is not None:
@@ -232,6 +237,7 @@ class Intake:
             if header.udh is not None:  # a UDH without concatenation (ports, ...): one part
                 return _Content(data_coding, esm_class, ((short_message, 0, 0, 1, 1),), forward,
                                 text_snippet(header.payload, data_coding))
+        if payload is None:
             payload = short_message
         count = count_octet_parts(payload, data_coding) if payload else None
         if count is not None and count.parts > account.max_parts:
@@ -279,18 +285,22 @@ class Intake:
         depth = self.queue_depths.get(operator, 0)
         if not self._operators.queue_has_room(operator, depth, len(content.segments)):
             raise PduError(S.ESME_RMSGQFUL, f"the queue of {operator} is full")
-        local = account.recipient_local_time or (
-            pdu.tlvs.get_int(TAG_RECIPIENT_LOCAL_TIME) == 1 if pdu.tlvs else False)
-        zone = routed.time_zone if local else None
-        scheduled = resolve_schedule(parse_schedule_delivery_time(schedule, now,
-                                                                  recipient_zone=zone), now=now)
+        scheduled = None
+        if schedule:
+            local = account.recipient_local_time or (
+                pdu.tlvs.get_int(TAG_RECIPIENT_LOCAL_TIME) == 1 if pdu.tlvs else False)
+            zone = routed.time_zone if local else None
+            scheduled = resolve_schedule(parse_schedule_delivery_time(schedule, now,
+                                                                      recipient_zone=zone),
+                                         now=now)
         start = now if scheduled is None else scheduled
-        expires = resolve_expiry(parse_validity_period(validity, now), now=now, start=start,
+        expires = resolve_expiry(parse_validity_period(validity, now) if validity else None,
+                                 now=now, start=start,
                                  profile=self._operators.profile(operator))  # type: ignore[arg-type]
         price = 0 if routed.blacklisted else routed.price
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
-            out.append(NewMessage(
+            out.append(_new_message(
                 message_id=message_id, account=account.system_id,
                 credit_owner=account.credit_owner, source_addr_ton=routed.source_ton,
                 source_addr_npi=routed.source_npi, source_addr=routed.source_addr,

@@ -13,8 +13,12 @@ from smsc.intake import Routed
 from smsc.routing.config import RoutingConfig
 from smsc.routing.numbers import NumberPlan
 from smsc.routing.router import Router
+from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import Account
+
+
+_routed = slot_constructor(Routed)
 
 
 class RouteBook:
@@ -51,7 +55,7 @@ class RouteBook:
         choice = d.route
         forced = choice.forced
         zones = d.destination.time_zones
-        return Routed(source_addr=d.source.addr, source_ton=d.source.ton,
+        return _routed(source_addr=d.source.addr, source_ton=d.source.ton,
                       source_npi=d.source.npi, destination_addr=d.destination.number,
                       time_zone=zones[0] if zones else None, operator=choice.operator,
                       route=choice.route, price=d.price,

@@ -36,7 +36,12 @@ from smsc.pdu.constants import (
     Tag,
 )
 from smsc.pdu.pdus import DeliverSm
-from smsc.pdu.receipt import STAT_BY_STATE, ReceiptText, receipt_short_message
+from smsc.pdu.receipt import (
+    STAT_BY_STATE,
+    ReceiptText,
+    receipt_short_message,
+    receipt_snippet_octets,
+)
 from smsc.pdu.smpptime import format_receipt_date
 from smsc.pdu.tlv import Tlvs
 from smsc.store.records import MessageChange, StoredMessage
@@ -49,6 +54,7 @@ _RECEIPT_ESM: Final = int(EsmClass.TYPE_DELIVERY_RECEIPT)
 _INTERMEDIATE_ESM: Final = int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION)
 _NOT_FAILURES: Final = frozenset({int(MessageState.DELIVERED), int(MessageState.ACCEPTED)})
 _ENROUTE: Final = int(MessageState.ENROUTE)
+_STAT_OCTETS: Final = {int(k): v.encode("ascii") for k, v in STAT_BY_STATE.items()}
 _DELIVERED: Final = int(MessageState.DELIVERED)
 
 # Worst first; a lower rank is a worse outcome.
@@ -109,6 +115,8 @@ def with_change(message: StoredMessage, change: MessageChange | None) -> StoredM
         updates["scheduled_at"] = change.scheduled_at
     if change.expires_at is not None:
         updates["expires_at"] = change.expires_at
+    if change.text_snippet is not None:
+        updates["text_snippet"] = change.text_snippet
     return dataclasses.replace(message, **updates)  # type: ignore[arg-type]
 
 
@@ -177,6 +185,75 @@ def build_receipt(
     )
 
 
+_FRAME_HEAD: Final = struct.Struct(">IIII")
+_DELIVER_SM: Final = 0x00000005
+
+
+@lru_cache(maxsize=4096)
+def _safe_snippet(text: str) -> bytes:
+    return receipt_snippet_octets(text)
+
+
+def build_receipt_frame(
+    message: StoredMessage,
+    *,
+    state: int,
+    err: int,
+    done_at: float,
+    format_id: FormatId,
+    network_error: int | None = None,
+    intermediate: bool = False,
+) -> bytes:
+    """The encoded deliver_sm of :func:`build_receipt` for one part (sub 1), sequence_number 0,
+    built in one step: the same octets as ``encode(build_receipt(...))`` (a test holds them to
+    it), at a fraction of the cost. The server uses this on its hot path."""
+    message_id = format_id(message.message_id).encode("ascii")
+    delivered = 1 if state == _DELIVERED else 0
+    text = b"id:%s sub:001 dlvrd:%03d submit date:%s done date:%s stat:%s err:%03d text:%s" % (
+        message_id, delivered, receipt_date(message.submitted_at).encode("ascii"),
+        receipt_date(done_at).encode("ascii"), _STAT_OCTETS[state], err,
+        _safe_snippet(message.text_snippet))
+    if len(text) > 255:
+        raise ValueError("receipt text longer than a short_message")
+    body = b"\x00%c%c%s\x00%c%c%s\x00%c\x00\x00\x00\x00\x00\x00\x00\x00%c%s" % (
+        message.dest_addr_ton, message.dest_addr_npi, message.destination_addr.encode("latin-1"),
+        message.source_addr_ton, message.source_addr_npi, message.source_addr.encode("latin-1"),
+        _INTERMEDIATE_ESM if intermediate else _RECEIPT_ESM, len(text), text)
+    tlvs = b"\x00\x1e%s%s\x04\x27\x00\x01%c\x04\x23\x00\x03%s" % (
+        struct.pack(">H", len(message_id) + 1), message_id + b"\x00", state,
+        _NEC.pack(NETWORK_TYPE_GSM, err if network_error is None else network_error))
+    return _FRAME_HEAD.pack(16 + len(body) + len(tlvs), _DELIVER_SM, 0, 0) + body + tlvs
+
+
+def final_receipt_frame(
+    message: StoredMessage,
+    change: MessageChange,
+    format_id: FormatId,
+    *,
+    network_error: int | None = None,
+) -> bytes | None:
+    """:func:`final_receipt`, encoded (see :func:`build_receipt_frame`)."""
+    if change.next_at is not None or change.state == _ENROUTE:
+        return None
+    registered = (
+        message.registered_delivery
+        if change.registered_delivery is None
+        else change.registered_delivery
+    )
+    if not receipt_wanted(registered, change.state):
+        return None
+    if change.text_snippet is not None:
+        message = with_change(message, change)
+    return build_receipt_frame(
+        message,
+        state=change.state,
+        err=change.error_code,
+        done_at=message.submitted_at if change.done_at is None else change.done_at,
+        format_id=format_id,
+        network_error=network_error,
+    )
+
+
 def final_receipt(
     message: StoredMessage,
     change: MessageChange,
@@ -212,6 +289,17 @@ def enroute_notification(
     if not intermediate_wanted(message.registered_delivery):
         return None
     return build_receipt(
+        message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True
+    )
+
+
+def enroute_notification_frame(
+    message: StoredMessage, now: float, format_id: FormatId
+) -> bytes | None:
+    """:func:`enroute_notification`, encoded."""
+    if not intermediate_wanted(message.registered_delivery):
+        return None
+    return build_receipt_frame(
         message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True
     )
 

@@ -364,6 +364,15 @@ def _store(fields: dict[str, str], key: str, value: str, whole: str) -> None:
     fields[key] = value
 
 
+def receipt_snippet_octets(text: str) -> bytes:
+    """The receipt's ``text:`` snippet as octets: the first 20 characters, each one that does
+    not read the same in ASCII and in GSM 03.38 replaced by '?'."""
+    snippet = text[:TEXT_SNIPPET_LENGTH]
+    if not _SAFE_SNIPPET.issuperset(snippet):
+        snippet = _UNSAFE_SNIPPET_CHAR.sub("?", snippet)
+    return snippet.encode("ascii")
+
+
 def receipt_short_message(receipt: ReceiptText) -> bytes:
     """The receipt text as the octets of a short_message with data_coding 0.
 

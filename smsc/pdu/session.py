@@ -509,7 +509,25 @@ class Session:
             self._enter(rule.next_state)
         return data
 
-    def _send_request(self, pdu: pdus.Pdu, rule: _Rule) -> bytes:
+    def send_encoded(self, pdu: pdus.Pdu, data: bytes, now: float | None = None) -> bytes:
+        """:meth:`send` for a request whose octets the caller has already: ``data`` must be the
+        encoding of ``pdu``, sequence_number included (not 0). ``pdu`` is what the session
+        keeps to match the response; it may be a lighter object of the same class carrying
+        that sequence_number. Saves encoding a PDU twice (the server's stored receipts)."""
+        if now is not None:
+            self._now = now
+        if self._state is _CLOSED:
+            raise LocalProtocolError(f"cannot send {pdu.command_name}: the session is closed")
+        rule = self._out_rules.get(pdu.command_id)
+        if rule is None or not rule.legal or not rule.is_request:
+            raise LocalProtocolError(
+                f"the {self.role.name} may not send {pdu.command_name} in {self._state.name}"
+            )
+        if pdu.sequence_number == 0:
+            raise LocalProtocolError("send_encoded needs a numbered request")
+        return self._send_request(pdu, rule, data)
+
+    def _send_request(self, pdu: pdus.Pdu, rule: _Rule, data: bytes | None = None) -> bytes:
         outstanding = self._outstanding
         if rule.answered:
             if len(outstanding) >= self._window and (
@@ -528,7 +546,8 @@ class Session:
             raise LocalProtocolError(f"sequence_number {seq} is outside 1..0x7FFFFFFF")
         elif seq in outstanding:
             raise LocalProtocolError(f"sequence_number {seq} already awaits a response")
-        data = encode(pdu)
+        if data is None:
+            data = encode(pdu)
         if rule.answered:
             outstanding[seq] = pdu
             self._sent_at[seq] = self._now

@@ -31,6 +31,12 @@ from smsc.pdu.session import (
 from smsc.pdu.transitions import SessionState
 
 _log = Logger()
+_DELIVER_SM = b"\x00\x00\x00\x05"
+
+
+def _deliver_sm_stand_in(sequence_number: int) -> pdus.DeliverSm:
+    """What the session keeps of a stored deliver_sm it sends: enough to match the answer."""
+    return pdus.DeliverSm(sequence_number=sequence_number)
 
 
 class SmppEndpoint(TypingProtocol):
@@ -148,7 +154,14 @@ class SmppServerProtocol(Protocol):
         if not session.may_send(int.from_bytes(frame[4:8], "big")):
             return None
         seq = session.next_sequence_number()
-        return self.send_request(decode(frame[:12] + seq.to_bytes(4, "big") + frame[16:]))
+        stand_in = _deliver_sm_stand_in(seq) if frame[4:8] == _DELIVER_SM else decode(frame)
+        try:
+            data = session.send_encoded(stand_in, frame[:12] + seq.to_bytes(4, "big") + frame[16:],
+                                        self.clock.seconds())
+        except LocalProtocolError:
+            return None
+        self._write(data)
+        return stand_in
 
     def tick(self, now: float) -> None:
         for event in self.session.tick(now):

@@ -252,3 +252,33 @@ def test_build_receipt_defaults() -> None:
     part = message()
     receipt = build_receipt(part, state=int(S.DELIVERED), err=0, done_at=T0, format_id=hex_id)
     assert b"submit date:2506151506 done date:2506151506" in receipt.short_message
+
+
+# --- the encoded fast path -------------------------------------------------------------------
+from hypothesis import given as _given  # noqa: E402
+from hypothesis import strategies as _st  # noqa: E402
+
+from smsc.operators.receipts import build_receipt_frame as _build_frame  # noqa: E402
+from smsc.pdu.codec import encode as _encode  # noqa: E402
+
+
+@_given(
+    state=_st.sampled_from([1, 2, 3, 4, 5, 6, 7, 8]),
+    err=_st.integers(0, 255),
+    network_error=_st.one_of(_st.none(), _st.integers(0, 65535)),
+    snippet=_st.text(max_size=40),
+    message_id=_st.integers(0, 2**40),
+    intermediate=_st.booleans(),
+    source=_st.text(alphabet="0123456789ABCxyz", max_size=15),
+    destination=_st.text(alphabet="0123456789", min_size=1, max_size=15),
+)
+def test_the_receipt_frame_is_the_encoded_receipt(
+    state, err, network_error, snippet, message_id, intermediate, source, destination
+) -> None:
+    from dataclasses import replace as _replace
+
+    part = _replace(message(), message_id=message_id, text_snippet=snippet, source_addr=source,
+                    destination_addr=destination, source_addr_ton=5, dest_addr_ton=1)
+    kwargs = {"state": state, "err": err, "done_at": 1_800_000_123.0, "format_id": "{:08x}".format,
+              "network_error": network_error, "intermediate": intermediate}
+    assert _build_frame(part, **kwargs) == _encode(build_receipt(part, **kwargs))

@@ -1,0 +1,192 @@
+"""Cost of each step of the full path, in-process and without sockets, per message.
+
+Run: ``python -m bench.pipeline_bench [--messages 20000]``. It builds the same objects the server
+builds (config from bench/conf/smsc.toml, a SQLite store in a temporary directory, the core and
+its intake) and times, per message, every step a submitted message goes through until its
+receipt is acknowledged. The sum is the server's floor; the server benchmark shows how close the
+real server comes to it. Not a test: timings go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from smsc.config.loader import load_config
+from smsc.core import SmscCore, ensure_test_account
+from smsc.ids import IdBlock, MessageIdFormat
+from smsc.intake import BindContext
+from smsc.pdu import pdus
+from smsc.pdu.codec import encode
+from smsc.pdu.session import Role, Session
+from smsc.routebook import RouteBook
+from smsc.store.records import NewMessage
+from smsc.store.sqlite import SqliteStore
+
+CONFIG = Path(__file__).resolve().parent / "conf" / "smsc.toml"
+BATCH = 256
+
+
+def _timed(label: str, count: int, fn: Callable[[], object], rows: list[tuple[str, float]]) -> None:
+    start = time.process_time()
+    fn()
+    rows.append((label, (time.process_time() - start) / count * 1e6))
+
+
+def run(messages: int) -> list[tuple[str, float]]:
+    config = load_config(CONFIG)
+    rows: list[tuple[str, float]] = []
+    with tempfile.TemporaryDirectory(prefix="smsc-pipeline-") as work:
+        store = SqliteStore(Path(work) / "p.sqlite")
+        account, _ = ensure_test_account(store, system_id="bench", password="pw", credit=10**12,
+                                         currency="EUR", throughput=0, now=time.time())
+        simulator = config.operators.simulator()
+        book = RouteBook(config.routing)
+        ids = IdBlock(block_size=messages + 10)
+        ids.add_block(store.reserve_ids(messages + 10), messages + 10)
+        core = SmscCore(store, simulator=simulator, route=book.route,
+                        id_format=MessageIdFormat(hex_ids=True), due_batch=BATCH,
+                        take_id=ids.take)
+        bind = BindContext(account=account, throttle=None)
+        now = time.time()
+        submits = [encode(pdus.SubmitSm(sequence_number=i + 1, source_addr_ton=5,
+                                        source_addr="Bench", dest_addr_ton=1, dest_addr_npi=1,
+                                        destination_addr=str(380671000000 + i),
+                                        registered_delivery=1, short_message=b"Hello, world"))
+                   for i in range(messages)]
+        session = Session(Role.SMSC, now=now, window=messages + 10)
+        session._enter(session.state.BOUND_TRX)  # noqa: SLF001 - a bound session, no bind
+        stream = b"".join(submits)
+        events: list[object] = []
+
+        def receive() -> None:
+            session.receive_data(stream, now)
+            while (event := session.next_event()) is not None:
+                events.append(event)
+
+        _timed("session: frame + decode submit_sm", messages, receive, rows)
+        received = [e.pdu for e in events]  # type: ignore[attr-defined]
+        prepared: list[list[NewMessage]] = []
+
+        def intake() -> None:
+            for pdu in received:
+                prepared.append(list(core.intake.submit_sm(bind, pdu, now).parts))
+
+        _timed("intake: checks, routing, parts", messages, intake, rows)
+        flat = [p for parts in prepared for p in parts]
+
+        def accept() -> None:
+            for i in range(0, len(flat), BATCH):
+                store.accept(flat[i:i + BATCH], now)
+
+        _timed("store.accept (group commit)", messages, accept, rows)
+
+        def respond() -> None:
+            for pdu in received:
+                session.send(pdus.SubmitSmResp(sequence_number=pdu.sequence_number,
+                                               message_id="0000abcd"), now)
+
+        _timed("session: encode submit_sm_resp", messages, respond, rows)
+        later = now + 1.0
+        taken = []
+
+        def take() -> None:
+            while True:
+                batch = store.take_due(later, BATCH, ["default"])
+                if not batch:
+                    return
+                taken.extend(batch)
+                # move them out of the way as apply would, without timing apply here
+                store.db.execute("UPDATE messages SET next_at = NULL WHERE id BETWEEN ? AND ?",
+                                 [batch[0].id, batch[-1].id])
+
+        _timed("store.take_due (rows to records)", messages, take, rows)
+        store.db.execute("UPDATE messages SET next_at = ?", [now])
+        decided = []
+
+        def simulate() -> None:
+            for m in taken:
+                decided.append(simulator.attempt(m, later))
+
+        _timed("simulator.attempt", messages, simulate, rows)
+        from smsc.core import _frame_item
+        from smsc.operators import receipts
+
+        items = []
+
+        def build_receipts() -> None:
+            for m, d in zip(taken, decided, strict=True):
+                frame = receipts.final_receipt_frame(m, d.change, core.id_format.format)
+                assert frame is not None
+                items.append(_frame_item(m, frame, later, 3600.0))
+
+        _timed("receipt deliver_sm frame built", messages, build_receipts, rows)
+        added = []
+
+        def apply() -> None:
+            for i in range(0, len(decided), BATCH):
+                added.extend(store.apply([d.change for d in decided[i:i + BATCH]],
+                                         items[i:i + BATCH], later))
+
+        _timed("store.apply (states + outbox rows)", messages, apply, rows)
+        loaded = []
+
+        def pull() -> None:
+            after = 0
+            while True:
+                batch = store.outbox_for("bench", after, 2000, later)
+                if not batch:
+                    return
+                loaded.extend(batch)
+                after = batch[-1].id
+
+        _timed("store.outbox_for", messages, pull, rows)
+        esme = Session(Role.SMSC, now=now, window=messages + 10)
+        esme._enter(esme.state.BOUND_TRX)  # noqa: SLF001
+        sent = []
+
+        def send() -> None:
+            for item in loaded:
+                seq = esme.next_sequence_number()
+                frame = item.pdu[:12] + seq.to_bytes(4, "big") + item.pdu[16:]
+                esme.send_encoded(pdus.DeliverSm(sequence_number=seq), frame, later)
+                sent.append(seq)
+
+        _timed("session: stored deliver_sm out", messages, send, rows)
+        answers = b"".join(encode(pdus.DeliverSmResp(sequence_number=s)) for s in sent)
+
+        def answered() -> None:
+            esme.receive_data(answers, later)
+            while esme.next_event() is not None:
+                pass
+
+        _timed("session: deliver_sm_resp in", messages, answered, rows)
+
+        def ack() -> None:
+            ids_ = [i.id for i in loaded]
+            for i in range(0, len(ids_), BATCH):
+                store.ack_outbox(ids_[i:i + BATCH])
+
+        _timed("store.ack_outbox", messages, ack, rows)
+        store.close()
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=20_000)
+    args = parser.parse_args(argv)
+    rows = run(args.messages)
+    width = max(len(label) for label, _ in rows)
+    total = 0.0
+    for label, us in rows:
+        total += us
+        print(f"{label:<{width}}  {us:7.1f} us")
+    print(f"{'total per message':<{width}}  {total:7.1f} us")
+
+
+if __name__ == "__main__":
+    main()
