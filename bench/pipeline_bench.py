@@ -58,7 +58,7 @@ def run(messages: int) -> list[tuple[str, float]]:
                                         registered_delivery=1, short_message=b"Hello, world"))
                    for i in range(messages)]
         session = Session(Role.SMSC, now=now, window=messages + 10)
-        session._enter(session.state.BOUND_TRX)  # noqa: SLF001 - a bound session, no bind
+        session._enter(session.state.BOUND_TRX)
         stream = b"".join(submits)
         events: list[object] = []
 
@@ -145,7 +145,7 @@ def run(messages: int) -> list[tuple[str, float]]:
 
         _timed("store.outbox_for", messages, pull, rows)
         esme = Session(Role.SMSC, now=now, window=messages + 10)
-        esme._enter(esme.state.BOUND_TRX)  # noqa: SLF001
+        esme._enter(esme.state.BOUND_TRX)
         sent = []
 
         def send() -> None:

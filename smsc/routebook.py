@@ -17,7 +17,6 @@ from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import Account
 
-
 _routed = slot_constructor(Routed)
 
 
