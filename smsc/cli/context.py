@@ -8,10 +8,10 @@ from pathlib import Path
 
 import click
 
-from smsc.config.check import default_config_path, display_path
+from smsc.config.check import default_config_path, display_path, load_located
 from smsc.config.edit import ConfigEditor
 from smsc.config.errors import ConfigError
-from smsc.config.loader import Config, load_config, packaged_defaults
+from smsc.config.loader import Config, packaged_defaults
 from smsc.ids import MessageIdFormat
 from smsc.routing.prices import format_amount, parse_amount
 from smsc.store.base import Store
@@ -31,7 +31,7 @@ class CliContext:
     def config(self) -> Config:
         if self._config is None:
             try:
-                self._config = load_config(self.config_path)
+                self._config = load_located(self.config_path)
             except ConfigError as e:
                 raise click.ClickException(
                     f"config: {e} (run `smsc config check` for every mistake)"

@@ -499,7 +499,7 @@ def locate(error: ConfigError, owners: Mapping[str, _File], main: _File) -> Conf
 
 
 def _validate(
-    data: dict[str, Any], owners: Mapping[str, _File], main: _File
+    data: dict[str, Any], owners: Mapping[str, _File], main: _File, files: tuple[Path, ...]
 ) -> tuple[list[ConfigError], Config | None]:
     errors: list[ConfigError] = []
     try:
@@ -523,17 +523,10 @@ def _validate(
     config: Config | None = None
     if not errors:
         try:
-            config = config_from_tables(data, tuple(f.path for f in _unique(owners, main)))
+            config = config_from_tables(data, files)
         except ConfigError as exc:
             errors.append(exc)
     return [locate(e, owners, main) for e in errors], config
-
-
-def _unique(owners: Mapping[str, _File], main: _File) -> list[_File]:
-    seen: dict[Path, _File] = {main.path: main}
-    for file in owners.values():
-        seen.setdefault(file.path, file)
-    return list(seen.values())
 
 
 def check_texts(main_path: Path, texts: Mapping[Path, str] | None = None) -> CheckResult:
@@ -589,7 +582,7 @@ def check_texts(main_path: Path, texts: Mapping[Path, str] | None = None) -> Che
             data[key] = value
     if errors:
         return CheckResult(files=paths, errors=tuple(errors), config=None)
-    found, config = _validate(data, owners, main)
+    found, config = _validate(data, owners, main, paths)
     return CheckResult(files=paths, errors=tuple(found), config=config)
 
 

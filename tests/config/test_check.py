@@ -137,7 +137,10 @@ keys = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True) | st.text(
 scalars = (
     st.integers(-(2**40), 2**40)
     | st.booleans()
-    | st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+    | st.text(
+        st.characters(codec="utf-8", exclude_categories=("Cs",)),  # type: ignore[arg-type]
+        max_size=12,
+    )
     | st.floats(allow_nan=False, allow_infinity=False)
 )
 values = st.recursive(
@@ -196,7 +199,9 @@ def test_the_shipped_config_checks() -> None:
 def test_a_mistake_in_each_file_is_reported_with_file_and_line(conf: Path) -> None:
     server_line = replace(conf / "smsc.toml", "window = 64", "window = 0")
     ops_line = replace(
-        conf / "operators.toml", 'median = "2s", sigma = 0.5, cap', 'median = "2x", sigma = 0.5, cap'
+        conf / "operators.toml",
+        'median = "2s", sigma = 0.5, cap',
+        'median = "2x", sigma = 0.5, cap',
     )
     routes_line = replace(conf / "routes.toml", '"38068"', '"38o68"')
     result = check_config(conf / "smsc.toml")
@@ -208,7 +213,9 @@ def test_a_mistake_in_each_file_is_reported_with_file_and_line(conf: Path) -> No
         ("routes.toml", routes_line, "routes[2].prefixes[2]"),
     }
     text = str(next(e for e in result.errors if e.path == "server.window"))
-    assert text.endswith(f"smsc.toml:{server_line}: server.window: must be between 1 and 2147483647")
+    assert text.endswith(
+        f"smsc.toml:{server_line}: server.window: must be between 1 and 2147483647"
+    )
 
 
 def test_an_array_element_and_a_missing_key_are_located(conf: Path) -> None:
@@ -217,8 +224,11 @@ def test_an_array_element_and_a_missing_key_are_located(conf: Path) -> None:
     (error,) = result.errors
     assert (error.path, error.line) == ("operators.kyivstar.outcomes[3].err", line)
     shutil.copyfile(CONF / "operators.toml", conf / "operators.toml")
-    replace(conf / "routes.toml", 'price = "0.04"\n\n[[routes]]\nname = "peoplenet"', (
-        '\n[[routes]]\nname = "peoplenet"'))
+    replace(
+        conf / "routes.toml",
+        'price = "0.04"\n\n[[routes]]\nname = "peoplenet"',
+        ('\n[[routes]]\nname = "peoplenet"'),
+    )
     (error,) = check_config(conf / "smsc.toml").errors
     lines = (conf / "routes.toml").read_text().splitlines()
     assert error.path == "routes[4]" and lines[error.line - 1] == "[[routes]]"  # type: ignore[operator]
@@ -235,7 +245,7 @@ def test_a_syntax_error_gives_its_line(conf: Path) -> None:
 
 def test_a_table_in_two_files_and_an_unknown_section(conf: Path) -> None:
     with (conf / "smsc.toml").open("a") as f:
-        f.write("\n[money]\ncurrency = \"EUR\"\n\n[extras]\nx = 1\n")
+        f.write('\n[money]\ncurrency = "EUR"\n\n[extras]\nx = 1\n')
     lines = (conf / "smsc.toml").read_text().splitlines()
     (error,) = check_config(conf / "smsc.toml").errors
     assert error.path == "money" and Path(error.file or "").name == "routes.toml"
@@ -254,7 +264,7 @@ def test_a_missing_include(conf: Path) -> None:
 
 
 def test_edited_texts_are_checked_without_writing(conf: Path) -> None:
-    text = (conf / "routes.toml").read_text().replace('decimals = 2', 'decimals = 99')
+    text = (conf / "routes.toml").read_text().replace("decimals = 2", "decimals = 99")
     result = check_texts(conf / "smsc.toml", {conf / "routes.toml": text})
     (error,) = result.errors
     assert error.path == "money.decimals"
@@ -268,3 +278,9 @@ def test_load_located_raises_the_located_error(conf: Path) -> None:
         load_located(conf / "smsc.toml")
     assert caught.value.line == line
     assert caught.value.path == "simulation.seed"
+
+
+def test_load_located_gives_what_the_loader_gives() -> None:
+    from smsc.config.loader import load_config
+
+    assert load_located(CONF / "smsc.toml") == load_config(CONF / "smsc.toml")

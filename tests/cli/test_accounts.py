@@ -1,0 +1,247 @@
+"""``smsc account``: logins, sub-accounts, every setting, passwords and locks."""
+
+from __future__ import annotations
+
+from smsc.core import TEST_PASSWORD_META, ensure_test_account
+from smsc.routing.accounts import verify_password
+from smsc.store.records import Account, BindType, BlacklistMode
+from tests.cli.conftest import Cli
+
+
+def test_add_and_show(cli: Cli) -> None:
+    out = cli("account", "add", "acme", "--password", "s3cret", "--credit", "100")
+    assert "account acme created (100.00 EUR credit)" in out
+    info = cli.json("account", "show", "acme")
+    assert info["balance"]["available"] == 10_000
+    assert info["currency"] == "EUR" and info["parent"] is None and info["enabled"]
+    account = cli.store().get_account("acme")
+    assert account is not None and verify_password("s3cret", account.password_hash)
+    assert "s3cret" not in account.password_hash
+    text = cli("account", "show", "acme")
+    assert "100.00 EUR" in text and "at most 10" in text
+
+
+def test_add_with_settings_and_a_generated_password(cli: Cli) -> None:
+    out = cli(
+        "account",
+        "add",
+        "shop",
+        "--throughput",
+        "5",
+        "--max-parts",
+        "8",
+        "--sender-id",
+        "SHOP",
+        "--require-registered-sender",
+        "--bind-types",
+        "tx,rx",
+    )
+    password = out.split("password: ")[1].split()[0]
+    account = cli.store().get_account("shop")
+    assert account is not None
+    assert verify_password(password, account.password_hash)
+    assert (account.throughput, account.max_parts, account.sender_ids) == (5.0, 8, ("SHOP",))
+    assert account.require_registered_sender
+    assert account.bind_types == frozenset({BindType.TRANSMITTER, BindType.RECEIVER})
+
+
+def test_sub_accounts_draw_on_the_parent(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p", "--credit", "10")
+    cli("account", "add", "acme-eu", "--parent", "acme", "--password", "q")
+    info = cli.json("account", "show", "acme-eu")
+    assert info["parent"] == "acme" and info["balance"]["available"] == 1000
+    assert cli.json("account", "show", "acme")["sub_accounts"] == ["acme-eu"]
+    cli.fails(
+        "account",
+        "add",
+        "x",
+        "--parent",
+        "acme-eu",
+        "--password",
+        "p",
+        code=2,
+        says="is itself a sub-account",
+    )
+    cli.fails("account", "add", "y", "--parent", "nobody", "--password", "p", says="no account")
+    cli.fails(
+        "account", "add", "z", "--parent", "acme", "--credit", "5", code=2, says="top up the parent"
+    )
+    cli.fails("account", "rm", "acme", "--yes", says="sub-accounts")
+
+
+def test_bad_adds(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    cli.fails("account", "add", "acme", "--password", "p", says="exists already")
+    cli.fails("account", "add", "a" * 16, "--password", "p", code=2, says="1 to 15")
+    cli.fails("account", "add", "b", "--password", "123456789", code=2, says="1 to 8")
+    cli.fails(
+        "account",
+        "add",
+        "c",
+        "--password",
+        "p",
+        "--credit",
+        "1.001",
+        code=2,
+        says="fraction of a minor unit",
+    )
+    cli.fails("account", "add", "d", "--password", "p", "--credit", "-5", code=2)
+    cli.fails("account", "add", "e", "--password", "p", "--currency", "EURO", code=2)
+    cli.fails("account", "add", "f", "--password", "p", "--max-parts", "0", code=2)
+
+
+def test_set_changes_every_setting(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    out = cli(
+        "account",
+        "set",
+        "acme",
+        "--max-binds",
+        "4",
+        "--allowed-ip",
+        "10.0.0.0/8",
+        "--allowed-ip",
+        "192.0.2.7",
+        "--bind-types",
+        "trx",
+        "--throughput",
+        "50",
+        "--burst",
+        "80",
+        "--sender-id",
+        "ACME",
+        "--sender-id",
+        "380501112233",
+        "--require-registered-sender",
+        "--default-sender",
+        "ACME",
+        "--max-parts",
+        "6",
+        "--receipt-ttl",
+        "2h",
+        "--receipt-per-message",
+        "--recipient-local-time",
+        "--blacklist-mode",
+        "refuse",
+        "--refund-failed",
+        "--disable",
+    )
+    assert out.startswith("account acme: changed ")
+    found = cli.store().get_account("acme")
+    assert found == Account(
+        system_id="acme",
+        password_hash=found.password_hash if found else "",
+        currency="EUR",
+        enabled=False,
+        max_binds=4,
+        allowed_ips=("10.0.0.0/8", "192.0.2.7/32"),
+        bind_types=frozenset({BindType.TRANSCEIVER}),
+        throughput=50.0,
+        burst=80,
+        sender_ids=("ACME", "380501112233"),
+        require_registered_sender=True,
+        default_sender="ACME",
+        max_parts=6,
+        receipt_ttl=7200.0,
+        receipt_per_message=True,
+        recipient_local_time=True,
+        blacklist_mode=BlacklistMode.REFUSE,
+        refund_failed=True,
+        created_at=found.created_at if found else 0.0,
+    )
+    cli(
+        "account",
+        "set",
+        "acme",
+        "--any-ip",
+        "--no-sender-ids",
+        "--enable",
+        "--no-require-registered-sender",
+        "--receipt-per-part",
+        "--default-sender",
+        "",
+    )
+    found = cli.store().get_account("acme")
+    assert found is not None and found.allowed_ips == () and found.sender_ids == ()
+    assert found.enabled and not found.require_registered_sender and found.default_sender == ""
+    assert "nothing to change" in cli("account", "set", "acme")
+
+
+def test_bad_settings(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    cli.fails("account", "set", "acme", "--allowed-ip", "10.0.0.1/8", code=2, says="CIDR")
+    cli.fails("account", "set", "acme", "--bind-types", "tx,bogus", code=2, says="tx, rx, trx")
+    cli.fails("account", "set", "acme", "--sender-id", "way too long sender", code=2)
+    cli.fails("account", "set", "acme", "--receipt-ttl", "soon", code=2, says="duration")
+    cli.fails("account", "set", "acme", "--throughput", "-1", code=2)
+    cli.fails("account", "set", "acme", "--blacklist-mode", "drop", code=2)
+    cli.fails("account", "set", "acme", "--any-ip", "--allowed-ip", "10.0.0.0/8", code=2)
+    cli.fails("account", "set", "nobody", "--max-binds", "2", says="no account 'nobody'")
+
+
+def test_list_and_rm(cli: Cli) -> None:
+    assert "no accounts" in cli("account", "list")
+    cli("account", "add", "b", "--password", "p", "--credit", "3")
+    cli("account", "add", "a", "--password", "p")
+    rows = cli.json("account", "list")
+    assert [r["system_id"] for r in rows] == ["a", "b"]
+    assert rows[1]["available"] == 300
+    cli.fails("account", "rm", "a", input="n\n", says="not removed")
+    assert "account a removed" in cli("account", "rm", "a", input="y\n")
+    cli("account", "rm", "b", "--yes")
+    assert cli.json("account", "list") == []
+    cli.fails("account", "rm", "b", "--yes", says="no account")
+
+
+def test_passwd(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "old")
+    cli("account", "passwd", "acme", "--password", "new1")
+    found = cli.store().get_account("acme")
+    assert found is not None and verify_password("new1", found.password_hash)
+    cli("account", "passwd", "acme", input="new2\nnew2\n")
+    found = cli.store().get_account("acme")
+    assert found is not None and verify_password("new2", found.password_hash)
+    out = cli("account", "passwd", "acme", "--generate")
+    generated = out.rsplit(": ", 1)[1].strip()
+    found = cli.store().get_account("acme")
+    assert found is not None and verify_password(generated, found.password_hash)
+    cli.fails("account", "passwd", "acme", "--password", "toolongpw", code=2)
+    cli.fails("account", "passwd", "acme", "--password", "x", "--generate", code=2)
+
+
+def test_the_test_account_password_shown_follows_passwd(cli: Cli) -> None:
+    store = cli.store()
+    ensure_test_account(
+        store,
+        system_id="smsctest",
+        password="first",
+        credit=0,
+        currency="EUR",
+        throughput=0,
+        now=0.0,
+    )
+    assert cli.json("account", "show", "smsctest")["password"] == "first"
+    cli("account", "passwd", "smsctest", "--password", "second")
+    assert store.get_meta(f"{TEST_PASSWORD_META}:smsctest") == "second"
+    lines = cli("account", "show", "smsctest").splitlines()
+    assert lines[1].split() == ["password", "second"]
+
+
+def test_lock_and_unlock(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    assert "no account is locked" in cli("account", "locks")
+    cli("account", "lock", "acme", "--for", "3h")
+    info = cli.json("account", "show", "acme")
+    assert info["locked"] and info["locked_until"]
+    assert [r["system_id"] for r in cli.json("account", "locks")] == ["acme"]
+    cli("account", "unlock", "acme")
+    assert not cli.json("account", "show", "acme")["locked"]
+    cli("account", "lock", "acme")
+    assert "until unlocked" in cli("account", "lock", "acme")
+    store = cli.store()
+    store.bind_failed("other", "192.0.2.9", 1.0, 1, 1e12)
+    assert store.lock_state("", "192.0.2.9")[1].locked_until > 0
+    cli("account", "unlock", "--address", "192.0.2.9")
+    assert store.lock_state("", "192.0.2.9")[1].locked_until == 0
+    cli.fails("account", "unlock", code=2, says="give an account")
+    cli.fails("account", "lock", "acme", "--for", "0s", code=2)
