@@ -33,10 +33,16 @@ def test_values_change_in_place_and_comments_stay(conf: Path) -> None:
     editor = ConfigEditor.open(conf)
     ops = conf.parent / "operators.toml"
     before = ops.read_text()
-    editor.set_values(("operators", "kyivstar"), {
-        "throughput": 50,
-        "outcomes": [{"stat": "DELIVRD", "weight": 9}, {"stat": "UNDELIV", "weight": 1, "err": 1}],
-    })
+    editor.set_values(
+        ("operators", "kyivstar"),
+        {
+            "throughput": 50,
+            "outcomes": [
+                {"stat": "DELIVRD", "weight": 9},
+                {"stat": "UNDELIV", "weight": 1, "err": 1},
+            ],
+        },
+    )
     assert editor.save() == [ops]
     after = ops.read_text()
     assert comments(after) == comments(before)
@@ -44,8 +50,9 @@ def test_values_change_in_place_and_comments_stay(conf: Path) -> None:
     assert data["throughput"] == 50
     assert data["outcomes"][1] == {"stat": "UNDELIV", "weight": 1, "err": 1}
     # Only the edited lines differ.
-    diff = [line for line in difflib.ndiff(before.splitlines(), after.splitlines())
-            if line[:1] in "+-"]
+    diff = [
+        line for line in difflib.ndiff(before.splitlines(), after.splitlines()) if line[:1] in "+-"
+    ]
     assert sorted(line for line in diff if line[0] == "+") == [
         '+   { stat = "DELIVRD", weight = 9 },',
         '+   { stat = "UNDELIV", weight = 1, err = 1 },',
@@ -71,8 +78,9 @@ def test_a_new_table_goes_after_its_siblings_and_removal_leaves_the_rest(conf: P
     editor = ConfigEditor.open(conf)
     ops = conf.parent / "operators.toml"
     before = ops.read_text()
-    editor.add_table(("operators", "testnet"), {"title": "Test", "delay": {"kind": "fixed",
-                                                                           "value": "1s"}})
+    editor.add_table(
+        ("operators", "testnet"), {"title": "Test", "delay": {"kind": "fixed", "value": "1s"}}
+    )
     text = editor.texts[ops]
     assert '[operators.testnet]\ntitle = "Test"\ndelay = { kind = "fixed", value = "1s" }\n' in text
     assert text.index("[operators.testnet]") < text.index("# Outcome rules replace")
@@ -89,8 +97,9 @@ def test_a_new_table_goes_after_its_siblings_and_removal_leaves_the_rest(conf: P
 def test_array_tables_append_and_remove(conf: Path) -> None:
     editor = ConfigEditor.open(conf)
     routes = conf.parent / "routes.toml"
-    index = editor.append_array_table("routes", {"name": "extra", "prefix": "4420",
-                                                 "operators": ["default"], "price": "0.07"})
+    index = editor.append_array_table(
+        "routes", {"name": "extra", "prefix": "4420", "operators": ["default"], "price": "0.07"}
+    )
     assert index == 9
     text = editor.texts[routes]
     assert text.index('name = "extra"') < text.index("# Coverage rules force")
@@ -98,7 +107,12 @@ def test_array_tables_append_and_remove(conf: Path) -> None:
     editor.save()
     data = tomllib.loads(routes.read_text())
     assert [r["name"] for r in data["routes"]][3:] == [
-        "peoplenet", "intertelecom", "ukraine-other", "international", "extra"]
+        "peoplenet",
+        "intertelecom",
+        "ukraine-other",
+        "international",
+        "extra",
+    ]
     assert "Utel, now 3Mob" not in routes.read_text()
 
 
@@ -108,8 +122,13 @@ def test_removing_a_key_and_setting_inside_an_element(conf: Path) -> None:
     editor.remove_keys(("routes", 1), ["prefixes", "absent"])
     editor.set_values(("routes", 1), {"prefix": "38063"})
     route = tomllib.loads(editor.texts[conf.parent / "routes.toml"])["routes"][0]
-    assert route == {"name": "lifecell", "operators": ["lifecell"], "price": "0.031",
-                     "currency": "EUR", "prefix": "38063"}
+    assert route == {
+        "name": "lifecell",
+        "operators": ["lifecell"],
+        "price": "0.031",
+        "currency": "EUR",
+        "prefix": "38063",
+    }
 
 
 def test_an_invalid_result_is_refused_and_nothing_is_written(conf: Path) -> None:
@@ -129,8 +148,7 @@ def test_an_invalid_result_is_refused_and_nothing_is_written(conf: Path) -> None
 
 def test_a_table_written_inline_or_dotted_is_not_edited(tmp_path: Path) -> None:
     main = tmp_path / "smsc.toml"
-    main.write_text('operators = { kyivstar = { throughput = 5 } }\n'
-                    '[simulation]\nseed = 1\n')
+    main.write_text("operators = { kyivstar = { throughput = 5 } }\n[simulation]\nseed = 1\n")
     editor = ConfigEditor.open(main)
     with pytest.raises(EditError):
         editor.set_values(("operators", "kyivstar"), {"throughput": 6})
@@ -149,7 +167,8 @@ def test_a_section_new_to_every_file_goes_to_the_file_of_its_siblings(tmp_path: 
     editor.add_table(("operators", "x"), {"throughput": 1}, siblings=("simulation",))
     assert editor.save() == [tmp_path / "ops.toml"]
     assert (tmp_path / "ops.toml").read_text() == (
-        "# operators\n[simulation]\nseed = 3\n\n[operators.x]\nthroughput = 1\n")
+        "# operators\n[simulation]\nseed = 3\n\n[operators.x]\nthroughput = 1\n"
+    )
 
 
 def test_a_file_that_is_not_toml_cannot_be_opened(conf: Path) -> None:
@@ -178,4 +197,7 @@ def test_the_save_is_atomic_and_keeps_permissions(conf: Path) -> None:
     assert routes.stat().st_ino != inode  # replaced by a rename, never rewritten in place
     assert routes.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in conf.parent.iterdir()) == [
-        "operators.toml", "routes.toml", "smsc.toml"]
+        "operators.toml",
+        "routes.toml",
+        "smsc.toml",
+    ]

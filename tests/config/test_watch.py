@@ -28,8 +28,7 @@ def test_a_content_change_is_seen_once(tmp_path: Path) -> None:
     assert watch.poll() == []
 
 
-def test_a_same_size_rewrite_with_the_same_mtime_is_seen_through_the_rename(
-        tmp_path: Path) -> None:
+def test_a_same_size_rewrite_with_the_same_mtime_is_seen_through_the_rename(tmp_path: Path) -> None:
     path = tmp_path / "a.toml"
     path.write_text("throughput = 200\n")
     info = path.stat()
