@@ -141,6 +141,7 @@ class QueueResult:
     messages: int
     receipts: bool
     operator_index: bool = False
+    due_batch: int = 0  # the server's parts per queue round, from the config
     fill_s: float = 0.0
     retime_s: float = 0.0
     database_mib: float = 0.0
@@ -537,7 +538,8 @@ def run_queue_bench(options: QueueBenchOptions) -> QueueResult:
         template = options.config.read_text()
         config = directory / "queues.toml"
         config.write_text(outage_config(template, fill_start - 3600.0, outage_end))
-        load_config(config)  # a mistake in the generated file shows here, not in the server
+        # A mistake in the generated file shows here, not in the server.
+        result.due_batch = load_config(config).server.due_batch
         _say(
             options,
             f"filled in {result.fill_s:.1f} s; database {result.database_mib:,.0f} MiB; "
@@ -740,6 +742,7 @@ def result_rows(result: QueueResult) -> list[tuple[str, str]]:
             f"{result.fill_s:,.1f} s ({result.messages / max(result.fill_s, 1e-9):,.0f} parts/s)",
         ),
         ("database size", f"{result.database_mib:,.0f} MiB"),
+        ("server due_batch (parts per queue round)", f"{result.due_batch:,}"),
     ]
     if result.operator_index:
         rows.append(("experiment", "index on messages (operator, next_at) added"))
