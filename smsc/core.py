@@ -10,6 +10,7 @@ and operator packages. Two kinds of methods, and the server keeps them apart:
 
 from __future__ import annotations
 
+import heapq
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import format_absolute
 from smsc.routing.accounts import address_allowed, hash_password, verify_password
+from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
     AcceptOutcome,
@@ -75,7 +77,8 @@ class SmscCore:
     def __init__(self, store: Store, *, simulator: OperatorSimulator, route: RouteFn,
                  id_format: MessageIdFormat, lock_policy: LockPolicy = LockPolicy(),
                  due_batch: int = 2000, take_id: Callable[[], int | None],
-                 mo_rules: MoRules = NO_MO_RULES) -> None:
+                 mo_rules: MoRules = NO_MO_RULES, hot_limit: int = 50_000,
+                 hot_horizon: float = 10.0) -> None:
         from smsc.intake import Intake  # local: the intake is the event-loop half
 
         self.store = store
@@ -88,6 +91,14 @@ class SmscCore:
         self._accounts: dict[str, Account] = {}  # store-thread cache for receipts
         self._accounts_version = -1
         self._operators: set[str] | None = None  # store thread: operator names with queues
+        # Store thread: accepted parts due soon, held in memory (see begin and commit).
+        self.generation = 0
+        self.hot_limit = hot_limit
+        self.hot_horizon = hot_horizon
+        self._hot: list[tuple[float, int, StoredMessage]] = []
+        self._taken_now: dict[str, int] = {}
+        self._held_ids: set[int] = set()
+        self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
         self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
                              queue_depths={})
 
@@ -128,7 +139,12 @@ class SmscCore:
     def commit(self, parts: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
         if self._operators is not None:
             self._operators.update(p.operator for p in parts)
-        return self.store.accept(parts, now)
+        if not self.generation or len(self._hot) >= self.hot_limit:
+            return self.store.accept(parts, now)
+        hot_until = now + self.hot_horizon
+        outcomes = self.store.accept(parts, now, hot_until=hot_until, generation=self.generation)
+        self._hold(parts, outcomes, hot_until)
+        return outcomes
 
     def reserve_ids(self, count: int) -> tuple[int, int]:
         return self.store.reserve_ids(count), count
@@ -154,15 +170,18 @@ class SmscCore:
         and commit the changes with their receipts in one transaction."""
         simulator = self.simulator
         pacing = self.pacing
-        taken: list[StoredMessage] = []
-        full = False
+        taken, full = self._take_hot(now)
         for operator in self._operators_with_work():
-            room = min(pacing.available(operator, now), self.due_batch - len(taken))
+            room = min(pacing.available(operator, now) - self._taken_now.get(operator, 0),
+                       self.due_batch - len(taken))
             if room <= 0:
+                full = full or len(taken) >= self.due_batch
                 continue
-            batch = self.store.take_due(now, room, [operator])
+            batch = self.store.take_due(now, room, [operator],
+                                        exclude_generation=self.generation or None)
             full = full or len(batch) == room
             taken.extend(batch)
+        self._taken_now.clear()
         if not taken:
             return DueRound()
         self._refresh_accounts()
@@ -209,6 +228,65 @@ class SmscCore:
         added = self.store.apply(changes, outbox, now)
         return DueRound(taken=len(taken), finals=finals,
                         accounts=frozenset(i.account for i in added), full=full)
+
+    # --- parts held in memory (store thread) ---------------------------------------------------
+    def begin(self) -> None:
+        """At start: a new generation, so parts a previous run held in memory go back to the
+        store's queues, and this run may hold its own."""
+        self.generation = self.store.begin_generation()
+
+    def _hold(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
+              hot_until: float) -> None:
+        """Keep accepted parts due by ``hot_until`` in memory: the queue rounds take them from
+        here instead of reading them back from the store."""
+        by_key: dict[tuple[int, str], list[NewMessage]] = {}
+        for p in parts:
+            by_key.setdefault((p.message_id, p.destination_addr), []).append(p)
+        push = heapq.heappush
+        hot = self._hot
+        for outcome in outcomes:
+            if outcome.status or not outcome.part_ids:
+                continue
+            group = by_key[outcome.message_id, outcome.destination_addr]
+            for row_id, p in zip(outcome.part_ids, group, strict=True):
+                if p.next_at <= hot_until:
+                    push(hot, (p.next_at, row_id, _held(p, row_id)))
+                    self._held_ids.add(row_id)
+
+    def _take_hot(self, now: float) -> tuple[list[StoredMessage], bool]:
+        """Due parts held in memory, within each operator's throughput."""
+        hot = self._hot
+        if not hot or hot[0][0] > now:
+            return [], False
+        pacing = self.pacing
+        room: dict[str, float] = {}
+        taken: list[StoredMessage] = []
+        waiting: list[tuple[float, int, StoredMessage]] = []
+        limit = self.due_batch
+        pop = heapq.heappop
+        stale = self._stale
+        while hot and hot[0][0] <= now and len(taken) < limit:
+            entry = pop(hot)
+            self._held_ids.discard(entry[1])
+            if stale and entry[1] in stale:
+                stale.discard(entry[1])
+                continue
+            operator = entry[2].operator
+            left = room.get(operator)
+            if left is None:
+                left = pacing.available(operator, now)
+            if left >= 1:
+                room[operator] = left - 1
+                taken.append(entry[2])
+            else:
+                room[operator] = left
+                waiting.append(entry)
+        for entry in waiting:
+            heapq.heappush(hot, entry)
+            self._held_ids.add(entry[1])
+        self._taken_now = {op: int(pacing.available(op, now) - left) for op, left in room.items()}
+        full = bool(hot) and hot[0][0] <= now and len(taken) >= limit
+        return taken, full
 
     def _operators_with_work(self) -> set[str]:
         """Every configured operator and any name found in the queues (an operator taken out
@@ -299,6 +377,7 @@ class SmscCore:
                                      command_status=S.ESME_RCANCELFAIL), frozenset()
         changes = [MessageChange(id=p.id, state=_DELETED, next_at=None, attempts=p.attempts,
                                  done_at=now, refund=account.refund_failed) for p in waiting]
+        self._stale.update(p.id for p in waiting if p.id in self._held_ids)
         outbox = []
         for p, c in zip(waiting, changes, strict=True):
             receipt = receipts.final_receipt(p, c, self.id_format.format)
@@ -340,6 +419,8 @@ class SmscCore:
                                registered_delivery=pdu.registered_delivery,
                                scheduled_at=scheduled, expires_at=expires)
         self.store.apply([change], [], now)
+        if part.id in self._held_ids:  # held in memory: the store's queue has it now
+            self._stale.add(part.id)
         return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number)
 
 
@@ -362,6 +443,28 @@ def _user_data(part: StoredMessage, short_message: bytes) -> bytes:
     if part.esm_class & 0x40 and short_message:
         return short_message[1 + short_message[0]:]
     return short_message
+
+
+_stored = slot_constructor(StoredMessage)
+
+
+def _held(p: NewMessage, row_id: int) -> StoredMessage:
+    """The stored form of a part just accepted (how its charge was split between the credit
+    buckets is the store's to know; refunds read it there)."""
+    return _stored(
+        id=row_id, message_id=p.message_id, account=p.account, credit_owner=p.credit_owner,
+        source_addr_ton=p.source_addr_ton, source_addr_npi=p.source_addr_npi,
+        source_addr=p.source_addr, dest_addr_ton=p.dest_addr_ton, dest_addr_npi=p.dest_addr_npi,
+        destination_addr=p.destination_addr, esm_class=p.esm_class, protocol_id=p.protocol_id,
+        priority_flag=p.priority_flag, data_coding=p.data_coding,
+        registered_delivery=p.registered_delivery, short_message=p.short_message, tlvs=p.tlvs,
+        service_type=p.service_type, part_ref=p.part_ref, part_total=p.part_total,
+        part_index=p.part_index, operator=p.operator, route=p.route, price=p.price,
+        charged_subscription=0, charged_bought=p.price, submitted_at=p.submitted_at,
+        scheduled_at=p.scheduled_at, expires_at=p.expires_at, next_at=p.next_at,
+        state=_ENROUTE, attempts=0, done_at=None, error_code=0, text_snippet=p.text_snippet,
+        blacklisted=p.blacklisted, refunded=0, forced_state=p.forced_state,
+        forced_error=p.forced_error)
 
 
 def _frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float) -> OutboxItem:

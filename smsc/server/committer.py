@@ -65,7 +65,7 @@ class GroupCommitter:
         parts, self._parts = self._parts, []
         waiting, self._waiting = self._waiting, []
         self._running = True
-        d = self._worker.call(self._commit, parts, self._reactor.seconds())
+        d = self._worker.urgent(self._commit, parts, self._reactor.seconds())
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
                        errbackArgs=(waiting,))
 

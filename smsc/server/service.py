@@ -90,6 +90,7 @@ class SmscService(service.Service):
         d.addErrback(self._start_failed)
 
     async def _start(self) -> None:
+        await self.worker.call(self.core.begin)
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
         depths = await self.worker.call(self.store.queue_depths)

@@ -50,6 +50,10 @@ class Store(Protocol):
         nodes); returns the first of the block ``[first, first + count)``."""
         ...
 
+    def begin_generation(self) -> int:
+        """A number never returned before, for a server process that starts (see accept)."""
+        ...
+
     def change_counter(self) -> int:
         """A number that grows whenever accounts, balances' settings, the blacklist or the
         portability table change, so a running server can notice edits made from the CLI."""
@@ -119,7 +123,8 @@ class Store(Protocol):
     ) -> list[LedgerEntry]: ...
 
     # --- acceptance (group commit) --------------------------------------------------------
-    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
+               generation: int = 0) -> list[AcceptOutcome]:
         """Commit a batch of parts in one transaction.
 
         Parts are grouped by (message_id, destination_addr): the parts of one message for one
@@ -127,15 +132,20 @@ class Store(Protocol):
         total price is debited from its credit owner (subscription first, then bought) only if
         it fits; a group that does not fit is refused (SMSC_RNOCREDIT) and nothing of it is
         stored or billed. Groups are debited in batch order. Returns one outcome per group, in
-        first-seen order."""
+        first-seen order, with the ids of its stored parts.
+
+        ``hot_until`` and ``generation``: parts due by ``hot_until`` are marked as held in the
+        memory of the process with that ``generation`` (see :meth:`begin_generation`), which
+        takes them itself; :meth:`take_due` with ``exclude_generation`` leaves them out until
+        :meth:`apply` changes them. After a restart the new generation takes them all."""
         ...
 
     # --- operator queues --------------------------------------------------------------------
-    def take_due(
-        self, now: float, limit: int, operators: Sequence[str] | None = None
-    ) -> list[StoredMessage]:
-        """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first. Taking does
-        not change them; ``apply`` does."""
+    def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
+                 exclude_generation: int | None = None) -> list[StoredMessage]:
+        """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first (ties by id),
+        leaving out parts held by ``exclude_generation``. Taking does not change them; ``apply``
+        does."""
         ...
 
     def apply(

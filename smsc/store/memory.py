@@ -83,6 +83,8 @@ class MemoryStore:
         self._messages: dict[int, StoredMessage] = {}  # by row id, in id order
         self._parts: dict[int, list[int]] = {}  # message_id -> row ids
         self._pending: set[int] = set()  # row ids with a next_at: the operator queues
+        self._hot: dict[int, int] = {}  # row id -> generation of the process holding it
+        self._generation = 0
         self._refund_done: set[int] = set()  # row ids whose refund has been handled
         self._outbox: dict[int, OutboxItem] = {}  # in id order
         self._outbox_id = 0
@@ -100,6 +102,11 @@ class MemoryStore:
             first = self._next_message_id
             self._next_message_id += count
             return first
+
+    def begin_generation(self) -> int:
+        with self._lock:
+            self._generation += 1
+            return self._generation
 
     def change_counter(self) -> int:
         with self._lock:
@@ -254,7 +261,8 @@ class MemoryStore:
         return rows[len(rows) - min(limit, len(rows)) :]  # the newest rows, in id order
 
     # --- acceptance -------------------------------------------------------------------------
-    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
+               generation: int = 0) -> list[AcceptOutcome]:
         groups: dict[_Key, list[NewMessage]] = {}
         for m in batch:
             groups.setdefault((m.message_id, m.destination_addr), []).append(m)
@@ -294,8 +302,12 @@ class MemoryStore:
                             debits.append((*row, parts[0].account, key[0], ""))
                     status[key] = _outcome(key, 0, amount)
             self._commit(balances, lapses + debits)
+            ids: dict[_Key, list[int]] = {}
             for p, from_sub in stored:
                 row_id = len(self._messages) + 1
+                ids.setdefault((p.message_id, p.destination_addr), []).append(row_id)
+                if hot_until is not None and p.next_at <= hot_until:
+                    self._hot[row_id] = generation
                 fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
                 fields.update(
                     id=row_id, charged_subscription=from_sub, charged_bought=p.price - from_sub
@@ -304,13 +316,15 @@ class MemoryStore:
                 self._messages[row_id] = StoredMessage(**fields)
                 self._parts.setdefault(p.message_id, []).append(row_id)
                 self._pending.add(row_id)
-        return [status[key] for key in groups]
+        return [dataclasses.replace(status[key], part_ids=tuple(ids[key])) if key in ids
+                else status[key] for key in groups]
 
     # --- operator queues --------------------------------------------------------------------
-    def take_due(self, now: float, limit: int,
-                 operators: Sequence[str] | None = None) -> list[StoredMessage]:  # fmt: skip
+    def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
+                 exclude_generation: int | None = None) -> list[StoredMessage]:  # fmt: skip
         with self._lock:
-            due = [self._messages[i] for i in self._pending]
+            due = [self._messages[i] for i in self._pending
+                   if exclude_generation is None or self._hot.get(i, 0) != exclude_generation]
         due = [m for m in due if m.next_at is not None and m.next_at <= now]
         if operators is not None:
             due = [m for m in due if m.operator in operators]
@@ -327,6 +341,7 @@ class MemoryStore:
                 m = self._messages.get(c.id)
                 if m is None:
                     continue
+                self._hot.pop(c.id, None)
                 edits = {k: getattr(c, k) for k in _EDITABLE if getattr(c, k) is not None}
                 m = dataclasses.replace(m, state=c.state, next_at=c.next_at, **edits)
                 m = dataclasses.replace(m, attempts=c.attempts, done_at=c.done_at)

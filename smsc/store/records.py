@@ -175,6 +175,7 @@ class AcceptOutcome:
     destination_addr: str = ""
     status: int
     charged: int = 0
+    part_ids: tuple[int, ...] = ()  # the stored parts' ids, in the order they were given
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

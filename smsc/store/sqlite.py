@@ -13,6 +13,7 @@ commit. Either way a commit is the point after which smsc acknowledges.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -51,7 +52,7 @@ from smsc.store.sqlite_rows import (
     new_message_row,
     outbox_from_row,
 )
-from smsc.store.sqlite_schema import CHANGE_COUNTER, NEXT_ID, create_schema
+from smsc.store.sqlite_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, create_schema
 
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -122,6 +123,14 @@ class SqliteStore:
             conn.execute("UPDATE meta SET value = ? WHERE key = ?",
                          (str(int(first) + count), NEXT_ID))
         return int(first)
+
+    def begin_generation(self) -> int:
+        with self._write() as conn:
+            conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
+                         (GENERATION,))
+            (value,) = conn.execute("SELECT value FROM meta WHERE key = ?",
+                                    (GENERATION,)).fetchone()
+        return int(value)
 
     def change_counter(self) -> int:
         return int(self._read("SELECT value FROM meta WHERE key = ?", (CHANGE_COUNTER,))[0][0])
@@ -319,7 +328,8 @@ class SqliteStore:
                 for r in self._read(sql, params)]
 
     # --- acceptance -----------------------------------------------------------------------
-    def accept(self, batch: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
+               generation: int = 0) -> list[AcceptOutcome]:
         # The parts of one message for one destination are all-or-nothing.
         groups: dict[tuple[int, str], list[NewMessage]] = {}
         for m in batch:
@@ -335,6 +345,7 @@ class SqliteStore:
         status: dict[tuple[int, str], AcceptOutcome] = {}
         rows: list[tuple[Any, ...]] = []
         ledger: list[tuple[Any, ...]] = []
+        positions: dict[tuple[int, str], tuple[int, int]] = {}
         with self._write() as conn:
             for owner, keys in per_owner.items():
                 try:
@@ -357,10 +368,12 @@ class SqliteStore:
                     parts = groups[key]
                     account = parts[0].account
                     left = split.subscription
+                    positions[key] = (len(rows), len(parts))
                     for p in parts:  # the subscription share goes to the first parts
                         from_sub = p.price if p.price <= left else left
                         left -= from_sub
-                        rows.append(new_message_row(p, from_sub, p.price - from_sub))
+                        hot = generation if hot_until is not None and p.next_at <= hot_until else 0
+                        rows.append(new_message_row(p, from_sub, p.price - from_sub, hot))
                     if split.subscription:
                         total -= split.subscription
                         ledger.append((owner, now, LedgerKind.DEBIT, _SUB, -split.subscription,
@@ -374,14 +387,29 @@ class SqliteStore:
                 if new != b:
                     self._put_balance(conn, new)
             conn.executemany(INSERT_MESSAGE, rows)
+            # One writer, rowids without AUTOINCREMENT: the rows got consecutive ids.
+            last = conn.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else 0
             conn.executemany(_INSERT_LEDGER, ledger)
-        return [status[key] for key in groups]
+        first_id = last - len(rows) + 1
+        out = []
+        for key in groups:
+            outcome = status[key]
+            place = positions.get(key)
+            if place is not None:
+                start = first_id + place[0]
+                outcome = dataclasses.replace(outcome,
+                                              part_ids=tuple(range(start, start + place[1])))
+            out.append(outcome)
+        return out
 
     # --- operator queues ------------------------------------------------------------------
-    def take_due(self, now: float, limit: int,
-                 operators: Sequence[str] | None = None) -> list[StoredMessage]:
+    def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
+                 exclude_generation: int | None = None) -> list[StoredMessage]:
         sql = SELECT_MESSAGE + " WHERE next_at IS NOT NULL AND next_at <= ?"
         params: list[Any] = [now]
+        if exclude_generation is not None:
+            sql += " AND hot != ?"
+            params.append(exclude_generation)
         if operators is not None:
             if not operators:
                 return []
@@ -401,7 +429,7 @@ class SqliteStore:
             # part wins. COALESCE keeps the stored content where a change carries none.
             conn.executemany(
                 "UPDATE messages SET state = ?, next_at = ?, attempts = ?, done_at = ?, "
-                "error_code = ?, short_message = COALESCE(?, short_message), "
+                "error_code = ?, hot = 0, short_message = COALESCE(?, short_message), "
                 "registered_delivery = COALESCE(?, registered_delivery), "
                 "scheduled_at = COALESCE(?, scheduled_at), "
                 "expires_at = COALESCE(?, expires_at), "

@@ -22,10 +22,11 @@ from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
 
 ENROUTE = 1  # MessageState.ENROUTE: stored and waiting in its operator queue
 
-MESSAGE_FIELDS = tuple(MESSAGE_COLUMNS)
+# Every column but ``hot`` (which process holds a part in memory: the store's business only).
+MESSAGE_FIELDS = tuple(c for c in MESSAGE_COLUMNS if c != "hot")
 SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_FIELDS)} FROM messages"
-INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_FIELDS[1:])}) "
-                  f"VALUES ({', '.join('?' * (len(MESSAGE_FIELDS) - 1))})")
+INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_FIELDS[1:])}, hot) "
+                  f"VALUES ({', '.join('?' * len(MESSAGE_FIELDS))})")
 SELECT_OUTBOX = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox"
 
 # The NewMessage fields in column order, up to the first one the store computes itself.
@@ -41,9 +42,10 @@ _ACCOUNT_SETTINGS = (
 )
 
 
-def new_message_row(m: NewMessage, from_subscription: int, from_bought: int) -> tuple[Any, ...]:
+def new_message_row(m: NewMessage, from_subscription: int, from_bought: int,
+                    hot: int) -> tuple[Any, ...]:
     return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ENROUTE, 0, None,
-            0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error)
+            0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error, hot)
 
 
 _make_message = slot_constructor(StoredMessage)

@@ -9,6 +9,7 @@ from sqlite_utils.db import Table
 
 SCHEMA_VERSION = 2
 NEXT_ID = "next_message_id"
+GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"
 
 MESSAGE_COLUMNS: dict[str, Any] = {
@@ -22,7 +23,7 @@ MESSAGE_COLUMNS: dict[str, Any] = {
     "submitted_at": float, "scheduled_at": float, "expires_at": float, "next_at": float,
     "state": int, "attempts": int, "done_at": float, "error_code": int,
     "text_snippet": str, "blacklisted": int, "refunded": int, "forced_state": int,
-    "forced_error": int,
+    "forced_error": int, "hot": int,
 }
 OUTBOX_COLUMNS: dict[str, Any] = {
     "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,
@@ -84,6 +85,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
         ["schema_version", str(SCHEMA_VERSION), NEXT_ID, "1", CHANGE_COUNTER, "0"],
     )
+    db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", [GENERATION, "0"])
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(SCHEMA_VERSION)])
 
 

@@ -124,7 +124,9 @@ class InlineWorker(StoreWorker):
     def stop(self) -> None:
         self.stopped = True
 
-    def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> defer.Deferred[T]:
+    def call(self, fn: Callable[..., T], *args: Any, lane: int = 1,
+             **kwargs: Any) -> defer.Deferred[T]:
+        del lane  # one lane: calls run at once, in the order made
         self.calls += 1
         if self.hold:
             d: defer.Deferred[T] = defer.Deferred()

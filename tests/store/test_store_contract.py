@@ -448,14 +448,34 @@ def test_ledger_since_and_limit(store: Store) -> None:
 
 
 # --- accept ------------------------------------------------------------------------------------
+def test_parts_held_by_a_generation_are_left_to_it_until_changed(store: Store) -> None:
+    funded(store, "acme", 100)
+    mine = store.begin_generation()
+    assert store.begin_generation() > mine  # never the same number twice
+    (held,) = store.accept(parts(1, 1), NOW, hot_until=NOW + 10, generation=mine)
+    (cold,) = store.accept(parts(2, 1), NOW)
+    due = NOW + 100
+    assert [m.id for m in store.take_due(due, 10, exclude_generation=mine)] == [*cold.part_ids]
+    # another process (a later generation, after a restart) takes everything
+    assert {m.id for m in store.take_due(due, 10, exclude_generation=mine + 1)} == {
+        *held.part_ids, *cold.part_ids}
+    # once changed, a held part is an ordinary one
+    (row,) = store.get_messages(1)
+    store.apply([MessageChange(id=row.id, state=WAITING, next_at=due, attempts=1)], [], NOW)
+    assert {m.id for m in store.take_due(due, 10, exclude_generation=mine)} == {
+        *held.part_ids, *cold.part_ids}
+
+
 def test_accept_stores_parts_and_debits_their_prices(store: Store) -> None:
     funded(store, "acme", 100)
     batch = parts(7, 3, price=12)
-    assert store.accept(batch, NOW) == [
+    (outcome,) = store.accept(batch, NOW)
+    assert dataclasses.replace(outcome, part_ids=()) == (
         AcceptOutcome(message_id=7, destination_addr="380501234567", status=0, charged=36)
-    ]
+    )
     stored = store.get_messages(7)
     assert len({m.id for m in stored}) == 3
+    assert outcome.part_ids == tuple(m.id for m in stored)  # the ids, in the order given
     for new, got in zip(batch, stored, strict=True):
         fields = {f.name: getattr(new, f.name) for f in dataclasses.fields(NewMessage)}
         expected = StoredMessage(**fields, id=got.id, charged_subscription=0, charged_bought=12,
