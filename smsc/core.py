@@ -229,6 +229,17 @@ class SmscCore:
         return DueRound(taken=len(taken), finals=finals,
                         accounts=frozenset(i.account for i in added), full=full)
 
+    def use_operators(self, simulator: OperatorSimulator, mo_rules: MoRules,
+                      due_batch: int) -> None:
+        """A reloaded operators config (store thread): queues keep their parts; the pacing of
+        an operator whose settings did not change carries on."""
+        self.simulator = simulator
+        self.mo_rules = mo_rules
+        self.due_batch = due_batch
+        self.pacing = OperatorPacing(simulator.profiles)
+        if self._operators is not None:
+            self._operators.update(simulator.profiles)
+
     # --- parts held in memory (store thread) ---------------------------------------------------
     def begin(self) -> None:
         """At start: a new generation, so parts a previous run held in memory go back to the
@@ -422,6 +433,11 @@ class SmscCore:
         if part.id in self._held_ids:  # held in memory: the store's queue has it now
             self._stale.add(part.id)
         return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number)
+
+
+def operator_desk(simulator: OperatorSimulator) -> OperatorDesk:
+    """The operator simulation as intake sees it."""
+    return _Desk(simulator)
 
 
 class _Desk:

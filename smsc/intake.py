@@ -182,6 +182,10 @@ class Intake:
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
                         operators=tuple(counts.items()), unsuccess=tuple(unsuccess))
 
+    def use_operators(self, operators: OperatorDesk) -> None:
+        """Take a reloaded operator simulation (its queue limits and delays) for new submits."""
+        self._operators = operators
+
     def refused(self, prepared: Prepared) -> None:
         """The store refused the submit (no credit): its parts never joined the queues."""
         for operator, count in prepared.operators:

@@ -32,13 +32,16 @@ class RouteBook:
     def _up(self, operator: str) -> bool:
         return self._operator_up is None or self._operator_up(operator, self._now)
 
-    def _build(self, blacklist: list[object], ported: list[object]) -> Router:
-        return self.config.router(ported=ported, blacklist=blacklist,  # type: ignore[arg-type]
-                                  numbers=self.numbers, operator_up=self._up)
+    def _build(self, blacklist: list[object], ported: list[object],
+               config: RoutingConfig | None = None) -> Router:
+        return (config or self.config).router(
+            ported=ported, blacklist=blacklist,  # type: ignore[arg-type]
+            numbers=self.numbers, operator_up=self._up)
 
-    def load(self, store: Store) -> Router:
-        """A router with the store's current blacklist and ported numbers (store thread)."""
-        return self._build(list(store.blacklist()), list(store.ported()))
+    def load(self, store: Store, config: RoutingConfig | None = None) -> Router:
+        """A router for ``config`` (default: the one in force) with the store's current
+        blacklist and ported numbers (store thread)."""
+        return self._build(list(store.blacklist()), list(store.ported()), config)
 
     def install(self, router: Router, config: RoutingConfig | None = None) -> None:
         if config is not None:

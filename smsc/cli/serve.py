@@ -8,6 +8,7 @@ import sys
 import click
 
 from smsc.cli.context import CliContext, pass_cli
+from smsc.config.loader import Config, load_config
 from smsc.core import ensure_test_account
 from smsc.money import format_amount
 
@@ -21,7 +22,9 @@ from smsc.money import format_amount
 def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
     """Run the SMS centre until Ctrl-C or SIGTERM (then unbind everyone, flush, exit 0).
 
-    On first start the test account is created and its credentials printed.
+    On first start the test account is created and its credentials printed. The config is read
+    again on SIGHUP and whenever one of its files changes; binds stay up, and a config with a
+    mistake is refused whole (the running one stays).
 
     \b
     Example:
@@ -55,4 +58,7 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
         click.echo(line)
         sys.stdout.flush()
 
-    raise SystemExit(run_server(config, store, announce=announce))
+    def reload_config() -> Config:
+        return load_config(cli.config_path)
+
+    raise SystemExit(run_server(config, store, announce=announce, reload_config=reload_config))

@@ -23,12 +23,16 @@ _log = Logger()
 
 def build_service(reactor: Any, config: Config, store: Store, *,
                   announce: Callable[[str], None] = print,
-                  worker: StoreWorker | None = None) -> SmscService:
-    """Everything wired, nothing started."""
+                  worker: StoreWorker | None = None,
+                  reload_config: Callable[[], Config] | None = None) -> SmscService:
+    """Everything wired, nothing started. ``reload_config`` reads the config again (SIGHUP,
+    a changed file); without it the server keeps the config it was given."""
     settings = config.server
     simulator = config.operators.simulator()
-    routing = RouteBook(config.routing,
-                        operator_up=lambda name, now: simulator.outage_end(name, now) is None)
+    core_ref: list[SmscCore] = []
+    routing = RouteBook(
+        config.routing,
+        operator_up=lambda name, now: core_ref[0].simulator.outage_end(name, now) is None)
     routing.install(routing.load(store))
     ids = IdBlock()
     core = SmscCore(store, simulator=simulator, route=routing.route,
@@ -37,20 +41,21 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                                            lock_for=settings.lock_for),
                     due_batch=settings.due_batch, take_id=ids.take,
                     mo_rules=config.operators.mo_rules)
-    service = SmscService(reactor, settings, store, core, ids, announce=announce,
-                          worker=worker)
-    service.routing = routing  # type: ignore[attr-defined]
-    return service
+    core_ref.append(core)
+    return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
+                       routing=routing, config=config, reload_config=reload_config)
 
 
 def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
-          announce: Callable[[str], None] = print) -> int:
+          announce: Callable[[str], None] = print,
+          reload_config: Callable[[], Config] | None = None) -> int:
     """Run the server in the global reactor until a signal stops it; returns the exit code."""
     from twisted.internet import reactor as global_reactor
 
     reactor: Any = global_reactor
     globalLogBeginner.beginLoggingTo([textFileLogObserver(log_to)], redirectStandardIO=False)
-    service = build_service(reactor, config, store, announce=announce)
+    service = build_service(reactor, config, store, announce=announce,
+                            reload_config=reload_config)
     exit_code = [0]
 
     def started_failed(failure: Any) -> None:
@@ -67,5 +72,6 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
     reactor.callWhenRunning(service.startService)
     signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(stop))
     signal.signal(signal.SIGINT, lambda *_: reactor.callFromThread(stop))
+    signal.signal(signal.SIGHUP, lambda *_: reactor.callFromThread(service.reload, "SIGHUP"))
     reactor.run(installSignalHandlers=False)
     return exit_code[0]

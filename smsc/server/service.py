@@ -7,6 +7,7 @@ plumbing (which thread, which batch, which connection) is this module's.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,11 @@ from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from smsc.config.errors import ConfigError
+from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
-from smsc.core import BindVerdict, DueRound, SmscCore
+from smsc.config.watch import ConfigWatch
+from smsc.core import BindVerdict, DueRound, LockPolicy, SmscCore, operator_desk
 from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
@@ -28,6 +32,7 @@ from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
+from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
@@ -53,7 +58,9 @@ class BindRecord:
 class SmscService(service.Service):
     def __init__(self, reactor: Any, settings: ServerSettings, store: Store, core: SmscCore,
                  ids: IdBlock, *, announce: Callable[[str], None] = print,
-                 worker: StoreWorker | None = None) -> None:
+                 worker: StoreWorker | None = None, routing: RouteBook | None = None,
+                 config: Config | None = None,
+                 reload_config: Callable[[], Config] | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -61,6 +68,10 @@ class SmscService(service.Service):
         self.core = core
         self.ids = ids
         self.announce = announce
+        self.routing = routing
+        self.config = config
+        self._reload_config = reload_config
+        self._watch = ConfigWatch(config.files) if config is not None else None
         self.worker = worker if worker is not None else StoreWorker(reactor)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
@@ -397,6 +408,10 @@ class SmscService(service.Service):
 
     def _every_second(self) -> None:
         self.courier.pull(all_accounts=True)
+        if self._watch is not None and self._reload_config is not None:
+            changed = self._watch.poll()
+            if changed:
+                self.reload(f"{', '.join(p.name for p in changed)} changed")
         d = self.worker.call(self.store.change_counter)
         d.addCallback(self._changes_seen)
         d.addErrback(self._loop_failed)
@@ -405,10 +420,69 @@ class SmscService(service.Service):
         if counter == self._change_counter:
             return
         self._change_counter = counter
+        self._rebuild_routes()
         accounts = list(self.binds)
         d = self.worker.call(lambda: {a: self.store.get_account(a) for a in accounts})
         d.addCallback(self._accounts_reloaded)
         d.addErrback(self._loop_failed)
+
+    def _rebuild_routes(self) -> None:
+        """The blacklist or the ported numbers changed in the store: a new router."""
+        if self.routing is None:
+            return
+        d = self.worker.call(self.routing.load, self.store)
+        d.addCallback(self.routing.install)
+        d.addErrback(self._loop_failed)
+
+    # --- configuration reload -------------------------------------------------------------------
+    def reload(self, why: str = "") -> bool:
+        """Read the config again and use it without dropping binds. A config with a mistake is
+        refused whole: the running one stays. Returns whether the new one was taken."""
+        if self._reload_config is None or self._stopping:
+            return False
+        try:
+            new = self._reload_config()
+        except ConfigError as e:
+            _log.error("config not reloaded ({why}): {error}", why=why or "asked", error=str(e))
+            if self._watch is not None and self.config is not None:
+                self._watch.reset(self.config.files)
+            return False
+        except OSError as e:
+            _log.error("config not reloaded ({why}): {error}", why=why or "asked", error=str(e))
+            return False
+        self._apply_config(new)
+        _log.info("config reloaded ({why})", why=why or "asked")
+        self.announce(f"config reloaded ({why or 'asked'})")
+        return True
+
+    def _apply_config(self, new: Config) -> None:
+        old = self.settings
+        kept = [name for name in ("listen", "database", "synchronous", "message_id_format")
+                if getattr(old, name) != getattr(new.server, name)]
+        if kept:
+            _log.warn("config: {names} take effect at the next start",
+                      names=", ".join(kept))
+        settings = dataclasses.replace(new.server, listen=old.listen, database=old.database,
+                                       synchronous=old.synchronous,
+                                       message_id_format=old.message_id_format)
+        self.settings = settings
+        self.config = new
+        self.committer.delay = settings.commit_delay
+        self.committer.max_batch = settings.commit_batch
+        core = self.core
+        core.lock_policy = LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for)
+        simulator = new.operators.simulator()
+        core.intake.use_operators(operator_desk(simulator))
+        d = self.worker.call(core.use_operators, simulator, new.operators.mo_rules,
+                             settings.due_batch)
+        d.addErrback(self._loop_failed)
+        if self.routing is not None:
+            routing = self.routing
+            d2 = self.worker.call(routing.load, self.store, new.routing)
+            d2.addCallback(routing.install, new.routing)
+            d2.addErrback(self._loop_failed)
+        if self._watch is not None:
+            self._watch.reset(new.files)
 
     def _accounts_reloaded(self, accounts: dict[str, Account | None]) -> None:
         """Edits made while customers are bound (credit aside, which the store owns) take
