@@ -24,7 +24,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +66,7 @@ SMSC_COMMAND: tuple[str, ...] = (
 
 _PASSWORD_LINE = re.compile(r"^test account: system_id=(\S+) password=(\S+)")
 _LISTENING_LINE = re.compile(r"^listening on tcp:([\d.]+):(\d+)\s*$")
+_ANNOUNCED = re.compile(r"^listening on (\w+):[\d.]+:(\d+)\s*$")
 _sources = itertools.count(2)
 _accounts = itertools.count(1)
 
@@ -219,6 +220,13 @@ class SmscServer:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
+    def announced_port(self, kind: str) -> int:
+        """The port of the first ``listening on KIND:HOST:PORT`` line (``kind`` "tcp" or "ssl")."""
+        for line in self.lines:
+            if (match := _ANNOUNCED.match(line)) and match.group(1) == kind:
+                return int(match.group(2))
+        raise LookupError(f"no {kind} listener announced in {self.lines}")
+
     def log_tail(self, lines: int = 40) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -246,13 +254,23 @@ class SmscServer:
         return available
 
 
-def start_server(db: Path, config: Path, *, timeout: float = STARTUP_TIMEOUT) -> SmscServer:
+def start_server(
+    db: Path,
+    config: Path,
+    *,
+    timeout: float = STARTUP_TIMEOUT,
+    extra_listen: Sequence[str] = (),
+) -> SmscServer:
     """``smsc --db DB --config CONFIG serve --listen tcp:0:interface=127.0.0.1`` in the database's
-    directory; returns once it printed its port (and, on a new database, the test account)."""
+    directory; returns once it printed its port (and, on a new database, the test account).
+
+    ``extra_listen`` endpoints (``ssl:0:...``) are listed before the TCP one: the server opens
+    them in order, so their announcements are in ``lines`` by then (see ``announced_port``)."""
     log = db.with_suffix(f".{int(time.time() * 1000) % 10**8}.log")
+    listen = [arg for endpoint in (*extra_listen, LISTEN) for arg in ("--listen", endpoint)]
     with log.open("ab") as log_file:
         process = subprocess.Popen(
-            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", "--listen", LISTEN],
+            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", *listen],
             stdout=subprocess.PIPE,
             stderr=log_file,
             stdin=subprocess.DEVNULL,
