@@ -20,6 +20,7 @@ import re
 import secrets
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -349,10 +350,14 @@ def servers() -> Iterator[Callable[[Path, Path], SmscServer]]:
 # --- our own codec: a raw connection and a blocking ESME -----------------------------------
 
 
-def connect(port: int, *, source: str | None = None) -> socket.socket:
-    return socket.create_connection(
+def connect(
+    port: int, *, source: str | None = None, tls: ssl.SSLContext | None = None
+) -> socket.socket:
+    """A connection to the server; over TLS with ``tls`` (the server's name is HOST)."""
+    sock = socket.create_connection(
         (HOST, port), timeout=IO_TIMEOUT, source_address=(source, 0) if source else None
     )
+    return sock if tls is None else tls.wrap_socket(sock, server_hostname=HOST)
 
 
 class RawConnection:
@@ -415,8 +420,15 @@ class CodecEsme:
     Requests from the server are answered at once (deliver_sm with ESME_ROK, enquire_link,
     unbind) and deliver_sm kept in ``delivered``; responses are kept by sequence_number."""
 
-    def __init__(self, port: int, *, source: str | None = None, window: int = 64) -> None:
-        self.sock = connect(port, source=source)
+    def __init__(
+        self,
+        port: int,
+        *,
+        source: str | None = None,
+        window: int = 64,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        self.sock = connect(port, source=source, tls=tls)
         self.session = Session(Role.ESME, now=time.monotonic(), window=window)
         self.delivered: list[pdus.DeliverSm] = []
         self.responses: dict[int, pdus.Pdu] = {}
@@ -527,9 +539,14 @@ class CodecEsme:
 
 @contextmanager
 def bound_esme(
-    port: int, kind: str, login: Login, *, source: str | None = None
+    port: int,
+    kind: str,
+    login: Login,
+    *,
+    source: str | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> Iterator[CodecEsme]:
-    with CodecEsme(port, source=source) as esme:
+    with CodecEsme(port, source=source, tls=tls) as esme:
         response = esme.bind(kind, login)
         assert response.command_status == 0, f"bind {kind} of {login.system_id}: {response}"
         yield esme
@@ -599,8 +616,17 @@ def check_receipt(receipt: pdus.DeliverSm, message_id: str, *, state: int = 2) -
 class SourcedClient(smpplib.client.Client):  # type: ignore[misc]
     """smpplib's client, optionally connecting from a given loopback address."""
 
-    def __init__(self, port: int, *, source: str | None = None, timeout: float = 2.0) -> None:
-        super().__init__(HOST, port, timeout=timeout, allow_unknown_opt_params=True)
+    def __init__(
+        self,
+        port: int,
+        *,
+        source: str | None = None,
+        timeout: float = 2.0,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(
+            HOST, port, timeout=timeout, allow_unknown_opt_params=True, ssl_context=tls
+        )
         self._source = source
         self.received: list[Any] = []
         self.sent: list[Any] = []
@@ -636,8 +662,12 @@ class SourcedClient(smpplib.client.Client):  # type: ignore[misc]
 
 
 @contextmanager
-def smpplib_client(port: int, *, source: str | None = None) -> Iterator[SourcedClient]:
-    client = SourcedClient(port, source=source)
+def smpplib_client(
+    port: int, *, source: str | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[SourcedClient]:
+    """smpplib connected (over TLS with ``tls``: smpplib gives no server name, so the context
+    must not check host names)."""
+    client = SourcedClient(port, source=source, tls=tls)
     client.connect()
     try:
         yield client
