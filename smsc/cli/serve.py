@@ -8,7 +8,8 @@ import sys
 import click
 
 from smsc.cli.context import CliContext, pass_cli
-from smsc.config.loader import Config, load_config
+from smsc.config.check import load_located
+from smsc.config.loader import Config
 from smsc.core import ensure_test_account
 from smsc.money import format_amount
 
@@ -59,6 +60,6 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
         sys.stdout.flush()
 
     def reload_config() -> Config:
-        return load_config(cli.config_path)
+        return load_located(cli.config_path)
 
     raise SystemExit(run_server(config, store, announce=announce, reload_config=reload_config))

@@ -23,6 +23,10 @@ from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import parse_smpp_time
 
 
+# A validity period ends at least this long after the submission: a zero relative period, or an
+# absolute one equal to "now" within clock precision, is refused (ESME_RINVEXPIRY).
+MIN_VALIDITY = 1.0
+
 def instant(value: datetime | float) -> float:
     """POSIX seconds of an aware datetime (a float passes through)."""
     if isinstance(value, datetime):
@@ -57,7 +61,7 @@ def resolve_expiry(
     if requested is None:
         return start + profile.default_validity
     expiry = instant(requested)
-    if expiry <= now:
+    if expiry < now + MIN_VALIDITY:
         raise PduError(
             CommandStatus.ESME_RINVEXPIRY,
             f"the validity period ends at {_iso(expiry)}, not after the submission at {_iso(now)}",
