@@ -468,6 +468,18 @@ def test_a_relative_validity_of_zero_is_refused_every_time(server: SmscServer) -
         assert statuses == [S.ESME_RINVEXPIRY] * 20, [status_name(s) for s in statuses]
 
 
+def test_a_relative_validity_of_one_second_is_accepted_every_time(server: SmscServer) -> None:
+    """The counterpart of the test above: a validity that ends after the submission is kept
+    (docs/operators.md), even one second after it; twenty times, for the same reason."""
+    login = server.add_account()
+    with only_refusals(server, login, accepted_parts=20) as esme:
+        statuses = [
+            esme.request(plain().replace(validity_period="000000000001000R")).command_status
+            for _ in range(20)
+        ]
+        assert statuses == [S.ESME_ROK] * 20, [status_name(s) for s in statuses]
+
+
 def test_a_data_sm_with_a_zero_time_to_live_is_refused_with_rinvexpiry(server: SmscServer) -> None:
     login = server.add_account()
     with only_refusals(server, login) as esme:
