@@ -330,10 +330,24 @@ def test_smpplib_sees_the_credit_refusal_and_carries_on(server: SmscServer) -> N
             destination_addr="+" + UA_NUMBERS[1],
             short_message=b"plus",
         )
-        client.read_until(lambda: len(client.sent) == 4, what="4 submit_sm_resp")
+        client.send_message(
+            source_addr_ton=5,
+            source_addr="Tester",
+            dest_addr_ton=1,
+            dest_addr_npi=1,
+            destination_addr=NO_ROUTE_NUMBER,
+            short_message=b"nowhere",
+        )
+        client.read_until(lambda: len(client.sent) == 5, what="5 submit_sm_resp")
     # Answers may come in any order (refusals at intake come before those at the commit).
     statuses = [r.status for r in sorted(client.sent, key=lambda r: r.sequence)]
-    assert statuses == [0, S.SMSC_RNOCREDIT, S.SMSC_RNOCREDIT, S.ESME_RINVDSTADR]
+    assert statuses == [
+        0,
+        S.SMSC_RNOCREDIT,
+        S.SMSC_RNOCREDIT,
+        S.ESME_RINVDSTADR,
+        S.SMSC_RNOROUTE,
+    ]
     assert sorted(r.status for r in errors) == sorted(statuses[1:])
     assert server.balance(login.system_id) == 0
     assert stored_parts(server, login.system_id) == 1
