@@ -165,7 +165,7 @@ def ledger(
     csv_file: str | None,
     as_json: bool,
 ) -> None:
-    """The ledger of an account's credit: top-ups, debits per part, refunds, lapses.
+    """The ledger of an account's credit: top-ups, a debit per accepted message (all its parts, per credit bucket), refunds, lapses.
 
     Every row carries the balance after it; the whole ledger adds up to the balance.
 

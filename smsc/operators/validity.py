@@ -61,7 +61,9 @@ def resolve_expiry(
     if requested is None:
         return start + profile.default_validity
     expiry = instant(requested)
-    if expiry < now + MIN_VALIDITY:
+    # Times read from the wire are counted from ``now`` as a datetime (microseconds): compare
+    # on that same scale, so a relative period of exactly MIN_VALIDITY is always accepted.
+    if expiry < datetime.fromtimestamp(now, UTC).timestamp() + MIN_VALIDITY:
         raise PduError(
             CommandStatus.ESME_RINVEXPIRY,
             f"the validity period ends at {_iso(expiry)}, not after the submission at {_iso(now)}",
