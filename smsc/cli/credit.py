@@ -165,7 +165,9 @@ def ledger(
     csv_file: str | None,
     as_json: bool,
 ) -> None:
-    """The ledger of an account's credit: top-ups, a debit per accepted message (all its parts, per credit bucket), refunds, lapses.
+    """The ledger of an account's credit: top-ups, debits, refunds, lapses.
+
+    A debit row is one accepted message (all its parts; one row per credit bucket it used).
 
     Every row carries the balance after it; the whole ledger adds up to the balance.
 
