@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from smsc.slotted import slot_constructor
 from smsc.routing.numbers import Destination
+from smsc.slotted import slot_constructor
 
 
 def test_same_object_as_the_dataclass_constructor() -> None:

@@ -22,7 +22,6 @@ from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import parse_smpp_time
 
-
 # A validity period ends at least this long after the submission: a zero relative period, or an
 # absolute one equal to "now" within clock precision, is refused (ESME_RINVEXPIRY).
 MIN_VALIDITY = 1.0
