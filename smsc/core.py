@@ -29,7 +29,7 @@ from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import format_absolute
-from smsc.routing.accounts import address_allowed, hash_password, verify_password
+from smsc.routing.accounts import bind_status, hash_password
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -111,22 +111,13 @@ class SmscCore:
         password not even checked, so a locked account reveals nothing."""
         store = self.store
         account_lock, address_lock = store.lock_state(system_id, address)
-        if account_lock.locked(now) or address_lock.locked(now):
-            return BindVerdict(status=S.ESME_RBINDFAIL, reason="locked")
         account = store.get_account(system_id)
-        if account is None:
+        status = bind_status(account, password=password, address=address, bind_type=bind_type,
+                             account_lock=account_lock, address_lock=address_lock, now=now)
+        if status in (S.ESME_RINVSYSID, S.ESME_RINVPASWD):
             self._failed(system_id, address, now)
-            return BindVerdict(status=S.ESME_RINVSYSID, reason="unknown system_id")
-        if not verify_password(password, account.password_hash):
-            self._failed(system_id, address, now)
-            return BindVerdict(status=S.ESME_RINVPASWD, reason="wrong password")
-        if not account.enabled:
-            return BindVerdict(status=S.ESME_RBINDFAIL, reason="account disabled")
-        if bind_type not in account.bind_types:
-            return BindVerdict(status=S.ESME_RBINDFAIL,
-                               reason=f"bind type {bind_type.short} not allowed")
-        if not address_allowed(account, address):
-            return BindVerdict(status=S.ESME_RBINDFAIL, reason=f"address {address} not allowed")
+        if status != S.ESME_ROK:
+            return BindVerdict(status=status, reason=CommandStatus.name_of(status))
         if account_lock.failures or address_lock.failures:
             store.bind_succeeded(system_id, address)
         return BindVerdict(status=S.ESME_ROK, account=account)

@@ -98,7 +98,8 @@ class CommandStatus(IntEnum):
     SMSC_RNOCREDIT = 0x400
     SMSC_RSENDERNOTREG = 0x401
     SMSC_RBLACKLISTED = 0x402
-    SMSC_RACCOUNTLOCKED = 0x403
+    # 0x403 is not used: a bind to a locked account gets ESME_RBINDFAIL, which tells a guesser
+    # nothing and every SMPP client understands.
     SMSC_RNOROUTE = 0x404
     SMSC_RTOOMANYPARTS = 0x405
     SMSC_RINVPARTS = 0x406

@@ -7,9 +7,9 @@ hashes carry their own parameters, so the cost can be raised later (``needs_reha
 
 Bind decisions (:func:`bind_status`) happen in this order, each refusal hiding what comes after:
 
-1. the connecting address is locked -> SMSC_RACCOUNTLOCKED (0x403)
+1. the connecting address is locked -> ESME_RBINDFAIL, whatever the password
 2. unknown system_id -> ESME_RINVSYSID (a dummy verification keeps the timing alike)
-3. the account is locked -> SMSC_RACCOUNTLOCKED, whatever the password
+3. the account is locked -> ESME_RBINDFAIL, whatever the password (a lock reveals nothing)
 4. the address is not in the account's allowed CIDR blocks -> ESME_RBINDFAIL
 5. wrong password -> ESME_RINVPASWD (counts as a failure for the lockout)
 6. the account is disabled -> SMSC_RACCOUNTDISABLED (0x408)
@@ -226,12 +226,12 @@ def bind_status(
     rules. The caller counts ESME_RINVPASWD and ESME_RINVSYSID as failures for the lockout and
     checks the account's bind count itself."""
     if address_lock.locked(now):
-        return CommandStatus.SMSC_RACCOUNTLOCKED
+        return CommandStatus.ESME_RBINDFAIL
     if account is None:
         dummy_verify(password)
         return CommandStatus.ESME_RINVSYSID
     if account_lock.locked(now):
-        return CommandStatus.SMSC_RACCOUNTLOCKED
+        return CommandStatus.ESME_RBINDFAIL
     if not address_allowed(account, address):
         return CommandStatus.ESME_RBINDFAIL
     if not verify_password(password, account.password_hash):

@@ -174,15 +174,15 @@ def test_bind_status_each_refusal() -> None:
     assert status(bind_type=BindType.RECEIVER) == CommandStatus.ESME_RBINDFAIL
     disabled = Account(system_id="acme", password_hash=STORED, enabled=False)
     assert status(disabled) == CommandStatus.SMSC_RACCOUNTDISABLED
-    assert status(account_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
-    assert status(address_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
+    assert status(account_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
+    assert status(address_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
 
 
 def test_locked_binds_do_not_reveal_the_password() -> None:
     right = status(account_lock=LOCKED)
     wrong = status(password="wrong", account_lock=LOCKED)
-    assert right == wrong == CommandStatus.SMSC_RACCOUNTLOCKED
-    assert status(None, address_lock=LOCKED) == CommandStatus.SMSC_RACCOUNTLOCKED
+    assert right == wrong == CommandStatus.ESME_RBINDFAIL
+    assert status(None, address_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
     # An expired lock no longer counts.
     assert status(account_lock=LockState(failures=3, locked_until=50.0)) == CommandStatus.ESME_ROK
 

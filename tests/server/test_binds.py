@@ -202,7 +202,7 @@ def test_disabling_an_account_unbinds_its_customers(rig: Rig) -> None:
     assert [type(p) for p in esme.read()] == [pdus.Unbind]
     rig.advance(2.5)
     assert esme.closing()
-    assert rig.connect().bind().command_status == S.ESME_RBINDFAIL
+    assert rig.connect().bind().command_status == S.SMSC_RACCOUNTDISABLED
 
 
 def test_a_throughput_edit_applies_to_a_bound_customer(rig: Rig) -> None:
