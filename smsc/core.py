@@ -63,7 +63,7 @@ class DueRound:
 
     taken: int = 0
     finals: dict[str, int] = field(default_factory=dict)  # operator -> parts that left
-    accounts: frozenset[str] = frozenset()  # accounts that got outbox items
+    items: list[OutboxItem] = field(default_factory=list)  # outbox items committed, id order
     full: bool = False  # some operator had more due than it could take: go again soon
 
 
@@ -217,8 +217,7 @@ class SmscCore:
         if replies:
             outbox.extend(self._handset_replies(replies, changes, now))
         added = self.store.apply(changes, outbox, now)
-        return DueRound(taken=len(taken), finals=finals,
-                        accounts=frozenset(i.account for i in added), full=full)
+        return DueRound(taken=len(taken), finals=finals, items=added, full=full)
 
     def use_operators(self, simulator: OperatorSimulator, mo_rules: MoRules,
                       due_batch: int) -> None:
@@ -364,7 +363,7 @@ class SmscCore:
                                 error_code=min(error, 255))
 
     def cancel(self, account: Account, pdu: pdus.CancelSm,
-               now: float) -> tuple[pdus.CancelSmResp, frozenset[str]]:
+               now: float) -> tuple[pdus.CancelSmResp, list[OutboxItem]]:
         if pdu.message_id:
             parts = [p for p in self._owned(account, pdu.message_id, pdu.source_addr)
                      if not pdu.destination_addr or p.destination_addr == pdu.destination_addr]
@@ -376,7 +375,7 @@ class SmscCore:
         waiting = [p for p in parts if p.next_at is not None]
         if not waiting:
             return pdus.CancelSmResp(sequence_number=pdu.sequence_number,
-                                     command_status=S.ESME_RCANCELFAIL), frozenset()
+                                     command_status=S.ESME_RCANCELFAIL), []
         changes = [MessageChange(id=p.id, state=_DELETED, next_at=None, attempts=p.attempts,
                                  done_at=now, refund=account.refund_failed) for p in waiting]
         self._stale.update(p.id for p in waiting if p.id in self._held_ids)
@@ -386,8 +385,7 @@ class SmscCore:
             if receipt is not None:
                 outbox.append(_item(p, receipt, now, account.receipt_ttl))
         added = self.store.apply(changes, outbox, now)
-        return (pdus.CancelSmResp(sequence_number=pdu.sequence_number),
-                frozenset(i.account for i in added))
+        return pdus.CancelSmResp(sequence_number=pdu.sequence_number), added
 
     def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> pdus.ReplaceSmResp:
         fail = pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,

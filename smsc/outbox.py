@@ -67,6 +67,10 @@ class OutboxDispatcher:
         self._accounts: dict[str, _AccountQueue] = {}
         self._acks: list[int] = []
         self._seq = 0
+        # Ids held in memory, and ids answered whose removal from the store is not confirmed
+        # yet: a read that ran before the removal may still return them; they are not taken
+        # again (see acks_done).
+        self._known: set[int] = set()
 
     # --- receivers ----------------------------------------------------------------------------
     def bound(self, account: str, receiver: Receiver) -> None:
@@ -84,11 +88,15 @@ class OutboxDispatcher:
             return
         if receiver in queue.receivers:
             queue.receivers.remove(receiver)
-        for item in unanswered:
-            queue.in_flight -= 1
-            queue.ready.appendleft(item)
+        back = list(unanswered)
+        queue.in_flight -= len(back)
+        queue.ready.extendleft(reversed(back))  # in their order, ahead of the rest
         if not queue.receivers and queue.in_flight <= 0:
             # Nobody to deliver to: forget the account; the store still has every item.
+            for item in queue.ready:
+                self._known.discard(item.id)
+            for _, _, item in queue.retry:
+                self._known.discard(item.id)
             del self._accounts[account]
 
     def accounts(self) -> list[str]:
@@ -108,23 +116,34 @@ class OutboxDispatcher:
                 if queue.pull_in_flight:
                     queue.pull_again = True
 
-    def pulls(self, *, all_accounts: bool = False) -> list[Pull]:
-        """The store reads to run now (each account has at most one running). With
-        ``all_accounts`` even accounts whose last pull came back short are asked again (the
-        periodic poll that finds items other processes wrote)."""
+    def pulls(self, *, rescan: bool = False) -> list[Pull]:
+        """The store reads to run now (each account has at most one running): items after the
+        highest id loaded. With ``rescan`` (the periodic poll), every waiting item from the
+        start, for every account: that finds items another process wrote (``smsc mo inject``)
+        under an id below ones already loaded."""
         out = []
         for account, queue in self._accounts.items():
             if queue.pull_in_flight or not queue.receivers:
                 continue
-            if queue.exhausted and not all_accounts:
+            if queue.exhausted and not rescan:
                 continue
             room = self.per_account - queue.held
             if room < max(1, self.per_account // 4):
                 continue
             queue.pull_in_flight = True
             queue.pull_again = False
-            out.append(Pull(account, queue.loaded_up_to, room))
+            out.append(Pull(account, 0 if rescan else queue.loaded_up_to, room))
         return out
+
+    def _take(self, queue: _AccountQueue, item: OutboxItem, now: float) -> None:
+        self._known.add(item.id)
+        if item.id > queue.loaded_up_to:
+            queue.loaded_up_to = item.id
+        if item.not_before > now:
+            self._seq += 1
+            heapq.heappush(queue.retry, (item.not_before, self._seq, item))
+        else:
+            queue.ready.append(item)
 
     def loaded(self, pull: Pull, items: list[OutboxItem], now: float = 0.0) -> None:
         """The result of a pull; items not to be sent before a later time wait until then."""
@@ -132,15 +151,33 @@ class OutboxDispatcher:
         if queue is None:
             return
         queue.pull_in_flight = False
+        known = self._known
         for item in items:
-            if item.id > queue.loaded_up_to:
-                queue.loaded_up_to = item.id
-                if item.not_before > now:
-                    self._seq += 1
-                    heapq.heappush(queue.retry, (item.not_before, self._seq, item))
-                else:
-                    queue.ready.append(item)
+            if item.id not in known:
+                self._take(queue, item, now)
         queue.exhausted = len(items) < pull.limit and not queue.pull_again
+
+    def offer(self, items: Iterable[OutboxItem], now: float) -> set[str]:
+        """Items just committed by this process, in id order. An account whose queue is caught
+        up with the store (its last read came back short, none is running) takes them at once;
+        the accounts returned must read them from the store instead."""
+        later: set[str] = set()
+        known = self._known
+        for item in items:
+            queue = self._accounts.get(item.account)
+            if queue is None or not queue.receivers:
+                continue
+            if (queue.exhausted and not queue.pull_in_flight
+                    and queue.held < self.per_account and item.account not in later):
+                if item.id not in known:
+                    self._take(queue, item, now)
+            else:
+                later.add(item.account)
+        return later
+
+    def acks_done(self, ids: Iterable[int]) -> None:
+        """The store removed these answered items: no later read can return them."""
+        self._known.difference_update(ids)
 
     def pull_failed(self, pull: Pull) -> None:
         queue = self._accounts.get(pull.account)

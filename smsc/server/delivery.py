@@ -55,8 +55,17 @@ class ReceiptCourier:
         self.dispatcher.announce(accounts)
         self.pull()
 
-    def pull(self, *, all_accounts: bool = False) -> None:
-        pulls = self.dispatcher.pulls(all_accounts=all_accounts)
+    def offer(self, items: list[OutboxItem]) -> None:
+        """Items this process just committed: taken at once where an account is caught up,
+        read from the store later where it is not."""
+        later = self.dispatcher.offer(items, self._reactor.seconds())
+        if later:
+            self.dispatcher.announce(later)
+            self.pull()
+        self.schedule_pump()
+
+    def pull(self, *, rescan: bool = False) -> None:
+        pulls = self.dispatcher.pulls(rescan=rescan)
         if not pulls:
             return
         self.flush_acks()  # queued first, so the reads below see the deletions
@@ -148,7 +157,8 @@ class ReceiptCourier:
         acks = self.dispatcher.take_acks()
         if acks:
             d = self._worker.call(self._store.ack_outbox, acks)
-            d.addErrback(lambda f: _log.failure("removing delivered outbox items failed", f))
+            d.addCallbacks(lambda _: self.dispatcher.acks_done(acks),
+                           lambda f: _log.failure("removing delivered outbox items failed", f))
 
     def in_flight_count(self) -> int:
         return sum(len(v) for v in self._in_flight.values())

@@ -39,7 +39,7 @@ from smsc.server.delivery import ReceiptCourier
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
-from smsc.store.records import AcceptOutcome, Account, BindType
+from smsc.store.records import AcceptOutcome, Account, BindType, OutboxItem
 
 _log = Logger()
 S = CommandStatus
@@ -358,12 +358,12 @@ class SmscService(service.Service):
             d.addCallback(conn.respond)
         d.addErrback(self._request_failed, conn, pdu)
 
-    def _cancelled(self, result: tuple[pdus.Pdu, frozenset[str]], conn: SmppServerProtocol
+    def _cancelled(self, result: tuple[pdus.Pdu, list[OutboxItem]], conn: SmppServerProtocol
                    ) -> None:
-        response, accounts = result
+        response, items = result
         conn.respond(response)
-        if accounts:
-            self.courier.announce(accounts)
+        if items:
+            self.courier.offer(items)
 
     def _request_failed(self, failure: Failure, conn: SmppServerProtocol, pdu: pdus.Pdu
                         ) -> None:
@@ -386,8 +386,8 @@ class SmscService(service.Service):
         depths = self.core.intake.queue_depths
         for operator, count in result.finals.items():
             depths[operator] = max(0, depths.get(operator, 0) - count)
-        if result.accounts:
-            self.courier.announce(result.accounts)
+        if result.items:
+            self.courier.offer(result.items)
         self._schedule_due(0.0 if result.full else self.settings.due_interval)
 
     def _due_failed(self, failure: Failure) -> None:
@@ -407,7 +407,7 @@ class SmscService(service.Service):
                 conn.close()
 
     def _every_second(self) -> None:
-        self.courier.pull(all_accounts=True)
+        self.courier.pull(rescan=True)
         if self._watch is not None and self._reload_config is not None:
             changed = self._watch.poll()
             if changed:
