@@ -137,8 +137,7 @@ class OutboxDispatcher:
 
     def _take(self, queue: _AccountQueue, item: OutboxItem, now: float) -> None:
         self._known.add(item.id)
-        if item.id > queue.loaded_up_to:
-            queue.loaded_up_to = item.id
+        queue.loaded_up_to = max(queue.loaded_up_to, item.id)
         if item.not_before > now:
             self._seq += 1
             heapq.heappush(queue.retry, (item.not_before, self._seq, item))
