@@ -13,12 +13,13 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["slot_constructor"]
+__all__ = ["slot_constructor", "slot_setter"]
 
 T = TypeVar("T")
 
 
-def _setter(cls: type, name: str) -> Callable[[object, object], None]:
+def slot_setter(cls: type, name: str) -> Callable[[object, object], None]:
+    """The ``__set__`` of the slot ``name`` of ``cls`` (or of a base class)."""
     for klass in cls.__mro__:
         descriptor = klass.__dict__.get(name)
         if descriptor is not None and hasattr(descriptor, "__set__"):
@@ -39,7 +40,7 @@ def slot_constructor(cls: type[T]) -> Callable[..., T]:
     namespace: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
     lines = [f"def make({', '.join(names)}):", "    self = _new(_cls)"]
     for index, name in enumerate(names):
-        namespace[f"_set{index}"] = _setter(cls, name)
+        namespace[f"_set{index}"] = slot_setter(cls, name)
         lines.append(f"    _set{index}(self, {name})")
     lines.append("    return self")
     exec("\n".join(lines), namespace)  # the code is built from field names only

@@ -225,14 +225,9 @@ def build_receipt_frame(
     return _FRAME_HEAD.pack(16 + len(body) + len(tlvs), _DELIVER_SM, 0, 0) + body + tlvs
 
 
-def final_receipt_frame(
-    message: StoredMessage,
-    change: MessageChange,
-    format_id: FormatId,
-    *,
-    network_error: int | None = None,
-) -> bytes | None:
-    """:func:`final_receipt`, encoded (see :func:`build_receipt_frame`)."""
+def _final_part(message: StoredMessage, change: MessageChange) -> StoredMessage | None:
+    """The part as ``change`` leaves it, when the change makes it final and its
+    registered_delivery asks for a receipt of that outcome; else None."""
     if change.next_at is not None or change.state == _ENROUTE:
         return None
     registered = (
@@ -242,13 +237,25 @@ def final_receipt_frame(
     )
     if not receipt_wanted(registered, change.state):
         return None
-    if change.text_snippet is not None:
-        message = with_change(message, change)
+    return with_change(message, change) if change.text_snippet is not None else message
+
+
+def final_receipt_frame(
+    message: StoredMessage,
+    change: MessageChange,
+    format_id: FormatId,
+    *,
+    network_error: int | None = None,
+) -> bytes | None:
+    """:func:`final_receipt`, encoded (see :func:`build_receipt_frame`)."""
+    part = _final_part(message, change)
+    if part is None:
+        return None
     return build_receipt_frame(
-        message,
+        part,
         state=change.state,
         err=change.error_code,
-        done_at=message.submitted_at if change.done_at is None else change.done_at,
+        done_at=part.submitted_at if change.done_at is None else change.done_at,
         format_id=format_id,
         network_error=network_error,
     )
@@ -263,20 +270,14 @@ def final_receipt(
 ) -> DeliverSm | None:
     """The receipt of one part that ``change`` makes final, if its registered_delivery asks for
     one (None otherwise, or when the change is not final)."""
-    if change.next_at is not None or change.state == _ENROUTE:
-        return None
-    registered = (
-        message.registered_delivery
-        if change.registered_delivery is None
-        else change.registered_delivery
-    )
-    if not receipt_wanted(registered, change.state):
+    part = _final_part(message, change)
+    if part is None:
         return None
     return build_receipt(
-        message,
+        part,
         state=change.state,
         err=change.error_code,
-        done_at=message.submitted_at if change.done_at is None else change.done_at,
+        done_at=part.submitted_at if change.done_at is None else change.done_at,
         format_id=format_id,
         network_error=network_error,
     )

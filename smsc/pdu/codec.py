@@ -17,6 +17,7 @@ from smsc.pdu.constants import HEADER_LENGTH, CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.pdu.layouts import LAYOUTS, Field
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs, parse_tlvs
+from smsc.slotted import slot_setter
 
 HEADER = struct.Struct(">IIII")
 
@@ -30,15 +31,6 @@ def _truncated(name: str) -> PduError:
 
 def _too_long(status: int, name: str, size: int) -> PduError:
     return PduError(status, f"{name} is longer than {size - 1} octets")
-
-
-def _slot_setter(cls: type, name: str) -> Callable[[object, object], None]:
-    for klass in cls.__mro__:
-        descriptor = klass.__dict__.get(name)
-        if descriptor is not None and hasattr(descriptor, "__set__"):
-            setter: Callable[[object, object], None] = descriptor.__set__
-            return setter
-    raise AttributeError(f"{cls.__name__} has no slot {name}")
 
 
 def _decode_dests(
@@ -239,7 +231,7 @@ def _compile_decoder(cls: type[pdus.Pdu], layout: tuple[Field, ...]) -> Decoder:
         lines.append(f" _s_{name}(o, {name})")
     lines.append(" return o")
     for name in ["sequence_number", "command_status", *names]:
-        env[f"_s_{name}"] = _slot_setter(cls, name)
+        env[f"_s_{name}"] = slot_setter(cls, name)
     env["_default"] = lambda seq, status: cls(sequence_number=seq, command_status=status)
     exec("\n".join(lines), env)  # source built from the fixed layouts above
     decoder: Decoder = env["decode"]
