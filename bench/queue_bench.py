@@ -29,6 +29,7 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import sqlite3
 import struct
@@ -97,6 +98,7 @@ _ENQUIRE_LINK_RESP = int(CommandId.ENQUIRE_LINK_RESP)
 _UNBIND = int(CommandId.UNBIND)
 _UNBIND_RESP = int(CommandId.UNBIND_RESP)
 _RESP_HEAD = struct.Struct(">IIIIB")  # header + an empty message_id
+_HASH_SEED = "PYTHONHASHSEED"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,6 +115,7 @@ class QueueBenchOptions:
     profile: Path | None = None  # py-spy raw output of the server during the drain
     profile_seconds: float = 20.0
     operator_index: bool = False  # experiment: add an index on (operator, next_at) first
+    hash_seed: int | None = None  # the server's PYTHONHASHSEED (None: random)
     verbose: bool = True
 
 
@@ -142,6 +145,8 @@ class QueueResult:
     receipts: bool
     operator_index: bool = False
     due_batch: int = 0  # the server's parts per queue round, from the config
+    hash_seed: int | None = None
+    visit_order: list[str] = field(default_factory=list)  # with hash_seed: operators' order
     fill_s: float = 0.0
     retime_s: float = 0.0
     database_mib: float = 0.0
@@ -159,6 +164,8 @@ class QueueResult:
     receipt_rate_draining: float = 0.0  # ... while parts were still waiting
     receipt_rate_after: float = 0.0  # ... once the queue was empty
     peak_rss_kib: int = 0
+    load_before: float = 0.0  # the machine's 1-minute load average when the run began
+    load_after: float = 0.0  # ... and when it ended
     final_stop_s: float | None = None
     notes: list[str] = field(default_factory=list)  # what went wrong
     remarks: list[str] = field(default_factory=list)  # worth knowing, not a failure
@@ -305,14 +312,17 @@ def serve_database(
     startup_timeout: float,
     stop_timeout: float,
     stopped: Callable[[float], None] | None = None,
+    hash_seed: int | None = None,
 ) -> Iterator[RunningServer]:
     """``smsc --db DB --config CONFIG serve`` on loopback port 0 for the ``with`` block; stopped
-    by its PID on the way out (``stopped`` is told how long the stop took)."""
+    by its PID on the way out (``stopped`` is told how long the stop took). ``hash_seed`` is
+    the server's PYTHONHASHSEED (None: inherited, normally random)."""
     options = BenchOptions(smsc_config=config)
     argv = smsc_command(options, db, "serve", "--listen", LOCAL_LISTEN)
     started = time.monotonic()
     try:
-        child = ChildProcess(argv, cwd=db.parent, name="smsc")
+        with _hash_seed(hash_seed):
+            child = ChildProcess(argv, cwd=db.parent, name="smsc")
     except OSError as error:
         raise StartError(f"cannot start smsc: {error}") from error
     try:
@@ -333,6 +343,34 @@ def serve_database(
         if stopped is not None:
             stopped(time.monotonic() - stop_at)
         child.close()
+
+
+@contextlib.contextmanager
+def _hash_seed(seed: int | None) -> Iterator[None]:
+    """PYTHONHASHSEED set to ``seed`` for the processes started in the block."""
+    if seed is None:
+        yield
+        return
+    before = os.environ.get(_HASH_SEED)
+    os.environ[_HASH_SEED] = str(seed)
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[_HASH_SEED]
+        else:
+            os.environ[_HASH_SEED] = before
+
+
+def visit_order(names: Sequence[str], hash_seed: int) -> list[str]:
+    """The order in which a Python process with PYTHONHASHSEED ``hash_seed`` iterates the set
+    of operator ``names`` (the server visits its operators' queues in set order each round)."""
+    code = f"import sys; print(' '.join(set({list(names)!r}) | {{{names[0]!r}}}))"
+    with _hash_seed(hash_seed):
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+        )
+    return done.stdout.split()
 
 
 def memory_kib(pid: int) -> tuple[int, int]:
@@ -505,6 +543,8 @@ def run_queue_bench(options: QueueBenchOptions) -> QueueResult:
     result = QueueResult(
         messages=options.messages, receipts=options.receipts, operator_index=options.operator_index
     )
+    result.load_before = _load()
+    result.hash_seed = options.hash_seed
     with tempfile.TemporaryDirectory(prefix="smsc-queue-bench-") as work:
         directory = Path(work)
         db = directory / "queues.sqlite"
@@ -539,13 +579,17 @@ def run_queue_bench(options: QueueBenchOptions) -> QueueResult:
         config = directory / "queues.toml"
         config.write_text(outage_config(template, fill_start - 3600.0, outage_end))
         # A mistake in the generated file shows here, not in the server.
-        result.due_batch = load_config(config).server.due_batch
+        loaded = load_config(config)
+        result.due_batch = loaded.server.due_batch
+        if options.hash_seed is not None:
+            result.visit_order = visit_order(list(loaded.operators.profiles), options.hash_seed)
         _say(
             options,
             f"filled in {result.fill_s:.1f} s; database {result.database_mib:,.0f} MiB; "
             f"the outage ends in {outage_end - time.time():.1f} s",
         )
         asyncio.run(_measure(db, config, outage_end, options, result))
+    result.load_after = _load()
     figures = drain_figures(result.samples, options.messages)
     result.rate = float(figures["rate"] or 0.0)
     result.steady_rate = float(figures["steady"] or 0.0)
@@ -563,6 +607,14 @@ def run_queue_bench(options: QueueBenchOptions) -> QueueResult:
             result.receipt_rate_after = paces["after_empty"]
         result.peak_rss_kib = max(s.rss_kib for s in result.samples)
     return result
+
+
+def _load() -> float:
+    """The 1-minute load average (0.0 where the system does not tell)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
 
 
 def _database_mib(db: Path) -> float:
@@ -585,6 +637,7 @@ async def _measure(
             startup_timeout=options.startup_timeout,
             stop_timeout=options.stop_timeout,
             stopped=stop_times.append,
+            hash_seed=options.hash_seed,
         ) as server:
             sink = await bind_receiver(server.host, server.port, options.startup_timeout)
             serving_s = time.monotonic() - server.started
@@ -743,6 +796,12 @@ def result_rows(result: QueueResult) -> list[tuple[str, str]]:
         ),
         ("database size", f"{result.database_mib:,.0f} MiB"),
         ("server due_batch (parts per queue round)", f"{result.due_batch:,}"),
+        (
+            "server PYTHONHASHSEED (queue visit order)",
+            "random"
+            if result.hash_seed is None
+            else f"{result.hash_seed} ({', '.join(result.visit_order)})",
+        ),
     ]
     if result.operator_index:
         rows.append(("experiment", "index on messages (operator, next_at) added"))
@@ -765,6 +824,10 @@ def result_rows(result: QueueResult) -> list[tuple[str, str]]:
         ("queue empty after", _duration(result.all_drained_s)),
         ("whole queue at the window's rate", _duration(result.projected_s)),
         ("peak VmRSS during the drain", f"{result.peak_rss_kib / 1024:,.0f} MiB"),
+        (
+            "machine load average (1 min), start / end",
+            f"{result.load_before:.2f} / {result.load_after:.2f}",
+        ),
     ]
     if result.receipts:
         rows += [
@@ -869,6 +932,12 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, QueueBe
         action="store_true",
         help="experiment: index waiting parts by (operator, next_at) before the server starts",
     )
+    parser.add_argument(
+        "--hash-seed",
+        type=int,
+        help="PYTHONHASHSEED of the server (it fixes the order in which the server visits the "
+        "operators' queues; default: random, as in production)",
+    )
     parser.add_argument("--out", type=Path, help="write the results as Markdown")
     parser.add_argument("--json", type=Path, help="write the raw results as JSON")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -877,6 +946,8 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, QueueBe
         parser.error(f"--messages must be 1..{MAX_MESSAGES}")
     if not 1 <= args.batch <= 100_000:
         parser.error("--batch must be 1..100000")
+    if args.hash_seed is not None and not 0 <= args.hash_seed <= 4_294_967_295:
+        parser.error("--hash-seed must be 0..4294967295")
     if not 1 <= args.starts <= 9:
         parser.error("--starts must be 1..9")
     for name in ("outage_seconds", "drain_seconds", "profile_seconds"):
@@ -893,6 +964,7 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[argparse.Namespace, QueueBe
         profile=args.profile,
         profile_seconds=args.profile_seconds,
         operator_index=args.operator_index,
+        hash_seed=args.hash_seed,
         verbose=not args.quiet,
     )
     return args, options

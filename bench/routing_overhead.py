@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import sys
@@ -302,7 +303,9 @@ def measure_once(variant: Variant, options: OverheadOptions) -> dict[str, Any]:
                 password=PASSWORD,
                 child=server.child,
             )
+            load = os.getloadavg()[0]
             result = run_load(target, SCENARIO, bench)
+            result["load_1min"] = round(load, 2)
             variant.listening_s.append(server.listening_s)
             variant.rss_kib.append(memory_kib(server.child.pid)[0])
     variant.runs.append(result)
@@ -393,6 +396,7 @@ def table_rows(variants: dict[str, Variant]) -> list[list[str]]:
             "Router.decide us",
             "start until listening s",
             "receipts ok",
+            "load avg at start (each run)",
         ]
     ]
     for v in variants.values():
@@ -409,6 +413,7 @@ def table_rows(variants: dict[str, Variant]) -> list[list[str]]:
                 f"{v.decide_us:.2f}",
                 _fmt(statistics.median(v.listening_s) if v.listening_s else None, ".2f"),
                 f"{sum(receipts_ok(r) for r in v.runs)}/{len(v.runs)}",
+                ", ".join(_fmt(r.get("load_1min"), ".1f") for r in v.runs),
             ]
         )
     return rows
