@@ -822,7 +822,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for o in outcomes
             ],
         }
-        args.json.write_text(json.dumps(raw, indent=2) + "\n")
+        args.json.write_text(json.dumps(raw, indent=2, default=str) + "\n")
     if not _all_clean(outcomes):
         return 1
     if options.smsc and not all(o.smsc for o in outcomes):

@@ -231,10 +231,13 @@ class SmscCore:
             self._operators.update(simulator.profiles)
 
     # --- parts held in memory (store thread) ---------------------------------------------------
-    def begin(self) -> None:
+    def begin(self) -> dict[str, int]:
         """At start: a new generation, so parts a previous run held in memory go back to the
-        store's queues, and this run may hold its own."""
+        store's queues, and this run may hold its own. Returns the queue depths."""
         self.generation = self.store.begin_generation()
+        depths = self.store.queue_depths()
+        self._operators = set(self.simulator.profiles) | set(depths)
+        return depths
 
     def _hold(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
               hot_until: float) -> None:

@@ -43,7 +43,7 @@ class ServerSettings:
     lock_after: int = 3
     lock_for: float = 3 * 3600.0
     commit_batch: int = 1000  # parts per group commit at most
-    commit_delay: float = 0.002  # how long a commit waits for company when the store is idle
+    commit_delay: float = 0.0  # how long a commit waits for company when the store is idle
     due_batch: int = 500  # parts the operator queues take per round
     due_interval: float = 0.05  # seconds between rounds when queues are idle
     receipt_retry_min: float = 1.0

@@ -101,11 +101,10 @@ class SmscService(service.Service):
         d.addErrback(self._start_failed)
 
     async def _start(self) -> None:
-        await self.worker.call(self.core.begin)
+        depths = await self.worker.call(self.core.begin)
+        self.core.intake.queue_depths.update(depths)
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
-        depths = await self.worker.call(self.store.queue_depths)
-        self.core.intake.queue_depths.update(depths)
         self._change_counter = await self.worker.call(self.store.change_counter)
         factory = SmppServerFactory(self, self.clock, self.settings.receipt_window)
         for description in self.settings.listen:

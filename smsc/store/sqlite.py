@@ -415,7 +415,10 @@ class SqliteStore:
         if operators is not None:
             if not operators:
                 return []
-            sql += f" AND operator IN ({', '.join('?' * len(operators))})"
+            if len(operators) == 1:  # the queue index: one operator's parts in next_at order
+                sql += " AND operator = ?"
+            else:
+                sql += f" AND operator IN ({', '.join('?' * len(operators))})"
             params += list(operators)
         params.append(limit)
         return [message_from_row(r) for r in self._read(sql + " ORDER BY next_at, id LIMIT ?",

@@ -63,8 +63,11 @@ def create_schema(db: sqlite_utils.Database) -> None:
     messages = _table(db, "messages")
     messages.create(MESSAGE_COLUMNS, pk="id", if_not_exists=True)
     messages.create_index(["message_id"], if_not_exists=True)
-    # The operator queues: only parts still waiting carry a next_at, so the index stays small.
-    db.execute("CREATE INDEX IF NOT EXISTS messages_due ON messages (next_at) "
+    # The operator queues: only parts still waiting carry a next_at, so the index stays small;
+    # by operator, so taking an operator's due parts (and counting its queue) never walks the
+    # other operators' parts.
+    db.execute("DROP INDEX IF EXISTS messages_due")
+    db.execute("CREATE INDEX IF NOT EXISTS messages_queue ON messages (operator, next_at) "
                "WHERE next_at IS NOT NULL")
     # AUTOINCREMENT: an id is never handed out again, even after the newest item is deleted
     # (the outbox dispatcher loads "everything after the highest id seen").
