@@ -367,10 +367,8 @@ def run_load(target: Target, scenario: Scenario, options: BenchOptions) -> dict[
         target.host,
         "--port",
         str(target.port),
-        "--system-id",
-        target.system_id,
-        "--password",
-        target.password,
+        f"--system-id={target.system_id}",
+        f"--password={target.password}",  # "=": a password may start with "-"
         "--binds",
         str(scenario.binds),
         "--window",

@@ -486,6 +486,9 @@ def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -
 
 
 TEST_PASSWORD_META = "test_account_password"
+# Letters and digits only: a generated password never starts with "-" (it is pasted on command
+# lines) and reads the same in every SMPP client.
+_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def ensure_test_account(store: Store, *, system_id: str, password: str, credit: int,
@@ -497,7 +500,7 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     existing = store.get_account(system_id)
     if existing is not None:
         return existing, None
-    password = password or secrets.token_urlsafe(6)[:8]
+    password = password or "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(8))
     account = Account(system_id=system_id, password_hash=hash_password(password),
                       currency=currency, throughput=throughput, test_account=True,
                       created_at=now)
