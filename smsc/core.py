@@ -156,17 +156,19 @@ class SmscCore:
                 self._accounts[system_id] = account
         return account
 
-    def due_round(self, now: float) -> DueRound:
-        """Take due parts of every operator (within its throughput), decide each one's fate,
-        and commit the changes with their receipts in one transaction."""
+    def due_round(self, now: float, limit: int | None = None) -> DueRound:
+        """Take due parts of every operator (within its throughput; at most ``limit``, by
+        default ``due_batch``), decide each one's fate, and commit the changes with their
+        receipts in one transaction."""
         simulator = self.simulator
         pacing = self.pacing
-        taken, full = self._take_hot(now)
+        batch_size = self.due_batch if limit is None else min(limit, self.due_batch)
+        taken, full = self._take_hot(now, batch_size)
         for operator in self._operators_with_work():
             room = min(pacing.available(operator, now) - self._taken_now.get(operator, 0),
-                       self.due_batch - len(taken))
+                       batch_size - len(taken))
             if room <= 0:
-                full = full or len(taken) >= self.due_batch
+                full = full or len(taken) >= batch_size
                 continue
             batch = self.store.take_due(now, room, [operator],
                                         exclude_generation=self.generation or None)
@@ -257,7 +259,7 @@ class SmscCore:
                     push(hot, (p.next_at, row_id, _held(p, row_id)))
                     self._held_ids.add(row_id)
 
-    def _take_hot(self, now: float) -> tuple[list[StoredMessage], bool]:
+    def _take_hot(self, now: float, limit: int) -> tuple[list[StoredMessage], bool]:
         """Due parts held in memory, within each operator's throughput."""
         hot = self._hot
         if not hot or hot[0][0] > now:
@@ -266,7 +268,6 @@ class SmscCore:
         room: dict[str, float] = {}
         taken: list[StoredMessage] = []
         waiting: list[tuple[float, int, StoredMessage]] = []
-        limit = self.due_batch
         pop = heapq.heappop
         stale = self._stale
         while hot and hot[0][0] <= now and len(taken) < limit:

@@ -44,6 +44,10 @@ class GroupCommitter:
     def queued(self) -> int:
         return len(self._parts)
 
+    @property
+    def running(self) -> bool:
+        return self._running
+
     def add(self, parts: Sequence[NewMessage], groups: int, answer: Answer) -> None:
         """Queue parts forming ``groups`` (message, destination) groups; ``answer`` gets their
         outcomes in order, or None if the commit failed."""

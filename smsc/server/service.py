@@ -46,6 +46,7 @@ S = CommandStatus
 _BIND_TYPES = {pdus.BindTransmitter: BindType.TRANSMITTER, pdus.BindReceiver: BindType.RECEIVER,
                pdus.BindTransceiver: BindType.TRANSCEIVER}
 _SC_VERSION = Tlvs.of({Tag.SC_INTERFACE_VERSION: INTERFACE_VERSION})
+SHORT_ROUND = 64  # parts per queue round while submits wait for their commit
 
 
 @dataclass(slots=True)
@@ -378,7 +379,11 @@ class SmscService(service.Service):
 
     def _run_due(self) -> None:
         self._due_call = None
-        d = self.worker.call(self.core.due_round, self.clock.seconds())
+        # While customers are bound, rounds stay short so their commits get the store thread
+        # often (a round holds it for as long as it takes); otherwise a round takes a full
+        # batch (a backlog drains fastest that way).
+        limit = SHORT_ROUND if self.binds else None
+        d = self.worker.call(self.core.due_round, self.clock.seconds(), limit)
         d.addCallbacks(self._due_done, self._due_failed)
 
     def _due_done(self, result: DueRound) -> None:
