@@ -81,8 +81,7 @@ class SqliteStore:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=30000")
-        conn.execute("PRAGMA cache_size=-65536")
-        conn.execute("PRAGMA mmap_size=268435456")
+        conn.execute("PRAGMA cache_size=-16384")  # 16 MiB of pages
         self.db = sqlite_utils.Database(conn)
         with self._write():
             create_schema(self.db)
