@@ -11,7 +11,6 @@ from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
 from smsc.config.loader import Config
 from smsc.core import ensure_test_account
-from smsc.money import format_amount
 
 
 @click.command()
@@ -48,7 +47,7 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
     if password is not None:
         balance = store.balance(account.system_id, cli.now())
         click.echo(f"test account: system_id={account.system_id} password={password} "
-                   f"credit={format_amount(balance.available(cli.now()), account.currency)} "
+                   f"credit={cli.money(balance.available(cli.now()), account.currency)} "
                    f"(shown once; see `smsc account show {account.system_id}`)")
     else:
         click.echo(f"test account: system_id={account.system_id} (created earlier; "
