@@ -15,9 +15,10 @@ Bind decisions (:func:`bind_status`) happen in this order, each refusal hiding w
 6. the account is disabled -> SMSC_RACCOUNTDISABLED (0x408)
 7. the bind type is not allowed for the account -> ESME_RBINDFAIL
 
-Lockout (:class:`LockoutPolicy`): ``after`` failures in a row (default 3) lock for ``lock_for``
-seconds (default 3 hours). Failures while locked neither count nor extend the lock; when a lock
-has run out the count starts again from zero; a successful bind clears it.
+Lockout: ``lock_after`` failed binds in a row (default 3) lock the account and the address for
+``lock_for`` seconds (default 3 hours); the store counts them atomically (Store.bind_failed).
+Binds while locked are refused before the password is checked, so they neither count nor extend
+the lock; when a lock has run out the count starts again; a successful bind clears it.
 """
 
 from __future__ import annotations
@@ -28,15 +29,13 @@ import hashlib
 import hmac
 import ipaddress
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
 from smsc.pdu.constants import CommandStatus
-from smsc.store.records import HOUR, Account, BindType, LockState
+from smsc.store.records import Account, BindType, LockState
 
 __all__ = [
-    "LockoutPolicy",
     "address_allowed",
     "bind_status",
     "bind_type_allowed",
@@ -187,29 +186,6 @@ def bind_type_allowed(account: Account, bind_type: BindType) -> bool:
 
 
 # --- lockout --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockoutPolicy:
-    after: int = 3
-    lock_for: float = 3 * HOUR
-
-    def __post_init__(self) -> None:
-        if self.after < 1 or self.lock_for < 0:
-            raise ValueError("lockout: after must be 1 or more, lock_for 0 or more")
-
-    def failed(self, state: LockState, now: float) -> LockState:
-        """The state after a failed bind at ``now``."""
-        if state.locked(now):
-            return state
-        failures = 1 if state.locked_until else state.failures + 1
-        if failures >= self.after:
-            return LockState(failures=failures, locked_until=now + self.lock_for)
-        return LockState(failures=failures, locked_until=0.0)
-
-    @staticmethod
-    def succeeded() -> LockState:
-        return LockState()
 
 
 def bind_status(

@@ -6,7 +6,6 @@ import pytest
 
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import (
-    LockoutPolicy,
     address_allowed,
     bind_status,
     bind_type_allowed,
@@ -111,29 +110,6 @@ def test_bind_types() -> None:
     account = Account(system_id="a", password_hash="", bind_types=frozenset({BindType.RECEIVER}))
     assert bind_type_allowed(account, BindType.RECEIVER)
     assert not bind_type_allowed(account, BindType.TRANSCEIVER)
-
-
-def test_lockout_after_three_failures_in_a_row() -> None:
-    policy = LockoutPolicy()
-    state = LockState()
-    state = policy.failed(state, 0.0)
-    state = policy.failed(state, 1.0)
-    assert not state.locked(1.0)
-    state = policy.failed(state, 2.0)
-    assert state.locked(2.0)
-    assert state.locked_until == 2.0 + 3 * 3600
-    assert policy.failed(state, 3.0) == state  # failures while locked change nothing
-    assert not state.locked(state.locked_until)
-    after = policy.failed(state, state.locked_until + 1)  # counting starts again
-    assert after == LockState(failures=1, locked_until=0.0)
-    assert policy.succeeded() == LockState()
-
-
-def test_lockout_policy_settings() -> None:
-    policy = LockoutPolicy(after=1, lock_for=60.0)
-    assert policy.failed(LockState(), 0.0).locked_until == 60.0
-    with pytest.raises(ValueError, match="lockout"):
-        LockoutPolicy(after=0)
 
 
 ACCOUNT = Account(
