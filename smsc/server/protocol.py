@@ -195,6 +195,8 @@ class SmppServerProtocol(Protocol):
 class SmppServerFactory(Factory):
     """Builds a protocol per connection, all reporting to one endpoint."""
 
+    noisy = False  # the service announces its listeners itself
+
     def __init__(self, endpoint: SmppEndpoint, clock: IReactorTime,
                  receipt_window: int = 64) -> None:
         self.endpoint = endpoint
