@@ -32,28 +32,11 @@ def lapse(balance: Balance, now: float) -> tuple[Balance, int]:
     return dataclasses.replace(balance, subscription=0), balance.subscription
 
 
-def debit(balance: Balance, amount: int, now: float) -> tuple[Balance, Split] | None:
-    """Take ``amount`` (subscription first); None when it does not fit. Lapse first."""
-    if amount < 0:
-        raise ValueError("a debit is never negative")
-    subscription = balance.subscription_now(now)
-    if subscription + balance.bought < amount:
-        return None
-    from_subscription = min(subscription, amount)
-    from_bought = amount - from_subscription
-    new = dataclasses.replace(
-        balance,
-        subscription=subscription - from_subscription,
-        bought=balance.bought - from_bought,
-    )
-    return new, Split(subscription=from_subscription, bought=from_bought)
-
-
 def debit_many(
     balance: Balance, amounts: list[int], now: float
 ) -> tuple[Balance, list[Split | None]]:
-    """Debit several amounts in order, as ``debit`` would one after another (an amount that
-    does not fit is refused, later smaller ones may still fit); one balance object at the end."""
+    """Debit several amounts in order, subscription credit first (an amount that does not fit
+    is refused and takes nothing; later, smaller ones may still fit); one balance at the end."""
     subscription = balance.subscription_now(now)
     bought = balance.bought
     splits: list[Split | None] = []

@@ -720,6 +720,22 @@ class Recorder(AbstractHook):  # type: ignore[misc]
             raise TimeoutError(f"aiosmpplib: timed out waiting for {what}") from None
 
 
+def smpplib_send_for_receipt(client: Any, destination: str, text: bytes,
+                             what: str = "response and receipt") -> None:
+    """Submit ``text`` from the alphanumeric sender "Tester" asking for a receipt, and read until
+    the submit_sm_resp and a deliver_sm (the receipt) have arrived."""
+    client.send_message(
+        source_addr_ton=5,
+        source_addr="Tester",
+        dest_addr_ton=1,
+        dest_addr_npi=1,
+        destination_addr=destination,
+        short_message=text,
+        registered_delivery=1,
+    )
+    client.read_until(lambda: client.sent and client.received, what=what)
+
+
 def aio_esme(
     port: int,
     login: Login,

@@ -24,6 +24,7 @@ from tests.integration.conftest import (
     bound_esme,
     check_receipt,
     smpplib_client,
+    smpplib_send_for_receipt,
     submit,
 )
 
@@ -216,15 +217,6 @@ def test_abuse_while_an_smpplib_customer_is_bound(smsc: SmscServer, raw: RawConn
         client.bind_transceiver(system_id=login.system_id, password=login.password)
         raw.send(header(8, CommandId.SUBMIT_SM, 1))
         assert raw.read() == pdus.GenericNack(sequence_number=1, command_status=S.ESME_RINVCMDLEN)
-        client.send_message(
-            source_addr_ton=5,
-            source_addr="Tester",
-            dest_addr_ton=1,
-            dest_addr_npi=1,
-            destination_addr="380671234567",
-            short_message=b"after the abuse",
-            registered_delivery=1,
-        )
-        client.read_until(lambda: client.sent and client.received, what="response and receipt")
+        smpplib_send_for_receipt(client, "380671234567", b"after the abuse")
     assert client.sent[0].status == 0
     assert client.received[0].receipted_message_id == client.sent[0].message_id

@@ -32,6 +32,7 @@ from tests.integration.conftest import (
     receipt_field,
     receipt_id,
     smpplib_client,
+    smpplib_send_for_receipt,
     submit,
 )
 
@@ -69,16 +70,7 @@ LONG_TEXT = " ".join(f"word{n:03d}" for n in range(51))[:459]  # exactly 3 x 153
 def test_smpplib_submit_gets_a_receipt_with_the_same_id(smsc: SmscServer, login: Login) -> None:
     with smpplib_client(smsc.port) as client:
         client.bind_transceiver(system_id=login.system_id, password=login.password)
-        client.send_message(
-            source_addr_ton=5,
-            source_addr="Tester",
-            dest_addr_ton=1,
-            dest_addr_npi=1,
-            destination_addr=UA_NUMBERS[0],
-            short_message=b"hello from smpplib",
-            registered_delivery=1,
-        )
-        client.read_until(lambda: client.sent and client.received, what="response and receipt")
+        smpplib_send_for_receipt(client, UA_NUMBERS[0], b"hello from smpplib")
         response, receipt = client.sent[0], client.received[0]
         assert response.status == 0
         message_id = response.message_id
@@ -353,16 +345,7 @@ def test_smpplib_query_sm_of_a_delivered_message(smsc: SmscServer, login: Login)
     with smpplib_client(smsc.port) as client:
         client.set_query_resp_handler(answers.append)
         client.bind_transceiver(system_id=login.system_id, password=login.password)
-        client.send_message(
-            source_addr_ton=5,
-            source_addr="Tester",
-            dest_addr_ton=1,
-            dest_addr_npi=1,
-            destination_addr=UA_NUMBERS[4],
-            short_message=b"query me too",
-            registered_delivery=1,
-        )
-        client.read_until(lambda: client.sent and client.received, what="the receipt")
+        smpplib_send_for_receipt(client, UA_NUMBERS[4], b"query me too", what="the receipt")
         message_id = client.sent[0].message_id
         client.query_message(
             message_id=message_id.decode(),

@@ -35,6 +35,7 @@ from tests.integration.conftest import (
     check_receipt,
     receipt_id,
     smpplib_client,
+    smpplib_send_for_receipt,
     start_server,
     submit,
     write_config,
@@ -143,16 +144,7 @@ def test_smpplib_over_tls(
     context = trusting(certificate[0], check_hostname=False)  # smpplib gives no server name
     with smpplib_client(tls_port, tls=context) as client:
         client.bind_transceiver(system_id=login.system_id, password=login.password)
-        client.send_message(
-            source_addr_ton=5,
-            source_addr="Tester",
-            dest_addr_ton=1,
-            dest_addr_npi=1,
-            destination_addr=UA_NUMBERS[2],
-            short_message=b"smpplib over TLS",
-            registered_delivery=1,
-        )
-        client.read_until(lambda: client.sent and client.received, what="response and receipt")
+        smpplib_send_for_receipt(client, UA_NUMBERS[2], b"smpplib over TLS")
     response: Any = client.sent[0]
     assert response.status == 0
     assert receipt_id(client.received[0].short_message) == response.message_id
