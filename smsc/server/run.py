@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from collections.abc import Callable
@@ -46,6 +47,15 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                        routing=routing, config=config, reload_config=reload_config)
 
 
+def settle_heap() -> None:
+    """Once the server is up: move everything loaded so far (modules, number plans, routes,
+    config) out of the garbage collector's sight, so a full collection walks only what the
+    traffic allocates. Without it every full collection walks some 70,000 start-up objects,
+    tens of milliseconds that land on whichever submits are waiting."""
+    gc.collect()
+    gc.freeze()
+
+
 def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
           announce: Callable[[str], None] = print,
           reload_config: Callable[[], Config] | None = None) -> int:
@@ -68,6 +78,7 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
         d.addErrback(lambda f: _log.failure("stopping failed", f))
         d.addBoth(lambda _: reactor.stop())
 
+    service.started.addCallback(lambda _: settle_heap())
     service.started.addErrback(started_failed)
     reactor.callWhenRunning(service.startService)
     signal.signal(signal.SIGTERM, lambda *_: reactor.callFromThread(stop))
