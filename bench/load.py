@@ -81,6 +81,7 @@ class LoadSettings:
     destination_base: int = 380671000000
     max_seconds: float = 60.0
     receipt_timeout: float = 60.0
+    latency_log: str = ""  # write every submit's latency here, in the order answered
     connect_timeout: float = 10.0
 
 
@@ -565,6 +566,9 @@ def _fill_result(result: LoadResult, shared: _Shared, cpu: float) -> None:
     if shared.first_write and shared.last_answer > shared.first_write:
         result.elapsed_s = round(shared.last_answer - shared.first_write, 6)
         result.throughput = round(shared.acked_ok / result.elapsed_s, 1)
+    if shared.settings.latency_log:
+        with open(shared.settings.latency_log, "w") as log:
+            log.writelines(f"{latency * 1000:.3f}\n" for latency in shared.latencies)
     ordered = sorted(shared.latencies)
     result.p50_ms = round(percentile(ordered, 0.50) * 1000, 3)
     result.p99_ms = round(percentile(ordered, 0.99) * 1000, 3)
@@ -618,6 +622,11 @@ def _parse_args(argv: Sequence[str] | None) -> LoadSettings:
     parser.add_argument(
         "--receipt-timeout", type=float, default=60.0, help="wait this long for receipts"
     )
+    parser.add_argument(
+        "--latency-log", default="", metavar="FILE",
+        help="write each submit's latency (ms) to FILE, one per line in the order answered "
+        "(to see when slow answers happen)",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.binds <= MAX_BINDS:
         parser.error(f"--binds must be 1..{MAX_BINDS}")
@@ -642,6 +651,7 @@ def _parse_args(argv: Sequence[str] | None) -> LoadSettings:
         destination_base=args.destination_base,
         max_seconds=args.max_seconds,
         receipt_timeout=args.receipt_timeout,
+        latency_log=args.latency_log,
     )
     try:
         _submit_template(settings)

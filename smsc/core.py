@@ -41,6 +41,7 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     OutboxKind,
+    Settled,
     StoredMessage,
 )
 
@@ -65,6 +66,16 @@ class DueRound:
     finals: dict[str, int] = field(default_factory=dict)  # operator -> parts that left
     items: list[OutboxItem] = field(default_factory=list)  # outbox items committed, id order
     full: bool = False  # some operator had more due than it could take: go again soon
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Committed:
+    """What one group commit did: an outcome per (message, destination) group, and for the
+    parts settled on acceptance, their receipts and how many left each operator's queue."""
+
+    outcomes: list[AcceptOutcome]
+    items: list[OutboxItem] = field(default_factory=list)
+    finals: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +109,9 @@ class SmscCore:
         self._hot: list[tuple[float, int, StoredMessage]] = []
         self._taken_now: dict[str, int] = {}
         self._held_ids: set[int] = set()
+        # Store thread: operators whose queues in the store had due parts at the last round;
+        # new parts for them wait their turn instead of being settled on acceptance.
+        self._backlog: set[str] = set()
         self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
         self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
                              queue_depths={})
@@ -127,15 +141,89 @@ class SmscCore:
                                self.lock_policy.lock_for)
 
     # --- acceptance (store thread) -------------------------------------------------------------
-    def commit(self, parts: Sequence[NewMessage], now: float) -> list[AcceptOutcome]:
+    def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
+        """Accept a batch in one transaction. Parts due at once, for an operator with nothing
+        older waiting and room in its throughput, get their operator's decision right here
+        (:meth:`_settle`): they are stored final with their receipts, in the same transaction,
+        and never wait in a queue. The others are held in memory until due."""
         if self._operators is not None:
             self._operators.update(p.operator for p in parts)
+        settled = self._settle(parts, now) if self.generation else None
         if not self.generation or len(self._hot) >= self.hot_limit:
-            return self.store.accept(parts, now)
-        hot_until = now + self.hot_horizon
-        outcomes = self.store.accept(parts, now, hot_until=hot_until, generation=self.generation)
-        self._hold(parts, outcomes, hot_until)
-        return outcomes
+            outcomes = self.store.accept(parts, now, settled=settled)
+        else:
+            hot_until = now + self.hot_horizon
+            outcomes = self.store.accept(parts, now, hot_until=hot_until,
+                                         generation=self.generation, settled=settled)
+            self._hold(parts, outcomes, hot_until, settled)
+        if settled is None:
+            return Committed(outcomes=outcomes)
+        return self._settled(parts, settled, outcomes, now)
+
+    def _settle(self, parts: Sequence[NewMessage], now: float) -> list[Settled | None] | None:
+        """The operator's decision for each part that is due now, when it is final at once
+        (delivered, rejected, undeliverable) and needs nothing else (no refund, no
+        intermediate notification, no handset reply, no receipt per whole message)."""
+        hot = self._hot
+        if hot and hot[0][0] <= now:  # older parts are due: they go first
+            return None
+        backlog = self._backlog
+        simulator = self.simulator
+        pacing = self.pacing
+        format_id = self.id_format.format
+        mo_rules = self.mo_rules if len(self.mo_rules) else None
+        self._refresh_accounts()
+        room: dict[str, float] = {}
+        out: list[Settled | None] = []
+        found = False
+        for p in parts:
+            operator = p.operator
+            if p.next_at > now or operator in backlog:
+                out.append(None)
+                continue
+            account = self._account(p.account)
+            left = room.get(operator)
+            if left is None:
+                left = pacing.available(operator, now)
+            if (account is None or left < 1
+                    or (account.receipt_per_message and p.part_total > 1)):
+                out.append(None)
+                continue
+            message = _held(p, 0)
+            decision = simulator.attempt(message, now, refund_failed=account.refund_failed)
+            change = decision.change
+            if (change.next_at is not None or change.refund or decision.notify_enroute
+                    or (mo_rules is not None and change.state == _DELIVERED
+                        and mo_rules.find(p.account, p.destination_addr) is not None)):
+                out.append(None)
+                continue
+            if decision.counted:  # then its attempts are 1: _settled counts them by that
+                room[operator] = left - 1
+            frame = receipts.final_receipt_frame(message, change, format_id,
+                                                 network_error=decision.network_error)
+            item = (_frame_item(message, frame, now, account.receipt_ttl)
+                    if frame is not None else None)
+            out.append(Settled(state=change.state, attempts=change.attempts, done_at=now,
+                               error_code=change.error_code, receipt=item))
+            found = True
+        return out if found else None
+
+    def _settled(self, parts: Sequence[NewMessage], settled: list[Settled | None],
+                 outcomes: list[AcceptOutcome], now: float) -> Committed:
+        """Count the settled parts of accepted groups against their operators' throughput."""
+        accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
+        finals: dict[str, int] = {}
+        counted: dict[str, int] = {}
+        for p, done in zip(parts, settled, strict=True):
+            if done is None or (p.message_id, p.destination_addr) not in accepted:
+                continue
+            finals[p.operator] = finals.get(p.operator, 0) + 1
+            if done.attempts:
+                counted[p.operator] = counted.get(p.operator, 0) + 1
+        for operator, count in counted.items():
+            self.pacing.consume(operator, count, now)
+        items = [item for o in outcomes for item in o.items]
+        return Committed(outcomes=outcomes, items=items, finals=finals)
 
     def reserve_ids(self, count: int) -> tuple[int, int]:
         return self.store.reserve_ids(count), count
@@ -172,6 +260,10 @@ class SmscCore:
                 continue
             batch = self.store.take_due(now, room, [operator],
                                         exclude_generation=self.generation or None)
+            if batch:
+                self._backlog.add(operator)
+            else:
+                self._backlog.discard(operator)
             full = full or len(batch) == room
             taken.extend(batch)
         self._taken_now.clear()
@@ -239,24 +331,26 @@ class SmscCore:
         self.generation = self.store.begin_generation()
         depths = self.store.queue_depths()
         self._operators = set(self.simulator.profiles) | set(depths)
+        self._backlog = {operator for operator, depth in depths.items() if depth}
         return depths
 
     def _hold(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
-              hot_until: float) -> None:
+              hot_until: float, settled: list[Settled | None] | None) -> None:
         """Keep accepted parts due by ``hot_until`` in memory: the queue rounds take them from
-        here instead of reading them back from the store."""
-        by_key: dict[tuple[int, str], list[NewMessage]] = {}
-        for p in parts:
-            by_key.setdefault((p.message_id, p.destination_addr), []).append(p)
+        here instead of reading them back from the store. Settled parts are final already."""
+        by_key: dict[tuple[int, str], list[NewMessage | None]] = {}
+        for n, p in enumerate(parts):
+            kept = p if settled is None or settled[n] is None else None
+            by_key.setdefault((p.message_id, p.destination_addr), []).append(kept)
         push = heapq.heappush
         hot = self._hot
         for outcome in outcomes:
             if outcome.status or not outcome.part_ids:
                 continue
             group = by_key[outcome.message_id, outcome.destination_addr]
-            for row_id, p in zip(outcome.part_ids, group, strict=True):
-                if p.next_at <= hot_until:
-                    push(hot, (p.next_at, row_id, _held(p, row_id)))
+            for row_id, part in zip(outcome.part_ids, group, strict=True):
+                if part is not None and part.next_at <= hot_until:
+                    push(hot, (part.next_at, row_id, _held(part, row_id)))
                     self._held_ids.add(row_id)
 
     def _take_hot(self, now: float, limit: int) -> tuple[list[StoredMessage], bool]:
@@ -513,5 +607,6 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
 
 
 __all__ = [
-    "BindVerdict", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore", "ensure_test_account",
+    "BindVerdict", "Committed", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore",
+    "ensure_test_account",
 ]

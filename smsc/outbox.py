@@ -158,16 +158,17 @@ class OutboxDispatcher:
 
     def offer(self, items: Iterable[OutboxItem], now: float) -> set[str]:
         """Items just committed by this process, in id order. An account whose queue is caught
-        up with the store (its last read came back short, none is running) takes them at once;
-        the accounts returned must read them from the store instead."""
+        up with the store (its last read came back short) takes them at once, even while the
+        periodic rescan reads (what it brings back twice is known and skipped); the accounts
+        returned must read them from the store instead."""
         later: set[str] = set()
         known = self._known
         for item in items:
             queue = self._accounts.get(item.account)
             if queue is None or not queue.receivers:
                 continue
-            if (queue.exhausted and not queue.pull_in_flight
-                    and queue.held < self.per_account and item.account not in later):
+            if (queue.exhausted and queue.held < self.per_account
+                    and item.account not in later):
                 if item.id not in known:
                     self._take(queue, item, now)
             else:

@@ -271,3 +271,17 @@ class Delivery(RuleBasedStateMachine):
 
 TestDelivery = Delivery.TestCase
 TestDelivery.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+
+
+def test_items_offered_while_the_rescan_reads_are_taken_once() -> None:
+    d = OutboxDispatcher(per_account=10)
+    r = Receiver(window=10)
+    d.bound("acme", r)
+    loaded_pull(d, [item(1)])
+    (rescan,) = d.pulls(rescan=True)  # the periodic rescan runs on the store thread ...
+    assert d.offer([item(2)], NOW) == set()  # ... and a commit's receipt is taken at once
+    assert [i.id for _, i in send(d)] == [1, 2]
+    d.loaded(rescan, [item(1), item(2)], NOW)  # the read saw it too: not taken twice
+    assert send(d) == []
+    assert d.pulls() == []  # still caught up: later commits are offered straight again
+    assert d.offer([item(3)], NOW) == set()

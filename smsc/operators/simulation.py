@@ -46,6 +46,7 @@ from smsc.operators.profile import (
     DEFAULT_OPERATOR,
     ERR_ABSENT_SUBSCRIBER,
     ERR_BLACKLISTED,
+    DelayKind,
     OperatorProfile,
     Outcome,
     builtin_profiles,
@@ -167,8 +168,11 @@ class OperatorSimulator:
     ) -> float:
         if behaviour is not None:
             return behaviour.delay
+        delay = self.profile(operator).delay
+        if delay.kind == DelayKind.FIXED:  # the same for every part: nothing to draw
+            return delay.sample(0.0)
         key = part_key(handset_key(self._seed, message_id, destination_addr), part_index)
-        return self.profile(operator).delay.sample(unit(key, SALT_DELAY))
+        return delay.sample(unit(key, SALT_DELAY))
 
     # --- the queue -----------------------------------------------------------------------------
 

@@ -16,21 +16,24 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from smsc.core import Committed
 from smsc.server.worker import StoreWorker
 from smsc.store.records import AcceptOutcome, NewMessage
 
 Answer = Callable[[list[AcceptOutcome] | None], None]
-Commit = Callable[[Sequence[NewMessage], float], list[AcceptOutcome]]
+Commit = Callable[[Sequence[NewMessage], float], Committed]
 
 _log = Logger()
 
 
 class GroupCommitter:
     def __init__(self, reactor: IReactorTime, worker: StoreWorker, commit: Commit, *,
-                 delay: float = 0.002, max_batch: int = 1000) -> None:
+                 delay: float = 0.002, max_batch: int = 1000,
+                 after: Callable[[Committed], None] | None = None) -> None:
         self._reactor = reactor
         self._worker = worker
         self._commit = commit
+        self._after = after  # called once every submit of a commit has been answered
         self.delay = delay
         self.max_batch = max_batch
         self._parts: list[NewMessage] = []
@@ -73,15 +76,18 @@ class GroupCommitter:
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
                        errbackArgs=(waiting,))
 
-    def _done(self, outcomes: list[AcceptOutcome], waiting: list[tuple[int, Answer]],
+    def _done(self, committed: Committed, waiting: list[tuple[int, Answer]],
               parts: int) -> None:
         self._running = False
         self.commits += 1
         self.committed_parts += parts
+        outcomes = committed.outcomes
         position = 0
         for groups, answer in waiting:
             answer(outcomes[position:position + groups])
             position += groups
+        if self._after is not None:
+            self._after(committed)
         if self._waiting:
             self._flush()
 

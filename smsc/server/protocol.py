@@ -7,6 +7,7 @@ go out through :meth:`SmppServerProtocol.send_request`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Protocol as TypingProtocol
 
 from twisted.internet.interfaces import IAddress, IReactorTime
@@ -29,14 +30,24 @@ from smsc.pdu.session import (
     StreamFailed,
 )
 from smsc.pdu.transitions import SessionState
+from smsc.slotted import slot_constructor
 
 _log = Logger()
 _DELIVER_SM = b"\x00\x00\x00\x05"
 
 
+_make_deliver_sm = slot_constructor(pdus.DeliverSm)
+_DELIVER_SM_FIELDS = tuple(f.name for f in dataclasses.fields(pdus.DeliverSm))
+_DELIVER_SM_DEFAULTS = tuple(getattr(pdus.DeliverSm(), name) for name in _DELIVER_SM_FIELDS)
+_SEQUENCE_AT = _DELIVER_SM_FIELDS.index("sequence_number")
+
+
 def _deliver_sm_stand_in(sequence_number: int) -> pdus.DeliverSm:
-    """What the session keeps of a stored deliver_sm it sends: enough to match the answer."""
-    return pdus.DeliverSm(sequence_number=sequence_number)
+    """What the session keeps of a stored deliver_sm it sends: enough to match the answer
+    (a default deliver_sm with that number, built without the dataclass's slow init)."""
+    values = list(_DELIVER_SM_DEFAULTS)
+    values[_SEQUENCE_AT] = sequence_number
+    return _make_deliver_sm(*values)
 
 
 class SmppEndpoint(TypingProtocol):

@@ -23,7 +23,7 @@ from smsc.config.errors import ConfigError
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
-from smsc.core import BindVerdict, DueRound, LockPolicy, SmscCore, operator_desk
+from smsc.core import BindVerdict, Committed, DueRound, LockPolicy, SmscCore, operator_desk
 from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
@@ -76,10 +76,14 @@ class SmscService(service.Service):
         self.worker = worker if worker is not None else StoreWorker(reactor)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
-                                        max_batch=settings.commit_batch)
+                                        max_batch=settings.commit_batch,
+                                        after=self._settled)
         self.courier = ReceiptCourier(
             reactor, self.worker, store,
-            OutboxDispatcher(per_account=max(256, settings.receipt_window * 8),
+            # Room for a full commit's receipts on top of what the binds have in flight, so
+            # receipts committed here go straight out instead of being read back.
+            OutboxDispatcher(per_account=max(4096, settings.receipt_window * 16
+                                             + 2 * settings.commit_batch),
                              retry_min=settings.receipt_retry_min,
                              retry_max=settings.receipt_retry_max))
         self.connections: set[SmppServerProtocol] = set()
@@ -330,6 +334,18 @@ class SmscService(service.Service):
         else:
             conn.respond(pdus.DataSmResp(sequence_number=seq, message_id=message_id))
 
+    def _settled(self, committed: Committed) -> None:
+        """Parts settled on acceptance: they left their queues, and their receipts go out
+        after the submit_sm_resp that gave their ids."""
+        self._left_queues(committed.finals)
+        if committed.items:
+            self.courier.offer(committed.items)
+
+    def _left_queues(self, finals: dict[str, int]) -> None:
+        depths = self.core.intake.queue_depths
+        for operator, count in finals.items():
+            depths[operator] = max(0, depths.get(operator, 0) - count)
+
     def _refill_ids(self) -> None:
         self.ids.refill_pending = True
         d = self.worker.call(self.core.reserve_ids, self.ids.block_size)
@@ -387,9 +403,7 @@ class SmscService(service.Service):
         d.addCallbacks(self._due_done, self._due_failed)
 
     def _due_done(self, result: DueRound) -> None:
-        depths = self.core.intake.queue_depths
-        for operator, count in result.finals.items():
-            depths[operator] = max(0, depths.get(operator, 0) - count)
+        self._left_queues(result.finals)
         if result.items:
             self.courier.offer(result.items)
         self._schedule_due(0.0 if result.full else self.settings.due_interval)

@@ -24,6 +24,7 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
+    Settled,
     StoredMessage,
     SummaryRow,
 )
@@ -124,7 +125,8 @@ class Store(Protocol):
 
     # --- acceptance (group commit) --------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0) -> list[AcceptOutcome]:
+               generation: int = 0,
+               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
         """Commit a batch of parts in one transaction.
 
         Parts are grouped by (message_id, destination_addr): the parts of one message for one
@@ -137,7 +139,13 @@ class Store(Protocol):
         ``hot_until`` and ``generation``: parts due by ``hot_until`` are marked as held in the
         memory of the process with that ``generation`` (see :meth:`begin_generation`), which
         takes them itself; :meth:`take_due` with ``exclude_generation`` leaves them out until
-        :meth:`apply` changes them. After a restart the new generation takes them all."""
+        :meth:`apply` changes them. After a restart the new generation takes them all.
+
+        ``settled``, when given, runs along ``batch``: a part with a :class:`Settled` is stored
+        in that final state (out of every queue, never held) and its receipt is added to the
+        outbox, in the same transaction, if its group is accepted; the group's outcome lists
+        its receipts with their ids in ``items``, in its parts' order. A refused group stores
+        neither."""
         ...
 
     # --- operator queues --------------------------------------------------------------------

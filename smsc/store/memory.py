@@ -31,6 +31,7 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
+    Settled,
     StoredMessage,
     SummaryRow,
 )
@@ -262,15 +263,16 @@ class MemoryStore:
 
     # --- acceptance -------------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0) -> list[AcceptOutcome]:
-        groups: dict[_Key, list[NewMessage]] = {}
-        for m in batch:
-            groups.setdefault((m.message_id, m.destination_addr), []).append(m)
+               generation: int = 0,
+               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
+        groups: dict[_Key, list[int]] = {}  # positions in the batch
+        for n, m in enumerate(batch):
+            groups.setdefault((m.message_id, m.destination_addr), []).append(n)
         per_owner: dict[str, list[_Key]] = {}
-        for key, parts in groups.items():
-            per_owner.setdefault(parts[0].credit_owner, []).append(key)
+        for key, places in groups.items():
+            per_owner.setdefault(batch[places[0]].credit_owner, []).append(key)
         status: dict[_Key, AcceptOutcome] = {}
-        stored: list[tuple[NewMessage, int]] = []  # (part, its share of subscription credit)
+        stored: list[tuple[int, int]] = []  # (position, its share of subscription credit)
         lapses: list[_Row] = []
         debits: list[_Row] = []
         balances: list[Balance] = []
@@ -281,7 +283,7 @@ class MemoryStore:
                 except UnknownAccount:
                     status.update((key, _outcome(key, CommandStatus.ESME_RSYSERR)) for key in keys)
                     continue
-                amounts = [sum(p.price for p in groups[key]) for key in keys]
+                amounts = [sum(batch[n].price for n in groups[key]) for key in keys]
                 new, splits = credit.debit_many(b, amounts, now)
                 balances.append(new)
                 total = b.bought + b.subscription_now(now)
@@ -289,34 +291,46 @@ class MemoryStore:
                     if split is None:
                         status[key] = _outcome(key, CommandStatus.SMSC_RNOCREDIT)
                         continue
-                    parts = groups[key]
+                    places = groups[key]
                     left = split.subscription
-                    for p in parts:  # the subscription share goes to the first parts
-                        from_sub = min(p.price, left)
+                    for n in places:  # the subscription share goes to the first parts
+                        from_sub = min(batch[n].price, left)
                         left -= from_sub
-                        stored.append((p, from_sub))
+                        stored.append((n, from_sub))
                     for bucket, taken in ((_SUB, split.subscription), (_BOUGHT, split.bought)):
                         if taken:
                             total -= taken
                             row = (owner, now, LedgerKind.DEBIT, bucket, -taken, total)
-                            debits.append((*row, parts[0].account, key[0], ""))
+                            debits.append((*row, batch[places[0]].account, key[0], ""))
                     status[key] = _outcome(key, 0, amount)
             self._commit(balances, lapses + debits)
             ids: dict[_Key, list[int]] = {}
-            for p, from_sub in stored:
+            receipts: dict[_Key, list[OutboxItem]] = {}
+            for n, from_sub in stored:
+                p = batch[n]
+                key = (p.message_id, p.destination_addr)
                 row_id = len(self._messages) + 1
-                ids.setdefault((p.message_id, p.destination_addr), []).append(row_id)
-                if hot_until is not None and p.next_at <= hot_until:
-                    self._hot[row_id] = generation
+                ids.setdefault(key, []).append(row_id)
                 fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
                 fields.update(
                     id=row_id, charged_subscription=from_sub, charged_bought=p.price - from_sub
                 )
-                fields.update(state=_WAITING, attempts=0, done_at=None, error_code=0, refunded=0)
+                done = settled[n] if settled is not None else None
+                if done is None:
+                    if hot_until is not None and p.next_at <= hot_until:
+                        self._hot[row_id] = generation
+                    fields.update(state=_WAITING, attempts=0, done_at=None, error_code=0,
+                                  refunded=0)
+                    self._pending.add(row_id)
+                else:
+                    fields.update(state=done.state, attempts=done.attempts, done_at=done.done_at,
+                                  error_code=done.error_code, next_at=None, refunded=0)
+                    if done.receipt is not None:
+                        receipts.setdefault(key, []).extend(self._add_outbox([done.receipt]))
                 self._messages[row_id] = StoredMessage(**fields)
                 self._parts.setdefault(p.message_id, []).append(row_id)
-                self._pending.add(row_id)
-        return [dataclasses.replace(status[key], part_ids=tuple(ids[key])) if key in ids
+        return [dataclasses.replace(status[key], part_ids=tuple(ids[key]),
+                                    items=tuple(receipts.get(key, ()))) if key in ids
                 else status[key] for key in groups]
 
     # --- operator queues --------------------------------------------------------------------

@@ -176,6 +176,7 @@ class AcceptOutcome:
     status: int
     charged: int = 0
     part_ids: tuple[int, ...] = ()  # the stored parts' ids, in the order they were given
+    items: tuple[OutboxItem, ...] = ()  # receipts of its settled parts, stored, with their ids
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -263,6 +264,19 @@ class OutboxItem:
     message_id: int | None = None
     attempts: int = 0
     not_before: float = 0.0  # not sent before this time (a handset's reply after a delay)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settled:
+    """A part whose operator decided its fate the moment it was accepted (an operator that
+    delivers at once, with room in its throughput): ``Store.accept`` stores the part in this
+    final state and its receipt, if any, in the same transaction."""
+
+    state: int  # a final MessageState
+    attempts: int
+    done_at: float
+    error_code: int = 0
+    receipt: OutboxItem | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,6 +39,7 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
+    Settled,
     StoredMessage,
     SummaryRow,
 )
@@ -51,6 +52,7 @@ from smsc.store.sqlite_rows import (
     message_from_row,
     new_message_row,
     outbox_from_row,
+    settled_message_row,
 )
 from smsc.store.sqlite_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, create_schema
 
@@ -330,22 +332,24 @@ class SqliteStore:
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0) -> list[AcceptOutcome]:
+               generation: int = 0,
+               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
         # The parts of one message for one destination are all-or-nothing.
-        groups: dict[tuple[int, str], list[NewMessage]] = {}
-        for m in batch:
+        groups: dict[tuple[int, str], list[int]] = {}  # positions in the batch
+        for n, m in enumerate(batch):
             key = (m.message_id, m.destination_addr)
             group = groups.get(key)
             if group is None:
-                groups[key] = [m]
+                groups[key] = [n]
             else:
-                group.append(m)
+                group.append(n)
         per_owner: dict[str, list[tuple[int, str]]] = {}
-        for key, parts in groups.items():
-            per_owner.setdefault(parts[0].credit_owner, []).append(key)
+        for key, places in groups.items():
+            per_owner.setdefault(batch[places[0]].credit_owner, []).append(key)
         status: dict[tuple[int, str], AcceptOutcome] = {}
         rows: list[tuple[Any, ...]] = []
         ledger: list[tuple[Any, ...]] = []
+        receipts: list[tuple[tuple[int, str], OutboxItem]] = []
         positions: dict[tuple[int, str], tuple[int, int]] = {}
         with self._write() as conn:
             for owner, keys in per_owner.items():
@@ -357,7 +361,7 @@ class SqliteStore:
                             message_id=mid, destination_addr=dest,
                             status=CommandStatus.ESME_RSYSERR)
                     continue
-                amounts = [sum(p.price for p in groups[key]) for key in keys]
+                amounts = [sum(batch[n].price for n in groups[key]) for key in keys]
                 new, splits = credit.debit_many(b, amounts, now)
                 total = b.bought + b.subscription_now(now)
                 for key, amount, split in zip(keys, amounts, splits, strict=True):
@@ -366,13 +370,21 @@ class SqliteStore:
                         status[key] = AcceptOutcome(message_id=mid, destination_addr=dest,
                                                     status=CommandStatus.SMSC_RNOCREDIT)
                         continue
-                    parts = groups[key]
-                    account = parts[0].account
+                    places = groups[key]
+                    account = batch[places[0]].account
                     left = split.subscription
-                    positions[key] = (len(rows), len(parts))
-                    for p in parts:  # the subscription share goes to the first parts
+                    positions[key] = (len(rows), len(places))
+                    for n in places:  # the subscription share goes to the first parts
+                        p = batch[n]
                         from_sub = p.price if p.price <= left else left
                         left -= from_sub
+                        done = settled[n] if settled is not None else None
+                        if done is not None:
+                            rows.append(settled_message_row(p, from_sub, p.price - from_sub,
+                                                            done))
+                            if done.receipt is not None:
+                                receipts.append((key, done.receipt))
+                            continue
                         hot = generation if hot_until is not None and p.next_at <= hot_until else 0
                         rows.append(new_message_row(p, from_sub, p.price - from_sub, hot))
                     if split.subscription:
@@ -391,15 +403,20 @@ class SqliteStore:
             # One writer, rowids without AUTOINCREMENT: the rows got consecutive ids.
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else 0
             conn.executemany(_INSERT_LEDGER, ledger)
+            stored = self._add_outbox(conn, [item for _, item in receipts])
         first_id = last - len(rows) + 1
+        items: dict[tuple[int, str], list[OutboxItem]] = {}
+        for (key, _), item in zip(receipts, stored, strict=True):
+            items.setdefault(key, []).append(item)
         out = []
         for key in groups:
             outcome = status[key]
             place = positions.get(key)
             if place is not None:
                 start = first_id + place[0]
-                outcome = dataclasses.replace(outcome,
-                                              part_ids=tuple(range(start, start + place[1])))
+                outcome = dataclasses.replace(
+                    outcome, part_ids=tuple(range(start, start + place[1])),
+                    items=tuple(items.get(key, ())))
             out.append(outcome)
         return out
 

@@ -16,6 +16,7 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     OutboxKind,
+    Settled,
     StoredMessage,
 )
 from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
@@ -46,6 +47,15 @@ def new_message_row(m: NewMessage, from_subscription: int, from_bought: int,
                     hot: int) -> tuple[Any, ...]:
     return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ENROUTE, 0, None,
             0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error, hot)
+
+
+def settled_message_row(m: NewMessage, from_subscription: int, from_bought: int,
+                        settled: Settled) -> tuple[Any, ...]:
+    """The row of a part accepted already in its final state: out of every queue."""
+    return (*_NEW_HEAD(m), from_subscription, from_bought, m.submitted_at, m.scheduled_at,
+            m.expires_at, None, settled.state, settled.attempts, settled.done_at,
+            settled.error_code, m.text_snippet, int(m.blacklisted), None, m.forced_state,
+            m.forced_error, 0)
 
 
 _make_message = slot_constructor(StoredMessage)

@@ -46,6 +46,7 @@ from smsc.store.records import (
     OutboxItem,
     OutboxKind,
     PortedNumber,
+    Settled,
     StoredMessage,
 )
 from smsc.store.sqlite import SqliteStore
@@ -96,8 +97,9 @@ def parts(message_id: int, count: int, **kw: Any) -> list[NewMessage]:
     return [part(message_id, index=i, total=count, **kw) for i in range(1, count + 1)]
 
 
-def outbox_item(account: str = "acme", *, expires_at: float = NOW + DAY, **kw: Any) -> OutboxItem:
-    return OutboxItem(account=account, kind=OutboxKind.RECEIPT, pdu=b"\x00deliver_sm",
+def outbox_item(account: str = "acme", *, expires_at: float = NOW + DAY,
+                pdu: bytes = b"\x00deliver_sm", **kw: Any) -> OutboxItem:
+    return OutboxItem(account=account, kind=OutboxKind.RECEIPT, pdu=pdu,
                       created_at=NOW, expires_at=expires_at, **kw)  # fmt: skip
 
 
@@ -763,6 +765,48 @@ def test_find_pending(store: Store) -> None:
 
 def test_get_messages_of_an_unknown_id_is_empty(store: Store) -> None:
     assert store.get_messages(12345) == []
+
+
+def test_settled_parts_are_stored_final_with_their_receipts(store: Store) -> None:
+    funded(store, "acme", 100)
+    mine = store.begin_generation()
+    done = Settled(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
+                   receipt=outbox_item(message_id=7, pdu=b"first"))
+    undeliv = Settled(state=MessageState.UNDELIVERABLE, attempts=1, done_at=NOW, error_code=11,
+                      receipt=outbox_item(message_id=7, pdu=b"second"))
+    batch = [*parts(7, 3, price=10), part(8, price=10)]
+    (seven, eight) = store.accept(batch, NOW, hot_until=NOW + 10, generation=mine,
+                                  settled=[done, None, undeliv, None])
+    assert (seven.status, seven.charged, eight.status) == (0, 30, 0)
+    assert [i.pdu for i in seven.items] == [b"first", b"second"]  # in the parts' order
+    assert eight.items == ()
+    assert seven.items[0].id < seven.items[1].id
+    assert store.outbox_for("acme", 0, 10, NOW) == list(seven.items)
+    first, second, third = store.get_messages(7)
+    assert (first.state, first.next_at, first.attempts, first.done_at) == (
+        MessageState.DELIVERED, None, 1, NOW)
+    assert (third.state, third.error_code, third.next_at) == (MessageState.UNDELIVERABLE, 11, None)
+    assert (second.state, second.next_at) == (WAITING, NOW)
+    assert (first.charged_bought, first.refunded) == (10, 0)  # billed like any part
+    # Settled parts are in no queue; the others are held by the generation as usual.
+    assert {m.id for m in store.take_due(NOW, 10)} == {second.id, *eight.part_ids}
+    assert store.take_due(NOW, 10, exclude_generation=mine) == []
+    assert store.queue_depths() == {"kyivstar": 2}
+    assert store.balance("acme", NOW).bought == 60
+
+
+def test_a_refused_group_stores_neither_its_parts_nor_their_receipts(store: Store) -> None:
+    funded(store, "acme", 15)
+    def done(message_id: int) -> Settled:
+        return Settled(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
+                       receipt=outbox_item(message_id=message_id))
+
+    outcomes = store.accept([*parts(1, 2, price=10), part(2, price=10)], NOW,
+                            settled=[done(1), done(1), done(2)])
+    assert [(o.status, len(o.items)) for o in outcomes] == [(NOCREDIT, 0), (0, 1)]
+    assert store.get_messages(1) == []
+    assert [i.message_id for i in store.outbox_for("acme", 0, 10, NOW)] == [2]
+    assert store.outbox_count() == 1
 
 
 # --- outbox ------------------------------------------------------------------------------------

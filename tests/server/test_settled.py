@@ -1,0 +1,133 @@
+"""Parts settled on acceptance: with an operator that delivers at once, the group commit stores
+a part already final with its receipt, and the receipt follows the submit_sm_resp at once; parts
+that need more (a queue to wait in, a refund, a receipt per whole message) take the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from smsc.config.loader import config_from_tables
+from smsc.pdu import pdus
+from smsc.pdu.constants import MessageState, Tag
+from smsc.pdu.tlv import Tlvs
+from smsc.store.base import Store
+from tests.server.harness import COMMIT_DELAY, Esme, Rig, add_account, base_tables, receipt_of
+
+# Two GSM parts, in one message_payload.
+LONG = {"text": b"", "tlvs": Tlvs([(Tag.MESSAGE_PAYLOAD, b"x" * 300)])}
+
+
+def at_once_rig(store: Store, **operator: Any) -> Rig:
+    tables = base_tables()
+    tables["operators"]["op"].update({"delay": {"kind": "fixed", "value": 0}, **operator})
+    return Rig(store, config_from_tables(tables))
+
+
+def submit_and_read(rig: Rig, esme: Esme, **fields: Any) -> tuple[str, list[pdus.DeliverSm]]:
+    """Submit one message and let the commit run: its id and the deliver_sm sent meanwhile."""
+    sent = esme.submit(**fields)
+    rig.advance(COMMIT_DELAY)
+    got = esme.read()
+    (resp,) = [p for p in got if isinstance(p, pdus.SubmitSmResp)]
+    assert resp.sequence_number == sent.sequence_number and resp.command_status == 0
+    return resp.message_id, [p for p in got if isinstance(p, pdus.DeliverSm)]
+
+
+def test_the_receipt_follows_the_submit_sm_resp_in_the_same_turn(store: Store) -> None:
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    sent = esme.submit()
+    rig.advance(COMMIT_DELAY)  # the commit; no operator round has run since
+    resp, deliver = esme.read()
+    assert isinstance(resp, pdus.SubmitSmResp) and resp.sequence_number == sent.sequence_number
+    assert isinstance(deliver, pdus.DeliverSm)
+    assert receipt_of(deliver).message_id == resp.message_id
+    assert receipt_of(deliver).stat == "DELIVRD"
+    (stored,) = store.get_messages(int(resp.message_id))
+    assert (stored.state, stored.next_at, stored.attempts) == (MessageState.DELIVERED, None, 1)
+    assert store.queue_depths() == {}
+    assert rig.service.core.intake.queue_depths.get("op", 0) == 0
+    assert store.outbox_count("acme") == 1  # kept until answered
+    esme.answer(deliver)
+    rig.advance(0.1)
+    assert store.outbox_count("acme") == 0
+    rig.advance(30.0)
+    assert esme.deliveries() == []  # exactly once
+
+
+def test_a_receipt_per_part_for_a_long_message(store: Store) -> None:
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    message_id, receipts = submit_and_read(rig, esme, **LONG)
+    assert [receipt_of(d).message_id for d in receipts] == [message_id, message_id]
+    assert {p.state for p in store.get_messages(int(message_id))} == {MessageState.DELIVERED}
+
+
+def test_a_receipt_per_whole_message_takes_the_queue(store: Store) -> None:
+    add_account(store, "whole", receipt_per_message=True)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="whole")
+    message_id, receipts = submit_and_read(rig, esme, **LONG)
+    assert receipts == []  # not settled on acceptance
+    rig.advance(0.2)  # an operator round
+    (deliver,) = esme.deliveries()
+    assert receipt_of(deliver).message_id == message_id
+    assert receipt_of(deliver).submitted == receipt_of(deliver).delivered == 2
+
+
+def test_a_refunded_failure_takes_the_queue_and_is_refunded(store: Store) -> None:
+    add_account(store, "refunds", refund_failed=True)
+    rig = at_once_rig(store, outcomes=[{"stat": "REJECTD", "weight": 1}])
+    esme = rig.bound(system_id="refunds")
+    before = store.balance("refunds", rig.clock.seconds()).bought
+    message_id, receipts = submit_and_read(rig, esme)
+    assert receipts == []
+    rig.advance(0.2)
+    (deliver,) = esme.deliveries()
+    assert receipt_of(deliver).stat == "REJECTD"
+    (stored,) = store.get_messages(int(message_id))
+    assert stored.refunded == stored.price > 0
+    assert store.balance("refunds", rig.clock.seconds()).bought == before
+
+
+def test_parts_past_the_operator_throughput_wait_their_turn(store: Store) -> None:
+    rig = at_once_rig(store, throughput=1)
+    esme = rig.bound()
+    first = esme.submit()
+    second = esme.submit()
+    rig.advance(COMMIT_DELAY)
+    got = esme.read()
+    resps = [p for p in got if isinstance(p, pdus.SubmitSmResp)]
+    assert [r.sequence_number for r in resps] == [first.sequence_number, second.sequence_number]
+    (deliver,) = [p for p in got if isinstance(p, pdus.DeliverSm)]  # one token: one settled
+    assert receipt_of(deliver).message_id == resps[0].message_id
+    (waiting,) = store.get_messages(int(resps[1].message_id))
+    assert waiting.state == MessageState.ENROUTE and waiting.next_at is not None
+    rig.advance(1.1)  # the next token
+    (later,) = esme.deliveries()
+    assert receipt_of(later).message_id == resps[1].message_id
+    # And a third submit, with nothing older waiting, is settled again.
+    rig.advance(1.0)
+    third, (last,) = submit_and_read(rig, esme)
+    assert receipt_of(last).message_id == third
+
+
+@pytest.mark.parametrize("registered_delivery", [0, 2])
+def test_no_receipt_unless_asked_for(store: Store, registered_delivery: int) -> None:
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    message_id, receipts = submit_and_read(rig, esme, registered_delivery=registered_delivery)
+    assert receipts == []
+    (stored,) = store.get_messages(int(message_id))
+    assert stored.state == MessageState.DELIVERED
+    assert store.outbox_count() == 0
+
+
+def test_the_receipt_carries_the_state_tlv(store: Store) -> None:
+    rig = at_once_rig(store, outcomes=[{"stat": "UNDELIV", "weight": 1}])
+    esme = rig.bound()
+    _, (deliver,) = submit_and_read(rig, esme)
+    assert receipt_of(deliver).stat == "UNDELIV"
+    assert deliver.tlvs.get_int(Tag.MESSAGE_STATE) == MessageState.UNDELIVERABLE
