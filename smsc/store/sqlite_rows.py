@@ -58,6 +58,22 @@ def settled_message_row(m: NewMessage, from_subscription: int, from_bought: int,
             m.forced_error, 0)
 
 
+def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
+    """The ids as (first, last) runs of consecutive numbers, in increasing order."""
+    runs: list[tuple[int, int]] = []
+    ordered = sorted(set(ids))
+    if not ordered:
+        return runs
+    first = last = ordered[0]
+    for i in ordered[1:]:
+        if i != last + 1:
+            runs.append((first, last))
+            first = i
+        last = i
+    runs.append((first, last))
+    return runs
+
+
 _make_message = slot_constructor(StoredMessage)
 _make_outbox = slot_constructor(OutboxItem)
 _FIELD_ORDER = tuple(f.name for f in dataclasses.fields(StoredMessage))
