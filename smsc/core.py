@@ -570,9 +570,14 @@ def _held(p: NewMessage, row_id: int) -> StoredMessage:
         forced_error=p.forced_error)
 
 
+_outbox_item = slot_constructor(OutboxItem)
+_RECEIPT = OutboxKind.RECEIPT
+
+
 def _frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float) -> OutboxItem:
-    return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=frame,
-                      created_at=now, expires_at=now + ttl, message_id=message.message_id)
+    return _outbox_item(id=0, account=message.account, kind=_RECEIPT, pdu=frame, created_at=now,
+                        expires_at=now + ttl, message_id=message.message_id, attempts=0,
+                        not_before=0.0)
 
 
 def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -> OutboxItem:

@@ -53,6 +53,7 @@ from smsc.operators.profile import (
 )
 from smsc.operators.testnumbers import TestBehaviour, lookup
 from smsc.pdu.constants import INTERMEDIATE_NOTIFICATION_BIT, MessageState
+from smsc.slotted import slot_constructor
 from smsc.store.records import MessageChange, StoredMessage
 
 _ENROUTE: Final = int(MessageState.ENROUTE)
@@ -82,6 +83,10 @@ class Decision:
     @property
     def final(self) -> bool:
         return self.change.next_at is None
+
+
+_make_change = slot_constructor(MessageChange)
+_make_decision = slot_constructor(Decision)
 
 
 class OperatorSimulator:
@@ -331,19 +336,15 @@ class OperatorSimulator:
         counted: bool,
         refund: bool,
     ) -> Decision:
-        return Decision(
-            change=MessageChange(
-                id=message.id,
-                state=state,
-                next_at=None,
-                attempts=message.attempts + (1 if counted else 0),
-                done_at=now,
-                error_code=err,
-                refund=refund,
-            ),
-            counted=counted,
-            network_error=network_error,
+        # Every final attempt goes through here: built through the slots (see smsc.slotted).
+        change = _make_change(
+            id=message.id, state=state, next_at=None,
+            attempts=message.attempts + (1 if counted else 0), done_at=now, error_code=err,
+            refund=refund, short_message=None, registered_delivery=None, scheduled_at=None,
+            expires_at=None, text_snippet=None,
         )
+        return _make_decision(change=change, counted=counted, notify_enroute=False,
+                              network_error=network_error)
 
 
 def _wants_intermediate(message: StoredMessage) -> bool:

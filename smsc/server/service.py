@@ -38,6 +38,7 @@ from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.worker import StoreWorker
+from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import AcceptOutcome, Account, BindType, OutboxItem
 
@@ -54,6 +55,9 @@ class BindRecord:
     account: Account
     bind_type: BindType
     context: BindContext
+
+
+_submit_sm_resp = slot_constructor(pdus.SubmitSmResp)  # sequence_number, status, message_id
 
 
 class SmscService(service.Service):
@@ -330,7 +334,7 @@ class SmscService(service.Service):
             return
         self.stats["submits"] += 1
         if type(pdu) is pdus.SubmitSm:
-            conn.respond(pdus.SubmitSmResp(sequence_number=seq, message_id=message_id))
+            conn.respond(_submit_sm_resp(seq, 0, message_id))
         else:
             conn.respond(pdus.DataSmResp(sequence_number=seq, message_id=message_id))
 

@@ -13,7 +13,6 @@ commit. Either way a commit is the point after which smsc acknowledges.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -23,6 +22,7 @@ from typing import Any
 import sqlite_utils
 
 from smsc.pdu.constants import CommandStatus
+from smsc.slotted import slot_constructor
 from smsc.store import credit
 from smsc.store.base import AccountExists, StoreError, UnknownAccount
 from smsc.store.records import (
@@ -50,6 +50,7 @@ from smsc.store.sqlite_rows import (
     account_from_row,
     account_to_row,
     id_runs,
+    make_outbox,
     message_from_row,
     new_message_row,
     outbox_from_row,
@@ -61,6 +62,8 @@ _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own counters
 _GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
+# message_id, destination_addr, status, charged, part_ids, items (AcceptOutcome's field order)
+_accepted = slot_constructor(AcceptOutcome)
 _SUB = Bucket.SUBSCRIPTION
 _BOUGHT = Bucket.BOUGHT
 
@@ -352,6 +355,7 @@ class SqliteStore:
         ledger: list[tuple[Any, ...]] = []
         receipts: list[tuple[tuple[int, str], OutboxItem]] = []
         positions: dict[tuple[int, str], tuple[int, int]] = {}
+        charged: dict[tuple[int, str], int] = {}
         with self._write() as conn:
             for owner, keys in per_owner.items():
                 try:
@@ -396,8 +400,7 @@ class SqliteStore:
                         total -= split.bought
                         ledger.append((owner, now, LedgerKind.DEBIT, _BOUGHT, -split.bought,
                                        total, account, mid, ""))
-                    status[key] = AcceptOutcome(message_id=mid, destination_addr=dest, status=0,
-                                                charged=amount)
+                    charged[key] = amount
                 if new != b:
                     self._put_balance(conn, new)
             conn.executemany(INSERT_MESSAGE, rows)
@@ -411,14 +414,14 @@ class SqliteStore:
             items.setdefault(key, []).append(item)
         out = []
         for key in groups:
-            outcome = status[key]
             place = positions.get(key)
-            if place is not None:
-                start = first_id + place[0]
-                outcome = dataclasses.replace(
-                    outcome, part_ids=tuple(range(start, start + place[1])),
-                    items=tuple(items.get(key, ())))
-            out.append(outcome)
+            if place is None:
+                out.append(status[key])
+                continue
+            start = first_id + place[0]
+            out.append(_accepted(key[0], key[1], 0, charged[key],
+                                 tuple(range(start, start + place[1])),
+                                 tuple(items.get(key, ()))))
         return out
 
     # --- operator queues ------------------------------------------------------------------
@@ -521,10 +524,8 @@ class SqliteStore:
         # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = last - len(items) + 1
-        return [OutboxItem(id=first + n, account=i.account, kind=i.kind, pdu=i.pdu,
-                           created_at=i.created_at, expires_at=i.expires_at,
-                           message_id=i.message_id, attempts=i.attempts,
-                           not_before=i.not_before)
+        return [make_outbox(first + n, i.account, i.kind, i.pdu, i.created_at, i.expires_at,
+                            i.message_id, i.attempts, i.not_before)
                 for n, i in enumerate(items)]
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:

@@ -75,7 +75,7 @@ def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
 
 
 _make_message = slot_constructor(StoredMessage)
-_make_outbox = slot_constructor(OutboxItem)
+make_outbox = slot_constructor(OutboxItem)  # id, account, kind, pdu, ... (field order)
 _FIELD_ORDER = tuple(f.name for f in dataclasses.fields(StoredMessage))
 assert set(_FIELD_ORDER) == set(MESSAGE_FIELDS)
 # Where each StoredMessage field sits in a row of SELECT_MESSAGE.
@@ -96,9 +96,8 @@ def message_from_row(r: Sequence[Any]) -> StoredMessage:
 
 def outbox_from_row(r: Sequence[Any]) -> OutboxItem:
     # OUTBOX_COLUMNS: id account kind pdu created_at expires_at message_id attempts not_before
-    return OutboxItem(id=r[0], account=r[1], kind=_OUTBOX_KINDS[r[2]], pdu=r[3],
-                      created_at=r[4], expires_at=r[5], message_id=r[6], attempts=r[7],
-                      not_before=r[8] or 0.0)
+    return make_outbox(r[0], r[1], _OUTBOX_KINDS[r[2]], r[3], r[4], r[5], r[6], r[7],
+                       r[8] or 0.0)
 
 
 def account_to_row(a: Account) -> dict[str, Any]:
