@@ -1,0 +1,88 @@
+"""The group committer: where a commit runs and how its submits are answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from twisted.internet.task import Clock
+
+from smsc.core import Committed
+from smsc.server.committer import GroupCommitter
+from smsc.store.records import AcceptOutcome, NewMessage
+from tests.server.harness import InlineWorker
+
+DELAY = 0.002
+
+
+class FakeCore:
+    """Commits by answering every group with ROK; remembers the batches it saw."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.fail = False
+
+    def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
+        if self.fail:
+            raise RuntimeError("disk full")
+        self.batches.append(len(parts))
+        return Committed(outcomes=[AcceptOutcome(message_id=i, status=0)
+                                   for i in range(len(parts))])
+
+
+def part() -> NewMessage:
+    return NewMessage(message_id=1, account="acme", credit_owner="acme", source_addr_ton=5,
+                      source_addr_npi=0, source_addr="Shop", dest_addr_ton=1, dest_addr_npi=1,
+                      destination_addr="380501234567", esm_class=0, data_coding=0,
+                      registered_delivery=1, short_message=b"hi", operator="op", route="ua",
+                      price=1, submitted_at=0.0, expires_at=60.0, next_at=0.0)
+
+
+def rig(inline_max: int = 4) -> tuple[Clock, InlineWorker, FakeCore, GroupCommitter,
+                                     list[list[AcceptOutcome] | None]]:
+    clock = Clock()
+    worker = InlineWorker()
+    core = FakeCore()
+    answers: list[list[AcceptOutcome] | None] = []
+    committer = GroupCommitter(clock, worker, core.commit, delay=DELAY, inline_max=inline_max)
+    return clock, worker, core, committer, answers
+
+
+def test_a_small_commit_with_the_store_idle_runs_on_the_event_loop() -> None:
+    clock, worker, core, committer, answers = rig()
+    committer.add([part(), part()], 2, answers.append)
+    clock.advance(DELAY)
+    assert core.batches == [2]
+    assert worker.calls == 0  # no hand-off to the store thread
+    assert answers == [[AcceptOutcome(message_id=0, status=0),
+                        AcceptOutcome(message_id=1, status=0)]]
+
+
+def test_a_big_commit_goes_to_the_store_thread() -> None:
+    clock, worker, core, committer, answers = rig(inline_max=4)
+    committer.add([part()] * 5, 5, answers.append)
+    clock.advance(DELAY)
+    assert (core.batches, worker.calls, len(answers)) == ([5], 1, 1)
+
+
+def test_with_the_store_busy_a_small_commit_queues_behind_its_work() -> None:
+    clock, worker, core, committer, answers = rig()
+    worker.hold = True
+    worker.call(lambda: None)  # a queue round, say, still running
+    committer.add([part()], 1, answers.append)
+    clock.advance(DELAY)
+    assert core.batches == [] and answers == []
+    worker.release()
+    assert core.batches == [1] and len(answers) == 1
+
+
+def test_a_failed_commit_on_the_event_loop_answers_none_and_the_next_goes_on() -> None:
+    clock, worker, core, committer, answers = rig()
+    core.fail = True
+    committer.add([part()], 1, answers.append)
+    clock.advance(DELAY)
+    assert answers == [None]
+    core.fail = False
+    committer.add([part()], 1, answers.append)
+    clock.advance(DELAY)
+    assert core.batches == [1] and answers[1] is not None
+    assert worker.calls == 0
