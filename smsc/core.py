@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from smsc.ids import MessageIdFormat
 from smsc.intake import OperatorDesk, RouteFn, summary_state, text_snippet
-from smsc.operators import receipts
+from smsc.operators import alerts, receipts
 from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
@@ -193,6 +193,7 @@ class SmscCore:
             decision = simulator.attempt(message, now, refund_failed=account.refund_failed)
             change = decision.change
             if (change.next_at is not None or change.refund or decision.notify_enroute
+                    or decision.handset_back
                     or (mo_rules is not None and change.state == _DELIVERED
                         and mo_rules.find(p.account, p.destination_addr) is not None)):
                 out.append(None)
@@ -294,6 +295,11 @@ class SmscCore:
             if change.next_at is not None:
                 continue
             finals[message.operator] = finals.get(message.operator, 0) + 1
+            if decision.handset_back and alerts.wants_alert(message):
+                outbox.append(_outbox_item(
+                    id=0, account=message.account, kind=OutboxKind.ALERT,
+                    pdu=alerts.alert_frame(message), created_at=now, expires_at=now + ttl,
+                    message_id=message.message_id, attempts=0, not_before=0.0))
             if (mo_rules is not None and change.state == _DELIVERED
                     and mo_rules.find(message.account, message.destination_addr) is not None):
                 replies[receipts.group_key(message)] = message

@@ -28,6 +28,7 @@ a restart gives the same outcomes.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
@@ -79,6 +80,7 @@ class Decision:
     counted: bool
     notify_enroute: bool = False
     network_error: int = 0
+    handset_back: bool = False  # delivered to a handset that had been offline at earlier tries
 
     @property
     def final(self) -> bool:
@@ -236,13 +238,17 @@ class OperatorSimulator:
         if state == _EXPIRED:
             # The handset never answers: keep the part until its validity ends.
             return self._retry(message, message.expires_at)
+        back = False
         if state == _DELIVERED:
             offline_until = self._offline_until(message, profile, handset)
-            if offline_until is not None and now < offline_until:
-                retry_at = now + profile.offline.retry_interval
-                return self._retry(message, min(retry_at, message.expires_at))
+            if offline_until is not None:
+                if now < offline_until:
+                    retry_at = now + profile.offline.retry_interval
+                    return self._retry(message, min(retry_at, message.expires_at))
+                back = message.attempts > 0  # tried while it was off: it came back
         refund = refund_failed and state in _REFUNDABLE
-        return self._final(message, now, outcome, counted=True, refund=refund)
+        decision = self._final(message, now, outcome, counted=True, refund=refund)
+        return dataclasses.replace(decision, handset_back=True) if back else decision
 
     @staticmethod
     def _offline_until(
@@ -344,7 +350,7 @@ class OperatorSimulator:
             expires_at=None, text_snippet=None,
         )
         return _make_decision(change=change, counted=counted, notify_enroute=False,
-                              network_error=network_error)
+                              network_error=network_error, handset_back=False)
 
 
 def _wants_intermediate(message: StoredMessage) -> bool:

@@ -13,7 +13,7 @@ from smsc.pdu.constants import CommandStatus
 from smsc.server.protocol import SmppServerProtocol
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
-from smsc.store.records import OutboxItem
+from smsc.store.records import OutboxItem, OutboxKind
 
 # A customer answering a deliver_sm with one of these will never take it: drop it.
 PERMANENT_REFUSALS = frozenset({CommandStatus.ESME_RX_P_APPN, CommandStatus.ESME_RX_R_APPN})
@@ -106,8 +106,12 @@ class ReceiptCourier:
         if sent is None:
             self.dispatcher.failed(item, now)
             return
-        self._in_flight.setdefault(conn, {})[sent.sequence_number] = item
         self.sent += 1
+        if item.kind == OutboxKind.ALERT:  # no response comes: written is done
+            self.dispatcher.delivered(item)
+            self._schedule_acks()
+            return
+        self._in_flight.setdefault(conn, {})[sent.sequence_number] = item
 
     def _arm_retry(self) -> None:
         when = self.dispatcher.next_retry()

@@ -165,10 +165,10 @@ class SmppServerProtocol(Protocol):
         if not session.may_send(int.from_bytes(frame[4:8], "big")):
             return None
         seq = session.next_sequence_number()
-        stand_in = _deliver_sm_stand_in(seq) if frame[4:8] == _DELIVER_SM else decode(frame)
+        numbered = frame[:12] + seq.to_bytes(4, "big") + frame[16:]
+        stand_in = _deliver_sm_stand_in(seq) if frame[4:8] == _DELIVER_SM else decode(numbered)
         try:
-            data = session.send_encoded(stand_in, frame[:12] + seq.to_bytes(4, "big") + frame[16:],
-                                        self.clock.seconds())
+            data = session.send_encoded(stand_in, numbered, self.clock.seconds())
         except LocalProtocolError:
             return None
         self._write(data)

@@ -246,13 +246,15 @@ class MessageChange:
 class OutboxKind(IntEnum):
     RECEIPT = 1
     MO = 2
+    ALERT = 3  # an alert_notification (a request without a response)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutboxItem:
-    """A deliver_sm waiting for a customer's receiver: a receipt or an MO message.
+    """A request waiting for a customer's receiver: a receipt or an MO message (deliver_sm),
+    or an alert_notification.
 
-    ``pdu`` is the encoded deliver_sm with sequence_number 0; the sender stamps its own.
+    ``pdu`` is the encoded PDU with sequence_number 0; the sender stamps its own.
     """
 
     id: int = 0  # assigned by the store

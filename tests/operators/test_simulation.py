@@ -191,6 +191,15 @@ def test_offline_handset_then_delivered() -> None:
     assert (final.state, final.attempts, final.done_at) == (S.DELIVERED, 4, T0 + 902)
 
 
+def test_only_the_delivery_after_offline_tries_says_the_handset_is_back() -> None:
+    sim = simulator(profile(offline=always_offline(12 * MINUTE)))
+    _, steps = live(sim, accepted(sim))
+    assert [d.handset_back for _, d in steps] == [False, False, False, True]
+    never_off = simulator(profile())
+    _, steps = live(never_off, accepted(never_off))
+    assert [d.handset_back for _, d in steps] == [False]
+
+
 def test_offline_notification_only_when_asked() -> None:
     op = profile(offline=always_offline(12 * MINUTE))
     sim = simulator(op)
