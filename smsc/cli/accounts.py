@@ -119,6 +119,19 @@ def account_options(function: F) -> F:
             help="Refund parts that end REJECTD or UNDELIV.",
         ),
         click.option(
+            "--outbind",
+            "outbind_to",
+            metavar="ENDPOINT",
+            help="Connect here with an outbind when receipts or MO wait and no receiver is "
+            "bound (tcp:host=HOST:port=PORT, or ssl:...).",
+        ),
+        click.option("--no-outbind", is_flag=True, default=None, help="Never outbind."),
+        click.option(
+            "--outbind-password",
+            metavar="PW",
+            help="Password the server presents in the outbind (at most 8 characters).",
+        ),
+        click.option(
             "--enable/--disable",
             "enabled",
             default=None,
@@ -193,7 +206,34 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         changes["blacklist_mode"] = (
             BlacklistMode.REFUSE if options["blacklist_mode"] == "refuse" else BlacklistMode.RECEIPT
         )
+    if options.get("outbind_to") is not None:
+        if options.get("no_outbind"):
+            raise click.UsageError("give --outbind or --no-outbind, not both")
+        changes["outbind_to"] = _outbind_endpoint(options["outbind_to"])
+    if options.get("no_outbind"):
+        changes["outbind_to"] = ""
+    if options.get("outbind_password") is not None:
+        if options["outbind_password"]:
+            _check_password(options["outbind_password"], "--outbind-password")
+        changes["outbind_password"] = options["outbind_password"]
     return dataclasses.replace(found, **changes)
+
+
+_OUTBIND_KINDS = ("tcp", "ssl", "tls", "unix")
+
+
+def _outbind_endpoint(value: str) -> str:
+    """A client endpoint string, checked for its shape (the server parses it for real)."""
+    kind, _, rest = value.partition(":")
+    if kind not in _OUTBIND_KINDS or not rest:
+        raise click.BadParameter(
+            f"{value!r}: a client endpoint such as tcp:host=192.0.2.10:port=2776",
+            param_hint="--outbind",
+        )
+    if kind in ("tcp", "ssl", "tls") and "host=" not in rest and rest.count(":") < 1:
+        raise click.BadParameter(f"{value!r}: give the host and the port "
+                                 "(tcp:host=HOST:port=PORT)", param_hint="--outbind")
+    return value
 
 
 def _check_system_id(system_id: str) -> None:
@@ -398,6 +438,7 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         "recipient_local_time": found.recipient_local_time,
         "blacklist_mode": found.blacklist_mode.name.lower(),
         "refund_failed": found.refund_failed,
+        "outbind_to": found.outbind_to,
         "created_at": iso(found.created_at),
     }
 
@@ -479,6 +520,7 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
             else "refused at submit (0x402)",
         ),
         ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
+        ("outbind", found.outbind_to or "never"),
         (
             "local time",
             "schedules in the recipient's time zone"

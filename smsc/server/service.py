@@ -36,6 +36,7 @@ from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
+from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.worker import StoreWorker
 from smsc.slotted import slot_constructor
@@ -91,6 +92,9 @@ class SmscService(service.Service):
                              retry_min=settings.receipt_retry_min,
                              retry_max=settings.receipt_retry_max))
         self.connections: set[SmppServerProtocol] = set()
+        self.outbinder = Outbinder(reactor, self.worker, store, factory=lambda: self.factory,
+                                   system_id=settings.system_id, receiving=self._receiving,
+                                   is_open=self.connections.__contains__)
         self.binds: dict[str, set[SmppServerProtocol]] = {}
         self.throttles: dict[str, TokenBucket] = {}
         self.ports: list[IListeningPort] = []
@@ -99,6 +103,7 @@ class SmscService(service.Service):
         self._due_call: Any = None
         self._stopping = False
         self._change_counter = -1
+        self.factory = SmppServerFactory(self, self.clock, settings.receipt_window)
         self.started = defer.Deferred[None]()
         self.stats = {"submits": 0, "refused": 0}
 
@@ -115,7 +120,8 @@ class SmscService(service.Service):
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
         self._change_counter = await self.worker.call(self.store.change_counter)
-        factory = SmppServerFactory(self, self.clock, self.settings.receipt_window)
+        self.outbinder.use_targets(await self.worker.call(self.outbinder.load_targets))
+        factory = self.factory
         for description in self.settings.listen:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, description)
@@ -125,7 +131,7 @@ class SmscService(service.Service):
             kind = "ssl" if description.startswith("ssl:") else "tcp"
             self.announce(f"listening on {kind}:{address.host}:{address.port}")
         for interval, fn in ((0.5, self._housekeeping), (1.0, self._every_second),
-                             (60.0, self._every_minute)):
+                             (5.0, self.outbinder.check), (60.0, self._every_minute)):
             loop = LoopingCall(fn)
             loop.clock = self.clock
             loop.start(interval, now=False).addErrback(self._loop_failed)
@@ -263,6 +269,12 @@ class SmscService(service.Service):
         self.binds[account.system_id].add(conn)
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
+            self.outbinder.receiver_bound(account.system_id)
+
+    def _receiving(self, account: str) -> bool:
+        """Whether ``account`` has a receiver or transceiver bound."""
+        return any(isinstance(conn.bind, BindRecord) and conn.bind.bind_type.can_receive
+                   for conn in self.binds.get(account, ()))
 
     def _throttle(self, account: Account) -> TokenBucket | None:
         if account.throughput <= 0:
@@ -443,6 +455,9 @@ class SmscService(service.Service):
             return
         self._change_counter = counter
         self._rebuild_routes()
+        outbind = self.worker.call(self.outbinder.load_targets)
+        outbind.addCallback(self.outbinder.use_targets)
+        outbind.addErrback(self._loop_failed)
         accounts = list(self.binds)
         d = self.worker.call(lambda: {a: self.store.get_account(a) for a in accounts})
         d.addCallback(self._accounts_reloaded)

@@ -70,6 +70,11 @@ class Account:
     refund_failed: bool = False  # refund parts that end REJECTD or UNDELIV
     test_account: bool = False
     created_at: float = 0.0
+    # Outbind: where the server connects to ask this customer to bind as a receiver when it has
+    # receipts or MO waiting and no receiver bound (a Twisted client endpoint string such as
+    # "tcp:host=192.0.2.10:port=2776"; empty: never), and the password it presents there.
+    outbind_to: str = ""
+    outbind_password: str = ""
 
     @property
     def credit_owner(self) -> str:

@@ -124,6 +124,10 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         "--blacklist-mode",
         "refuse",
         "--refund-failed",
+        "--outbind",
+        "tcp:host=192.0.2.10:port=2776",
+        "--outbind-password",
+        "knock",
         "--disable",
     )
     assert out.startswith("account acme: changed ")
@@ -148,6 +152,8 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         blacklist_mode=BlacklistMode.REFUSE,
         refund_failed=True,
         created_at=found.created_at if found else 0.0,
+        outbind_to="tcp:host=192.0.2.10:port=2776",
+        outbind_password="knock",
     )
     cli(
         "account",
@@ -160,9 +166,11 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         "--receipt-per-part",
         "--default-sender",
         "",
+        "--no-outbind",
     )
     found = cli.store().get_account("acme")
     assert found is not None and found.allowed_ips == () and found.sender_ids == ()
+    assert found.outbind_to == "" and found.outbind_password == "knock"
     assert found.enabled and not found.require_registered_sender and found.default_sender == ""
     assert "nothing to change" in cli("account", "set", "acme")
 
@@ -173,6 +181,13 @@ def test_bad_settings(cli: Cli) -> None:
     cli.fails("account", "set", "acme", "--bind-types", "tx,bogus", code=2, says="tx, rx, trx")
     cli.fails("account", "set", "acme", "--sender-id", "way too long sender", code=2)
     cli.fails("account", "set", "acme", "--receipt-ttl", "soon", code=2, says="duration")
+    cli.fails("account", "set", "acme", "--outbind", "192.0.2.10:2776", code=2,
+              says="client endpoint")
+    cli.fails("account", "set", "acme", "--outbind", "tcp:2776", code=2, says="host")
+    cli.fails("account", "set", "acme", "--outbind-password", "far too long", code=2,
+              says="1 to 8 characters")
+    cli.fails("account", "set", "acme", "--outbind", "tcp:host=h:port=1", "--no-outbind",
+              code=2, says="not both")
     cli.fails("account", "set", "acme", "--throughput", "-1", code=2)
     cli.fails("account", "set", "acme", "--blacklist-mode", "drop", code=2)
     cli.fails("account", "set", "acme", "--any-ip", "--allowed-ip", "10.0.0.0/8", code=2)

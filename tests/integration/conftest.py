@@ -427,8 +427,10 @@ class CodecEsme:
         source: str | None = None,
         window: int = 64,
         tls: ssl.SSLContext | None = None,
+        sock: socket.socket | None = None,
     ) -> None:
-        self.sock = connect(port, source=source, tls=tls)
+        # ``sock``: a connection the server opened (outbind) instead of one to ``port``.
+        self.sock = sock if sock is not None else connect(port, source=source, tls=tls)
         self.session = Session(Role.ESME, now=time.monotonic(), window=window)
         self.delivered: list[pdus.DeliverSm] = []
         self.responses: dict[int, pdus.Pdu] = {}
@@ -494,6 +496,8 @@ class CodecEsme:
         elif isinstance(pdu, pdus.Unbind):
             self.unbound_by_server = True
             answer = pdus.UnbindResp(sequence_number=pdu.sequence_number)
+        elif isinstance(pdu, pdus.Outbind | pdus.AlertNotification):
+            return  # requests without a response
         else:
             answer = pdu.response()
         self.sock.sendall(self.session.send(answer, time.monotonic()))
