@@ -3,8 +3,10 @@
 Run: ``python -m bench.pipeline_bench [--messages 20000]``. It builds the same objects the server
 builds (config from bench/conf/smsc.toml, a SQLite store in a temporary directory, the core and
 its intake) and times, per message, every step a submitted message goes through until its
-receipt is acknowledged. The sum is the server's floor; the server benchmark shows how close the
-real server comes to it. Not a test: timings go to stdout.
+receipt is acknowledged, for an operator that delivers at once (each part settled in the commit
+that accepts it; parts that wait take the queue rounds, see bench.queue_bench). The sum is the
+server's floor; the server benchmark shows how close the real server comes to it. Not a test:
+timings go to stdout.
 """
 
 from __future__ import annotations
@@ -77,12 +79,17 @@ def run(messages: int) -> list[tuple[str, float]]:
 
         _timed("intake: checks, routing, parts", messages, intake, rows)
         flat = [p for parts in prepared for p in parts]
+        core.begin()  # a generation, as a starting server takes
+        loaded = []
 
-        def accept() -> None:
+        def commit() -> None:
+            # The operator delivers at once: every part is settled in its commit (the
+            # operator's attempt, the receipt frame, one row and one outbox row per part).
             for i in range(0, len(flat), BATCH):
-                store.accept(flat[i:i + BATCH], now)
+                loaded.extend(core.commit(flat[i:i + BATCH], now).items)
 
-        _timed("store.accept (group commit)", messages, accept, rows)
+        _timed("core.commit (group commit, settled parts)", messages, commit, rows)
+        assert len(loaded) == messages, "every part should have been settled with its receipt"
 
         def respond() -> None:
             for pdu in received:
@@ -90,60 +97,7 @@ def run(messages: int) -> list[tuple[str, float]]:
                                                message_id="0000abcd"), now)
 
         _timed("session: encode submit_sm_resp", messages, respond, rows)
-        later = now + 1.0
-        taken = []
-
-        def take() -> None:
-            while True:
-                batch = store.take_due(later, BATCH, ["default"])
-                if not batch:
-                    return
-                taken.extend(batch)
-                # move them out of the way as apply would, without timing apply here
-                store.db.execute("UPDATE messages SET next_at = NULL WHERE id BETWEEN ? AND ?",
-                                 [batch[0].id, batch[-1].id])
-
-        _timed("store.take_due (rows to records)", messages, take, rows)
-        store.db.execute("UPDATE messages SET next_at = ?", [now])
-        decided = []
-
-        def simulate() -> None:
-            for m in taken:
-                decided.append(simulator.attempt(m, later))
-
-        _timed("simulator.attempt", messages, simulate, rows)
-        from smsc.core import _frame_item
-        from smsc.operators import receipts
-
-        items = []
-
-        def build_receipts() -> None:
-            for m, d in zip(taken, decided, strict=True):
-                frame = receipts.final_receipt_frame(m, d.change, core.id_format.format)
-                assert frame is not None
-                items.append(_frame_item(m, frame, later, 3600.0))
-
-        _timed("receipt deliver_sm frame built", messages, build_receipts, rows)
-        added = []
-
-        def apply() -> None:
-            for i in range(0, len(decided), BATCH):
-                added.extend(store.apply([d.change for d in decided[i:i + BATCH]],
-                                         items[i:i + BATCH], later))
-
-        _timed("store.apply (states + outbox rows)", messages, apply, rows)
-        loaded = []
-
-        def pull() -> None:
-            after = 0
-            while True:
-                batch = store.outbox_for("bench", after, 2000, later)
-                if not batch:
-                    return
-                loaded.extend(batch)
-                after = batch[-1].id
-
-        _timed("store.outbox_for", messages, pull, rows)
+        later = now + 0.001
         esme = Session(Role.SMSC, now=now, window=messages + 10)
         esme._enter(esme.state.BOUND_TRX)
         sent = []
