@@ -59,7 +59,12 @@ class IdBlock:
 
     @property
     def wants_refill(self) -> bool:
-        return not self.refill_pending and self.remaining < self.block_size // 2
+        if self.refill_pending:
+            return False
+        half = self.block_size // 2
+        if self._end - self._next >= half:  # the current block alone is enough (asked per id)
+            return False
+        return self.remaining < half
 
     def take(self) -> int | None:
         if self._next >= self._end:

@@ -109,6 +109,11 @@ class _Content:
     payload: bytes = b""  # that part's user data after the UDH
 
 
+# Built through the slots on the hot path (fields in declaration order, every one given).
+_prepared = slot_constructor(Prepared)
+_content = slot_constructor(_Content)
+
+
 class Intake:
     def __init__(self, *, route: RouteFn, operators: OperatorDesk,
                  take_id: Callable[[], int | None], queue_depths: MutableMapping[str, int],
@@ -255,8 +260,8 @@ class Intake:
             segments = tuple((s.short_message, s.esm_class, reference, s.total, s.index)
                              for s in split_octets(payload, data_coding, reference=reference,
                                                    max_parts=account.max_parts))
-        return _Content(data_coding, esm_class, segments, forward,
-                        text_snippet(payload, data_coding))
+        return _content(data_coding, esm_class, segments, forward,
+                        text_snippet(payload, data_coding), None, b"")
 
     _reference = 0
 
@@ -273,8 +278,7 @@ class Intake:
                                 protocol_id, priority_flag)
         operator = parts[0].operator
         self.queue_depths[operator] = self.queue_depths.get(operator, 0) + len(parts)
-        return Prepared(message_id=message_id, parts=tuple(parts), groups=1,
-                        operators=((operator, len(parts)),))
+        return _prepared(message_id, tuple(parts), 1, ((operator, len(parts)),), ())
 
     def _parts_for(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm | pdus.SubmitMulti,
                    content: _Content, message_id: int, destination_addr: str, dest_ton: int,
