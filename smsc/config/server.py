@@ -48,6 +48,7 @@ class ServerSettings:
     due_interval: float = 0.05  # seconds between rounds when queues are idle
     receipt_retry_min: float = 1.0
     receipt_retry_max: float = 300.0
+    metrics: str = ""  # an endpoint for GET /metrics (Prometheus text); empty: none
     test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
 
     @property
@@ -91,6 +92,11 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(path, "must be a non-empty string")
             if key == "system_id" and len(value) > 15:
                 raise ConfigError(path, "must be at most 15 characters (SMPP system_id)")
+            out[key] = value
+        elif key == "metrics":
+            if not isinstance(value, str):
+                raise ConfigError(path, "must be an endpoint string like "
+                                        "\"tcp:9465:interface=127.0.0.1\" (\"\": none)")
             out[key] = value
         elif key == "synchronous":
             if value not in ("NORMAL", "FULL", "EXTRA"):

@@ -8,6 +8,7 @@ plumbing (which thread, which batch, which connection) is this module's.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web.server import Site
 
 from smsc.config.errors import ConfigError
 from smsc.config.loader import Config
@@ -36,6 +38,8 @@ from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
+from smsc.server.metrics import MetricsPage
+from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.worker import StoreWorker
@@ -105,7 +109,12 @@ class SmscService(service.Service):
         self._change_counter = -1
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window)
         self.started = defer.Deferred[None]()
-        self.stats = {"submits": 0, "refused": 0}
+        self.stats = {"submits": 0, "refused": 0, "binds": 0}
+        # For the metrics: refused submits and binds by status, parts final by operator.
+        self.refusals: Counter[int] = Counter()
+        self.bind_refusals: Counter[int] = Counter()
+        self.finals: Counter[str] = Counter()
+        self.started_at = reactor.seconds()
 
     # --- lifecycle ----------------------------------------------------------------------------
     def startService(self) -> None:
@@ -130,6 +139,15 @@ class SmscService(service.Service):
             address = port.getHost()
             kind = "ssl" if description.startswith("ssl:") else "tcp"
             self.announce(f"listening on {kind}:{address.host}:{address.port}")
+        if self.settings.metrics:
+            endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
+                self.reactor, self.settings.metrics)
+            site = Site(MetricsPage(lambda: service_metrics(self)))  # type: ignore[no-untyped-call]
+            site.noisy = False
+            port = await endpoint.listen(site)
+            self.ports.append(port)
+            address = port.getHost()
+            self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
         for interval, fn in ((0.5, self._housekeeping), (1.0, self._every_second),
                              (5.0, self.outbinder.check), (60.0, self._every_minute)):
             loop = LoopingCall(fn)
@@ -256,6 +274,7 @@ class SmscService(service.Service):
                 _log.info("{account}: bind refused, {n} binds already", account=account.system_id,
                           n=len(bound))
         if status != 0 or account is None:
+            self.bind_refusals[status] += 1
             _log.info("bind of {system_id!r} from {peer} refused: {reason}",
                       system_id=pdu.system_id, peer=conn.peer_host,
                       reason=verdict.reason or CommandStatus.name_of(status))
@@ -266,6 +285,7 @@ class SmscService(service.Service):
                             context=BindContext(account=account,
                                                 throttle=self._throttle(account)))
         conn.bind = record
+        self.stats["binds"] += 1
         self.binds[account.system_id].add(conn)
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
@@ -301,6 +321,7 @@ class SmscService(service.Service):
                 prepared = intake.submit_multi(record.context, pdu, now)  # type: ignore[arg-type]
         except PduError as e:
             self.stats["refused"] += 1
+            self.refusals[e.command_status] += 1
             conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
                                              e.command_status))
             return
@@ -321,6 +342,8 @@ class SmscService(service.Service):
         message_id = self.core.id_format.format(prepared.message_id)
         if outcomes is None:
             self.core.intake.refused(prepared)
+            self.stats["refused"] += 1
+            self.refusals[S.ESME_RSYSERR] += 1
             conn.respond(pdus.error_response(pdu.command_id, seq, S.ESME_RSYSERR))
             return
         if type(pdu) is pdus.SubmitMulti:
@@ -342,6 +365,7 @@ class SmscService(service.Service):
         if status:
             self.core.intake.refused(prepared)
             self.stats["refused"] += 1
+            self.refusals[status] += 1
             conn.respond(pdus.error_response(pdu.command_id, seq, status))
             return
         self.stats["submits"] += 1
@@ -361,6 +385,7 @@ class SmscService(service.Service):
         depths = self.core.intake.queue_depths
         for operator, count in finals.items():
             depths[operator] = max(0, depths.get(operator, 0) - count)
+        self.finals.update(finals)
 
     def _refill_ids(self) -> None:
         self.ids.refill_pending = True

@@ -357,9 +357,8 @@ class Rig:
     @property
     def factory(self) -> SmppServerFactory:
         """The factory the service listens with (recorded by the fake reactor)."""
-        port, factory, _, _ = self.clock.tcpServers[-1]
-        assert port == 2775
-        assert isinstance(factory, SmppServerFactory)
+        (factory,) = [f for port, f, _, _ in self.clock.tcpServers
+                      if port == 2775 and isinstance(f, SmppServerFactory)][-1:]
         return factory
 
     def connect(self, host: str = "127.0.0.1") -> Esme:

@@ -1,0 +1,75 @@
+"""What the metrics page shows: the running service's figures, read from its memory."""
+
+from __future__ import annotations
+
+import resource
+from typing import TYPE_CHECKING
+
+from smsc.pdu.constants import CommandStatus
+from smsc.server.metrics import Labels, Metric
+
+if TYPE_CHECKING:
+    from smsc.server.service import SmscService
+
+
+def _status(status: int) -> Labels:
+    return (("status", CommandStatus.name_of(status)),)
+
+
+def service_metrics(service: SmscService) -> list[Metric]:
+    """Counters since the start and gauges of now; nothing here reads the store."""
+    courier = service.courier
+    committer = service.committer
+    binds: dict[tuple[str, str], int] = {}
+    for account, conns in service.binds.items():
+        for conn in conns:
+            record = getattr(conn.bind, "bind_type", None)
+            kind = record.short if record is not None else "unknown"
+            binds[account, kind] = binds.get((account, kind), 0) + 1
+    now = service.clock.seconds()
+    rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return [
+        Metric("smsc_uptime_seconds", "gauge", "Seconds since the server started.",
+               [((), round(now - service.started_at, 3))]),
+        Metric("smsc_connections", "gauge", "Open SMPP connections, bound or not.",
+               [((), len(service.connections))]),
+        Metric("smsc_binds", "gauge", "Bound sessions by account and bind type.",
+               [((("account", a), ("type", k)), n) for (a, k), n in sorted(binds.items())]),
+        Metric("smsc_binds_total", "counter", "Binds accepted since the start.",
+               [((), service.stats["binds"])]),
+        Metric("smsc_binds_refused_total", "counter", "Binds refused, by status.",
+               [(_status(s), n) for s, n in sorted(service.bind_refusals.items())]),
+        Metric("smsc_submits_total", "counter",
+               "submit_sm, data_sm and submit_multi accepted (answered ESME_ROK).",
+               [((), service.stats["submits"])]),
+        Metric("smsc_submits_refused_total", "counter", "Submits refused, by status.",
+               [(_status(s), n) for s, n in sorted(service.refusals.items())]),
+        Metric("smsc_commits_total", "counter", "Group commits.", [((), committer.commits)]),
+        Metric("smsc_committed_parts_total", "counter", "Message parts committed.",
+               [((), committer.committed_parts)]),
+        Metric("smsc_commit_queue_parts", "gauge", "Parts waiting for the next group commit.",
+               [((), committer.queued)]),
+        Metric("smsc_parts_final_total", "counter",
+               "Parts that reached a final state, by operator.",
+               [((("operator", o),), n) for o, n in sorted(service.finals.items())]),
+        Metric("smsc_queue_parts", "gauge", "Parts waiting in each operator's queue.",
+               [((("operator", o),), n)
+                for o, n in sorted(service.core.intake.queue_depths.items())]),
+        Metric("smsc_outbox_sent_total", "counter",
+               "Receipts, MO and alerts written to customers (retries included).",
+               [((), courier.sent)]),
+        Metric("smsc_outbox_delivered_total", "counter",
+               "Receipts and MO answered by customers (deliver_sm_resp).",
+               [((), courier.delivered)]),
+        Metric("smsc_outbox_in_flight", "gauge", "deliver_sm sent and not answered yet.",
+               [((), courier.in_flight_count())]),
+        Metric("smsc_outbox_held", "gauge",
+               "Receipts and MO loaded for bound accounts and not delivered yet, by account.",
+               [((("account", a),), n) for a, n in sorted(courier.dispatcher.backlog().items())]),
+        Metric("smsc_outbind_attempts_total", "counter", "Outbind connections tried.",
+               [((), service.outbinder.attempts)]),
+        Metric("smsc_store_calls_pending", "gauge", "Calls queued for or running on the store.",
+               [((), service.worker.pending)]),
+        Metric("smsc_max_resident_memory_bytes", "gauge", "Peak resident memory of the process.",
+               [((), rss_kib * 1024)]),
+    ]

@@ -1,0 +1,31 @@
+"""The [server] section: each setting checked with its path in the error."""
+
+import pytest
+
+from smsc.config.errors import ConfigError
+from smsc.config.server import server_settings_from_mapping
+from smsc.pdu.constants import CommandStatus
+
+
+def test_defaults_and_given_values() -> None:
+    default = server_settings_from_mapping({})
+    assert default.metrics == "" and default.listen == ("tcp:2775:interface=127.0.0.1",)
+    given = server_settings_from_mapping({"server": {
+        "metrics": "tcp:9465:interface=127.0.0.1", "window": 10, "commit_delay": "2ms",
+        "window_full_status": "queue_full", "message_id_format": "decimal"}})
+    assert given.metrics == "tcp:9465:interface=127.0.0.1"
+    assert (given.window, given.commit_delay, given.hex_ids) == (10, 0.002, False)
+    assert given.window_full_status == CommandStatus.ESME_RMSGQFUL
+
+
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("metrics", 9465, "endpoint string"),
+    ("window", 0, "between 1"),
+    ("system_id", "x" * 16, "15 characters"),
+    ("listen", [], "endpoint strings"),
+    ("bogus", 1, "is not a setting"),
+])
+def test_mistakes_name_their_setting(key: str, value: object, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        server_settings_from_mapping({"server": {key: value}})
+    assert f"server.{key}" in str(caught.value) and says in str(caught.value)
