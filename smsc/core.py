@@ -479,6 +479,23 @@ class SmscCore:
         if not waiting:
             return pdus.CancelSmResp(sequence_number=pdu.sequence_number,
                                      command_status=S.ESME_RCANCELFAIL), []
+        added = self._delete(account, waiting, now)
+        return pdus.CancelSmResp(sequence_number=pdu.sequence_number), added
+
+    def replace_pending(self, account: Account, part: NewMessage, now: float) -> list[OutboxItem]:
+        """submit_sm with replace_if_present_flag: the account's messages still pending with
+        the same source address, destination address and service_type as ``part`` (the new
+        message's first part) are deleted, as cancel_sm would; returns their receipts."""
+        waiting = self.store.find_pending(account.system_id, part.source_addr,
+                                          part.destination_addr, part.service_type)
+        waiting = [p for p in waiting if p.source_addr == part.source_addr
+                   and p.service_type == part.service_type]
+        return self._delete(account, waiting, now) if waiting else []
+
+    def _delete(self, account: Account, waiting: list[StoredMessage],
+                now: float) -> list[OutboxItem]:
+        """Take pending parts out of their queues as DELETED (refunded per the account's
+        policy), with the receipts their registered_delivery asks for."""
         changes = [MessageChange(id=p.id, state=_DELETED, next_at=None, attempts=p.attempts,
                                  done_at=now, refund=account.refund_failed) for p in waiting]
         self._stale.update(p.id for p in waiting if p.id in self._held_ids)
@@ -487,8 +504,7 @@ class SmscCore:
             receipt = receipts.final_receipt(p, c, self.id_format.format)
             if receipt is not None:
                 outbox.append(_item(p, receipt, now, account.receipt_ttl))
-        added = self.store.apply(changes, outbox, now)
-        return pdus.CancelSmResp(sequence_number=pdu.sequence_number), added
+        return self.store.apply(changes, outbox, now)
 
     def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> pdus.ReplaceSmResp:
         fail = pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,

@@ -333,8 +333,30 @@ class SmscService(service.Service):
                 message_id=self.core.id_format.format(prepared.message_id),
                 unsuccess_smes=prepared.unsuccess))
             return
+        if type(pdu) is pdus.SubmitSm and pdu.replace_if_present_flag == 1:
+            # The pending messages it replaces leave their queues first (on the store thread,
+            # ahead of this commit); then it is committed like any other.
+            d = self.worker.urgent(self.core.replace_pending, record.account, prepared.parts[0],
+                                   now)
+            d.addCallbacks(self._replaced, self._replace_failed,
+                           callbackArgs=(conn, pdu, prepared), errbackArgs=(conn, pdu, prepared))
+            return
+        self._commit(conn, pdu, prepared)
+
+    def _commit(self, conn: SmppServerProtocol, pdu: pdus.Pdu, prepared: Prepared) -> None:
         self.committer.add(prepared.parts, prepared.groups,
                            lambda outcomes: self._committed(conn, pdu, prepared, outcomes))
+
+    def _replaced(self, items: list[OutboxItem], conn: SmppServerProtocol, pdu: pdus.Pdu,
+                  prepared: Prepared) -> None:
+        if items:
+            self.courier.offer(items)
+        self._commit(conn, pdu, prepared)
+
+    def _replace_failed(self, failure: Failure, conn: SmppServerProtocol, pdu: pdus.Pdu,
+                        prepared: Prepared) -> None:
+        _log.failure("replacing pending messages failed", failure)
+        self._committed(conn, pdu, prepared, None)
 
     def _committed(self, conn: SmppServerProtocol, pdu: pdus.Pdu, prepared: Prepared,
                    outcomes: list[AcceptOutcome] | None) -> None:
