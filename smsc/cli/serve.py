@@ -11,6 +11,7 @@ from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
 from smsc.config.loader import Config
 from smsc.core import ensure_test_account
+from smsc.store.sqlite import SqliteStore
 
 
 @click.command()
@@ -39,6 +40,8 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
                                                                         listen=listen))
     store = cli.store()
     cli._store = None  # the server owns it now and closes it
+    if isinstance(store, SqliteStore):
+        store.checkpoint_in_background()
     settings = config.server.test_account
     account, password = ensure_test_account(
         store, system_id=settings.system_id, password=settings.password,

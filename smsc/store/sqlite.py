@@ -64,6 +64,7 @@ _USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own c
 _GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 # message_id, destination_addr, status, charged, part_ids, items (AcceptOutcome's field order)
 _accepted = slot_constructor(AcceptOutcome)
+WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 _SUB = Bucket.SUBSCRIPTION
 _BOUGHT = Bucket.BOUGHT
 
@@ -88,6 +89,9 @@ class SqliteStore:
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=30000")
         conn.execute("PRAGMA cache_size=-16384")  # 16 MiB of pages
+        conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the WAL file, once reset
+        self._synchronous = synchronous.upper()
+        self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
         self.db = sqlite_utils.Database(conn)
         with self._write():
             create_schema(self.db)
@@ -116,7 +120,40 @@ class SqliteStore:
         conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = ?",
                      (CHANGE_COUNTER,))
 
+    def checkpoint_in_background(self, interval: float = 0.25) -> None:
+        """For a long-running writer (the server). By default SQLite copies the WAL back into
+        the database file inside the commit that takes it past 1,000 pages, with an fsync: that
+        commit, and every submit waiting for it, pays for it. After this call commits never
+        checkpoint; a thread of its own does, every ``interval`` seconds, on a connection of its
+        own (PASSIVE: commits go on meanwhile). Durability is the same: a committed transaction
+        is in the WAL either way."""
+        if self.path == ":memory:" or self._checkpointer is not None:
+            return
+        with self._lock:
+            self._conn.execute("PRAGMA wal_autocheckpoint=0")
+        stop = threading.Event()
+        thread = threading.Thread(target=self._checkpoint_loop, args=(stop, interval),
+                                  name="smsc-checkpoint", daemon=True)
+        self._checkpointer = (stop, thread)
+        thread.start()
+
+    def _checkpoint_loop(self, stop: threading.Event, interval: float) -> None:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                               timeout=30.0)
+        try:
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            while not stop.wait(interval):
+                with contextlib.suppress(sqlite3.Error):  # busy now: the next round does it
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            conn.close()
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            stop, thread = self._checkpointer
+            stop.set()
+            thread.join(timeout=30.0)
+            self._checkpointer = None
         with self._lock:
             with contextlib.suppress(sqlite3.Error):
                 self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
