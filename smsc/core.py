@@ -204,7 +204,8 @@ class SmscCore:
                                                  network_error=decision.network_error)
             item = (_frame_item(message, frame, now, account.receipt_ttl)
                     if frame is not None else None)
-            out.append(_settled(change.state, change.attempts, now, change.error_code, item))
+            out.append(_make_settled(change.state, change.attempts, now, change.error_code,
+                                     item))
             found = True
         return out if found else None
 
@@ -592,7 +593,7 @@ def _held(p: NewMessage, row_id: int) -> StoredMessage:
 
 
 _outbox_item = slot_constructor(OutboxItem)
-_settled = slot_constructor(Settled)  # state, attempts, done_at, error_code, receipt
+_make_settled = slot_constructor(Settled)  # state, attempts, done_at, error_code, receipt
 _RECEIPT = OutboxKind.RECEIPT
 
 
