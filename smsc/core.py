@@ -14,7 +14,7 @@ import heapq
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from smsc.ids import MessageIdFormat
 from smsc.intake import OperatorDesk, RouteFn, summary_state, text_snippet
@@ -89,7 +89,7 @@ class SmscCore:
                  id_format: MessageIdFormat, lock_policy: LockPolicy = LockPolicy(),
                  due_batch: int = 2000, take_id: Callable[[], int | None],
                  mo_rules: MoRules = NO_MO_RULES, hot_limit: int = 50_000,
-                 hot_horizon: float = 10.0) -> None:
+                 hot_horizon: float = 10.0, receipt_zone: tzinfo = UTC) -> None:
         from smsc.intake import Intake  # local: the intake is the event-loop half
 
         self.store = store
@@ -98,6 +98,7 @@ class SmscCore:
         self.lock_policy = lock_policy
         self.due_batch = due_batch
         self.mo_rules = mo_rules
+        self.receipt_zone = receipt_zone  # the dates in receipt texts
         self.pacing = OperatorPacing(simulator.profiles)
         self._accounts: dict[str, Account] = {}  # store-thread cache for receipts
         self._accounts_version = -1
@@ -171,6 +172,7 @@ class SmscCore:
         simulator = self.simulator
         pacing = self.pacing
         format_id = self.id_format.format
+        zone = self.receipt_zone
         mo_rules = self.mo_rules if len(self.mo_rules) else None
         self._refresh_accounts()
         room: dict[str, float] = {}
@@ -201,7 +203,8 @@ class SmscCore:
             if decision.counted:  # then its attempts are 1: _settled counts them by that
                 room[operator] = left - 1
             frame = receipts.final_receipt_frame(message, change, format_id,
-                                                 network_error=decision.network_error)
+                                                 network_error=decision.network_error,
+                                                 zone=zone)
             item = (_frame_item(message, frame, now, account.receipt_ttl)
                     if frame is not None else None)
             out.append(_make_settled(change.state, change.attempts, now, change.error_code,
@@ -272,6 +275,7 @@ class SmscCore:
             return DueRound()
         self._refresh_accounts()
         format_id = self.id_format.format
+        zone = self.receipt_zone
         changes: list[MessageChange] = []
         outbox: list[OutboxItem] = []
         finals: dict[str, int] = {}
@@ -289,7 +293,7 @@ class SmscCore:
                 counted[message.operator] = counted.get(message.operator, 0) + 1
             ttl = account.receipt_ttl if account is not None else 72 * 3600.0
             if decision.notify_enroute:
-                note = receipts.enroute_notification_frame(message, now, format_id)
+                note = receipts.enroute_notification_frame(message, now, format_id, zone)
                 if note is not None:
                     outbox.append(_frame_item(message, note, now, ttl))
             if change.next_at is not None:
@@ -307,7 +311,8 @@ class SmscCore:
                 per_message.setdefault(receipts.group_key(message), [])
                 continue
             frame = receipts.final_receipt_frame(message, change, format_id,
-                                                 network_error=decision.network_error)
+                                                 network_error=decision.network_error,
+                                                 zone=zone)
             if frame is not None:
                 outbox.append(_frame_item(message, frame, now, ttl))
         for operator, count in counted.items():
@@ -320,12 +325,13 @@ class SmscCore:
         return DueRound(taken=len(taken), finals=finals, items=added, full=full)
 
     def use_operators(self, simulator: OperatorSimulator, mo_rules: MoRules,
-                      due_batch: int) -> None:
+                      due_batch: int, receipt_zone: tzinfo = UTC) -> None:
         """A reloaded operators config (store thread): queues keep their parts; the pacing of
         an operator whose settings did not change carries on."""
         self.simulator = simulator
         self.mo_rules = mo_rules
         self.due_batch = due_batch
+        self.receipt_zone = receipt_zone
         self.pacing = OperatorPacing(simulator.profiles)
         if self._operators is not None:
             self._operators.update(simulator.profiles)
@@ -410,7 +416,7 @@ class SmscCore:
             parts = [p for p in self.store.get_messages(message_id)
                      if p.destination_addr == destination]
             parts = [receipts.with_change(p, by_id.get(p.id)) for p in parts]
-            pdu = receipts.message_receipt(parts, self.id_format.format)
+            pdu = receipts.message_receipt(parts, self.id_format.format, self.receipt_zone)
             if pdu is not None:
                 account = self._account(parts[0].account)
                 ttl = account.receipt_ttl if account is not None else 72 * 3600.0
@@ -502,7 +508,8 @@ class SmscCore:
         self._stale.update(p.id for p in waiting if p.id in self._held_ids)
         outbox = []
         for p, c in zip(waiting, changes, strict=True):
-            receipt = receipts.final_receipt(p, c, self.id_format.format)
+            receipt = receipts.final_receipt(p, c, self.id_format.format,
+                                             zone=self.receipt_zone)
             if receipt is not None:
                 outbox.append(_item(p, receipt, now, account.receipt_ttl))
         return self.store.apply(changes, outbox, now)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from typing import Any
 
 from smsc.config.errors import ConfigError
 from smsc.operators.config import parse_duration
+from smsc.operators.schedule import zone_named
 from smsc.pdu.constants import CommandStatus
 
 DEFAULT_LISTEN = ("tcp:2775:interface=127.0.0.1",)
@@ -49,11 +51,26 @@ class ServerSettings:
     receipt_retry_min: float = 1.0
     receipt_retry_max: float = 300.0
     metrics: str = ""  # an endpoint for GET /metrics (Prometheus text); empty: none
+    receipt_time_zone: str = "UTC"  # IANA name: the zone of the dates in receipt texts
     test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
 
     @property
     def hex_ids(self) -> bool:
         return self.message_id_format == "hex"
+
+    @property
+    def receipt_zone(self) -> tzinfo:
+        return time_zone(self.receipt_time_zone)
+
+
+def time_zone(name: str) -> tzinfo:
+    """UTC, or the IANA zone of that name (ValueError when there is none)."""
+    if name.upper() in ("UTC", "ETC/UTC"):
+        return UTC
+    zone = zone_named(name)
+    if zone is None:
+        raise ValueError(f"{name!r} is not a time zone name (like \"Europe/Kyiv\")")
+    return zone
 
 
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
@@ -92,6 +109,14 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
                 raise ConfigError(path, "must be a non-empty string")
             if key == "system_id" and len(value) > 15:
                 raise ConfigError(path, "must be at most 15 characters (SMPP system_id)")
+            out[key] = value
+        elif key == "receipt_time_zone":
+            if not isinstance(value, str):
+                raise ConfigError(path, "must be a time zone name like \"Europe/Kyiv\"")
+            try:
+                time_zone(value)
+            except ValueError as e:
+                raise ConfigError(path, str(e)) from None
             out[key] = value
         elif key == "metrics":
             if not isinstance(value, str):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import struct
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from typing import Final
 
@@ -121,13 +121,13 @@ def with_change(message: StoredMessage, change: MessageChange | None) -> StoredM
 
 
 @lru_cache(maxsize=4096)
-def _date_of_minute(minute: int) -> str:
-    return format_receipt_date(datetime.fromtimestamp(minute * 60, UTC))
+def _date_of_minute(minute: int, zone: tzinfo) -> str:
+    return format_receipt_date(datetime.fromtimestamp(minute * 60, UTC), zone)
 
 
-def receipt_date(moment: float) -> str:
-    """``YYMMDDhhmm`` in UTC."""
-    return _date_of_minute(int(moment // 60))
+def receipt_date(moment: float, zone: tzinfo = UTC) -> str:
+    """``YYMMDDhhmm`` in ``zone`` (UTC unless the server's receipt_time_zone says otherwise)."""
+    return _date_of_minute(int(moment // 60), zone)
 
 
 def build_receipt(
@@ -142,6 +142,7 @@ def build_receipt(
     delivered: int | None = None,
     submitted_at: float | None = None,
     intermediate: bool = False,
+    zone: tzinfo = UTC,
 ) -> DeliverSm:
     """The deliver_sm of a receipt for ``message`` (whatever its registered_delivery says).
 
@@ -155,8 +156,9 @@ def build_receipt(
         message_id=message_id,
         submitted=submitted,
         delivered=delivered,
-        submit_date=receipt_date(message.submitted_at if submitted_at is None else submitted_at),
-        done_date=receipt_date(done_at),
+        submit_date=receipt_date(message.submitted_at if submitted_at is None else submitted_at,
+                                 zone),
+        done_date=receipt_date(done_at, zone),
         stat=STAT_BY_STATE[MessageState(state)],
         err=err,
         text=message.text_snippet,
@@ -203,6 +205,7 @@ def build_receipt_frame(
     format_id: FormatId,
     network_error: int | None = None,
     intermediate: bool = False,
+    zone: tzinfo = UTC,
 ) -> bytes:
     """The encoded deliver_sm of :func:`build_receipt` for one part (sub 1), sequence_number 0,
     built in one step: the same octets as ``encode(build_receipt(...))`` (a test holds them to
@@ -210,8 +213,8 @@ def build_receipt_frame(
     message_id = format_id(message.message_id).encode("ascii")
     delivered = 1 if state == _DELIVERED else 0
     text = b"id:%s sub:001 dlvrd:%03d submit date:%s done date:%s stat:%s err:%03d text:%s" % (
-        message_id, delivered, receipt_date(message.submitted_at).encode("ascii"),
-        receipt_date(done_at).encode("ascii"), _STAT_OCTETS[state], err,
+        message_id, delivered, receipt_date(message.submitted_at, zone).encode("ascii"),
+        receipt_date(done_at, zone).encode("ascii"), _STAT_OCTETS[state], err,
         _safe_snippet(message.text_snippet))
     if len(text) > 255:
         raise ValueError("receipt text longer than a short_message")
@@ -246,6 +249,7 @@ def final_receipt_frame(
     format_id: FormatId,
     *,
     network_error: int | None = None,
+    zone: tzinfo = UTC,
 ) -> bytes | None:
     """:func:`final_receipt`, encoded (see :func:`build_receipt_frame`)."""
     part = _final_part(message, change)
@@ -258,6 +262,7 @@ def final_receipt_frame(
         done_at=part.submitted_at if change.done_at is None else change.done_at,
         format_id=format_id,
         network_error=network_error,
+        zone=zone,
     )
 
 
@@ -267,6 +272,7 @@ def final_receipt(
     format_id: FormatId,
     *,
     network_error: int | None = None,
+    zone: tzinfo = UTC,
 ) -> DeliverSm | None:
     """The receipt of one part that ``change`` makes final, if its registered_delivery asks for
     one (None otherwise, or when the change is not final)."""
@@ -280,32 +286,36 @@ def final_receipt(
         done_at=part.submitted_at if change.done_at is None else change.done_at,
         format_id=format_id,
         network_error=network_error,
+        zone=zone,
     )
 
 
 def enroute_notification(
-    message: StoredMessage, now: float, format_id: FormatId
+    message: StoredMessage, now: float, format_id: FormatId, zone: tzinfo = UTC
 ) -> DeliverSm | None:
     """The ENROUTE intermediate notification of a part, if its registered_delivery asks."""
     if not intermediate_wanted(message.registered_delivery):
         return None
     return build_receipt(
-        message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True
+        message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True,
+        zone=zone,
     )
 
 
 def enroute_notification_frame(
-    message: StoredMessage, now: float, format_id: FormatId
+    message: StoredMessage, now: float, format_id: FormatId, zone: tzinfo = UTC
 ) -> bytes | None:
     """:func:`enroute_notification`, encoded."""
     if not intermediate_wanted(message.registered_delivery):
         return None
     return build_receipt_frame(
-        message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True
+        message, state=_ENROUTE, err=0, done_at=now, format_id=format_id, intermediate=True,
+        zone=zone,
     )
 
 
-def message_receipt(parts: Sequence[StoredMessage], format_id: FormatId) -> DeliverSm | None:
+def message_receipt(parts: Sequence[StoredMessage], format_id: FormatId,
+                    zone: tzinfo = UTC) -> DeliverSm | None:
     """The one receipt of a long message (receipt_per_message), or None while a part is still
     waiting or when registered_delivery does not ask for it.
 
@@ -330,6 +340,7 @@ def message_receipt(parts: Sequence[StoredMessage], format_id: FormatId) -> Deli
         submitted=len(parts),
         delivered=sum(1 for p in parts if p.state == _DELIVERED),
         submitted_at=min(p.submitted_at for p in parts),
+        zone=zone,
     )
 
 

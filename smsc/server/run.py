@@ -41,7 +41,7 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                     lock_policy=LockPolicy(lock_after=settings.lock_after,
                                            lock_for=settings.lock_for),
                     due_batch=settings.due_batch, take_id=ids.take,
-                    mo_rules=config.operators.mo_rules)
+                    mo_rules=config.operators.mo_rules, receipt_zone=settings.receipt_zone)
     core_ref.append(core)
     return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
                        routing=routing, config=config, reload_config=reload_config)

@@ -558,7 +558,7 @@ class SmscService(service.Service):
         simulator = new.operators.simulator()
         core.intake.use_operators(operator_desk(simulator))
         d = self.worker.call(core.use_operators, simulator, new.operators.mo_rules,
-                             settings.due_batch)
+                             settings.due_batch, settings.receipt_zone)
         d.addErrback(self._loop_failed)
         if self.routing is not None:
             routing = self.routing

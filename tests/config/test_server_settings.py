@@ -1,5 +1,7 @@
 """The [server] section: each setting checked with its path in the error."""
 
+from datetime import UTC
+
 import pytest
 
 from smsc.config.errors import ConfigError
@@ -16,6 +18,9 @@ def test_defaults_and_given_values() -> None:
     assert given.metrics == "tcp:9465:interface=127.0.0.1"
     assert (given.window, given.commit_delay, given.hex_ids) == (10, 0.002, False)
     assert given.window_full_status == CommandStatus.ESME_RMSGQFUL
+    assert default.receipt_zone is UTC
+    kyiv = server_settings_from_mapping({"server": {"receipt_time_zone": "Europe/Kyiv"}})
+    assert str(kyiv.receipt_zone) == "Europe/Kyiv"
 
 
 @pytest.mark.parametrize(("key", "value", "says"), [
@@ -24,6 +29,8 @@ def test_defaults_and_given_values() -> None:
     ("system_id", "x" * 16, "15 characters"),
     ("listen", [], "endpoint strings"),
     ("bogus", 1, "is not a setting"),
+    ("receipt_time_zone", "Mars/Olympus", "not a time zone"),
+    ("receipt_time_zone", 2, "time zone name"),
 ])
 def test_mistakes_name_their_setting(key: str, value: object, says: str) -> None:
     with pytest.raises(ConfigError) as caught:

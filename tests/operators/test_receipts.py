@@ -258,6 +258,7 @@ def test_build_receipt_defaults() -> None:
 from hypothesis import given as _given  # noqa: E402
 from hypothesis import strategies as _st  # noqa: E402
 
+from smsc.config.server import time_zone  # noqa: E402
 from smsc.operators.receipts import build_receipt_frame as _build_frame  # noqa: E402
 from smsc.pdu.codec import encode as _encode  # noqa: E402
 
@@ -271,14 +272,25 @@ from smsc.pdu.codec import encode as _encode  # noqa: E402
     intermediate=_st.booleans(),
     source=_st.text(alphabet="0123456789ABCxyz", max_size=15),
     destination=_st.text(alphabet="0123456789", min_size=1, max_size=15),
+    zone=_st.sampled_from(["UTC", "Europe/Kyiv", "America/St_Johns", "Asia/Kathmandu"]),
 )
 def test_the_receipt_frame_is_the_encoded_receipt(
-    state, err, network_error, snippet, message_id, intermediate, source, destination
+    state, err, network_error, snippet, message_id, intermediate, source, destination, zone
 ) -> None:
     from dataclasses import replace as _replace
 
     part = _replace(message(), message_id=message_id, text_snippet=snippet, source_addr=source,
                     destination_addr=destination, source_addr_ton=5, dest_addr_ton=1)
     kwargs = {"state": state, "err": err, "done_at": 1_800_000_123.0, "format_id": "{:08x}".format,
-              "network_error": network_error, "intermediate": intermediate}
+              "network_error": network_error, "intermediate": intermediate,
+              "zone": time_zone(zone)}
     assert _build_frame(part, **kwargs) == _encode(build_receipt(part, **kwargs))
+
+
+def test_receipt_dates_in_a_configured_zone() -> None:
+    from smsc.operators.receipts import receipt_date
+
+    moment = 1_700_000_000.0  # 2023-11-14 22:13:20 UTC
+    assert receipt_date(moment) == "2311142213"
+    assert receipt_date(moment, time_zone("Europe/Kyiv")) == "2311150013"  # UTC+2 in winter
+    assert receipt_date(moment, time_zone("Asia/Kathmandu")) == "2311150358"  # UTC+5:45

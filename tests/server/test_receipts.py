@@ -252,3 +252,15 @@ def test_receipts_respect_the_receipt_window(store: Store) -> None:
     receiver.answer(got[0])
     rig.advance(0.01)
     assert len(receiver.deliveries()) == 1
+
+
+def test_receipt_dates_follow_the_configured_time_zone(store: Store) -> None:
+    rig = Rig(store, make_config({"receipt_time_zone": "Europe/Kyiv"}))
+    esme = rig.bound()
+    esme.submit_and_commit()
+    rig.advance(OPERATOR_DELAY + DUE_SLACK)
+    (deliver,) = esme.deliveries()
+    # The rig's clock starts at 2023-11-14 22:13:20 UTC: 00:13 the next day in Kyiv (UTC+2).
+    text = receipt_of(deliver)
+    assert text.submit_date == "2311150013"
+    assert text.done_date == "2311150013"
