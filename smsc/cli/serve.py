@@ -19,8 +19,11 @@ from smsc.store.sqlite import SqliteStore
               help="Twisted endpoint to listen on, repeatable, e.g. "
                    "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem "
                    "(default: server.listen of the config).")
+@click.option("--metrics", "metrics", metavar="ENDPOINT", default=None,
+              help="Serve GET /metrics (Prometheus text) on this endpoint, e.g. "
+                   "tcp:9465:interface=127.0.0.1 (default: server.metrics of the config).")
 @pass_cli
-def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
+def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None:
     """Run the SMS centre until Ctrl-C or SIGTERM (then unbind everyone, flush, exit 0).
 
     On first start the test account is created and its credentials printed. The config is read
@@ -31,6 +34,7 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
     Example:
       smsc serve
       smsc --db /tmp/smsc.sqlite serve --listen tcp:2776:interface=127.0.0.1
+      smsc serve --metrics tcp:9465:interface=127.0.0.1
     """
     from smsc.server.run import serve as run_server
 
@@ -38,6 +42,9 @@ def serve(cli: CliContext, listen: tuple[str, ...]) -> None:
     if listen:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         listen=listen))
+    if metrics is not None:
+        config = dataclasses.replace(config, server=dataclasses.replace(config.server,
+                                                                        metrics=metrics))
     store = cli.store()
     cli._store = None  # the server owns it now and closes it
     if isinstance(store, SqliteStore):

@@ -261,6 +261,7 @@ def start_server(
     *,
     timeout: float = STARTUP_TIMEOUT,
     extra_listen: Sequence[str] = (),
+    extra_args: Sequence[str] = (),
 ) -> SmscServer:
     """``smsc --db DB --config CONFIG serve --listen tcp:0:interface=127.0.0.1`` in the database's
     directory; returns once it printed its port (and, on a new database, the test account).
@@ -271,7 +272,8 @@ def start_server(
     listen = [arg for endpoint in (*extra_listen, LISTEN) for arg in ("--listen", endpoint)]
     with log.open("ab") as log_file:
         process = subprocess.Popen(
-            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", *listen],
+            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", *listen,
+             *extra_args],
             stdout=subprocess.PIPE,
             stderr=log_file,
             stdin=subprocess.DEVNULL,
@@ -333,12 +335,12 @@ def login(smsc: SmscServer) -> Login:
 
 
 @pytest.fixture
-def servers() -> Iterator[Callable[[Path, Path], SmscServer]]:
+def servers() -> Iterator[Callable[..., SmscServer]]:
     """Start servers in a test; every one is stopped by its PID at the end."""
     started: list[SmscServer] = []
 
-    def start(db: Path, config: Path) -> SmscServer:
-        server = start_server(db, config)
+    def start(db: Path, config: Path, *extra_args: str) -> SmscServer:
+        server = start_server(db, config, extra_args=extra_args)
         started.append(server)
         return server
 

@@ -48,10 +48,10 @@ def scrape(url: str) -> dict[str, float]:
     return samples
 
 
-def test_metrics_over_http(tmp_path: Path, servers: Callable[[Path, Path], SmscServer]) -> None:
+def test_metrics_over_http(tmp_path: Path, servers: Callable[..., SmscServer]) -> None:
     port = free_port()
-    config = write_config(tmp_path, server={"metrics": f"tcp:{port}:interface={HOST}"})
-    server = servers(tmp_path / "smsc.sqlite", config)
+    server = servers(tmp_path / "smsc.sqlite", write_config(tmp_path),
+                     "--metrics", f"tcp:{port}:interface={HOST}")
     url = f"http://{HOST}:{port}/metrics"
     login = server.add_account()
     with bound_esme(server.port, "trx", login) as esme:
