@@ -92,6 +92,7 @@ class SqliteStore:
         conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # the WAL file, once reset
         self._synchronous = synchronous.upper()
         self._checkpointer: tuple[threading.Event, threading.Thread] | None = None
+        self.checkpoints_completed = 0  # background checkpoints that copied a whole WAL
         self.db = sqlite_utils.Database(conn)
         with self._write():
             create_schema(self.db)
@@ -144,7 +145,9 @@ class SqliteStore:
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             while not stop.wait(interval):
                 with contextlib.suppress(sqlite3.Error):  # busy now: the next round does it
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                    busy, log, done = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if not busy and log and done == log:
+                        self.checkpoints_completed += 1
         finally:
             conn.close()
 

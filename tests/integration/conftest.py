@@ -67,6 +67,7 @@ SMSC_COMMAND: tuple[str, ...] = (
 
 _PASSWORD_LINE = re.compile(r"^test account: system_id=(\S+) password=(\S+)")
 _LISTENING_LINE = re.compile(r"^listening on tcp:([\d.]+):(\d+)\s*$")
+_METRICS_LINE = re.compile(r"^metrics on (http://\S+)\s*$")
 _ANNOUNCED = re.compile(r"^listening on (\w+):[\d.]+:(\d+)\s*$")
 _sources = itertools.count(2)
 _accounts = itertools.count(1)
@@ -221,6 +222,13 @@ class SmscServer:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
+    def metrics_url(self) -> str:
+        """The URL of the ``metrics on URL`` line (a server started with --metrics)."""
+        for line in self.lines:
+            if match := _METRICS_LINE.match(line):
+                return match.group(1)
+        raise LookupError(f"no metrics listener announced in {self.lines}")
+
     def announced_port(self, kind: str) -> int:
         """The port of the first ``listening on KIND:HOST:PORT`` line (``kind`` "tcp" or "ssl")."""
         for line in self.lines:
@@ -286,6 +294,10 @@ def start_server(
     reader.start()
     seen: list[str] = []
     login: Login | None = None
+    port = 0
+    # With --metrics the metrics listener is announced after the SMPP ones: wait for it too.
+    wants_metrics = "--metrics" in extra_args
+    metrics_seen = False
     deadline = time.monotonic() + timeout
     while True:
         remaining = deadline - time.monotonic()
@@ -307,12 +319,16 @@ def start_server(
         if match := _PASSWORD_LINE.match(line):
             login = Login(system_id=match.group(1), password=match.group(2))
         elif match := _LISTENING_LINE.match(line):
+            port = int(match.group(2))
+        elif _METRICS_LINE.match(line):
+            metrics_seen = True
+        if port and (metrics_seen or not wants_metrics):
             return SmscServer(
                 process=process,
                 db=db,
                 config=config,
                 log=log,
-                port=int(match.group(2)),
+                port=port,
                 test_login=login,
                 lines=seen,
                 _reader=reader,

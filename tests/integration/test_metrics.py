@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import time
 import urllib.request
 from collections.abc import Callable
@@ -19,13 +18,6 @@ from tests.integration.conftest import (
     submit,
     write_config,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def scrape(url: str) -> dict[str, float]:
@@ -49,10 +41,10 @@ def scrape(url: str) -> dict[str, float]:
 
 
 def test_metrics_over_http(tmp_path: Path, servers: Callable[..., SmscServer]) -> None:
-    port = free_port()
     server = servers(tmp_path / "smsc.sqlite", write_config(tmp_path),
-                     "--metrics", f"tcp:{port}:interface={HOST}")
-    url = f"http://{HOST}:{port}/metrics"
+                     "--metrics", f"tcp:0:interface={HOST}")
+    url = server.metrics_url()
+    assert url.startswith(f"http://{HOST}:") and url.endswith("/metrics")
     login = server.add_account()
     with bound_esme(server.port, "trx", login) as esme:
         for n in range(3):
