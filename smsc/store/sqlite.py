@@ -54,7 +54,6 @@ from smsc.store.sqlite_rows import (
     message_from_row,
     new_message_row,
     outbox_from_row,
-    settled_message_row,
 )
 from smsc.store.sqlite_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, create_schema
 
@@ -424,14 +423,10 @@ class SqliteStore:
                         from_sub = p.price if p.price <= left else left
                         left -= from_sub
                         done = settled[n] if settled is not None else None
-                        if done is not None:
-                            rows.append(settled_message_row(p, from_sub, p.price - from_sub,
-                                                            done))
-                            if done.receipt is not None:
-                                receipts.append((key, done.receipt))
-                            continue
+                        if done is not None and done.receipt is not None:
+                            receipts.append((key, done.receipt))
                         hot = generation if hot_until is not None and p.next_at <= hot_until else 0
-                        rows.append(new_message_row(p, from_sub, p.price - from_sub, hot))
+                        rows.append(new_message_row(p, from_sub, p.price - from_sub, hot, done))
                     if split.subscription:
                         total -= split.subscription
                         ledger.append((owner, now, LedgerKind.DEBIT, _SUB, -split.subscription,

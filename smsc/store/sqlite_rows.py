@@ -43,19 +43,18 @@ _ACCOUNT_SETTINGS = (
 )
 
 
-def new_message_row(m: NewMessage, from_subscription: int, from_bought: int,
-                    hot: int) -> tuple[Any, ...]:
-    return (*_NEW_HEAD(m), from_subscription, from_bought, *_NEW_TIMES(m), ENROUTE, 0, None,
-            0, m.text_snippet, int(m.blacklisted), None, m.forced_state, m.forced_error, hot)
-
-
-def settled_message_row(m: NewMessage, from_subscription: int, from_bought: int,
-                        settled: Settled) -> tuple[Any, ...]:
-    """The row of a part accepted already in its final state: out of every queue."""
-    return (*_NEW_HEAD(m), from_subscription, from_bought, m.submitted_at, m.scheduled_at,
-            m.expires_at, None, settled.state, settled.attempts, settled.done_at,
-            settled.error_code, m.text_snippet, int(m.blacklisted), None, m.forced_state,
-            m.forced_error, 0)
+def new_message_row(m: NewMessage, from_subscription: int, from_bought: int, hot: int,
+                    settled: Settled | None = None) -> tuple[Any, ...]:
+    """The row of an accepted part: waiting in its queue (held by generation ``hot``, or 0), or
+    with ``settled`` already final and out of every queue."""
+    if settled is None:
+        times: tuple[Any, ...] = (*_NEW_TIMES(m), ENROUTE, 0, None, 0)
+    else:
+        times = (m.submitted_at, m.scheduled_at, m.expires_at, None, settled.state,
+                 settled.attempts, settled.done_at, settled.error_code)
+        hot = 0
+    return (*_NEW_HEAD(m), from_subscription, from_bought, *times, m.text_snippet,
+            int(m.blacklisted), None, m.forced_state, m.forced_error, hot)
 
 
 def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
