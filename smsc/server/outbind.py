@@ -68,9 +68,10 @@ class Outbinder:
     def check(self) -> None:
         """Connect to every opted-in account with items waiting, no receiver and no outbind
         connection under way, whose pause after a failure is over."""
+        self._forget_closed()
         now = self._clock.seconds()
         candidates = [a for a in self._targets
-                      if not self._receiving(a) and self._idle(a)
+                      if not self._receiving(a) and a not in self._open
                       and self._next_try.get(a, 0.0) <= now]
         if not candidates:
             return
@@ -78,18 +79,13 @@ class Outbinder:
         d.addCallback(self._connect_all)
         d.addErrback(lambda f: _log.failure("looking for waiting items failed", f))
 
-    def _idle(self, account: str) -> bool:
-        if account not in self._open:
-            return True
-        conn = self._open[account]
-        if conn is None:  # still connecting
-            return False
-        if self._is_open(conn):
-            return False  # open: the customer has until the bind timeout
-        # Closed without a bind (a bind would have reset it): pause before the next try.
-        del self._open[account]
-        self._back_off(account)
-        return self._next_try[account] <= self._clock.seconds()
+    def _forget_closed(self) -> None:
+        """Outbind connections that closed without a bind (a bind would have forgotten them
+        already): the account pauses before the next try."""
+        for account, conn in list(self._open.items()):
+            if conn is not None and not self._is_open(conn):
+                del self._open[account]
+                self._back_off(account)
 
     def _connect_all(self, accounts: list[str]) -> None:
         for account in accounts:
