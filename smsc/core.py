@@ -300,10 +300,8 @@ class SmscCore:
                 continue
             finals[message.operator] = finals.get(message.operator, 0) + 1
             if decision.handset_back and alerts.wants_alert(message):
-                outbox.append(_outbox_item(
-                    id=0, account=message.account, kind=OutboxKind.ALERT,
-                    pdu=alerts.alert_frame(message), created_at=now, expires_at=now + ttl,
-                    message_id=message.message_id, attempts=0, not_before=0.0))
+                outbox.append(_frame_item(message, alerts.alert_frame(message), now, ttl,
+                                          OutboxKind.ALERT))
             if (mo_rules is not None and change.state == _DELIVERED
                     and mo_rules.find(message.account, message.destination_addr) is not None):
                 replies[receipts.group_key(message)] = message
@@ -604,8 +602,9 @@ _make_settled = slot_constructor(Settled)  # state, attempts, done_at, error_cod
 _RECEIPT = OutboxKind.RECEIPT
 
 
-def _frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float) -> OutboxItem:
-    return _outbox_item(id=0, account=message.account, kind=_RECEIPT, pdu=frame, created_at=now,
+def _frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float,
+                kind: OutboxKind = _RECEIPT) -> OutboxItem:
+    return _outbox_item(id=0, account=message.account, kind=kind, pdu=frame, created_at=now,
                         expires_at=now + ttl, message_id=message.message_id, attempts=0,
                         not_before=0.0)
 
