@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration import kannel as kannel_module
 from tests.integration.conftest import SmscServer
 from tests.integration.kannel import (
     DLR_DELIVERED,
@@ -189,3 +190,13 @@ def test_with_international_ton_the_whole_flow_passes(
         assert len(parts) == 5, parts
         assert {row["status"] for row in parts} == {"DELIVRD"}, parts
         assert CYRILLIC_TEXT.startswith(str(parts[-1]["text"])), parts
+
+
+def test_without_kannel_the_module_skips_but_fails_on_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kannel_module, "kannel_binaries", lambda: None)
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="apt-get install kannel"):
+        kannel_module.require_kannel()
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        kannel_module.require_kannel()
