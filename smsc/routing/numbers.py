@@ -369,6 +369,11 @@ class NumberPlan:
             return f"is neither a national number of {home} nor international ({international})"
         return international
 
+    def possible_problem(self, number: str) -> str | None:
+        """Why international digits are not a possible number (None: they are one)."""
+        found = self._read(number)
+        return found if isinstance(found, str) else None
+
     def destination(self, number: str) -> Destination | None:
         """The destination for a valid international number, or None (no PDU context)."""
         found = self.lookup(number)

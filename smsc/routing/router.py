@@ -80,7 +80,7 @@ class Router:
         self.home_country = home_country  # ISO 3166 code whose national numbers are read
         self.blacklist = blacklist if blacklist is not None else Blacklist()
         self.numbers = numbers if numbers is not None else NumberPlan()
-        self.senders = senders if senders is not None else SenderRules()
+        self.senders = senders if senders is not None else SenderRules(numbers=self.numbers)
         self.operator_up: Callable[[str], bool] = operator_up or all_up
 
     def decide(

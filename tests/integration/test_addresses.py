@@ -131,3 +131,38 @@ def test_impossible_numbers_are_refused_with_rinvdstadr(
     login = server.add_account()
     status, _ = send_like_kannel(server, login, destination)
     assert status == 0x0B  # ESME_RINVDSTADR
+
+
+@pytest.mark.parametrize(
+    ("ton", "npi", "sender", "expected"),
+    [
+        (5, 0, "Shop", 0),  # alphanumeric
+        (1, 1, "380441234567", 0),  # international
+        (1, 1, FICTIONAL_UK, 0),  # a possible international number
+        (2, 1, "0441234567", 0),  # national
+        (3, 0, "7575", 0),  # short code, network specific
+        (6, 0, "12345678", 0),  # short code, abbreviated
+        (1, 1, "111111111111111", 0x0A),  # no possible international number: ESME_RINVSRCADR
+        (6, 0, "123456789", 0x0A),  # too long for a short code
+        (3, 0, "380441234567", 0x0A),
+    ],
+)
+def test_senders_of_each_kind(
+    server: SmscServer, ton: int, npi: int, sender: str, expected: int
+) -> None:
+    login = server.add_account()
+    with smpplib_client(server.port) as client:
+        client.bind_transmitter(system_id=login.system_id, password=login.password)
+        client.send_message(
+            source_addr_ton=ton, source_addr_npi=npi, source_addr=sender, dest_addr_ton=1,
+            dest_addr_npi=1, destination_addr="380671234567", short_message=b"sender",
+        )
+        try:
+            client.read_until(lambda: client.sent, what="submit_sm_resp")
+            status = int(client.sent[0].status)
+        except PDUError as refused:
+            status = int(refused.args[1])
+    assert status == expected
+    if expected == 0:
+        [row] = report(server, login)
+        assert row["source"] == sender
