@@ -18,9 +18,12 @@ from typing import Any
 import pytest
 from smpplib.exceptions import PDUError
 
+from smsc.pdu import pdus
 from tests.integration.conftest import (
+    PRICE_CENTS,
     Login,
     SmscServer,
+    bound_esme,
     receipt_field,
     smpplib_client,
     start_server,
@@ -166,3 +169,23 @@ def test_senders_of_each_kind(
     if expected == 0:
         [row] = report(server, login)
         assert row["source"] == sender
+
+
+def test_submit_multi_removes_one_number_written_several_ways(server: SmscServer) -> None:
+    login = server.add_account()
+    before = server.balance(login.system_id)
+    spellings = ((1, "380671234567"), (2, "+380671234567"), (0, "00380671234567"),
+                 (2, "0671234567"), (2, "380501234567"), (1, "380501234567"))
+    with bound_esme(server.port, "trx", login) as esme:
+        response = esme.request(pdus.SubmitMulti(
+            source_addr_ton=5, source_addr="Tester", registered_delivery=1,
+            short_message=b"once each",
+            dest_addresses=tuple(pdus.SmeAddress(dest_addr_ton=ton, dest_addr_npi=1,
+                                                 destination_addr=n) for ton, n in spellings)))
+        assert type(response) is pdus.SubmitMultiResp
+        assert response.command_status == 0 and response.unsuccess_smes == ()
+        receipts = esme.wait_receipts(2)
+        esme.listen(0.5)  # nobody gets the message twice: no third receipt follows
+    assert len(esme.receipts()) == 2
+    assert sorted(r.source_addr for r in receipts) == ["380501234567", "380671234567"]
+    assert server.balance(login.system_id) == before - 2 * PRICE_CENTS
