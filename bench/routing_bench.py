@@ -99,6 +99,13 @@ def main() -> None:
     number = "380671234567"
     per_call("NumberPlan.check (UA mobile)", lambda: plan.check(number, 1, 1), loops)
     per_call("NumberPlan.check (US, shared +1 code)", lambda: plan.check("12025550123"), loops)
+    # How Kannel sends by default: ton 2 (national), without '+'; and ton 2 with '+'.
+    per_call("NumberPlan.check (ton 2, international digits)",
+             lambda: plan.check(number, 2, 1), loops)
+    per_call("NumberPlan.check (ton 2, national, home UA)",
+             lambda: plan.check("0671234567", 2, 1, "UA"), loops)
+    per_call("NumberPlan.check (ton 2, '+' first)", lambda: plan.check("+" + number, 2, 1), loops)
+    per_call("NumberPlan.check (possible, not valid)", lambda: plan.check("447700900123"), loops)
 
     routes = build_routes(args.routes, rng)
     coverage = [CoverageRule(name="us-canada", prefixes=("1",))]

@@ -179,6 +179,10 @@ class Intake:
                     dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
                     destination_addr=number, error_status_code=e.command_status))
                 continue
+            if made[0].destination_addr != number:  # read as another number: dedupe that too
+                if made[0].destination_addr in seen:
+                    continue
+                seen.add(made[0].destination_addr)
             groups += 1
             parts.extend(made)
             counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
@@ -306,6 +310,8 @@ class Intake:
                                  now=now, start=start,
                                  profile=self._operators.profile(operator))  # type: ignore[arg-type]
         price = 0 if routed.blacklisted else routed.price
+        if dest_ton == 2 or routed.destination_addr != destination_addr:
+            dest_ton, dest_npi = 1, 1  # stored (and in receipts) as the international number
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
             out.append(_new_message(

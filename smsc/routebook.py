@@ -10,14 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from smsc.intake import Routed
+from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
 from smsc.routing.numbers import NumberPlan
+from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.router import Router
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import Account
 
 _routed = slot_constructor(Routed)
+_UNDELIVERABLE = int(MessageState.UNDELIVERABLE)
 
 
 class RouteBook:
@@ -56,11 +59,13 @@ class RouteBook:
                                dest_ton=dest_ton, dest_npi=dest_npi, now=now)
         choice = d.route
         forced = choice.forced
+        state, error = (int(forced.state), forced.error_code) if forced is not None else (0, 0)
+        if not state and not d.destination.valid:  # a subscriber lookup would find nobody
+            state, error = _UNDELIVERABLE, ERR_UNKNOWN_SUBSCRIBER
         zones = d.destination.time_zones
         return _routed(source_addr=d.source.addr, source_ton=d.source.ton,
                       source_npi=d.source.npi, destination_addr=d.destination.number,
                       time_zone=zones[0] if zones else None, operator=choice.operator,
                       route=choice.route, price=d.price,
-                      forced_state=int(forced.state) if forced is not None else 0,
-                      forced_error=forced.error_code if forced is not None else 0,
+                      forced_state=state, forced_error=error,
                       blacklisted=d.blacklisted)

@@ -119,6 +119,12 @@ def account_options(function: F) -> F:
             help="Refund parts that end REJECTD or UNDELIV.",
         ),
         click.option(
+            "--strict-numbers/--no-strict-numbers",
+            default=None,
+            help="Refuse destinations that are possible but in no assigned range (such as "
+            "447700900123) with ESME_RINVDSTADR, instead of accepting them to end UNDELIV err 1.",
+        ),
+        click.option(
             "--outbind",
             "outbind_to",
             metavar="ENDPOINT",
@@ -164,6 +170,7 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         "recipient_local_time",
         "refund_failed",
         "enabled",
+        "strict_numbers",
     )
     for name in simple:
         if options.get(name) is not None:
@@ -439,6 +446,7 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         "blacklist_mode": found.blacklist_mode.name.lower(),
         "refund_failed": found.refund_failed,
         "outbind_to": found.outbind_to,
+        "strict_numbers": found.strict_numbers,
         "created_at": iso(found.created_at),
     }
 
@@ -521,6 +529,12 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
         ),
         ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
         ("outbind", found.outbind_to or "never"),
+        (
+            "numbers",
+            "valid numbers only (unassigned ranges refused, 0x0B)"
+            if found.strict_numbers
+            else "unassigned ranges accepted, end UNDELIV err 1",
+        ),
         (
             "local time",
             "schedules in the recipient's time zone"

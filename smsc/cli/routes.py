@@ -16,6 +16,7 @@ from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
 from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.numbers import NumberPlan
+from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.prices import format_amount
 from smsc.routing.suggest import carrier_prefixes, operator_id
 
@@ -280,7 +281,14 @@ def test(cli: CliContext, number: str, account: str | None, as_json: bool) -> No
     simulator = config.operators.simulator()
     info: dict[str, Any] = {"number": number, "account": account}
     try:
-        destination = NumberPlan().check(number)
+        # Read as a submit with ton 0 reads it: '+', '00', national numbers of the home country.
+        destination = NumberPlan().check(number, 0, 1, config.routing.home_country)
+        if found is not None and found.strict_numbers and not destination.valid:
+            raise PduError(
+                CommandStatus.ESME_RINVDSTADR,
+                f"destination {destination.number} is a possible number in no assigned range "
+                "(the account accepts valid numbers only)",
+            )
         table = config.routing.route_table(store.ported())
         choice = table.route(
             destination.number,
@@ -315,6 +323,9 @@ def test(cli: CliContext, number: str, account: str | None, as_json: bool) -> No
     )
     if choice.forced is not None:
         info["forced"] = {"state": choice.forced.state.name, "err": choice.forced.error_code}
+    elif not destination.valid:
+        info["forced"] = {"state": "UNDELIVERABLE", "err": ERR_UNKNOWN_SUBSCRIBER}
+    info["valid"] = destination.valid
     listed = Blacklist(store.blacklist()).match(
         destination.number, found.system_id if found else "", (found.parent or "") if found else ""
     )
@@ -343,6 +354,8 @@ def test(cli: CliContext, number: str, account: str | None, as_json: bool) -> No
     click.echo(f"operator   {choice.operator or '-'}")
     click.echo(f"price      {info['price']} {choice.currency} per part")
     click.echo(f"why        {choice.reason}")
+    if not destination.valid and choice.forced is None:
+        click.echo("outcome    in no assigned range: accepted, ends UNDELIV err 1")
     if info["blacklisted"]:
         b = info["blacklisted"]
         click.echo(f"blacklist  {b['entry']} ({b['scope']}): {b['effect']}")

@@ -1,5 +1,6 @@
-"""The routing sections of the TOML config: ``[money]``, ``[[routes]]``, ``[[coverage]]`` and
-``[account_prices.<system_id>]`` (see conf/routes.toml for every key, documented).
+"""The routing sections of the TOML config: ``[routing]``, ``[money]``, ``[[routes]]``,
+``[[coverage]]`` and ``[account_prices.<system_id>]`` (see conf/routes.toml for every key,
+documented).
 
 :meth:`RoutingConfig.from_mapping` takes the parsed document (other sections are ignored: they
 belong to other parsers) and raises ConfigError with the dotted path of the first mistake, such
@@ -16,7 +17,7 @@ from typing import Any, Final
 
 from smsc.config.errors import ConfigError
 from smsc.routing.blacklist import Blacklist
-from smsc.routing.numbers import NumberPlan
+from smsc.routing.numbers import NumberPlan, home_country_problem
 from smsc.routing.outcomes import ERR_COVERAGE, CoverageAction
 from smsc.routing.prices import (
     DEFAULT_DECIMALS,
@@ -32,7 +33,7 @@ from smsc.store.records import BlacklistEntry, PortedNumber
 
 __all__ = ["SECTIONS", "RoutingConfig"]
 
-SECTIONS: Final = ("money", "routes", "coverage", "account_prices")
+SECTIONS: Final = ("routing", "money", "routes", "coverage", "account_prices")
 DEFAULT_CURRENCY: Final = "EUR"
 MAX_ROUTES: Final = 1_000_000  # prefixes in all routes and coverage rules together
 _NAME: Final = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -42,6 +43,7 @@ _OUTCOMES: Final = {
     "undeliv": CoverageAction.UNDELIVER,
     "refuse": CoverageAction.REFUSE,
 }
+_ROUTING_KEYS: Final = ("home_country",)
 _MONEY_KEYS: Final = ("currency", "decimals", "currencies")
 _ROUTE_KEYS: Final = ("name", "prefix", "prefixes", "operators", "price", "currency")
 _COVERAGE_KEYS: Final = (
@@ -66,6 +68,8 @@ class RoutingConfig:
     routes: tuple[Route, ...] = ()
     coverage: tuple[CoverageRule, ...] = ()
     account_prices: tuple[AccountPrices, ...] = ()
+    # The ISO 3166 code whose national numbers destinations with ton 0 or 2 may be (None: none).
+    home_country: str | None = None
 
     def decimals(self, currency: str) -> int:
         """Decimal places of one minor unit of ``currency``."""
@@ -79,6 +83,13 @@ class RoutingConfig:
         a route names must be one of them."""
         if not isinstance(data, Mapping):
             raise ConfigError("", "the config must be a table")
+        routing = _table(data.get("routing", {}), "routing")
+        _known_keys(routing, _ROUTING_KEYS, "routing")
+        home_country = routing.get("home_country") or None  # "" is none, as absent
+        if home_country is not None:
+            problem = home_country_problem(home_country)
+            if problem is not None:
+                raise ConfigError("routing.home_country", problem)
         money = _table(data.get("money", {}), "money")
         _known_keys(money, _MONEY_KEYS, "money")
         currency = _currency(money.get("currency", DEFAULT_CURRENCY), "money.currency")
@@ -98,6 +109,7 @@ class RoutingConfig:
             routes=routes,
             coverage=coverage,
             account_prices=prices,
+            home_country=home_country,
         )
 
     # --- building the runtime objects ------------------------------------------------------
@@ -120,6 +132,7 @@ class RoutingConfig:
             blacklist=Blacklist(blacklist),
             numbers=numbers,
             operator_up=operator_up,
+            home_country=self.home_country,
         )
 
 

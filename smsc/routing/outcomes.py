@@ -12,7 +12,13 @@ from typing import Final
 
 from smsc.pdu.constants import MessageState
 
-__all__ = ["ERR_BLACKLISTED", "ERR_COVERAGE", "CoverageAction", "ForcedOutcome"]
+__all__ = [
+    "ERR_BLACKLISTED",
+    "ERR_COVERAGE",
+    "ERR_UNKNOWN_SUBSCRIBER",
+    "CoverageAction",
+    "ForcedOutcome",
+]
 
 # The destination is on a blacklist (global or the account's) whose mode is "receipt": the
 # message was accepted, not sent and not charged; its receipt says UNDELIV err:250. (The
@@ -23,6 +29,11 @@ ERR_BLACKLISTED: Final = 250
 # "facility not supported" (the operators' config uses it for the same case), unless the rule
 # names another err.
 ERR_COVERAGE: Final = 21
+# The destination is a possible number in no assigned range (phonenumbers calls it possible, not
+# valid: a fictional range such as 447700900xxx, or a range newer than its metadata): the message
+# was accepted and its receipt says UNDELIV with err 1, the GSM MAP cause "unknown subscriber",
+# as a network's subscriber lookup answers. Accounts with strict_numbers refuse such numbers.
+ERR_UNKNOWN_SUBSCRIBER: Final = 1
 
 
 class CoverageAction(IntEnum):

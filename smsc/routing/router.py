@@ -4,7 +4,12 @@
 this order, and raises PduError with the status of the first refusal:
 
 1. the sender (ESME_RINVSRCTON, ESME_RINVSRCNPI, ESME_RINVSRCADR, SMSC_RSENDERNOTREG),
-2. the destination (ESME_RINVDSTTON, ESME_RINVDSTNPI, ESME_RINVDSTADR),
+2. the destination (ESME_RINVDSTTON, ESME_RINVDSTNPI, ESME_RINVDSTADR), read under its ton
+   with the configured home country (see :mod:`smsc.routing.numbers`); a number that is
+   possible but not valid is refused with ESME_RINVDSTADR for accounts with ``strict_numbers``,
+   else the decision says ``unassigned`` and the core gives the message the final state
+   UNDELIVERABLE with err 1 (:data:`ERR_UNKNOWN_SUBSCRIBER`), as a network's subscriber lookup
+   would; a coverage rule's forced outcome and the blacklist take precedence over it,
 3. the route (SMSC_RNOROUTE, SMSC_RCOVERAGE),
 4. the blacklist: with the account's blacklist_mode REFUSE, SMSC_RBLACKLISTED; with RECEIPT the
    decision says ``blacklisted`` and the core accepts the message without sending or charging
@@ -25,13 +30,13 @@ from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
 from smsc.routing.numbers import Destination, NumberPlan
-from smsc.routing.outcomes import ERR_BLACKLISTED
+from smsc.routing.outcomes import ERR_BLACKLISTED, ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.routes import RouteChoice, RouteTable, all_up
 from smsc.routing.senders import SenderRules, Source
 from smsc.slotted import slot_constructor
 from smsc.store.records import Account, BlacklistEntry, BlacklistMode
 
-__all__ = ["ERR_BLACKLISTED", "Router", "RoutingDecision"]
+__all__ = ["ERR_BLACKLISTED", "ERR_UNKNOWN_SUBSCRIBER", "Router", "RoutingDecision"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,6 +46,11 @@ class RoutingDecision:
     route: RouteChoice
     blacklisted: bool = False
     blacklist_entry: BlacklistEntry | None = None
+
+    @property
+    def unassigned(self) -> bool:
+        """The destination is possible but in no assigned range: it ends UNDELIV err 1."""
+        return not self.destination.valid
 
     @property
     def price(self) -> int:
@@ -54,7 +64,7 @@ _make_decision = slot_constructor(RoutingDecision)
 class Router:
     """Sender rules, number plan, route table and blacklist behind one call."""
 
-    __slots__ = ("blacklist", "numbers", "operator_up", "routes", "senders")
+    __slots__ = ("blacklist", "home_country", "numbers", "operator_up", "routes", "senders")
 
     def __init__(
         self,
@@ -64,11 +74,13 @@ class Router:
         numbers: NumberPlan | None = None,
         senders: SenderRules | None = None,
         operator_up: Callable[[str], bool] | None = None,
+        home_country: str | None = None,
     ) -> None:
         self.routes = routes
+        self.home_country = home_country  # ISO 3166 code whose national numbers are read
         self.blacklist = blacklist if blacklist is not None else Blacklist()
         self.numbers = numbers if numbers is not None else NumberPlan()
-        self.senders = senders if senders is not None else SenderRules()
+        self.senders = senders if senders is not None else SenderRules(numbers=self.numbers)
         self.operator_up: Callable[[str], bool] = operator_up or all_up
 
     def decide(
@@ -87,7 +99,13 @@ class Router:
         order of checks). ``now`` is accepted for rules that depend on time; none does yet."""
         del now  # no time-dependent routing rule yet; the signature is the stable one
         source = self.senders.check(account, source_addr, source_ton, source_npi)
-        destination = self.numbers.check(destination_addr, dest_ton, dest_npi)
+        destination = self.numbers.check(destination_addr, dest_ton, dest_npi, self.home_country)
+        if account.strict_numbers and not destination.valid:
+            raise PduError(
+                CommandStatus.ESME_RINVDSTADR,
+                f"destination {destination.number} is a possible number in no assigned range "
+                "(the account accepts valid numbers only)",
+            )
         choice = self.routes.route(
             destination.number, account=account, operator_up=self.operator_up
         )

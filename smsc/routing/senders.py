@@ -6,9 +6,12 @@ or short code):
 * ``source_addr_ton`` 5 (alphanumeric): 1 to 11 characters from ASCII letters, digits, space and
   ``. , - _ & + ' ! ? @ # : / ( )``, with at least one letter or digit and no space at either end.
 * ``source_addr_ton`` 1 (international): 1 to 15 digits, not starting with 0 (country code first,
-  no ``+``).
-* ``source_addr_ton`` 2, 3, 4, 6 (national, network specific, subscriber, abbreviated): 1 to 15
-  digits.
+  no ``+``); checked against the number plan (when the rules have one, as the router's do), the
+  digits must form a possible international number (a known country code and a length the
+  country uses), as a destination must.
+* ``source_addr_ton`` 3 and 6 (network specific, abbreviated): a short code of
+  2 to 8 digits.
+* ``source_addr_ton`` 2 and 4 (national, subscriber): 1 to 15 digits.
 * ``source_addr_ton`` 0 (unknown): digits only (up to 15) is numeric; anything else is checked
   as alphanumeric.
 * any other ton is refused with ESME_RINVSRCTON; ``source_addr_npi`` must be one of SMPP's
@@ -30,6 +33,7 @@ from typing import Final
 
 from smsc.pdu.constants import CommandStatus, Npi, Ton
 from smsc.pdu.errors import PduError
+from smsc.routing.numbers import NumberPlan
 from smsc.slotted import slot_constructor
 from smsc.store.records import Account
 
@@ -46,6 +50,9 @@ __all__ = [
 
 MAX_ALPHANUMERIC: Final = 11
 MAX_NUMERIC: Final = 15
+MIN_SHORT_CODE: Final = 2
+MAX_SHORT_CODE: Final = 8
+_SHORT_CODE_TONS: Final = frozenset({int(Ton.NETWORK_SPECIFIC), int(Ton.ABBREVIATED)})
 ALPHANUMERIC_CHARACTERS: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 .,-_&+'!?@#:/()"
 )
@@ -94,6 +101,9 @@ def _numeric_problem(addr: str, ton: int) -> str | None:
         return f"a numeric sender has at most {MAX_NUMERIC} digits"
     if ton == Ton.INTERNATIONAL and addr[0] == "0":
         return "an international sender starts with the country code, not 0"
+    if ton in _SHORT_CODE_TONS and not MIN_SHORT_CODE <= len(addr) <= MAX_SHORT_CODE:
+        return (f"a short code (ton {ton}) has {MIN_SHORT_CODE} to {MAX_SHORT_CODE} digits, "
+                f"not {len(addr)}")
     return None
 
 
@@ -124,9 +134,12 @@ def _default_source(account: Account) -> Source:
     return _make_source(addr, int(ton), int(npi), kind, True)
 
 
-def check_sender(account: Account, addr: str, ton: int, npi: int) -> Source:
+def check_sender(
+    account: Account, addr: str, ton: int, npi: int, numbers: NumberPlan | None = None
+) -> Source:
     """The sender of a submit by ``account``, or PduError with ESME_RINVSRCTON, ESME_RINVSRCNPI,
-    ESME_RINVSRCADR or SMSC_RSENDERNOTREG (see the module's rules)."""
+    ESME_RINVSRCADR or SMSC_RSENDERNOTREG (see the module's rules). With ``numbers``, an
+    international sender must be a possible international number."""
     if not addr:
         if not account.default_sender:
             raise PduError(
@@ -141,6 +154,10 @@ def check_sender(account: Account, addr: str, ton: int, npi: int) -> Source:
     kind, problem = sender_problem(addr, ton)
     if problem is not None:
         raise PduError(CommandStatus.ESME_RINVSRCADR, f"sender {addr[:24]!r}: {problem}")
+    if numbers is not None and ton == Ton.INTERNATIONAL:
+        why = numbers.possible_problem(addr)
+        if why is not None:
+            raise PduError(CommandStatus.ESME_RINVSRCADR, f"international sender {addr!r} {why}")
     if (
         kind == SenderKind.ALPHANUMERIC
         and account.require_registered_sender
@@ -160,9 +177,10 @@ class SenderRules:
     is trusted only while the account object is the same (a reloaded account starts afresh).
     """
 
-    __slots__ = ("_memo", "_size")
+    __slots__ = ("_memo", "_size", "numbers")
 
-    def __init__(self, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, cache_size: int = CACHE_SIZE, numbers: NumberPlan | None = None) -> None:
+        self.numbers = numbers  # international senders must be possible numbers of this plan
         self._size = cache_size
         self._memo: dict[tuple[str, str, int, int], tuple[Account, Source]] = {}
 
@@ -171,7 +189,7 @@ class SenderRules:
         hit = self._memo.get(key)
         if hit is not None and hit[0] is account:
             return hit[1]
-        source = check_sender(account, addr, ton, npi)
+        source = check_sender(account, addr, ton, npi, self.numbers)
         if len(self._memo) >= self._size:
             self._memo.clear()
         self._memo[key] = (account, source)

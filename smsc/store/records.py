@@ -75,6 +75,9 @@ class Account:
     # "tcp:host=192.0.2.10:port=2776"; empty: never), and the password it presents there.
     outbind_to: str = ""
     outbind_password: str = ""
+    # Refuse destinations that are possible but in no assigned range with ESME_RINVDSTADR at
+    # submit, instead of accepting them to end UNDELIV err 1 (unknown subscriber).
+    strict_numbers: bool = False
 
     @property
     def credit_owner(self) -> str:

@@ -260,3 +260,17 @@ def test_lock_and_unlock(cli: Cli) -> None:
     assert store.lock_state("", "192.0.2.9")[1].locked_until == 0
     cli.fails("account", "unlock", code=2, says="give an account")
     cli.fails("account", "lock", "acme", "--for", "0s", code=2)
+
+
+def test_strict_numbers_is_set_and_shown(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    assert cli.json("account", "show", "acme")["strict_numbers"] is False
+    assert "unassigned ranges accepted, end UNDELIV err 1" in cli("account", "show", "acme")
+    cli("account", "set", "acme", "--strict-numbers")
+    found = cli.store().get_account("acme")
+    assert found is not None and found.strict_numbers
+    assert cli.json("account", "show", "acme")["strict_numbers"] is True
+    assert "valid numbers only" in cli("account", "show", "acme")
+    cli("account", "set", "acme", "--no-strict-numbers")
+    found = cli.store().get_account("acme")
+    assert found is not None and not found.strict_numbers

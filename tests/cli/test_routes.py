@@ -204,3 +204,21 @@ def test_bad_prices(cli: Cli) -> None:
     cli.fails(
         "price", "rm", "--route", "lifecell", "--account", "acme", says="has no route lifecell"
     )
+
+
+def test_route_test_reads_numbers_as_a_submit_with_ton_0_does(cli: Cli) -> None:
+    assert cli.json("route", "test", "+380671234567")["route"] == "kyivstar"
+    assert cli.json("route", "test", "00380671234567")["route"] == "kyivstar"
+    cli.fails("route", "test", "0671234567", says="ESME_RINVDSTADR")  # no home country yet
+    routes = cli.config.parent / "routes.toml"
+    routes.write_text(
+        routes.read_text().replace("# [routing]\n", "[routing]\n")
+        .replace('# home_country = "UA"', 'home_country = "UA"'))
+    info = cli.json("route", "test", "0671234567")
+    assert (info["route"], info["valid"], info["forced"]) == ("kyivstar", True, None)
+    fictional = cli.json("route", "test", "447700900123")
+    assert fictional["valid"] is False
+    assert fictional["forced"] == {"state": "UNDELIVERABLE", "err": 1}
+    assert "ends UNDELIV err 1" in cli("route", "test", "447700900123")
+    cli("account", "add", "acme", "--password", "p", "--strict-numbers")
+    cli.fails("route", "test", "447700900123", "--account", "acme", says="no assigned range")

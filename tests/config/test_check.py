@@ -284,3 +284,37 @@ def test_load_located_gives_what_the_loader_gives() -> None:
     from smsc.config.loader import load_config
 
     assert load_located(CONF / "smsc.toml") == load_config(CONF / "smsc.toml")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ('"XX"', "not an ISO 3166 country code"),
+        ('"ua"', 'capitals: "UA"'),
+        ("380", "must be a string"),
+    ],
+)
+def test_a_bad_home_country_is_reported_with_file_and_line(
+    conf: Path, value: str, why: str
+) -> None:
+    line = replace(conf / "routes.toml", "# [routing]\n", "[routing]\n")
+    line = replace(conf / "routes.toml", '# home_country = "UA"', f"home_country = {value}")
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert (Path(error.file or "").name, error.line, error.path) == (
+        "routes.toml", line, "routing.home_country")
+    assert why in str(error)
+
+
+def test_the_home_country_reaches_the_router(conf: Path) -> None:
+    replace(conf / "routes.toml", "# [routing]\n", "[routing]\n")
+    replace(conf / "routes.toml", '# home_country = "UA"', 'home_country = "UA"')
+    result = check_config(conf / "smsc.toml")
+    assert result.config is not None
+    assert result.config.routing.home_country == "UA"
+    assert result.config.routing.router().home_country == "UA"
+    replace(conf / "routes.toml", 'home_country = "UA"', 'home_country = ""')
+    config = check_config(conf / "smsc.toml").config
+    assert config is not None and config.routing.home_country is None
+    replace(conf / "routes.toml", 'home_country = ""', 'home_cuntry = "UA"')
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert error.path == "routing.home_cuntry" and "unknown key" in str(error)

@@ -93,8 +93,8 @@ def test_non_geographic_country_code() -> None:
     assert PLAN.check(number).region == "001"
 
 
-@pytest.mark.parametrize("ton", [2, 3, 4, 5, 6, 7, 255])
-def test_destination_ton_other_than_international_or_unknown(ton: int) -> None:
+@pytest.mark.parametrize("ton", [3, 4, 5, 6, 7, 255])
+def test_destination_ton_other_than_international_national_or_unknown(ton: int) -> None:
     with pytest.raises(PduError) as caught:
         PLAN.check("380671234567", ton, 1)
     assert caught.value.command_status == CommandStatus.ESME_RINVDSTTON
@@ -118,10 +118,9 @@ def test_destination_npi_other_than_isdn_or_unknown(npi: int) -> None:
         ("38067123456a", "digits only"),
         ("３８０６７１２３４５６７", "digits only"),  # full-width digits are not ASCII
         ("3806712345678901", "more than the 15"),
-        ("38067123456", "not a valid number"),  # one digit short
-        ("3806712345678", "not a valid number"),  # one digit long
-        ("380001234567", "not a valid number"),  # no such range
-        ("3800671234567", "not a valid number"),  # national trunk prefix after the code
+        ("38067123456", "not a possible number"),  # one digit short (UA numbers have 9 or 10)
+        ("38067123456789", "not a possible number"),  # 11 digits after the code
+        ("4477009001", "not a possible number"),  # UK numbers have 7, 9 or 10 digits, not 8
         ("999123456789", "known country code"),
         ("38", "too short"),
         ("3801", "too short"),
@@ -137,7 +136,7 @@ def test_invalid_destinations(number: str, why: str) -> None:
 
 def test_ton_is_checked_before_the_number() -> None:
     with pytest.raises(PduError) as caught:
-        PLAN.check("+1", 2, 1)
+        PLAN.check("+1", 3, 1)
     assert caught.value.command_status == CommandStatus.ESME_RINVDSTTON
 
 
@@ -181,3 +180,143 @@ def test_warm_compiles_every_country_code() -> None:
     plan = NumberPlan()
     plan.warm([380, 1])
     assert plan.check("380671234567").region == "UA"
+
+
+# --- reading under the ton, possible numbers ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("number", "ton", "home", "expected"),
+    [
+        ("380671234567", 1, None, "380671234567"),  # international digits
+        ("380671234567", 1, "GB", "380671234567"),  # ton 1 ignores the home country
+        ("380671234567", 2, None, "380671234567"),  # Kannel's default: national ton, no +
+        ("380671234567", 2, "UA", "380671234567"),  # not a UA national number: international
+        ("+380671234567", 2, None, "380671234567"),
+        ("+380671234567", 0, "GB", "380671234567"),
+        ("00380671234567", 2, None, "380671234567"),
+        ("00380671234567", 0, "UA", "380671234567"),
+        ("0671234567", 2, "UA", "380671234567"),  # trunk prefix 0 dropped, 380 added
+        ("0671234567", 0, "UA", "380671234567"),
+        ("671234567", 2, "UA", "380671234567"),  # without the trunk prefix
+        ("07911123456", 2, "GB", "447911123456"),
+        ("2025550123", 2, "US", "12025550123"),  # valid in the US, also possible in Egypt
+        ("12025550123", 2, "US", "12025550123"),  # US trunk prefix 1
+        ("89161234567", 2, "RU", "79161234567"),  # Russian trunk prefix 8
+        ("0612345678", 2, "IT", "390612345678"),  # Italy keeps the 0 (no trunk prefix)
+    ],
+)
+def test_destinations_are_read_under_their_ton(
+    number: str, ton: int, home: str | None, expected: str
+) -> None:
+    found = PLAN.check(number, ton, 1, home)
+    assert found.number == expected
+    assert found.valid
+
+
+@pytest.mark.parametrize(
+    ("number", "ton", "home", "why"),
+    [
+        ("0671234567", 2, None, "leading 0"),  # national, but no home country configured
+        ("0671234567", 1, "UA", "leading 0"),  # ton 1 is international whatever the home
+        ("+380671234567", 1, None, "'+'"),  # ton 1 is digits only
+        ("067123", 2, "UA", "neither a national number of UA nor international"),
+        ("+38067123456", 2, None, "not a possible number"),
+        ("++380671234567", 2, None, "two '+'"),
+        ("0038067123456789", 0, None, "not a possible number"),
+        ("Shop", 2, "UA", "digits only"),
+    ],
+)
+def test_unreadable_destinations(number: str, ton: int, home: str | None, why: str) -> None:
+    with pytest.raises(PduError) as caught:
+        PLAN.check(number, ton, 1, home)
+    assert caught.value.command_status == CommandStatus.ESME_RINVDSTADR
+    assert why in str(caught.value)
+
+
+def test_an_alphanumeric_destination_is_refused_with_rinvdstton() -> None:
+    with pytest.raises(PduError) as caught:
+        PLAN.check("Shop", 5, 0, "UA")
+    assert caught.value.command_status == CommandStatus.ESME_RINVDSTTON
+    assert "alphanumeric" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("number", "ton", "home", "expected"),
+    [
+        ("447700900123", 1, None, "447700900123"),  # the UK's range for drama (fictional)
+        ("07700900123", 2, "GB", "447700900123"),
+        ("+447700900123", 0, None, "447700900123"),
+        ("380001234567", 1, None, "380001234567"),  # no such Ukrainian range
+        ("3800671234567", 1, None, "3800671234567"),  # trunk 0 after the code: 10 digits
+    ],
+)
+def test_possible_numbers_in_no_assigned_range(
+    number: str, ton: int, home: str | None, expected: str
+) -> None:
+    found = PLAN.check(number, ton, 1, home)
+    assert found.number == expected
+    assert not found.valid and found.line_type == "unknown"
+    assert found.country_code == int(expected[:2]) or found.country_code == int(expected[:3])
+    assert PLAN.destination(expected) is None  # lookup stays phonenumbers' is_valid_number
+
+
+def test_a_valid_national_reading_wins_over_a_possible_one() -> None:
+    # 0 + 9 digits: national 447911123456 is valid, 4407911... would not be
+    assert PLAN.check("07911123456", 2, 1, "GB").valid
+
+
+def possible_reference(number: str) -> bool:
+    """phonenumbers: the digits taken as written are valid, or possible (not only locally)."""
+    if reference(number) is not None:
+        return True
+    if not number.isdigit() or number[0] == "0" or len(number) > 15:
+        return False
+    for size in (1, 2, 3):
+        if int(number[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            break
+    else:
+        return False
+    national = number[size:]
+    if len(national) < 2:
+        return False
+    zeros = len(national) - len(national.lstrip("0"))
+    if zeros == len(national):
+        zeros -= 1
+    parsed = phonenumbers.PhoneNumber(
+        country_code=int(number[:size]),
+        national_number=int(national),
+        italian_leading_zero=True if zeros else None,
+        number_of_leading_zeros=zeros if zeros > 1 else None,
+    )
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    return bool(reason == phonenumbers.ValidationResult.IS_POSSIBLE)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    code=st.sampled_from(CODES),
+    rest=st.text(alphabet="0123456789", min_size=0, max_size=13),
+)
+def test_accepted_numbers_are_those_phonenumbers_calls_valid_or_possible(
+    code: int, rest: str
+) -> None:
+    number = (str(code) + rest)[:15]
+    try:
+        found = PLAN.check(number)
+    except PduError as e:
+        assert e.command_status == CommandStatus.ESME_RINVDSTADR
+        assert not possible_reference(number), number
+    else:
+        assert possible_reference(number), number
+        assert found.valid == (reference(number) is not None), number
+
+
+def test_home_country_problems() -> None:
+    from smsc.routing.numbers import home_country_problem
+
+    assert home_country_problem("UA") is None
+    assert "capitals" in (home_country_problem("ua") or "")
+    assert "ISO 3166" in (home_country_problem("XX") or "")
+    assert "ISO 3166" in (home_country_problem("001") or "")
+    assert "string" in (home_country_problem(380) or "")

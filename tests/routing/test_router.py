@@ -77,7 +77,7 @@ def test_a_valid_message() -> None:
         ({"source_npi": 2}, CommandStatus.ESME_RINVSRCNPI),
         ({"source_addr": "Acme*"}, CommandStatus.ESME_RINVSRCADR),
         ({"source_addr": "Other"}, CommandStatus.SMSC_RSENDERNOTREG),
-        ({"dest_ton": 2}, CommandStatus.ESME_RINVDSTTON),
+        ({"dest_ton": 5}, CommandStatus.ESME_RINVDSTTON),
         ({"dest_npi": 9}, CommandStatus.ESME_RINVDSTNPI),
         ({"destination_addr": "+380671234567"}, CommandStatus.ESME_RINVDSTADR),
         ({"destination_addr": "48601234567"}, CommandStatus.SMSC_RNOROUTE),
@@ -138,3 +138,45 @@ def test_failover_follows_operator_up() -> None:
 def test_default_sender() -> None:
     account = Account(system_id="d", password_hash="", default_sender="Shop")
     assert decide(account, source_addr="").source.addr == "Shop"
+
+
+# --- destinations read under their ton, numbers in no assigned range ---------------------------
+
+UK_TABLE = RouteTable(
+    [
+        Route(name="kyivstar", prefixes=("38067",), operators=("kyivstar",), price=30,
+              currency="EUR"),
+        Route(name="uk", prefixes=("44",), operators=("uk",), price=40, currency="EUR"),
+    ],
+    [],
+)
+
+
+def test_a_national_destination_is_routed_as_the_international_number_of_the_home_country() -> None:
+    router = Router(UK_TABLE, numbers=NumberPlan(), home_country="UA")
+    decision = decide(router=router, destination_addr="0671234567", dest_ton=2)
+    assert decision.destination.number == "380671234567"
+    assert decision.route.route == "kyivstar"
+    plain = Router(UK_TABLE, numbers=NumberPlan())  # no home country: national is unreadable
+    assert status(router=plain, destination_addr="0671234567", dest_ton=2) == (
+        CommandStatus.ESME_RINVDSTADR
+    )
+
+
+def test_a_number_in_no_assigned_range_is_accepted_unless_the_account_is_strict() -> None:
+    router = Router(UK_TABLE, numbers=NumberPlan())
+    decision = decide(router=router, destination_addr="447700900123")
+    assert decision.unassigned and decision.destination.number == "447700900123"
+    assert decision.route.route == "uk" and decision.price == 40
+    assert not decide(router=router, destination_addr="380671234567").unassigned
+    strict = Account(system_id="acme", password_hash="", strict_numbers=True)
+    with pytest.raises(PduError) as caught:
+        decide(strict, router, source_addr="Shop", destination_addr="447700900123")
+    assert caught.value.command_status == CommandStatus.ESME_RINVDSTADR
+    assert "no assigned range" in str(caught.value)
+    assert decide(strict, router, source_addr="Shop", destination_addr="447911123456").route
+
+
+def test_impossible_numbers_are_refused_even_for_lenient_accounts() -> None:
+    router = Router(UK_TABLE, numbers=NumberPlan())
+    assert status(router=router, destination_addr="4477009001") == CommandStatus.ESME_RINVDSTADR

@@ -6,6 +6,7 @@ import pytest
 
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
+from smsc.routing.numbers import NumberPlan
 from smsc.routing.senders import SenderKind, SenderRules, Source, check_sender
 from smsc.store.records import Account
 
@@ -155,3 +156,52 @@ def test_memo_reuses_sources_and_notices_account_changes() -> None:
     for name in ("A1", "A2", "A3"):  # past the bound: the memo starts again, still correct
         assert rules.check(OPEN, name, 5, 0).addr == name
     assert rules.check(STRICT, "MyShop", 5, 0) == first
+
+
+# --- kinds of sender: short codes, possible international numbers ------------------------------
+
+PLAN = NumberPlan()
+
+
+@pytest.mark.parametrize(
+    ("ton", "addr", "ok"),
+    [
+        (3, "12", True),
+        (3, "7575", True),
+        (6, "12345678", True),
+        (6, "123456789", False),  # 9 digits is no short code
+        (3, "380671234567", False),
+        (6, "1", False),
+        (2, "0671234567", True),  # national: digits up to 15
+        (4, "1234567", True),
+    ],
+)
+def test_short_codes_have_2_to_8_digits(ton: int, addr: str, ok: bool) -> None:
+    if ok:
+        assert check_sender(OPEN, addr, ton, 0).kind == SenderKind.NUMERIC
+    else:
+        with pytest.raises(PduError) as caught:
+            check_sender(OPEN, addr, ton, 0)
+        assert caught.value.command_status == CommandStatus.ESME_RINVSRCADR
+        assert "short code" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("addr", "ok"),
+    [
+        ("380671234567", True),
+        ("447700900123", True),  # possible, in no assigned range: a sender may show it
+        ("111111111111111", False),  # +1 numbers have 10 digits after the code
+        ("999123456", False),  # no country code 999
+        ("3806712345", False),  # too short for Ukraine
+    ],
+)
+def test_international_senders_are_possible_numbers(addr: str, ok: bool) -> None:
+    rules = SenderRules(numbers=PLAN)
+    if ok:
+        assert rules.check(OPEN, addr, 1, 1).addr == addr
+    else:
+        with pytest.raises(PduError) as caught:
+            rules.check(OPEN, addr, 1, 1)
+        assert caught.value.command_status == CommandStatus.ESME_RINVSRCADR
+    assert rules.check(OPEN, addr, 0, 0).kind == SenderKind.NUMERIC  # ton 0: any digits

@@ -1273,3 +1273,12 @@ def test_memory_store_answers_like_the_sqlite_store() -> None:
     run_state_machine_as_test(
         SameAsSqlite, settings=settings(max_examples=40, stateful_step_count=15, deadline=None)
     )
+
+
+def test_account_strict_numbers_round_trip(store: Store) -> None:
+    store.create_account(Account(system_id="strict", password_hash="", strict_numbers=True))
+    store.create_account(Account(system_id="lenient", password_hash=""))
+    found = store.get_account("strict")
+    assert found is not None and found.strict_numbers
+    lenient = store.get_account("lenient")
+    assert lenient is not None and not lenient.strict_numbers
