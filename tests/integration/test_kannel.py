@@ -41,13 +41,6 @@ UA_NUMBER = "380671234567"  # the test config's operator delivers after 50 ms
 LONG_TEXT = ("Kannel splits a text this long into concatenated parts with a UDH. " * 7)[:400]
 CYRILLIC_TEXT = "Привіт! Повідомлення українською, щоб перевірити UCS2."
 
-NEEDS_ADDRESSES = pytest.mark.xfail(
-    reason="Kannel's default submit_sm has dest_addr_ton 2 (national) for a destination without "
-    "'+': smsc answers ESME_RINVDSTTON until the addresses branch is merged",
-    raises=AssertionError,
-    strict=True,
-)
-
 _ids = itertools.count(1)
 
 
@@ -125,7 +118,6 @@ def test_kannel_binds_at_its_defaults(kannel: Kannel) -> None:
     assert all("(online" in line for line in lines), lines
 
 
-@NEEDS_ADDRESSES
 def test_gsm_text_gets_smsc_ack_then_delivered(
     kannel: Kannel, dlr_receiver: DlrReceiver
 ) -> None:
@@ -135,7 +127,6 @@ def test_gsm_text_gets_smsc_ack_then_delivered(
     assert final.to == TEST_NUMBER
 
 
-@NEEDS_ADDRESSES
 def test_400_characters_are_split_by_kannel_and_every_part_accepted(
     smsc: SmscServer, kannel: Kannel, dlr_receiver: DlrReceiver
 ) -> None:
@@ -150,7 +141,6 @@ def test_400_characters_are_split_by_kannel_and_every_part_accepted(
     assert {row["status"] for row in parts} == {"DELIVRD"}, parts
 
 
-@NEEDS_ADDRESSES
 def test_ucs2_text_is_accepted_and_delivered(
     smsc: SmscServer, kannel: Kannel, dlr_receiver: DlrReceiver
 ) -> None:
