@@ -293,6 +293,11 @@ class Intake:
             raise PduError(test_status, f"test number {destination_addr} refuses submits")
         routed = self._routed(account, pdu, destination_addr, dest_ton, dest_npi, now,
                               content.concat, content.payload)
+        if routed.destination_addr != destination_addr:  # read as another number ('+', national)
+            test_status = self._operators.test_submit_status(routed.destination_addr)
+            if test_status:
+                raise PduError(test_status,
+                               f"test number {routed.destination_addr} refuses submits")
         operator = routed.operator
         depth = self.queue_depths.get(operator, 0)
         if not self._operators.queue_has_room(operator, depth, len(content.segments)):

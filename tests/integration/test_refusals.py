@@ -561,6 +561,19 @@ def test_each_refusing_test_number_gives_its_documented_status(server: SmscServe
             refused(esme, submit(number, registered_delivery=1), status)
 
 
+def test_refusing_test_numbers_written_as_kannel_writes_them_give_their_status(
+    server: SmscServer,
+) -> None:
+    """TON 2 with '+' or '00' (or TON 0 with '+') is read as the international number, and the
+    test number's refusal holds for that reading too."""
+    login = server.add_account()
+    with only_refusals(server, login) as esme:
+        for number, status in list(REFUSING_TEST_NUMBERS.items())[-3:]:
+            for ton, written in ((2, "+" + number), (2, "00" + number), (0, "+" + number)):
+                refused(esme, plain(number).replace(dest_addr_ton=ton, destination_addr=written),
+                        status)
+
+
 def test_refusing_test_numbers_in_a_submit_multi_are_listed_as_unsuccessful(
     server: SmscServer,
 ) -> None:
