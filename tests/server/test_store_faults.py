@@ -17,6 +17,7 @@ from smsc.ids import IdBlock
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.server import run as server_run
+from smsc.server.observed import service_metrics
 from smsc.store.records import MessageFilter
 from smsc.store.sqlite import SqliteStore
 from tests.server.harness import (
@@ -76,6 +77,11 @@ def store_log() -> Iterator[list[dict[str, Any]]]:
     globalLogPublisher.removeObserver(keep)  # type: ignore[arg-type]
 
 
+def metric(rig: Rig, name: str) -> float:
+    (found,) = [m for m in service_metrics(rig.service) if m.name == name]
+    return found.samples[0][1]
+
+
 def submit_status(rig: Rig, esme: Any) -> int:
     sent = esme.submit()
     rig.advance(COMMIT_DELAY)
@@ -100,6 +106,8 @@ def test_a_full_disk_refuses_submits_and_service_returns_by_itself(
         rig.advance(0.6)
     assert set(statuses) == {S.ESME_RSYSERR}
     assert rig.service.ids.remaining == 0
+    assert metric(rig, "smsc_store_failing") == 1
+    assert metric(rig, "smsc_store_failures_total") >= len(statuses)
 
     # The space comes back: within a few seconds, with no submit to trigger anything, the id
     # block is refilled, and submits are accepted again.
@@ -108,6 +116,7 @@ def test_a_full_disk_refuses_submits_and_service_returns_by_itself(
     assert rig.service.ids.remaining > 0
     assert submit_status(rig, esme) == 0
     assert len(list(disk.inner.messages(MessageFilter()))) == 2
+    assert metric(rig, "smsc_store_failing") == 0
 
     # Logged: the first failure with its traceback, a summary per 10 s, one recovery line;
     # not a line per failed call.
