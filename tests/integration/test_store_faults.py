@@ -34,7 +34,7 @@ def test_an_external_write_lock_stalls_only_the_commit_waiting_for_it(
     with bound_esme(server.port, "tx", login) as submitter, \
             bound_esme(server.port, "tx", login, source="127.0.0.2") as other:
         assert accepted(submitter.request(submit(UA_NUMBERS[0], b"before"))) != ""
-        holder = sqlite3.connect(db, isolation_level=None, timeout=0.0)
+        holder = sqlite3.connect(db, isolation_level=None, timeout=10.0)
         try:
             holder.execute("BEGIN IMMEDIATE")  # another process's write lock
             waiting = submitter.send(submit(UA_NUMBERS[1], b"waits for the lock"))
