@@ -208,8 +208,9 @@ class SmscService(service.Service):
         self.courier.flush_acks()
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
+        # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
+        await self.worker.call(self.store.close)
         self.worker.stop()
-        self.store.close()
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()  # type: ignore[no-untyped-call]
