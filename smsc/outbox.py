@@ -179,6 +179,10 @@ class OutboxDispatcher:
         """The store removed these answered items: no later read can return them."""
         self._known.difference_update(ids)
 
+    def acks_failed(self, ids: Iterable[int]) -> None:
+        """The store could not remove these answered items: ask again with the next ones."""
+        self._acks.extend(ids)
+
     def pull_failed(self, pull: Pull) -> None:
         queue = self._accounts.get(pull.account)
         if queue is not None:

@@ -4,8 +4,13 @@ waiting submit is answered after the commit.
 At most one commit runs at a time, on the store thread. While it runs, new parts gather; when
 it ends they go in the next commit at once. When the store is idle, a commit waits ``delay``
 seconds (a few ms) to collect what the same read brought in. So batches grow with the load and
-latency stays low when there is little of it. A commit of a few parts while the store thread
-has nothing to do runs on the event loop itself: no hand-off there and back.
+latency stays low when there is little of it. Every commit runs on the store thread, however
+small: a commit can wait for SQLite's write lock (another process writing) or for the disk, and
+the event loop must never wait (every other bind's PDUs would wait with it).
+
+Failures go to ``health`` (a :class:`~smsc.server.storehealth.StoreHealth`), which logs them at
+a bounded rate; each waiting submit is answered None (the service answers ESME_RSYSERR) and the
+next commit is tried as usual, so service comes back with the store.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.core import Committed
+from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.store.records import AcceptOutcome, NewMessage
 
@@ -31,12 +37,12 @@ class GroupCommitter:
     def __init__(self, reactor: IReactorTime, worker: StoreWorker, commit: Commit, *,
                  delay: float = 0.002, max_batch: int = 1000,
                  after: Callable[[Committed], None] | None = None,
-                 inline_max: int = 16) -> None:
+                 health: StoreHealth | None = None) -> None:
         self._reactor = reactor
         self._worker = worker
         self._commit = commit
         self._after = after  # called once every submit of a commit has been answered
-        self.inline_max = inline_max  # commits this small run on the event loop when idle
+        self.health = health
         self.delay = delay
         self.max_batch = max_batch
         self._parts: list[NewMessage] = []
@@ -75,16 +81,6 @@ class GroupCommitter:
         parts, self._parts = self._parts, []
         waiting, self._waiting = self._waiting, []
         self._running = True
-        if len(parts) <= self.inline_max and self._worker.idle():
-            # A few parts and nothing else for the store: committing here saves the two
-            # thread hand-offs, most of the round trip at small windows.
-            try:
-                committed = self._commit(parts, self._reactor.seconds())
-            except Exception:
-                self._failed(Failure(), waiting)  # type: ignore[no-untyped-call]
-                return
-            self._done(committed, waiting, len(parts))
-            return
         d = self._worker.urgent(self._commit, parts, self._reactor.seconds())
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
                        errbackArgs=(waiting,))
@@ -94,6 +90,8 @@ class GroupCommitter:
         self._running = False
         self.commits += 1
         self.committed_parts += parts
+        if self.health is not None:
+            self.health.ok()
         outcomes = committed.outcomes
         position = 0
         for groups, answer in waiting:
@@ -106,7 +104,10 @@ class GroupCommitter:
 
     def _failed(self, failure: Failure, waiting: list[tuple[int, Answer]]) -> Any:
         self._running = False
-        _log.failure("group commit failed; answering ESME_RSYSERR", failure)
+        if self.health is not None:
+            self.health.failed("group commit (submits answered ESME_RSYSERR)", failure)
+        else:
+            _log.failure("group commit failed; answering ESME_RSYSERR", failure)
         for _, answer in waiting:
             answer(None)
         if self._waiting:

@@ -70,6 +70,12 @@ def service_metrics(service: SmscService) -> list[Metric]:
                [((), service.outbinder.attempts)]),
         Metric("smsc_store_calls_pending", "gauge", "Calls queued for or running on the store.",
                [((), service.worker.pending)]),
+        Metric("smsc_store_failures_total", "counter",
+               "Store calls that failed (a full disk, a lock held too long, ...).",
+               [((), service.health.failures)]),
+        Metric("smsc_store_failing", "gauge",
+               "1 from a store failure until a store write succeeds again, else 0.",
+               [((), int(service.health.failing))]),
         Metric("smsc_max_resident_memory_bytes", "gauge", "Peak resident memory of the process.",
                [((), rss_kib * 1024)]),
     ]

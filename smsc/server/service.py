@@ -42,6 +42,7 @@ from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
+from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
@@ -53,6 +54,10 @@ _BIND_TYPES = {pdus.BindTransmitter: BindType.TRANSMITTER, pdus.BindReceiver: Bi
                pdus.BindTransceiver: BindType.TRANSCEIVER}
 _SC_VERSION = Tlvs.of({Tag.SC_INTERFACE_VERSION: INTERFACE_VERSION})
 SHORT_ROUND = 64  # parts per queue round while submits wait for their commit
+# A failed id block reservation is asked again after these pauses (doubling), whether or not
+# submits come: service is back within about REFILL_RETRY_MAX once the store is.
+REFILL_RETRY_MIN = 0.1
+REFILL_RETRY_MAX = 2.0
 
 
 @dataclass(slots=True)
@@ -83,10 +88,16 @@ class SmscService(service.Service):
         self._reload_config = reload_config
         self._watch = ConfigWatch(config.files) if config is not None else None
         self.worker = worker if worker is not None else StoreWorker(reactor)
+        self.health = StoreHealth(reactor)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
                                         max_batch=settings.commit_batch,
-                                        after=self._settled)
+                                        after=self._settled, health=self.health)
+        self._refill_delay = REFILL_RETRY_MIN
+        self._refill_call: Any = None
+        # The routing config the next router is built for (a reload changes it at once, so a
+        # blacklist rebuild queued after the reload builds the new routes too).
+        self._routing_config = routing.config if routing is not None else None
         self.courier = ReceiptCourier(
             reactor, self.worker, store,
             # Room for a full commit's receipts on top of what the binds have in flight, so
@@ -94,7 +105,8 @@ class SmscService(service.Service):
             OutboxDispatcher(per_account=max(4096, settings.receipt_window * 16
                                              + 2 * settings.commit_batch),
                              retry_min=settings.receipt_retry_min,
-                             retry_max=settings.receipt_retry_max))
+                             retry_max=settings.receipt_retry_max),
+            health=self.health)
         self.connections: set[SmppServerProtocol] = set()
         self.outbinder = Outbinder(reactor, self.worker, store, factory=lambda: self.factory,
                                    system_id=settings.system_id, receiving=self._receiving,
@@ -152,7 +164,7 @@ class SmscService(service.Service):
                              (5.0, self.outbinder.check), (60.0, self._every_minute)):
             loop = LoopingCall(fn)
             loop.clock = self.clock
-            loop.start(interval, now=False).addErrback(self._loop_failed)
+            loop.start(interval, now=False).addErrback(self._periodic_failed)
             self._loops.append(loop)
         self._schedule_due(0.0)
         self.started.callback(None)
@@ -162,8 +174,12 @@ class SmscService(service.Service):
         if not self.started.called:
             self.started.errback(failure)
 
-    def _loop_failed(self, failure: Failure) -> None:
+    def _periodic_failed(self, failure: Failure) -> None:
         _log.failure("a periodic task failed", failure)
+
+    def _loop_failed(self, failure: Failure) -> None:
+        """A routine store call failed (logged at a bounded rate; the next round tries again)."""
+        self.health.failed("a routine store call", failure)
 
     async def stop(self) -> None:
         """Unbind every customer, answer what is pending, flush to the store, stop."""
@@ -175,6 +191,8 @@ class SmscService(service.Service):
                 loop.stop()
         if self._due_call is not None and self._due_call.active():
             self._due_call.cancel()
+        if self._refill_call is not None and self._refill_call.active():
+            self._refill_call.cancel()
         self.committer.flush_now()  # submits waiting for a commit are answered first
         for conn in list(self.connections):
             conn.unbind_and_close()
@@ -190,8 +208,9 @@ class SmscService(service.Service):
         self.courier.flush_acks()
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
+        # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
+        await self.worker.call(self.store.close)
         self.worker.stop()
-        self.store.close()
 
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()  # type: ignore[no-untyped-call]
@@ -312,6 +331,8 @@ class SmscService(service.Service):
         assert isinstance(record, BindRecord)
         now = self.clock.seconds()
         intake = self.core.intake
+        if self.ids.wants_refill:  # before intake: a spent block must not stop the refill
+            self._refill_ids()
         try:
             if type(pdu) is pdus.SubmitSm:
                 prepared = intake.submit_sm(record.context, pdu, now)
@@ -325,8 +346,6 @@ class SmscService(service.Service):
             conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
                                              e.command_status))
             return
-        if self.ids.wants_refill:
-            self._refill_ids()
         if not prepared.parts:  # a submit_multi whose every destination was refused
             conn.respond(pdus.SubmitMultiResp(
                 sequence_number=pdu.sequence_number, command_status=S.ESME_RSUBMITFAIL,
@@ -410,14 +429,26 @@ class SmscService(service.Service):
         self.finals.update(finals)
 
     def _refill_ids(self) -> None:
+        """Reserve the next id block; a failure is retried with backoff until it works, with
+        or without submits (a spent block refuses every submit before it reaches here)."""
+        self._refill_call = None
         self.ids.refill_pending = True
-        d = self.worker.call(self.core.reserve_ids, self.ids.block_size)
-        d.addCallback(lambda block: self.ids.add_block(*block))
-        d.addErrback(self._refill_failed)
+        d = self.worker.urgent(self.core.reserve_ids, self.ids.block_size)
+        d.addCallbacks(self._refilled, self._refill_failed)
+
+    def _refilled(self, block: tuple[int, int]) -> None:
+        self._refill_delay = REFILL_RETRY_MIN
+        self.ids.add_block(*block)
+        self.health.ok()
 
     def _refill_failed(self, failure: Failure) -> None:
-        self.ids.refill_pending = False
-        _log.failure("reserving message ids failed", failure)
+        self.health.failed("reserving message ids", failure)
+        if self._stopping:
+            self.ids.refill_pending = False
+            return
+        delay = self._refill_delay
+        self._refill_delay = min(REFILL_RETRY_MAX, delay * 2)
+        self._refill_call = self.clock.callLater(delay, self._refill_ids)  # still pending
 
     # --- query, cancel, replace ---------------------------------------------------------------
     def _message_request(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
@@ -446,8 +477,7 @@ class SmscService(service.Service):
 
     def _request_failed(self, failure: Failure, conn: SmppServerProtocol, pdu: pdus.Pdu
                         ) -> None:
-        _log.failure("{command} from {peer} failed", failure, command=pdu.command_name,
-                     peer=conn.peer_host)
+        self.health.failed(f"{pdu.command_name} from {conn.peer_host}", failure)
         conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number, S.ESME_RSYSERR))
 
     # --- the operator queues ------------------------------------------------------------------
@@ -472,7 +502,7 @@ class SmscService(service.Service):
         self._schedule_due(0.0 if result.full else self.settings.due_interval)
 
     def _due_failed(self, failure: Failure) -> None:
-        _log.failure("an operator queue round failed", failure)
+        self.health.failed("an operator queue round", failure)
         self._schedule_due(1.0)
 
     # --- periodic work ------------------------------------------------------------------------
@@ -514,8 +544,9 @@ class SmscService(service.Service):
         """The blacklist or the ported numbers changed in the store: a new router."""
         if self.routing is None:
             return
-        d = self.worker.call(self.routing.load, self.store)
-        d.addCallback(self.routing.install)
+        config = self._routing_config
+        d = self.worker.call(self.routing.load, self.store, config)
+        d.addCallback(self.routing.install, config)
         d.addErrback(self._loop_failed)
 
     # --- configuration reload -------------------------------------------------------------------
@@ -555,18 +586,39 @@ class SmscService(service.Service):
         self.committer.max_batch = settings.commit_batch
         core = self.core
         core.lock_policy = LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for)
+        # Operators and routing switch together. Built here and on the store thread (the
+        # router reads the blacklist and ported numbers), then: the core (store thread) takes
+        # the new simulator in the same store call that built the router, and intake (the
+        # event loop) takes the new operators and router in one callback, so no submit is
+        # routed by one config and queued by the other. If the store call fails, neither
+        # changes.
         simulator = new.operators.simulator()
-        core.intake.use_operators(operator_desk(simulator))
-        d = self.worker.call(core.use_operators, simulator, new.operators.mo_rules,
-                             settings.due_batch, settings.receipt_zone)
-        d.addErrback(self._loop_failed)
-        if self.routing is not None:
-            routing = self.routing
-            d2 = self.worker.call(routing.load, self.store, new.routing)
-            d2.addCallback(routing.install, new.routing)
-            d2.addErrback(self._loop_failed)
+        desk = operator_desk(simulator)
+        routing = self.routing
+        routing_config = new.routing
+        self._routing_config = routing_config
+
+        def build() -> Any:  # store thread
+            router = routing.load(self.store, routing_config) if routing is not None else None
+            core.use_operators(simulator, new.operators.mo_rules, settings.due_batch,
+                               settings.receipt_zone)
+            return router
+
+        def switch(router: Any) -> None:  # event loop
+            core.intake.use_operators(desk)
+            if routing is not None:
+                routing.install(router, routing_config)
+
+        d = self.worker.call(build)
+        d.addCallbacks(switch, self._switch_failed)
         if self._watch is not None:
             self._watch.reset(new.files)
+
+    def _switch_failed(self, failure: Failure) -> None:
+        if self.routing is not None:
+            self._routing_config = self.routing.config
+        _log.failure("config: the new operators and routing could not be built; the running "
+                     "ones stay (reload again)", failure)
 
     def _accounts_reloaded(self, accounts: dict[str, Account | None]) -> None:
         """Edits made while customers are bound (credit aside, which the store owns) take

@@ -8,6 +8,7 @@ from twisted.internet.task import Clock
 
 from smsc.core import Committed
 from smsc.server.committer import GroupCommitter
+from smsc.server.storehealth import StoreHealth
 from smsc.store.records import AcceptOutcome, NewMessage
 from tests.server.harness import InlineWorker
 
@@ -37,28 +38,31 @@ def part() -> NewMessage:
                       price=1, submitted_at=0.0, expires_at=60.0, next_at=0.0)
 
 
-def rig(inline_max: int = 4) -> tuple[Clock, InlineWorker, FakeCore, GroupCommitter,
-                                     list[list[AcceptOutcome] | None]]:
+def rig() -> tuple[Clock, InlineWorker, FakeCore, GroupCommitter,
+                  list[list[AcceptOutcome] | None]]:
     clock = Clock()
     worker = InlineWorker()
     core = FakeCore()
     answers: list[list[AcceptOutcome] | None] = []
-    committer = GroupCommitter(clock, worker, core.commit, delay=DELAY, inline_max=inline_max)
+    committer = GroupCommitter(clock, worker, core.commit, delay=DELAY,
+                               health=StoreHealth(clock))
     return clock, worker, core, committer, answers
 
 
-def test_a_small_commit_with_the_store_idle_runs_on_the_event_loop() -> None:
+def test_even_a_one_part_commit_with_the_store_idle_goes_to_the_store_thread() -> None:
+    # A commit can wait for SQLite's lock or the disk: never on the event loop.
     clock, worker, core, committer, answers = rig()
-    committer.add([part(), part()], 2, answers.append)
+    worker.hold = True  # the store thread has not run it yet
+    committer.add([part()], 1, answers.append)
     clock.advance(DELAY)
-    assert core.batches == [2]
-    assert worker.calls == 0  # no hand-off to the store thread
-    assert answers == [[AcceptOutcome(message_id=0, status=0),
-                        AcceptOutcome(message_id=1, status=0)]]
+    assert core.batches == [] and answers == [] and worker.calls == 1
+    worker.release()
+    assert core.batches == [1]
+    assert answers == [[AcceptOutcome(message_id=0, status=0)]]
 
 
 def test_a_big_commit_goes_to_the_store_thread() -> None:
-    clock, worker, core, committer, answers = rig(inline_max=4)
+    clock, worker, core, committer, answers = rig()
     committer.add([part()] * 5, 5, answers.append)
     clock.advance(DELAY)
     assert (core.batches, worker.calls, len(answers)) == ([5], 1, 1)
@@ -75,14 +79,15 @@ def test_with_the_store_busy_a_small_commit_queues_behind_its_work() -> None:
     assert core.batches == [1] and len(answers) == 1
 
 
-def test_a_failed_commit_on_the_event_loop_answers_none_and_the_next_goes_on() -> None:
-    clock, worker, core, committer, answers = rig()
+def test_a_failed_commit_answers_none_and_the_next_goes_on() -> None:
+    clock, _worker, core, committer, answers = rig()
     core.fail = True
     committer.add([part()], 1, answers.append)
     clock.advance(DELAY)
     assert answers == [None]
+    assert committer.health is not None and committer.health.failing
     core.fail = False
     committer.add([part()], 1, answers.append)
     clock.advance(DELAY)
     assert core.batches == [1] and answers[1] is not None
-    assert worker.calls == 0
+    assert committer.health.recoveries == 1  # the store recovered
