@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Protocol
 
+from smsc.operators.receipts import state_severity
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
@@ -239,7 +240,7 @@ class Intake:
                     raise PduError(S.SMSC_RTOOMANYPARTS,
                                    f"the message has {concat.total} parts; this account may "
                                    f"send at most {account.max_parts}")
-                snippet = text_snippet(header.payload, data_coding) if concat.index == 1 else ""
+                snippet = text_snippet(header.payload, data_coding)  # this part's own text
                 return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
                                                           concat.total, concat.index),),
                                 forward, snippet, concat, header.payload)
@@ -370,11 +371,10 @@ def _relative(seconds: int) -> str:
 
 
 def summary_state(states: Iterable[int]) -> int:
-    """The state a set of part states sums up to (query_sm of a long message)."""
+    """The state a set of part states sums up to (query_sm of a long message): ENROUTE while
+    a part is not final, then the worst part's, in the order of the message's one receipt
+    (REJECTED worst, then UNDELIVERABLE, EXPIRED, DELETED, UNKNOWN, ACCEPTED, DELIVERED)."""
     states = list(states)
     if any(not MessageState(s).is_final for s in states):
         return int(MessageState.ENROUTE)
-    for s in states:
-        if s != MessageState.DELIVERED:
-            return s
-    return int(MessageState.DELIVERED)
+    return min(states, key=state_severity) if states else int(MessageState.DELIVERED)

@@ -74,6 +74,11 @@ _SEVERITY: Final[dict[int, int]] = {
 }
 
 
+def state_severity(state: int) -> int:
+    """How bad a final state is: lower is worse (REJECTED 0 ... DELIVERED 6)."""
+    return _SEVERITY.get(state, 0)
+
+
 def receipt_wanted(registered_delivery: int, state: int) -> bool:
     """Whether a part that ended in ``state`` gets a final receipt."""
     mode = registered_delivery & RECEIPT_MASK

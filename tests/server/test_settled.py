@@ -57,12 +57,51 @@ def test_the_receipt_follows_the_submit_sm_resp_in_the_same_turn(store: Store) -
     assert esme.deliveries() == []  # exactly once
 
 
-def test_a_receipt_per_part_for_a_long_message(store: Store) -> None:
+def test_one_receipt_for_a_message_smsc_split_itself(store: Store) -> None:
+    """A message_payload smsc splits in two: one message id, one receipt (sub 2, dlvrd 2),
+    on every account (the receipt_per_message flag is off here)."""
     rig = at_once_rig(store)
     esme = rig.bound()
     message_id, receipts = submit_and_read(rig, esme, **LONG)
-    assert [receipt_of(d).message_id for d in receipts] == [message_id, message_id]
+    assert receipts == []  # not settled part by part on acceptance
+    rig.advance(0.2)  # an operator round
+    (deliver,) = esme.deliveries()
+    text = receipt_of(deliver)
+    assert (text.message_id, text.submitted, text.delivered, text.stat) == (
+        message_id, 2, 2, "DELIVRD")
+    assert deliver.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) == message_id
     assert {p.state for p in store.get_messages(int(message_id))} == {MessageState.DELIVERED}
+    esme.answer(deliver)
+    rig.advance(30.0)
+    assert esme.deliveries() == []  # and no other
+
+
+def test_a_long_short_message_gets_one_receipt_too(store: Store) -> None:
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    message_id, receipts = submit_and_read(rig, esme, text=b"y" * 250)  # two GSM parts
+    assert receipts == []
+    rig.advance(0.2)
+    (deliver,) = esme.deliveries()
+    assert (receipt_of(deliver).message_id, receipt_of(deliver).submitted) == (message_id, 2)
+
+
+def test_parts_the_customer_split_get_a_receipt_each_with_their_own_text(
+        store: Store) -> None:
+    """UDH parts submitted one by one: each has its own id and its own receipt, settled on
+    acceptance, whose text is that part's first 20 characters (parts 2..n too)."""
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    ids = []
+    texts = [b"First part of it. ", b"Second part here...", b"third"]
+    for index, body in enumerate(texts, start=1):
+        udh = bytes((5, 0, 3, 0x42, len(texts), index))
+        message_id, (deliver,) = submit_and_read(rig, esme, text=udh + body, esm_class=0x40)
+        text = receipt_of(deliver)
+        assert (text.message_id, text.submitted, text.stat) == (message_id, 1, "DELIVRD")
+        assert text.text == body.decode()[:20]
+        ids.append(message_id)
+    assert len(set(ids)) == 3
 
 
 def test_a_receipt_per_whole_message_takes_the_queue(store: Store) -> None:
