@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from smsc.ids import MessageIdFormat
-from smsc.intake import OperatorDesk, RouteFn, summary_state, text_snippet
+from smsc.intake import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
 from smsc.operators import alerts, receipts
 from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
@@ -157,6 +157,10 @@ class SmscCore:
             outcomes = self.store.accept(parts, now, hot_until=hot_until,
                                          generation=self.generation, settled=settled)
             self._hold(parts, outcomes, hot_until, settled)
+        for p in parts:
+            if p.part_total > 1:
+                self._release_sets(parts, outcomes, now)
+                break
         if settled is None:
             return Committed(outcomes=outcomes)
         return self._settled(parts, settled, outcomes, now)
@@ -234,6 +238,47 @@ class SmscCore:
             self.pacing.consume(operator, count, now)
         items = [item for o in outcomes for item in o.items]
         return Committed(outcomes=outcomes, items=items, finals=finals)
+
+    def _release_sets(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
+                      now: float) -> None:
+        """Parts a customer submitted one by one, on an account that holds incomplete sets,
+        wait (held) until every part of their set is accepted: then the whole set goes to its
+        operator. Parts of a set that never completes go when their hold ends."""
+        accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
+        split = _split_here(parts)
+        looked: set[tuple[str, str, str, str, int, int]] = set()
+        changes: list[MessageChange] = []
+        for p in parts:
+            key = (p.message_id, p.destination_addr)
+            if p.part_total < 2 or key in split or key not in accepted:
+                continue
+            account = self._account(p.account)
+            hold = account.hold_incomplete_sets if account is not None else 0.0
+            if not is_held(p, hold):
+                continue
+            set_key = (p.account, p.source_addr, p.destination_addr, p.service_type,
+                       p.part_ref, p.part_total)
+            if set_key in looked:
+                continue
+            looked.add(set_key)
+            waiting = [m for m in self.store.find_pending(p.account, p.source_addr,
+                                                          p.destination_addr, p.service_type)
+                       if m.part_ref == p.part_ref and m.part_total == p.part_total
+                       and m.source_addr == p.source_addr and is_held(m, hold)]
+            if {m.part_index for m in waiting} != set(range(1, p.part_total + 1)):
+                continue
+            for m in waiting:
+                changes.append(MessageChange(
+                    id=m.id, state=m.state, attempts=m.attempts, error_code=m.error_code,
+                    next_at=self.simulator.first_attempt_at(
+                        operator=m.operator, message_id=m.message_id, part_index=m.part_index,
+                        destination_addr=m.destination_addr, now=now,
+                        scheduled_at=m.scheduled_at, blacklisted=m.blacklisted,
+                        expires_at=m.expires_at)))
+                if m.id in self._held_ids:  # held in memory: the store's queue has it now
+                    self._stale.add(m.id)
+        if changes:
+            self.store.apply(changes, [], now)
 
     def reserve_ids(self, count: int) -> tuple[int, int]:
         return self.store.reserve_ids(count), count

@@ -25,7 +25,7 @@ from smsc.pdu.text import count_octet_parts, decode_text, split_octets
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, read_part
 from smsc.slotted import slot_constructor
-from smsc.store.records import Account, NewMessage
+from smsc.store.records import Account, NewMessage, StoredMessage
 
 S = CommandStatus
 SNIPPET = 20
@@ -307,6 +307,9 @@ class Intake:
                                  now=now, start=start,
                                  profile=self._operators.profile(operator))  # type: ignore[arg-type]
         price = 0 if routed.blacklisted else routed.price
+        # A part of a set the customer splits, on an account that holds incomplete sets: it
+        # waits (at most ``hold``) until the core sees the whole set and releases it.
+        hold = account.hold_incomplete_sets if content.concat is not None else 0.0
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
             out.append(_new_message(
@@ -322,10 +325,10 @@ class Intake:
                 service_type=getattr(pdu, "service_type", ""), part_ref=reference,
                 part_total=total, part_index=index, operator=operator, route=routed.route,
                 price=price, submitted_at=now, scheduled_at=scheduled, expires_at=expires,
-                next_at=self._operators.first_attempt_at(
+                next_at=held_until(self._operators.first_attempt_at(
                     operator=operator, message_id=message_id, part_index=index,
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
-                    blacklisted=routed.blacklisted, expires_at=expires),
+                    blacklisted=routed.blacklisted, expires_at=expires), now, hold, total),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
                 forced_state=routed.forced_state, forced_error=routed.forced_error))
         return out
@@ -351,6 +354,21 @@ class Intake:
         else:
             self._set_routes[set_key] = routed
         return routed
+
+
+def held_until(next_at: float, now: float, hold: float, total: int) -> float:
+    """When a customer's part first goes to its operator: held parts of a set wait until
+    ``now + hold`` (unless the core releases the complete set sooner); see :func:`is_held`."""
+    if hold <= 0 or total < 2:
+        return next_at
+    return max(next_at, now + hold)
+
+
+def is_held(part: NewMessage | StoredMessage, hold: float) -> bool:
+    """Whether a part accepted with ``hold`` is still waiting for the rest of its set (a part
+    scheduled later than its hold is simply scheduled)."""
+    return (hold > 0 and part.part_total > 1 and part.next_at is not None
+            and part.next_at == part.submitted_at + hold)
 
 
 def text_snippet(octets: bytes, data_coding: int) -> str:

@@ -75,6 +75,10 @@ class Account:
     # "tcp:host=192.0.2.10:port=2776"; empty: never), and the password it presents there.
     outbind_to: str = ""
     outbind_password: str = ""
+    # Parts of a long message the customer submits one by one (UDH or SAR): 0 sends each part
+    # as it comes; more holds them (accepted, not sent) until the set is complete, at most this
+    # many seconds from each part's acceptance, after which the parts held go as they are.
+    hold_incomplete_sets: float = 0.0
 
     @property
     def credit_owner(self) -> str:

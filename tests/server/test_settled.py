@@ -170,3 +170,58 @@ def test_the_receipt_carries_the_state_tlv(store: Store) -> None:
     _, (deliver,) = submit_and_read(rig, esme)
     assert receipt_of(deliver).stat == "UNDELIV"
     assert deliver.tlvs.get_int(Tag.MESSAGE_STATE) == MessageState.UNDELIVERABLE
+
+
+# --- incomplete sets of parts the customer splits ------------------------------------------------
+def udh_part(reference: int, total: int, index: int, body: bytes) -> dict[str, Any]:
+    return {"text": bytes((5, 0, 3, reference, total, index)) + body, "esm_class": 0x40}
+
+
+def test_a_holding_account_sends_a_set_only_when_it_is_complete(store: Store) -> None:
+    """hold_incomplete_sets: parts 1 and 3 of 3 are accepted (each its own id) but wait; part
+    2 completes the set and all three go to the operator, each with its receipt."""
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    first, receipts = submit_and_read(rig, esme, **udh_part(9, 3, 1, b"one"))
+    third, more = submit_and_read(rig, esme, **udh_part(9, 3, 3, b"three"))
+    assert receipts == more == []
+    rig.advance(30.0)
+    assert esme.deliveries() == []  # held: the set is not complete
+    states = {p.state for i in (first, third) for p in store.get_messages(int(i))}
+    assert states == {MessageState.ENROUTE}
+    second, _ = submit_and_read(rig, esme, **udh_part(9, 3, 2, b"two"))
+    rig.advance(0.5)  # the released parts' operator round
+    got = {receipt_of(d).message_id: receipt_of(d) for d in esme.deliveries()}
+    assert sorted(got) == sorted((first, second, third))
+    assert {r.stat for r in got.values()} == {"DELIVRD"}
+    assert got[third].text == "three"
+
+
+def test_a_set_that_never_completes_goes_as_it_is_when_the_hold_ends(store: Store) -> None:
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    first, receipts = submit_and_read(rig, esme, **udh_part(4, 2, 1, b"alone"))
+    assert receipts == []
+    rig.advance(59.0)
+    assert esme.deliveries() == []
+    rig.advance(2.0)
+    (deliver,) = esme.deliveries()
+    assert (receipt_of(deliver).message_id, receipt_of(deliver).stat) == (first, "DELIVRD")
+
+
+def test_other_sets_and_other_accounts_are_not_held(store: Store) -> None:
+    """A set with another reference stays held while this one completes; an account without
+    the setting gets each part's receipt at once."""
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    other, _ = submit_and_read(rig, esme, **udh_part(1, 2, 1, b"other set"))
+    done = [submit_and_read(rig, esme, **udh_part(2, 2, i, b"part"))[0] for i in (1, 2)]
+    rig.advance(0.5)
+    assert sorted(receipt_of(d).message_id for d in esme.deliveries()) == sorted(done)
+    assert store.get_messages(int(other))[0].state == MessageState.ENROUTE
+    plain = rig.bound()
+    message_id, (deliver,) = submit_and_read(rig, plain, **udh_part(1, 2, 1, b"x"))
+    assert receipt_of(deliver).message_id == message_id
