@@ -64,7 +64,9 @@ class Account:
     default_sender: str = ""
     max_parts: int = 4
     receipt_ttl: float = 72 * HOUR  # how long undelivered receipts/MO wait for a bind
-    receipt_per_message: bool = False  # one receipt per long message instead of per part
+    # Read and kept for old stores and scripts; changes nothing: a message smsc splits always
+    # gets one receipt, parts the customer submits one by one one each.
+    receipt_per_message: bool = False
     recipient_local_time: bool = False
     blacklist_mode: BlacklistMode = BlacklistMode.RECEIPT
     refund_failed: bool = False  # refund parts that end REJECTD or UNDELIV
