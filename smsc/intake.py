@@ -11,7 +11,7 @@ Every refusal is a PduError carrying the status to answer with.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from smsc.operators.receipts import state_severity
@@ -325,12 +325,14 @@ class Intake:
                 service_type=getattr(pdu, "service_type", ""), part_ref=reference,
                 part_total=total, part_index=index, operator=operator, route=routed.route,
                 price=price, submitted_at=now, scheduled_at=scheduled, expires_at=expires,
-                next_at=held_until(self._operators.first_attempt_at(
+                next_at=self._operators.first_attempt_at(
                     operator=operator, message_id=message_id, part_index=index,
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
-                    blacklisted=routed.blacklisted, expires_at=expires), now, hold, total),
+                    blacklisted=routed.blacklisted, expires_at=expires),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
                 forced_state=routed.forced_state, forced_error=routed.forced_error))
+        if hold > 0 and content.concat is not None and content.concat.total > 1:
+            out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out
 
     def _routed(self, account: Account, pdu: pdus.Pdu, destination_addr: str, dest_ton: int,
@@ -354,6 +356,10 @@ class Intake:
         else:
             self._set_routes[set_key] = routed
         return routed
+
+
+def _with_next_at(part: NewMessage, next_at: float) -> NewMessage:
+    return replace(part, next_at=next_at)
 
 
 def held_until(next_at: float, now: float, hold: float, total: int) -> float:
