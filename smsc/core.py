@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from smsc.ids import MessageIdFormat
-from smsc.intake import OperatorDesk, RouteFn, summary_state, text_snippet
+from smsc.intake import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
 from smsc.operators import alerts, receipts
 from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
@@ -157,6 +157,10 @@ class SmscCore:
             outcomes = self.store.accept(parts, now, hot_until=hot_until,
                                          generation=self.generation, settled=settled)
             self._hold(parts, outcomes, hot_until, settled)
+        for p in parts:
+            if p.part_total > 1:
+                self._release_sets(parts, outcomes, now)
+                break
         if settled is None:
             return Committed(outcomes=outcomes)
         return self._settled(parts, settled, outcomes, now)
@@ -178,17 +182,23 @@ class SmscCore:
         room: dict[str, float] = {}
         out: list[Settled | None] = []
         found = False
+        split: set[tuple[int, str]] | None = None  # messages smsc split itself, in this batch
         for p in parts:
             operator = p.operator
             if p.next_at > now or operator in backlog:
                 out.append(None)
                 continue
+            if p.part_total > 1:  # one receipt for a message smsc split: it takes the queue
+                if split is None:
+                    split = _split_here(parts)
+                if (p.message_id, p.destination_addr) in split:
+                    out.append(None)
+                    continue
             account = self._account(p.account)
             left = room.get(operator)
             if left is None:
                 left = pacing.available(operator, now)
-            if (account is None or left < 1
-                    or (account.receipt_per_message and p.part_total > 1)):
+            if account is None or left < 1:
                 out.append(None)
                 continue
             message = _held(p, 0)
@@ -228,6 +238,47 @@ class SmscCore:
             self.pacing.consume(operator, count, now)
         items = [item for o in outcomes for item in o.items]
         return Committed(outcomes=outcomes, items=items, finals=finals)
+
+    def _release_sets(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
+                      now: float) -> None:
+        """Parts a customer submitted one by one, on an account that holds incomplete sets,
+        wait (held) until every part of their set is accepted: then the whole set goes to its
+        operator. Parts of a set that never completes go when their hold ends."""
+        accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
+        split = _split_here(parts)
+        looked: set[tuple[str, str, str, str, int, int]] = set()
+        changes: list[MessageChange] = []
+        for p in parts:
+            key = (p.message_id, p.destination_addr)
+            if p.part_total < 2 or key in split or key not in accepted:
+                continue
+            account = self._account(p.account)
+            hold = account.hold_incomplete_sets if account is not None else 0.0
+            if not is_held(p, hold):
+                continue
+            set_key = (p.account, p.source_addr, p.destination_addr, p.service_type,
+                       p.part_ref, p.part_total)
+            if set_key in looked:
+                continue
+            looked.add(set_key)
+            waiting = [m for m in self.store.find_pending(p.account, p.source_addr,
+                                                          p.destination_addr, p.service_type)
+                       if m.part_ref == p.part_ref and m.part_total == p.part_total
+                       and m.source_addr == p.source_addr and is_held(m, hold)]
+            if {m.part_index for m in waiting} != set(range(1, p.part_total + 1)):
+                continue
+            for m in waiting:
+                changes.append(MessageChange(
+                    id=m.id, state=m.state, attempts=m.attempts, error_code=m.error_code,
+                    next_at=self.simulator.first_attempt_at(
+                        operator=m.operator, message_id=m.message_id, part_index=m.part_index,
+                        destination_addr=m.destination_addr, now=now,
+                        scheduled_at=m.scheduled_at, blacklisted=m.blacklisted,
+                        expires_at=m.expires_at)))
+                if m.id in self._held_ids:  # held in memory: the store's queue has it now
+                    self._stale.add(m.id)
+        if changes:
+            self.store.apply(changes, [], now)
 
     def reserve_ids(self, count: int) -> tuple[int, int]:
         return self.store.reserve_ids(count), count
@@ -305,9 +356,14 @@ class SmscCore:
             if (mo_rules is not None and change.state == _DELIVERED
                     and mo_rules.find(message.account, message.destination_addr) is not None):
                 replies[receipts.group_key(message)] = message
-            if account is not None and account.receipt_per_message and message.part_total > 1:
-                per_message.setdefault(receipts.group_key(message), [])
-                continue
+            if message.part_total > 1:
+                key = receipts.group_key(message)
+                if key in per_message:
+                    continue
+                rows = self._split_rows(message)
+                if rows is not None:  # smsc split it: one receipt for the whole message
+                    per_message[key] = rows
+                    continue
             frame = receipts.final_receipt_frame(message, change, format_id,
                                                  network_error=decision.network_error,
                                                  zone=zone)
@@ -406,14 +462,21 @@ class SmscCore:
             self._operators = set(self.simulator.profiles) | set(self.store.queue_depths())
         return self._operators
 
+    def _split_rows(self, part: StoredMessage) -> list[StoredMessage] | None:
+        """Every part of ``part``'s message to its destination when smsc split that message
+        itself (more than one part under one message id); None for a part the customer
+        submitted on its own (UDH or SAR: each such PDU has its own message id)."""
+        rows = [p for p in self.store.get_messages(part.message_id)
+                if p.destination_addr == part.destination_addr]
+        return rows if len(rows) > 1 else None
+
     def _message_receipts(self, groups: dict[tuple[int, str], list[StoredMessage]],
                           changes: Sequence[MessageChange], now: float) -> list[OutboxItem]:
+        """The one receipt of each message smsc split whose last part is final now."""
         by_id = {c.id: c for c in changes}
         out = []
-        for (message_id, destination), _ in groups.items():
-            parts = [p for p in self.store.get_messages(message_id)
-                     if p.destination_addr == destination]
-            parts = [receipts.with_change(p, by_id.get(p.id)) for p in parts]
+        for rows in groups.values():
+            parts = [receipts.with_change(p, by_id.get(p.id)) for p in rows]
             pdu = receipts.message_receipt(parts, self.id_format.format, self.receipt_zone)
             if pdu is not None:
                 account = self._account(parts[0].account)
@@ -505,11 +568,22 @@ class SmscCore:
                                  done_at=now, refund=account.refund_failed) for p in waiting]
         self._stale.update(p.id for p in waiting if p.id in self._held_ids)
         outbox = []
+        per_message: dict[tuple[int, str], list[StoredMessage]] = {}
         for p, c in zip(waiting, changes, strict=True):
+            if p.part_total > 1:
+                key = receipts.group_key(p)
+                if key in per_message:
+                    continue
+                rows = self._split_rows(p)
+                if rows is not None:
+                    per_message[key] = rows
+                    continue
             receipt = receipts.final_receipt(p, c, self.id_format.format,
                                              zone=self.receipt_zone)
             if receipt is not None:
                 outbox.append(_item(p, receipt, now, account.receipt_ttl))
+        if per_message:
+            outbox.extend(self._message_receipts(per_message, changes, now))
         return self.store.apply(changes, outbox, now)
 
     def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> pdus.ReplaceSmResp:
@@ -595,6 +669,20 @@ def _held(p: NewMessage, row_id: int) -> StoredMessage:
         state=_ENROUTE, attempts=0, done_at=None, error_code=0, text_snippet=p.text_snippet,
         blacklisted=p.blacklisted, refunded=0, forced_state=p.forced_state,
         forced_error=p.forced_error)
+
+
+def _split_here(parts: Sequence[NewMessage]) -> set[tuple[int, str]]:
+    """(message id, destination) of the messages in a batch that smsc split into several
+    parts (a customer's own UDH or SAR part is alone under its message id)."""
+    seen: set[tuple[int, str]] = set()
+    split: set[tuple[int, str]] = set()
+    for p in parts:
+        if p.part_total > 1:
+            key = (p.message_id, p.destination_addr)
+            if key in seen:
+                split.add(key)
+            seen.add(key)
+    return split
 
 
 _outbox_item = slot_constructor(OutboxItem)

@@ -11,9 +11,10 @@ Every refusal is a PduError carrying the status to answer with.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
+from smsc.operators.receipts import state_severity
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
@@ -24,7 +25,7 @@ from smsc.pdu.text import count_octet_parts, decode_text, split_octets
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, read_part
 from smsc.slotted import slot_constructor
-from smsc.store.records import Account, NewMessage
+from smsc.store.records import Account, NewMessage, StoredMessage
 
 S = CommandStatus
 SNIPPET = 20
@@ -243,7 +244,7 @@ class Intake:
                     raise PduError(S.SMSC_RTOOMANYPARTS,
                                    f"the message has {concat.total} parts; this account may "
                                    f"send at most {account.max_parts}")
-                snippet = text_snippet(header.payload, data_coding) if concat.index == 1 else ""
+                snippet = text_snippet(header.payload, data_coding)  # this part's own text
                 return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
                                                           concat.total, concat.index),),
                                 forward, snippet, concat, header.payload)
@@ -317,6 +318,9 @@ class Intake:
         price = 0 if routed.blacklisted else routed.price
         if dest_ton == 2 or routed.destination_addr != destination_addr:
             dest_ton, dest_npi = 1, 1  # stored (and in receipts) as the international number
+        # A part of a set the customer splits, on an account that holds incomplete sets: it
+        # waits (at most ``hold``) until the core sees the whole set and releases it.
+        hold = account.hold_incomplete_sets if content.concat is not None else 0.0
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
             out.append(_new_message(
@@ -338,6 +342,8 @@ class Intake:
                     blacklisted=routed.blacklisted, expires_at=expires),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
                 forced_state=routed.forced_state, forced_error=routed.forced_error))
+        if hold > 0 and content.concat is not None and content.concat.total > 1:
+            out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out
 
     def _routed(self, account: Account, pdu: pdus.Pdu, destination_addr: str, dest_ton: int,
@@ -363,6 +369,25 @@ class Intake:
         return routed
 
 
+def _with_next_at(part: NewMessage, next_at: float) -> NewMessage:
+    return replace(part, next_at=next_at)
+
+
+def held_until(next_at: float, now: float, hold: float, total: int) -> float:
+    """When a customer's part first goes to its operator: held parts of a set wait until
+    ``now + hold`` (unless the core releases the complete set sooner); see :func:`is_held`."""
+    if hold <= 0 or total < 2:
+        return next_at
+    return max(next_at, now + hold)
+
+
+def is_held(part: NewMessage | StoredMessage, hold: float) -> bool:
+    """Whether a part accepted with ``hold`` is still waiting for the rest of its set (a part
+    scheduled later than its hold is simply scheduled)."""
+    return (hold > 0 and part.part_total > 1 and part.next_at is not None
+            and part.next_at == part.submitted_at + hold)
+
+
 def text_snippet(octets: bytes, data_coding: int) -> str:
     try:
         text = decode_text(octets[: SNIPPET * 4], data_coding)
@@ -381,11 +406,10 @@ def _relative(seconds: int) -> str:
 
 
 def summary_state(states: Iterable[int]) -> int:
-    """The state a set of part states sums up to (query_sm of a long message)."""
+    """The state a set of part states sums up to (query_sm of a long message): ENROUTE while
+    a part is not final, then the worst part's, in the order of the message's one receipt
+    (REJECTED worst, then UNDELIVERABLE, EXPIRED, DELETED, UNKNOWN, ACCEPTED, DELIVERED)."""
     states = list(states)
     if any(not MessageState(s).is_final for s in states):
         return int(MessageState.ENROUTE)
-    for s in states:
-        if s != MessageState.DELIVERED:
-            return s
-    return int(MessageState.DELIVERED)
+    return min(states, key=state_severity) if states else int(MessageState.DELIVERED)

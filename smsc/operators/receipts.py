@@ -12,11 +12,11 @@ receipted_message_id, message_state and network_error_code (network type 3, GSM)
 the text and the TLV is ``format_id(message_id)``, the same function that wrote the id into
 the submit_sm_resp, so they match byte for byte.
 
-Long messages get one receipt per part by default. With the account setting
-``receipt_per_message`` they get one receipt when the last part reaches a final state, built by
-:func:`message_receipt`: sub is the number of parts, dlvrd the number delivered, the state and
-err those of the worst part (REJECTD worst, then UNDELIV, EXPIRED, DELETED, UNKNOWN, ACCEPTD,
-DELIVRD best), the dates the earliest submission and the latest completion.
+A message smsc split itself (several parts under one message id) gets one receipt when the last
+part reaches a final state, built by :func:`message_receipt`: sub is the number of parts, dlvrd
+the number delivered, the state and err those of the worst part (REJECTD worst, then UNDELIV,
+EXPIRED, DELETED, UNKNOWN, ACCEPTD, DELIVRD best), the dates the earliest submission and the
+latest completion. A part the customer submitted on its own gets its own receipt.
 """
 
 from __future__ import annotations
@@ -72,6 +72,11 @@ _SEVERITY: Final[dict[int, int]] = {
         )
     )
 }
+
+
+def state_severity(state: int) -> int:
+    """How bad a final state is: lower is worse (REJECTED 0 ... DELIVERED 6)."""
+    return _SEVERITY.get(state, 0)
 
 
 def receipt_wanted(registered_delivery: int, state: int) -> bool:
@@ -316,7 +321,7 @@ def enroute_notification_frame(
 
 def message_receipt(parts: Sequence[StoredMessage], format_id: FormatId,
                     zone: tzinfo = UTC) -> DeliverSm | None:
-    """The one receipt of a long message (receipt_per_message), or None while a part is still
+    """The one receipt of a message smsc split, or None while a part is still
     waiting or when registered_delivery does not ask for it.
 
     ``parts``: every part of one message to one destination, in their state after the current

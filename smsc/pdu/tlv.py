@@ -271,4 +271,20 @@ def parse_tlvs(buf: bytes | memoryview, pos: int, end: int) -> Tlvs:
             )
         items.append((tag, bytes(buf[pos : pos + length])))
         pos += length
+    if len(items) > 1:
+        _check_repeats(items)
     return Tlvs.from_raw(tuple(items))
+
+
+def _check_repeats(items: list[tuple[int, bytes]]) -> None:
+    """SMPP 3.4 defines every one of its optional parameters once per PDU: a known tag given
+    twice (two message_payloads, say, where the second would be silently ignored) is an error
+    in the optional part. Unknown tags may repeat: they are kept as they came."""
+    seen: set[int] = set()
+    for tag, _ in items:
+        if tag in seen and tag in LENGTH_LIMITS:
+            raise PduError(
+                CommandStatus.ESME_RINVOPTPARSTREAM,
+                f"optional parameter 0x{tag:04X} given more than once",
+            )
+        seen.add(tag)

@@ -64,7 +64,9 @@ class Account:
     default_sender: str = ""
     max_parts: int = 4
     receipt_ttl: float = 72 * HOUR  # how long undelivered receipts/MO wait for a bind
-    receipt_per_message: bool = False  # one receipt per long message instead of per part
+    # Read and kept for old stores and scripts; changes nothing: a message smsc splits always
+    # gets one receipt, parts the customer submits one by one one each.
+    receipt_per_message: bool = False
     recipient_local_time: bool = False
     blacklist_mode: BlacklistMode = BlacklistMode.RECEIPT
     refund_failed: bool = False  # refund parts that end REJECTD or UNDELIV
@@ -78,6 +80,10 @@ class Account:
     # Refuse destinations that are possible but in no assigned range with ESME_RINVDSTADR at
     # submit, instead of accepting them to end UNDELIV err 1 (unknown subscriber).
     strict_numbers: bool = False
+    # Parts of a long message the customer submits one by one (UDH or SAR): 0 sends each part
+    # as it comes; more holds them (accepted, not sent) until the set is complete, at most this
+    # many seconds from each part's acceptance, after which the parts held go as they are.
+    hold_incomplete_sets: float = 0.0
 
     @property
     def credit_owner(self) -> str:

@@ -41,6 +41,7 @@ _ACCOUNT_SETTINGS = (
     "default_sender", "max_parts", "receipt_ttl", "receipt_per_message",
     "recipient_local_time", "refund_failed", "test_account", "outbind_to", "outbind_password",
     "strict_numbers",
+    "hold_incomplete_sets",
 )
 
 

@@ -120,6 +120,8 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         "--receipt-ttl",
         "2h",
         "--receipt-per-message",
+        "--hold-incomplete-sets",
+        "10m",
         "--recipient-local-time",
         "--blacklist-mode",
         "refuse",
@@ -154,7 +156,9 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         created_at=found.created_at if found else 0.0,
         outbind_to="tcp:host=192.0.2.10:port=2776",
         outbind_password="knock",
+        hold_incomplete_sets=600.0,
     )
+    assert "held up to 600 s" in cli("account", "show", "acme")
     cli(
         "account",
         "set",
@@ -167,8 +171,11 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         "--default-sender",
         "",
         "--no-outbind",
+        "--hold-incomplete-sets",
+        "0",
     )
     found = cli.store().get_account("acme")
+    assert found is not None and found.hold_incomplete_sets == 0.0
     assert found is not None and found.allowed_ips == () and found.sender_ids == ()
     assert found.outbind_to == "" and found.outbind_password == "knock"
     assert found.enabled and not found.require_registered_sender and found.default_sender == ""
@@ -181,6 +188,8 @@ def test_bad_settings(cli: Cli) -> None:
     cli.fails("account", "set", "acme", "--bind-types", "tx,bogus", code=2, says="tx, rx, trx")
     cli.fails("account", "set", "acme", "--sender-id", "way too long sender", code=2)
     cli.fails("account", "set", "acme", "--receipt-ttl", "soon", code=2, says="duration")
+    cli.fails("account", "set", "acme", "--hold-incomplete-sets", "later", code=2,
+              says="duration")
     cli.fails("account", "set", "acme", "--outbind", "192.0.2.10:2776", code=2,
               says="client endpoint")
     cli.fails("account", "set", "acme", "--outbind", "tcp:2776", code=2, says="host")

@@ -220,3 +220,27 @@ def test_abuse_while_an_smpplib_customer_is_bound(smsc: SmscServer, raw: RawConn
         smpplib_send_for_receipt(client, "380671234567", b"after the abuse")
     assert client.sent[0].status == 0
     assert client.received[0].receipted_message_id == client.sent[0].message_id
+
+
+def test_two_message_payloads_in_one_submit_are_refused(
+    smsc: SmscServer, raw: RawConnection, bystander: CodecEsme
+) -> None:
+    """The second message_payload (34,900 octets) is not silently dropped: the submit is
+    refused with ESME_RINVOPTPARSTREAM, nothing is billed, and the session goes on."""
+    login = smsc.add_account()
+    bind_raw(raw, login, 1)
+    before = smsc.balance(login.system_id)
+    base = encode(pdus.SubmitSm(sequence_number=7, source_addr_ton=5, source_addr="Tester",
+                                dest_addr_ton=1, dest_addr_npi=1,
+                                destination_addr="380671234567", registered_delivery=1))
+    payloads = b"".join(struct.pack(">HH", Tag.MESSAGE_PAYLOAD, len(v)) + v
+                        for v in (b"a" * 100, b"b" * 34_900))
+    frame = struct.pack(">I", len(base) + len(payloads)) + base[4:] + payloads
+    raw.send(frame)
+    answer = raw.read()
+    assert type(answer) is pdus.SubmitSmResp
+    assert (answer.sequence_number, answer.command_status) == (7, S.ESME_RINVOPTPARSTREAM)
+    raw.send(encode(pdus.EnquireLink(sequence_number=8)))
+    assert raw.read() == pdus.EnquireLinkResp(sequence_number=8)
+    assert smsc.balance(login.system_id) == before
+    still_served(bystander)

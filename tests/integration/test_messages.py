@@ -172,9 +172,11 @@ def test_codec_udh_parts_are_each_acked_billed_and_receipted(
     assert sorted(by_id) == sorted(i.encode() + b"\x00" for i in ids)
     for message_id in ids:
         check_receipt(by_id[message_id.encode() + b"\x00"], message_id)
-    # The first part's receipt quotes the text, without the UDH.
-    first = by_id[ids[0].encode() + b"\x00"]
-    assert receipt_field(first.short_message, b"text") == LONG_TEXT[:20].encode()
+    # Each part's receipt quotes that part's own first 20 characters, without the UDH.
+    for index, message_id in enumerate(ids):
+        receipt = by_id[message_id.encode() + b"\x00"]
+        own = LONG_TEXT[index * 153 : index * 153 + 20].encode()
+        assert receipt_field(receipt.short_message, b"text") == own
 
 
 def test_smpplib_udh_parts_are_each_acked_billed_and_receipted(
@@ -208,7 +210,7 @@ def test_smpplib_udh_parts_are_each_acked_billed_and_receipted(
     assert smsc.balance(login.system_id) == before - 3 * PRICE_CENTS
 
 
-def test_message_payload_is_split_billed_per_part_and_receipted_per_part(
+def test_message_payload_is_split_billed_per_part_and_receipted_once(
     smsc: SmscServer, login: Login
 ) -> None:
     text = ("payload " * 40)[:300]  # 300 GSM characters: 2 parts of at most 153
@@ -218,10 +220,58 @@ def test_message_payload_is_split_billed_per_part_and_receipted_per_part(
             submit(UA_NUMBERS[1], b"", tlvs=Tlvs.of({Tag.MESSAGE_PAYLOAD: text.encode()}))
         )
         assert type(response) is pdus.SubmitSmResp and response.command_status == 0
-        receipts = esme.wait_receipts(2)
-    for receipt in receipts:
-        check_receipt(receipt, response.message_id)
-    assert smsc.balance(login.system_id) == before - 2 * PRICE_CENTS
+        esme.wait_receipts(1)
+        # A plain message sent after it: its receipt comes, and no second one for the first.
+        later = accepted(esme.request(submit(UA_NUMBERS[1], b"after")))
+        receipt, after = esme.wait_receipts(2)
+    check_receipt(receipt, response.message_id)
+    assert receipt_field(receipt.short_message, b"sub") == b"002"
+    assert receipt_field(receipt.short_message, b"dlvrd") == b"002"
+    check_receipt(after, later)
+    assert smsc.balance(login.system_id) == before - 3 * PRICE_CENTS
+
+
+def test_aiosmpplib_correlates_the_one_receipt_of_a_message_payload(
+    smsc: SmscServer, login: Login
+) -> None:
+    """250 characters in one message_payload: aiosmpplib gets one message id and one receipt,
+    and its correlator ties that receipt to the submit (it forgets an id after its first
+    receipt, so a second receipt with the same id would come back uncorrelated)."""
+    text = "Long payload from aiosmpplib " + "x" * 221
+
+    async def scenario() -> Recorder:
+        recorder = Recorder()
+        esme = aio_esme(smsc.port, login, BindMode.TRANSCEIVER, recorder)
+        task = await aio_bound(esme)
+        try:
+            for log_id, payload in (("long-one", text), ("short-one", "short after")):
+                await esme.broker.enqueue(
+                    SubmitSm(
+                        message_payload=payload,
+                        source=PhoneNumber("Tester", TON.ALPHANUMERIC),
+                        destination=PhoneNumber(UA_NUMBERS[3], TON.INTERNATIONAL, NPI.ISDN),
+                        registered_delivery=1,
+                        log_id=log_id,
+                    )
+                )
+                await recorder.wait_until(
+                    lambda log_id=log_id: any(  # type: ignore[misc]
+                        d.log_id == log_id for d in recorder.of(DeliverSm)),
+                    what=f"the receipt of {log_id}",
+                )
+        finally:
+            await aio_stop(esme, task)
+        return recorder
+
+    recorder = asyncio.run(scenario())
+    responses = recorder.of(SubmitSmResp)
+    assert [r.command_status for r in responses] == [0, 0]
+    receipts = recorder.of(DeliverSm)
+    assert [d.log_id for d in receipts] == ["long-one", "short-one"]
+    first = receipts[0].parse_receipt()
+    assert first["id"] == responses[0].message_id
+    assert (first["sub"], first["dlvrd"], first["stat"]) == (2, 2, "DELIVRD")
+    assert str(first["text"]).startswith("Long payload from ai")
 
 
 def test_data_sm_with_message_payload(smsc: SmscServer, login: Login) -> None:

@@ -41,8 +41,9 @@ def known_tlv(tag: int) -> st.SearchStrategy[tuple[int, bytes]]:
 unknown_tag = st.integers(0, 0xFFFF).filter(lambda tag: tag not in LENGTH_LIMITS)
 unknown_tlv = st.tuples(unknown_tag, st.binary(max_size=40))
 any_known_tlv = st.sampled_from(KNOWN_TAGS).flatmap(known_tlv)
+# A known tag at most once (the codec refuses a repeated one); unknown tags too, for simplicity.
 tlv_lists: st.SearchStrategy[Tlvs] = st.lists(
-    st.one_of(any_known_tlv, unknown_tlv), max_size=6
+    st.one_of(any_known_tlv, unknown_tlv), max_size=6, unique_by=lambda tlv: tlv[0]
 ).map(Tlvs)
 
 sme_addresses = st.builds(

@@ -202,6 +202,32 @@ def test_truncated_tlv_header(partial: bytes) -> None:
     refused(with_length(frame), S.ESME_RINVOPTPARSTREAM, DataSm.command_id)
 
 
+def test_a_repeated_message_payload_is_refused() -> None:
+    """Two message_payload TLVs: the second (34,900 octets here) would be silently dropped by
+    anything that reads the first, so the PDU is refused as a bad optional part."""
+    first = struct.pack(">HH", Tag.MESSAGE_PAYLOAD, 100) + b"a" * 100
+    second = struct.pack(">HH", Tag.MESSAGE_PAYLOAD, 34_900) + b"b" * 34_900
+    for cls in (SubmitSm, DataSm):
+        frame = encode(cls(sequence_number=SEQ)) + first + second
+        refused(with_length(frame), S.ESME_RINVOPTPARSTREAM, cls.command_id)
+
+
+@given(tag=st.sampled_from(sorted(LENGTH_LIMITS)), data=st.data())
+def test_any_known_tlv_given_twice_is_refused(tag: int, data: st.DataObject) -> None:
+    low, high = LENGTH_LIMITS[tag]
+    values = [data.draw(st.binary(min_size=low, max_size=min(high, 40))) for _ in range(2)]
+    between = data.draw(st.lists(strategies.unknown_tlv, max_size=2))
+    tlvs = Tlvs([(tag, values[0]), *between, (tag, values[1])])
+    frame = encode(DataSm(sequence_number=SEQ, tlvs=tlvs))
+    refused(frame, S.ESME_RINVOPTPARSTREAM, DataSm.command_id)
+
+
+def test_an_unknown_tlv_may_repeat() -> None:
+    tlvs = Tlvs([(0x1400, b"a"), (0x1400, b"b")])
+    pdu = decode(encode(DataSm(sequence_number=SEQ, tlvs=tlvs)))
+    assert isinstance(pdu, DataSm) and pdu.tlvs == tlvs
+
+
 # --- submit_multi ----------------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from smsc.pdu import pdus
 from smsc.pdu.constants import MessageState, Tag
+from smsc.pdu.tlv import Tlvs
 from smsc.store.base import Store
 from tests.server.harness import (
     DESTINATION,
@@ -197,3 +198,50 @@ def test_replace_sm_failures(store: Store) -> None:
     (receipt,) = esme.deliveries()
     esme.answer(receipt)
     assert replace(esme, message_id, b"x").command_status == S.ESME_RREPLACEFAIL
+
+
+# --- a message smsc split itself: one id, one receipt ---------------------------------------------
+PAYLOAD_250 = Tlvs([(Tag.MESSAGE_PAYLOAD, b"Long message payload " + b"z" * 229)])
+
+
+def test_a_data_sm_with_a_long_payload_gets_one_receipt_from_the_queue(rig: Rig) -> None:
+    """250 characters in message_payload: two parts inside smsc, one message id for the
+    customer, and one final receipt when the last part is final (through the operator queue)."""
+    esme = rig.bound()
+    esme.send(pdus.DataSm(
+        source_addr_ton=1, source_addr_npi=1, source_addr=SENDER, dest_addr_ton=1,
+        dest_addr_npi=1, destination_addr=DESTINATION, registered_delivery=1,
+        tlvs=PAYLOAD_250))
+    rig.advance(0.01)
+    resp = esme.read_one()
+    assert isinstance(resp, pdus.DataSmResp) and resp.command_status == S.ESME_ROK
+    message_id = resp.message_id
+    assert len(rig.store.get_messages(int(message_id))) == 2
+    assert query(esme, message_id).message_state == MessageState.ENROUTE
+    rig.advance(OPERATOR_DELAY + DUE_SLACK)
+    (receipt,) = esme.deliveries()
+    text = receipt_of(receipt)
+    assert (text.message_id, text.submitted, text.delivered, text.stat) == (
+        message_id, 2, 2, "DELIVRD")
+    assert text.text == "Long message payload"
+    assert receipt.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) == message_id
+    esme.answer(receipt)
+    rig.advance(OPERATOR_DELAY + 1.0)
+    assert esme.deliveries() == []
+    done = query(esme, message_id)
+    assert (done.message_state, done.command_status) == (MessageState.DELIVERED, S.ESME_ROK)
+
+
+def test_cancel_sm_of_a_message_smsc_split_gives_one_deleted_receipt(rig: Rig) -> None:
+    esme = rig.bound()
+    message_id = esme.submit_and_commit(text=b"", tlvs=PAYLOAD_250)
+    assert cancel(esme, message_id).command_status == S.ESME_ROK
+    rig.turn()
+    (receipt,) = esme.deliveries()
+    text = receipt_of(receipt)
+    assert (text.message_id, text.submitted, text.delivered, text.stat) == (
+        message_id, 2, 0, "DELETED")
+    esme.answer(receipt)
+    rig.advance(OPERATOR_DELAY + 1.0)
+    assert esme.deliveries() == []
+    assert query(esme, message_id).message_state == MessageState.DELETED

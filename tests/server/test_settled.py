@@ -57,12 +57,51 @@ def test_the_receipt_follows_the_submit_sm_resp_in_the_same_turn(store: Store) -
     assert esme.deliveries() == []  # exactly once
 
 
-def test_a_receipt_per_part_for_a_long_message(store: Store) -> None:
+def test_one_receipt_for_a_message_smsc_split_itself(store: Store) -> None:
+    """A message_payload smsc splits in two: one message id, one receipt (sub 2, dlvrd 2),
+    on every account (the receipt_per_message flag is off here)."""
     rig = at_once_rig(store)
     esme = rig.bound()
     message_id, receipts = submit_and_read(rig, esme, **LONG)
-    assert [receipt_of(d).message_id for d in receipts] == [message_id, message_id]
+    assert receipts == []  # not settled part by part on acceptance
+    rig.advance(0.2)  # an operator round
+    (deliver,) = esme.deliveries()
+    text = receipt_of(deliver)
+    assert (text.message_id, text.submitted, text.delivered, text.stat) == (
+        message_id, 2, 2, "DELIVRD")
+    assert deliver.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) == message_id
     assert {p.state for p in store.get_messages(int(message_id))} == {MessageState.DELIVERED}
+    esme.answer(deliver)
+    rig.advance(30.0)
+    assert esme.deliveries() == []  # and no other
+
+
+def test_a_long_short_message_gets_one_receipt_too(store: Store) -> None:
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    message_id, receipts = submit_and_read(rig, esme, text=b"y" * 250)  # two GSM parts
+    assert receipts == []
+    rig.advance(0.2)
+    (deliver,) = esme.deliveries()
+    assert (receipt_of(deliver).message_id, receipt_of(deliver).submitted) == (message_id, 2)
+
+
+def test_parts_the_customer_split_get_a_receipt_each_with_their_own_text(
+        store: Store) -> None:
+    """UDH parts submitted one by one: each has its own id and its own receipt, settled on
+    acceptance, whose text is that part's first 20 characters (parts 2..n too)."""
+    rig = at_once_rig(store)
+    esme = rig.bound()
+    ids = []
+    texts = [b"First part of it. ", b"Second part here...", b"third"]
+    for index, body in enumerate(texts, start=1):
+        udh = bytes((5, 0, 3, 0x42, len(texts), index))
+        message_id, (deliver,) = submit_and_read(rig, esme, text=udh + body, esm_class=0x40)
+        text = receipt_of(deliver)
+        assert (text.message_id, text.submitted, text.stat) == (message_id, 1, "DELIVRD")
+        assert text.text == body.decode()[:20]
+        ids.append(message_id)
+    assert len(set(ids)) == 3
 
 
 def test_a_receipt_per_whole_message_takes_the_queue(store: Store) -> None:
@@ -131,3 +170,58 @@ def test_the_receipt_carries_the_state_tlv(store: Store) -> None:
     _, (deliver,) = submit_and_read(rig, esme)
     assert receipt_of(deliver).stat == "UNDELIV"
     assert deliver.tlvs.get_int(Tag.MESSAGE_STATE) == MessageState.UNDELIVERABLE
+
+
+# --- incomplete sets of parts the customer splits ------------------------------------------------
+def udh_part(reference: int, total: int, index: int, body: bytes) -> dict[str, Any]:
+    return {"text": bytes((5, 0, 3, reference, total, index)) + body, "esm_class": 0x40}
+
+
+def test_a_holding_account_sends_a_set_only_when_it_is_complete(store: Store) -> None:
+    """hold_incomplete_sets: parts 1 and 3 of 3 are accepted (each its own id) but wait; part
+    2 completes the set and all three go to the operator, each with its receipt."""
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    first, receipts = submit_and_read(rig, esme, **udh_part(9, 3, 1, b"one"))
+    third, more = submit_and_read(rig, esme, **udh_part(9, 3, 3, b"three"))
+    assert receipts == more == []
+    rig.advance(30.0)
+    assert esme.deliveries() == []  # held: the set is not complete
+    states = {p.state for i in (first, third) for p in store.get_messages(int(i))}
+    assert states == {MessageState.ENROUTE}
+    second, _ = submit_and_read(rig, esme, **udh_part(9, 3, 2, b"two"))
+    rig.advance(0.5)  # the released parts' operator round
+    got = {receipt_of(d).message_id: receipt_of(d) for d in esme.deliveries()}
+    assert sorted(got) == sorted((first, second, third))
+    assert {r.stat for r in got.values()} == {"DELIVRD"}
+    assert got[third].text == "three"
+
+
+def test_a_set_that_never_completes_goes_as_it_is_when_the_hold_ends(store: Store) -> None:
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    first, receipts = submit_and_read(rig, esme, **udh_part(4, 2, 1, b"alone"))
+    assert receipts == []
+    rig.advance(59.0)
+    assert esme.deliveries() == []
+    rig.advance(2.0)
+    (deliver,) = esme.deliveries()
+    assert (receipt_of(deliver).message_id, receipt_of(deliver).stat) == (first, "DELIVRD")
+
+
+def test_other_sets_and_other_accounts_are_not_held(store: Store) -> None:
+    """A set with another reference stays held while this one completes; an account without
+    the setting gets each part's receipt at once."""
+    add_account(store, "holder", hold_incomplete_sets=60.0)
+    rig = at_once_rig(store)
+    esme = rig.bound(system_id="holder")
+    other, _ = submit_and_read(rig, esme, **udh_part(1, 2, 1, b"other set"))
+    done = [submit_and_read(rig, esme, **udh_part(2, 2, i, b"part"))[0] for i in (1, 2)]
+    rig.advance(0.5)
+    assert sorted(receipt_of(d).message_id for d in esme.deliveries()) == sorted(done)
+    assert store.get_messages(int(other))[0].state == MessageState.ENROUTE
+    plain = rig.bound()
+    message_id, (deliver,) = submit_and_read(rig, plain, **udh_part(1, 2, 1, b"x"))
+    assert receipt_of(deliver).message_id == message_id
