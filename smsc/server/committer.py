@@ -18,6 +18,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.core import Committed
+from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.worker import StoreWorker
 from smsc.store.records import AcceptOutcome, NewMessage
 
@@ -45,6 +46,7 @@ class GroupCommitter:
         self._running = False
         self.commits = 0
         self.committed_parts = 0
+        self._logs = LogLimiter()  # a failing store must not write a traceback per commit
 
     @property
     def queued(self) -> int:
@@ -106,7 +108,10 @@ class GroupCommitter:
 
     def _failed(self, failure: Failure, waiting: list[tuple[int, Answer]]) -> Any:
         self._running = False
-        _log.failure("group commit failed; answering ESME_RSYSERR", failure)
+        left_out = self._logs.allow("commit", self._reactor.seconds())
+        if left_out is not None:
+            _log.failure("group commit failed; answering ESME_RSYSERR{suppressed}", failure,
+                         suppressed=suppressed_note(left_out))
         for _, answer in waiting:
             answer(None)
         if self._waiting:

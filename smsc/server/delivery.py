@@ -10,6 +10,7 @@ from twisted.python.failure import Failure
 from smsc.outbox import OutboxDispatcher, Pull
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
+from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.protocol import SmppServerProtocol
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -38,6 +39,7 @@ class ReceiptCourier:
         self._in_flight: dict[SmppServerProtocol, dict[int, OutboxItem]] = {}
         self.delivered = 0
         self.sent = 0
+        self._logs = LogLimiter()  # store faults: not a traceback per read
 
     # --- receivers come and go --------------------------------------------------------------
     def receiver_bound(self, account: str, conn: SmppServerProtocol) -> None:
@@ -83,7 +85,10 @@ class ReceiptCourier:
             self.pull()
 
     def _pull_failed(self, failure: Failure, pull: Pull) -> None:
-        _log.failure("reading the outbox of {account} failed", failure, account=pull.account)
+        left_out = self._logs.allow("pull", self._reactor.seconds())
+        if left_out is not None:
+            _log.failure("reading the outbox of {account} failed{suppressed}", failure,
+                         account=pull.account, suppressed=suppressed_note(left_out))
         self.dispatcher.pull_failed(pull)
 
     # --- sending ----------------------------------------------------------------------------------
@@ -161,8 +166,13 @@ class ReceiptCourier:
         acks = self.dispatcher.take_acks()
         if acks:
             d = self._worker.call(self._store.ack_outbox, acks)
-            d.addCallbacks(lambda _: self.dispatcher.acks_done(acks),
-                           lambda f: _log.failure("removing delivered outbox items failed", f))
+            d.addCallbacks(lambda _: self.dispatcher.acks_done(acks), self._acks_failed)
+
+    def _acks_failed(self, failure: Failure) -> None:
+        left_out = self._logs.allow("acks", self._reactor.seconds())
+        if left_out is not None:
+            _log.failure("removing delivered outbox items failed{suppressed}", failure,
+                         suppressed=suppressed_note(left_out))
 
     def in_flight_count(self) -> int:
         return sum(len(v) for v in self._in_flight.values())
