@@ -76,7 +76,7 @@ def test_output_that_does_not_drain_within_drain_timeout_aborts_the_connection(
     assert esme.transport.aborted and esme.gone()
     assert rig.service.closed_for["drain_timeout"] == 1
     assert esme.protocol not in rig.service.connections
-    (resp,) = bystander.send(pdus.EnquireLink())
+    bystander.send(pdus.EnquireLink())
     assert isinstance(bystander.read_one(), pdus.EnquireLinkResp)
 
 
