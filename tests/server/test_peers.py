@@ -5,9 +5,10 @@ listen backlog, rate-limited log lines (see docs/operations.md)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import cast
 
 import pytest
-from twisted.logger import LogEvent, globalLogPublisher
+from twisted.logger import ILogObserver, LogEvent, globalLogPublisher
 
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
@@ -25,9 +26,10 @@ DRAIN = 3.0
 def logged() -> Iterator[list[LogEvent]]:
     """Every log event emitted during the test."""
     events: list[LogEvent] = []
-    globalLogPublisher.addObserver(events.append)
+    observer = cast(ILogObserver, events.append)
+    globalLogPublisher.addObserver(observer)
     yield events
-    globalLogPublisher.removeObserver(events.append)
+    globalLogPublisher.removeObserver(observer)
 
 
 def lines_with(events: list[LogEvent], text: str) -> list[LogEvent]:
