@@ -556,8 +556,8 @@ class SmscService(service.Service):
         for conn in list(self.connections):
             conn.tick(now)
             if conn.bind is None and now - conn.connected_at > bind_timeout and not conn.closing:
-                _log.info("{peer}: no bind within {t:.0f} s, closing", peer=conn.peer_host,
-                          t=bind_timeout)
+                conn.log_info("bind_timeout", "{peer}: no bind within {t:.0f} s, closing",
+                              t=bind_timeout)
                 conn.closing = True
                 conn.close()
 
