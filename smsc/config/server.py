@@ -45,7 +45,7 @@ class ServerSettings:
     # Hostile or stuck peers (docs/operations.md): output a connection may have unsent before
     # the server stops reading from it, and how long output may stay above that (or a closing
     # connection stay undrained) before the connection is aborted.
-    output_buffer: int = 256 * 1024
+    output_buffer: int = 64 * 1024
     drain_timeout: float = 20.0
     unbound_error_limit: int = 10  # invalid PDUs in a row before a bind: generic_nack, close
     listen_backlog: int = 1024  # for listeners whose endpoint string sets no backlog

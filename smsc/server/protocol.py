@@ -73,7 +73,7 @@ class SmppEndpoint(TypingProtocol):
 
 
 # Defaults of the [server] settings of the same names (see docs/operations.md).
-OUTPUT_BUFFER = 256 * 1024
+OUTPUT_BUFFER = 64 * 1024
 DRAIN_TIMEOUT = 20.0
 UNBOUND_ERROR_LIMIT = 10
 

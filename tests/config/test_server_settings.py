@@ -26,7 +26,7 @@ def test_defaults_and_given_values() -> None:
 def test_limits_of_hostile_peers() -> None:
     default = server_settings_from_mapping({})
     assert (default.output_buffer, default.drain_timeout, default.listen_backlog) == (
-        256 * 1024, 20.0, 1024)
+        64 * 1024, 20.0, 1024)
     given = server_settings_from_mapping({"server": {
         "output_buffer": 65536, "drain_timeout": "5s", "unbound_error_limit": 3,
         "listen_backlog": 4096, "max_connections": 100, "max_connections_per_address": 7}})
