@@ -121,6 +121,7 @@ class SmppServerProtocol(Protocol):
         self._close_call: IDelayedCall | None = None
         self._logs: LogLimiter | None = None  # made at the first log line
         self._registered = False  # the producer of our transport
+        self._aborted = False
 
     # --- Twisted callbacks ----------------------------------------------------------------
     def connectionMade(self) -> None:
@@ -154,8 +155,7 @@ class SmppServerProtocol(Protocol):
             elif isinstance(event, RequestRefused):
                 self._write(event.data)
                 if self.bind is None:
-                    self._unbound_error(event.request.sequence_number
-                                        if event.request is not None else 0)
+                    self._unbound_error(event.response.sequence_number)
             elif isinstance(event, ProtocolViolation):
                 self.log_info("violation", "{peer}: {reason}", reason=event.reason)
                 if event.request is not None:
@@ -369,8 +369,9 @@ class SmppServerProtocol(Protocol):
     def abort(self, why: str) -> None:
         """Drop the connection now, unsent output and all."""
         transport = self.transport
-        if transport is None or self.lost:
+        if transport is None or self.lost or self._aborted:
             return
+        self._aborted = True
         self.closed_for = why
         self.held = True
         self.closing = True

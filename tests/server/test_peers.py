@@ -94,6 +94,19 @@ def test_a_close_whose_output_is_never_taken_is_aborted(store: Store) -> None:
     assert rig.service.closed_for["close_timeout"] == 1
 
 
+def test_a_paused_connection_that_is_closed_is_aborted_once(store: Store) -> None:
+    rig = paused_rig(store)
+    esme = rig.bound()
+    esme.transport.stuck = True
+    esme.protocol.pauseProducing()
+    rig.advance(1.0)
+    esme.protocol.unbind_and_close()  # no answer comes: closed 2 s later, never drained
+    rig.advance(DRAIN * 2)
+    assert esme.transport.aborted and esme.gone()
+    closed = rig.service.closed_for
+    assert sum(closed.values()) == 1 and closed["drain_timeout"] == 1
+
+
 def test_no_receipts_go_to_a_paused_receiver_until_it_drains(store: Store) -> None:
     rig = paused_rig(store, drain_timeout="1h")
     sender = rig.bound(pdus.BindTransmitter)
