@@ -42,6 +42,15 @@ class ServerSettings:
     inactivity_timeout: float = 300.0
     response_timeout: float = 30.0
     bind_timeout: float = 30.0  # an open connection must bind within this
+    # Hostile or stuck peers (docs/operations.md): output a connection may have unsent before
+    # the server stops reading from it, and how long output may stay above that (or a closing
+    # connection stay undrained) before the connection is aborted.
+    output_buffer: int = 64 * 1024
+    drain_timeout: float = 20.0
+    unbound_error_limit: int = 10  # invalid PDUs in a row before a bind: generic_nack, close
+    listen_backlog: int = 1024  # for listeners whose endpoint string sets no backlog
+    max_connections: int = 4096  # open at once in total (also kept under the fd limit)
+    max_connections_per_address: int = 256  # open at once from one peer address
     lock_after: int = 3
     lock_for: float = 3 * 3600.0
     commit_batch: int = 1000  # parts per group commit at most
@@ -74,10 +83,11 @@ def time_zone(name: str) -> tzinfo:
 
 
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
-              "bind_timeout", "lock_for", "commit_delay", "due_interval",
+              "bind_timeout", "drain_timeout", "lock_for", "commit_delay", "due_interval",
               "receipt_retry_min", "receipt_retry_max"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "lock_after", "commit_batch",
-         "due_batch"}
+         "due_batch", "unbound_error_limit", "listen_backlog", "max_connections",
+         "max_connections_per_address"}
 _STRINGS = {"database", "system_id"}
 
 
@@ -101,9 +111,11 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
                                         "\"tcp:2775:interface=127.0.0.1\"")
             out[key] = tuple(endpoints)
         elif key in _DURATIONS:
-            out[key] = parse_duration(value, path)
+            out[key] = parse_duration(value, path, positive=key == "drain_timeout")
         elif key in _INTS:
             out[key] = _int(value, path, 1, 2**31 - 1)
+        elif key == "output_buffer":
+            out[key] = _int(value, path, 4096, 2**31 - 1)
         elif key in _STRINGS:
             if not isinstance(value, str) or not value:
                 raise ConfigError(path, "must be a non-empty string")

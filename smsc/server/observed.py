@@ -26,6 +26,7 @@ def service_metrics(service: SmscService) -> list[Metric]:
             record = getattr(conn.bind, "bind_type", None)
             kind = record.short if record is not None else "unknown"
             binds[account, kind] = binds.get((account, kind), 0) + 1
+    unsent = [conn.unsent_bytes() for conn in service.connections]
     now = service.clock.seconds()
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return [
@@ -33,6 +34,18 @@ def service_metrics(service: SmscService) -> list[Metric]:
                [((), round(now - service.started_at, 3))]),
         Metric("smsc_connections", "gauge", "Open SMPP connections, bound or not.",
                [((), len(service.connections))]),
+        Metric("smsc_connections_paused", "gauge",
+               "Connections not read from because their unsent output is over output_buffer.",
+               [((), sum(1 for conn in service.connections if conn.paused))]),
+        Metric("smsc_output_unsent_bytes", "gauge",
+               "Bytes written to connections and not yet taken by the peers, in all.",
+               [((), sum(unsent))]),
+        Metric("smsc_output_unsent_max_bytes", "gauge",
+               "Unsent bytes of the connection with the most.",
+               [((), max(unsent, default=0))]),
+        Metric("smsc_connections_closed_total", "counter",
+               "Connections the server refused, aborted or closed for a limit, by reason.",
+               [((("reason", r),), n) for r, n in sorted(service.closed_for.items())]),
         Metric("smsc_binds", "gauge", "Bound sessions by account and bind type.",
                [((("account", a), ("type", k)), n) for (a, k), n in sorted(binds.items())]),
         Metric("smsc_binds_total", "counter", "Binds accepted since the start.",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import resource
 import signal
 import sys
 from collections.abc import Callable
@@ -56,6 +57,23 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+def raise_fd_limit() -> int:
+    """Raise the soft limit of open files to the hard one (each connection holds one); the
+    soft limit in effect afterwards."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:  # not on Linux; some systems refuse "unlimited"
+        hard = max(soft, 1 << 20) if soft != resource.RLIM_INFINITY else soft
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, resource.getrlimit(
+                resource.RLIMIT_NOFILE)[1]))
+            soft = hard
+        except (ValueError, OSError) as e:
+            _log.warn("could not raise the open files limit from {soft} to {hard}: {error}",
+                      soft=soft, hard=hard, error=str(e))
+    return soft
+
+
 def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
           announce: Callable[[str], None] = print,
           reload_config: Callable[[], Config] | None = None) -> int:
@@ -64,6 +82,7 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
 
     reactor: Any = global_reactor
     globalLogBeginner.beginLoggingTo([textFileLogObserver(log_to)], redirectStandardIO=False)
+    raise_fd_limit()  # before the service reads the limit it keeps connections under
     service = build_service(reactor, config, store, announce=announce,
                             reload_config=reload_config)
     exit_code = [0]

@@ -8,6 +8,7 @@ plumbing (which thread, which batch, which connection) is this module's.
 from __future__ import annotations
 
 import dataclasses
+import resource
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
+from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
@@ -58,6 +60,7 @@ SHORT_ROUND = 64  # parts per queue round while submits wait for their commit
 # submits come: service is back within about REFILL_RETRY_MAX once the store is.
 REFILL_RETRY_MIN = 0.1
 REFILL_RETRY_MAX = 2.0
+FD_RESERVE = 64  # file descriptors kept for the store, listeners and logs, not connections
 
 
 @dataclass(slots=True)
@@ -119,7 +122,16 @@ class SmscService(service.Service):
         self._due_call: Any = None
         self._stopping = False
         self._change_counter = -1
-        self.factory = SmppServerFactory(self, self.clock, settings.receipt_window)
+        self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
+                                         output_buffer=settings.output_buffer,
+                                         drain_timeout=settings.drain_timeout,
+                                         unbound_error_limit=settings.unbound_error_limit)
+        self.per_address: Counter[str] = Counter()  # open connections by peer address
+        # Connections the server closed or aborted, by why (drain_timeout, close_timeout,
+        # unbound_errors, address_limit, connection_limit, evicted): for the metrics.
+        self.closed_for: Counter[str] = Counter()
+        self.fd_limit = _fd_soft_limit()
+        self.logs = LogLimiter()  # lines about causes that are not one peer's
         self.started = defer.Deferred[None]()
         self.stats = {"submits": 0, "refused": 0, "binds": 0}
         # For the metrics: refused submits and binds by status, parts final by operator.
@@ -145,7 +157,7 @@ class SmscService(service.Service):
         factory = self.factory
         for description in self.settings.listen:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
-                self.reactor, description)
+                self.reactor, with_backlog(description, self.settings.listen_backlog))
             port = await endpoint.listen(factory)
             self.ports.append(port)
             address = port.getHost()
@@ -175,7 +187,14 @@ class SmscService(service.Service):
             self.started.errback(failure)
 
     def _periodic_failed(self, failure: Failure) -> None:
-        _log.failure("a periodic task failed", failure)
+        self._log_failure("loop", "a periodic task failed", failure)
+
+    def _log_failure(self, cause: str, fmt: str, failure: Failure, **fields: Any) -> None:
+        """A traceback, at most a few per cause in a burst, then one every few seconds."""
+        left_out = self.logs.allow(cause, self.clock.seconds())
+        if left_out is not None:
+            _log.failure(fmt + "{suppressed}", failure, suppressed=suppressed_note(left_out),
+                         **fields)
 
     def _loop_failed(self, failure: Failure) -> None:
         """A routine store call failed (logged at a bounded rate; the next round tries again)."""
@@ -225,14 +244,69 @@ class SmscService(service.Service):
                        response_timeout=s.response_timeout,
                        window_full_status=s.window_full_status)
 
+    @property
+    def connection_limit(self) -> int:
+        """Connections open at once at most: max_connections, kept under the fd limit."""
+        return max(1, min(self.settings.max_connections, self.fd_limit - FD_RESERVE))
+
     def connected(self, conn: SmppServerProtocol) -> None:
         if self._stopping:
             conn.close()
             return
+        host = conn.peer_host
+        if self.per_address[host] >= self.settings.max_connections_per_address:
+            self._refuse_connection(conn, "address_limit",
+                                    f"{self.per_address[host]} connections from it already")
+            return
+        if len(self.connections) >= self.connection_limit and not self._make_room():
+            self._refuse_connection(conn, "connection_limit",
+                                    f"{len(self.connections)} connections open, all bound")
+            return
         self.connections.add(conn)
+        self.per_address[host] += 1
+
+    def _make_room(self) -> bool:
+        """At the connection limit: abort the oldest connection that never bound (and is not
+        binding); whether there was one."""
+        unbound = [c for c in self.connections
+                   if c.bind is None and not c.session.unanswered_requests]
+        if not unbound:
+            return False
+        oldest = min(unbound, key=lambda c: c.connected_at)
+        self._closing_log("evicted", f"{oldest.peer_host}: never bound, aborted to make room "
+                                     f"for a new connection ({len(self.connections)} open)")
+        oldest.abort("evicted")
+        self._forget_connection(oldest)
+        return True
+
+    def _refuse_connection(self, conn: SmppServerProtocol, why: str, detail: str) -> None:
+        self._closing_log(why, f"{conn.peer_host}: connection refused, {detail}")
+        self.closed_for[why] += 1
+        conn.abort(why)
+
+    def _closing_log(self, cause: str, line: str) -> None:
+        left_out = self.logs.allow(cause, self.clock.seconds())
+        if left_out is not None:
+            _log.info("{line}{suppressed}", line=line, suppressed=suppressed_note(left_out))
+
+    def _forget_connection(self, conn: SmppServerProtocol) -> None:
+        if conn in self.connections:
+            self.connections.discard(conn)
+            host = conn.peer_host
+            self.per_address[host] -= 1
+            if self.per_address[host] <= 0:
+                del self.per_address[host]
+            if conn.closed_for not in ("", "closed"):
+                self.closed_for[conn.closed_for] += 1
+
+    def drained(self, conn: SmppServerProtocol) -> None:
+        """A connection's output was written after it had stopped reading: receipts may go
+        to it again."""
+        if isinstance(conn.bind, BindRecord) and conn.bind.bind_type.can_receive:
+            self.courier.schedule_pump()
 
     def disconnected(self, conn: SmppServerProtocol, abandoned: list[pdus.Pdu]) -> None:
-        self.connections.discard(conn)
+        self._forget_connection(conn)
         record = conn.bind
         if isinstance(record, BindRecord):
             account = record.account.system_id
@@ -512,8 +586,8 @@ class SmscService(service.Service):
         for conn in list(self.connections):
             conn.tick(now)
             if conn.bind is None and now - conn.connected_at > bind_timeout and not conn.closing:
-                _log.info("{peer}: no bind within {t:.0f} s, closing", peer=conn.peer_host,
-                          t=bind_timeout)
+                conn.log_info("bind_timeout", "{peer}: no bind within {t:.0f} s, closing",
+                              t=bind_timeout)
                 conn.closing = True
                 conn.close()
 
@@ -584,6 +658,10 @@ class SmscService(service.Service):
         self.config = new
         self.committer.delay = settings.commit_delay
         self.committer.max_batch = settings.commit_batch
+        factory = self.factory  # for connections opened from now on
+        factory.output_buffer = settings.output_buffer
+        factory.drain_timeout = settings.drain_timeout
+        factory.unbound_error_limit = settings.unbound_error_limit
         core = self.core
         core.lock_policy = LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for)
         # Operators and routing switch together. Built here and on the store thread (the
@@ -649,6 +727,20 @@ class SmscService(service.Service):
         for operator in list(current):
             current[operator] = depths.get(operator, 0)
         current.update(depths)
+
+
+def with_backlog(description: str, backlog: int) -> str:
+    """A tcp or ssl endpoint string with ``backlog=`` added unless it sets one (Twisted's
+    default of 50 makes a burst of connects wait for SYN retries)."""
+    kind = description.split(":", 1)[0].lower()
+    if kind not in ("tcp", "ssl", "tcp6") or "backlog=" in description:
+        return description
+    return f"{description}:backlog={backlog}"
+
+
+def _fd_soft_limit() -> int:
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:

@@ -23,6 +23,18 @@ def test_defaults_and_given_values() -> None:
     assert str(kyiv.receipt_zone) == "Europe/Kyiv"
 
 
+def test_limits_of_hostile_peers() -> None:
+    default = server_settings_from_mapping({})
+    assert (default.output_buffer, default.drain_timeout, default.listen_backlog) == (
+        64 * 1024, 20.0, 1024)
+    given = server_settings_from_mapping({"server": {
+        "output_buffer": 65536, "drain_timeout": "5s", "unbound_error_limit": 3,
+        "listen_backlog": 4096, "max_connections": 100, "max_connections_per_address": 7}})
+    assert (given.output_buffer, given.drain_timeout, given.unbound_error_limit) == (65536, 5.0, 3)
+    assert (given.listen_backlog, given.max_connections,
+            given.max_connections_per_address) == (4096, 100, 7)
+
+
 @pytest.mark.parametrize(("key", "value", "says"), [
     ("metrics", 9465, "endpoint string"),
     ("window", 0, "between 1"),
@@ -31,6 +43,10 @@ def test_defaults_and_given_values() -> None:
     ("bogus", 1, "is not a setting"),
     ("receipt_time_zone", "Mars/Olympus", "not a time zone"),
     ("receipt_time_zone", 2, "time zone name"),
+    ("drain_timeout", "0s", "longer than 0"),
+    ("output_buffer", 1024, "between 4096"),
+    ("max_connections", 0, "between 1"),
+    ("max_connections_per_address", "many", "whole number"),
 ])
 def test_mistakes_name_their_setting(key: str, value: object, says: str) -> None:
     with pytest.raises(ConfigError) as caught:

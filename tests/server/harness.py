@@ -164,12 +164,24 @@ class ClosingTransport(StringTransport):
         super().__init__(peerAddress=peer)  # type: ignore[no-untyped-call]
         self._rig = rig
         self.lost = False
+        self.aborted = False
+        # A peer that takes nothing: a close waits for output that is never written.
+        self.stuck = False
         self.connection: SmppServerProtocol | None = None
 
     def loseConnection(self) -> None:
         if self.disconnecting:
             return
         super().loseConnection()  # type: ignore[no-untyped-call]
+        if not self.stuck:
+            self._rig.clock.callLater(0, self._lose)
+
+    def abortConnection(self) -> None:
+        """Ends the connection on the next turn whatever is unsent."""
+        if self.aborted:
+            return
+        self.aborted = True
+        self.disconnecting = True
         self._rig.clock.callLater(0, self._lose)
 
     def _lose(self) -> None:
