@@ -12,6 +12,7 @@ from smsc.config.errors import ConfigError
 from smsc.operators.config import parse_duration
 from smsc.operators.schedule import zone_named
 from smsc.pdu.constants import CommandStatus
+from smsc.routing.currencies import is_currency
 
 DEFAULT_LISTEN = ("tcp:2775:interface=127.0.0.1",)
 
@@ -154,6 +155,8 @@ def _test_account(data: Mapping[str, Any]) -> TestAccountSettings:
                 raise ConfigError(path, "must be 1 to 15 characters")
             if key == "password" and len(value) > 8:
                 raise ConfigError(path, "must be at most 8 characters (SMPP password)")
+            if key == "currency" and not is_currency(value):
+                raise ConfigError(path, f"{value!r} is not an ISO 4217 currency code (EUR, UAH)")
             out[key] = value
         elif key == "credit":
             out[key] = _int(value, path, 0, 2**62)

@@ -29,6 +29,8 @@ from smsc.store.records import (
     SummaryRow,
 )
 
+SETTLED_NOTE = "account removed"  # the note of the ledger rows that settle a removed account
+
 
 class StoreError(Exception):
     """A request the store cannot carry out (unknown account, duplicate key ...)."""
@@ -75,7 +77,13 @@ class Store(Protocol):
         """Replace the stored account of ``account.system_id`` (UnknownAccount if none)."""
         ...
 
-    def delete_account(self, system_id: str) -> None: ...
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
+        """Remove an account (StoreError while it has sub-accounts, UnknownAccount if none).
+
+        A main account's remaining credit is settled in the same transaction: each bucket that
+        holds credit gets an ADJUST ledger row taking it to zero (note "account removed", at
+        ``now``), so the ledger still adds up and a new account of that name starts at zero."""
+        ...
 
     def list_accounts(self) -> list[Account]: ...
 

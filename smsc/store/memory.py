@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.store import credit
-from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -160,12 +160,22 @@ class MemoryStore:
                 self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
             self._changes += 1
 
-    def delete_account(self, system_id: str) -> None:
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         with self._lock:
             if any(a.parent == system_id for a in self._accounts.values()):
                 raise StoreError(f"{system_id} has sub-accounts; remove them first")
             if self._accounts.pop(system_id, None) is None:
                 raise UnknownAccount(system_id)
+            if system_id in self._balances:
+                rows: list[_Row] = []
+                b = self._current(system_id, now, rows)
+                left = b.bought + b.subscription
+                for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+                    if amount:
+                        left -= amount
+                        rows.append((system_id, now, LedgerKind.ADJUST, bucket, -amount, left,
+                                     system_id, None, SETTLED_NOTE))
+                self._commit([Balance(owner=system_id)], rows)
             self._locks.pop(("account", system_id), None)
             self._changes += 1
 

@@ -24,7 +24,7 @@ import sqlite_utils
 from smsc.pdu.constants import CommandStatus
 from smsc.slotted import slot_constructor
 from smsc.store import credit
-from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -244,13 +244,23 @@ class SqliteStore:
                 raise UnknownAccount(account.system_id)
             self._bump_changes(conn)
 
-    def delete_account(self, system_id: str) -> None:
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM accounts WHERE parent = ?", (system_id,)).fetchone():
                 raise StoreError(f"{system_id} has sub-accounts; remove them first")
             if conn.execute("DELETE FROM accounts WHERE system_id = ?",
                             (system_id,)).rowcount == 0:
                 raise UnknownAccount(system_id)
+            if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
+                b = self._current_balance(conn, system_id, now)
+                left = b.bought + b.subscription
+                for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+                    if amount:
+                        left -= amount
+                        conn.execute(_INSERT_LEDGER, (system_id, now, LedgerKind.ADJUST, bucket,
+                                                      -amount, left, system_id, None,
+                                                      SETTLED_NOTE))
+                self._put_balance(conn, Balance(owner=system_id))
             conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
             self._bump_changes(conn)
 
