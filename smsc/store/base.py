@@ -18,6 +18,7 @@ from smsc.store.records import (
     BlacklistEntry,
     Bucket,
     LedgerEntry,
+    LedgerKind,
     LockState,
     MessageChange,
     MessageFilter,
@@ -122,9 +123,12 @@ class Store(Protocol):
         expires_at: float | None = None,
         note: str = "",
         account: str = "",
+        kind: LedgerKind | None = None,
     ) -> Balance:
         """Top up (amount > 0) or adjust (amount < 0, never below zero) a bucket. For the
-        subscription bucket ``expires_at`` sets the end of its period."""
+        subscription bucket ``expires_at`` sets the end of its period. The ledger row's kind
+        is TOPUP or ADJUST by the sign of ``amount`` unless ``kind`` says (a correction that
+        adds credit is an ADJUST)."""
         ...
 
     def ledger(

@@ -251,13 +251,14 @@ class MemoryStore:
 
     def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
                expires_at: float | None = None, note: str = "",
-               account: str = "") -> Balance:  # fmt: skip
+               account: str = "", kind: LedgerKind | None = None) -> Balance:  # fmt: skip
         with self._lock:
             rows: list[_Row] = []
             b = self._current(owner, now, rows)
             sub = bucket == _SUB
             new, change = credit.top_up(b, amount, subscription=sub, expires_at=expires_at, now=now)
-            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            if kind is None:
+                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
             after = new.bought + new.subscription
             rows.append((owner, now, kind, bucket, change, after, account or owner, None, note))
             self._commit([new], rows)

@@ -353,13 +353,15 @@ class SqliteStore:
             return self._current_balance(conn, owner, now)
 
     def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "") -> Balance:
+               expires_at: float | None = None, note: str = "", account: str = "",
+               kind: LedgerKind | None = None) -> Balance:
         with self._write() as conn:
             b = self._current_balance(conn, owner, now)
             new, change = credit.top_up(b, amount, subscription=bucket == _SUB,
                                         expires_at=expires_at, now=now)
             self._put_balance(conn, new)
-            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            if kind is None:
+                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
             conn.execute(_INSERT_LEDGER, (owner, now, kind, bucket, change,
                                           new.bought + new.subscription, account or owner,
                                           None, note))
