@@ -12,8 +12,10 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, echo_json, echo_table
 from smsc.config.check import check_config, display_path
+from smsc.config.edit import render_value
 from smsc.config.loader import Config, packaged_defaults
 from smsc.operators.profile import Delay, DelayKind, OperatorProfile
+from smsc.pdu.constants import CommandStatus
 from smsc.pdu.receipt import stat_for_state
 from smsc.routing.outcomes import CoverageAction
 from smsc.routing.prices import format_amount
@@ -165,16 +167,25 @@ def show(cli: CliContext, as_json: bool) -> None:
         echo_json(info)
         return
     click.echo("files: " + ", ".join(info["files"]))
+    # The settings as TOML, as they would be written in the files.
     click.echo("\n[server]")
     for key, value in info["server"].items():
+        if key == "window_full_status":
+            value = "queue_full" if value == CommandStatus.ESME_RMSGQFUL else "throttled"
         if key != "test_account":
-            click.echo(f"  {key} = {value}")
+            click.echo(f"  {key} = {render_value(value)}")
     click.echo("\n[test_account]")
     for key, value in info["server"]["test_account"].items():
-        click.echo(f"  {key} = {value if key != 'password' else (value and '(set)')}")
+        if key == "password" and value:
+            click.echo("  # password is set (not shown)")
+        else:
+            click.echo(f"  {key} = {render_value(value)}")
     click.echo("\n[simulation]")
     for key, value in info["simulation"].items():
-        click.echo(f"  {key} = {value}")
+        if key in ("outcome_rules", "mo_rules"):
+            click.echo(f"  # {key}: {value} (see `smsc outcome list`)")
+        else:
+            click.echo(f"  {key} = {render_value(value)}")
     click.echo("\noperators:")
     echo_table(
         ["NAME", "MSG/S", "VALIDITY", "DELAY", "OUTCOMES"],

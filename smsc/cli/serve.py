@@ -9,6 +9,7 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
+from smsc.config.endpoints import EndpointError, server_endpoint
 from smsc.config.loader import Config
 from smsc.core import ensure_test_account
 from smsc.store.sqlite import SqliteStore
@@ -17,7 +18,8 @@ from smsc.store.sqlite import SqliteStore
 @click.command()
 @click.option("--listen", "listen", multiple=True, metavar="ENDPOINT",
               help="Twisted endpoint to listen on, repeatable, e.g. "
-                   "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem "
+                   "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem; "
+                   "a bare port such as 2776 means tcp:2776:interface=127.0.0.1 "
                    "(default: server.listen of the config).")
 @click.option("--metrics", "metrics", metavar="ENDPOINT", default=None,
               help="Serve GET /metrics (Prometheus text) on this endpoint, e.g. "
@@ -38,7 +40,15 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
     """
     from smsc.server.run import serve as run_server
 
-    config = cli.config
+    try:
+        listen = tuple(server_endpoint(e) for e in listen)
+    except EndpointError as e:
+        raise click.BadParameter(str(e), param_hint="--listen") from None
+    try:
+        metrics = server_endpoint(metrics) if metrics else metrics
+    except EndpointError as e:
+        raise click.BadParameter(str(e), param_hint="--metrics") from None
+    config = cli.config  # checked whole before anything (the database included) is created
     if listen:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         listen=listen))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any
 
+from smsc.config.endpoints import EndpointError, server_endpoint
 from smsc.config.errors import ConfigError
 from smsc.operators.config import parse_duration
 from smsc.operators.schedule import zone_named
@@ -90,17 +91,27 @@ def _int(value: object, path: str, low: int, high: int) -> int:
     return value
 
 
+def _endpoint(value: str, path: str) -> str:
+    try:
+        return server_endpoint(value)
+    except EndpointError as e:
+        raise ConfigError(path, str(e)) from None
+
+
 def _server(data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         path = f"server.{key}"
         if key == "listen":
-            endpoints = [value] if isinstance(value, str) else value
+            endpoints = [value] if isinstance(value, str | int) else value
+            if isinstance(endpoints, list):  # a bare port: listen = [2776]
+                endpoints = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                             for v in endpoints]
             if not isinstance(endpoints, list) or not endpoints or not all(
                     isinstance(v, str) and v for v in endpoints):
                 raise ConfigError(path, "must be a list of endpoint strings like "
                                         "\"tcp:2775:interface=127.0.0.1\"")
-            out[key] = tuple(endpoints)
+            out[key] = tuple(_endpoint(v, path) for v in endpoints)
         elif key in _DURATIONS:
             out[key] = parse_duration(value, path)
         elif key in _INTS:
@@ -123,7 +134,7 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str):
                 raise ConfigError(path, "must be an endpoint string like "
                                         "\"tcp:9465:interface=127.0.0.1\" (\"\": none)")
-            out[key] = value
+            out[key] = _endpoint(value, path) if value else value
         elif key == "synchronous":
             if value not in ("NORMAL", "FULL", "EXTRA"):
                 raise ConfigError(path, "must be NORMAL, FULL or EXTRA")

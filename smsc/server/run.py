@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import signal
 import sys
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.error import CannotListenError
 from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 
 from smsc.config.loader import Config
@@ -47,6 +49,19 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                        routing=routing, config=config, reload_config=reload_config)
 
 
+def start_error(error: BaseException) -> str:
+    """One line for why the server could not start."""
+    if isinstance(error, CannotListenError):
+        reason = error.socketError
+        text = getattr(reason, "strerror", None) or str(reason)
+        if getattr(reason, "errno", None) == errno.EADDRINUSE:
+            text = ("the address is in use (another smsc or another program listens there: "
+                    "stop it, or give another port with --listen or server.listen)")
+        host = error.interface or "*"
+        return f"cannot listen on {host}:{error.port}: {text}"
+    return str(error) or type(error).__name__
+
+
 def settle_heap() -> None:
     """Once the server is up: move everything loaded so far (modules, number plans, routes,
     config) out of the garbage collector's sight, so a full collection walks only what the
@@ -70,7 +85,7 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
 
     def started_failed(failure: Any) -> None:
         exit_code[0] = 1
-        announce(f"smsc could not start: {failure.getErrorMessage()}")
+        announce(f"smsc could not start: {start_error(failure.value)}")
         reactor.stop()
 
     def stop(*_: object) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -158,7 +159,8 @@ class SmscService(service.Service):
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
-        _log.failure("smsc could not start", failure)
+        if failure.check(CannotListenError) is None:  # a busy port needs no traceback
+            _log.failure("smsc could not start", failure)
         if not self.started.called:
             self.started.errback(failure)
 

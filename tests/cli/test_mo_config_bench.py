@@ -5,12 +5,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+import tomllib
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from smsc.cli import main
+from smsc.config.loader import load_config
+from smsc.config.server import server_settings_from_mapping
 from smsc.pdu import decode, pdus
 from smsc.pdu.udh import parse_udh
 from smsc.store.records import OutboxKind
@@ -107,6 +110,17 @@ def test_config_show(cli: Cli) -> None:
     assert info["routes"][0]["name"] == "lifecell" and info["account_prices"] == ["acme"]
     text = cli("config", "show")
     assert "[server]" in text and "kyivstar > vodafone" in text
+
+
+def test_config_show_prints_toml_values_that_read_back_the_same(cli: Cli) -> None:
+    text = cli("config", "show")
+    start, end = text.index("[server]"), text.index("\n[simulation]")
+    shown = tomllib.loads(text[start:end])
+    assert shown["server"]["listen"] == ["tcp:2775:interface=127.0.0.1"]
+    assert shown["test_account"]["currency"] == "EUR"
+    assert server_settings_from_mapping(shown) == load_config(cli.config).server
+    simulation = text[text.index("[simulation]"):].split("\n\n")[0]
+    assert tomllib.loads(simulation)["simulation"]["test_numbers"] is True
 
 
 def test_config_init(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

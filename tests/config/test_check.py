@@ -219,6 +219,14 @@ def test_a_mistake_in_each_file_is_reported_with_file_and_line(conf: Path) -> No
     )
 
 
+def test_a_bad_listening_endpoint_is_caught_by_the_check(conf: Path) -> None:
+    line = replace(conf / "smsc.toml", "listen = [\"tcp:2775:interface=127.0.0.1\"]",
+                   "listen = [\"tpc:2775\"]")
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert (error.path, error.line) == ("server.listen", line)
+    assert "'tpc:2775' is not an endpoint" in error.message
+
+
 def test_an_array_element_and_a_missing_key_are_located(conf: Path) -> None:
     line = replace(conf / "operators.toml", "weight = 0.5, err = 11", "weight = 0.5, err = 300")
     result = check_config(conf / "smsc.toml")
