@@ -170,10 +170,11 @@ def show(cli: CliContext, as_json: bool) -> None:
     # The settings as TOML, as they would be written in the files.
     click.echo("\n[server]")
     for key, value in info["server"].items():
+        shown = value
         if key == "window_full_status":
-            value = "queue_full" if value == CommandStatus.ESME_RMSGQFUL else "throttled"
+            shown = "queue_full" if value == CommandStatus.ESME_RMSGQFUL else "throttled"
         if key != "test_account":
-            click.echo(f"  {key} = {render_value(value)}")
+            click.echo(f"  {key} = {render_value(shown)}")
     click.echo("\n[test_account]")
     for key, value in info["server"]["test_account"].items():
         if key == "password" and value:
