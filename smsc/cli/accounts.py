@@ -311,7 +311,7 @@ def add(
                 param_hint="--currency",
             )
         currency = parent_account.currency
-    currency = (currency or cli.config.routing.currency).upper()
+    currency = (currency or cli.lenient_config.routing.currency).upper()
     try:
         check_currency(currency)
     except ValueError as e:

@@ -136,7 +136,7 @@ def _waiting(cli: CliContext, accounts: set[str]) -> set[int]:
 def part_row(
     cli: CliContext, part: StoredMessage, waiting: set[int], currencies: dict[str, str]
 ) -> dict[str, Any]:
-    currency = currencies.get(part.account, cli.config.routing.currency)
+    currency = currencies.get(part.account, cli.lenient_config.routing.currency)
     return {
         "message_id": cli.ids.format(part.message_id),
         "part": f"{part.part_index}/{part.part_total}",
@@ -319,7 +319,7 @@ def summary_rows(
     """The store's rows, grouped by ``names`` and by currency: ``rows`` are also grouped by
     account (its last key), whose currency decides; amounts of different currencies are never
     added together."""
-    default = cli.config.routing.currency
+    default = cli.lenient_config.routing.currency
     merged: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}
     for row in rows:
         *key, account = row.key

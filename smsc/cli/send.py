@@ -63,7 +63,7 @@ def default_endpoint(listen: tuple[str, ...]) -> tuple[str, int]:
 
 
 def _login(cli: CliContext, system_id: str | None, password: str | None) -> tuple[str, str]:
-    test = cli.config.server.test_account
+    test = cli.lenient_config.server.test_account
     system_id = system_id or test.system_id
     if password is not None:
         return system_id, password
@@ -265,7 +265,7 @@ def send(
         )
     segments = _segments(text, encoding, split)
     rd = _RD[registered] | (0x10 if intermediate else 0)
-    default_host, default_port = default_endpoint(cli.config.server.listen)
+    default_host, default_port = default_endpoint(cli.lenient_config.server.listen)
     address = (host or default_host, port or default_port)
     login = _login(cli, system_id, password)
     try:

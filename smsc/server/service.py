@@ -159,7 +159,7 @@ class SmscService(service.Service):
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
-        if failure.check(CannotListenError) is None:  # a busy port needs no traceback
+        if not isinstance(failure.value, CannotListenError):  # a busy port: no traceback
             _log.failure("smsc could not start", failure)
         if not self.started.called:
             self.started.errback(failure)
