@@ -133,6 +133,13 @@ def account_options(function: F) -> F:
             help="Password the server presents in the outbind (at most 8 characters).",
         ),
         click.option(
+            "--standard-statuses/--vendor-statuses",
+            "standard_statuses",
+            default=None,
+            help="Answer with SMPP 3.4 statuses only: each vendor code (0x400-0x4FF) becomes "
+            "a standard one (README, Statuses), for clients that fail on vendor codes.",
+        ),
+        click.option(
             "--enable/--disable",
             "enabled",
             default=None,
@@ -165,6 +172,7 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         "recipient_local_time",
         "refund_failed",
         "enabled",
+        "standard_statuses",
     )
     for name in simple:
         if options.get(name) is not None:
@@ -462,6 +470,7 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         "blacklist_mode": found.blacklist_mode.name.lower(),
         "refund_failed": found.refund_failed,
         "outbind_to": found.outbind_to,
+        "standard_statuses": found.standard_statuses,
         "created_at": iso(found.created_at),
     }
 
@@ -544,6 +553,12 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
         ),
         ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
         ("outbind", found.outbind_to or "never"),
+        (
+            "statuses",
+            "SMPP 3.4 only (vendor codes mapped)"
+            if found.standard_statuses
+            else "SMPP 3.4 and vendor codes 0x400-0x4FF",
+        ),
         (
             "local time",
             "schedules in the recipient's time zone"

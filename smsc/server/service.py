@@ -31,7 +31,7 @@ from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
 from smsc.pdu import pdus
-from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
+from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
@@ -280,7 +280,7 @@ class SmscService(service.Service):
             _log.info("bind of {system_id!r} from {peer} refused: {reason}",
                       system_id=pdu.system_id, peer=conn.peer_host,
                       reason=verdict.reason or CommandStatus.name_of(status))
-            conn.respond(pdu.response(command_status=status))
+            conn.respond(pdu.response(command_status=_answered(account, status)))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
@@ -325,7 +325,7 @@ class SmscService(service.Service):
             self.stats["refused"] += 1
             self.refusals[e.command_status] += 1
             conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
-                                             e.command_status))
+                                             _answered(record.account, e.command_status)))
             return
         if self.ids.wants_refill:
             self._refill_ids()
@@ -370,6 +370,7 @@ class SmscService(service.Service):
             self.refusals[S.ESME_RSYSERR] += 1
             conn.respond(pdus.error_response(pdu.command_id, seq, S.ESME_RSYSERR))
             return
+        account = conn.bind.account if isinstance(conn.bind, BindRecord) else None
         if type(pdu) is pdus.SubmitMulti:
             unsuccess = list(prepared.unsuccess)
             for o in outcomes:
@@ -377,6 +378,9 @@ class SmscService(service.Service):
                     unsuccess.append(pdus.UnsuccessSme(dest_addr_ton=1, dest_addr_npi=1,
                                                        destination_addr=o.destination_addr,
                                                        error_status_code=o.status))
+            if account is not None and account.standard_statuses:
+                unsuccess = [dataclasses.replace(
+                    u, error_status_code=standard_status(u.error_status_code)) for u in unsuccess]
             if all(o.status for o in outcomes):
                 self.core.intake.refused(prepared)
             status = S.ESME_RSUBMITFAIL if all(o.status for o in outcomes) else 0
@@ -390,7 +394,7 @@ class SmscService(service.Service):
             self.core.intake.refused(prepared)
             self.stats["refused"] += 1
             self.refusals[status] += 1
-            conn.respond(pdus.error_response(pdu.command_id, seq, status))
+            conn.respond(pdus.error_response(pdu.command_id, seq, _answered(account, status)))
             return
         self.stats["submits"] += 1
         if type(pdu) is pdus.SubmitSm:
@@ -599,6 +603,13 @@ class SmscService(service.Service):
         for operator in list(current):
             current[operator] = depths.get(operator, 0)
         current.update(depths)
+
+
+def _answered(account: Account | None, status: int) -> int:
+    """The status sent to ``account``: standard SMPP only if the account asks for it."""
+    if account is not None and account.standard_statuses:
+        return standard_status(status)
+    return status
 
 
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:

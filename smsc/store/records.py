@@ -75,6 +75,9 @@ class Account:
     # "tcp:host=192.0.2.10:port=2776"; empty: never), and the password it presents there.
     outbind_to: str = ""
     outbind_password: str = ""
+    # Answer with SMPP 3.4 statuses only: each vendor-specific code (0x400-0x4FF) becomes the
+    # standard status of smsc.pdu.constants.standard_status.
+    standard_statuses: bool = False
 
     @property
     def credit_owner(self) -> str:

@@ -40,6 +40,7 @@ _ACCOUNT_SETTINGS = (
     "currency", "enabled", "max_binds", "throughput", "burst", "require_registered_sender",
     "default_sender", "max_parts", "receipt_ttl", "receipt_per_message",
     "recipient_local_time", "refund_failed", "test_account", "outbind_to", "outbind_password",
+    "standard_statuses",
 )
 
 

@@ -194,6 +194,15 @@ def test_bad_settings(cli: Cli) -> None:
     cli.fails("account", "set", "nobody", "--max-binds", "2", says="no account 'nobody'")
 
 
+def test_standard_statuses_setting(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p", "--standard-statuses")
+    assert cli.json("account", "show", "acme")["standard_statuses"] is True
+    assert "SMPP 3.4 only" in cli("account", "show", "acme")
+    cli("account", "set", "acme", "--vendor-statuses")
+    found = cli.store().get_account("acme")
+    assert found is not None and not found.standard_statuses
+
+
 def test_add_refuses_a_currency_that_is_not_iso_4217(cli: Cli) -> None:
     cli.fails("account", "add", "a", "--password", "p", "--currency", "EUX", code=2,
               says="not an ISO 4217 currency code")

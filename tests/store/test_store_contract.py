@@ -188,7 +188,7 @@ def test_account_round_trip(store: Store) -> None:
         default_sender="Acme", max_parts=7, receipt_ttl=2 * HOUR, receipt_per_message=True,
         recipient_local_time=True, blacklist_mode=BlacklistMode.REFUSE, refund_failed=True,
         test_account=True, created_at=NOW, outbind_to="tcp:host=192.0.2.10:port=2776",
-        outbind_password="knock",
+        outbind_password="knock", standard_statuses=True,
     )  # fmt: skip
     store.create_account(full)
     store.create_account(account("acme-shop", parent="acme"))
