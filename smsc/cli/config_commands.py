@@ -59,12 +59,29 @@ def check(cli: CliContext, file: Path | None, quiet: bool) -> None:
         click.echo(str(error), err=True)
     if result.errors:
         raise click.exceptions.Exit(1)
+    assert result.config is not None
+    for line in unknown_accounts(cli, result.config):
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
         names = ", ".join(display_path(p) for p in result.files)
-        assert result.config is not None
         ops = len(result.config.operators.profiles)
         routes = len(result.config.routing.routes)
         click.echo(f"ok: {names} ({ops} operators, {routes} routes)")
+
+
+def unknown_accounts(cli: CliContext, config: Config) -> list[str]:
+    """Price lists, outcome rules and MO rules that name an account the database does not
+    have (a typo, or an example left active): they apply to whoever creates that name."""
+    if not cli.database.exists():
+        return []
+    known = {a.system_id for a in cli.store().list_accounts()}
+    named = [(f"account_prices.{p.account}", p.account) for p in config.routing.account_prices]
+    named += [(f"outcome_rules[{n}]", r.account)
+              for n, r in enumerate(config.operators.outcome_rules, 1) if r.account]
+    named += [(f"mo_rules[{n}]", r.account)
+              for n, r in enumerate(config.operators.mo_rules, 1) if r.account]
+    return [f"{path}: no account {account!r} in {cli.database} (it applies to whoever "
+            f"creates one of that name)" for path, account in named if account not in known]
 
 
 def _delay(delay: Delay) -> str:

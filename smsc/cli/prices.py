@@ -82,7 +82,8 @@ def _set_in_list(
 @click.option(
     "--force",
     is_flag=True,
-    help="Change a route's currency even if accounts billed in its old currency lose it.",
+    help="Change a route's currency even if accounts billed in its old currency lose it; "
+    "set a price for an account that does not exist (yet).",
 )
 @pass_cli
 def set_(
@@ -105,6 +106,11 @@ def set_(
     _target(route, prefix, account)
     editor = cli.editor()
     if account:
+        if not force and cli.database.exists() and cli.store().get_account(account) is None:
+            raise click.ClickException(
+                f"no account {account!r} in {cli.database} (see `smsc account list`): give "
+                "--force to prepare a price list for an account you will create"
+            )
         currency = _list_currency(cli, account, currency)
         if route:
             route_index(editor, route)  # the route must exist

@@ -218,6 +218,20 @@ def test_a_route_currency_change_that_strands_accounts_needs_force(cli: Cli) -> 
     cli("route", "set", "kyivstar", "--currency", "EUR", "--price", "0.04")
 
 
+def test_a_price_list_for_an_account_that_does_not_exist(cli: Cli) -> None:
+    cli("account", "add", "bob", "--password", "p")
+    cli.fails("price", "set", "0.02", "--route", "lifecell", "--account", "bbo",
+              says=["no account 'bbo'", "--force"])
+    assert "bbo" not in routes_file(cli).get("account_prices", {})
+    cli("price", "set", "0.02", "--route", "lifecell", "--account", "later", "--force")
+    checked = cli.run("config", "check")
+    assert checked.exit_code == 0, checked.output
+    # the examples' acme and the list just made are named; bob exists
+    assert "warning: account_prices.later: no account 'later'" in checked.stderr
+    assert "account_prices.acme" in checked.stderr and "outcome_rules[1]" in checked.stderr
+    assert "'bob'" not in checked.stderr
+
+
 def test_bad_prices(cli: Cli) -> None:
     cli.fails("price", "set", "0.001", "--route", "kyivstar", says="fraction of a minor unit")
     cli.fails("price", "set", "0.01", code=2, says="--route NAME or --prefix")
