@@ -69,7 +69,9 @@ class Store(Protocol):
 
     # --- accounts ---------------------------------------------------------------------------
     def create_account(self, account: Account) -> None:
-        """Raises AccountExists; a sub-account's parent must exist (UnknownAccount)."""
+        """Raises AccountExists; a sub-account's parent must exist (UnknownAccount). A main
+        account starts at zero: credit left under its name by an account removed without
+        settling (before delete_account settled) is settled first, at ``created_at``."""
         ...
 
     def get_account(self, system_id: str) -> Account | None: ...

@@ -141,6 +141,8 @@ class MemoryStore:
             self._check_parent(account)
             self._accounts[account.system_id] = account
             if account.parent is None:
+                if account.system_id in self._balances:  # left by a removal before settling
+                    self._settle(account.system_id, account.created_at)
                 self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
             self._changes += 1
 
@@ -167,17 +169,21 @@ class MemoryStore:
             if self._accounts.pop(system_id, None) is None:
                 raise UnknownAccount(system_id)
             if system_id in self._balances:
-                rows: list[_Row] = []
-                b = self._current(system_id, now, rows)
-                left = b.bought + b.subscription
-                for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
-                    if amount:
-                        left -= amount
-                        rows.append((system_id, now, LedgerKind.ADJUST, bucket, -amount, left,
-                                     system_id, None, SETTLED_NOTE))
-                self._commit([Balance(owner=system_id)], rows)
+                self._settle(system_id, now)
             self._locks.pop(("account", system_id), None)
             self._changes += 1
+
+    def _settle(self, owner: str, now: float) -> None:
+        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
+        rows: list[_Row] = []
+        b = self._current(owner, now, rows)
+        left = b.bought + b.subscription
+        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+            if amount:
+                left -= amount
+                rows.append((owner, now, LedgerKind.ADJUST, bucket, -amount, left, owner, None,
+                             SETTLED_NOTE))
+        self._commit([Balance(owner=owner)], rows)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:

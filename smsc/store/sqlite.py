@@ -202,6 +202,10 @@ class SqliteStore:
                          "settings) VALUES (:system_id, :password_hash, :parent, :created_at, "
                          ":settings)", account_to_row(account))
             if account.parent is None:
+                left = conn.execute("SELECT bought + subscription FROM balances WHERE owner = ?",
+                                    (account.system_id,)).fetchone()
+                if left is not None and left[0]:  # left by a removal before settling
+                    self._settle(conn, account.system_id, account.created_at)
                 conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
                              "VALUES (?, 0, 0)", (account.system_id,))
             self._bump_changes(conn)
@@ -252,17 +256,20 @@ class SqliteStore:
                             (system_id,)).rowcount == 0:
                 raise UnknownAccount(system_id)
             if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
-                b = self._current_balance(conn, system_id, now)
-                left = b.bought + b.subscription
-                for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
-                    if amount:
-                        left -= amount
-                        conn.execute(_INSERT_LEDGER, (system_id, now, LedgerKind.ADJUST, bucket,
-                                                      -amount, left, system_id, None,
-                                                      SETTLED_NOTE))
-                self._put_balance(conn, Balance(owner=system_id))
+                self._settle(conn, system_id, now)
             conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
             self._bump_changes(conn)
+
+    def _settle(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
+        b = self._current_balance(conn, owner, now)
+        left = b.bought + b.subscription
+        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+            if amount:
+                left -= amount
+                conn.execute(_INSERT_LEDGER, (owner, now, LedgerKind.ADJUST, bucket, -amount,
+                                              left, owner, None, SETTLED_NOTE))
+        self._put_balance(conn, Balance(owner=owner))
 
     def list_accounts(self) -> list[Account]:
         with self._lock:

@@ -203,6 +203,18 @@ def test_standard_statuses_setting(cli: Cli) -> None:
     assert found is not None and not found.standard_statuses
 
 
+def test_the_test_account_removed_comes_back_with_its_bonus_only(cli: Cli) -> None:
+    def ensure() -> None:
+        ensure_test_account(cli.store(), system_id="smsctest", password="", credit=500,
+                            currency="EUR", throughput=0, now=1.0)
+
+    ensure()
+    cli("credit", "topup", "smsctest", "20")
+    cli("account", "rm", "smsctest", "--yes", "--force")
+    ensure()  # what the next start of the server does
+    assert cli.json("account", "show", "smsctest")["balance"]["available"] == 500
+
+
 def test_add_refuses_a_currency_that_is_not_iso_4217(cli: Cli) -> None:
     cli.fails("account", "add", "a", "--password", "p", "--currency", "EUX", code=2,
               says="not an ISO 4217 currency code")
