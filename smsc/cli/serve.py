@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 
 import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
-from smsc.config.endpoints import EndpointError, server_endpoint
+from smsc.config.endpoints import EndpointError, endpoint_files, server_endpoint
 from smsc.config.loader import Config
 from smsc.core import ensure_test_account
 from smsc.store.sqlite import SqliteStore
@@ -55,6 +56,10 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
     if metrics is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         metrics=metrics))
+    for endpoint in (*config.server.listen, config.server.metrics):
+        for name in endpoint_files(endpoint):
+            if not Path(name).is_file():
+                raise click.ClickException(f"{endpoint}: no such file {name!r}")
     store = cli.store()
     cli._store = None  # the server owns it now and closes it
     if isinstance(store, SqliteStore):

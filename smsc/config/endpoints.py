@@ -65,3 +65,12 @@ def server_endpoint(value: str) -> str:
     if kind == "ssl" and not named.get("privateKey"):
         raise EndpointError(f"{value!r}: an ssl endpoint needs privateKey=KEY.pem (and certKey)")
     return text
+
+
+def endpoint_files(value: str) -> list[str]:
+    """The files an ssl endpoint reads (privateKey, certKey), for checking that they exist."""
+    kind, *args = _SPLIT.split(value.strip())
+    if kind != "ssl":
+        return []
+    return [arg.partition("=")[2].replace("\\:", ":") for arg in args
+            if arg.partition("=")[0] in ("privateKey", "certKey")]

@@ -159,7 +159,8 @@ class SmscService(service.Service):
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
-        if not isinstance(failure.value, CannotListenError):  # a busy port: no traceback
+        if not isinstance(failure.value, CannotListenError | FileNotFoundError | PermissionError):
+            # a busy port, a key file that cannot be read: one line, no traceback
             _log.failure("smsc could not start", failure)
         if not self.started.called:
             self.started.errback(failure)

@@ -55,6 +55,10 @@ def test_a_bad_endpoint_or_config_creates_no_database(tmp_path: Path) -> None:
                                   "2775:interface=127.0.0.1"])
     assert result.exit_code == 2 and "is not an endpoint" in result.output
     assert not db.exists()
+    result = runner.invoke(main, ["--db", str(db), "--config", str(config), "serve", "--listen",
+                                  f"ssl:0:privateKey={tmp_path / 'missing.pem'}"])
+    assert result.exit_code == 1 and "no such file" in result.output
+    assert not db.exists()
     bad = write_config(tmp_path / "bad", server={"listen": "tpc:2775"})
     result = runner.invoke(main, ["--db", str(db), "--config", str(bad), "serve"])
     assert result.exit_code == 1 and "server.listen" in result.output
