@@ -14,6 +14,7 @@ from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
 from smsc.core import TEST_PASSWORD_META
 from smsc.pdu.constants import Ton
 from smsc.routing.accounts import check_cidrs, hash_password
+from smsc.routing.prices import check_currency
 from smsc.routing.senders import sender_problem
 from smsc.store.base import AccountExists, StoreError, UnknownAccount
 from smsc.store.records import Account, BindType, BlacklistMode, Bucket
@@ -145,6 +146,13 @@ def account_options(function: F) -> F:
             help="Password the server presents in the outbind (at most 8 characters).",
         ),
         click.option(
+            "--standard-statuses/--vendor-statuses",
+            "standard_statuses",
+            default=None,
+            help="Answer with SMPP 3.4 statuses only: each vendor code (0x400-0x4FF) becomes "
+            "a standard one (README, Statuses), for clients that fail on vendor codes.",
+        ),
+        click.option(
             "--enable/--disable",
             "enabled",
             default=None,
@@ -178,6 +186,7 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         "refund_failed",
         "enabled",
         "strict_numbers",
+        "standard_statuses",
     )
     for name in simple:
         if options.get(name) is not None:
@@ -329,9 +338,11 @@ def add(
                 param_hint="--currency",
             )
         currency = parent_account.currency
-    currency = (currency or cli.config.routing.currency).upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise click.BadParameter("must be three letters such as EUR", param_hint="--currency")
+    currency = (currency or cli.lenient_config.routing.currency).upper()
+    try:
+        check_currency(currency)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--currency") from None
     amount = cli.parse_money(credit, currency, "--credit")
     if amount and parent_account is not None:
         raise click.BadParameter(
@@ -395,20 +406,40 @@ def set_(cli: CliContext, /, system_id: str, **options: Any) -> None:
 @account.command("rm")
 @click.argument("system_id")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--force", is_flag=True, help="Remove it even though it has credit left (settled to zero)."
+)
 @pass_cli
-def rm(cli: CliContext, system_id: str, yes: bool) -> None:
-    """Remove an account (its sub-accounts must be removed first). Its messages, ledger and
-    balance stay in the database for reports.
+def rm(cli: CliContext, system_id: str, yes: bool, force: bool) -> None:
+    """Remove an account (its sub-accounts must be removed first). Refused while it has credit
+    left, unless --force: the credit is then settled to zero with a ledger row ("account
+    removed"), so a new account of the same name starts at zero. Its messages and ledger stay
+    in the database for reports.
 
     \b
     Example:
       smsc account rm acme-eu --yes
+      smsc account rm acme --force --yes
     """
-    cli.account(system_id)
+    found = cli.account(system_id)
+    now = cli.now()
+    subs = [a.system_id for a in cli.store().list_accounts() if a.parent == system_id]
+    if subs:
+        raise click.ClickException(
+            f"{system_id} has sub-accounts ({', '.join(subs)}); remove them first"
+        )
+    if found.parent is None:
+        left = cli.store().balance(system_id, now).available(now)
+        if left and not force:
+            raise click.ClickException(
+                f"account {system_id} has {cli.money(left, found.currency)} credit left: "
+                "give --force to remove it anyway (the credit is settled to zero with a "
+                "ledger row)"
+            )
     if not yes and not click.confirm(f"remove account {system_id}?"):
         raise click.ClickException("not removed")
     try:
-        cli.store().delete_account(system_id)
+        cli.store().delete_account(system_id, now=now)
     except StoreError as e:
         raise click.ClickException(str(e)) from None
     click.echo(f"account {system_id} removed")
@@ -460,6 +491,7 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         "refund_failed": found.refund_failed,
         "outbind_to": found.outbind_to,
         "strict_numbers": found.strict_numbers,
+        "standard_statuses": found.standard_statuses,
         "created_at": iso(found.created_at),
     }
 
@@ -553,6 +585,12 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
             "valid numbers only (unassigned ranges refused, 0x0B)"
             if found.strict_numbers
             else "unassigned ranges accepted, end UNDELIV err 1",
+        ),
+        (
+            "statuses",
+            "SMPP 3.4 only (vendor codes mapped)"
+            if found.standard_statuses
+            else "SMPP 3.4 and vendor codes 0x400-0x4FF",
         ),
         (
             "local time",

@@ -12,8 +12,10 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, echo_json, echo_table
 from smsc.config.check import check_config, display_path
+from smsc.config.edit import render_value
 from smsc.config.loader import Config, packaged_defaults
 from smsc.operators.profile import Delay, DelayKind, OperatorProfile
+from smsc.pdu.constants import CommandStatus
 from smsc.pdu.receipt import stat_for_state
 from smsc.routing.outcomes import CoverageAction
 from smsc.routing.prices import format_amount
@@ -57,12 +59,29 @@ def check(cli: CliContext, file: Path | None, quiet: bool) -> None:
         click.echo(str(error), err=True)
     if result.errors:
         raise click.exceptions.Exit(1)
+    assert result.config is not None
+    for line in unknown_accounts(cli, result.config):
+        click.echo(f"warning: {line}", err=True)
     if not quiet:
         names = ", ".join(display_path(p) for p in result.files)
-        assert result.config is not None
         ops = len(result.config.operators.profiles)
         routes = len(result.config.routing.routes)
         click.echo(f"ok: {names} ({ops} operators, {routes} routes)")
+
+
+def unknown_accounts(cli: CliContext, config: Config) -> list[str]:
+    """Price lists, outcome rules and MO rules that name an account the database does not
+    have (a typo, or an example left active): they apply to whoever creates that name."""
+    if not cli.database.exists():
+        return []
+    known = {a.system_id for a in cli.store().list_accounts()}
+    named = [(f"account_prices.{p.account}", p.account) for p in config.routing.account_prices]
+    named += [(f"outcome_rules[{n}]", r.account)
+              for n, r in enumerate(config.operators.outcome_rules, 1) if r.account]
+    named += [(f"mo_rules[{n}]", r.account)
+              for n, r in enumerate(config.operators.mo_rules, 1) if r.account]
+    return [f"{path}: no account {account!r} in {cli.database} (it applies to whoever "
+            f"creates one of that name)" for path, account in named if account not in known]
 
 
 def _delay(delay: Delay) -> str:
@@ -165,16 +184,26 @@ def show(cli: CliContext, as_json: bool) -> None:
         echo_json(info)
         return
     click.echo("files: " + ", ".join(info["files"]))
+    # The settings as TOML, as they would be written in the files.
     click.echo("\n[server]")
     for key, value in info["server"].items():
+        shown = value
+        if key == "window_full_status":
+            shown = "queue_full" if value == CommandStatus.ESME_RMSGQFUL else "throttled"
         if key != "test_account":
-            click.echo(f"  {key} = {value}")
+            click.echo(f"  {key} = {render_value(shown)}")
     click.echo("\n[test_account]")
     for key, value in info["server"]["test_account"].items():
-        click.echo(f"  {key} = {value if key != 'password' else (value and '(set)')}")
+        if key == "password" and value:
+            click.echo("  # password is set (not shown)")
+        else:
+            click.echo(f"  {key} = {render_value(value)}")
     click.echo("\n[simulation]")
     for key, value in info["simulation"].items():
-        click.echo(f"  {key} = {value}")
+        if key in ("outcome_rules", "mo_rules"):
+            click.echo(f"  # {key}: {value} (see `smsc outcome list`)")
+        else:
+            click.echo(f"  {key} = {render_value(value)}")
     click.echo("\noperators:")
     echo_table(
         ["NAME", "MSG/S", "VALIDITY", "DELAY", "OUTCOMES"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +13,10 @@ import click
 from smsc.config.check import default_config_path, display_path, load_located
 from smsc.config.edit import ConfigEditor
 from smsc.config.errors import ConfigError
-from smsc.config.loader import Config, packaged_defaults
+from smsc.config.loader import Config, load_config, merged_tables, packaged_defaults
+from smsc.config.server import server_settings_from_mapping
 from smsc.ids import MessageIdFormat
+from smsc.routing.config import RoutingConfig
 from smsc.routing.prices import format_amount, parse_amount
 from smsc.store.base import Store
 from smsc.store.records import Account
@@ -25,6 +29,7 @@ class CliContext:
     config_path: Path | None
     _config: Config | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
+    _lenient: Config | None = field(default=None, repr=False)
 
     # --- config ----------------------------------------------------------------------------
     @property
@@ -37,6 +42,23 @@ class CliContext:
                     f"config: {e} (run `smsc config check` for every mistake)"
                 ) from None
         return self._config
+
+    @property
+    def lenient_config(self) -> Config:
+        """The config for commands that need only the database's path, the currency and the
+        id format (account, credit, report, send): with a mistake in the config they warn once
+        and go on with what still reads (the [server] and [money] tables), else the built-in
+        defaults."""
+        if self._config is not None:
+            return self._config
+        if self._lenient is None:
+            try:
+                self._lenient = self.config
+            except click.ClickException as e:
+                click.echo(f"warning: {e.message}; going on with the settings that read",
+                           err=True)
+                self._lenient = salvaged_config(self.config_path)
+        return self._lenient
 
     @property
     def config_file(self) -> Path:
@@ -64,6 +86,7 @@ class CliContext:
     def config_changed(self, written: list[Path]) -> None:
         """Say what was written, and how a running server takes it."""
         self._config = None
+        self._lenient = None
         if not written:
             click.echo("nothing changed")
             return
@@ -75,11 +98,12 @@ class CliContext:
     def database(self) -> Path:
         if self.db_path is not None:
             return self.db_path
-        return Path(self.config.server.database)
+        return Path(self.lenient_config.server.database)
 
     def store(self) -> Store:
         if self._store is None:
-            self._store = SqliteStore(self.database, synchronous=self.config.server.synchronous)
+            self._store = SqliteStore(self.database,
+                                      synchronous=self.lenient_config.server.synchronous)
         return self._store
 
     def close(self) -> None:
@@ -99,7 +123,7 @@ class CliContext:
 
     # --- money and ids ---------------------------------------------------------------------
     def decimals(self, currency: str) -> int:
-        return self.config.routing.decimals(currency)
+        return self.lenient_config.routing.decimals(currency)
 
     def money(self, amount: int, currency: str) -> str:
         return f"{format_amount(amount, self.decimals(currency))} {currency}"
@@ -116,7 +140,29 @@ class CliContext:
 
     @property
     def ids(self) -> MessageIdFormat:
-        return MessageIdFormat(hex_ids=self.config.server.hex_ids)
+        return MessageIdFormat(hex_ids=self.lenient_config.server.hex_ids)
+
+
+def salvaged_config(path: Path | None) -> Config:
+    """The built-in defaults with the [server] (and [test_account]) and [money] tables of the
+    config at ``path`` where those read without a mistake."""
+    config = load_config(packaged_defaults())
+    try:
+        data, _ = merged_tables(default_config_path(path))
+    except ConfigError:
+        return config
+    with contextlib.suppress(ConfigError):
+        server = server_settings_from_mapping(
+            {k: data[k] for k in ("server", "test_account") if k in data})
+        config = dataclasses.replace(config, server=server)
+    if "money" in data:
+        with contextlib.suppress(ConfigError):
+            money = RoutingConfig.from_mapping({"money": data["money"]})
+            routing = dataclasses.replace(
+                config.routing, currency=money.currency,
+                default_decimals=money.default_decimals, currencies=money.currencies)
+            config = dataclasses.replace(config, routing=routing)
+    return config
 
 
 pass_cli = click.make_pass_decorator(CliContext)

@@ -8,7 +8,8 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, csv_output, echo_json, echo_table, iso, until, when
-from smsc.store.records import Account, Bucket, LedgerEntry
+from smsc.routing.prices import parse_amount
+from smsc.store.records import Account, Bucket, LedgerEntry, LedgerKind
 
 
 @click.group()
@@ -22,8 +23,13 @@ def credit() -> None:
     Example:
       smsc credit topup acme 50
       smsc credit topup acme 20 --subscription --expires 30d
+      smsc credit adjust acme -5 --note "refund of invoice 1234 booked twice"
       smsc credit ledger acme --since 7d --csv acme.csv
     """
+
+
+# An amount may be negative ("-10"): without this click reads it as an option.
+_SIGNED = {"ignore_unknown_options": True}
 
 
 def _owner(cli: CliContext, system_id: str) -> Account:
@@ -31,7 +37,7 @@ def _owner(cli: CliContext, system_id: str) -> Account:
     return cli.account(found.parent) if found.parent else found
 
 
-@credit.command("topup")
+@credit.command("topup", context_settings=_SIGNED)
 @click.argument("system_id")
 @click.argument("amount")
 @click.option(
@@ -58,9 +64,14 @@ def topup(
     """
     found = cli.account(system_id)
     owner = _owner(cli, system_id)
-    units = cli.parse_money(amount, owner.currency, "AMOUNT")
+    try:
+        units = parse_amount(amount, cli.decimals(owner.currency), negative=True)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="AMOUNT") from None
     if units <= 0:
-        raise click.BadParameter("must be more than 0", param_hint="AMOUNT")
+        raise click.BadParameter(
+            "must be more than 0 (to take credit away: smsc credit adjust)", param_hint="AMOUNT"
+        )
     now = cli.now()
     expires_at: float | None = None
     if expires is not None:
@@ -84,6 +95,58 @@ def topup(
     click.echo(
         f"{cli.money(units, owner.currency)} {kind} added to {to}; available now "
         f"{cli.money(balance.available(now), owner.currency)}"
+    )
+
+
+@credit.command("adjust", context_settings=_SIGNED)
+@click.argument("system_id")
+@click.argument("amount")
+@click.option("--note", required=True, help="Why (kept with the ledger row; required).")
+@click.option(
+    "--subscription", is_flag=True, help="Correct the subscription credit instead of bought."
+)
+@pass_cli
+def adjust(cli: CliContext, system_id: str, amount: str, note: str, subscription: bool) -> None:
+    """Correct an account's credit by AMOUNT (negative takes credit away, never below zero):
+    an ADJUST ledger row with the note.
+
+    \b
+    Example:
+      smsc credit adjust acme -5 --note "test traffic billed by mistake"
+      smsc credit adjust acme 2.50 --note "goodwill for the outage on 3 March"
+    """
+    found = cli.account(system_id)
+    owner = _owner(cli, system_id)
+    try:
+        units = parse_amount(amount, cli.decimals(owner.currency), negative=True)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="AMOUNT") from None
+    if units == 0:
+        raise click.BadParameter("must not be 0", param_hint="AMOUNT")
+    if not note.strip():
+        raise click.BadParameter("say why the credit is corrected", param_hint="--note")
+    store = cli.store()
+    now = cli.now()
+    balance = store.balance(owner.system_id, now)
+    held = balance.subscription_now(now) if subscription else balance.bought
+    bucket_name = "subscription" if subscription else "bought"
+    if units < 0 and -units > held:
+        raise click.ClickException(
+            f"{owner.system_id} has {cli.money(held, owner.currency)} {bucket_name} credit: "
+            f"it cannot be reduced by {cli.money(-units, owner.currency)}"
+        )
+    if units > 0 and subscription and not balance.subscription_now(now):
+        raise click.ClickException(
+            "no subscription period runs: add subscription credit with "
+            "`smsc credit topup --subscription --expires`"
+        )
+    bucket = Bucket.SUBSCRIPTION if subscription else Bucket.BOUGHT
+    after = store.credit(owner.system_id, units, bucket, now, note=note,
+                         account=found.system_id, kind=LedgerKind.ADJUST)
+    click.echo(
+        f"{bucket_name} credit of {owner.system_id} adjusted by "
+        f"{cli.money(units, owner.currency)}; available now "
+        f"{cli.money(after.available(now), owner.currency)}"
     )
 
 
@@ -147,6 +210,7 @@ def _entry(cli: CliContext, row: LedgerEntry, currency: str) -> dict[str, Any]:
         "account": row.account,
         "message_id": cli.ids.format(row.message_id) if row.message_id is not None else "",
         "note": row.note,
+        "currency": currency,
     }
 
 
@@ -196,7 +260,17 @@ def ledger(
         click.echo("no ledger rows")
         return
     echo_table(
-        ["ID", "AT (UTC)", "KIND", "BUCKET", "AMOUNT", "BALANCE", "ACCOUNT", "MESSAGE", "NOTE"],
+        [
+            "ID",
+            "AT (UTC)",
+            "KIND",
+            "BUCKET",
+            f"AMOUNT ({owner.currency})",
+            f"BALANCE ({owner.currency})",
+            "ACCOUNT",
+            "MESSAGE",
+            "NOTE",
+        ],
         [
             [
                 e["id"],
@@ -227,4 +301,5 @@ _HEADERS = (
     "account",
     "message_id",
     "note",
+    "currency",
 )

@@ -4,12 +4,15 @@ bounded.
 The wire is :class:`smsc.pdu.session.Session` in the ESME role: this module only moves octets
 between it and the socket. Requests from the server are answered at once (deliver_sm with
 ESME_ROK, enquire_link, unbind) and deliver_sm are kept, with the time they came, for the
-caller to read.
+caller to read. A receipt for a message this connection did not submit (one waiting for the
+account's own client) is answered with ESME_RX_T_APPN, a temporary error: the server keeps it
+and delivers it again later, to another receiver of the account.
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import time
 from collections import deque
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from smsc.pdu import pdus
+from smsc.pdu.constants import CommandStatus, EsmClass, Tag
 from smsc.pdu.session import (
     LocalProtocolError,
     ProtocolViolation,
@@ -30,6 +34,9 @@ from smsc.pdu.session import (
 from smsc.pdu.transitions import Role
 
 MAX_KEPT: Final = 100_000  # deliver_sm kept for the caller; older ones are dropped
+MAX_OWN_IDS: Final = 1_000_000  # message ids this connection was given (a bounded memory)
+_RECEIPT_TYPES: Final = EsmClass.TYPE_DELIVERY_RECEIPT | EsmClass.TYPE_INTERMEDIATE_NOTIFICATION
+_RECEIPT_ID: Final = re.compile(rb"id:(\S+)")
 MAX_EVENTS_PER_READ: Final = 100_000
 _READ_SIZE: Final = 65_536
 
@@ -67,6 +74,8 @@ class BlockingEsme:
         self.session = Session(Role.ESME, now=clock(), window=window)
         self.responses: dict[int, tuple[pdus.Pdu, float]] = {}
         self.delivered: deque[Delivered] = deque(maxlen=MAX_KEPT)
+        self.own_ids: set[str] = set()  # from our submit responses, for telling receipts apart
+        self.passed_on = 0  # receipts of other clients' messages, refused for the server to keep
         self.closed = False
         self.unbound_by_server = False
 
@@ -129,6 +138,9 @@ class BlockingEsme:
                 return
             if isinstance(event, ResponseReceived):
                 self.responses[event.pdu.sequence_number] = (event.pdu, now)
+                message_id = getattr(event.pdu, "message_id", "")
+                if message_id and len(self.own_ids) < MAX_OWN_IDS:
+                    self.own_ids.add(message_id)
             elif isinstance(event, RequestReceived):
                 self._answer(event.pdu, now)
             elif isinstance(event, RequestRefused):
@@ -140,10 +152,24 @@ class BlockingEsme:
             elif isinstance(event, ProtocolViolation):
                 raise EsmeError(f"the server broke the protocol: {event.reason}")
 
+    def foreign_receipt(self, pdu: pdus.DeliverSm) -> bool:
+        """A receipt (or intermediate notification) about a message we did not submit."""
+        if not pdu.esm_class & _RECEIPT_TYPES:
+            return False
+        message_id = pdu.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID)
+        if message_id is None:
+            found = _RECEIPT_ID.match(pdu.short_message)
+            message_id = found.group(1).decode("latin-1") if found else ""
+        return message_id not in self.own_ids
+
     def _answer(self, pdu: pdus.Pdu, now: float) -> None:
-        if isinstance(pdu, pdus.DeliverSm):
+        if isinstance(pdu, pdus.DeliverSm) and self.foreign_receipt(pdu):
+            self.passed_on += 1  # for the account's own client: the server keeps it
+            answer: pdus.Pdu = pdus.DeliverSmResp(sequence_number=pdu.sequence_number,
+                                                  command_status=CommandStatus.ESME_RX_T_APPN)
+        elif isinstance(pdu, pdus.DeliverSm):
             self.delivered.append(Delivered(pdu=pdu, at=now))
-            answer: pdus.Pdu = pdus.DeliverSmResp(sequence_number=pdu.sequence_number)
+            answer = pdus.DeliverSmResp(sequence_number=pdu.sequence_number)
         elif isinstance(pdu, pdus.Unbind):
             self.unbound_by_server = True
             answer = pdus.UnbindResp(sequence_number=pdu.sequence_number)

@@ -8,7 +8,7 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, echo_json, echo_table
-from smsc.cli.routes import SIBLINGS, route_index
+from smsc.cli.routes import SIBLINGS, check_currency_change, route_index
 from smsc.config.edit import ConfigEditor
 from smsc.routing.prices import format_amount
 
@@ -79,6 +79,12 @@ def _set_in_list(
     help="Set it in this account's price list (default: the route's own price).",
 )
 @click.option("--currency", help="Currency (a new account list: the account's currency).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Change a route's currency even if accounts billed in its old currency lose it; "
+    "set a price for an account that does not exist (yet).",
+)
 @pass_cli
 def set_(
     cli: CliContext,
@@ -87,6 +93,7 @@ def set_(
     prefix: str | None,
     account: str | None,
     currency: str | None,
+    force: bool,
 ) -> None:
     """Set a price per part.
 
@@ -99,6 +106,11 @@ def set_(
     _target(route, prefix, account)
     editor = cli.editor()
     if account:
+        if not force and cli.database.exists() and cli.store().get_account(account) is None:
+            raise click.ClickException(
+                f"no account {account!r} in {cli.database} (see `smsc account list`): give "
+                "--force to prepare a price list for an account you will create"
+            )
         currency = _list_currency(cli, account, currency)
         if route:
             route_index(editor, route)  # the route must exist
@@ -111,7 +123,7 @@ def set_(
         assert route is not None
         values: dict[str, Any] = {"price": amount}
         if currency:
-            values["currency"] = currency.upper()
+            values["currency"] = check_currency_change(cli, route, currency, force)
         editor.set_values(("routes", route_index(editor, route)), values)
         what = f"price of route {route}"
     cli.save(editor)

@@ -11,6 +11,7 @@ from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, csv_output, echo_json, echo_table, iso, when
 from smsc.pdu.constants import MessageState
 from smsc.pdu.receipt import ReceiptError, stat_for_state, state_for_stat
+from smsc.routing.prices import parse_amount
 from smsc.store.records import MessageFilter, StoredMessage, SummaryRow
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -135,7 +136,7 @@ def _waiting(cli: CliContext, accounts: set[str]) -> set[int]:
 def part_row(
     cli: CliContext, part: StoredMessage, waiting: set[int], currencies: dict[str, str]
 ) -> dict[str, Any]:
-    currency = currencies.get(part.account, cli.config.routing.currency)
+    currency = currencies.get(part.account, cli.lenient_config.routing.currency)
     return {
         "message_id": cli.ids.format(part.message_id),
         "part": f"{part.part_index}/{part.part_total}",
@@ -256,7 +257,7 @@ def messages(
                 r["destination"],
                 r["route"],
                 r["operator"],
-                r["price"],
+                f"{r['price']} {r['currency']}",
                 r["status"],
                 r["err"],
                 r["submitted_at"],
@@ -312,17 +313,59 @@ def _group_names(values: tuple[str, ...]) -> list[str]:
     return names or ["account"]
 
 
-def summary_row(cli: CliContext, names: list[str], row: SummaryRow) -> dict[str, Any]:
-    currency = cli.config.routing.currency
-    out: dict[str, Any] = {}
-    for name, value in zip(names, row.key, strict=True):
-        out[name] = _stat(int(value)) if _GROUPS[name] == "state" else value
-    out["messages"] = row.messages
-    out["parts"] = row.parts
-    out["charged"] = cli.amount(row.charged, currency)
-    out["refunded"] = cli.amount(row.refunded, currency)
-    out["states"] = {_stat(state): count for state, count in sorted(row.states.items())}
-    return out
+def summary_rows(
+    cli: CliContext, names: list[str], rows: list[SummaryRow], currencies: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The store's rows, grouped by ``names`` and by currency: ``rows`` are also grouped by
+    account (its last key), whose currency decides; amounts of different currencies are never
+    added together."""
+    default = cli.lenient_config.routing.currency
+    merged: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}
+    for row in rows:
+        *key, account = row.key
+        currency = currencies.get(account, default)
+        out = merged.get((tuple(key), currency))
+        if out is None:
+            out = merged[(tuple(key), currency)] = {
+                **{
+                    n: _stat(int(v)) if _GROUPS[n] == "state" else v
+                    for n, v in zip(names, key, strict=True)
+                },
+                "currency": currency,
+                "messages": 0,
+                "parts": 0,
+                "charged": 0,
+                "refunded": 0,
+                "states": {},
+            }
+        out["messages"] += row.messages
+        out["parts"] += row.parts
+        out["charged"] += row.charged
+        out["refunded"] += row.refunded
+        for state, count in row.states.items():
+            out["states"][state] = out["states"].get(state, 0) + count
+    for out in merged.values():
+        out["charged"] = cli.amount(out["charged"], out["currency"])
+        out["refunded"] = cli.amount(out["refunded"], out["currency"])
+        out["states"] = {_stat(state): count for state, count in sorted(out["states"].items())}
+    return list(merged.values())
+
+
+def currency_totals(cli: CliContext, rows: list[dict[str, Any]]) -> list[str]:
+    """One line per currency: the rows' messages, parts and money in that currency."""
+    totals: dict[str, list[int]] = {}
+    for r in rows:
+        decimals = cli.decimals(r["currency"])
+        total = totals.setdefault(r["currency"], [0, 0, 0, 0])
+        total[0] += r["messages"]
+        total[1] += r["parts"]
+        total[2] += parse_amount(r["charged"], decimals, negative=True)
+        total[3] += parse_amount(r["refunded"], decimals, negative=True)
+    return [
+        f"total {c}: {m} messages, {p} parts, charged {cli.money(ch, c)}, "
+        f"refunded {cli.money(rf, c)}"
+        for c, (m, p, ch, rf) in sorted(totals.items())
+    ]
 
 
 @report.command("summary")
@@ -362,12 +405,15 @@ def summary(
     query = message_filter(
         cli, account=account, status=status, operator=operator, since=since, until=until
     )
-    groups = [_GROUPS[n] for n in names]
-    rows = [summary_row(cli, names, r) for r in cli.store().summary(groups, query)]
+    groups = [_GROUPS[n] for n in names] + ["account"]  # the account decides the currency
+    currencies = {a.system_id: a.currency for a in cli.store().list_accounts()}
+    rows = summary_rows(cli, names, cli.store().summary(groups, query), currencies)
     stats = sorted({s for r in rows for s in r["states"]})
     if csv_file:
         with csv_output(csv_file) as writer:
-            writer.writerow([*names, "messages", "parts", "charged", "refunded", *stats])
+            writer.writerow(
+                [*names, "messages", "parts", "charged", "refunded", "currency", *stats]
+            )
             for r in rows:
                 writer.writerow(
                     [
@@ -376,6 +422,7 @@ def summary(
                         r["parts"],
                         r["charged"],
                         r["refunded"],
+                        r["currency"],
                         *(r["states"].get(s, 0) for s in stats),
                     ]
                 )
@@ -395,10 +442,12 @@ def summary(
                 *(r[n] for n in names),
                 r["messages"],
                 r["parts"],
-                r["charged"],
-                r["refunded"],
+                f"{r['charged']} {r['currency']}",
+                f"{r['refunded']} {r['currency']}",
                 *(r["states"].get(s, 0) for s in stats),
             ]
             for r in rows
         ],
     )
+    for line in currency_totals(cli, rows):
+        click.echo(line)

@@ -17,7 +17,7 @@ from smsc.routing.blacklist import Blacklist
 from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.numbers import NumberPlan
 from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
-from smsc.routing.prices import format_amount
+from smsc.routing.prices import check_currency, format_amount
 from smsc.routing.suggest import carrier_prefixes, operator_id
 
 SIBLINGS: Final = ROUTING_SECTIONS
@@ -49,6 +49,38 @@ def route_index(editor: ConfigEditor, name: str) -> int:
         if isinstance(entry, dict) and entry.get("name") == name:
             return index
     raise click.ClickException(f"no route {name!r} in the config (see `smsc route list`)")
+
+
+def check_currency_change(cli: CliContext, route: str, currency: str, force: bool) -> str:
+    """``currency`` (upper case, ISO 4217) for route ``route``, refused unless ``force`` when
+    the change would leave accounts billed in the route's current currency without a price for
+    it (a route priced in another currency is SMSC_RNOROUTE for them)."""
+    currency = currency.upper()
+    try:
+        check_currency(currency)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--currency") from None
+    routing = cli.config.routing
+    old = next((r.currency for r in routing.routes if r.name == route), routing.currency)
+    if currency == old or force:
+        return currency
+    lists = {p.account: p for p in routing.account_prices}
+    accounts = cli.store().list_accounts() if cli.database.exists() else []
+    losing = []
+    for a in accounts:
+        own = lists.get(a.system_id) or (lists.get(a.parent) if a.parent else None)
+        priced = own is not None and own.currency == a.currency and route in own.by_route
+        if a.currency == old and not priced:
+            losing.append(a.system_id)
+    if not losing and old != routing.currency:
+        return currency
+    who = ", ".join(losing) if losing else "none yet"
+    raise click.ClickException(
+        f"route {route} is priced in {old}: in {currency} it has no price for accounts billed "
+        f"in {old}, which then get SMSC_RNOROUTE (0x404) for it (accounts: {who}; new accounts "
+        f"are billed in {routing.currency}). Give --force to change it anyway, or price the "
+        f"route in {currency} for one account with `smsc price set ... --account`"
+    )
 
 
 def _prefixes(values: tuple[str, ...]) -> list[str]:
@@ -140,6 +172,9 @@ def add(
 )
 @click.option("--price", help="Price per part.")
 @click.option("--currency", help="Currency of the price.")
+@click.option(
+    "--force", is_flag=True, help="Change the currency even if accounts lose the route."
+)
 @pass_cli
 def set_(
     cli: CliContext,
@@ -148,6 +183,7 @@ def set_(
     operators: tuple[str, ...],
     price: str | None,
     currency: str | None,
+    force: bool,
 ) -> None:
     """Change a route; only the options given change.
 
@@ -174,7 +210,7 @@ def set_(
     if price is not None:
         values["price"] = price
     if currency is not None:
-        values["currency"] = currency.upper()
+        values["currency"] = check_currency_change(cli, name, currency, force)
     if not values:
         raise click.UsageError(
             "nothing to change: give --prefix, --operator, --price or --currency"

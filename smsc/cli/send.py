@@ -63,7 +63,7 @@ def default_endpoint(listen: tuple[str, ...]) -> tuple[str, int]:
 
 
 def _login(cli: CliContext, system_id: str | None, password: str | None) -> tuple[str, str]:
-    test = cli.config.server.test_account
+    test = cli.lenient_config.server.test_account
     system_id = system_id or test.system_id
     if password is not None:
         return system_id, password
@@ -77,6 +77,16 @@ def _login(cli: CliContext, system_id: str | None, password: str | None) -> tupl
             f"no password known for {system_id} in {cli.database}: give --password"
         )
     return system_id, known
+
+
+def _default_source(cli: CliContext, system_id: str) -> str:
+    """Without --from: an empty source_addr when the account (in this database) has a default
+    sender, so the server puts it in as for any client; else "smsc"."""
+    if cli.database.exists():
+        found = cli.store().get_account(system_id)
+        if found is not None and found.default_sender:
+            return ""
+    return "smsc"
 
 
 def _segments(text: str, encoding: str, split: str) -> list[Segment]:
@@ -98,7 +108,7 @@ def _segments(text: str, encoding: str, split: str) -> list[Segment]:
 
 
 def _submit_pdu(segment: Segment, source: str, destination: str, registered: int) -> pdus.SubmitSm:
-    ton, npi = address_type(source)
+    ton, npi = address_type(source) if source else (0, 0)
     return pdus.SubmitSm(
         source_addr_ton=ton,
         source_addr_npi=npi,
@@ -168,9 +178,9 @@ def describe_delivery(item: Delivered, start: float) -> dict[str, Any]:
 @click.option(
     "--from",
     "source",
-    default="smsc",
-    show_default=True,
-    help="Sender: alphanumeric (up to 11) or a number.",
+    default=None,
+    help="Sender: alphanumeric (up to 11) or a number (default: the account's default sender, "
+    'else "smsc").',
 )
 @click.option(
     "--host", help=f"Server address (default: the config's first listener, else {DEFAULT_HOST})."
@@ -231,7 +241,7 @@ def send(
     cli: CliContext,
     destination: str,
     text: str,
-    source: str,
+    source: str | None,
     host: str | None,
     port: int | None,
     system_id: str | None,
@@ -265,9 +275,11 @@ def send(
         )
     segments = _segments(text, encoding, split)
     rd = _RD[registered] | (0x10 if intermediate else 0)
-    default_host, default_port = default_endpoint(cli.config.server.listen)
+    default_host, default_port = default_endpoint(cli.lenient_config.server.listen)
     address = (host or default_host, port or default_port)
     login = _login(cli, system_id, password)
+    if source is None:
+        source = _default_source(cli, login[0])
     try:
         with BlockingEsme(*address, timeout=min(timeout, 10.0)) as esme:
             life = _life(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from pathlib import Path
 
 import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
+from smsc.config.endpoints import EndpointError, endpoint_files, server_endpoint
 from smsc.config.loader import Config
 from smsc.core import ensure_test_account
 from smsc.store.sqlite import SqliteStore
@@ -17,7 +19,8 @@ from smsc.store.sqlite import SqliteStore
 @click.command()
 @click.option("--listen", "listen", multiple=True, metavar="ENDPOINT",
               help="Twisted endpoint to listen on, repeatable, e.g. "
-                   "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem "
+                   "tcp:2775:interface=127.0.0.1 or ssl:3550:privateKey=key.pem:certKey=cert.pem; "
+                   "a bare port such as 2776 means tcp:2776:interface=127.0.0.1 "
                    "(default: server.listen of the config).")
 @click.option("--metrics", "metrics", metavar="ENDPOINT", default=None,
               help="Serve GET /metrics (Prometheus text) on this endpoint, e.g. "
@@ -38,13 +41,25 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
     """
     from smsc.server.run import serve as run_server
 
-    config = cli.config
+    try:
+        listen = tuple(server_endpoint(e) for e in listen)
+    except EndpointError as e:
+        raise click.BadParameter(str(e), param_hint="--listen") from None
+    try:
+        metrics = server_endpoint(metrics) if metrics else metrics
+    except EndpointError as e:
+        raise click.BadParameter(str(e), param_hint="--metrics") from None
+    config = cli.config  # checked whole before anything (the database included) is created
     if listen:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         listen=listen))
     if metrics is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         metrics=metrics))
+    for endpoint in (*config.server.listen, config.server.metrics):
+        for name in endpoint_files(endpoint):
+            if not Path(name).is_file():
+                raise click.ClickException(f"{endpoint}: no such file {name!r}")
     store = cli.store()
     cli._store = None  # the server owns it now and closes it
     if isinstance(store, SqliteStore):

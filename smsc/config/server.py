@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import UTC, tzinfo
 from typing import Any
 
+from smsc.config.endpoints import EndpointError, server_endpoint
 from smsc.config.errors import ConfigError
 from smsc.operators.config import parse_duration
 from smsc.operators.schedule import zone_named
 from smsc.pdu.constants import CommandStatus
+from smsc.routing.currencies import is_currency
 
 DEFAULT_LISTEN = ("tcp:2775:interface=127.0.0.1",)
 
@@ -99,17 +101,27 @@ def _int(value: object, path: str, low: int, high: int) -> int:
     return value
 
 
+def _endpoint(value: str, path: str) -> str:
+    try:
+        return server_endpoint(value)
+    except EndpointError as e:
+        raise ConfigError(path, str(e)) from None
+
+
 def _server(data: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in data.items():
         path = f"server.{key}"
         if key == "listen":
-            endpoints = [value] if isinstance(value, str) else value
+            endpoints = [value] if isinstance(value, str | int) else value
+            if isinstance(endpoints, list):  # a bare port: listen = [2776]
+                endpoints = [str(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                             for v in endpoints]
             if not isinstance(endpoints, list) or not endpoints or not all(
                     isinstance(v, str) and v for v in endpoints):
                 raise ConfigError(path, "must be a list of endpoint strings like "
                                         "\"tcp:2775:interface=127.0.0.1\"")
-            out[key] = tuple(endpoints)
+            out[key] = tuple(_endpoint(v, path) for v in endpoints)
         elif key in _DURATIONS:
             out[key] = parse_duration(value, path, positive=key == "drain_timeout")
         elif key in _INTS:
@@ -134,7 +146,7 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, str):
                 raise ConfigError(path, "must be an endpoint string like "
                                         "\"tcp:9465:interface=127.0.0.1\" (\"\": none)")
-            out[key] = value
+            out[key] = _endpoint(value, path) if value else value
         elif key == "synchronous":
             if value not in ("NORMAL", "FULL", "EXTRA"):
                 raise ConfigError(path, "must be NORMAL, FULL or EXTRA")
@@ -166,6 +178,8 @@ def _test_account(data: Mapping[str, Any]) -> TestAccountSettings:
                 raise ConfigError(path, "must be 1 to 15 characters")
             if key == "password" and len(value) > 8:
                 raise ConfigError(path, "must be at most 8 characters (SMPP password)")
+            if key == "currency" and not is_currency(value):
+                raise ConfigError(path, f"{value!r} is not an ISO 4217 currency code (EUR, UAH)")
             out[key] = value
         elif key == "credit":
             out[key] = _int(value, path, 0, 2**62)

@@ -114,6 +114,30 @@ class CommandStatus(IntEnum):
             return f"0x{value:08X}"
 
 
+# What an account set to standard statuses only (``smsc account set --standard-statuses``) is
+# answered instead of each vendor-specific code: some clients fail on codes SMPP 3.4 does not
+# define (aiosmpplib raises on 0x405 and drops its queue). Documented in the README.
+STANDARD_FOR_VENDOR: dict[int, int] = {
+    CommandStatus.SMSC_RNOCREDIT: CommandStatus.ESME_RSUBMITFAIL,
+    CommandStatus.SMSC_RSENDERNOTREG: CommandStatus.ESME_RINVSRCADR,
+    CommandStatus.SMSC_RBLACKLISTED: CommandStatus.ESME_RINVDSTADR,
+    CommandStatus.SMSC_RNOROUTE: CommandStatus.ESME_RINVDSTADR,
+    CommandStatus.SMSC_RTOOMANYPARTS: CommandStatus.ESME_RINVMSGLEN,
+    CommandStatus.SMSC_RINVPARTS: CommandStatus.ESME_RSUBMITFAIL,
+    CommandStatus.SMSC_RCOVERAGE: CommandStatus.ESME_RINVDSTADR,
+    CommandStatus.SMSC_RACCOUNTDISABLED: CommandStatus.ESME_RBINDFAIL,
+}
+
+
+def standard_status(status: int) -> int:
+    """``status`` as SMPP 3.4 knows it: a vendor-specific code (0x400-0x4FF) becomes the
+    standard status that says the most about it (see STANDARD_FOR_VENDOR), any other code is
+    kept."""
+    if 0x400 <= status <= 0x4FF:
+        return STANDARD_FOR_VENDOR.get(status, CommandStatus.ESME_RUNKNOWNERR)
+    return status
+
+
 class Tag(IntEnum):
     """Optional parameter (TLV) tags of SMPP 3.4 section 5.3.2."""
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Final
 
+from smsc.routing.currencies import is_currency
 from smsc.store.records import Account
 
 __all__ = [
@@ -43,9 +44,11 @@ _AMOUNT_TEXT: Final = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 def check_currency(code: str) -> str:
-    """``code`` if it is three capital letters (ISO 4217 style), else ValueError."""
+    """``code`` if it is an active ISO 4217 currency code, else ValueError."""
     if not _CURRENCY.fullmatch(code):
         raise ValueError(f"{code!r} is not a currency code of three capital letters (EUR, UAH)")
+    if not is_currency(code):
+        raise ValueError(f"{code!r} is not an ISO 4217 currency code (EUR, UAH, USD ...)")
     return code
 
 

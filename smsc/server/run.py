@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import gc
 import resource
 import signal
@@ -10,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twisted.internet import defer
+from twisted.internet.error import CannotListenError
 from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 
 from smsc.config.loader import Config
@@ -46,6 +48,19 @@ def build_service(reactor: Any, config: Config, store: Store, *,
     core_ref.append(core)
     return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
                        routing=routing, config=config, reload_config=reload_config)
+
+
+def start_error(error: BaseException) -> str:
+    """One line for why the server could not start."""
+    if isinstance(error, CannotListenError):
+        reason = error.socketError
+        text = getattr(reason, "strerror", None) or str(reason)
+        if getattr(reason, "errno", None) == errno.EADDRINUSE:
+            text = ("the address is in use (another smsc or another program listens there: "
+                    "stop it, or give another port with --listen or server.listen)")
+        host = error.interface or "*"
+        return f"cannot listen on {host}:{error.port}: {text}"
+    return str(error) or type(error).__name__
 
 
 def settle_heap() -> None:
@@ -89,7 +104,7 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
 
     def started_failed(failure: Any) -> None:
         exit_code[0] = 1
-        announce(f"smsc could not start: {failure.getErrorMessage()}")
+        announce(f"smsc could not start: {start_error(failure.value)}")
         reactor.stop()
 
     def stop(*_: object) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
+from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.internet.task import LoopingCall
 from twisted.logger import Logger
@@ -31,7 +32,7 @@ from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
 from smsc.pdu import pdus
-from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
+from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
@@ -182,7 +183,9 @@ class SmscService(service.Service):
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
-        _log.failure("smsc could not start", failure)
+        if not isinstance(failure.value, CannotListenError | FileNotFoundError | PermissionError):
+            # a busy port, a key file that cannot be read: one line, no traceback
+            _log.failure("smsc could not start", failure)
         if not self.started.called:
             self.started.errback(failure)
 
@@ -371,7 +374,7 @@ class SmscService(service.Service):
             _log.info("bind of {system_id!r} from {peer} refused: {reason}",
                       system_id=pdu.system_id, peer=conn.peer_host,
                       reason=verdict.reason or CommandStatus.name_of(status))
-            conn.respond(pdu.response(command_status=status))
+            conn.respond(pdu.response(command_status=_answered(account, status)))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
@@ -418,7 +421,7 @@ class SmscService(service.Service):
             self.stats["refused"] += 1
             self.refusals[e.command_status] += 1
             conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
-                                             e.command_status))
+                                             _answered(record.account, e.command_status)))
             return
         if not prepared.parts:  # a submit_multi whose every destination was refused
             conn.respond(pdus.SubmitMultiResp(
@@ -461,6 +464,7 @@ class SmscService(service.Service):
             self.refusals[S.ESME_RSYSERR] += 1
             conn.respond(pdus.error_response(pdu.command_id, seq, S.ESME_RSYSERR))
             return
+        account = conn.bind.account if isinstance(conn.bind, BindRecord) else None
         if type(pdu) is pdus.SubmitMulti:
             unsuccess = list(prepared.unsuccess)
             for o in outcomes:
@@ -468,6 +472,9 @@ class SmscService(service.Service):
                     unsuccess.append(pdus.UnsuccessSme(dest_addr_ton=1, dest_addr_npi=1,
                                                        destination_addr=o.destination_addr,
                                                        error_status_code=o.status))
+            if account is not None and account.standard_statuses:
+                unsuccess = [dataclasses.replace(
+                    u, error_status_code=standard_status(u.error_status_code)) for u in unsuccess]
             if all(o.status for o in outcomes):
                 self.core.intake.refused(prepared)
             status = S.ESME_RSUBMITFAIL if all(o.status for o in outcomes) else 0
@@ -481,7 +488,7 @@ class SmscService(service.Service):
             self.core.intake.refused(prepared)
             self.stats["refused"] += 1
             self.refusals[status] += 1
-            conn.respond(pdus.error_response(pdu.command_id, seq, status))
+            conn.respond(pdus.error_response(pdu.command_id, seq, _answered(account, status)))
             return
         self.stats["submits"] += 1
         if type(pdu) is pdus.SubmitSm:
@@ -741,6 +748,13 @@ def with_backlog(description: str, backlog: int) -> str:
 def _fd_soft_limit() -> int:
     soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
     return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def _answered(account: Account | None, status: int) -> int:
+    """The status sent to ``account``: standard SMPP only if the account asks for it."""
+    if account is not None and account.standard_statuses:
+        return standard_status(status)
+    return status
 
 
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:

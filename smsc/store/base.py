@@ -18,6 +18,7 @@ from smsc.store.records import (
     BlacklistEntry,
     Bucket,
     LedgerEntry,
+    LedgerKind,
     LockState,
     MessageChange,
     MessageFilter,
@@ -28,6 +29,8 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+
+SETTLED_NOTE = "account removed"  # the note of the ledger rows that settle a removed account
 
 
 class StoreError(Exception):
@@ -66,7 +69,9 @@ class Store(Protocol):
 
     # --- accounts ---------------------------------------------------------------------------
     def create_account(self, account: Account) -> None:
-        """Raises AccountExists; a sub-account's parent must exist (UnknownAccount)."""
+        """Raises AccountExists; a sub-account's parent must exist (UnknownAccount). A main
+        account starts at zero: credit left under its name by an account removed without
+        settling (before delete_account settled) is settled first, at ``created_at``."""
         ...
 
     def get_account(self, system_id: str) -> Account | None: ...
@@ -75,7 +80,13 @@ class Store(Protocol):
         """Replace the stored account of ``account.system_id`` (UnknownAccount if none)."""
         ...
 
-    def delete_account(self, system_id: str) -> None: ...
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
+        """Remove an account (StoreError while it has sub-accounts, UnknownAccount if none).
+
+        A main account's remaining credit is settled in the same transaction: each bucket that
+        holds credit gets an ADJUST ledger row taking it to zero (note "account removed", at
+        ``now``), so the ledger still adds up and a new account of that name starts at zero."""
+        ...
 
     def list_accounts(self) -> list[Account]: ...
 
@@ -114,9 +125,12 @@ class Store(Protocol):
         expires_at: float | None = None,
         note: str = "",
         account: str = "",
+        kind: LedgerKind | None = None,
     ) -> Balance:
         """Top up (amount > 0) or adjust (amount < 0, never below zero) a bucket. For the
-        subscription bucket ``expires_at`` sets the end of its period."""
+        subscription bucket ``expires_at`` sets the end of its period. The ledger row's kind
+        is TOPUP or ADJUST by the sign of ``amount`` unless ``kind`` says (a correction that
+        adds credit is an ADJUST)."""
         ...
 
     def ledger(

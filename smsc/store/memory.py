@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.store import credit
-from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -141,6 +141,8 @@ class MemoryStore:
             self._check_parent(account)
             self._accounts[account.system_id] = account
             if account.parent is None:
+                if account.system_id in self._balances:  # left by a removal before settling
+                    self._settle(account.system_id, account.created_at)
                 self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
             self._changes += 1
 
@@ -160,14 +162,28 @@ class MemoryStore:
                 self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
             self._changes += 1
 
-    def delete_account(self, system_id: str) -> None:
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         with self._lock:
             if any(a.parent == system_id for a in self._accounts.values()):
                 raise StoreError(f"{system_id} has sub-accounts; remove them first")
             if self._accounts.pop(system_id, None) is None:
                 raise UnknownAccount(system_id)
+            if system_id in self._balances:
+                self._settle(system_id, now)
             self._locks.pop(("account", system_id), None)
             self._changes += 1
+
+    def _settle(self, owner: str, now: float) -> None:
+        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
+        rows: list[_Row] = []
+        b = self._current(owner, now, rows)
+        left = b.bought + b.subscription
+        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+            if amount:
+                left -= amount
+                rows.append((owner, now, LedgerKind.ADJUST, bucket, -amount, left, owner, None,
+                             SETTLED_NOTE))
+        self._commit([Balance(owner=owner)], rows)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -241,13 +257,14 @@ class MemoryStore:
 
     def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
                expires_at: float | None = None, note: str = "",
-               account: str = "") -> Balance:  # fmt: skip
+               account: str = "", kind: LedgerKind | None = None) -> Balance:  # fmt: skip
         with self._lock:
             rows: list[_Row] = []
             b = self._current(owner, now, rows)
             sub = bucket == _SUB
             new, change = credit.top_up(b, amount, subscription=sub, expires_at=expires_at, now=now)
-            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            if kind is None:
+                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
             after = new.bought + new.subscription
             rows.append((owner, now, kind, bucket, change, after, account or owner, None, note))
             self._commit([new], rows)

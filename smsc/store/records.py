@@ -84,6 +84,9 @@ class Account:
     # as it comes; more holds them (accepted, not sent) until the set is complete, at most this
     # many seconds from each part's acceptance, after which the parts held go as they are.
     hold_incomplete_sets: float = 0.0
+    # Answer with SMPP 3.4 statuses only: each vendor-specific code (0x400-0x4FF) becomes the
+    # standard status of smsc.pdu.constants.standard_status.
+    standard_statuses: bool = False
 
     @property
     def credit_owner(self) -> str:

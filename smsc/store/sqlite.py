@@ -24,7 +24,7 @@ import sqlite_utils
 from smsc.pdu.constants import CommandStatus
 from smsc.slotted import slot_constructor
 from smsc.store import credit
-from smsc.store.base import AccountExists, StoreError, UnknownAccount
+from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -202,6 +202,10 @@ class SqliteStore:
                          "settings) VALUES (:system_id, :password_hash, :parent, :created_at, "
                          ":settings)", account_to_row(account))
             if account.parent is None:
+                left = conn.execute("SELECT bought + subscription FROM balances WHERE owner = ?",
+                                    (account.system_id,)).fetchone()
+                if left is not None and left[0]:  # left by a removal before settling
+                    self._settle(conn, account.system_id, account.created_at)
                 conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
                              "VALUES (?, 0, 0)", (account.system_id,))
             self._bump_changes(conn)
@@ -244,15 +248,28 @@ class SqliteStore:
                 raise UnknownAccount(account.system_id)
             self._bump_changes(conn)
 
-    def delete_account(self, system_id: str) -> None:
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM accounts WHERE parent = ?", (system_id,)).fetchone():
                 raise StoreError(f"{system_id} has sub-accounts; remove them first")
             if conn.execute("DELETE FROM accounts WHERE system_id = ?",
                             (system_id,)).rowcount == 0:
                 raise UnknownAccount(system_id)
+            if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
+                self._settle(conn, system_id, now)
             conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
             self._bump_changes(conn)
+
+    def _settle(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
+        b = self._current_balance(conn, owner, now)
+        left = b.bought + b.subscription
+        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
+            if amount:
+                left -= amount
+                conn.execute(_INSERT_LEDGER, (owner, now, LedgerKind.ADJUST, bucket, -amount,
+                                              left, owner, None, SETTLED_NOTE))
+        self._put_balance(conn, Balance(owner=owner))
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -343,13 +360,15 @@ class SqliteStore:
             return self._current_balance(conn, owner, now)
 
     def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "") -> Balance:
+               expires_at: float | None = None, note: str = "", account: str = "",
+               kind: LedgerKind | None = None) -> Balance:
         with self._write() as conn:
             b = self._current_balance(conn, owner, now)
             new, change = credit.top_up(b, amount, subscription=bucket == _SUB,
                                         expires_at=expires_at, now=now)
             self._put_balance(conn, new)
-            kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+            if kind is None:
+                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
             conn.execute(_INSERT_LEDGER, (owner, now, kind, bucket, change,
                                           new.bought + new.subscription, account or owner,
                                           None, note))

@@ -42,6 +42,7 @@ _ACCOUNT_SETTINGS = (
     "recipient_local_time", "refund_failed", "test_account", "outbind_to", "outbind_password",
     "strict_numbers",
     "hold_incomplete_sets",
+    "standard_statuses",
 )
 
 

@@ -4,7 +4,6 @@ config in a temporary directory."""
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from click.testing import CliRunner, Result
 
 from smsc.cli import main
 from smsc.store.sqlite import SqliteStore
+from tests.examples import conf_text
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -74,7 +74,7 @@ class Cli:
 def copy_conf(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for name in ("smsc.toml", "operators.toml", "routes.toml"):
-        shutil.copyfile(CONF / name, directory / name)
+        (directory / name).write_text(conf_text(name))  # the examples live, for the tests
     return directory / "smsc.toml"
 
 

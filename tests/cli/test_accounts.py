@@ -203,6 +203,34 @@ def test_bad_settings(cli: Cli) -> None:
     cli.fails("account", "set", "nobody", "--max-binds", "2", says="no account 'nobody'")
 
 
+def test_standard_statuses_setting(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p", "--standard-statuses")
+    assert cli.json("account", "show", "acme")["standard_statuses"] is True
+    assert "SMPP 3.4 only" in cli("account", "show", "acme")
+    cli("account", "set", "acme", "--vendor-statuses")
+    found = cli.store().get_account("acme")
+    assert found is not None and not found.standard_statuses
+
+
+def test_the_test_account_removed_comes_back_with_its_bonus_only(cli: Cli) -> None:
+    def ensure() -> None:
+        ensure_test_account(cli.store(), system_id="smsctest", password="", credit=500,
+                            currency="EUR", throughput=0, now=1.0)
+
+    ensure()
+    cli("credit", "topup", "smsctest", "20")
+    cli("account", "rm", "smsctest", "--yes", "--force")
+    ensure()  # what the next start of the server does
+    assert cli.json("account", "show", "smsctest")["balance"]["available"] == 500
+
+
+def test_add_refuses_a_currency_that_is_not_iso_4217(cli: Cli) -> None:
+    cli.fails("account", "add", "a", "--password", "p", "--currency", "EUX", code=2,
+              says="not an ISO 4217 currency code")
+    assert "account b created (0.00 JPY credit)" in cli(
+        "account", "add", "b", "--password", "p", "--currency", "jpy")
+
+
 def test_list_and_rm(cli: Cli) -> None:
     assert "no accounts" in cli("account", "list")
     cli("account", "add", "b", "--password", "p", "--credit", "3")
@@ -212,9 +240,19 @@ def test_list_and_rm(cli: Cli) -> None:
     assert rows[1]["available"] == 300
     cli.fails("account", "rm", "a", input="n\n", says="not removed")
     assert "account a removed" in cli("account", "rm", "a", input="y\n")
-    cli("account", "rm", "b", "--yes")
+    cli.fails("account", "rm", "b", "--yes", says=["3.00 EUR credit left", "--force"])
+    cli("account", "rm", "b", "--yes", "--force")
     assert cli.json("account", "list") == []
     cli.fails("account", "rm", "b", "--yes", says="no account")
+
+
+def test_rm_settles_the_credit_and_a_new_account_of_that_name_starts_at_zero(cli: Cli) -> None:
+    cli("account", "add", "shop", "--password", "p", "--credit", "25")
+    cli("account", "rm", "shop", "--yes", "--force")
+    settled = cli.store().ledger("shop")[-1]
+    assert (settled.amount, settled.balance_after, settled.note) == (-2500, 0, "account removed")
+    cli("account", "add", "shop", "--password", "p")
+    assert cli.json("account", "show", "shop")["balance"]["available"] == 0
 
 
 def test_passwd(cli: Cli) -> None:

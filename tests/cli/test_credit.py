@@ -54,6 +54,28 @@ def test_bad_topups(cli: Cli) -> None:
         says="in the past",
     )
     cli.fails("credit", "topup", "nobody", "5", says="no account")
+    # a negative amount is an amount, not an option: refused as such, pointing at adjust
+    cli.fails("credit", "topup", "acme", "-10", code=2, says=["more than 0", "credit adjust"])
+
+
+def test_adjust_corrects_credit_with_a_ledger_row(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p", "--credit", "10")
+    out = cli("credit", "adjust", "acme", "-2.50", "--note", "test traffic billed twice")
+    assert "adjusted by -2.50 EUR; available now 7.50 EUR" in out
+    cli("credit", "adjust", "acme", "1", "--note", "goodwill")
+    rows = cli.json("credit", "ledger", "acme")
+    assert [(r["kind"], r["amount"], r["balance_after"], r["note"]) for r in rows[1:]] == [
+        ("adjust", "-2.50", "7.50", "test traffic billed twice"),
+        ("adjust", "1.00", "8.50", "goodwill"),
+    ]
+    assert rows[0]["currency"] == "EUR"
+    assert cli.json("credit", "show", "acme")["ledger_matches"]
+    cli.fails("credit", "adjust", "acme", "-9", "--note", "x", says="cannot be reduced")
+    cli.fails("credit", "adjust", "acme", "-1", code=2, says="--note")
+    cli.fails("credit", "adjust", "acme", "0", "--note", "x", code=2, says="not be 0")
+    cli.fails("credit", "adjust", "acme", "1", "--subscription", "--note", "x",
+              says="no subscription period")
+    assert "AMOUNT (EUR)" in cli("credit", "ledger", "acme")
 
 
 def test_the_ledger_as_table_csv_and_json(cli: Cli, tmp_path: Path) -> None:

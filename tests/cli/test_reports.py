@@ -174,6 +174,7 @@ def test_summaries(traffic: Cli, tmp_path: Path) -> None:
     by_account = traffic.json("report", "summary")
     assert by_account[0] == {
         "account": "acme",
+        "currency": "EUR",
         "messages": 3,
         "parts": 4,
         "charged": "0.12",
@@ -195,6 +196,30 @@ def test_summaries(traffic: Cli, tmp_path: Path) -> None:
     head, *body = list(csv.reader(io.StringIO(target.read_text())))
     assert head[:5] == ["account", "messages", "parts", "charged", "refunded"]
     assert [r[0] for r in body] == ["acme", "bob"]
+
+
+def test_money_is_never_added_across_currencies(traffic: Cli) -> None:
+    """A UAH account's parts next to EUR ones: every money column names its currency, groups
+    and totals are per currency."""
+    traffic("account", "add", "hryvnia", "--password", "p", "--currency", "UAH", "--credit", "50")
+    now = time.time()
+    traffic.store().accept(
+        [part(5, account="hryvnia", operator="kyivstar", route="kyivstar", at=now, price=120)],
+        now,
+    )
+    rows = traffic.json("report", "summary", "--by", "operator")
+    kyivstar = {r["currency"]: r for r in rows if r["operator"] == "kyivstar"}
+    assert kyivstar["EUR"]["charged"] == "0.09" and kyivstar["UAH"]["charged"] == "1.20"
+    assert (kyivstar["EUR"]["parts"], kyivstar["UAH"]["parts"]) == (3, 1)
+    text = traffic("report", "summary", "--by", "operator")
+    assert "0.09 EUR" in text and "1.20 UAH" in text
+    assert "total EUR: 4 messages, 5 parts, charged 0.15 EUR" in text
+    assert "total UAH: 1 messages, 1 parts, charged 1.20 UAH" in text
+    assert "1.29" not in text and "1.35" not in text
+    head, *body = list(csv.reader(io.StringIO(traffic("report", "summary", "--csv", "-"))))
+    assert head[5] == "currency" and body[2][:6] == ["hryvnia", "1", "1", "1.20", "0.00", "UAH"]
+    listed = traffic("report", "messages", "--account", "hryvnia")
+    assert "1.20 UAH" in listed
 
 
 def test_bad_report_options(traffic: Cli) -> None:

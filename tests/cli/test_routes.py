@@ -194,6 +194,44 @@ def test_prices(cli: Cli) -> None:
     assert "price lists: acme, bob" in cli("price", "list")
 
 
+def test_a_route_currency_change_that_strands_accounts_needs_force(cli: Cli) -> None:
+    """Pricing a route in UAH takes it away from every EUR account without a price list entry
+    for it (SMSC_RNOROUTE): refused unless --force, naming them."""
+    cli("account", "add", "shop", "--password", "p")
+    cli("account", "add", "hryvnia", "--password", "p", "--currency", "UAH")
+    cli("account", "add", "listed", "--password", "p")
+    cli("price", "set", "0.02", "--route", "kyivstar", "--account", "listed")
+    said = cli.fails("price", "set", "1.20", "--route", "kyivstar", "--currency", "UAH",
+                     says=["priced in EUR", "SMSC_RNOROUTE", "--force"])
+    assert "(accounts: shop;" in said
+    cli.fails("route", "set", "kyivstar", "--currency", "UAH", says="shop")
+    kyivstar = next(r for r in routes_file(cli)["routes"] if r["name"] == "kyivstar")
+    assert "currency" not in kyivstar
+    cli.fails("price", "set", "1", "--route", "kyivstar", "--currency", "EUX", code=2,
+              says="ISO 4217")
+    cli("price", "set", "1.20", "--route", "kyivstar", "--currency", "UAH", "--force")
+    kyivstar = next(r for r in routes_file(cli)["routes"] if r["name"] == "kyivstar")
+    assert kyivstar["currency"] == "UAH"
+    # back to EUR strands only the UAH account; no other account loses anything
+    cli.fails("route", "set", "kyivstar", "--currency", "EUR", says="(accounts: hryvnia;")
+    cli("account", "rm", "hryvnia", "--yes")
+    cli("route", "set", "kyivstar", "--currency", "EUR", "--price", "0.04")
+
+
+def test_a_price_list_for_an_account_that_does_not_exist(cli: Cli) -> None:
+    cli("account", "add", "bob", "--password", "p")
+    cli.fails("price", "set", "0.02", "--route", "lifecell", "--account", "bbo",
+              says=["no account 'bbo'", "--force"])
+    assert "bbo" not in routes_file(cli).get("account_prices", {})
+    cli("price", "set", "0.02", "--route", "lifecell", "--account", "later", "--force")
+    checked = cli.run("config", "check")
+    assert checked.exit_code == 0, checked.output
+    # the examples' acme and the list just made are named; bob exists
+    assert "warning: account_prices.later: no account 'later'" in checked.stderr
+    assert "account_prices.acme" in checked.stderr and "outcome_rules[1]" in checked.stderr
+    assert "'bob'" not in checked.stderr
+
+
 def test_bad_prices(cli: Cli) -> None:
     cli.fails("price", "set", "0.001", "--route", "kyivstar", says="fraction of a minor unit")
     cli.fails("price", "set", "0.01", code=2, says="--route NAME or --prefix")

@@ -150,3 +150,22 @@ def test_bad_sends(cli: Cli) -> None:
         str(port),
         says=f"cannot connect to 127.0.0.1:{port}",
     )
+
+
+def test_a_config_mistake_does_not_stop_commands_that_do_not_need_it(cli: Cli) -> None:
+    """A typo in operators.toml: account, credit, report and send --port warn and go on;
+    commands that need the whole config still refuse."""
+    operators = cli.config.parent / "operators.toml"
+    text = operators.read_text()
+    typo = 'median = "2s", sigma = 0.5, cap'
+    operators.write_text(text.replace(typo, typo.replace("2s", "2x")))
+    result = cli.run("account", "add", "acme", "--password", "pw", "--credit", "5")
+    assert result.exit_code == 0, result.output
+    assert "account acme created (5.00 EUR credit)" in result.stdout
+    assert "warning: config:" in result.stderr and "median" in result.stderr
+    assert "7.00 EUR" in cli("credit", "topup", "acme", "2")
+    assert "no messages match" in cli("report", "summary")
+    with FakeSmsc() as smsc:
+        out = cli("send", *send(cli, smsc, "380671234567", "hi", *LOGIN))
+    assert "stat:DELIVRD" in out
+    cli.fails("route", "list", says="smsc config check")

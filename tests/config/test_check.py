@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from smsc.config.check import check_config, check_texts, load_located, parent_path, scan_layout
 from smsc.config.errors import ConfigError
+from tests.examples import conf_text
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 
@@ -55,8 +56,8 @@ def test_every_key_of_the_shipped_files_is_found_on_its_line(name: str) -> None:
 
 
 def test_array_elements_and_inline_keys_point_at_their_own_line() -> None:
-    layout = scan_layout((CONF / "operators.toml").read_text())
-    lines = (CONF / "operators.toml").read_text().splitlines()
+    layout = scan_layout(conf_text("operators.toml"))
+    lines = conf_text("operators.toml").splitlines()
     third = layout.spans["operators.kyivstar.outcomes[3]"]
     assert "err = 11" in lines[third.line - 1]
     assert "median" in lines[layout.line("operators.kyivstar.delay.median") - 1]  # type: ignore[operator]
@@ -66,8 +67,8 @@ def test_array_elements_and_inline_keys_point_at_their_own_line() -> None:
 
 
 def test_a_path_not_written_is_located_at_its_nearest_ancestor() -> None:
-    layout = scan_layout((CONF / "routes.toml").read_text())
-    lines = (CONF / "routes.toml").read_text().splitlines()
+    layout = scan_layout(conf_text("routes.toml"))
+    lines = conf_text("routes.toml").splitlines()
     line = layout.line("routes[3].currency")
     assert line == layout.spans["routes[3]"].line
     assert lines[line - 1] == "[[routes]]"
@@ -216,6 +217,14 @@ def test_a_mistake_in_each_file_is_reported_with_file_and_line(conf: Path) -> No
     assert text.endswith(
         f"smsc.toml:{server_line}: server.window: must be between 1 and 2147483647"
     )
+
+
+def test_a_bad_listening_endpoint_is_caught_by_the_check(conf: Path) -> None:
+    line = replace(conf / "smsc.toml", "listen = [\"tcp:2775:interface=127.0.0.1\"]",
+                   "listen = [\"tpc:2775\"]")
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert (error.path, error.line) == ("server.listen", line)
+    assert "'tpc:2775' is not an endpoint" in error.message
 
 
 def test_an_array_element_and_a_missing_key_are_located(conf: Path) -> None:

@@ -35,11 +35,27 @@ def test_limits_of_hostile_peers() -> None:
             given.max_connections_per_address) == (4096, 100, 7)
 
 
+def test_a_bare_port_listens_on_the_loopback_address() -> None:
+    settings = server_settings_from_mapping({"server": {"listen": ["2776", 2777],
+                                                        "metrics": "9465"}})
+    assert settings.listen == ("tcp:2776:interface=127.0.0.1", "tcp:2777:interface=127.0.0.1")
+    assert settings.metrics == "tcp:9465:interface=127.0.0.1"
+    kept = ("tcp:0:interface=127.0.0.1", "ssl:3550:privateKey=k.pem:certKey=c.pem",
+            "tcp6:2775:interface=\\:\\:1", "unix:/tmp/smsc.sock")
+    assert server_settings_from_mapping({"server": {"listen": list(kept)}}).listen == kept
+
+
 @pytest.mark.parametrize(("key", "value", "says"), [
     ("metrics", 9465, "endpoint string"),
     ("window", 0, "between 1"),
     ("system_id", "x" * 16, "15 characters"),
     ("listen", [], "endpoint strings"),
+    ("listen", ["2775:interface=127.0.0.1"], "is not an endpoint"),
+    ("listen", ["tcp:27750000"], "0 to 65535"),
+    ("listen", ["tcp:2775:interface=localhost:x"], "not an IP address"),
+    ("listen", ["tcp:interface=127.0.0.1"], "give the port"),
+    ("listen", ["ssl:3550"], "privateKey"),
+    ("metrics", "http://127.0.0.1:9465", "is not an endpoint"),
     ("bogus", 1, "is not a setting"),
     ("receipt_time_zone", "Mars/Olympus", "not a time zone"),
     ("receipt_time_zone", 2, "time zone name"),

@@ -8,11 +8,13 @@ Receipts are told apart by their receipted_message_id TLV. The module's operator
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 
 from smsc.pdu import CommandStatus, Tag, encode, pdus
 from tests.integration.conftest import (
+    HOST,
     UA_NUMBERS,
     CodecEsme,
     Login,
@@ -146,3 +148,25 @@ def test_requests_past_the_window_are_throttled_and_every_one_is_answered(
     statuses = Counter(a.command_status for a in answers if a is not None)
     assert set(statuses) == {S.ESME_ROK, S.ESME_RTHROTTLED}
     assert statuses[S.ESME_ROK] >= 64  # the window (server.window's default)
+
+
+def test_smsc_send_leaves_other_receipts_for_the_account_s_own_client(
+    smsc: SmscServer, login: Login
+) -> None:
+    """`smsc send` binds as a receiver too: a receipt waiting for the integrator's own client
+    is answered with ESME_RX_T_APPN and comes to that client later; its own message goes out
+    from the account's default sender."""
+    smsc.cli("account", "set", login.system_id, "--default-sender", "AcmeShop")
+    (theirs,) = submit_some(smsc.port, login, 1)
+    time.sleep(0.5)  # delivered meanwhile: the receipt waits in the store for a receiver
+    out = smsc.cli("send", UA_NUMBERS[1], "from the CLI", "--host", HOST, "--port",
+                   str(smsc.port), "--system-id", login.system_id, "--password", login.password,
+                   "--timeout", "5", "--json")
+    life = json.loads(out)
+    ours = life["submits"][0]["message_id"]
+    assert [d["id"] for d in life["deliveries"]] == [ours]
+    assert life["deliveries"][0]["to"] == "AcmeShop"  # the receipt goes back to the sender
+    with bound_esme(smsc.port, "rx", login) as receiver:
+        receiver.wait_receipts(1, RETRY_TIMEOUT)
+        receiver.listen(0.3)
+    assert receipted(receiver) == Counter({theirs: 1})

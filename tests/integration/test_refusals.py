@@ -13,6 +13,7 @@ coverage rule, and has no route for 44... (the United Kingdom). Every part costs
 
 from __future__ import annotations
 
+import asyncio
 import json
 import struct
 import time
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiosmpplib import NPI, TON, BindMode, PhoneNumber, SubmitSmResp
+from aiosmpplib import SubmitSm as AioSubmitSm
 
 from smsc.pdu import CommandStatus, Tag, Tlvs, pdus
 from tests.integration.conftest import (
@@ -29,8 +32,12 @@ from tests.integration.conftest import (
     UA_NUMBERS,
     CodecEsme,
     Login,
+    Recorder,
     SmscServer,
     accepted,
+    aio_bound,
+    aio_esme,
+    aio_stop,
     bound_esme,
     run_cli,
     smpplib_client,
@@ -599,3 +606,54 @@ def test_refusing_test_numbers_in_a_submit_multi_are_listed_as_unsuccessful(
         NO_ROUTE_NUMBER: S.SMSC_RNOROUTE,
         "+380671234567": S.ESME_RINVDSTADR,
     }
+
+
+# --- standard statuses only ----------------------------------------------------------------
+
+
+def test_an_account_set_to_standard_statuses_gets_no_vendor_code(server: SmscServer) -> None:
+    """Each vendor code becomes the standard status of the README's mapping."""
+    login = server.add_account(credit="0.03")
+    server.cli("account", "set", login.system_id, "--standard-statuses")
+    too_long = ("x" * 700).encode()  # 5 parts, the account may send 4
+    with bound_esme(server.port, "trx", login) as esme:
+        refused(esme, plain(NO_ROUTE_NUMBER), S.ESME_RINVDSTADR)  # SMSC_RNOROUTE
+        refused(esme, plain(COVERAGE_NUMBER), S.ESME_RINVDSTADR)  # SMSC_RCOVERAGE
+        refused(esme, plain(text=b"").replace(tlvs=Tlvs.of({Tag.MESSAGE_PAYLOAD: too_long})),
+                S.ESME_RINVMSGLEN)  # SMSC_RTOOMANYPARTS
+        accepted(esme.request(plain()))  # the 0.03 EUR of credit
+        refused(esme, plain(), S.ESME_RSUBMITFAIL)  # SMSC_RNOCREDIT
+    assert stored_parts(server, login.system_id) == 1
+
+
+def test_aiosmpplib_carries_on_after_a_refusal_with_standard_statuses(
+    server: SmscServer,
+) -> None:
+    """aiosmpplib fails on vendor codes; with standard statuses it takes the refusal and sends
+    the next message."""
+    login = server.add_account()
+    server.cli("account", "set", login.system_id, "--standard-statuses")
+
+    async def scenario() -> Recorder:
+        recorder = Recorder()
+        esme = aio_esme(server.port, login, BindMode.TRANSCEIVER, recorder)
+        task = await aio_bound(esme)
+        try:
+            for number in (NO_ROUTE_NUMBER, UA_NUMBERS[0]):
+                await esme.broker.enqueue(
+                    AioSubmitSm(
+                        short_message="hello",
+                        source=PhoneNumber(NUMERIC_SENDER, TON.INTERNATIONAL, NPI.ISDN),
+                        destination=PhoneNumber(number, TON.INTERNATIONAL, NPI.ISDN),
+                    )
+                )
+            await recorder.wait_until(lambda: len(recorder.of(SubmitSmResp)) == 2,
+                                      what="two submit_sm_resp")
+        finally:
+            await aio_stop(esme, task)
+        return recorder
+
+    recorder = asyncio.run(scenario())
+    statuses = sorted(int(r.command_status) for r in recorder.of(SubmitSmResp))
+    assert statuses == [0, S.ESME_RINVDSTADR]
+    assert recorder.errors == []

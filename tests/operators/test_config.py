@@ -15,13 +15,14 @@ from smsc.operators.config import OperatorsConfig, parse_duration
 from smsc.operators.mo import MoMode
 from smsc.operators.profile import DAY, HOUR, MINUTE, DelayKind, builtin_profiles
 from smsc.pdu.constants import MessageState
+from tests.examples import with_examples
 
 CONF = Path(__file__).resolve().parents[2] / "conf" / "operators.toml"
 S = MessageState
 
 
 def test_the_shipped_file_reads_with_tomllib_and_tomlkit() -> None:
-    text = CONF.read_text(encoding="utf-8")
+    text = with_examples(CONF.read_text(encoding="utf-8"))
     config = OperatorsConfig.from_mapping(tomllib.loads(text))
     assert OperatorsConfig.from_mapping(tomlkit.parse(text)) == config
     assert set(config.profiles) == set(builtin_profiles())

@@ -20,8 +20,18 @@ OPERATORS = {"lifecell", "kyivstar", "vodafone", "utel", "peoplenet", "intertele
 
 
 def example() -> dict[str, Any]:
+    """The example file, with the price list its comments show (commented out there)."""
     with EXAMPLE.open("rb") as handle:
-        return tomllib.load(handle)
+        data = tomllib.load(handle)
+    assert "account_prices" not in data
+    data["account_prices"] = {
+        "acme": {
+            "currency": "EUR",
+            "routes": {"kyivstar": "0.02", "vodafone": "0.02"},
+            "prefixes": {"38093": "0.01"},
+        }
+    }
+    return data
 
 
 def test_the_example_file() -> None:
@@ -140,6 +150,7 @@ def with_change(path: list[Any], value: Any, *, delete: bool = False) -> dict[st
         (["money", "colour"], 1, "money.colour", "unknown key"),
         (["money", "currency"], "eur", "money.currency", "three capital letters"),
         (["money", "currency"], 5, "money.currency", "must be a string"),
+        (["money", "currency"], "EUX", "money.currency", "not an ISO 4217 currency code"),
         (["money", "decimals"], 9, "money.decimals", "0 to 8"),
         (["money", "decimals"], True, "money.decimals", "whole number"),
         (["money", "currencies", "UAH"], "2", "money.currencies.UAH", "whole number"),

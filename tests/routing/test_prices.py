@@ -86,6 +86,11 @@ def test_currency_codes() -> None:
     for bad in ("uah", "EURO", "EU", "€", ""):
         with pytest.raises(ValueError, match="three capital letters"):
             check_currency(bad)
+    for unknown in ("ABC", "EUX", "XTS", "ZWL"):  # never assigned, a testing code, withdrawn
+        with pytest.raises(ValueError, match="not an ISO 4217 currency code"):
+            check_currency(unknown)
+    for active in ("EUR", "USD", "JPY", "KWD", "XOF", "ZWG"):
+        assert check_currency(active) == active
 
 
 def test_price_book_lookups_and_parent_fallback() -> None:

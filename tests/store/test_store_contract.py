@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from smsc.pdu.constants import CommandStatus, MessageState
-from smsc.store.base import AccountExists, Store, StoreError, UnknownAccount
+from smsc.store.base import SETTLED_NOTE, AccountExists, Store, StoreError, UnknownAccount
 from smsc.store.memory import MemoryStore
 from smsc.store.records import (
     DAY,
@@ -189,6 +189,7 @@ def test_account_round_trip(store: Store) -> None:
         recipient_local_time=True, blacklist_mode=BlacklistMode.REFUSE, refund_failed=True,
         test_account=True, created_at=NOW, outbind_to="tcp:host=192.0.2.10:port=2776",
         outbind_password="knock", hold_incomplete_sets=90.0,
+        standard_statuses=True,
     )  # fmt: skip
     store.create_account(full)
     store.create_account(account("acme-shop", parent="acme"))
@@ -272,6 +273,20 @@ def test_delete_account(store: Store) -> None:
     store.delete_account("acme")
     assert store.list_accounts() == []
     assert store.get_account("acme") is None
+
+
+def test_delete_account_settles_its_credit_and_a_new_one_starts_at_zero(store: Store) -> None:
+    funded(store, "acme", 700)
+    store.credit("acme", 300, SUB, NOW, expires_at=NOW + DAY)
+    store.delete_account("acme", now=NOW + 5)
+    rows = store.ledger("acme")[-2:]
+    assert [(r.kind, r.bucket, r.amount, r.balance_after, r.at, r.note) for r in rows] == [
+        (LedgerKind.ADJUST, SUB, -300, 700, NOW + 5, SETTLED_NOTE),
+        (LedgerKind.ADJUST, BOUGHT, -700, 0, NOW + 5, SETTLED_NOTE),
+    ]
+    store.create_account(account("acme"))
+    assert store.balance("acme", NOW + 6).available(NOW + 6) == 0
+    assert sum(r.amount for r in store.ledger("acme")) == 0
 
 
 def test_sub_account_has_no_balance_of_its_own(store: Store) -> None:
