@@ -250,8 +250,8 @@ def test_route_test_reads_numbers_as_a_submit_with_ton_0_does(cli: Cli) -> None:
     cli.fails("route", "test", "0671234567", says="ESME_RINVDSTADR")  # no home country yet
     routes = cli.config.parent / "routes.toml"
     routes.write_text(
-        routes.read_text().replace("# [routing]\n", "[routing]\n")
-        .replace('# home_country = "UA"', 'home_country = "UA"'))
+        routes.read_text().replace("#   [routing]\n", "[routing]\n")
+        .replace('#   home_country = "UA"', 'home_country = "UA"'))
     info = cli.json("route", "test", "0671234567")
     assert (info["route"], info["valid"], info["forced"]) == ("kyivstar", True, None)
     fictional = cli.json("route", "test", "447700900123")

@@ -306,8 +306,8 @@ def test_load_located_gives_what_the_loader_gives() -> None:
 def test_a_bad_home_country_is_reported_with_file_and_line(
     conf: Path, value: str, why: str
 ) -> None:
-    line = replace(conf / "routes.toml", "# [routing]\n", "[routing]\n")
-    line = replace(conf / "routes.toml", '# home_country = "UA"', f"home_country = {value}")
+    line = replace(conf / "routes.toml", "#   [routing]\n", "[routing]\n")
+    line = replace(conf / "routes.toml", '#   home_country = "UA"', f"home_country = {value}")
     (error,) = check_config(conf / "smsc.toml").errors
     assert (Path(error.file or "").name, error.line, error.path) == (
         "routes.toml", line, "routing.home_country")
@@ -315,8 +315,8 @@ def test_a_bad_home_country_is_reported_with_file_and_line(
 
 
 def test_the_home_country_reaches_the_router(conf: Path) -> None:
-    replace(conf / "routes.toml", "# [routing]\n", "[routing]\n")
-    replace(conf / "routes.toml", '# home_country = "UA"', 'home_country = "UA"')
+    replace(conf / "routes.toml", "#   [routing]\n", "[routing]\n")
+    replace(conf / "routes.toml", '#   home_country = "UA"', 'home_country = "UA"')
     result = check_config(conf / "smsc.toml")
     assert result.config is not None
     assert result.config.routing.home_country == "UA"
