@@ -21,11 +21,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.binds import LockPolicy
 from smsc.config.errors import ConfigError
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
-from smsc.core import BindVerdict, Committed, DueRound, LockPolicy, SmscCore, operator_desk
+from smsc.core import BindVerdict, Committed, DueRound, SmscCore, operator_desk
 from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
@@ -36,6 +37,7 @@ from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
 from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
+from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
 from smsc.server.metrics import MetricsPage
@@ -70,7 +72,8 @@ class SmscService(service.Service):
                  ids: IdBlock, *, announce: Callable[[str], None] = print,
                  worker: StoreWorker | None = None, routing: RouteBook | None = None,
                  config: Config | None = None,
-                 reload_config: Callable[[], Config] | None = None) -> None:
+                 reload_config: Callable[[], Config] | None = None,
+                 hasher: Runner | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -83,6 +86,11 @@ class SmscService(service.Service):
         self._reload_config = reload_config
         self._watch = ConfigWatch(config.files) if config is not None else None
         self.worker = worker if worker is not None else StoreWorker(reactor)
+        # Password hashes run in a pool of their own, never on the store thread.
+        self.hasher = hasher if hasher is not None else HashPool(reactor, settings.hash_threads)
+        self.binder = BindDispatcher(reactor, self.worker, self.hasher, lambda: self.core.binds,
+                                     total=settings.pending_binds,
+                                     per_address=settings.pending_binds_per_address)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
                                         max_batch=settings.commit_batch,
@@ -120,6 +128,7 @@ class SmscService(service.Service):
     def startService(self) -> None:
         super().startService()  # type: ignore[no-untyped-call]
         self.worker.start()
+        self.hasher.start()
         d = defer.ensureDeferred(self._start())
         d.addErrback(self._start_failed)
 
@@ -190,6 +199,7 @@ class SmscService(service.Service):
         self.courier.flush_acks()
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
+        self.hasher.stop()
         self.worker.stop()
         self.store.close()
 
@@ -256,8 +266,7 @@ class SmscService(service.Service):
     # --- bind ---------------------------------------------------------------------------------
     def _bind(self, conn: SmppServerProtocol, pdu: pdus.BindRequest) -> None:
         bind_type = _BIND_TYPES[type(pdu)]
-        d = self.worker.call(self.core.authenticate, pdu.system_id, pdu.password, bind_type,
-                             conn.peer_host, self.clock.seconds())
+        d = self.binder.authenticate(pdu.system_id, pdu.password, bind_type, conn.peer_host)
         d.addCallback(self._bound, conn, pdu, bind_type)
         d.addErrback(self._request_failed, conn, pdu)
 
@@ -275,9 +284,10 @@ class SmscService(service.Service):
                           n=len(bound))
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
-            _log.info("bind of {system_id!r} from {peer} refused: {reason}",
-                      system_id=pdu.system_id, peer=conn.peer_host,
-                      reason=verdict.reason or CommandStatus.name_of(status))
+            if not verdict.logged:
+                _log.info("bind of {system_id!r} from {peer} refused: {reason}",
+                          system_id=pdu.system_id, peer=conn.peer_host,
+                          reason=verdict.reason or CommandStatus.name_of(status))
             conn.respond(pdu.response(command_status=status))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
@@ -554,7 +564,9 @@ class SmscService(service.Service):
         self.committer.delay = settings.commit_delay
         self.committer.max_batch = settings.commit_batch
         core = self.core
-        core.lock_policy = LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for)
+        core.binds.policy = lock_policy(settings)
+        self.binder.total = settings.pending_binds
+        self.binder.per_address = settings.pending_binds_per_address
         simulator = new.operators.simulator()
         core.intake.use_operators(operator_desk(simulator))
         d = self.worker.call(core.use_operators, simulator, new.operators.mo_rules,
@@ -588,6 +600,8 @@ class SmscService(service.Service):
         self.core.intake.expire_sets(now)
         d = self.worker.call(self.store.expire_outbox, now)
         d.addErrback(self._loop_failed)
+        purged = self.worker.call(self.core.binds.purge, now)
+        purged.addErrback(self._loop_failed)
         d2 = self.worker.call(self.store.queue_depths)
         d2.addCallback(self._depths_reloaded)
         d2.addErrback(self._loop_failed)
@@ -599,10 +613,17 @@ class SmscService(service.Service):
         current.update(depths)
 
 
+def lock_policy(settings: ServerSettings) -> LockPolicy:
+    """The lockout rules of the config (see smsc.binds)."""
+    return LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for,
+                      unknown_id_lock_after=settings.unknown_id_lock_after,
+                      test_account_lock_after=settings.test_account.lock_after)
+
+
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
     d = defer.Deferred[None]()
     clock.callLater(seconds, d.callback, None)
     return d
 
 
-__all__ = ["BindRecord", "SmscService"]
+__all__ = ["BindRecord", "SmscService", "lock_policy"]

@@ -7,7 +7,7 @@ seconds (float, UTC); money is an integer of minor units (cents, kopiyky ...), n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -45,6 +45,13 @@ class BlacklistMode(IntEnum):
     REFUSE = 2  # refused at submit with SMSC_RBLACKLISTED
 
 
+class LockScope(IntEnum):
+    """What an account's wrong passwords lock (see smsc.binds)."""
+
+    PAIR = 1  # the account from that address only: a stranger elsewhere cannot lock it out
+    ACCOUNT = 2  # also the whole account, counted from every address (the account asks for it)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     """A customer login. Sub-accounts name a ``parent`` and draw on its credit."""
@@ -75,6 +82,10 @@ class Account:
     # "tcp:host=192.0.2.10:port=2776"; empty: never), and the password it presents there.
     outbind_to: str = ""
     outbind_password: str = ""
+    # Lockout: wrong passwords in a row that lock (None: the server's lock_after, or the test
+    # account's; 0: never), and whether they lock the whole account besides the pair.
+    lock_after: int | None = None
+    lock_scope: LockScope = LockScope.PAIR
 
     @property
     def credit_owner(self) -> str:
@@ -87,6 +98,49 @@ class LockState:
 
     failures: int = 0
     locked_until: float = 0.0
+
+    def locked(self, now: float) -> bool:
+        return self.locked_until > now
+
+
+class LockKind(StrEnum):
+    """What a lock holds back: every bind of an account, one account from one address, or every
+    bind from one address."""
+
+    ACCOUNT = "account"  # by hand, or wrong passwords where the account's lock_scope asks
+    PAIR = "pair"  # wrong passwords for one account from one address
+    ADDRESS = "address"  # unknown system_ids from one address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindLocks:
+    """The three locks that can refuse one bind (account, the account from this address, this
+    address)."""
+
+    account: LockState = LockState()
+    pair: LockState = LockState()
+    address: LockState = LockState()
+
+    @property
+    def failures(self) -> bool:
+        return bool(self.account.failures or self.pair.failures or self.address.failures)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A row of failed-bind bookkeeping: a counter, a lock, or both. ``system_id`` is empty
+    for an address, ``address`` for an account."""
+
+    kind: LockKind
+    system_id: str = ""
+    address: str = ""
+    failures: int = 0
+    locked_until: float = 0.0
+    last_failed_at: float = 0.0
+
+    @property
+    def state(self) -> LockState:
+        return LockState(failures=self.failures, locked_until=self.locked_until)
 
     def locked(self, now: float) -> bool:
         return self.locked_until > now

@@ -13,6 +13,7 @@ from smsc.store.records import (
     Account,
     BindType,
     BlacklistMode,
+    LockScope,
     NewMessage,
     OutboxItem,
     OutboxKind,
@@ -40,6 +41,7 @@ _ACCOUNT_SETTINGS = (
     "currency", "enabled", "max_binds", "throughput", "burst", "require_registered_sender",
     "default_sender", "max_parts", "receipt_ttl", "receipt_per_message",
     "recipient_local_time", "refund_failed", "test_account", "outbind_to", "outbind_password",
+    "lock_after",
 )
 
 
@@ -105,6 +107,7 @@ def account_to_row(a: Account) -> dict[str, Any]:
     settings["sender_ids"] = list(a.sender_ids)
     settings["bind_types"] = sorted(int(b) for b in a.bind_types)
     settings["blacklist_mode"] = int(a.blacklist_mode)
+    settings["lock_scope"] = int(a.lock_scope)
     return {"system_id": a.system_id, "password_hash": a.password_hash, "parent": a.parent,
             "created_at": a.created_at, "settings": json.dumps(settings, sort_keys=True)}
 
@@ -119,4 +122,5 @@ def account_from_row(row: Mapping[str, Any]) -> Account:
         sender_ids=tuple(s.get("sender_ids", ())),
         bind_types=frozenset(BindType(b) for b in s.get("bind_types", (1, 2, 3))),
         blacklist_mode=BlacklistMode(s.get("blacklist_mode", 1)),
+        lock_scope=LockScope(s.get("lock_scope", 1)),
     )

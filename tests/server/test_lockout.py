@@ -1,0 +1,202 @@
+"""Lockout through the running service, and binds in progress: who gets locked (the pair, the
+address, the account where it asks), what the log says, and that binding in a loop is no lever
+(the hash runs in its own pool, binds in progress are bounded per address and in all)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from twisted.logger import formatEvent, globalLogPublisher
+
+from smsc.config.loader import Config, config_from_tables
+from smsc.pdu import pdus
+from smsc.routing.accounts import password_matches
+from smsc.store.base import Store
+from smsc.store.records import LockKind, LockScope
+from tests.server.harness import PASSWORD, Rig, S, add_account, base_tables, make_config
+
+CUSTOMER, STRANGER = "127.0.0.1", "127.0.0.2"
+
+
+@pytest.fixture
+def log() -> Iterator[list[str]]:
+    lines: list[str] = []
+
+    def observe(event: dict[str, Any]) -> None:
+        text = formatEvent(event)
+        if text:
+            lines.append(text)
+
+    globalLogPublisher.addObserver(observe)  # type: ignore[arg-type]
+    yield lines
+    globalLogPublisher.removeObserver(observe)  # type: ignore[arg-type]
+
+
+def test_a_stranger_cannot_lock_a_customer_out(rig: Rig) -> None:
+    for _ in range(10):
+        rig.connect(STRANGER).bind(password="wrong")
+    assert rig.connect(STRANGER).bind().command_status == S.ESME_RBINDFAIL
+    assert rig.connect(CUSTOMER).bind().command_status == S.ESME_ROK
+    assert [(f.kind, f.address) for f in rig.store.locks(rig.clock.seconds())] == [
+        (LockKind.PAIR, STRANGER)]
+
+
+def test_unknown_ids_lock_only_their_address_after_their_own_count(rig: Rig) -> None:
+    typo = rig.connect(STRANGER)
+    for n in range(9):
+        assert typo.bind(system_id=f"acm{n}").command_status == S.ESME_RINVSYSID
+    # Nine: not yet (lock_after is 3, unknown ids have their own count, 10).
+    assert rig.connect(STRANGER).bind().command_status == S.ESME_ROK
+    # The success reset the count: ten more in a row lock the address.
+    for n in range(10):
+        assert typo.bind(system_id=f"ghost{n}").command_status == S.ESME_RINVSYSID
+    assert rig.connect(STRANGER).bind().command_status == S.ESME_RBINDFAIL
+    assert typo.bind(system_id="ghost").command_status == S.ESME_RBINDFAIL
+    # Every account from elsewhere is untouched.
+    assert rig.connect(CUSTOMER).bind().command_status == S.ESME_ROK
+
+
+def test_the_test_account_never_locks_by_default(store: Store) -> None:
+    add_account(store, "smsctest", test_account=True)
+    rig = Rig(store)
+    esme = rig.connect(CUSTOMER)
+    for _ in range(25):
+        assert esme.bind(system_id="smsctest", password="wrong").command_status == (
+            S.ESME_RINVPASWD)
+    assert esme.bind(system_id="smsctest").command_status == S.ESME_ROK
+    assert not any(f.locked(rig.clock.seconds()) for f in store.locks(rig.clock.seconds()))
+
+
+def test_the_test_account_locks_when_the_config_says(store: Store) -> None:
+    add_account(store, "smsctest", test_account=True)
+    rig = Rig(store, config_with_test_lock(2))
+    esme = rig.connect(CUSTOMER)
+    for _ in range(2):
+        assert esme.bind(system_id="smsctest", password="wrong").command_status == (
+            S.ESME_RINVPASWD)
+    assert esme.bind(system_id="smsctest").command_status == S.ESME_RBINDFAIL
+
+
+def config_with_test_lock(lock_after: int) -> Config:
+    tables = base_tables()
+    tables["test_account"] = {"lock_after": lock_after}
+    return config_from_tables(tables)
+
+
+def test_an_account_that_asks_is_locked_from_every_address(store: Store) -> None:
+    add_account(store, "careful", lock_scope=LockScope.ACCOUNT)
+    add_account(store, "lenient", lock_after=0)
+    rig = Rig(store)
+    for source in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        assert rig.connect(source).bind(system_id="careful", password="x").command_status == (
+            S.ESME_RINVPASWD)
+    assert rig.connect(CUSTOMER).bind(system_id="careful").command_status == S.ESME_RBINDFAIL
+    # An account with lock_after 0 never locks.
+    for _ in range(5):
+        rig.connect(STRANGER).bind(system_id="lenient", password="x")
+    assert rig.connect(STRANGER).bind(system_id="lenient").command_status == S.ESME_ROK
+
+
+def test_the_log_names_the_lock_its_end_and_the_command_that_lifts_it(
+    rig: Rig, log: list[str]
+) -> None:
+    esme = rig.connect(STRANGER)
+    for _ in range(3):
+        esme.bind(password="wrong")
+    assert any("wrong password 3 of 3" in line and "is locked" in line
+               and "`smsc account unlock acme --address 127.0.0.2`" in line for line in log)
+    log.clear()
+    assert esme.bind().command_status == S.ESME_RBINDFAIL
+    (line,) = [line for line in log if "refused" in line]
+    assert "account 'acme' from 127.0.0.2 is locked (after wrong passwords) until" in line
+    assert "UTC; lift it with `smsc account unlock acme --address 127.0.0.2`" in line
+    for n in range(10):
+        esme.bind(system_id=f"ghost{n}")
+    log.clear()
+    esme.bind(system_id="ghost")
+    assert any("address 127.0.0.2 is locked" in line
+               and "`smsc account unlock --address 127.0.0.2`" in line for line in log)
+    rig.store.set_lock("acme", rig.clock.seconds() + 60)
+    log.clear()
+    rig.connect(CUSTOMER).bind()
+    assert any("account 'acme' is locked (from every address)" in line
+               and "`smsc account unlock acme`" in line for line in log)
+
+
+def test_counts_that_ran_out_are_purged_every_minute(rig: Rig) -> None:
+    for n in range(5):
+        rig.connect(f"10.0.1.{n}").bind(system_id=f"ghost{n}")
+    rig.connect(STRANGER).bind(password="wrong")
+    assert len(rig.store.locks(rig.clock.seconds())) == 6
+    rig.advance(125.0)  # lock_for is 60 s: the counts are older than that at the 2nd minute
+    assert rig.store.locks(rig.clock.seconds()) == []
+
+
+# --- binds in progress ----------------------------------------------------------------------
+
+
+def test_the_password_is_hashed_in_the_pool_not_on_the_store_thread(rig: Rig) -> None:
+    store_calls: list[Any] = []
+    hash_calls: list[Any] = []
+    worker_call, hasher_call = rig.worker.call, rig.hasher.call
+
+    def on_store(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        store_calls.append(fn)
+        return worker_call(fn, *args, **kwargs)
+
+    def on_pool(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hash_calls.append(fn)
+        return hasher_call(fn, *args, **kwargs)
+
+    rig.worker.call = on_store  # type: ignore[method-assign]
+    rig.hasher.call = on_pool  # type: ignore[method-assign]
+    assert rig.connect().bind().command_status == S.ESME_ROK
+    assert rig.connect().bind(password="wrong").command_status == S.ESME_RINVPASWD
+    assert hash_calls == [password_matches, password_matches]
+    assert password_matches not in store_calls
+    names = [getattr(fn, "__name__", "") for fn in store_calls]
+    assert [n for n in names if n in ("check", "finish")] == ["check", "finish"] * 2
+
+
+def test_a_bind_storm_is_refused_past_its_limits_while_a_customer_binds(store: Store) -> None:
+    add_account(store, "smsctest", test_account=True)  # never locks: every bind costs a hash
+    rig = Rig(store, make_config({"pending_binds": 12, "pending_binds_per_address": 4}))
+    rig.hasher.hold = True  # the pool is busy: binds stay in progress
+    storm = [rig.connect(STRANGER) for _ in range(50)]
+    for esme in storm:
+        esme.send(pdus.BindTransceiver(system_id="smsctest", password="wrong"))
+    # Four of the stranger's binds are in progress; the other 46 were refused at once,
+    # without a hash or a store call, and without counting toward any lock.
+    answered = [esme.read() for esme in storm]
+    refused = [got for got in answered if got]
+    assert len(refused) == 46
+    assert all(got[0].command_status == S.ESME_RBINDFAIL for got in refused)
+    assert rig.service.binder.in_progress == {STRANGER: 4}
+    # A customer from its own address still finds room, and is answered once its hash is done.
+    customer = rig.connect(CUSTOMER)
+    customer.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
+    assert customer.read() == []
+    rig.hasher.release()
+    (resp,) = customer.read()
+    assert resp.command_status == S.ESME_ROK
+    assert [esme.read()[0].command_status for esme, got in zip(storm, answered, strict=True)
+            if not got] == [S.ESME_RINVPASWD] * 4
+    assert rig.service.binder.in_progress == {}
+    assert rig.service.binder.count == 0
+    # The refused binds counted toward nothing: the pair counts only the four checked.
+    assert store.bind_locks("smsctest", STRANGER).pair.failures == 4
+
+
+def test_binds_in_progress_in_all_are_bounded(store: Store) -> None:
+    rig = Rig(store, make_config({"pending_binds": 6, "pending_binds_per_address": 2}))
+    rig.hasher.hold = True
+    sources = [f"10.0.2.{n}" for n in range(10)]
+    conns = [rig.connect(source) for source in sources]
+    for esme in conns:
+        esme.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
+    statuses = [[p.command_status for p in esme.read()] for esme in conns]
+    assert statuses == [[]] * 6 + [[S.ESME_RBINDFAIL]] * 4
+    rig.hasher.release()
+    assert [esme.read()[0].command_status for esme in conns[:6]] == [S.ESME_ROK] * 6
