@@ -284,3 +284,15 @@ def test_load_located_gives_what_the_loader_gives() -> None:
     from smsc.config.loader import load_config
 
     assert load_located(CONF / "smsc.toml") == load_config(CONF / "smsc.toml")
+
+
+@pytest.mark.parametrize(("old", "new", "path"), [
+    ("unknown_id_lock_after = 10", "unknown_id_lock_after = -1", "server.unknown_id_lock_after"),
+    ("pending_binds_per_address = 8", "pending_binds_per_address = 64",
+     "server.pending_binds_per_address"),
+    ("lock_after = 0", "lock_after = \"never\"", "test_account.lock_after"),
+])
+def test_lockout_mistakes_are_located(conf: Path, old: str, new: str, path: str) -> None:
+    line = replace(conf / "smsc.toml", old, new)
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert (error.path, error.line) == (path, line)

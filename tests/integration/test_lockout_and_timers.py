@@ -165,6 +165,10 @@ def test_a_lock_runs_out_after_lock_for(smsc: SmscServer) -> None:
 def test_the_test_account_never_locks(smsc: SmscServer) -> None:
     """Integrators test wrong passwords as often as they like (test_account.lock_after = 0)."""
     assert smsc.test_login is not None
+    # Its password was printed once, with how to get a new one (it is kept only as a hash).
+    (line,) = [line for line in smsc.lines if line.startswith("test account:")]
+    assert "stored only as a hash; `smsc account passwd smsctest` prints a new one" in line
+    assert smsc.test_login.password not in smsc.cli("account", "show", "smsctest", "--json")
     source = new_source()
     wrong = Login(system_id=smsc.test_login.system_id, password="wrong")
     with CodecEsme(smsc.port, source=source) as esme:
