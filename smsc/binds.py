@@ -71,6 +71,7 @@ class BindVerdict:
     account: Account | None = None
     reason: str = ""
     logged: bool = False  # the refusal has been logged already (the server need not)
+    delay: float = 0.0  # seconds to hold the answer back (a refusal for the server's limits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

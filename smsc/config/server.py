@@ -46,8 +46,10 @@ class ServerSettings:
     lock_after: int = 3  # wrong passwords in a row for one account from one address; 0: never
     lock_for: float = 3 * 3600.0
     unknown_id_lock_after: int = 10  # unknown system_ids in a row from one address; 0: never
-    pending_binds: int = 32  # binds being checked at once; more are refused (ESME_RBINDFAIL)
-    pending_binds_per_address: int = 8  # the same from one address
+    pending_binds: int = 4  # binds checked at once; more wait, the addresses taking turns
+    pending_binds_per_address: int = 8  # binds checked or waiting from one address; more refused
+    queued_binds: int = 256  # binds waiting in all; more are refused (ESME_RBINDFAIL)
+    bind_refusal_delay: float = 1.0  # such a refusal is answered after this
     hash_threads: int = 2  # threads that check passwords (scrypt), apart from the store thread
     commit_batch: int = 1000  # parts per group commit at most
     commit_delay: float = 0.0  # how long a commit waits for company when the store is idle
@@ -80,9 +82,9 @@ def time_zone(name: str) -> tzinfo:
 
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "lock_for", "commit_delay", "due_interval",
-              "receipt_retry_min", "receipt_retry_max"}
+              "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batch",
-         "pending_binds", "pending_binds_per_address", "hash_threads"}
+         "pending_binds", "pending_binds_per_address", "queued_binds", "hash_threads"}
 _COUNTS = {"lock_after", "unknown_id_lock_after"}  # 0 allowed: never
 _STRINGS = {"database", "system_id"}
 
@@ -146,8 +148,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
                         else CommandStatus.ESME_RMSGQFUL)
         else:
             raise ConfigError(path, "is not a setting smsc knows")
-    if out.get("pending_binds_per_address", 8) > out.get("pending_binds", 32):
-        raise ConfigError("server.pending_binds_per_address", "must not exceed pending_binds")
+    if out.get("bind_refusal_delay", 1.0) > 60.0:
+        raise ConfigError("server.bind_refusal_delay", "must be at most 60 s")
     if out.get("receipt_retry_min", 1.0) > out.get("receipt_retry_max", 300.0):
         raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
     return out

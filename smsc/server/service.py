@@ -90,7 +90,9 @@ class SmscService(service.Service):
         self.hasher = hasher if hasher is not None else HashPool(reactor, settings.hash_threads)
         self.binder = BindDispatcher(reactor, self.worker, self.hasher, lambda: self.core.binds,
                                      total=settings.pending_binds,
-                                     per_address=settings.pending_binds_per_address)
+                                     per_address=settings.pending_binds_per_address,
+                                     queue=settings.queued_binds,
+                                     refusal_delay=settings.bind_refusal_delay)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
                                         max_batch=settings.commit_batch,
@@ -288,7 +290,11 @@ class SmscService(service.Service):
                 _log.info("bind of {system_id!r} from {peer} refused: {reason}",
                           system_id=pdu.system_id, peer=conn.peer_host,
                           reason=verdict.reason or CommandStatus.name_of(status))
-            conn.respond(pdu.response(command_status=status))
+            if verdict.delay > 0:  # refused for the limits: slow a peer binding in a loop
+                self.clock.callLater(verdict.delay, self._refused_late, conn,
+                                     pdu.response(command_status=status))
+            else:
+                conn.respond(pdu.response(command_status=status))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
@@ -300,6 +306,10 @@ class SmscService(service.Service):
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
             self.outbinder.receiver_bound(account.system_id)
+
+    def _refused_late(self, conn: SmppServerProtocol, response: pdus.Pdu) -> None:
+        if conn in self.connections:
+            conn.respond(response)
 
     def _receiving(self, account: str) -> bool:
         """Whether ``account`` has a receiver or transceiver bound."""
@@ -567,6 +577,8 @@ class SmscService(service.Service):
         core.binds.policy = lock_policy(settings)
         self.binder.total = settings.pending_binds
         self.binder.per_address = settings.pending_binds_per_address
+        self.binder.queue = settings.queued_binds
+        self.binder.refusal_delay = settings.bind_refusal_delay
         simulator = new.operators.simulator()
         core.intake.use_operators(operator_desk(simulator))
         d = self.worker.call(core.use_operators, simulator, new.operators.mo_rules,

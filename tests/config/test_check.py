@@ -288,7 +288,7 @@ def test_load_located_gives_what_the_loader_gives() -> None:
 
 @pytest.mark.parametrize(("old", "new", "path"), [
     ("unknown_id_lock_after = 10", "unknown_id_lock_after = -1", "server.unknown_id_lock_after"),
-    ("pending_binds_per_address = 8", "pending_binds_per_address = 64",
+    ("pending_binds_per_address = 8", "pending_binds_per_address = 0",
      "server.pending_binds_per_address"),
     ("lock_after = 0", "lock_after = \"never\"", "test_account.lock_after"),
 ])

@@ -160,43 +160,86 @@ def test_the_password_is_hashed_in_the_pool_not_on_the_store_thread(rig: Rig) ->
     assert [n for n in names if n in ("check", "finish")] == ["check", "finish"] * 2
 
 
-def test_a_bind_storm_is_refused_past_its_limits_while_a_customer_binds(store: Store) -> None:
+def test_a_bind_storm_waits_its_turn_while_a_customer_binds(store: Store) -> None:
     add_account(store, "smsctest", test_account=True)  # never locks: every bind costs a hash
-    rig = Rig(store, make_config({"pending_binds": 12, "pending_binds_per_address": 4}))
+    rig = Rig(store, make_config({"pending_binds": 2, "pending_binds_per_address": 6,
+                                  "bind_refusal_delay": "1s"}))
     rig.hasher.hold = True  # the pool is busy: binds stay in progress
     storm = [rig.connect(STRANGER) for _ in range(50)]
     for esme in storm:
         esme.send(pdus.BindTransceiver(system_id="smsctest", password="wrong"))
-    # Four of the stranger's binds are in progress; the other 46 were refused at once,
-    # without a hash or a store call, and without counting toward any lock.
+    # Two of the stranger's binds are checked, four wait; the other 44 were refused, without a
+    # hash or a store call, and without counting toward any lock; the refusals are answered
+    # after bind_refusal_delay, which slows a peer that binds in a loop.
+    assert [esme.read() for esme in storm] == [[]] * 50
+    rig.advance(0.9)
+    assert [esme.read() for esme in storm] == [[]] * 50
+    rig.advance(0.1)
     answered = [esme.read() for esme in storm]
     refused = [got for got in answered if got]
-    assert len(refused) == 46
+    assert len(refused) == 44
     assert all(got[0].command_status == S.ESME_RBINDFAIL for got in refused)
-    assert rig.service.binder.in_progress == {STRANGER: 4}
-    # A customer from its own address still finds room, and is answered once its hash is done.
+    binder = rig.service.binder
+    assert (binder.in_progress, binder.running, binder.queued) == ({STRANGER: 6}, 2, 4)
+    # A customer from its own address waits for the next place, and takes it before the
+    # stranger's four waiting binds (the address with the fewest binds checked goes first).
     customer = rig.connect(CUSTOMER)
     customer.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
     assert customer.read() == []
-    rig.hasher.release()
-    (resp,) = customer.read()
-    assert resp.command_status == S.ESME_ROK
-    assert [esme.read()[0].command_status for esme, got in zip(storm, answered, strict=True)
-            if not got] == [S.ESME_RINVPASWD] * 4
-    assert rig.service.binder.in_progress == {}
-    assert rig.service.binder.count == 0
-    # The refused binds counted toward nothing: the pair counts only the four checked.
-    assert store.bind_locks("smsctest", STRANGER).pair.failures == 4
+    waiting = [esme for esme, got in zip(storm, answered, strict=True) if not got]
+    finished: list[str] = []
+    rig.hasher.release()  # the two hashes under way finish; their places go on in turn
+    # Inline, each bind now runs to its end as it starts: record who was answered, in order.
+    for esme in [customer, *waiting]:
+        (resp,) = esme.read()
+        finished.append(f"{esme.transport.getPeer().host}:{S.name_of(resp.command_status)}")
+    assert finished[0] == f"{CUSTOMER}:ESME_ROK"
+    assert finished[1:] == [f"{STRANGER}:ESME_RINVPASWD"] * 6
+    assert (binder.in_progress, binder.running, binder.queued) == ({}, 0, 0)
+    # The refused binds counted toward nothing: the pair counts only the six checked.
+    assert store.bind_locks("smsctest", STRANGER).pair.failures == 6
 
 
-def test_binds_in_progress_in_all_are_bounded(store: Store) -> None:
-    rig = Rig(store, make_config({"pending_binds": 6, "pending_binds_per_address": 2}))
+def test_a_freed_place_goes_to_the_address_served_least(store: Store) -> None:
+    rig = Rig(store, make_config({"pending_binds": 1, "pending_binds_per_address": 3,
+                                  "bind_refusal_delay": "0s"}))
     rig.hasher.hold = True
-    sources = [f"10.0.2.{n}" for n in range(10)]
-    conns = [rig.connect(source) for source in sources]
+    order: list[str] = []
+    hasher_call = rig.hasher.call
+
+    def on_pool(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        order.append(args[0].system_id if args[0] is not None else "?")
+        return hasher_call(fn, *args, **kwargs)
+
+    rig.hasher.call = on_pool  # type: ignore[method-assign]
+    for name in ("b", "c"):
+        add_account(store, name, credit=0)
+    plan = [("10.0.3.1", "acme")] * 3 + [("10.0.3.2", "b")] * 3 + [("10.0.3.3", "c")]
+    conns = []
+    for source, system_id in plan:
+        esme = rig.connect(source)
+        esme.send(pdus.BindTransceiver(system_id=system_id, password=PASSWORD))
+        conns.append(esme)
+    assert [esme.read() for esme in conns] == [[]] * 7  # one checked, six waiting
+    assert rig.service.binder.queued == 6
+    # A fourth from 10.0.3.1 is one too many for its address.
+    refused = rig.connect("10.0.3.1").bind(system_id="acme", password=PASSWORD)
+    assert refused.command_status == S.ESME_RBINDFAIL
+    rig.hasher.release()
+    # The first place freed goes to an address not yet served (b, then c), then the addresses
+    # take turns, whoever got a place longest ago first.
+    assert order == ["acme", "b", "c", "acme", "b", "acme", "b"]
+    assert [esme.read()[0].command_status for esme in conns] == [S.ESME_ROK] * 7
+
+
+def test_binds_waiting_in_all_are_bounded(store: Store) -> None:
+    rig = Rig(store, make_config({"pending_binds": 2, "queued_binds": 3,
+                                  "bind_refusal_delay": "0s"}))
+    rig.hasher.hold = True
+    conns = [rig.connect(f"10.0.2.{n}") for n in range(8)]
     for esme in conns:
         esme.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
     statuses = [[p.command_status for p in esme.read()] for esme in conns]
-    assert statuses == [[]] * 6 + [[S.ESME_RBINDFAIL]] * 4
+    assert statuses == [[]] * 5 + [[S.ESME_RBINDFAIL]] * 3
     rig.hasher.release()
-    assert [esme.read()[0].command_status for esme in conns[:6]] == [S.ESME_ROK] * 6
+    assert [esme.read()[0].command_status for esme in conns[:5]] == [S.ESME_ROK] * 5
