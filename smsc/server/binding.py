@@ -92,8 +92,10 @@ class BindDispatcher:
         self._unlogged = 0
         self._logged_at = float("-inf")
 
-    def authenticate(self, system_id: str, password: str, bind_type: BindType,
-                     address: str) -> defer.Deferred[BindVerdict]:
+    def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
+                     alive: Callable[[], bool] = lambda: True) -> defer.Deferred[BindVerdict]:
+        """The verdict on a bind. ``alive`` tells whether its connection is still open: a bind
+        whose connection closed while it waited is dropped unchecked."""
         address = canonical_address(address)
         held = self.in_progress.get(address, 0)
         if held >= self.per_address:
@@ -108,6 +110,11 @@ class BindDispatcher:
         verdict: defer.Deferred[BindVerdict] = defer.Deferred()
 
         def start() -> None:
+            if not alive():
+                self._forget(address)
+                verdict.callback(BindVerdict(status=CommandStatus.ESME_RBINDFAIL, logged=True,
+                                             reason="the connection closed while its bind waited"))
+                return
             self.running += 1
             self._running_at[address] = self._running_at.get(address, 0) + 1
             self._serial += 1
@@ -142,12 +149,7 @@ class BindDispatcher:
             self._running_at[address] = running
         else:
             del self._running_at[address]
-        left = self.in_progress[address] - 1
-        if left:
-            self.in_progress[address] = left
-        else:
-            del self.in_progress[address]
-            del self._served_at[address]
+        self._forget(address)
         while self._waiting and self.running < self.total:
             running_at, served_at = self._running_at, self._served_at
             turn = min(self._waiting,
@@ -158,6 +160,15 @@ class BindDispatcher:
                 del self._waiting[turn]
             self.queued -= 1
             start()
+
+    def _forget(self, address: str) -> None:
+        """One bind of ``address`` is over (checked, or dropped unchecked)."""
+        left = self.in_progress[address] - 1
+        if left:
+            self.in_progress[address] = left
+        else:
+            del self.in_progress[address]
+            self._served_at.pop(address, None)
 
     def _refuse(self, address: str, why: str) -> BindVerdict:
         self.refused += 1

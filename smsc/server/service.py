@@ -268,7 +268,8 @@ class SmscService(service.Service):
     # --- bind ---------------------------------------------------------------------------------
     def _bind(self, conn: SmppServerProtocol, pdu: pdus.BindRequest) -> None:
         bind_type = _BIND_TYPES[type(pdu)]
-        d = self.binder.authenticate(pdu.system_id, pdu.password, bind_type, conn.peer_host)
+        d = self.binder.authenticate(pdu.system_id, pdu.password, bind_type, conn.peer_host,
+                                     lambda: conn in self.connections)
         d.addCallback(self._bound, conn, pdu, bind_type)
         d.addErrback(self._request_failed, conn, pdu)
 

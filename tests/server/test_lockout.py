@@ -247,3 +247,23 @@ def test_binds_waiting_in_all_are_bounded(store: Store) -> None:
     assert statuses == [[]] * 5 + [[S.ESME_RBINDFAIL]] * 3
     rig.hasher.release()
     assert [esme.read()[0].command_status for esme in conns[:5]] == [S.ESME_ROK] * 5
+
+
+def test_a_bind_whose_connection_closed_while_it_waited_is_not_checked(store: Store) -> None:
+    rig = Rig(store, make_config({"pending_binds": 1}))
+    rig.hasher.hold = True
+    hashed = hashes_of(rig)
+    add_account(store, "gone", credit=0)
+    first, leaving, last = rig.connect("10.0.4.1"), rig.connect("10.0.4.2"), rig.connect("10.0.4.3")
+    first.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
+    leaving.send(pdus.BindTransceiver(system_id="gone", password=PASSWORD))
+    last.send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
+    assert rig.service.binder.queued == 2
+    leaving.transport.loseConnection()
+    rig.turn()
+    assert leaving.gone()
+    rig.hasher.release()
+    assert hashed == ["acme", "acme"]  # the closed connection's bind cost no hash
+    assert [first.read()[0].command_status, last.read()[0].command_status] == [S.ESME_ROK] * 2
+    binder = rig.service.binder
+    assert (binder.in_progress, binder.running, binder.queued) == ({}, 0, 0)
