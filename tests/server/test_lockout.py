@@ -267,3 +267,14 @@ def test_a_bind_whose_connection_closed_while_it_waited_is_not_checked(store: St
     assert [first.read()[0].command_status, last.read()[0].command_status] == [S.ESME_ROK] * 2
     binder = rig.service.binder
     assert (binder.in_progress, binder.running, binder.queued) == ({}, 0, 0)
+
+
+def test_binds_pending_and_refused_for_the_limits_are_counted(store: Store) -> None:
+    rig = Rig(store, make_config({"pending_binds": 1, "pending_binds_per_address": 2,
+                                  "bind_refusal_delay": "0s"}))
+    rig.hasher.hold = True
+    for _ in range(3):
+        rig.connect(STRANGER).send(pdus.BindTransceiver(system_id="acme", password=PASSWORD))
+    binder = rig.service.binder
+    assert (binder.running, binder.queued, binder.refused) == (1, 1, 1)
+    assert rig.service.bind_refusals[S.ESME_RBINDFAIL] == 1
