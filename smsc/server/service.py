@@ -562,14 +562,16 @@ class SmscService(service.Service):
 
     def _apply_config(self, new: Config) -> None:
         old = self.settings
-        kept = [name for name in ("listen", "database", "synchronous", "message_id_format")
+        kept = [name for name in ("listen", "database", "synchronous", "message_id_format",
+                                  "hash_threads")
                 if getattr(old, name) != getattr(new.server, name)]
         if kept:
             _log.warn("config: {names} take effect at the next start",
                       names=", ".join(kept))
         settings = dataclasses.replace(new.server, listen=old.listen, database=old.database,
                                        synchronous=old.synchronous,
-                                       message_id_format=old.message_id_format)
+                                       message_id_format=old.message_id_format,
+                                       hash_threads=old.hash_threads)
         self.settings = settings
         self.config = new
         self.committer.delay = settings.commit_delay
