@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
+from smsc.binds import DEFAULT_LOCK_POLICY, BindDesk, BindVerdict, LockPolicy
 from smsc.ids import MessageIdFormat
 from smsc.intake import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
 from smsc.operators import alerts, receipts
@@ -29,7 +30,7 @@ from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import format_absolute
-from smsc.routing.accounts import bind_status, hash_password
+from smsc.routing.accounts import hash_password
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -52,13 +53,6 @@ _DELIVERED = int(MessageState.DELIVERED)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class BindVerdict:
-    status: int
-    account: Account | None = None
-    reason: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class DueRound:
     """What one round of the operator queues did."""
 
@@ -78,15 +72,9 @@ class Committed:
     finals: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockPolicy:
-    lock_after: int = 3
-    lock_for: float = 3 * 3600.0
-
-
 class SmscCore:
     def __init__(self, store: Store, *, simulator: OperatorSimulator, route: RouteFn,
-                 id_format: MessageIdFormat, lock_policy: LockPolicy = LockPolicy(),
+                 id_format: MessageIdFormat, lock_policy: LockPolicy = DEFAULT_LOCK_POLICY,
                  due_batch: int = 2000, take_id: Callable[[], int | None],
                  mo_rules: MoRules = NO_MO_RULES, hot_limit: int = 50_000,
                  hot_horizon: float = 10.0, receipt_zone: tzinfo = UTC) -> None:
@@ -95,7 +83,7 @@ class SmscCore:
         self.store = store
         self.simulator = simulator
         self.id_format = id_format
-        self.lock_policy = lock_policy
+        self.binds = BindDesk(store, lock_policy)  # binds and lockout (smsc.binds)
         self.due_batch = due_batch
         self.mo_rules = mo_rules
         self.receipt_zone = receipt_zone  # the dates in receipt texts
@@ -120,26 +108,9 @@ class SmscCore:
     # --- binds (store thread) ----------------------------------------------------------------
     def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
                      now: float) -> BindVerdict:
-        """Check a bind's credentials and the account's rules; counts failures and locks.
-
-        While an account or an address is locked every bind fails with ESME_RBINDFAIL, the
-        password not even checked, so a locked account reveals nothing."""
-        store = self.store
-        account_lock, address_lock = store.lock_state(system_id, address)
-        account = store.get_account(system_id)
-        status = bind_status(account, password=password, address=address, bind_type=bind_type,
-                             account_lock=account_lock, address_lock=address_lock, now=now)
-        if status in (S.ESME_RINVSYSID, S.ESME_RINVPASWD):
-            self._failed(system_id, address, now)
-        if status != S.ESME_ROK:
-            return BindVerdict(status=status, reason=CommandStatus.name_of(status))
-        if account_lock.failures or address_lock.failures:
-            store.bind_succeeded(system_id, address)
-        return BindVerdict(status=S.ESME_ROK, account=account)
-
-    def _failed(self, system_id: str, address: str, now: float) -> None:
-        self.store.bind_failed(system_id, address, now, self.lock_policy.lock_after,
-                               self.lock_policy.lock_for)
+        """Check a bind's credentials and the account's rules; counts failures and locks (all
+        on one thread; the server runs :attr:`binds`' steps apart, the hash in a pool)."""
+        return self.binds.authenticate(system_id, password, bind_type, address, now)
 
     # --- acceptance (store thread) -------------------------------------------------------------
     def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
@@ -702,7 +673,7 @@ def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -
                       created_at=now, expires_at=now + ttl, message_id=message.message_id)
 
 
-TEST_PASSWORD_META = "test_account_password"
+TEST_PASSWORD_META = "test_account_password"  # where earlier versions kept it in clear
 # Letters and digits only: a generated password never starts with "-" (it is pasted on command
 # lines) and reads the same in every SMPP client.
 _PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -711,24 +682,29 @@ _PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 def ensure_test_account(store: Store, *, system_id: str, password: str, credit: int,
                         currency: str, throughput: float, now: float) -> tuple[Account, str | None]:
     """Create the integrators' test account if it is missing, with its bonus credit; returns the
-    account and, when it was just created, its password (to print once). The test account's
-    password is also kept for ``smsc account show`` (it is a test account: its password is no
-    secret; every other password is stored only as a hash)."""
+    account and, when it was just created, its password (to print once: like every password it
+    is stored only as a hash; ``smsc account passwd`` prints a new one)."""
     existing = store.get_account(system_id)
     if existing is not None:
+        if store.get_meta(f"{TEST_PASSWORD_META}:{system_id}"):
+            store.set_meta(f"{TEST_PASSWORD_META}:{system_id}", "")  # kept in clear before
         return existing, None
-    password = password or "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(8))
+    password = password or new_password()
     account = Account(system_id=system_id, password_hash=hash_password(password),
                       currency=currency, throughput=throughput, test_account=True,
                       created_at=now)
     store.create_account(account)
-    store.set_meta(f"{TEST_PASSWORD_META}:{system_id}", password)
     if credit:
         store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
     return account, password
 
 
+def new_password() -> str:
+    """A random SMPP password (8 characters, letters and digits)."""
+    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(8))
+
+
 __all__ = [
     "BindVerdict", "Committed", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore",
-    "ensure_test_account",
+    "ensure_test_account", "new_password",
 ]

@@ -15,7 +15,7 @@ import smsc.pdu
 import smsc.routing
 
 IO_PACKAGES = ("twisted", "socket", "sqlite3", "sqlite_utils", "_socket", "_sqlite3")
-CORE_MODULES = ("smsc.core", "smsc.intake", "smsc.outbox", "smsc.ids",
+CORE_MODULES = ("smsc.core", "smsc.binds", "smsc.intake", "smsc.outbox", "smsc.ids",
                 "smsc.routebook", "smsc.slotted")
 
 

@@ -11,16 +11,15 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
-from smsc.core import TEST_PASSWORD_META
+from smsc.core import new_password
 from smsc.pdu.constants import Ton
 from smsc.routing.accounts import check_cidrs, hash_password
 from smsc.routing.prices import check_currency
 from smsc.routing.senders import sender_problem
 from smsc.store.base import AccountExists, StoreError, UnknownAccount
-from smsc.store.records import Account, BindType, BlacklistMode, Bucket
+from smsc.store.records import Account, BindType, BlacklistMode, Bucket, LockKind, LockScope
 
 F = TypeVar("F", bound=Callable[..., Any])
-FOREVER = 100 * 365 * 86_400.0  # a lock "until unlocked"
 _BIND_NAMES = {"tx": BindType.TRANSMITTER, "rx": BindType.RECEIVER, "trx": BindType.TRANSCEIVER}
 
 
@@ -153,6 +152,18 @@ def account_options(function: F) -> F:
             "a standard one (README, Statuses), for clients that fail on vendor codes.",
         ),
         click.option(
+            "--lock-after",
+            metavar="N|default",
+            help="Wrong passwords in a row that lock the account from that address (0: never; "
+            "default: server.lock_after, or test_account.lock_after for the test account).",
+        ),
+        click.option(
+            "--lock-scope",
+            type=click.Choice(["pair", "account"]),
+            help="pair: wrong passwords lock the account from that address only (the default); "
+            "account: wrong passwords from any address also lock the whole account.",
+        ),
+        click.option(
             "--enable/--disable",
             "enabled",
             default=None,
@@ -240,6 +251,21 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         changes["outbind_to"] = _outbind_endpoint(options["outbind_to"])
     if options.get("no_outbind"):
         changes["outbind_to"] = ""
+    if options.get("lock_after") is not None:
+        text = options["lock_after"].strip().lower()
+        if text == "default":
+            changes["lock_after"] = None
+        elif text.isdigit() and int(text) < 2**31:
+            changes["lock_after"] = int(text)
+        else:
+            raise click.BadParameter(
+                f"{options['lock_after']!r}: a whole number (0: never) or \"default\"",
+                param_hint="--lock-after",
+            )
+    if options.get("lock_scope") is not None:
+        changes["lock_scope"] = (
+            LockScope.ACCOUNT if options["lock_scope"] == "account" else LockScope.PAIR
+        )
     if options.get("outbind_password") is not None:
         if options["outbind_password"]:
             _check_password(options["outbind_password"], "--outbind-password")
@@ -452,21 +478,29 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         balance = store.balance(found.credit_owner, now)
     except UnknownAccount:
         raise click.ClickException(f"the credit owner of {found.system_id} is missing") from None
-    lock, _ = store.lock_state(found.system_id, "")
-    password = (
-        store.get_meta(f"{TEST_PASSWORD_META}:{found.system_id}") if found.test_account else None
-    )
+    lock = store.bind_locks(found.system_id, "").account
+    pairs = [
+        {
+            "address": f.address,
+            "failures": f.failures,
+            "locked_until": iso(f.locked_until) if f.locked(now) else None,
+        }
+        for f in store.locks(now)
+        if f.kind == LockKind.PAIR and f.system_id == found.system_id
+    ]
     subs = [a.system_id for a in store.list_accounts() if a.parent == found.system_id]
     return {
         "system_id": found.system_id,
         "parent": found.parent,
         "sub_accounts": subs,
         "test_account": found.test_account,
-        "password": password,
         "enabled": found.enabled,
         "locked": lock.locked(now),
         "locked_until": iso(lock.locked_until) if lock.locked(now) else None,
         "failed_binds": lock.failures,
+        "locked_from": pairs,  # per address: wrong passwords counted, and locks
+        "lock_after": found.lock_after,
+        "lock_scope": found.lock_scope.name.lower(),
         "currency": found.currency,
         "balance": {
             "bought": balance.bought,
@@ -520,8 +554,9 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
     rows: list[tuple[str, str]] = [
         ("account", found.system_id + (" (test account)" if found.test_account else "")),
     ]
-    if info["password"]:
-        rows.append(("password", info["password"]))
+    if found.test_account:
+        rows.append(("password", f"stored as a hash; `smsc account passwd {found.system_id}` "
+                                 "prints a new one"))
     if found.parent:
         rows.append(("parent", f"{found.parent} (draws on its credit)"))
     if info["sub_accounts"]:
@@ -531,6 +566,11 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
         state += f", locked until {info['locked_until']}"
     if info["failed_binds"]:
         state += f", {info['failed_binds']} failed bind(s) in a row"
+    for pair in info["locked_from"]:
+        if pair["locked_until"]:
+            state += f", locked from {pair['address']} until {pair['locked_until']}"
+        else:
+            state += f", {pair['failures']} wrong password(s) from {pair['address']}"
     rows += [
         ("state", state),
         (
@@ -579,6 +619,7 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
             else "refused at submit (0x402)",
         ),
         ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
+        ("lockout", _lockout(found)),
         ("outbind", found.outbind_to or "never"),
         (
             "numbers",
@@ -604,6 +645,19 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
         click.echo(f"{key.ljust(width)}{value}")
 
 
+def _lockout(found: Account) -> str:
+    if found.lock_after == 0:
+        count = "never locked by wrong passwords"
+    elif found.lock_after is None:
+        count = "after the server's count of wrong passwords in a row" + (
+            " (test_account.lock_after)" if found.test_account else " (server.lock_after)"
+        )
+    else:
+        count = f"after {found.lock_after} wrong passwords in a row"
+    scope = "from any address" if found.lock_scope == LockScope.ACCOUNT else "from one address"
+    return count if found.lock_after == 0 else f"{count} {scope}"
+
+
 @account.command("list")
 @JSON_OPTION
 @pass_cli
@@ -620,7 +674,7 @@ def list_(cli: CliContext, as_json: bool) -> None:
     rows: list[dict[str, Any]] = []
     for found in sorted(store.list_accounts(), key=lambda a: a.system_id):
         balance = store.balance(found.credit_owner, now).available(now)
-        lock, _ = store.lock_state(found.system_id, "")
+        lock = store.bind_locks(found.system_id, "").account
         rows.append(
             {
                 "system_id": found.system_id,
@@ -661,113 +715,34 @@ def list_(cli: CliContext, as_json: bool) -> None:
 @account.command("passwd")
 @click.argument("system_id")
 @click.option("--password", help="The new password (default: asked for, or --generate).")
-@click.option("--generate", is_flag=True, help="Pick a random password and print it.")
+@click.option(
+    "--generate",
+    is_flag=True,
+    help="Pick a random password and print it (what the test account gets without --password).",
+)
 @pass_cli
 def passwd(cli: CliContext, system_id: str, password: str | None, generate: bool) -> None:
     """Set an account's password (stored hashed; binds with the old one fail from now on).
+
+    Passwords are never stored in clear, the test account's neither: this is how to get a
+    password for it again (without --password it gets a new random one, printed).
 
     \b
     Example:
       smsc account passwd acme --password n3wpass
       smsc account passwd acme --generate
+      smsc account passwd smsctest
     """
     found = cli.account(system_id)
     if generate and password:
         raise click.UsageError("give --password or --generate, not both")
+    generate = generate or (found.test_account and password is None)
     if generate:
-        password = secrets.token_urlsafe(6)[:8]
+        password = new_password()
     elif password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     assert password is not None
     _check_password(password)
     store = cli.store()
     store.update_account(dataclasses.replace(found, password_hash=hash_password(password)))
-    if found.test_account:
-        store.set_meta(f"{TEST_PASSWORD_META}:{system_id}", password)
     click.echo(f"password of {system_id} changed" + (f": {password}" if generate else ""))
-
-
-@account.command("lock")
-@click.argument("system_id")
-@click.option(
-    "--for",
-    "lock_for",
-    metavar="DURATION",
-    help="How long (e.g. 3h); default: until `smsc account unlock`.",
-)
-@pass_cli
-def lock(cli: CliContext, system_id: str, lock_for: str | None) -> None:
-    """Lock an account: its binds fail with ESME_RBINDFAIL whatever the password. Binds
-    already open stay (use `account set --disable` to close them).
-
-    \b
-    Example:
-      smsc account lock acme --for 3h
-    """
-    cli.account(system_id)
-    seconds = duration(lock_for, "--for") if lock_for else FOREVER
-    if seconds <= 0:
-        raise click.BadParameter("must be longer than 0", param_hint="--for")
-    until = cli.now() + seconds
-    cli.store().set_lock(system_id, until)
-    click.echo(
-        f"account {system_id} locked " + (f"until {iso(until)}" if lock_for else "until unlocked")
-    )
-
-
-@account.command("unlock")
-@click.argument("system_id", required=False)
-@click.option("--address", metavar="IP", help="Unlock an address locked by failed binds.")
-@pass_cli
-def unlock(cli: CliContext, system_id: str | None, address: str | None) -> None:
-    """Unlock an account (and clear its failed-bind count), or an address.
-
-    \b
-    Example:
-      smsc account unlock acme
-      smsc account unlock --address 203.0.113.9
-    """
-    if not system_id and not address:
-        raise click.UsageError("give an account, --address IP, or both")
-    store = cli.store()
-    if system_id:
-        cli.account(system_id)
-        store.set_lock(system_id, 0.0)
-        click.echo(f"account {system_id} unlocked")
-    if address:
-        store.unlock_address(address)
-        click.echo(f"address {address} unlocked")
-
-
-@account.command("locks")
-@JSON_OPTION
-@pass_cli
-def locks(cli: CliContext, as_json: bool) -> None:
-    """List locked accounts and accounts with failed binds.
-
-    \b
-    Example:
-      smsc account locks
-    """
-    store = cli.store()
-    now = cli.now()
-    rows = []
-    for found in sorted(store.list_accounts(), key=lambda a: a.system_id):
-        state, _ = store.lock_state(found.system_id, "")
-        if state.failures or state.locked(now):
-            rows.append(
-                {
-                    "system_id": found.system_id,
-                    "failures": state.failures,
-                    "locked_until": iso(state.locked_until) if state.locked(now) else None,
-                }
-            )
-    if as_json:
-        echo_json(rows)
-    elif not rows:
-        click.echo("no account is locked")
-    else:
-        echo_table(
-            ["ACCOUNT", "FAILED BINDS", "LOCKED UNTIL"],
-            [[r["system_id"], r["failures"], r["locked_until"] or "-"] for r in rows],
-        )

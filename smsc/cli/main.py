@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from smsc.cli import account_locks  # noqa: F401  (account lock, unlock, locks)
 from smsc.cli.accounts import account
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist

@@ -15,7 +15,6 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.esme import BlockingEsme, Delivered, EsmeError
 from smsc.cli.output import echo_json, progress_stream
-from smsc.core import TEST_PASSWORD_META
 from smsc.operators.mo import address_type
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, DataCoding, MessageState, Tag
@@ -67,16 +66,13 @@ def _login(cli: CliContext, system_id: str | None, password: str | None) -> tupl
     system_id = system_id or test.system_id
     if password is not None:
         return system_id, password
-    known = None
-    if cli.database.exists():
-        known = cli.store().get_meta(f"{TEST_PASSWORD_META}:{system_id}")
-    if known is None and system_id == test.system_id and test.password:
-        known = test.password
-    if known is None:
-        raise click.UsageError(
-            f"no password known for {system_id} in {cli.database}: give --password"
-        )
-    return system_id, known
+    if system_id == test.system_id and test.password:
+        return system_id, test.password
+    raise click.UsageError(
+        f"give --password for {system_id} (passwords are stored only as hashes; the test "
+        f"account's was printed by the first `smsc serve`, `smsc account passwd "
+        f"{test.system_id}` prints a new one)"
+    )
 
 
 def _default_source(cli: CliContext, system_id: str) -> str:
@@ -191,7 +187,12 @@ def describe_delivery(item: Delivered, start: float) -> dict[str, Any]:
     help=f"Server port (default: the config's first listener, else {DEFAULT_PORT}).",
 )
 @click.option("--system-id", help="Login (default: the test account of this database).")
-@click.option("--password", help="Password (default: the test account's, kept in the database).")
+@click.option(
+    "--password",
+    envvar="SMSC_PASSWORD",
+    help="Password (or the environment variable SMSC_PASSWORD; default: test_account.password "
+    "of the config, if set).",
+)
 @click.option(
     "--encoding",
     type=click.Choice(list(_ENCODINGS)),
@@ -262,8 +263,12 @@ def send(
     receipt (stat, err, dates, message_state and network_error_code TLVs) and any MO reply.
     Exits 1 when a submit is refused or a receipt does not come within --timeout.
 
+    Without --system-id it binds as the test account, with --password or SMSC_PASSWORD (the
+    password the first `smsc serve` printed; `smsc account passwd smsctest` prints a new one).
+
     \b
     Example:
+      export SMSC_PASSWORD=...   # the test account's
       smsc send 380671234567 "Hello from smsc"
       smsc send 380671234567 "$(cat long.txt)" --encoding ucs2 --from ACME
       smsc send 380501234567 "load" --count 1000 --rate 50 --registered-delivery failure

@@ -73,10 +73,12 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
         balance = store.balance(account.system_id, cli.now())
         click.echo(f"test account: system_id={account.system_id} password={password} "
                    f"credit={cli.money(balance.available(cli.now()), account.currency)} "
-                   f"(shown once; see `smsc account show {account.system_id}`)")
+                   f"(shown once: it is stored only as a hash; "
+                   f"`smsc account passwd {account.system_id}` prints a new one)")
     else:
-        click.echo(f"test account: system_id={account.system_id} (created earlier; "
-                   f"`smsc account show {account.system_id}`)")
+        click.echo(f"test account: system_id={account.system_id} (created earlier; its "
+                   f"password is stored only as a hash: `smsc account passwd "
+                   f"{account.system_id}` prints a new one)")
     sys.stdout.flush()
 
     def announce(line: str) -> None:

@@ -27,6 +27,7 @@ class TestAccountSettings:
     credit: int = 100_000  # bonus credit in minor units (1,000.00)
     currency: str = "EUR"
     throughput: float = 100.0
+    lock_after: int = 0  # wrong passwords in a row that lock it; 0: never (integrators test them)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,8 +54,14 @@ class ServerSettings:
     listen_backlog: int = 1024  # for listeners whose endpoint string sets no backlog
     max_connections: int = 4096  # open at once in total (also kept under the fd limit)
     max_connections_per_address: int = 256  # open at once from one peer address
-    lock_after: int = 3
+    lock_after: int = 3  # wrong passwords in a row for one account from one address; 0: never
     lock_for: float = 3 * 3600.0
+    unknown_id_lock_after: int = 10  # unknown system_ids in a row from one address; 0: never
+    pending_binds: int = 4  # binds checked at once; more wait, the addresses taking turns
+    pending_binds_per_address: int = 8  # binds checked or waiting from one address; more refused
+    queued_binds: int = 256  # binds waiting in all; more are refused (ESME_RBINDFAIL)
+    bind_refusal_delay: float = 1.0  # such a refusal is answered after this
+    hash_threads: int = 2  # threads that check passwords (scrypt), apart from the store thread
     commit_batch: int = 1000  # parts per group commit at most
     commit_delay: float = 0.0  # how long a commit waits for company when the store is idle
     due_batch: int = 500  # parts the operator queues take per round
@@ -86,10 +93,12 @@ def time_zone(name: str) -> tzinfo:
 
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "drain_timeout", "lock_for", "commit_delay", "due_interval",
-              "receipt_retry_min", "receipt_retry_max"}
-_INTS = {"window", "receipt_window", "max_pdu_length", "lock_after", "commit_batch",
-         "due_batch", "unbound_error_limit", "listen_backlog", "max_connections",
-         "max_connections_per_address"}
+              "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay"}
+_INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batch",
+         "unbound_error_limit", "listen_backlog", "max_connections",
+         "max_connections_per_address", "pending_binds", "pending_binds_per_address",
+         "queued_binds", "hash_threads"}
+_COUNTS = {"lock_after", "unknown_id_lock_after"}  # 0 allowed: never
 _STRINGS = {"database", "system_id"}
 
 
@@ -125,9 +134,11 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
         elif key in _DURATIONS:
             out[key] = parse_duration(value, path, positive=key == "drain_timeout")
         elif key in _INTS:
-            out[key] = _int(value, path, 1, 2**31 - 1)
+            out[key] = _int(value, path, 1, 64 if key == "hash_threads" else 2**31 - 1)
         elif key == "output_buffer":
             out[key] = _int(value, path, 4096, 2**31 - 1)
+        elif key in _COUNTS:
+            out[key] = _int(value, path, 0, 2**31 - 1)
         elif key in _STRINGS:
             if not isinstance(value, str) or not value:
                 raise ConfigError(path, "must be a non-empty string")
@@ -162,6 +173,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
                         else CommandStatus.ESME_RMSGQFUL)
         else:
             raise ConfigError(path, "is not a setting smsc knows")
+    if out.get("bind_refusal_delay", 1.0) > 60.0:
+        raise ConfigError("server.bind_refusal_delay", "must be at most 60 s")
     if out.get("receipt_retry_min", 1.0) > out.get("receipt_retry_max", 300.0):
         raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
     return out
@@ -183,6 +196,8 @@ def _test_account(data: Mapping[str, Any]) -> TestAccountSettings:
             out[key] = value
         elif key == "credit":
             out[key] = _int(value, path, 0, 2**62)
+        elif key == "lock_after":
+            out[key] = _int(value, path, 0, 2**31 - 1)
         elif key == "throughput":
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise ConfigError(path, "must be a number of messages per second (0: no limit)")

@@ -5,20 +5,20 @@ Passwords are stored as ``scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>`` (ha
 makes one verification take a few milliseconds: cheap for a bind, slow for guessing. Stored
 hashes carry their own parameters, so the cost can be raised later (``needs_rehash``).
 
-Bind decisions (:func:`bind_status`) happen in this order, each refusal hiding what comes after:
+Bind decisions (:func:`bind_status`) happen in this order, each refusal hiding what comes after.
+Rules 1, 3 and 4 need no password (:func:`status_before_password`), so a locked bind costs
+no hashing; the password is checked apart from the store (:func:`password_matches`):
 
-1. the connecting address is locked -> ESME_RBINDFAIL, whatever the password
+1. the connecting address is locked (unknown system_ids) -> ESME_RBINDFAIL, whatever the password
 2. unknown system_id -> ESME_RINVSYSID (a dummy verification keeps the timing alike)
-3. the account is locked -> ESME_RBINDFAIL, whatever the password (a lock reveals nothing)
+3. the account is locked, or the account from this address -> ESME_RBINDFAIL, whatever the
+   password (a lock reveals nothing)
 4. the address is not in the account's allowed CIDR blocks -> ESME_RBINDFAIL
-5. wrong password -> ESME_RINVPASWD (counts as a failure for the lockout)
+5. wrong password -> ESME_RINVPASWD
 6. the account is disabled -> SMSC_RACCOUNTDISABLED (0x408)
 7. the bind type is not allowed for the account -> ESME_RBINDFAIL
 
-Lockout: ``lock_after`` failed binds in a row (default 3) lock the account and the address for
-``lock_for`` seconds (default 3 hours); the store counts them atomically (Store.bind_failed).
-Binds while locked are refused before the password is checked, so they neither count nor extend
-the lock; when a lock has run out the count starts again; a successful bind clears it.
+Which failures count toward which lock, and for how long, is smsc.binds' to decide.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Final
 
 from smsc.pdu.constants import CommandStatus
-from smsc.store.records import Account, BindType, LockState
+from smsc.store.records import Account, BindLocks, BindType, LockKind
 
 __all__ = [
     "address_allowed",
@@ -42,7 +42,11 @@ __all__ = [
     "check_cidrs",
     "dummy_verify",
     "hash_password",
+    "lock_in_force",
     "needs_rehash",
+    "password_matches",
+    "status_after_password",
+    "status_before_password",
     "verify_password",
 ]
 
@@ -185,7 +189,54 @@ def bind_type_allowed(account: Account, bind_type: BindType) -> bool:
     return bind_type in account.bind_types
 
 
-# --- lockout --------------------------------------------------------------------------------
+# --- the order of bind refusals ---------------------------------------------------------------
+
+
+def lock_in_force(account: Account | None, locks: BindLocks, now: float) -> LockKind | None:
+    """The lock that refuses a bind before its password is looked at: the address's (for any
+    system_id), then, for a known account, the account's and the pair's."""
+    if locks.address.locked(now):
+        return LockKind.ADDRESS
+    if account is None:
+        return None
+    if locks.account.locked(now):
+        return LockKind.ACCOUNT
+    if locks.pair.locked(now):
+        return LockKind.PAIR
+    return None
+
+
+def status_before_password(account: Account | None, *, address: str, locks: BindLocks,
+                           now: float) -> CommandStatus | None:
+    """ESME_RBINDFAIL when a lock or the account's allowed addresses refuse the bind whatever
+    the password; None when the password decides."""
+    if lock_in_force(account, locks, now) is not None:
+        return CommandStatus.ESME_RBINDFAIL
+    if account is not None and not address_allowed(account, address):
+        return CommandStatus.ESME_RBINDFAIL
+    return None
+
+
+def password_matches(account: Account | None, password: str) -> bool:
+    """Verify the password (scrypt: run it away from the event loop and the store thread); an
+    unknown account costs a dummy verification and matches nothing."""
+    if account is None:
+        return dummy_verify(password)
+    return verify_password(password, account.password_hash)
+
+
+def status_after_password(account: Account | None, *, password_ok: bool,
+                          bind_type: BindType) -> CommandStatus:
+    """Rules 2 and 5-7, once the password has been checked."""
+    if account is None:
+        return CommandStatus.ESME_RINVSYSID
+    if not password_ok:
+        return CommandStatus.ESME_RINVPASWD
+    if not account.enabled:
+        return CommandStatus.SMSC_RACCOUNTDISABLED
+    if not bind_type_allowed(account, bind_type):
+        return CommandStatus.ESME_RBINDFAIL
+    return CommandStatus.ESME_ROK
 
 
 def bind_status(
@@ -194,26 +245,13 @@ def bind_status(
     password: str,
     address: str,
     bind_type: BindType,
-    account_lock: LockState,
-    address_lock: LockState,
+    locks: BindLocks,
     now: float,
 ) -> CommandStatus:
     """The status of a bind attempt (ESME_ROK when it may bind), in the order of the module's
-    rules. The caller counts ESME_RINVPASWD and ESME_RINVSYSID as failures for the lockout and
-    checks the account's bind count itself."""
-    if address_lock.locked(now):
-        return CommandStatus.ESME_RBINDFAIL
-    if account is None:
-        dummy_verify(password)
-        return CommandStatus.ESME_RINVSYSID
-    if account_lock.locked(now):
-        return CommandStatus.ESME_RBINDFAIL
-    if not address_allowed(account, address):
-        return CommandStatus.ESME_RBINDFAIL
-    if not verify_password(password, account.password_hash):
-        return CommandStatus.ESME_RINVPASWD
-    if not account.enabled:
-        return CommandStatus.SMSC_RACCOUNTDISABLED
-    if not bind_type_allowed(account, bind_type):
-        return CommandStatus.ESME_RBINDFAIL
-    return CommandStatus.ESME_ROK
+    rules, all in one call. The caller checks the account's bind count itself."""
+    refused = status_before_password(account, address=address, locks=locks, now=now)
+    if refused is not None:
+        return refused
+    return status_after_password(account, password_ok=password_matches(account, password),
+                                 bind_type=bind_type)

@@ -15,10 +15,11 @@ from twisted.internet.error import CannotListenError
 from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
 
 from smsc.config.loader import Config
-from smsc.core import LockPolicy, SmscCore
+from smsc.core import SmscCore
 from smsc.ids import IdBlock, MessageIdFormat
 from smsc.routebook import RouteBook
-from smsc.server.service import SmscService
+from smsc.server.binding import Runner
+from smsc.server.service import SmscService, lock_policy
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 
@@ -28,7 +29,8 @@ _log = Logger()
 def build_service(reactor: Any, config: Config, store: Store, *,
                   announce: Callable[[str], None] = print,
                   worker: StoreWorker | None = None,
-                  reload_config: Callable[[], Config] | None = None) -> SmscService:
+                  reload_config: Callable[[], Config] | None = None,
+                  hasher: Runner | None = None) -> SmscService:
     """Everything wired, nothing started. ``reload_config`` reads the config again (SIGHUP,
     a changed file); without it the server keeps the config it was given."""
     settings = config.server
@@ -41,13 +43,13 @@ def build_service(reactor: Any, config: Config, store: Store, *,
     ids = IdBlock()
     core = SmscCore(store, simulator=simulator, route=routing.route,
                     id_format=MessageIdFormat(hex_ids=settings.hex_ids),
-                    lock_policy=LockPolicy(lock_after=settings.lock_after,
-                                           lock_for=settings.lock_for),
+                    lock_policy=lock_policy(settings),
                     due_batch=settings.due_batch, take_id=ids.take,
                     mo_rules=config.operators.mo_rules, receipt_zone=settings.receipt_zone)
     core_ref.append(core)
     return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
-                       routing=routing, config=config, reload_config=reload_config)
+                       routing=routing, config=config, reload_config=reload_config,
+                       hasher=hasher)
 
 
 def start_error(error: BaseException) -> str:

@@ -23,11 +23,12 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.binds import LockPolicy
 from smsc.config.errors import ConfigError
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
-from smsc.core import BindVerdict, Committed, DueRound, LockPolicy, SmscCore, operator_desk
+from smsc.core import BindVerdict, Committed, DueRound, SmscCore, operator_desk
 from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared
 from smsc.outbox import OutboxDispatcher
@@ -38,6 +39,7 @@ from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
 from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
+from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import ReceiptCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
@@ -79,7 +81,8 @@ class SmscService(service.Service):
                  ids: IdBlock, *, announce: Callable[[str], None] = print,
                  worker: StoreWorker | None = None, routing: RouteBook | None = None,
                  config: Config | None = None,
-                 reload_config: Callable[[], Config] | None = None) -> None:
+                 reload_config: Callable[[], Config] | None = None,
+                 hasher: Runner | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -93,6 +96,13 @@ class SmscService(service.Service):
         self._watch = ConfigWatch(config.files) if config is not None else None
         self.worker = worker if worker is not None else StoreWorker(reactor)
         self.health = StoreHealth(reactor)
+        # Password hashes run in a pool of their own, never on the store thread.
+        self.hasher = hasher if hasher is not None else HashPool(reactor, settings.hash_threads)
+        self.binder = BindDispatcher(reactor, self.worker, self.hasher, lambda: self.core.binds,
+                                     total=settings.pending_binds,
+                                     per_address=settings.pending_binds_per_address,
+                                     queue=settings.queued_binds,
+                                     refusal_delay=settings.bind_refusal_delay)
         self.committer = GroupCommitter(reactor, self.worker, core.commit,
                                         delay=settings.commit_delay,
                                         max_batch=settings.commit_batch,
@@ -145,6 +155,7 @@ class SmscService(service.Service):
     def startService(self) -> None:
         super().startService()  # type: ignore[no-untyped-call]
         self.worker.start()
+        self.hasher.start()
         d = defer.ensureDeferred(self._start())
         d.addErrback(self._start_failed)
 
@@ -232,6 +243,7 @@ class SmscService(service.Service):
             await _sleep(self.clock, 0.01)
         # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
         await self.worker.call(self.store.close)
+        self.hasher.stop()
         self.worker.stop()
 
     def stopService(self) -> defer.Deferred[None]:
@@ -352,8 +364,8 @@ class SmscService(service.Service):
     # --- bind ---------------------------------------------------------------------------------
     def _bind(self, conn: SmppServerProtocol, pdu: pdus.BindRequest) -> None:
         bind_type = _BIND_TYPES[type(pdu)]
-        d = self.worker.call(self.core.authenticate, pdu.system_id, pdu.password, bind_type,
-                             conn.peer_host, self.clock.seconds())
+        d = self.binder.authenticate(pdu.system_id, pdu.password, bind_type, conn.peer_host,
+                                     lambda: conn in self.connections)
         d.addCallback(self._bound, conn, pdu, bind_type)
         d.addErrback(self._request_failed, conn, pdu)
 
@@ -371,10 +383,15 @@ class SmscService(service.Service):
                           n=len(bound))
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
-            _log.info("bind of {system_id!r} from {peer} refused: {reason}",
-                      system_id=pdu.system_id, peer=conn.peer_host,
-                      reason=verdict.reason or CommandStatus.name_of(status))
-            conn.respond(pdu.response(command_status=_answered(account, status)))
+            if not verdict.logged:
+                _log.info("bind of {system_id!r} from {peer} refused: {reason}",
+                          system_id=pdu.system_id, peer=conn.peer_host,
+                          reason=verdict.reason or CommandStatus.name_of(status))
+            if verdict.delay > 0:  # refused for the limits: slow a peer binding in a loop
+                self.clock.callLater(verdict.delay, self._refused_late, conn,
+                                     pdu.response(command_status=_answered(account, status)))
+            else:
+                conn.respond(pdu.response(command_status=_answered(account, status)))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
@@ -386,6 +403,10 @@ class SmscService(service.Service):
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
             self.outbinder.receiver_bound(account.system_id)
+
+    def _refused_late(self, conn: SmppServerProtocol, response: pdus.Pdu) -> None:
+        if conn in self.connections:
+            conn.respond(response)
 
     def _receiving(self, account: str) -> bool:
         """Whether ``account`` has a receiver or transceiver bound."""
@@ -653,14 +674,16 @@ class SmscService(service.Service):
 
     def _apply_config(self, new: Config) -> None:
         old = self.settings
-        kept = [name for name in ("listen", "database", "synchronous", "message_id_format")
+        kept = [name for name in ("listen", "database", "synchronous", "message_id_format",
+                                  "hash_threads")
                 if getattr(old, name) != getattr(new.server, name)]
         if kept:
             _log.warn("config: {names} take effect at the next start",
                       names=", ".join(kept))
         settings = dataclasses.replace(new.server, listen=old.listen, database=old.database,
                                        synchronous=old.synchronous,
-                                       message_id_format=old.message_id_format)
+                                       message_id_format=old.message_id_format,
+                                       hash_threads=old.hash_threads)
         self.settings = settings
         self.config = new
         self.committer.delay = settings.commit_delay
@@ -670,7 +693,11 @@ class SmscService(service.Service):
         factory.drain_timeout = settings.drain_timeout
         factory.unbound_error_limit = settings.unbound_error_limit
         core = self.core
-        core.lock_policy = LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for)
+        core.binds.policy = lock_policy(settings)
+        self.binder.total = settings.pending_binds
+        self.binder.per_address = settings.pending_binds_per_address
+        self.binder.queue = settings.queued_binds
+        self.binder.refusal_delay = settings.bind_refusal_delay
         # Operators and routing switch together. Built here and on the store thread (the
         # router reads the blacklist and ported numbers), then: the core (store thread) takes
         # the new simulator in the same store call that built the router, and intake (the
@@ -725,6 +752,8 @@ class SmscService(service.Service):
         self.core.intake.expire_sets(now)
         d = self.worker.call(self.store.expire_outbox, now)
         d.addErrback(self._loop_failed)
+        purged = self.worker.call(self.core.binds.purge, now)
+        purged.addErrback(self._loop_failed)
         d2 = self.worker.call(self.store.queue_depths)
         d2.addCallback(self._depths_reloaded)
         d2.addErrback(self._loop_failed)
@@ -755,6 +784,11 @@ def _answered(account: Account | None, status: int) -> int:
     if account is not None and account.standard_statuses:
         return standard_status(status)
     return status
+def lock_policy(settings: ServerSettings) -> LockPolicy:
+    """The lockout rules of the config (see smsc.binds)."""
+    return LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for,
+                      unknown_id_lock_after=settings.unknown_id_lock_after,
+                      test_account_lock_after=settings.test_account.lock_after)
 
 
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
@@ -763,4 +797,4 @@ def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
     return d
 
 
-__all__ = ["BindRecord", "SmscService"]
+__all__ = ["BindRecord", "SmscService", "lock_policy"]

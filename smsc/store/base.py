@@ -15,10 +15,13 @@ from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
+    BindLocks,
     BlacklistEntry,
     Bucket,
     LedgerEntry,
     LedgerKind,
+    Lock,
+    LockKind,
     LockState,
     MessageChange,
     MessageFilter,
@@ -43,6 +46,18 @@ class AccountExists(StoreError):
 
 class UnknownAccount(StoreError):
     pass
+
+
+LOCK_KINDS = (LockKind.ACCOUNT, LockKind.PAIR, LockKind.ADDRESS)  # BindLocks' field order
+
+
+def lock_key(kind: LockKind, system_id: str, address: str) -> tuple[str, str, str]:
+    """The key of a lock row: an account's ignores the address, an address's the system_id."""
+    if kind == LockKind.ACCOUNT:
+        return kind.value, system_id, ""
+    if kind == LockKind.ADDRESS:
+        return kind.value, "", address
+    return kind.value, system_id, address
 
 
 class Store(Protocol):
@@ -90,24 +105,40 @@ class Store(Protocol):
 
     def list_accounts(self) -> list[Account]: ...
 
-    def bind_failed(
-        self, system_id: str, address: str, now: float, lock_after: int, lock_for: float
-    ) -> tuple[LockState, LockState]:
-        """Count a failed bind for the account and the address, locking each for ``lock_for``
-        seconds once it reaches ``lock_after`` failures in a row. Returns (account, address)."""
+    # --- lockout: failed binds counted per kind of lock (see smsc.binds) -----------------------
+    def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
+                    lock_after: int, lock_for: float) -> LockState:
+        """Count a failed bind against one lock (an ACCOUNT lock ignores ``address``, an
+        ADDRESS lock ``system_id``), locking it for ``lock_for`` seconds when the count reaches
+        ``lock_after`` (0: never). A lock that has run out starts a fresh count; a failure
+        while locked counts but does not extend the lock. Returns the new state."""
         ...
 
-    def bind_succeeded(self, system_id: str, address: str) -> None:
-        """Reset both failure counters."""
+    def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
+        """Reset the account's, the pair's and the address's counters (locks in force stay)."""
         ...
 
-    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]: ...
+    def bind_locks(self, system_id: str, address: str) -> BindLocks:
+        """The account's, the (account, address) pair's and the address's states."""
+        ...
 
     def set_lock(self, system_id: str, locked_until: float) -> None:
         """Lock (or with 0, unlock) an account by hand; unlocking also clears its counter."""
         ...
 
-    def unlock_address(self, address: str) -> None: ...
+    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
+        """Remove one lock with its counter (keys as in bind_failed); whether there was one."""
+        ...
+
+    def locks(self, now: float) -> list[Lock]:
+        """Every lock in force and every counter not yet run out, by kind, system_id, address."""
+        ...
+
+    def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
+        """Forget locks that have run out and counters whose last failure is older than
+        ``stale_before``; then, while more than ``max_counters`` rows hold no lock, the oldest
+        of them. Locks in force are kept. Returns how many rows went."""
+        ...
 
     # --- credit -------------------------------------------------------------------------------
     def balance(self, owner: str, now: float) -> Balance:

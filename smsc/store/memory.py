@@ -16,15 +16,25 @@ from typing import Any, TypeVar
 
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.store import credit
-from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
+from smsc.store.base import (
+    LOCK_KINDS,
+    SETTLED_NOTE,
+    AccountExists,
+    StoreError,
+    UnknownAccount,
+    lock_key,
+)
 from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
+    BindLocks,
     BlacklistEntry,
     Bucket,
     LedgerEntry,
     LedgerKind,
+    Lock,
+    LockKind,
     LockState,
     MessageChange,
     MessageFilter,
@@ -77,7 +87,7 @@ class MemoryStore:
         self._next_message_id = 1
         self._changes = 0
         self._accounts: dict[str, Account] = {}
-        self._locks: dict[tuple[str, str], LockState] = {}  # ("account"|"address", key)
+        self._locks: dict[tuple[str, str, str], Lock] = {}  # (kind, system_id, address)
         self._balances: dict[str, Balance] = {}
         self._ledger: dict[str, list[LedgerEntry]] = {}  # per owner, in id order
         self._ledger_id = 0
@@ -170,7 +180,8 @@ class MemoryStore:
                 raise UnknownAccount(system_id)
             if system_id in self._balances:
                 self._settle(system_id, now)
-            self._locks.pop(("account", system_id), None)
+            for key in [k for k in self._locks if k[1] == system_id]:
+                del self._locks[key]  # its account lock and its pairs' (addresses have no id)
             self._changes += 1
 
     def _settle(self, owner: str, now: float) -> None:
@@ -189,43 +200,72 @@ class MemoryStore:
         with self._lock:
             return [self._accounts[k] for k in sorted(self._accounts)]
 
-    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
-                    lock_for: float) -> tuple[LockState, LockState]:  # fmt: skip
-        out = []
+    def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
+                    lock_after: int, lock_for: float) -> LockState:
+        key = lock_key(kind, system_id, address)
         with self._lock:
-            for key in (("account", system_id), ("address", address)):
-                s = self._locks.get(key, LockState())
-                if s.locked_until and s.locked_until <= now:
-                    s = LockState()  # a lock that has run out starts a fresh count
-                failures = s.failures + 1
-                until = now + lock_for if failures >= lock_after else s.locked_until
-                s = self._locks[key] = LockState(failures=failures, locked_until=until)
-                out.append(s)
-        return out[0], out[1]
+            old = self._locks.get(key)
+            failures, until = 0, 0.0
+            if old is not None and not (old.locked_until and old.locked_until <= now):
+                failures, until = old.failures, old.locked_until  # else a fresh count
+            failures += 1
+            if lock_after > 0 and failures >= lock_after and until <= now:
+                until = now + lock_for
+            self._locks[key] = Lock(kind=kind, system_id=key[1], address=key[2],
+                                    failures=failures, locked_until=until, last_failed_at=now)
+            return LockState(failures=failures, locked_until=until)
 
-    def bind_succeeded(self, system_id: str, address: str) -> None:
+    def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
         with self._lock:
-            self._locks.pop(("account", system_id), None)
-            self._locks.pop(("address", address), None)
+            for kind in LockKind:
+                key = lock_key(kind, system_id, address)
+                found = self._locks.get(key)
+                if found is not None and found.locked_until <= now:
+                    del self._locks[key]
 
-    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]:
+    def bind_locks(self, system_id: str, address: str) -> BindLocks:
         with self._lock:
             get = self._locks.get
-            return get(("account", system_id), LockState()), get(("address", address), LockState())
+            found = [get(lock_key(kind, system_id, address)) for kind in LOCK_KINDS]
+        account, pair, at = (LockState() if f is None else f.state for f in found)
+        return BindLocks(account=account, pair=pair, address=at)
 
     def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = ("account", system_id)
+        key = lock_key(LockKind.ACCOUNT, system_id, "")
         with self._lock:
             if locked_until <= 0:
                 self._locks.pop(key, None)
             else:
-                failures = self._locks.get(key, LockState()).failures
-                self._locks[key] = LockState(failures=failures, locked_until=locked_until)
+                old = self._locks.get(key)
+                self._locks[key] = Lock(
+                    kind=LockKind.ACCOUNT, system_id=system_id, locked_until=locked_until,
+                    failures=old.failures if old is not None else 0,
+                    last_failed_at=old.last_failed_at if old is not None else 0.0)
             self._changes += 1
 
-    def unlock_address(self, address: str) -> None:
+    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
         with self._lock:
-            self._locks.pop(("address", address), None)
+            return self._locks.pop(lock_key(kind, system_id, address), None) is not None
+
+    def locks(self, now: float) -> list[Lock]:
+        with self._lock:
+            return [lock for _, lock in sorted(self._locks.items())
+                    if not (lock.locked_until and lock.locked_until <= now)]
+
+    def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
+        with self._lock:
+            locks = self._locks
+            gone = [key for key, lock in locks.items()
+                    if (lock.locked_until and lock.locked_until <= now)
+                    or (not lock.locked_until and lock.last_failed_at < stale_before)]
+            for key in gone:
+                del locks[key]
+            counters = sorted((lock.last_failed_at, key) for key, lock in locks.items()
+                              if not lock.locked_until)
+            extra = counters[:max(0, len(counters) - max_counters)]
+            for _, key in extra:
+                del locks[key]
+            return len(gone) + len(extra)
 
     # --- credit -----------------------------------------------------------------------------
     def _current(self, owner: str, now: float, rows: list[_Row]) -> Balance:

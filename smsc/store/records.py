@@ -7,7 +7,7 @@ seconds (float, UTC); money is an integer of minor units (cents, kopiyky ...), n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -43,6 +43,13 @@ class BlacklistMode(IntEnum):
 
     RECEIPT = 1  # accepted, not sent, not charged, UNDELIV receipt with a documented err code
     REFUSE = 2  # refused at submit with SMSC_RBLACKLISTED
+
+
+class LockScope(IntEnum):
+    """What an account's wrong passwords lock (see smsc.binds)."""
+
+    PAIR = 1  # the account from that address only: a stranger elsewhere cannot lock it out
+    ACCOUNT = 2  # also the whole account, counted from every address (the account asks for it)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +94,10 @@ class Account:
     # Answer with SMPP 3.4 statuses only: each vendor-specific code (0x400-0x4FF) becomes the
     # standard status of smsc.pdu.constants.standard_status.
     standard_statuses: bool = False
+    # Lockout: wrong passwords in a row that lock (None: the server's lock_after, or the test
+    # account's; 0: never), and whether they lock the whole account besides the pair.
+    lock_after: int | None = None
+    lock_scope: LockScope = LockScope.PAIR
 
     @property
     def credit_owner(self) -> str:
@@ -99,6 +110,49 @@ class LockState:
 
     failures: int = 0
     locked_until: float = 0.0
+
+    def locked(self, now: float) -> bool:
+        return self.locked_until > now
+
+
+class LockKind(StrEnum):
+    """What a lock holds back: every bind of an account, one account from one address, or every
+    bind from one address."""
+
+    ACCOUNT = "account"  # by hand, or wrong passwords where the account's lock_scope asks
+    PAIR = "pair"  # wrong passwords for one account from one address
+    ADDRESS = "address"  # unknown system_ids from one address
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindLocks:
+    """The three locks that can refuse one bind (account, the account from this address, this
+    address)."""
+
+    account: LockState = LockState()
+    pair: LockState = LockState()
+    address: LockState = LockState()
+
+    @property
+    def failures(self) -> bool:
+        return bool(self.account.failures or self.pair.failures or self.address.failures)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """A row of failed-bind bookkeeping: a counter, a lock, or both. ``system_id`` is empty
+    for an address, ``address`` for an account."""
+
+    kind: LockKind
+    system_id: str = ""
+    address: str = ""
+    failures: int = 0
+    locked_until: float = 0.0
+    last_failed_at: float = 0.0
+
+    @property
+    def state(self) -> LockState:
+        return LockState(failures=self.failures, locked_until=self.locked_until)
 
     def locked(self, now: float) -> bool:
         return self.locked_until > now

@@ -24,15 +24,25 @@ import sqlite_utils
 from smsc.pdu.constants import CommandStatus
 from smsc.slotted import slot_constructor
 from smsc.store import credit
-from smsc.store.base import SETTLED_NOTE, AccountExists, StoreError, UnknownAccount
+from smsc.store.base import (
+    LOCK_KINDS,
+    SETTLED_NOTE,
+    AccountExists,
+    StoreError,
+    UnknownAccount,
+    lock_key,
+)
 from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
+    BindLocks,
     BlacklistEntry,
     Bucket,
     LedgerEntry,
     LedgerKind,
+    Lock,
+    LockKind,
     LockState,
     MessageChange,
     MessageFilter,
@@ -257,7 +267,8 @@ class SqliteStore:
                 raise UnknownAccount(system_id)
             if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
                 self._settle(conn, system_id, now)
-            conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
+            # its account lock and its pairs' (an address lock has no system_id)
+            conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
             self._bump_changes(conn)
 
     def _settle(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
@@ -277,56 +288,94 @@ class SqliteStore:
         return [account_from_row(r) for r in rows]
 
     @staticmethod
-    def _get_lock(conn: sqlite3.Connection, kind: str, key: str) -> LockState:
-        row = conn.execute("SELECT failures, locked_until FROM locks WHERE kind = ? AND key = ?",
-                           (kind, key)).fetchone()
-        return LockState() if row is None else LockState(failures=row[0], locked_until=row[1])
+    def _get_lock(conn: sqlite3.Connection, key: tuple[str, str, str]) -> Lock | None:
+        row = conn.execute("SELECT failures, locked_until, last_failed_at FROM bind_locks "
+                           "WHERE kind = ? AND system_id = ? AND address = ?", key).fetchone()
+        if row is None:
+            return None
+        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
+                    locked_until=row[1], last_failed_at=row[2])
 
     @staticmethod
-    def _put_lock(conn: sqlite3.Connection, kind: str, key: str, s: LockState) -> None:
-        conn.execute("INSERT INTO locks (kind, key, failures, locked_until) VALUES (?, ?, ?, ?) "
-                     "ON CONFLICT(kind, key) DO UPDATE SET failures = excluded.failures, "
-                     "locked_until = excluded.locked_until",
-                     (kind, key, s.failures, s.locked_until))
+    def _put_lock(conn: sqlite3.Connection, s: Lock) -> None:
+        conn.execute("INSERT INTO bind_locks (kind, system_id, address, failures, locked_until, "
+                     "last_failed_at) VALUES (?, ?, ?, ?, ?, ?) "
+                     "ON CONFLICT(kind, system_id, address) DO UPDATE SET "
+                     "failures = excluded.failures, locked_until = excluded.locked_until, "
+                     "last_failed_at = excluded.last_failed_at",
+                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
+                      s.last_failed_at))
 
-    def bind_failed(self, system_id: str, address: str, now: float, lock_after: int,
-                    lock_for: float) -> tuple[LockState, LockState]:
-        out = []
+    def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
+                    lock_after: int, lock_for: float) -> LockState:
+        key = lock_key(kind, system_id, address)
         with self._write() as conn:
-            for kind, key in (("account", system_id), ("address", address)):
-                s = self._get_lock(conn, kind, key)
-                if s.locked_until and s.locked_until <= now:
-                    s = LockState()  # a lock that has run out starts a fresh count
-                failures = s.failures + 1
-                until = now + lock_for if failures >= lock_after else s.locked_until
-                s = LockState(failures=failures, locked_until=until)
-                self._put_lock(conn, kind, key, s)
-                out.append(s)
-        return out[0], out[1]
+            old = self._get_lock(conn, key)
+            failures, until = 0, 0.0
+            if old is not None and not (old.locked_until and old.locked_until <= now):
+                failures, until = old.failures, old.locked_until  # else a fresh count
+            failures += 1
+            if lock_after > 0 and failures >= lock_after and until <= now:
+                until = now + lock_for
+            self._put_lock(conn, Lock(kind=kind, system_id=key[1], address=key[2],
+                                      failures=failures, locked_until=until, last_failed_at=now))
+        return LockState(failures=failures, locked_until=until)
 
-    def bind_succeeded(self, system_id: str, address: str) -> None:
+    def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
         with self._write() as conn:
-            conn.execute("DELETE FROM locks WHERE (kind = 'account' AND key = ?) "
-                         "OR (kind = 'address' AND key = ?)", (system_id, address))
+            for kind in LOCK_KINDS:
+                conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
+                             "AND address = ? AND locked_until <= ?",
+                             (*lock_key(kind, system_id, address), now))
 
-    def lock_state(self, system_id: str, address: str) -> tuple[LockState, LockState]:
+    def bind_locks(self, system_id: str, address: str) -> BindLocks:
         with self._lock:
-            return (self._get_lock(self._conn, "account", system_id),
-                    self._get_lock(self._conn, "address", address))
+            found = [self._get_lock(self._conn, lock_key(kind, system_id, address))
+                     for kind in LOCK_KINDS]
+        account, pair, at = (LockState() if f is None else f.state for f in found)
+        return BindLocks(account=account, pair=pair, address=at)
 
     def set_lock(self, system_id: str, locked_until: float) -> None:
+        key = lock_key(LockKind.ACCOUNT, system_id, "")
         with self._write() as conn:
             if locked_until <= 0:
-                conn.execute("DELETE FROM locks WHERE kind = 'account' AND key = ?", (system_id,))
+                conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
+                             "AND address = ?", key)
             else:
-                s = self._get_lock(conn, "account", system_id)
-                self._put_lock(conn, "account", system_id,
-                               LockState(failures=s.failures, locked_until=locked_until))
+                old = self._get_lock(conn, key)
+                self._put_lock(conn, Lock(
+                    kind=LockKind.ACCOUNT, system_id=system_id, locked_until=locked_until,
+                    failures=old.failures if old is not None else 0,
+                    last_failed_at=old.last_failed_at if old is not None else 0.0))
             self._bump_changes(conn)
 
-    def unlock_address(self, address: str) -> None:
+    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
         with self._write() as conn:
-            conn.execute("DELETE FROM locks WHERE kind = 'address' AND key = ?", (address,))
+            cur = conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
+                               "AND address = ?", lock_key(kind, system_id, address))
+            return cur.rowcount > 0
+
+    def locks(self, now: float) -> list[Lock]:
+        rows = self._read("SELECT kind, system_id, address, failures, locked_until, "
+                          "last_failed_at FROM bind_locks "
+                          "WHERE locked_until = 0 OR locked_until > ? "
+                          "ORDER BY kind, system_id, address", (now,))
+        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
+                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
+
+    def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
+        with self._write() as conn:
+            gone = conn.execute("DELETE FROM bind_locks WHERE (locked_until > 0 AND "
+                                "locked_until <= ?) OR (locked_until = 0 AND "
+                                "last_failed_at < ?)", (now, stale_before)).rowcount
+            (counters,) = conn.execute(
+                "SELECT COUNT(*) FROM bind_locks WHERE locked_until = 0").fetchone()
+            if counters > max_counters:
+                gone += conn.execute(
+                    "DELETE FROM bind_locks WHERE rowid IN (SELECT rowid FROM bind_locks "
+                    "WHERE locked_until = 0 ORDER BY last_failed_at LIMIT ?)",
+                    (counters - max_counters,)).rowcount
+        return gone
 
     # --- credit ---------------------------------------------------------------------------
     @staticmethod

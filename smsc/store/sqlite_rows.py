@@ -13,6 +13,7 @@ from smsc.store.records import (
     Account,
     BindType,
     BlacklistMode,
+    LockScope,
     NewMessage,
     OutboxItem,
     OutboxKind,
@@ -43,6 +44,7 @@ _ACCOUNT_SETTINGS = (
     "strict_numbers",
     "hold_incomplete_sets",
     "standard_statuses",
+    "lock_after",
 )
 
 
@@ -108,6 +110,7 @@ def account_to_row(a: Account) -> dict[str, Any]:
     settings["sender_ids"] = list(a.sender_ids)
     settings["bind_types"] = sorted(int(b) for b in a.bind_types)
     settings["blacklist_mode"] = int(a.blacklist_mode)
+    settings["lock_scope"] = int(a.lock_scope)
     return {"system_id": a.system_id, "password_hash": a.password_hash, "parent": a.parent,
             "created_at": a.created_at, "settings": json.dumps(settings, sort_keys=True)}
 
@@ -122,4 +125,5 @@ def account_from_row(row: Mapping[str, Any]) -> Account:
         sender_ids=tuple(s.get("sender_ids", ())),
         bind_types=frozenset(BindType(b) for b in s.get("bind_types", (1, 2, 3))),
         blacklist_mode=BlacklistMode(s.get("blacklist_mode", 1)),
+        lock_scope=LockScope(s.get("lock_scope", 1)),
     )

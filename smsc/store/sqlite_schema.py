@@ -45,9 +45,14 @@ def create_schema(db: sqlite_utils.Database) -> None:
          "settings": str},
         pk="system_id", not_null={"password_hash", "settings"}, if_not_exists=True,
     )
-    _table(db, "locks").create(
-        {"kind": str, "key": str, "failures": int, "locked_until": float},
-        pk=("kind", "key"), if_not_exists=True,
+    # Failed binds: an account's lock (address ""), an (account, address) pair's, an address's
+    # (system_id ""); see smsc.binds.
+    _table(db, "bind_locks").create(
+        {"kind": str, "system_id": str, "address": str, "failures": int, "locked_until": float,
+         "last_failed_at": float},
+        pk=("kind", "system_id", "address"), not_null={"failures", "locked_until"},
+        defaults={"failures": 0, "locked_until": 0.0, "last_failed_at": 0.0},
+        if_not_exists=True,
     )
     _table(db, "balances").create(
         {"owner": str, "bought": int, "subscription": int, "subscription_expires_at": float},
@@ -94,6 +99,14 @@ def create_schema(db: sqlite_utils.Database) -> None:
 
 def _upgrade(db: sqlite_utils.Database) -> None:
     """Bring a database made by an earlier version up to this schema."""
+    if "locks" in db.table_names():  # one key per account or address: the locks carry over
+        db.execute("INSERT OR IGNORE INTO bind_locks (kind, system_id, address, failures, "
+                   "locked_until, last_failed_at) SELECT kind, "
+                   "CASE kind WHEN 'account' THEN key ELSE '' END, "
+                   "CASE kind WHEN 'address' THEN key ELSE '' END, failures, "
+                   "COALESCE(locked_until, 0), 0 FROM locks "
+                   "WHERE kind IN ('account', 'address')")
+        db.execute("DROP TABLE locks")
     messages = _table(db, "messages")
     have = set(messages.columns_dict)
     for name, kind in MESSAGE_COLUMNS.items():

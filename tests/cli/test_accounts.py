@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from smsc.core import TEST_PASSWORD_META, ensure_test_account
 from smsc.routing.accounts import verify_password
-from smsc.store.records import Account, BindType, BlacklistMode
+from smsc.store.records import Account, BindType, BlacklistMode, LockKind, LockScope
 from tests.cli.conftest import Cli
 
 
@@ -271,9 +275,10 @@ def test_passwd(cli: Cli) -> None:
     cli.fails("account", "passwd", "acme", "--password", "x", "--generate", code=2)
 
 
-def test_the_test_account_password_shown_follows_passwd(cli: Cli) -> None:
+def test_the_test_account_password_is_kept_only_as_a_hash(cli: Cli) -> None:
     store = cli.store()
-    ensure_test_account(
+    store.set_meta(f"{TEST_PASSWORD_META}:smsctest", "")
+    _, printed = ensure_test_account(
         store,
         system_id="smsctest",
         password="first",
@@ -282,29 +287,43 @@ def test_the_test_account_password_shown_follows_passwd(cli: Cli) -> None:
         throughput=0,
         now=0.0,
     )
-    assert cli.json("account", "show", "smsctest")["password"] == "first"
-    cli("account", "passwd", "smsctest", "--password", "second")
-    assert store.get_meta(f"{TEST_PASSWORD_META}:smsctest") == "second"
-    lines = cli("account", "show", "smsctest").splitlines()
-    assert lines[1].split() == ["password", "second"]
+    assert printed == "first"
+    assert not store.get_meta(f"{TEST_PASSWORD_META}:smsctest")
+    assert "first" not in cli("account", "show", "smsctest")
+    assert "password" not in cli.json("account", "show", "smsctest")
+    assert "`smsc account passwd smsctest` prints a new one" in cli("account", "show", "smsctest")
+    # Without --password the test account gets a new random password, printed.
+    out = cli("account", "passwd", "smsctest")
+    new = out.rsplit(": ", 1)[1].strip()
+    found = store.get_account("smsctest")
+    assert found is not None and len(new) == 8 and verify_password(new, found.password_hash)
+    assert not verify_password("first", found.password_hash)
+    assert not store.get_meta(f"{TEST_PASSWORD_META}:smsctest")
 
 
-def test_lock_and_unlock(cli: Cli) -> None:
+def test_a_password_kept_in_clear_by_an_earlier_version_is_wiped(cli: Cli) -> None:
+    store = cli.store()
+    ensure_test_account(store, system_id="smsctest", password="first", credit=0,
+                        currency="EUR", throughput=0, now=0.0)
+    store.set_meta(f"{TEST_PASSWORD_META}:smsctest", "first")  # as earlier versions did
+    _, printed = ensure_test_account(store, system_id="smsctest", password="", credit=0,
+                                     currency="EUR", throughput=0, now=0.0)
+    assert printed is None
+    assert not store.get_meta(f"{TEST_PASSWORD_META}:smsctest")
+
+
+def test_lock_and_unlock_by_hand(cli: Cli) -> None:
     cli("account", "add", "acme", "--password", "p")
-    assert "no account is locked" in cli("account", "locks")
+    assert "nothing is locked" in cli("account", "locks")
     cli("account", "lock", "acme", "--for", "3h")
     info = cli.json("account", "show", "acme")
     assert info["locked"] and info["locked_until"]
-    assert [r["system_id"] for r in cli.json("account", "locks")] == ["acme"]
-    cli("account", "unlock", "acme")
+    assert [(r["kind"], r["system_id"]) for r in cli.json("account", "locks")] == [
+        ("account", "acme")]
+    assert "unlocked account acme" in cli("account", "unlock", "acme")
     assert not cli.json("account", "show", "acme")["locked"]
     cli("account", "lock", "acme")
     assert "until unlocked" in cli("account", "lock", "acme")
-    store = cli.store()
-    store.bind_failed("other", "192.0.2.9", 1.0, 1, 1e12)
-    assert store.lock_state("", "192.0.2.9")[1].locked_until > 0
-    cli("account", "unlock", "--address", "192.0.2.9")
-    assert store.lock_state("", "192.0.2.9")[1].locked_until == 0
     cli.fails("account", "unlock", code=2, says="give an account")
     cli.fails("account", "lock", "acme", "--for", "0s", code=2)
 
@@ -321,3 +340,74 @@ def test_strict_numbers_is_set_and_shown(cli: Cli) -> None:
     cli("account", "set", "acme", "--no-strict-numbers")
     found = cli.store().get_account("acme")
     assert found is not None and not found.strict_numbers
+
+
+def test_every_kind_of_lock_is_listed_and_lifted(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    cli("account", "add", "beta", "--password", "p")
+    store = cli.store()
+    now = time.time()
+    for address in ("127.0.0.2", "127.0.0.3", "2001:db8::7"):
+        store.bind_failed(LockKind.PAIR, "acme", address, now, 1, 3600.0)
+    store.bind_failed(LockKind.PAIR, "beta", "127.0.0.2", now, 3, 3600.0)  # a count, no lock
+    store.bind_failed(LockKind.ADDRESS, "", "127.0.0.2", now, 1, 3600.0)
+    store.bind_failed(LockKind.ADDRESS, "", "10.1.2.3", now, 1, 3600.0)
+    store.set_lock("beta", now + 3600)
+    rows = cli.json("account", "locks")
+    assert [(r["kind"], r["system_id"], r["address"], bool(r["locked_until"])) for r in rows] == [
+        ("account", "beta", "", True),
+        ("address", "", "10.1.2.3", True),
+        ("address", "", "127.0.0.2", True),
+        ("pair", "acme", "127.0.0.2", True),
+        ("pair", "acme", "127.0.0.3", True),
+        ("pair", "acme", "2001:db8::7", True),
+        ("pair", "beta", "127.0.0.2", False),
+    ]
+    assert rows[3]["unlock"] == "smsc account unlock acme --address 127.0.0.2"
+    table = cli("account", "locks")
+    assert "smsc account unlock --address 10.1.2.3" in table
+    assert "smsc account unlock beta" in table
+    shown = cli.json("account", "show", "acme")["locked_from"]
+    assert [p["address"] for p in shown] == ["127.0.0.2", "127.0.0.3", "2001:db8::7"]
+    assert "locked from 127.0.0.2 until" in cli("account", "show", "acme")
+
+    # One pair, by address; then by a block; then the rest of the account's.
+    assert "unlocked account acme from 127.0.0.2" in cli(
+        "account", "unlock", "acme", "--address", "127.0.0.2")
+    assert "unlocked account acme from 2001:db8::7" in cli(
+        "account", "unlock", "acme", "--address", "2001:db8::/64")
+    assert "unlocked account acme from 127.0.0.3" in cli("account", "unlock", "acme")
+    assert "nothing locked for acme" in cli("account", "unlock", "acme")
+    # An address's lock, by a block: the pair of beta from it stays (and beta's own lock).
+    out = cli("account", "unlock", "--address", "127.0.0.0/8")
+    assert "unlocked address 127.0.0.2" in out and "10.1.2.3" not in out
+    assert "unlocked address 10.1.2.3" in cli("account", "unlock", "--address", "10.1.2.3")
+    assert [(r["kind"], r["system_id"]) for r in cli.json("account", "locks")] == [
+        ("account", "beta"), ("pair", "beta")]
+    assert "unlocked account beta" in cli("account", "unlock", "beta")
+    assert cli.json("account", "locks") == []
+
+
+@pytest.mark.parametrize("bad", ["300.1.1.1", "10.0.0.1/8", "example.com", "1.2.3", "::g"])
+def test_unlock_checks_the_address(cli: Cli, bad: str) -> None:
+    cli("account", "add", "acme", "--password", "p")
+    cli.fails("account", "unlock", "--address", bad, code=2, says="not an IPv4 or IPv6")
+    cli.fails("account", "unlock", "acme", "--address", bad, code=2, says="--address")
+
+
+def test_lock_settings_per_account(cli: Cli) -> None:
+    cli("account", "add", "acme", "--password", "p", "--lock-after", "5")
+    info = cli.json("account", "show", "acme")
+    assert (info["lock_after"], info["lock_scope"]) == (5, "pair")
+    cli("account", "set", "acme", "--lock-scope", "account", "--lock-after", "0")
+    info = cli.json("account", "show", "acme")
+    assert (info["lock_after"], info["lock_scope"]) == (0, "account")
+    assert "never locked by wrong passwords" in cli("account", "show", "acme")
+    cli("account", "set", "acme", "--lock-after", "default", "--lock-scope", "account")
+    assert "from any address" in cli("account", "show", "acme")
+    found = cli.store().get_account("acme")
+    assert found is not None and found.lock_after is None
+    assert found.lock_scope == LockScope.ACCOUNT
+    cli.fails("account", "set", "acme", "--lock-after", "-1", code=2, says="--lock-after")
+    cli.fails("account", "set", "acme", "--lock-after", "x", code=2, says="--lock-after")
+    cli.fails("account", "set", "acme", "--lock-scope", "world", code=2)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import socket
 
+import pytest
+
 from smsc.core import ensure_test_account
 from smsc.pdu.constants import CommandStatus, EsmClass
 from smsc.pdu.udh import parse_udh
@@ -109,7 +111,9 @@ def test_bulk_sends_summarise(cli: Cli) -> None:
     assert len(smsc.submits) == 50
 
 
-def test_the_test_account_is_the_default_login(cli: Cli) -> None:
+def test_the_test_account_is_the_default_login(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ensure_test_account(
         cli.store(),
         system_id="smsctest",
@@ -119,7 +123,12 @@ def test_the_test_account_is_the_default_login(cli: Cli) -> None:
         throughput=0,
         now=0.0,
     )
+    monkeypatch.delenv("SMSC_PASSWORD", raising=False)
     with FakeSmsc() as smsc:
+        # Its password is stored only as a hash: it must be given.
+        cli.fails("send", *send(cli, smsc, "380671234567", "hi"), code=2,
+                  says=["give --password", "smsc account passwd smsctest"])
+        monkeypatch.setenv("SMSC_PASSWORD", "tpw")
         cli("send", *send(cli, smsc, "380671234567", "hi"))
     (bind,) = smsc.binds
     assert (bind.system_id, bind.password) == ("smsctest", "tpw")  # type: ignore[attr-defined]

@@ -327,3 +327,15 @@ def test_the_home_country_reaches_the_router(conf: Path) -> None:
     replace(conf / "routes.toml", 'home_country = ""', 'home_cuntry = "UA"')
     (error,) = check_config(conf / "smsc.toml").errors
     assert error.path == "routing.home_cuntry" and "unknown key" in str(error)
+
+
+@pytest.mark.parametrize(("old", "new", "path"), [
+    ("unknown_id_lock_after = 10", "unknown_id_lock_after = -1", "server.unknown_id_lock_after"),
+    ("pending_binds_per_address = 8", "pending_binds_per_address = 0",
+     "server.pending_binds_per_address"),
+    ("lock_after = 0", "lock_after = \"never\"", "test_account.lock_after"),
+])
+def test_lockout_mistakes_are_located(conf: Path, old: str, new: str, path: str) -> None:
+    line = replace(conf / "smsc.toml", old, new)
+    (error,) = check_config(conf / "smsc.toml").errors
+    assert (error.path, error.line) == (path, line)

@@ -12,10 +12,11 @@ from smsc.routing.accounts import (
     check_cidrs,
     dummy_verify,
     hash_password,
+    lock_in_force,
     needs_rehash,
     verify_password,
 )
-from smsc.store.records import Account, BindType, LockState
+from smsc.store.records import Account, BindLocks, BindType, LockKind, LockState
 
 STORED = hash_password("secret12")
 
@@ -130,14 +131,14 @@ def status(
     bind_type: BindType = BindType.TRANSMITTER,
     account_lock: LockState = OPEN,
     address_lock: LockState = OPEN,
+    pair_lock: LockState = OPEN,
 ) -> int:
     return bind_status(
         account,
         password=password,
         address=address,
         bind_type=bind_type,
-        account_lock=account_lock,
-        address_lock=address_lock,
+        locks=BindLocks(account=account_lock, pair=pair_lock, address=address_lock),
         now=50.0,
     )
 
@@ -152,12 +153,25 @@ def test_bind_status_each_refusal() -> None:
     assert status(disabled) == CommandStatus.SMSC_RACCOUNTDISABLED
     assert status(account_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
     assert status(address_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
+    assert status(pair_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
+
+
+def test_which_lock_refuses_first() -> None:
+    every = BindLocks(account=LOCKED, pair=LOCKED, address=LOCKED)
+    assert lock_in_force(ACCOUNT, every, 50.0) == LockKind.ADDRESS
+    assert lock_in_force(None, every, 50.0) == LockKind.ADDRESS
+    assert lock_in_force(ACCOUNT, BindLocks(account=LOCKED, pair=LOCKED), 50.0) == LockKind.ACCOUNT
+    assert lock_in_force(ACCOUNT, BindLocks(pair=LOCKED), 50.0) == LockKind.PAIR
+    # An unknown system_id has no account or pair to be locked.
+    assert lock_in_force(None, BindLocks(account=LOCKED, pair=LOCKED), 50.0) is None
+    assert lock_in_force(ACCOUNT, BindLocks(pair=LOCKED), 100.0) is None
 
 
 def test_locked_binds_do_not_reveal_the_password() -> None:
     right = status(account_lock=LOCKED)
     wrong = status(password="wrong", account_lock=LOCKED)
     assert right == wrong == CommandStatus.ESME_RBINDFAIL
+    assert status(pair_lock=LOCKED) == status(password="wrong", pair_lock=LOCKED)
     assert status(None, address_lock=LOCKED) == CommandStatus.ESME_RBINDFAIL
     # An expired lock no longer counts.
     assert status(account_lock=LockState(failures=3, locked_until=50.0)) == CommandStatus.ESME_ROK

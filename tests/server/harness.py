@@ -358,9 +358,11 @@ class Rig:
         self.store = store
         self.config = config if config is not None else make_config()
         self.worker = InlineWorker()
+        self.hasher = InlineWorker()  # the password hash pool, inline too (``hold`` works)
         self.announced: list[str] = []
         self.service: SmscService = build_service(
-            self.clock, self.config, store, announce=self.announced.append, worker=self.worker
+            self.clock, self.config, store, announce=self.announced.append, worker=self.worker,
+            hasher=self.hasher,
         )
         self.service.startService()
         assert self.service.started.called

@@ -67,6 +67,9 @@ def test_the_page_counts_binds_submits_refusals_and_receipts(store: Store) -> No
     assert after["smsc_submits_total"] == 1
     assert after['smsc_submits_refused_total{status="ESME_RINVDSTADR"}'] == 1
     assert after['smsc_binds_refused_total{status="ESME_RINVPASWD"}'] == 1
+    assert after['smsc_binds_pending{state="checked"}'] == 0
+    assert after['smsc_binds_pending{state="waiting"}'] == 0
+    assert after["smsc_binds_refused_for_limits_total"] == 0
     assert after['smsc_binds{account="acme",type="trx"}'] == 1
     assert after["smsc_binds_total"] == 1
     assert after["smsc_connections"] == 2

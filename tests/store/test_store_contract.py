@@ -34,11 +34,15 @@ from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
+    BindLocks,
     BindType,
     BlacklistEntry,
     BlacklistMode,
     Bucket,
     LedgerKind,
+    Lock,
+    LockKind,
+    LockScope,
     LockState,
     MessageChange,
     MessageFilter,
@@ -190,6 +194,7 @@ def test_account_round_trip(store: Store) -> None:
         test_account=True, created_at=NOW, outbind_to="tcp:host=192.0.2.10:port=2776",
         outbind_password="knock", hold_incomplete_sets=90.0,
         standard_statuses=True,
+        lock_after=0, lock_scope=LockScope.ACCOUNT,
     )  # fmt: skip
     store.create_account(full)
     store.create_account(account("acme-shop", parent="acme"))
@@ -299,63 +304,132 @@ def test_sub_account_has_no_balance_of_its_own(store: Store) -> None:
     assert store.ledger("acme-shop") == []
 
 
-# --- lockout -----------------------------------------------------------------------------------
-def test_bind_failures_lock_account_and_address(store: Store) -> None:
-    fail = [store.bind_failed("acme", "10.0.0.1", NOW + i, 3, 3 * HOUR) for i in range(3)]
-    assert [a.failures for a, _ in fail] == [1, 2, 3]
-    assert [b.failures for _, b in fail] == [1, 2, 3]
-    assert not fail[1][0].locked(NOW + 1)
-    assert fail[2] == (LockState(failures=3, locked_until=NOW + 2 + 3 * HOUR),) * 2
-    account_lock, address_lock = store.lock_state("acme", "10.0.0.1")
-    assert account_lock.locked(NOW + 3 * HOUR)
-    assert address_lock.locked(NOW + 3 * HOUR)
-    assert not account_lock.locked(NOW + 2 + 3 * HOUR)
-    assert store.lock_state("other", "10.0.0.2") == (LockState(), LockState())
+# --- lockout: three kinds of lock, each counted on its own ------------------------------------
+ACC, PAIR, ADDR = LockKind.ACCOUNT, LockKind.PAIR, LockKind.ADDRESS
 
 
-def test_address_counts_failures_across_accounts(store: Store) -> None:
-    for name in ("a", "b", "c"):
-        acc, address = store.bind_failed(name, "10.0.0.9", NOW, 3, 60.0)
-        assert acc == LockState(failures=1)
-    assert address == LockState(failures=3, locked_until=NOW + 60)
-    assert store.lock_state("a", "10.0.0.1") == (LockState(failures=1), LockState())
+def test_a_pair_locks_after_its_count_and_nothing_else(store: Store) -> None:
+    fail = [store.bind_failed(PAIR, "acme", "10.0.0.1", NOW + i, 3, 3 * HOUR) for i in range(3)]
+    assert [f.failures for f in fail] == [1, 2, 3]
+    assert not fail[1].locked(NOW + 1)
+    assert fail[2] == LockState(failures=3, locked_until=NOW + 2 + 3 * HOUR)
+    locks = store.bind_locks("acme", "10.0.0.1")
+    assert locks.pair.locked(NOW + 3 * HOUR)
+    assert not locks.pair.locked(NOW + 2 + 3 * HOUR)
+    assert locks.account == locks.address == LockState()
+    # The account from elsewhere, and others from this address, are not locked.
+    assert store.bind_locks("acme", "10.0.0.2") == BindLocks()
+    assert store.bind_locks("other", "10.0.0.1") == BindLocks()
+
+
+def test_each_kind_has_its_own_count(store: Store) -> None:
+    store.bind_failed(ADDR, "ghost", "10.0.0.9", NOW, 10, 60.0)  # an address ignores system_id
+    store.bind_failed(ADDR, "", "10.0.0.9", NOW, 10, 60.0)
+    store.bind_failed(ACC, "acme", "10.0.0.7", NOW, 3, 60.0)  # an account ignores the address
+    store.bind_failed(PAIR, "acme", "10.0.0.9", NOW, 3, 60.0)
+    locks = store.bind_locks("acme", "10.0.0.9")
+    assert locks == BindLocks(account=LockState(failures=1), pair=LockState(failures=1),
+                              address=LockState(failures=2))
+    assert store.bind_locks("zeta", "10.0.0.9").address == LockState(failures=2)
+    assert store.bind_locks("acme", "10.0.0.1").account == LockState(failures=1)
+
+
+def test_lock_after_zero_counts_but_never_locks(store: Store) -> None:
+    for i in range(20):
+        state = store.bind_failed(PAIR, "smsctest", "10.0.0.1", NOW + i, 0, 60.0)
+    assert state == LockState(failures=20)
+
+
+def test_failures_while_locked_do_not_extend_the_lock(store: Store) -> None:
+    for _ in range(3):
+        store.bind_failed(ADDR, "", "10.0.0.1", NOW, 3, 60.0)
+    state = store.bind_failed(ADDR, "", "10.0.0.1", NOW + 30, 3, 60.0)
+    assert state == LockState(failures=4, locked_until=NOW + 60)
 
 
 def test_lock_expires_and_the_count_starts_again(store: Store) -> None:
     for i in range(3):
-        store.bind_failed("acme", "10.0.0.1", NOW + i, 3, 60.0)
+        store.bind_failed(PAIR, "acme", "10.0.0.1", NOW + i, 3, 60.0)
     later = NOW + 2 + 60
-    assert not store.lock_state("acme", "10.0.0.1")[0].locked(later)
-    acc, address = store.bind_failed("acme", "10.0.0.1", later, 3, 60.0)
-    assert acc == address == LockState(failures=1)
+    assert not store.bind_locks("acme", "10.0.0.1").pair.locked(later)
+    assert store.bind_failed(PAIR, "acme", "10.0.0.1", later, 3, 60.0) == LockState(failures=1)
 
 
-def test_bind_succeeded_resets_both_counters(store: Store) -> None:
-    store.bind_failed("acme", "10.0.0.1", NOW, 3, 60.0)
-    store.bind_failed("acme", "10.0.0.1", NOW, 3, 60.0)
-    store.bind_succeeded("acme", "10.0.0.1")
-    assert store.lock_state("acme", "10.0.0.1") == (LockState(), LockState())
-    acc, _ = store.bind_failed("acme", "10.0.0.1", NOW, 3, 60.0)
-    assert acc.failures == 1
-
-
-def test_set_lock_and_unlock(store: Store) -> None:
-    store.bind_failed("acme", "10.0.0.1", NOW, 3, 60.0)
+def test_bind_succeeded_resets_the_counts_but_not_a_lock(store: Store) -> None:
+    store.bind_failed(PAIR, "acme", "10.0.0.1", NOW, 3, 60.0)
+    store.bind_failed(ADDR, "", "10.0.0.1", NOW, 10, 60.0)
+    store.bind_failed(ACC, "acme", "", NOW, 3, 60.0)
+    store.bind_failed(PAIR, "acme", "10.0.0.2", NOW, 1, 60.0)  # locked: stays
+    store.bind_succeeded("acme", "10.0.0.1", NOW)
+    assert store.bind_locks("acme", "10.0.0.1") == BindLocks()
+    assert store.bind_locks("acme", "10.0.0.2").pair.locked(NOW)
     store.set_lock("acme", NOW + DAY)
-    acc, address = store.lock_state("acme", "10.0.0.1")
-    assert acc == LockState(failures=1, locked_until=NOW + DAY)
-    assert address == LockState(failures=1)
+    store.bind_succeeded("acme", "10.0.0.1", NOW)
+    assert store.bind_locks("acme", "10.0.0.1").account.locked(NOW)
+    assert store.bind_failed(PAIR, "acme", "10.0.0.1", NOW, 3, 60.0).failures == 1
+
+
+def test_set_lock_and_unlock_each_kind(store: Store) -> None:
+    store.bind_failed(ACC, "acme", "", NOW, 3, 60.0)
+    store.set_lock("acme", NOW + DAY)
+    assert store.bind_locks("acme", "10.0.0.1").account == LockState(failures=1,
+                                                                     locked_until=NOW + DAY)
     store.set_lock("acme", 0)  # unlocking clears the counter as well
-    assert store.lock_state("acme", "10.0.0.1")[0] == LockState()
-    store.unlock_address("10.0.0.1")
-    assert store.lock_state("acme", "10.0.0.1") == (LockState(), LockState())
+    assert store.bind_locks("acme", "10.0.0.1") == BindLocks()
+    store.bind_failed(PAIR, "acme", "10.0.0.1", NOW, 1, 60.0)
+    store.bind_failed(ADDR, "", "10.0.0.1", NOW, 1, 60.0)
+    store.set_lock("acme", NOW + DAY)
+    assert store.unlock(PAIR, "acme", "10.0.0.1")
+    assert not store.unlock(PAIR, "acme", "10.0.0.1")
+    assert store.unlock(ADDR, "ignored", "10.0.0.1")
+    assert store.unlock(ACC, "acme", "ignored")
+    assert store.bind_locks("acme", "10.0.0.1") == BindLocks()
+    assert store.locks(NOW) == []
 
 
-def test_delete_account_forgets_its_lock(store: Store) -> None:
+def test_locks_lists_every_kind_in_order(store: Store) -> None:
+    store.bind_failed(PAIR, "acme", "10.0.0.2", NOW, 1, 60.0)
+    store.bind_failed(PAIR, "acme", "10.0.0.1", NOW + 1, 3, 60.0)
+    store.bind_failed(ADDR, "", "2001:db8::1", NOW, 1, 60.0)
+    store.set_lock("zeta", NOW + DAY)
+    store.bind_failed(ADDR, "", "10.0.0.3", NOW - 120, 1, 60.0)  # ran out: not listed
+    assert store.locks(NOW + 1) == [
+        Lock(kind=ACC, system_id="zeta", locked_until=NOW + DAY),
+        Lock(kind=ADDR, address="2001:db8::1", failures=1, locked_until=NOW + 60,
+             last_failed_at=NOW),
+        Lock(kind=PAIR, system_id="acme", address="10.0.0.1", failures=1,
+             last_failed_at=NOW + 1),
+        Lock(kind=PAIR, system_id="acme", address="10.0.0.2", failures=1,
+             locked_until=NOW + 60, last_failed_at=NOW),
+    ]
+
+
+def test_purge_forgets_what_ran_out_and_keeps_the_counters_bounded(store: Store) -> None:
+    store.bind_failed(ADDR, "", "10.0.0.1", NOW, 1, 60.0)  # locked until NOW + 60
+    store.bind_failed(ADDR, "", "10.0.0.2", NOW, 1, 3600.0)  # locked until NOW + 3600
+    store.set_lock("acme", NOW + DAY)  # by hand, no count
+    for i in range(10):  # counters, the oldest first
+        store.bind_failed(PAIR, "acme", f"10.1.0.{i}", NOW + i, 3, 60.0)
+    assert store.purge_locks(NOW + 100, stale_before=NOW + 2, max_counters=100) == 3
+    left = store.locks(NOW + 100)
+    assert {f.address for f in left if f.kind == PAIR} == {f"10.1.0.{i}" for i in range(2, 10)}
+    assert store.purge_locks(NOW + 100, stale_before=NOW, max_counters=5) == 3
+    left = store.locks(NOW + 100)
+    assert [f.address for f in left if f.kind == PAIR] == [f"10.1.0.{i}" for i in range(5, 10)]
+    # Locks in force stay, whatever the bound.
+    assert store.purge_locks(NOW + 100, stale_before=NOW + 100, max_counters=0) == 5
+    assert [(f.kind, f.system_id, f.address) for f in store.locks(NOW + 100)] == [
+        (ACC, "acme", ""), (ADDR, "", "10.0.0.2")]
+
+
+def test_delete_account_forgets_its_locks(store: Store) -> None:
     store.create_account(account("acme"))
     store.set_lock("acme", NOW + DAY)
+    store.bind_failed(PAIR, "acme", "10.0.0.1", NOW, 1, 60.0)
+    store.bind_failed(ADDR, "", "10.0.0.1", NOW, 1, 60.0)
     store.delete_account("acme")
-    assert store.lock_state("acme", "")[0] == LockState()
+    assert store.bind_locks("acme", "10.0.0.1") == BindLocks(
+        address=LockState(failures=1, locked_until=NOW + 60))
 
 
 # --- change counter ----------------------------------------------------------------------------
@@ -943,7 +1017,8 @@ def test_everything_survives_reopening(shared_maker: StoreMaker, store: Store) -
     report_store(store)
     store.create_account(account("acme-shop", parent="acme", sender_ids=("Shop",)))
     store.credit("acme", 70, SUB, NOW, expires_at=NOW + DAY)
-    store.bind_failed("zeta", "10.0.0.1", NOW, 1, 60.0)
+    store.bind_failed(LockKind.PAIR, "zeta", "10.0.0.1", NOW, 1, 60.0)
+    store.bind_failed(LockKind.ADDRESS, "", "10.0.0.2", NOW, 5, 60.0)
     store.add_blacklist([BlacklistEntry(number="380", prefix=True)])
     store.add_ported([PortedNumber(number="380671", operator="lifecell")])
     store.set_meta("k", "v")
@@ -961,7 +1036,8 @@ def _observe(store: Store) -> list[object]:
         store.list_accounts(), store.balance("acme", NOW), store.balance("zeta", NOW),
         store.ledger("acme"), store.ledger("zeta"), list(store.messages(MessageFilter())),
         store.outbox_for("acme", 0, 100, NOW), store.blacklist(), store.ported(),
-        store.get_meta("k"), store.lock_state("zeta", "10.0.0.1"), store.change_counter(),
+        store.get_meta("k"), store.bind_locks("zeta", "10.0.0.1"), store.locks(NOW),
+        store.change_counter(),
         store.queue_depths(), store.summary(["account", "state"], MessageFilter()),
     ]  # fmt: skip
 
@@ -1237,17 +1313,22 @@ class SameAsSqlite(RuleBasedStateMachine):
         self.both(lambda s: s.take_due(self.now + later, limit, operators))
 
     @rule(system_id=st.sampled_from(["acme", "zeta"]), address=st.sampled_from(["a1", "a2"]),
-          what=st.integers(0, 4))  # fmt: skip
-    def locks(self, system_id: str, address: str, what: int) -> None:
+          kind=st.sampled_from(list(LockKind)), what=st.integers(0, 5),
+          later=st.floats(0, 2 * HOUR))  # fmt: skip
+    def locks(self, system_id: str, address: str, kind: LockKind, what: int,
+              later: float) -> None:
+        now = self.now + later
         calls: list[Callable[[Store], Any]] = [
-            lambda s: s.bind_failed(system_id, address, self.now, 2, HOUR),
-            lambda s: s.bind_succeeded(system_id, address),
-            lambda s: s.set_lock(system_id, self.now + 60),
-            lambda s: s.unlock_address(address),
+            lambda s: s.bind_failed(kind, system_id, address, now, 2, HOUR),
+            lambda s: s.bind_succeeded(system_id, address, now),
+            lambda s: s.set_lock(system_id, now + 60),
+            lambda s: s.unlock(kind, system_id, address),
             lambda s: s.set_lock(system_id, 0),
+            lambda s: s.purge_locks(now, now - HOUR, 2),
         ]
         self.both(calls[what])
-        self.both(lambda s: s.lock_state(system_id, address))
+        self.both(lambda s: s.bind_locks(system_id, address))
+        self.both(lambda s: s.locks(now))
 
     @rule(number=st.sampled_from(["380", "380501", "44"]), acc=st.sampled_from(["", "acme"]),
           prefix=st.booleans(), add=st.booleans(), ported=st.booleans())  # fmt: skip

@@ -1,0 +1,217 @@
+"""Binds: who may bind, which failed binds count toward which lock, and what the log says.
+
+The lockout rules (what smsc promises):
+
+- A wrong password counts against the (account, address) pair. After ``lock_after`` in a row
+  (``server.lock_after``, default 3; an account's own ``lock_after`` overrides it; the test
+  account's is ``test_account.lock_after``, default 0: never) that pair is locked for
+  ``lock_for`` (default 3 h): the account from that address only. A stranger elsewhere cannot
+  lock a customer out, and a developer's typos lock only their own address out of that account.
+- An account whose ``lock_scope`` is ``account`` (it asked for it) also counts wrong passwords
+  from every address against the whole account, locked after the same number.
+- An unknown system_id counts against the address it came from; after
+  ``server.unknown_id_lock_after`` in a row (default 10; 0: never) every bind from that
+  address is refused for ``lock_for``.
+- A successful bind resets the pair's, the account's and the address's counts. A count whose
+  last failure is older than ``lock_for`` is forgotten, and so is a lock that has run out
+  (:meth:`BindDesk.purge`, once a minute); counts not locking anything are kept to at most
+  ``max_counters`` rows, the oldest forgotten first.
+- While locked, binds get ESME_RBINDFAIL and the password is not checked (so it neither counts
+  nor extends the lock, and reveals nothing); the verdict's reason, which the server logs, names
+  the lock, when it ends and the command that lifts it.
+
+A bind is decided in three steps so the password hash (scrypt, milliseconds of CPU) runs in a
+pool of its own, neither on the event loop nor on the store thread: :meth:`BindDesk.check`
+(store thread: the account and its locks; locked binds end here) ->
+:func:`smsc.routing.accounts.password_matches` (hash pool) -> :meth:`BindDesk.finish` (store
+thread: count the failure or reset the counts). :meth:`BindDesk.authenticate` does all three.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shlex
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from smsc.pdu.constants import CommandStatus
+from smsc.routing.accounts import (
+    address_allowed,
+    lock_in_force,
+    password_matches,
+    status_after_password,
+)
+from smsc.store.base import Store
+from smsc.store.records import Account, BindLocks, BindType, LockKind, LockScope, LockState
+
+S = CommandStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockPolicy:
+    lock_after: int = 3  # wrong passwords in a row per (account, address); 0: never
+    lock_for: float = 3 * 3600.0
+    unknown_id_lock_after: int = 10  # unknown system_ids in a row per address; 0: never
+    test_account_lock_after: int = 0  # the test account's lock_after (integrators test with it)
+    max_counters: int = 100_000  # counts that lock nothing (yet) kept at most
+
+    def lock_after_for(self, account: Account) -> int:
+        """Wrong passwords in a row that lock ``account`` (0: never)."""
+        if account.lock_after is not None:
+            return account.lock_after
+        return self.test_account_lock_after if account.test_account else self.lock_after
+
+
+DEFAULT_LOCK_POLICY = LockPolicy()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindVerdict:
+    status: int
+    account: Account | None = None
+    reason: str = ""
+    logged: bool = False  # the refusal has been logged already (the server need not)
+    delay: float = 0.0  # seconds to hold the answer back (a refusal for the server's limits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BindCheck:
+    """What the store says about a bind before its password is checked. ``refused`` is set
+    when the bind is refused whatever the password (a lock, an address not allowed)."""
+
+    system_id: str
+    address: str
+    account: Account | None
+    locks: BindLocks
+    refused: BindVerdict | None = None
+
+
+def canonical_address(address: str) -> str:
+    """The address as locks are kept: IPv4-mapped IPv6 as IPv4, IPv6 in its short form."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ip)
+
+
+def unlock_command(kind: LockKind, system_id: str, address: str) -> str:
+    """The CLI command that lifts a lock."""
+    if kind == LockKind.ACCOUNT:
+        return f"smsc account unlock {shlex.quote(system_id)}"
+    if kind == LockKind.ADDRESS:
+        return f"smsc account unlock --address {address}"
+    return f"smsc account unlock {shlex.quote(system_id)} --address {address}"
+
+
+def describe_lock(kind: LockKind, system_id: str, address: str, state: LockState) -> str:
+    """One line for the log: which lock, until when, and how to lift it."""
+    until = datetime.fromtimestamp(state.locked_until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if kind == LockKind.ACCOUNT:
+        what = f"account {system_id!r} is locked (from every address)"
+    elif kind == LockKind.ADDRESS:
+        what = f"address {address} is locked (for every system_id, after unknown system_ids)"
+    else:
+        what = f"account {system_id!r} from {address} is locked (after wrong passwords)"
+    return f"{what} until {until}; lift it with `{unlock_command(kind, system_id, address)}`"
+
+
+class BindDesk:
+    """The bind use case on a store; its methods run on the store thread."""
+
+    def __init__(self, store: Store, policy: LockPolicy = DEFAULT_LOCK_POLICY) -> None:
+        self.store = store
+        self.policy = policy
+
+    def check(self, system_id: str, address: str, now: float) -> BindCheck:
+        """The account and its locks; a refusal when the bind fails whatever the password."""
+        address = canonical_address(address)
+        store = self.store
+        locks = store.bind_locks(system_id, address)
+        account = store.get_account(system_id)
+        check = BindCheck(system_id=system_id, address=address, account=account, locks=locks)
+        kind = lock_in_force(account, locks, now)
+        if kind is not None:
+            state = {LockKind.ACCOUNT: locks.account, LockKind.PAIR: locks.pair,
+                     LockKind.ADDRESS: locks.address}[kind]
+            reason = "locked: " + describe_lock(kind, system_id, address, state)
+            refused = BindVerdict(status=S.ESME_RBINDFAIL, reason=reason)
+        elif account is not None and not address_allowed(account, address):
+            refused = BindVerdict(status=S.ESME_RBINDFAIL,
+                                  reason=f"{address} is not among the account's allowed addresses")
+        else:
+            return check
+        return BindCheck(system_id=system_id, address=address, account=account, locks=locks,
+                         refused=refused)
+
+    def finish(self, check: BindCheck, password_ok: bool, bind_type: BindType,
+               now: float) -> BindVerdict:
+        """The verdict once the password has been checked: failures counted (and locks set),
+        or, on success, the counts reset."""
+        if check.refused is not None:
+            return check.refused
+        account = check.account
+        status = status_after_password(account, password_ok=password_ok, bind_type=bind_type)
+        name = CommandStatus.name_of(status)
+        if status == S.ESME_RINVSYSID:
+            return BindVerdict(status=status, reason=name + self._unknown_failed(check, now))
+        if status == S.ESME_RINVPASWD:
+            assert account is not None
+            return BindVerdict(status=status,
+                               reason=name + self._password_failed(check, account, now))
+        if status != S.ESME_ROK:
+            return BindVerdict(status=status, reason=name)
+        if check.locks.failures:
+            self.store.bind_succeeded(check.system_id, check.address, now)
+        return BindVerdict(status=status, account=account)
+
+    def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
+                     now: float) -> BindVerdict:
+        """:meth:`check`, the password and :meth:`finish` in one call (on one thread)."""
+        check = self.check(system_id, address, now)
+        if check.refused is not None:
+            return check.refused
+        return self.finish(check, password_matches(check.account, password), bind_type, now)
+
+    def purge(self, now: float) -> int:
+        """Forget locks that have run out and counts too old to matter; how many rows went."""
+        policy = self.policy
+        return self.store.purge_locks(now, now - policy.lock_for, policy.max_counters)
+
+    # --- counting failures ------------------------------------------------------------------
+    def _unknown_failed(self, check: BindCheck, now: float) -> str:
+        lock_after = self.policy.unknown_id_lock_after
+        state = self.store.bind_failed(LockKind.ADDRESS, "", check.address, now, lock_after,
+                                       self.policy.lock_for)
+        return self._counted(LockKind.ADDRESS, check, state, lock_after, now,
+                             "unknown system_id")
+
+    def _password_failed(self, check: BindCheck, account: Account, now: float) -> str:
+        policy = self.policy
+        lock_after = policy.lock_after_for(account)
+        store = self.store
+        state = store.bind_failed(LockKind.PAIR, account.system_id, check.address, now,
+                                  lock_after, policy.lock_for)
+        said = self._counted(LockKind.PAIR, check, state, lock_after, now, "wrong password")
+        if account.lock_scope == LockScope.ACCOUNT:
+            state = store.bind_failed(LockKind.ACCOUNT, account.system_id, "", now, lock_after,
+                                      policy.lock_for)
+            said += self._counted(LockKind.ACCOUNT, check, state, lock_after, now,
+                                  "wrong password from any address")
+        return said
+
+    @staticmethod
+    def _counted(kind: LockKind, check: BindCheck, state: LockState, lock_after: int,
+                 now: float, what: str) -> str:
+        if lock_after <= 0:
+            return ""
+        count = f" ({what} {min(state.failures, lock_after)} of {lock_after} in a row)"
+        if state.locked(now) and state.failures == lock_after:
+            return f"{count}; now {describe_lock(kind, check.system_id, check.address, state)}"
+        return count
+
+
+__all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy",
+           "canonical_address", "describe_lock", "unlock_command"]
