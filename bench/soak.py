@@ -1,0 +1,589 @@
+"""The soak: a well-behaved customer's traffic with hostile peers alongside, for a bounded time.
+
+    python -m bench.soak [--minutes 30] [--quick] [--rate 50] [--json FILE]
+
+1. ``smsc serve`` starts on a fresh database in a temporary directory with
+   ``bench/conf/smsc.toml`` (an operator that delivers at once), after three accounts are made:
+   the bystander's, one for the slow readers and the garbage peers that bind, and a victim for
+   the bind storm's wrong passwords (never the bystander's account or address).
+2. The bystander (:mod:`bench.soak_bystander`, a process of its own) binds from 127.0.0.1 and
+   submits at ``--rate`` per second with a receipt each, for the warm-up and the soak.
+3. After the warm-up the server's resident memory is taken as the start, and the hostile peers
+   (:mod:`bench.soak_hostile`, one process per kind, each from loopback addresses of its own)
+   run for ``--minutes``: slow readers that never read, garbage, a bind storm of unknown
+   system_ids and wrong passwords from 127.0.0.2 on, connection churn and idle connections.
+4. Every 10 s the server's VmRSS, open file descriptors and log size are sampled (/proc).
+5. When the soak ends the peers stop; the bystander waits for its last answers and receipts.
+   The server is stopped by its PID (SIGTERM, then SIGKILL after a timeout).
+
+It prints the bystander's latency per interval (a minute by default), the memory at the start,
+the end and the peak, the log's size and its most frequent lines, what each hostile peer did,
+and whether anything was lost; the whole report goes to ``bench/results/soak-<time>.json``
+(or ``--json``). Not part of the test suite (a smoke run is: tests/test_bench_soak_smoke.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bench.run import (
+    BENCH_CONFIG,
+    LISTENING,
+    LOCAL_LISTEN,
+    REPO_ROOT,
+    BenchOptions,
+    ChildProcess,
+    StartError,
+    machine_description,
+    run_to_end,
+    smsc_command,
+)
+
+__all__ = ["SoakOptions", "main", "render", "run_soak"]
+
+RESULTS = Path(__file__).resolve().parent / "results"
+BYSTANDER = ("soakby", "soakby1")
+SLOW = ("soakslow", "slow1")
+VICTIM = ("soakvic", "victim1")
+CREDIT = "10000000"
+SAMPLE_EVERY = 10.0
+_LOG_CHUNK = 1 << 20
+_LOG_STAMP = re.compile(r"^\S+ \[(?P<source>[^\]]*)\] ")
+_LOG_NOISE = re.compile(r"\d+(\.\d+)*")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SoakOptions:
+    minutes: float = 30.0
+    warmup: float = 30.0
+    interval: float = 60.0
+    rate: float = 50.0
+    peers: tuple[str, ...] = ("slow", "garbage", "storm", "churn")
+    slow_readers: int = 3
+    slow_rate: float = 200.0
+    garbage_rate: float = 5.0
+    storm_rate: float = 40.0
+    storm_per_address: int = 2
+    churn_rate: float = 20.0
+    idle: int = 50
+    bind_every: float = 10.0
+    receipt_timeout: float = 60.0
+    sample_every: float = SAMPLE_EVERY
+    startup_timeout: float = 60.0
+    stop_timeout: float = 30.0
+    config: Path = BENCH_CONFIG
+    verbose: bool = True
+
+
+@dataclass(slots=True, kw_only=True)
+class Sample:
+    at: float  # seconds since the hostile peers started (negative: warm-up)
+    rss_kib: int
+    hwm_kib: int
+    fds: int
+    threads: int
+    log_bytes: int
+
+
+@dataclass(slots=True, kw_only=True)
+class SoakResult:
+    started: str
+    options: dict[str, Any]
+    machine: dict[str, str]
+    samples: list[Sample] = field(default_factory=list)
+    rss_start_kib: int = 0
+    rss_end_kib: int = 0
+    rss_after_kib: int = 0
+    rss_max_kib: int = 0
+    hwm_kib: int = 0
+    fds_max: int = 0
+    listen_overflows: dict[str, int] = field(default_factory=dict)
+    log_bytes: int = 0
+    log_lines: int = 0
+    log_top: list[tuple[str, int]] = field(default_factory=list)
+    server_exit: int | None = None
+    server_stop_s: float | None = None
+    database: dict[str, Any] = field(default_factory=dict)
+    bystander: dict[str, Any] = field(default_factory=dict)
+    hostile: dict[str, dict[str, Any]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def nothing_lost(self) -> bool:
+        return bool(self.bystander.get("nothing_lost"))
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["nothing_lost"] = self.nothing_lost
+        return out
+
+
+def _proc_status(pid: int) -> dict[str, int]:
+    """VmRSS, VmHWM (KiB) and Threads of a process from /proc, and its open descriptors."""
+    out: dict[str, int] = {}
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "VmHWM", "Threads"):
+                out[key] = int(value.split()[0])
+    with contextlib.suppress(OSError):
+        out["fds"] = len(os.listdir(f"/proc/{pid}/fd"))
+    return out
+
+
+def listen_counters() -> dict[str, int]:
+    """ListenOverflows and ListenDrops of this network namespace (/proc/net/netstat): SYNs and
+    handshakes dropped because a listener's accept queue was full. Counted for every listener of
+    the machine, not only the soak's."""
+    try:
+        lines = Path("/proc/net/netstat").read_text().splitlines()
+    except OSError:
+        return {}
+    for names, values in zip(lines[::2], lines[1::2], strict=False):
+        if names.startswith("TcpExt:"):
+            table = dict(zip(names.split()[1:], values.split()[1:], strict=False))
+            return {k: int(table[k]) for k in ("ListenOverflows", "ListenDrops") if k in table}
+    return {}
+
+
+class _Sampler:
+    """Samples the server every ``every`` seconds on a thread of its own until stopped."""
+
+    def __init__(self, server: ChildProcess, attack_at: float, every: float) -> None:
+        self.server = server
+        self.attack_at = attack_at
+        self.every = every
+        self.samples: list[Sample] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="soak-sampler", daemon=True)
+
+    def take(self) -> Sample:
+        status = _proc_status(self.server.pid)
+        sample = Sample(
+            at=round(time.time() - self.attack_at, 1),
+            rss_kib=status.get("VmRSS", 0),
+            hwm_kib=status.get("VmHWM", 0),
+            fds=status.get("fds", 0),
+            threads=status.get("Threads", 0),
+            log_bytes=self.server.stderr_size(),
+        )
+        if len(self.samples) < 10_000:
+            self.samples.append(sample)
+        return sample
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            self.take()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(self.every + 5)
+
+
+class _Peer:
+    """A peer process started by the soak: stdout and stderr to files, stopped by its PID."""
+
+    def __init__(self, name: str, argv: Sequence[str], directory: Path) -> None:
+        self.name = name
+        self._out: IO[bytes] = open(directory / f"{name}.out", "w+b")  # noqa: SIM115
+        self._err: IO[bytes] = open(directory / f"{name}.err", "w+b")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            list(argv), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err
+        )
+
+    def finish(self, timeout: float) -> dict[str, Any]:
+        """Its JSON result, waiting at most ``timeout`` (then SIGTERM, SIGKILL)."""
+        process = self.process
+        try:
+            process.wait(max(timeout, 0.1))
+        except subprocess.TimeoutExpired:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+            self._close()
+            return {"fatal": f"{self.name} did not finish in time and was stopped"}
+        self._out.seek(0)
+        lines = self._out.read().decode("utf-8", "replace").strip().splitlines()
+        self._err.seek(0)
+        err = self._err.read()[-2000:].decode("utf-8", "replace")
+        self._close()
+        try:
+            result: dict[str, Any] = json.loads(lines[-1])
+        except (IndexError, json.JSONDecodeError):
+            return {"fatal": f"{self.name} exited with {process.returncode}: {err}"}
+        return result
+
+    def _close(self) -> None:
+        self._out.close()
+        self._err.close()
+
+
+def _python(module: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", module, *args]
+
+
+def _hostile_argv(kind: str, port: int, options: SoakOptions) -> list[str]:
+    seconds = str(options.minutes * 60)
+    common = ["--port", str(port), "--seconds", seconds]
+    account = [f"--system-id={SLOW[0]}", f"--password={SLOW[1]}"]
+    if kind == "slow":
+        extra = ["--peers", str(options.slow_readers), "--rate", str(options.slow_rate), *account]
+    elif kind == "garbage":
+        extra = ["--rate", str(options.garbage_rate), *account]
+    elif kind == "storm":
+        extra = [
+            "--rate", str(options.storm_rate),
+            "--victim", VICTIM[0],
+            "--per-address", str(options.storm_per_address),
+        ]
+    else:
+        extra = ["--rate", str(options.churn_rate), "--idle", str(options.idle)]
+    return _python("bench.soak_hostile", kind, *common, *extra)
+
+
+def _add_accounts(options: SoakOptions, db: Path, directory: Path) -> None:
+    bench = BenchOptions(smsc_config=options.config)
+    for (system_id, password), binds in ((BYSTANDER, 10), (SLOW, 100), (VICTIM, 10)):
+        command = smsc_command(
+            bench, db, "account", "add", system_id, "--password", password,
+            "--credit", CREDIT, "--max-binds", str(binds), "--throughput", "0",
+        )
+        finished = run_to_end(command, cwd=directory, timeout=options.startup_timeout)
+        if finished is None or finished[0]:
+            detail = "timed out" if finished is None else finished[2][-2000:]
+            raise StartError(f"`smsc account add {system_id}` failed: {detail}")
+
+
+def log_summary(server: ChildProcess, top: int = 8) -> tuple[int, int, list[tuple[str, int]]]:
+    """(bytes, lines, the ``top`` most frequent kinds of line) of the server's log; a kind is a
+    line without its time stamp, numbers and addresses, cut at 90 characters."""
+    size = server.stderr_size()
+    kinds: Counter[str] = Counter()
+    lines = 0
+    offset = 0
+    rest = b""
+    while offset < size:
+        chunk = server.read_stderr(offset, _LOG_CHUNK)
+        if not chunk:
+            break
+        offset += len(chunk)
+        *whole, rest = (rest + chunk).split(b"\n")
+        for raw in whole:
+            lines += 1
+            line = raw.decode("utf-8", "replace")
+            match = _LOG_STAMP.match(line)
+            text = line[match.end() :] if match else line
+            kind = _LOG_NOISE.sub("#", text)[:90]
+            if len(kinds) < 10_000 or kind in kinds:
+                kinds[kind] += 1
+    if rest:
+        lines += 1
+    return size, lines, kinds.most_common(top)
+
+
+def database_figures(db: Path) -> dict[str, Any]:
+    """Sizes and row counts of the soak's database (read after the server stopped)."""
+    out: dict[str, Any] = {}
+    size = 0
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(OSError):
+            size += (db.parent / (db.name + suffix)).stat().st_size
+    out["bytes"] = size
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
+    except sqlite3.Error as error:
+        out["error"] = str(error)
+        return out
+    try:
+        for name, query in (
+            ("lock_rows", "SELECT kind, count(*) FROM locks GROUP BY kind"),
+            ("outbox_rows", "SELECT account, count(*) FROM outbox GROUP BY account"),
+        ):
+            try:
+                out[name] = {str(k): v for k, v in conn.execute(query)}
+            except sqlite3.Error as error:
+                out[name] = {"error": str(error)}
+        try:
+            out["messages"] = conn.execute("SELECT count(*) FROM messages").fetchone()[0]
+        except sqlite3.Error as error:
+            out["messages"] = str(error)
+    finally:
+        conn.close()
+    return out
+
+
+def _say(options: SoakOptions, text: str) -> None:
+    if options.verbose:
+        print(text, file=sys.stderr, flush=True)
+
+
+def run_soak(options: SoakOptions) -> SoakResult:
+    """Run the whole soak and return what it measured."""
+    result = SoakResult(
+        started=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        options={k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(options).items()},
+        machine=machine_description(),
+    )
+    soak_s = options.minutes * 60
+    with tempfile.TemporaryDirectory(prefix="smsc-soak-") as work:
+        directory = Path(work)
+        db = directory / "soak.db"
+        _add_accounts(options, db, directory)
+        bench = BenchOptions(smsc_config=options.config)
+        serve = smsc_command(bench, db, "serve", "--listen", LOCAL_LISTEN)
+        server = ChildProcess(serve, cwd=directory, name="smsc")
+        try:
+            found = server.wait_for([LISTENING], options.startup_timeout)
+            if found is None:
+                raise StartError("smsc serve did not start\n" + server.output_tail())
+            port = int(found[0]["port"])
+            _say(options, f"smsc pid {server.pid} on port {port}")
+            _soak(options, result, server, port, directory, soak_s)
+        finally:
+            started_stop = time.monotonic()
+            result.server_exit = server.stop(options.stop_timeout)
+            result.server_stop_s = round(time.monotonic() - started_stop, 2)
+            result.log_bytes, result.log_lines, result.log_top = log_summary(server)
+            server.close()
+        result.database = database_figures(db)
+    if result.server_exit not in (0, None):
+        result.notes.append(f"the server exited with {result.server_exit}")
+    return result
+
+
+def _soak(
+    options: SoakOptions,
+    result: SoakResult,
+    server: ChildProcess,
+    port: int,
+    directory: Path,
+    soak_s: float,
+) -> None:
+    attack_at = time.time() + options.warmup
+    bystander = _Peer(
+        "bystander",
+        _python(
+            "bench.soak_bystander",
+            "--port", str(port),
+            f"--system-id={BYSTANDER[0]}",
+            f"--password={BYSTANDER[1]}",
+            "--rate", str(options.rate),
+            "--seconds", str(options.warmup + soak_s),
+            "--attack-at", repr(attack_at),
+            "--interval", str(options.interval),
+            "--bind-every", str(options.bind_every),
+            "--receipt-timeout", str(options.receipt_timeout),
+        ),
+        directory,
+    )
+    sampler = _Sampler(server, attack_at, options.sample_every)
+    sampler.start()
+    peers: list[_Peer] = []
+    try:
+        time.sleep(max(0.0, attack_at - time.time()))
+        start = sampler.take()
+        result.rss_start_kib = start.rss_kib
+        _say(options, f"warm-up done: server RSS {start.rss_kib} KiB; hostile peers start")
+        listen_before = listen_counters()
+        peers = [
+            _Peer(kind, _hostile_argv(kind, port, options), directory) for kind in options.peers
+        ]
+        end_at = attack_at + soak_s
+        while (left := end_at - time.time()) > 0.5:
+            time.sleep(min(left - 0.5, options.interval))
+            if options.verbose and left > 0.5:
+                last = sampler.samples[-1]
+                _say(options, f"  t={last.at:.0f} s RSS {last.rss_kib} KiB, fds {last.fds}, "
+                              f"log {last.log_bytes} B")
+        result.rss_end_kib = sampler.take().rss_kib
+        listen_after = listen_counters()
+        result.listen_overflows = {
+            k: listen_after[k] - listen_before.get(k, 0) for k in listen_after
+        }
+        for peer in peers:
+            result.hostile[peer.name] = peer.finish(end_at + 60 - time.time())
+        peers = []
+        result.bystander = bystander.finish(
+            end_at + options.receipt_timeout + 90 - time.time()
+        )
+        after = sampler.take()
+        result.rss_after_kib = after.rss_kib
+    finally:
+        sampler.stop()
+        for peer in peers:
+            peer.finish(0.1)
+        if bystander.process.poll() is None:
+            bystander.finish(0.1)
+    result.samples = sampler.samples
+    result.rss_max_kib = max((s.rss_kib for s in result.samples), default=0)
+    result.hwm_kib = max((s.hwm_kib for s in result.samples), default=0)
+    result.fds_max = max((s.fds for s in result.samples), default=0)
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> list[str]:
+    cells = [[str(c) for c in head]] + [[str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(head))]
+    return [
+        "  ".join(
+            c.rjust(w) if i else c.ljust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in cells
+    ]
+
+
+def _mib(kib: int) -> str:
+    return f"{kib / 1024:.1f} MiB"
+
+
+def render(result: SoakResult) -> str:
+    """The report as plain text."""
+    by = result.bystander
+    lines = [f"soak {result.started}: {result.options['minutes']} min of hostile peers "
+             f"({', '.join(result.options['peers']) or 'none'}), bystander at "
+             f"{result.options['rate']}/s"]
+    lines += ["", "bystander (submits by the interval they were sent in):"]
+    rows = [
+        [
+            i["interval"], i["acked"], i["errors"], i["p50_ms"], i["p99_ms"], i["max_ms"],
+            i["bind_max_ms"] if i["bind_max_ms"] is not None else "-",
+        ]
+        for i in by.get("intervals", [])
+    ]
+    head = ["interval", "acked", "errors", "p50 ms", "p99 ms", "max ms", "bind max ms"]
+    lines += _table(head, rows)
+    lines += [
+        "",
+        f"sent {by.get('sent', 0)}, acked ROK {by.get('acked_ok', 0)}, errors "
+        f"{by.get('errors', {})}, unanswered {by.get('unanswered', 0)}, disconnects "
+        f"{by.get('disconnects', 0)}; receipts {by.get('receipts_received', 0)}/"
+        f"{by.get('receipts_expected', 0)}, duplicates {by.get('receipts_duplicates', 0)}, "
+        f"unknown {by.get('receipts_unknown', 0)}; bind probes {by.get('bind_probes', {})}",
+        f"nothing lost: {'yes' if result.nothing_lost else 'NO'}"
+        + (f" ({by['fatal']})" if by.get("fatal") else ""),
+        "",
+        f"server RSS: start {_mib(result.rss_start_kib)} (after the warm-up), end "
+        f"{_mib(result.rss_end_kib)} (peers still on), after {_mib(result.rss_after_kib)} "
+        f"(peers gone), max {_mib(result.rss_max_kib)}; peak (VmHWM) {_mib(result.hwm_kib)}; "
+        f"open fds max {result.fds_max}; accept queue overflows during the soak (whole "
+        f"machine) {result.listen_overflows}",
+        f"server log: {result.log_bytes} bytes, {result.log_lines} lines; stop took "
+        f"{result.server_stop_s} s (exit {result.server_exit})",
+        f"database: {result.database}",
+        "",
+        "most frequent log lines:",
+    ]
+    lines += [f"  {n:>9}  {kind}" for kind, n in result.log_top]
+    lines += ["", "hostile peers:"]
+    for name, outcome in result.hostile.items():
+        lines.append(f"  {name}: {json.dumps(outcome, sort_keys=True)}")
+    lines += ["", "memory samples (s since the peers started: RSS MiB):"]
+    lines.append(
+        "  " + ", ".join(f"{s.at:.0f}: {s.rss_kib / 1024:.0f}" for s in result.samples)
+    )
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _parse_args(argv: Sequence[str] | None) -> tuple[SoakOptions, Path | None]:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak",
+        description="Soak smsc with hostile peers beside a well-behaved customer.",
+    )
+    parser.add_argument("--minutes", type=float, help="soak length (default 30; --quick 1)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 minute, 10 s warm-up")
+    parser.add_argument("--rate", type=float, default=50.0, help="bystander submits/s (default 50)")
+    parser.add_argument("--warmup", type=float, help="seconds of bystander alone (default 30)")
+    parser.add_argument("--interval", type=float, default=60.0, help="seconds per table row")
+    parser.add_argument(
+        "--peers", default="slow,garbage,storm,churn",
+        help="hostile kinds, comma-separated (slow,garbage,storm,churn; '' for none)",
+    )
+    parser.add_argument("--slow-readers", type=int, default=3)
+    parser.add_argument("--slow-rate", type=float, default=200.0, help="PDUs/s per slow reader")
+    parser.add_argument("--garbage-rate", type=float, default=5.0, help="connections/s")
+    parser.add_argument("--storm-rate", type=float, default=40.0, help="failed binds/s")
+    parser.add_argument("--storm-per-address", type=int, default=2)
+    parser.add_argument("--churn-rate", type=float, default=20.0, help="connect-close/s")
+    parser.add_argument("--idle", type=int, default=50, help="idle connections held")
+    parser.add_argument("--bind-every", type=float, default=10.0, help="s between bind probes")
+    parser.add_argument("--receipt-timeout", type=float, default=60.0)
+    parser.add_argument("--sample-every", type=float, default=SAMPLE_EVERY, help="RSS sampling, s")
+    parser.add_argument("--config", type=Path, default=BENCH_CONFIG)
+    parser.add_argument("--json", type=Path, help="write the report here (default bench/results/)")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    minutes = args.minutes if args.minutes is not None else (1.0 if args.quick else 30.0)
+    warmup = args.warmup if args.warmup is not None else (10.0 if args.quick else 30.0)
+    peers = tuple(p for p in args.peers.split(",") if p)
+    if not 0 < minutes <= 120:
+        parser.error("--minutes must be in (0, 120]")
+    if not 0 <= warmup <= 600 or not 0 < args.interval <= 3600 or not 0 < args.sample_every <= 600:
+        parser.error("--warmup 0..600, --interval (0, 3600], --sample-every (0, 600]")
+    if bad := [p for p in peers if p not in ("slow", "garbage", "storm", "churn")]:
+        parser.error(f"unknown --peers kind: {', '.join(bad)}")
+    options = SoakOptions(
+        minutes=minutes,
+        warmup=warmup,
+        interval=args.interval,
+        rate=args.rate,
+        peers=peers,
+        slow_readers=args.slow_readers,
+        slow_rate=args.slow_rate,
+        garbage_rate=args.garbage_rate,
+        storm_rate=args.storm_rate,
+        storm_per_address=args.storm_per_address,
+        churn_rate=args.churn_rate,
+        idle=args.idle,
+        bind_every=args.bind_every,
+        receipt_timeout=args.receipt_timeout,
+        sample_every=args.sample_every,
+        config=args.config,
+        verbose=not args.quiet,
+    )
+    return options, args.json
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    options, json_path = _parse_args(argv)
+    try:
+        result = run_soak(options)
+    except StartError as error:
+        print(f"soak stopped: {error}", file=sys.stderr)
+        return 2
+    print(render(result))
+    if json_path is None:
+        RESULTS.mkdir(exist_ok=True)
+        json_path = RESULTS / f"soak-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    json_path.write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n")
+    print(f"report written to {json_path}")
+    return 0 if result.nothing_lost else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
