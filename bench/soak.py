@@ -76,7 +76,8 @@ class SoakOptions:
     rate: float = 50.0
     peers: tuple[str, ...] = ("slow", "garbage", "storm", "churn")
     slow_readers: int = 3
-    slow_rate: float = 200.0
+    slow_rate: float = 1000.0
+    slow_submit_every: int = 20
     garbage_rate: float = 5.0
     storm_rate: float = 40.0
     storm_per_address: int = 2
@@ -210,6 +211,19 @@ class _Peer:
             list(argv), cwd=REPO_ROOT, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err
         )
 
+    def first_line(self, timeout: float) -> str | None:
+        """The first line the peer printed, waiting at most ``timeout``; None when it exited
+        or time ran out first."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            head = os.pread(self._out.fileno(), 4096, 0)  # the peer keeps its write position
+            if b"\n" in head:
+                return head.split(b"\n", 1)[0].decode("utf-8", "replace")
+            if self.process.poll() is not None:
+                return None
+            time.sleep(0.1)
+        return None
+
     def finish(self, timeout: float) -> dict[str, Any]:
         """Its JSON result, waiting at most ``timeout`` (then SIGTERM, SIGKILL)."""
         process = self.process
@@ -249,7 +263,12 @@ def _hostile_argv(kind: str, port: int, options: SoakOptions) -> list[str]:
     common = ["--port", str(port), "--seconds", seconds]
     account = [f"--system-id={SLOW[0]}", f"--password={SLOW[1]}"]
     if kind == "slow":
-        extra = ["--peers", str(options.slow_readers), "--rate", str(options.slow_rate), *account]
+        extra = [
+            "--peers", str(options.slow_readers),
+            "--rate", str(options.slow_rate),
+            "--submit-every", str(options.slow_submit_every),
+            *account,
+        ]
     elif kind == "garbage":
         extra = ["--rate", str(options.garbage_rate), *account]
     elif kind == "storm":
@@ -381,7 +400,6 @@ def _soak(
     directory: Path,
     soak_s: float,
 ) -> None:
-    attack_at = time.time() + options.warmup
     bystander = _Peer(
         "bystander",
         _python(
@@ -390,14 +408,20 @@ def _soak(
             f"--system-id={BYSTANDER[0]}",
             f"--password={BYSTANDER[1]}",
             "--rate", str(options.rate),
-            "--seconds", str(options.warmup + soak_s),
-            "--attack-at", repr(attack_at),
+            "--warmup", str(options.warmup),
+            "--seconds", str(soak_s),
             "--interval", str(options.interval),
             "--bind-every", str(options.bind_every),
             "--receipt-timeout", str(options.receipt_timeout),
         ),
         directory,
     )
+    bound = bystander.first_line(options.startup_timeout)
+    try:
+        attack_at = float(json.loads(bound or "")["attack_at"])
+    except (ValueError, KeyError, TypeError):
+        result.bystander = bystander.finish(5.0)
+        raise StartError(f"the bystander did not bind: {result.bystander}") from None
     sampler = _Sampler(server, attack_at, options.sample_every)
     sampler.start()
     peers: list[_Peer] = []
@@ -525,7 +549,13 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[SoakOptions, Path | None]:
         help="hostile kinds, comma-separated (slow,garbage,storm,churn; '' for none)",
     )
     parser.add_argument("--slow-readers", type=int, default=3)
-    parser.add_argument("--slow-rate", type=float, default=200.0, help="PDUs/s per slow reader")
+    parser.add_argument(
+        "--slow-rate", type=float, default=1000.0, help="PDUs/s per slow reader (default 1000)"
+    )
+    parser.add_argument(
+        "--slow-submit-every", type=int, default=20,
+        help="every Nth PDU of a slow reader a submit_sm, the others enquire_link (default 20)",
+    )
     parser.add_argument("--garbage-rate", type=float, default=5.0, help="connections/s")
     parser.add_argument("--storm-rate", type=float, default=40.0, help="failed binds/s")
     parser.add_argument("--storm-per-address", type=int, default=2)
@@ -545,6 +575,13 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[SoakOptions, Path | None]:
         parser.error("--minutes must be in (0, 120]")
     if not 0 <= warmup <= 600 or not 0 < args.interval <= 3600 or not 0 < args.sample_every <= 600:
         parser.error("--warmup 0..600, --interval (0, 3600], --sample-every (0, 600]")
+    rates = (args.rate, args.slow_rate, args.garbage_rate, args.storm_rate, args.churn_rate)
+    if not all(0 < r <= 10_000 for r in rates):
+        parser.error("every rate must be in (0, 10000]")
+    if not (1 <= args.slow_readers <= 32 and 0 <= args.idle <= 1000
+            and 1 <= args.storm_per_address <= 100 and 1 <= args.slow_submit_every <= 1000):
+        parser.error("--slow-readers 1..32, --idle 0..1000, --storm-per-address 1..100, "
+                     "--slow-submit-every 1..1000")
     if bad := [p for p in peers if p not in ("slow", "garbage", "storm", "churn")]:
         parser.error(f"unknown --peers kind: {', '.join(bad)}")
     options = SoakOptions(
@@ -555,6 +592,7 @@ def _parse_args(argv: Sequence[str] | None) -> tuple[SoakOptions, Path | None]:
         peers=peers,
         slow_readers=args.slow_readers,
         slow_rate=args.slow_rate,
+        slow_submit_every=args.slow_submit_every,
         garbage_rate=args.garbage_rate,
         storm_rate=args.storm_rate,
         storm_per_address=args.storm_per_address,
@@ -578,8 +616,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(render(result))
     if json_path is None:
-        RESULTS.mkdir(exist_ok=True)
         json_path = RESULTS / f"soak-{datetime.now(UTC):%Y%m%d-%H%M%S}.json"
+    json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(result.as_dict(), indent=2, default=str) + "\n")
     print(f"report written to {json_path}")
     return 0 if result.nothing_lost else 1

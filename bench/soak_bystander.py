@@ -1,14 +1,15 @@
 """The soak's well-behaved customer (:mod:`bench.soak`), in a process of its own; prints JSON.
 
     python -m bench.soak_bystander --port P --system-id ID --password PW --rate 50 \\
-        --seconds 1830 --attack-at EPOCH [--interval 60]
+        --warmup 30 --seconds 1800 [--interval 60]
 
 One transceiver bind from 127.0.0.1 submits at a steady ``--rate`` (a receipt asked for each),
 answers every deliver_sm at once, and times every submit from its write to its submit_sm_resp.
-Submits are counted in the interval in which they were sent: "warm-up" before ``--attack-at``
-(when the hostile peers start), then interval 0, 1, ... of ``--interval`` seconds. Every
+Once bound it prints ``{"attack_at": T}``: the wall-clock time ``--warmup`` seconds later, when
+the hostile peers are to start. Submits are counted in the interval in which they were sent:
+"warm-up" before T, then interval 0, 1, ... of ``--interval`` seconds. Every
 ``--bind-every`` seconds a second connection binds as a transmitter and unbinds, to time a
-legitimate bind. After ``--seconds`` it stops sending, waits for every answer and every receipt
+legitimate bind. ``--seconds`` after T it stops sending, waits for every answer and every receipt
 (at most ``--receipt-timeout``), unbinds and prints what it saw: "nothing lost" means every
 submit answered ESME_ROK, every receipt received exactly once, matched by message id.
 """
@@ -62,8 +63,8 @@ class BystanderSettings:
     system_id: str
     password: str
     rate: float = 50.0
-    seconds: float
-    attack_at: float  # wall-clock time (time.time()) the hostile peers start
+    warmup: float = 0.0
+    seconds: float  # of sending after the warm-up
     interval: float = 60.0
     window: int = 256
     bind_every: float = 10.0
@@ -164,10 +165,11 @@ class _State:
     mismatched: int = 0
     other_deliver_sm: int = 0
     bind_statuses: dict[str, int] = field(default_factory=dict)
+    attack_at: float = 0.0  # wall-clock time the warm-up ends
     fatal: str = ""
 
     def interval_now(self) -> int:
-        since = time.time() - self.settings.attack_at
+        since = time.time() - self.attack_at
         return WARM_UP if since < 0 else int(since // self.settings.interval)
 
     def interval(self, index: int) -> Interval:
@@ -216,24 +218,30 @@ async def _bind(state: _State) -> _Customer:
     return customer
 
 
-async def _send(state: _State, until: float) -> _Customer | None:
+async def _bind_main(state: _State, until: float) -> _Customer | None:
+    """The transceiver bind, tried every second until ``until`` (monotonic)."""
+    while True:
+        try:
+            return await _bind(state)
+        except (OSError, ConnectionError, TimeoutError) as error:
+            count(state.bind_statuses, f"main:{type(error).__name__}: {error}"[:80])
+        if time.monotonic() + 1.0 >= until:
+            return None
+        await asyncio.sleep(1.0)
+
+
+async def _send(state: _State, until: float, customer: _Customer | None) -> _Customer | None:
     """Submit at the rate until ``until`` (monotonic), binding again after a lost connection."""
     settings = state.settings
     template, at, length = submit_frame(b"Soak bystander message", receipts=True)
-    limit = int(settings.rate * settings.seconds * 1.1) + 10
+    limit = int(settings.rate * (settings.warmup + settings.seconds) * 1.1) + 10
     started = time.monotonic()
-    customer: _Customer | None = None
     sequence = 1
     for _ in range(100):  # connections at most
-        try:
-            customer = await _bind(state)
-        except (OSError, ConnectionError, TimeoutError) as error:
-            count(state.bind_statuses, f"main:{type(error).__name__}: {error}"[:80])
-            customer = None
-            if time.monotonic() >= until:
+        if customer is None:
+            customer = await _bind_main(state, until)
+            if customer is None:
                 return None
-            await asyncio.sleep(1.0)
-            continue
         transport = customer.transport
         assert transport is not None
         while not customer.lost.done() and (now := time.monotonic()) < until:
@@ -258,6 +266,7 @@ async def _send(state: _State, until: float) -> _Customer | None:
         state.disconnects += 1
         state.unanswered += len(customer.sent_at)
         customer.sent_at.clear()
+        customer = None
         await asyncio.sleep(1.0)
     return customer
 
@@ -293,9 +302,16 @@ async def _probe_binds(state: _State, until: float) -> None:
 
 async def run_bystander(settings: BystanderSettings) -> dict[str, Any]:
     state = _State(settings=settings, ledger=ReceiptLedger(limit=10_000))
-    until = time.monotonic() + settings.seconds
+    customer = await _bind_main(state, time.monotonic() + 30.0)
+    if customer is None:
+        state.fatal = "could not bind"
+        return _result(state, False)
+    state.attack_at = time.time() + settings.warmup
+    until = time.monotonic() + settings.warmup + settings.seconds
+    sys.stdout.write(json.dumps({"attack_at": state.attack_at}) + "\n")
+    sys.stdout.flush()
     probe = asyncio.create_task(_probe_binds(state, until))
-    customer = await _send(state, until)
+    customer = await _send(state, until, customer)
     await asyncio.wait([probe], timeout=35.0)
     receipts_timed_out = False
     if customer is not None:
@@ -312,7 +328,7 @@ async def run_bystander(settings: BystanderSettings) -> dict[str, Any]:
             await asyncio.wait([customer.unbound], timeout=5.0)
             customer.transport.abort()
     elif not state.fatal:
-        state.fatal = "could not bind"
+        state.fatal = "could not bind again"
     return _result(state, receipts_timed_out)
 
 
@@ -370,9 +386,9 @@ def _parse_args(argv: Sequence[str] | None) -> BystanderSettings:
     parser.add_argument("--system-id", required=True)
     parser.add_argument("--password", required=True)
     parser.add_argument("--rate", type=float, default=50.0, help="submits per second")
-    parser.add_argument("--seconds", type=float, required=True, help="sending time (max 7200)")
+    parser.add_argument("--warmup", type=float, default=0.0, help="seconds before the soak")
     parser.add_argument(
-        "--attack-at", type=float, default=0.0, help="wall-clock time the hostile peers start"
+        "--seconds", type=float, required=True, help="sending time after the warm-up (max 7200)"
     )
     parser.add_argument("--interval", type=float, default=60.0, help="seconds per table row")
     parser.add_argument(
@@ -382,6 +398,8 @@ def _parse_args(argv: Sequence[str] | None) -> BystanderSettings:
     args = parser.parse_args(argv)
     if not 0 < args.rate <= 5000:
         parser.error("--rate must be in (0, 5000]")
+    if not 0 <= args.warmup <= 600:
+        parser.error("--warmup must be in [0, 600]")
     for name in ("seconds", "interval", "bind_every", "receipt_timeout"):
         if not 0 < getattr(args, name) <= 7200:
             parser.error(f"--{name.replace('_', '-')} must be in (0, 7200]")
@@ -391,8 +409,8 @@ def _parse_args(argv: Sequence[str] | None) -> BystanderSettings:
         system_id=args.system_id,
         password=args.password,
         rate=args.rate,
+        warmup=args.warmup,
         seconds=args.seconds,
-        attack_at=args.attack_at or time.time(),
         interval=args.interval,
         bind_every=args.bind_every,
         receipt_timeout=args.receipt_timeout,

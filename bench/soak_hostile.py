@@ -6,7 +6,8 @@
     python -m bench.soak_hostile churn   --port P --seconds S
 
 - ``slow``: peers with a small SO_RCVBUF that bind (transceiver, right password), then flood
-  submit_sm (asking for receipts) and enquire_link at ``--rate`` PDUs/s each and never read again.
+  enquire_link and submit_sm (every ``--submit-every``-th PDU, asking for a receipt) at ``--rate``
+  PDUs/s each and never read again.
   At most 256 KiB waits in the peer's own buffer: when the server stops reading, the peer stops
   writing and counts the time it was held up ("stalled").
 - ``garbage``: connections at ``--rate`` per second, each sending one kind of bad input (random
@@ -89,6 +90,7 @@ class HostileSettings:
     per_address: int = 2
     idle: int = 50
     unsolicited: int = 200
+    submit_every: int = 20
     seed: int = 1
 
 
@@ -195,7 +197,7 @@ async def _slow_peer(settings: HostileSettings, number: int, out: dict[str, Any]
                 chunk = []
                 for _ in range(min(due, 500)):
                     sequence = sequence % 0x7FFFFFFF + 1
-                    if sequence % 10 == 0:
+                    if sequence % settings.submit_every:
                         chunk.append(header(_ENQUIRE_LINK, sequence))
                     else:
                         chunk.append(bytes(numbered(template, sequence, at, length, sequence)))
@@ -218,6 +220,7 @@ async def _slow(settings: HostileSettings) -> dict[str, Any]:
     out: dict[str, Any] = {
         "peers": settings.peers,
         "rate_per_peer": settings.rate,
+        "submit_every": settings.submit_every,
         "connections": 0,
         "binds": {},
         "pdus_sent": 0,
@@ -521,6 +524,10 @@ def _parse_args(argv: Sequence[str] | None) -> HostileSettings:
     parser.add_argument(
         "--unsolicited", type=int, default=200, help="responses nobody asked for, per bound peer"
     )
+    parser.add_argument(
+        "--submit-every", type=int, default=20,
+        help="slow readers: every Nth PDU a submit_sm, the others enquire_link (1..1000)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if not 0 < args.seconds <= 7200:
@@ -529,6 +536,8 @@ def _parse_args(argv: Sequence[str] | None) -> HostileSettings:
         parser.error("--rate must be in (0, 10000]")
     if not 1 <= args.peers <= 32 or not 0 <= args.idle <= 1000 or not 1 <= args.per_address <= 100:
         parser.error("--peers 1..32, --idle 0..1000, --per-address 1..100")
+    if not 1 <= args.submit_every <= 1000:
+        parser.error("--submit-every must be 1..1000")
     if args.kind in ("slow", "garbage") and not (args.system_id and args.password):
         parser.error(f"{args.kind} needs --system-id and --password")
     if args.kind == "storm" and not args.victim:
@@ -546,6 +555,7 @@ def _parse_args(argv: Sequence[str] | None) -> HostileSettings:
         per_address=args.per_address,
         idle=args.idle,
         unsolicited=max(1, min(args.unsolicited, 10_000)),
+        submit_every=args.submit_every,
         seed=args.seed,
     )
 
