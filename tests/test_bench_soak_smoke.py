@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
 
+from bench.run import REPO_ROOT, ChildProcess
 from bench.soak import main, render
 from bench.soak_bystander import WARM_UP, Interval
 from bench.soak_hostile import _unsolicited
+from bench.soak_report import database_figures, log_summary
 from bench.soak_wire import loopback_address, source_address
 from smsc.pdu.errors import FramingError
 from smsc.pdu.framing import FrameBuffer
@@ -70,6 +74,47 @@ def test_unknown_peer_kinds_are_refused(capsys: pytest.CaptureFixture[str]):
     assert "unknown --peers kind: flood" in capsys.readouterr().err
 
 
+def test_the_log_summary_counts_kinds_of_line_with_numbers_masked():
+    script = (
+        "import sys\n"
+        "for i in range(5):\n"
+        "    sys.stderr.write(f'2026-01-01T00:00:0{i}+0000 [smsc.server.protocol#info] "
+        "127.0.0.{i}: submit_sm_resp with sequence_number {i * 7} dropped\\n')\n"
+        "sys.stderr.write('2026-01-01T00:00:09+0000 [-] Main loop terminated.\\n')\n"
+        "sys.stderr.write('no newline at the end')\n"
+    )
+    child = ChildProcess([sys.executable, "-c", script], cwd=REPO_ROOT, name="log")
+    try:
+        assert child.process.wait(30) == 0
+        size, lines, top = log_summary(child)
+        assert size == child.stderr_size() > 0
+        assert child.read_stderr(0, 10) == b"2026-01-01"
+    finally:
+        child.stop(5.0)
+        child.close()
+    assert lines == 7
+    assert top[0] == ("#: submit_sm_resp with sequence_number # dropped", 5)
+    assert ("Main loop terminated.", 1) in top
+
+
+def test_database_figures_count_lock_and_outbox_rows(tmp_path: Path):
+    db = tmp_path / "soak.db"
+    conn = sqlite3.connect(db)
+    conn.execute("CREATE TABLE locks (kind TEXT, key TEXT)")
+    conn.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, account TEXT)")
+    conn.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY)")
+    conn.executemany("INSERT INTO locks VALUES (?, ?)", [("account", "a"), ("account", "b"),
+                                                         ("address", "127.0.0.2")])
+    conn.executemany("INSERT INTO outbox (account) VALUES (?)", [("slow",)] * 3)
+    conn.commit()
+    conn.close()
+    figures = database_figures(db)
+    assert figures["lock_rows"] == {"account": 2, "address": 1}
+    assert figures["outbox_rows"] == {"slow": 3}
+    assert figures["messages"] == 0
+    assert figures["bytes"] >= db.stat().st_size > 0
+
+
 @pytest.mark.slow
 def test_a_short_soak_reports_memory_latency_per_interval_and_nothing_lost(tmp_path: Path):
     out = tmp_path / "soak.json"
@@ -114,7 +159,7 @@ def render_failure(report: dict[str, object]) -> str:
 
 
 def test_render_shows_the_interval_table_and_the_verdict():
-    from bench.soak import SoakResult
+    from bench.soak import SoakResult  # re-exported from bench.soak_report
 
     result = SoakResult(started="2026-01-01 00:00 UTC", options={"minutes": 1, "peers": ["slow"],
                         "rate": 5.0}, machine={})
