@@ -156,8 +156,10 @@ class _Peer:
         return None
 
     def finish(self, timeout: float) -> dict[str, Any]:
-        """Its JSON result, waiting at most ``timeout`` (then SIGTERM, SIGKILL)."""
+        """Its JSON result, waiting at most ``timeout`` (then SIGTERM, SIGKILL); once only."""
         process = self.process
+        if self._out.closed:
+            return {"fatal": f"{self.name} was already finished"}
         try:
             process.wait(max(timeout, 0.1))
         except subprocess.TimeoutExpired:

@@ -213,7 +213,6 @@ async def _slow_peer(settings: HostileSettings, number: int, out: dict[str, Any]
             await asyncio.sleep(1.0)
         else:
             transport.abort()
-    return
 
 
 async def _slow(settings: HostileSettings) -> dict[str, Any]:
