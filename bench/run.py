@@ -203,6 +203,15 @@ class ChildProcess:
             process.stdout.close()
         return process.returncode
 
+    def stderr_size(self) -> int:
+        """Bytes the child has written to stderr (its log) so far."""
+        return os.fstat(self._stderr.fileno()).st_size
+
+    def read_stderr(self, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes of the child's stderr from ``offset``; positional, so a child
+        still writing keeps its place."""
+        return os.pread(self._stderr.fileno(), size, offset)
+
     def output_tail(self) -> str:
         self._stderr.seek(0, os.SEEK_END)
         size = self._stderr.tell()
