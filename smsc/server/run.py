@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import re
 import resource
 import signal
 import sys
@@ -12,7 +13,19 @@ from typing import Any
 
 from twisted.internet import defer
 from twisted.internet.error import CannotListenError
-from twisted.logger import Logger, globalLogBeginner, textFileLogObserver
+from twisted.logger import (
+    FilteringLogObserver,
+    ILogFilterPredicate,
+    ILogObserver,
+    LogEvent,
+    Logger,
+    LogLevel,
+    PredicateResult,
+    formatEvent,
+    globalLogBeginner,
+    textFileLogObserver,
+)
+from zope.interface import implementer
 
 from smsc.config.loader import Config
 from smsc.core import SmscCore
@@ -91,6 +104,25 @@ def raise_fd_limit() -> int:
     return soft
 
 
+# Twisted's own start and stop chatter, which says nothing the server does not say itself
+# ("listening on ...", "smsc could not start: ..."): a listener "starting on", a port
+# "Closed", the reactor's "Main loop terminated".
+_CHATTER = re.compile(r"\S+ starting on \d+|\(\S+ Port \d+ Closed\)|Main loop terminated\.")
+
+
+@implementer(ILogFilterPredicate)
+class _NotChatter:
+    def __call__(self, event: LogEvent) -> Any:  # a PredicateResult constant
+        if event.get("log_level") == LogLevel.info and _CHATTER.fullmatch(formatEvent(event)):
+            return PredicateResult.no
+        return PredicateResult.maybe
+
+
+def log_observer(log_to: Any) -> ILogObserver:
+    """The server's log: text lines to ``log_to``, without Twisted's start and stop chatter."""
+    return FilteringLogObserver(textFileLogObserver(log_to), [_NotChatter()])
+
+
 def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
           announce: Callable[[str], None] = print,
           reload_config: Callable[[], Config] | None = None) -> int:
@@ -98,7 +130,7 @@ def serve(config: Config, store: Store, *, log_to: Any = sys.stderr,
     from twisted.internet import reactor as global_reactor
 
     reactor: Any = global_reactor
-    globalLogBeginner.beginLoggingTo([textFileLogObserver(log_to)], redirectStandardIO=False)
+    globalLogBeginner.beginLoggingTo([log_observer(log_to)], redirectStandardIO=False)
     raise_fd_limit()  # before the service reads the limit it keeps connections under
     service = build_service(reactor, config, store, announce=announce,
                             reload_config=reload_config)

@@ -32,6 +32,7 @@ def test_a_port_in_use_is_one_line_without_a_traceback(tmp_path: Path) -> None:
             in done.stdout)
     assert "Traceback" not in done.stdout + done.stderr
     assert "CannotListenError" not in done.stdout + done.stderr
+    assert "Main loop terminated" not in done.stderr  # Twisted's chatter is not the server's
 
 
 def test_a_bare_port_listens_on_the_loopback_address(tmp_path: Path) -> None:
@@ -64,3 +65,22 @@ def test_a_bad_endpoint_or_config_creates_no_database(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "server.listen" in result.output
     assert "Traceback" not in result.output
     assert not db.exists()
+
+
+def test_the_log_drops_twisted_chatter_and_keeps_the_server_s_lines() -> None:
+    import io
+
+    from twisted.logger import Logger
+
+    from smsc.server.run import log_observer
+
+    out = io.StringIO()
+    log = Logger(namespace="test", observer=log_observer(out))
+    log.info("SmppServerFactory starting on 2775")
+    log.info("Main loop terminated.")
+    log.info("(SmppServerFactory Port 2775 Closed)")
+    log.info("bind of 'acme' from 127.0.0.2 refused")
+    log.warn("Main loop terminated.")  # only info-level chatter is dropped
+    lines = out.getvalue().splitlines()
+    assert [line.split("] ", 1)[1] for line in lines] == [
+        "bind of 'acme' from 127.0.0.2 refused", "Main loop terminated."]
