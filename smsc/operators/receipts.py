@@ -41,7 +41,7 @@ from smsc.pdu.constants import (
 from smsc.pdu.frames import NETWORK_TYPE_GSM, receipt_deliver_sm
 from smsc.pdu.pdus import DeliverSm
 from smsc.pdu.receipt_text import (
-    RECEIPT_OCTETS,
+    ONE_PART_RECEIPT_OCTETS,
     STAT_BY_STATE,
     ReceiptText,
     receipt_short_message,
@@ -212,8 +212,8 @@ def build_receipt_frame(
     the same octets as ``encode(build_receipt(...))`` (a test holds them to it), at a fraction
     of the cost. The server uses this on its hot path."""
     message_id = format_id(message.message_id).encode("ascii")
-    text = RECEIPT_OCTETS % (
-        message_id, 1, 1 if state == _DELIVERED else 0,
+    text = ONE_PART_RECEIPT_OCTETS % (
+        message_id, 1 if state == _DELIVERED else 0,
         receipt_date(message.submitted_at, zone).encode("ascii"),
         receipt_date(done_at, zone).encode("ascii"), _STAT_OCTETS[state], err,
         _safe_snippet(message.text_snippet))

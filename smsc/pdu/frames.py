@@ -98,6 +98,7 @@ _RECEIPT_TLVS: Final = (
     + _TLV_LENGTH.pack(Tag.MESSAGE_STATE) + b"\x00\x01%c"
     + _TLV_LENGTH.pack(Tag.NETWORK_ERROR_CODE) + b"\x00\x03%s"
 )
+_RECEIPT_AFTER_HEADER: Final = _RECEIPT_BODY + _RECEIPT_TLVS
 _DELIVER_SM: Final = int(CommandId.DELIVER_SM)
 
 
@@ -126,15 +127,13 @@ def receipt_deliver_sm(
     caller's come from PDUs the codec decoded)."""
     if len(short_message) > 255:
         raise ValueError("receipt text longer than a short_message")
-    body = _RECEIPT_BODY % (
+    rest = _RECEIPT_AFTER_HEADER % (
         source_addr_ton, source_addr_npi, source_addr.encode("latin-1"),
         dest_addr_ton, dest_addr_npi, destination_addr.encode("latin-1"),
-        esm_class, len(short_message), short_message)
-    tlvs = _RECEIPT_TLVS % (
+        esm_class, len(short_message), short_message,
         _TLV_LENGTH.pack(len(receipted_message_id) + 1), receipted_message_id, message_state,
         _NETWORK_ERROR_CODE.pack(network_type, network_error))
-    return _HEADER.pack(HEADER_END + len(body) + len(tlvs), _DELIVER_SM, 0, 0) + body + tlvs
-
+    return _HEADER.pack(HEADER_END + len(rest), _DELIVER_SM, 0, 0) + rest
 
 __all__ = [
     "COMMAND_ID_AT",
