@@ -9,6 +9,8 @@ clock: the caller feeds received octets with :meth:`Session.receive_data`, takes
 Which PDU may pass in which state is :data:`smsc.pdu.transitions.TABLE`; the session compiles it
 into one dict per state, so the legality check on the hot path is a single dict lookup.
 
+The events are the classes of :mod:`smsc.pdu.events`.
+
 Errors: :meth:`receive_data` and :meth:`next_event` never raise. Whatever the peer sends becomes an
 event; an incoming request the session cannot accept becomes :class:`RequestRefused`, carrying the
 encoded response to write. :meth:`send` raises :class:`LocalProtocolError` (or its subclass
