@@ -21,7 +21,7 @@ from smsc.config.loader import load_config
 from smsc.core import SmscCore, ensure_test_account
 from smsc.ids import IdBlock, MessageIdFormat
 from smsc.intake import BindContext
-from smsc.pdu import pdus
+from smsc.pdu import frames, pdus
 from smsc.pdu.codec import encode
 from smsc.pdu.session import Role, Session
 from smsc.routebook import RouteBook
@@ -105,8 +105,8 @@ def run(messages: int) -> list[tuple[str, float]]:
         def send() -> None:
             for item in loaded:
                 seq = esme.next_sequence_number()
-                frame = item.pdu[:12] + seq.to_bytes(4, "big") + item.pdu[16:]
-                esme.send_encoded(pdus.DeliverSm(sequence_number=seq), frame, later)
+                esme.send_encoded(frames.stand_in(item.pdu, seq),
+                                  frames.with_sequence_number(item.pdu, seq), later)
                 sent.append(seq)
 
         _timed("session: stored deliver_sm out", messages, send, rows)

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 
 from smsc.pdu import codec, pdus
+from smsc.pdu.events import RequestReceived, ResponseReceived
 from smsc.pdu.framing import FrameBuffer
-from smsc.pdu.session import RequestReceived, ResponseReceived, Session
+from smsc.pdu.session import Session
 from smsc.pdu.transitions import Role
 
 SUBMIT = pdus.SubmitSm(

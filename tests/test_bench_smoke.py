@@ -19,7 +19,7 @@ from bench.run import (
 )
 from smsc.pdu import Tag, Tlvs, decode, encode
 from smsc.pdu.pdus import DeliverSm
-from smsc.pdu.receipt import ReceiptText
+from smsc.pdu.receipt_text import ReceiptText
 
 OPTIONS = BenchOptions(count=200, max_seconds=20.0, receipt_timeout=10.0, startup_timeout=20.0)
 

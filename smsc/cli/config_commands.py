@@ -16,7 +16,7 @@ from smsc.config.edit import render_value
 from smsc.config.loader import Config, packaged_defaults
 from smsc.operators.profile import Delay, DelayKind, OperatorProfile
 from smsc.pdu.constants import CommandStatus
-from smsc.pdu.receipt import stat_for_state
+from smsc.pdu.receipt_text import stat_for_state
 from smsc.routing.outcomes import CoverageAction
 from smsc.routing.prices import format_amount
 

@@ -22,15 +22,14 @@ from typing import Final
 
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, EsmClass, Tag
-from smsc.pdu.session import (
-    LocalProtocolError,
+from smsc.pdu.events import (
     ProtocolViolation,
     RequestReceived,
     RequestRefused,
     ResponseReceived,
-    Session,
     StreamFailed,
 )
+from smsc.pdu.session import LocalProtocolError, Session
 from smsc.pdu.transitions import Role
 
 MAX_KEPT: Final = 100_000  # deliver_sm kept for the caller; older ones are dropped

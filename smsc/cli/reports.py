@@ -10,7 +10,7 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, csv_output, echo_json, echo_table, iso, when
 from smsc.pdu.constants import MessageState
-from smsc.pdu.receipt import ReceiptError, stat_for_state, state_for_stat
+from smsc.pdu.receipt_text import ReceiptError, stat_for_state, state_for_stat
 from smsc.routing.prices import parse_amount
 from smsc.store.records import MessageFilter, StoredMessage, SummaryRow
 

@@ -19,7 +19,7 @@ from smsc.operators.mo import address_type
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, DataCoding, MessageState, Tag
 from smsc.pdu.errors import PduError
-from smsc.pdu.receipt import ReceiptError, ReceiptText
+from smsc.pdu.receipt_text import ReceiptError, ReceiptText
 from smsc.pdu.text import MAX_PARTS, Segment, decode_text, payload_segment, split_text
 from smsc.pdu.udh import parse_udh
 

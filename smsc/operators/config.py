@@ -42,7 +42,7 @@ from smsc.operators.profile import (
 from smsc.operators.schedule import MAX_SCHEDULE_AHEAD
 from smsc.operators.simulation import OperatorSimulator
 from smsc.pdu.constants import MessageState
-from smsc.pdu.receipt import ReceiptError, state_for_stat
+from smsc.pdu.receipt_text import ReceiptError, state_for_stat
 
 _UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3_600.0, "d": DAY}
 _DURATION_PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")

@@ -1,4 +1,8 @@
-"""Delivery receipts and intermediate notifications as deliver_sm PDUs.
+"""Which delivery receipts and intermediate notifications a part gets, and their deliver_sm.
+
+The receipt text format is :mod:`smsc.pdu.receipt_text`; the octets of a one-part receipt on
+the server's hot path are written by :func:`smsc.pdu.frames.receipt_deliver_sm`
+(:func:`build_receipt_frame`); this module decides what they say and whether they are sent.
 
 registered_delivery bits 0-1 say which final outcomes get a receipt: 0 none, 1 every final
 outcome, 2 failures only (every final state but DELIVRD and ACCEPTD), 3 success only (DELIVRD;
@@ -22,7 +26,6 @@ latest completion. A part the customer submitted on its own gets its own receipt
 from __future__ import annotations
 
 import dataclasses
-import struct
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -35,21 +38,21 @@ from smsc.pdu.constants import (
     MessageState,
     Tag,
 )
+from smsc.pdu.frames import NETWORK_TYPE_GSM, receipt_deliver_sm
 from smsc.pdu.pdus import DeliverSm
-from smsc.pdu.receipt import (
+from smsc.pdu.receipt_text import (
+    ONE_PART_RECEIPT_OCTETS,
     STAT_BY_STATE,
     ReceiptText,
     receipt_short_message,
     receipt_snippet_octets,
 )
 from smsc.pdu.smpptime import format_receipt_date
-from smsc.pdu.tlv import Tlvs
+from smsc.pdu.tlv import NetworkErrorCode, Tlvs
 from smsc.store.records import MessageChange, StoredMessage
 
 FormatId = Callable[[int], str]
 
-NETWORK_TYPE_GSM: Final = 3
-_NEC: Final = struct.Struct(">BH")
 _RECEIPT_ESM: Final = int(EsmClass.TYPE_DELIVERY_RECEIPT)
 _INTERMEDIATE_ESM: Final = int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION)
 _NOT_FAILURES: Final = frozenset({int(MessageState.DELIVERED), int(MessageState.ACCEPTED)})
@@ -168,16 +171,12 @@ def build_receipt(
         err=err,
         text=message.text_snippet,
     )
-    tlvs = Tlvs.from_raw(
-        (
-            (Tag.RECEIPTED_MESSAGE_ID, message_id.encode("latin-1") + b"\x00"),
-            (Tag.MESSAGE_STATE, bytes((state,))),
-            (
-                Tag.NETWORK_ERROR_CODE,
-                _NEC.pack(NETWORK_TYPE_GSM, err if network_error is None else network_error),
-            ),
-        )
-    )
+    tlvs = Tlvs.of((
+        (Tag.RECEIPTED_MESSAGE_ID, message_id),
+        (Tag.MESSAGE_STATE, state),
+        (Tag.NETWORK_ERROR_CODE,
+         NetworkErrorCode(NETWORK_TYPE_GSM, err if network_error is None else network_error)),
+    ))
     return DeliverSm(
         source_addr_ton=message.dest_addr_ton,
         source_addr_npi=message.dest_addr_npi,
@@ -190,10 +189,6 @@ def build_receipt(
         short_message=receipt_short_message(text),
         tlvs=tlvs,
     )
-
-
-_FRAME_HEAD: Final = struct.Struct(">IIII")
-_DELIVER_SM: Final = 0x00000005
 
 
 @lru_cache(maxsize=4096)
@@ -213,24 +208,28 @@ def build_receipt_frame(
     zone: tzinfo = UTC,
 ) -> bytes:
     """The encoded deliver_sm of :func:`build_receipt` for one part (sub 1), sequence_number 0,
-    built in one step: the same octets as ``encode(build_receipt(...))`` (a test holds them to
-    it), at a fraction of the cost. The server uses this on its hot path."""
+    built in one step (the text on octets, then :func:`smsc.pdu.frames.receipt_deliver_sm`):
+    the same octets as ``encode(build_receipt(...))`` (a test holds them to it), at a fraction
+    of the cost. The server uses this on its hot path."""
     message_id = format_id(message.message_id).encode("ascii")
-    delivered = 1 if state == _DELIVERED else 0
-    text = b"id:%s sub:001 dlvrd:%03d submit date:%s done date:%s stat:%s err:%03d text:%s" % (
-        message_id, delivered, receipt_date(message.submitted_at, zone).encode("ascii"),
+    text = ONE_PART_RECEIPT_OCTETS % (
+        message_id, 1 if state == _DELIVERED else 0,
+        receipt_date(message.submitted_at, zone).encode("ascii"),
         receipt_date(done_at, zone).encode("ascii"), _STAT_OCTETS[state], err,
         _safe_snippet(message.text_snippet))
-    if len(text) > 255:
-        raise ValueError("receipt text longer than a short_message")
-    body = b"\x00%c%c%s\x00%c%c%s\x00%c\x00\x00\x00\x00\x00\x00\x00\x00%c%s" % (
-        message.dest_addr_ton, message.dest_addr_npi, message.destination_addr.encode("latin-1"),
-        message.source_addr_ton, message.source_addr_npi, message.source_addr.encode("latin-1"),
-        _INTERMEDIATE_ESM if intermediate else _RECEIPT_ESM, len(text), text)
-    tlvs = b"\x00\x1e%s%s\x04\x27\x00\x01%c\x04\x23\x00\x03%s" % (
-        struct.pack(">H", len(message_id) + 1), message_id + b"\x00", state,
-        _NEC.pack(NETWORK_TYPE_GSM, err if network_error is None else network_error))
-    return _FRAME_HEAD.pack(16 + len(body) + len(tlvs), _DELIVER_SM, 0, 0) + body + tlvs
+    return receipt_deliver_sm(
+        source_addr_ton=message.dest_addr_ton,
+        source_addr_npi=message.dest_addr_npi,
+        source_addr=message.destination_addr,
+        dest_addr_ton=message.source_addr_ton,
+        dest_addr_npi=message.source_addr_npi,
+        destination_addr=message.source_addr,
+        esm_class=_INTERMEDIATE_ESM if intermediate else _RECEIPT_ESM,
+        short_message=text,
+        receipted_message_id=message_id,
+        message_state=state,
+        network_error=err if network_error is None else network_error,
+    )
 
 
 def _final_part(message: StoredMessage, change: MessageChange) -> StoredMessage | None:

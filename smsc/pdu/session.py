@@ -9,6 +9,8 @@ clock: the caller feeds received octets with :meth:`Session.receive_data`, takes
 Which PDU may pass in which state is :data:`smsc.pdu.transitions.TABLE`; the session compiles it
 into one dict per state, so the legality check on the hot path is a single dict lookup.
 
+The events are the classes of :mod:`smsc.pdu.events`.
+
 Errors: :meth:`receive_data` and :meth:`next_event` never raise. Whatever the peer sends becomes an
 event; an incoming request the session cannot accept becomes :class:`RequestRefused`, carrying the
 encoded response to write. :meth:`send` raises :class:`LocalProtocolError` (or its subclass
@@ -27,6 +29,18 @@ from smsc.pdu import pdus
 from smsc.pdu.codec import DECODERS, HEADER, Decoder, encode
 from smsc.pdu.constants import HEADER_LENGTH, RESPONSE_BIT, CommandId, CommandStatus
 from smsc.pdu.errors import FramingError, PduError
+from smsc.pdu.events import (
+    EnquireLinkDue,
+    Event,
+    InactivityTimeout,
+    ProtocolViolation,
+    RequestReceived,
+    RequestRefused,
+    ResponseReceived,
+    ResponseTimeout,
+    StreamFailed,
+    TimerEvent,
+)
 from smsc.pdu.framing import DEFAULT_MAX_PDU_LENGTH, FrameBuffer
 from smsc.pdu.transitions import TABLE, Direction, Role, SessionState, sender_of
 
@@ -55,103 +69,6 @@ class LocalProtocolError(Exception):
 
 class WindowFull(LocalProtocolError):
     """A request was sent while ``window`` requests already await their responses."""
-
-
-# --- events -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Event:
-    """Something :meth:`Session.next_event` or :meth:`Session.tick` reports."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestReceived(Event):
-    """A legal request. If it has a response, answer it with ``session.send(response)``."""
-
-    pdu: pdus.Pdu
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResponseReceived(Event):
-    """The response to ``request`` (matched by sequence_number); the request leaves the window."""
-
-    pdu: pdus.Pdu
-    request: pdus.Pdu
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RequestRefused(Event):
-    """An incoming request the session answered itself: write ``data`` to the peer.
-
-    ``response`` is the request's ``*_resp`` (or generic_nack) with the refusal status; ``data`` is
-    it encoded. Do not pass ``response`` to :meth:`Session.send`. ``request`` is the decoded
-    request when it could be decoded.
-    """
-
-    response: pdus.Pdu
-    data: bytes
-    request: pdus.Pdu | None
-    reason: str
-
-    @property
-    def status(self) -> int:
-        return self.response.command_status
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ProtocolViolation(Event):
-    """A response the session cannot accept; it is dropped and nothing is sent.
-
-    Reasons: no request of ours has its sequence_number, it is not that request's response type,
-    it is not legal in this state, or its body cannot be decoded. When it matched an outstanding
-    request by sequence_number, that request leaves the window and is ``request`` here.
-    """
-
-    command_id: int
-    sequence_number: int
-    reason: str
-    pdu: pdus.Pdu | None
-    request: pdus.Pdu | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class StreamFailed(Event):
-    """The byte stream cannot be split into PDUs any more (bad command_length).
-
-    Write ``data`` (a generic_nack), then drop the connection; the session is already CLOSED.
-    """
-
-    response: pdus.GenericNack
-    data: bytes
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TimerEvent(Event):
-    """Something :meth:`Session.tick` reports."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class EnquireLinkDue(TimerEvent):
-    """Nothing was received or probed since ``quiet_since``: send an enquire_link."""
-
-    quiet_since: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InactivityTimeout(TimerEvent):
-    """No PDU was received since ``last_received``: unbind or close."""
-
-    last_received: float
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResponseTimeout(TimerEvent):
-    """``request`` got no response in time; it has left the window."""
-
-    request: pdus.Pdu
-    sent_at: float
 
 
 _Setter = Callable[[object, object], None]
@@ -755,19 +672,9 @@ __all__ = [
     "DUPLICATE_SEQUENCE_STATUS",
     "MANAGEMENT_SLOTS",
     "MAX_SEQUENCE_NUMBER",
-    "EnquireLinkDue",
-    "Event",
-    "InactivityTimeout",
     "LocalProtocolError",
-    "ProtocolViolation",
-    "RequestReceived",
-    "RequestRefused",
-    "ResponseReceived",
-    "ResponseTimeout",
     "Role",
     "Session",
     "SessionState",
-    "StreamFailed",
-    "TimerEvent",
     "WindowFull",
 ]

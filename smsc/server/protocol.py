@@ -7,7 +7,6 @@ go out through :meth:`SmppServerProtocol.send_request`.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 from typing import Protocol as TypingProtocol
 
@@ -17,41 +16,24 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from zope.interface import implementer
 
-from smsc.pdu import pdus
-from smsc.pdu.codec import decode, encode
+from smsc.pdu import frames, pdus
+from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus
-from smsc.pdu.session import (
+from smsc.pdu.events import (
     EnquireLinkDue,
     InactivityTimeout,
-    LocalProtocolError,
     ProtocolViolation,
     RequestReceived,
     RequestRefused,
     ResponseReceived,
     ResponseTimeout,
-    Session,
     StreamFailed,
 )
+from smsc.pdu.session import LocalProtocolError, Session
 from smsc.pdu.transitions import SessionState
 from smsc.server.lograte import LogLimiter, suppressed_note
-from smsc.slotted import slot_constructor
 
 _log = Logger()
-_DELIVER_SM = b"\x00\x00\x00\x05"
-
-
-_make_deliver_sm = slot_constructor(pdus.DeliverSm)
-_DELIVER_SM_FIELDS = tuple(f.name for f in dataclasses.fields(pdus.DeliverSm))
-_DELIVER_SM_DEFAULTS = tuple(getattr(pdus.DeliverSm(), name) for name in _DELIVER_SM_FIELDS)
-_SEQUENCE_AT = _DELIVER_SM_FIELDS.index("sequence_number")
-
-
-def _deliver_sm_stand_in(sequence_number: int) -> pdus.DeliverSm:
-    """What the session keeps of a stored deliver_sm it sends: enough to match the answer
-    (a default deliver_sm with that number, built without the dataclass's slow init)."""
-    values = list(_DELIVER_SM_DEFAULTS)
-    values[_SEQUENCE_AT] = sequence_number
-    return _make_deliver_sm(*values)
 
 
 class SmppEndpoint(TypingProtocol):
@@ -317,13 +299,13 @@ class SmppServerProtocol(Protocol):
         """Send a pre-encoded request whose sequence_number is 0 (an outbox item): numbered,
         accounted in the session, written. None when the window or the state refuses it."""
         session = self.session
-        if not session.may_send(int.from_bytes(frame[4:8], "big")):
+        if not session.may_send(frames.command_id(frame)):
             return None
         seq = session.next_sequence_number()
-        numbered = frame[:12] + seq.to_bytes(4, "big") + frame[16:]
-        stand_in = _deliver_sm_stand_in(seq) if frame[4:8] == _DELIVER_SM else decode(numbered)
+        stand_in = frames.stand_in(frame, seq)
         try:
-            data = session.send_encoded(stand_in, numbered, self.clock.seconds())
+            data = session.send_encoded(stand_in, frames.with_sequence_number(frame, seq),
+                                        self.clock.seconds())
         except LocalProtocolError:
             return None
         self._write(data)

@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 
 from smsc.pdu import pdus
 from smsc.pdu.constants import Tag
-from smsc.pdu.receipt import ReceiptText, state_for_stat
-from smsc.pdu.session import RequestReceived, Session
+from smsc.pdu.events import RequestReceived
+from smsc.pdu.receipt_text import ReceiptText, state_for_stat
+from smsc.pdu.session import Session
 from smsc.pdu.tlv import Tlvs
 from smsc.pdu.transitions import Role
 

@@ -26,7 +26,7 @@ import pytest
 
 from smsc.cli.esme import BlockingEsme
 from smsc.pdu import pdus
-from smsc.pdu.receipt import ReceiptText
+from smsc.pdu.receipt_text import ReceiptText
 from tests.cli.conftest import Cli
 
 STARTUP = 20.0

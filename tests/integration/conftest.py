@@ -38,14 +38,14 @@ from click.testing import CliRunner
 
 from smsc.cli import main as smsc_cli
 from smsc.pdu import FrameBuffer, Tag, decode, pdus
-from smsc.pdu.session import (
+from smsc.pdu.events import (
     ProtocolViolation,
     RequestReceived,
     RequestRefused,
     ResponseReceived,
-    Session,
     StreamFailed,
 )
+from smsc.pdu.session import Session
 from smsc.pdu.transitions import Role
 
 HOST = "127.0.0.1"

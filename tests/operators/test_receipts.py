@@ -17,7 +17,7 @@ from smsc.operators.receipts import (
 from smsc.pdu.codec import decode, encode
 from smsc.pdu.constants import MessageState, Tag
 from smsc.pdu.pdus import DeliverSm
-from smsc.pdu.receipt import ReceiptText
+from smsc.pdu.receipt_text import ReceiptText
 from smsc.pdu.tlv import NetworkErrorCode
 from smsc.store.records import MessageChange, StoredMessage
 from tests.operators.factories import T0, accepted, live, message, profile, simulator

@@ -11,7 +11,7 @@ from smsc.operators.receipts import enroute_notification, final_receipt
 from smsc.operators.simulation import OperatorSimulator
 from smsc.operators.testnumbers import SPARE_NUMBERS, TEST_BEHAVIOURS, lookup
 from smsc.pdu.constants import CommandStatus, MessageState
-from smsc.pdu.receipt import ReceiptText
+from smsc.pdu.receipt_text import ReceiptText
 from tests.operators.factories import T0, accepted, live, profile, simulator
 
 S = MessageState

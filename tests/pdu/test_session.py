@@ -20,22 +20,24 @@ from smsc.pdu import pdus
 from smsc.pdu.codec import decode, encode
 from smsc.pdu.constants import RESPONSE_BIT, CommandId, CommandStatus, EsmClass
 from smsc.pdu.errors import PduError
-from smsc.pdu.session import (
-    BIND_IN_PROGRESS_STATUS,
-    DUPLICATE_SEQUENCE_STATUS,
-    MANAGEMENT_SLOTS,
-    MAX_SEQUENCE_NUMBER,
+from smsc.pdu.events import (
     EnquireLinkDue,
     Event,
     InactivityTimeout,
-    LocalProtocolError,
     ProtocolViolation,
     RequestReceived,
     RequestRefused,
     ResponseReceived,
     ResponseTimeout,
-    Session,
     StreamFailed,
+)
+from smsc.pdu.session import (
+    BIND_IN_PROGRESS_STATUS,
+    DUPLICATE_SEQUENCE_STATUS,
+    MANAGEMENT_SLOTS,
+    MAX_SEQUENCE_NUMBER,
+    LocalProtocolError,
+    Session,
     WindowFull,
 )
 from smsc.pdu.transitions import TABLE, Direction, Role, SessionState, sender_of

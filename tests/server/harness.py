@@ -26,15 +26,9 @@ from smsc.config.loader import Config, config_from_tables
 from smsc.pdu import pdus
 from smsc.pdu.codec import decode, encode
 from smsc.pdu.constants import CommandStatus
-from smsc.pdu.receipt import ReceiptText
-from smsc.pdu.session import (
-    Event,
-    RequestReceived,
-    ResponseReceived,
-    Role,
-    Session,
-    SessionState,
-)
+from smsc.pdu.events import Event, RequestReceived, ResponseReceived
+from smsc.pdu.receipt_text import ReceiptText
+from smsc.pdu.session import Role, Session, SessionState
 from smsc.routing.accounts import hash_password
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.run import build_service

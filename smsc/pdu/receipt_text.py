@@ -31,6 +31,7 @@ __all__ = [
     "MAX_ERR",
     "MAX_MESSAGE_ID_LENGTH",
     "MAX_RECEIPT_LENGTH",
+    "ONE_PART_RECEIPT_OCTETS",
     "STATS",
     "STAT_BY_STATE",
     "TEXT_SNIPPET_LENGTH",
@@ -70,6 +71,10 @@ _STAT_ALIASES: dict[str, str] = {
 
 # %-formatting: on this hot path (once per receipt) it measured faster than f"{x:03d}".
 _RECEIPT_LAYOUT = "id:%s sub:%03d dlvrd:%03d submit date:%s done date:%s stat:%s err:%03d text:%s"
+ONE_PART_RECEIPT_OCTETS = _RECEIPT_LAYOUT.replace("sub:%03d", "sub:001").encode("ascii")
+"""The layout of the text of a one-part receipt (sub 001) on octets, for a caller that formats
+it from octets in one step: id, dlvrd, submit date, done date, stat, err and the snippet, as
+:func:`receipt_short_message` writes them (the snippet from :func:`receipt_snippet_octets`)."""
 
 # Characters that have the same code in ASCII and in the unpacked GSM 03.38 default alphabet; in
 # the text snippet of receipt_short_message every other character becomes '?'.

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsc.pdu.constants import MessageState
-from smsc.pdu.receipt import (
+from smsc.pdu.receipt_text import (
     STATS,
     ReceiptError,
     ReceiptText,
