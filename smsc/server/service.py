@@ -414,13 +414,14 @@ class SmscService(service.Service):
                    for conn in self.binds.get(account, ()))
 
     def _throttle(self, account: Account) -> TokenBucket | None:
+        """The account's bucket, shared by its binds; a new one when its throughput or burst
+        changed (the bucket's own rules say what they make of the account's settings)."""
         if account.throughput <= 0:
             return None
+        wanted = TokenBucket.for_account(account)
         bucket = self.throttles.get(account.system_id)
-        if bucket is None or bucket.rate != account.throughput:  # new or changed
-            burst = account.burst or max(1, int(account.throughput))
-            bucket = TokenBucket(rate=account.throughput, burst=burst)
-            self.throttles[account.system_id] = bucket
+        if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
+            bucket = self.throttles[account.system_id] = wanted
         return bucket
 
     # --- submit -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import INTERFACE_VERSION, Tag
 from smsc.store.base import Store
 from smsc.store.records import BindType
-from tests.server.harness import PASSWORD, Rig, S, add_account, submit_sm
+from tests.server.harness import COMMIT_DELAY, PASSWORD, Rig, S, add_account, submit_sm
 
 BINDS = [
     (pdus.BindTransmitter, pdus.BindTransmitterResp),
@@ -213,3 +213,17 @@ def test_a_throughput_edit_applies_to_a_bound_customer(rig: Rig) -> None:
     rig.advance(1.1)
     esme.send(submit_sm(), submit_sm())
     assert [r.command_status for r in esme.read()] == [S.ESME_RTHROTTLED]
+
+
+def test_a_burst_edit_applies_to_a_bound_customer(rig: Rig) -> None:
+    """Only the burst changes (the throughput stays): the bucket is rebuilt all the same."""
+    account = rig.store.get_account("acme")
+    assert account is not None
+    rig.store.update_account(dataclasses.replace(account, throughput=1.0, burst=1))
+    esme = rig.bound(pdus.BindTransmitter)
+    rig.store.update_account(dataclasses.replace(account, throughput=1.0, burst=3))
+    rig.advance(1.1)  # edits are noticed within a second
+    esme.send(submit_sm(), submit_sm(), submit_sm(), submit_sm())
+    rig.advance(COMMIT_DELAY)
+    statuses = [r.command_status for r in esme.read()]
+    assert sorted(statuses) == [S.ESME_ROK] * 3 + [S.ESME_RTHROTTLED]
