@@ -4,8 +4,9 @@ No Twisted and no SQL: the core talks to a :class:`~smsc.store.base.Store` and t
 and operator packages. Two kinds of methods, and the server keeps them apart:
 
 - on the event loop, never touching the store: :attr:`SmscCore.intake` (submit checks and parts);
-- on the store thread (the server's single store worker): :meth:`authenticate`, :meth:`commit`,
-  :meth:`due_round`, :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`.
+- on the store thread (the server's single store worker): :meth:`commit`, :meth:`due_round`,
+  :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`, and :attr:`binds`'
+  store steps (smsc.binds decides binds).
 """
 
 from __future__ import annotations
@@ -36,7 +37,6 @@ from smsc.store.base import Store
 from smsc.store.records import (
     AcceptOutcome,
     Account,
-    BindType,
     Bucket,
     MessageChange,
     NewMessage,
@@ -104,13 +104,6 @@ class SmscCore:
         self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
         self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
                              queue_depths={})
-
-    # --- binds (store thread) ----------------------------------------------------------------
-    def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
-                     now: float) -> BindVerdict:
-        """Check a bind's credentials and the account's rules; counts failures and locks (all
-        on one thread; the server runs :attr:`binds`' steps apart, the hash in a pool)."""
-        return self.binds.authenticate(system_id, password, bind_type, address, now)
 
     # --- acceptance (store thread) -------------------------------------------------------------
     def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:

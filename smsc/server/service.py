@@ -99,6 +99,7 @@ class SmscService(service.Service):
         # Password hashes run in a pool of their own, never on the store thread.
         self.hasher = hasher if hasher is not None else HashPool(reactor, settings.hash_threads)
         self.binder = BindDispatcher(reactor, self.worker, self.hasher, lambda: self.core.binds,
+                                     open_binds=self._open_binds,
                                      total=settings.pending_binds,
                                      per_address=settings.pending_binds_per_address,
                                      queue=settings.queued_binds,
@@ -375,12 +376,6 @@ class SmscService(service.Service):
             return
         status = verdict.status
         account = verdict.account
-        if status == 0 and account is not None:
-            bound = self.binds.setdefault(account.system_id, set())
-            if len(bound) >= account.max_binds:
-                status = S.ESME_RBINDFAIL
-                _log.info("{account}: bind refused, {n} binds already", account=account.system_id,
-                          n=len(bound))
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
             if not verdict.logged:
@@ -399,10 +394,13 @@ class SmscService(service.Service):
                                                 throttle=self._throttle(account)))
         conn.bind = record
         self.stats["binds"] += 1
-        self.binds[account.system_id].add(conn)
+        self.binds.setdefault(account.system_id, set()).add(conn)
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
             self.outbinder.receiver_bound(account.system_id)
+
+    def _open_binds(self, system_id: str) -> int:
+        return len(self.binds.get(system_id, ()))
 
     def _refused_late(self, conn: SmppServerProtocol, response: pdus.Pdu) -> None:
         if conn in self.connections:

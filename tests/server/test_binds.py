@@ -104,6 +104,23 @@ def test_max_binds_per_account(store: Store) -> None:
     assert third.bind(system_id="small").command_status == S.ESME_ROK
 
 
+def test_binds_checked_at_once_get_no_more_than_max_binds(store: Store) -> None:
+    """Two binds of an account that may bind once wait for the store thread together: one
+    gets in, the other is refused once, for the limit (smsc.binds.admit)."""
+    add_account(store, "single", max_binds=1)
+    rig = Rig(store)
+    first, second = rig.connect(), rig.connect("127.0.0.2")
+    rig.worker.hold = True  # the store thread is busy: both binds wait for their checks
+    for esme in (first, second):
+        esme.send(pdus.BindTransceiver(system_id="single", password=PASSWORD))
+    rig.worker.release()
+    rig.turn()
+    statuses = sorted(esme.read_one().command_status for esme in (first, second))
+    assert statuses == [S.ESME_ROK, S.ESME_RBINDFAIL]
+    assert len(rig.service.binds["single"]) == 1
+    assert rig.service.bind_refusals[S.ESME_RBINDFAIL] == 1
+
+
 def test_allowed_ips_by_cidr(store: Store) -> None:
     add_account(store, "fenced", allowed_ips=("10.1.0.0/16", "192.0.2.7/32"))
     rig = Rig(store)
