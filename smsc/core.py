@@ -96,13 +96,12 @@ class SmscCore:
         self.hot_limit = hot_limit
         self.hot_horizon = hot_horizon
         self._hot: list[tuple[float, int, StoredMessage]] = []
-        self._taken_now: dict[str, int] = {}
         self._held_ids: set[int] = set()
         # Store thread: operators whose queues in the store had due parts at the last round;
         # new parts for them wait their turn instead of being settled on acceptance.
         self._backlog: set[str] = set()
         self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
-        self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
+        self.intake = Intake(route=route, operators=operator_desk(simulator), take_id=take_id,
                              queue_depths={})
 
     # --- acceptance (store thread) -------------------------------------------------------------
@@ -270,9 +269,9 @@ class SmscCore:
         simulator = self.simulator
         pacing = self.pacing
         batch_size = self.due_batch if limit is None else min(limit, self.due_batch)
-        taken, full = self._take_hot(now, batch_size)
+        taken, full, taken_hot = self._take_hot(now, batch_size)
         for operator in self._operators_with_work():
-            room = min(pacing.available(operator, now) - self._taken_now.get(operator, 0),
+            room = min(pacing.available(operator, now) - taken_hot.get(operator, 0),
                        batch_size - len(taken))
             if room <= 0:
                 full = full or len(taken) >= batch_size
@@ -285,7 +284,6 @@ class SmscCore:
                 self._backlog.discard(operator)
             full = full or len(batch) == room
             taken.extend(batch)
-        self._taken_now.clear()
         if not taken:
             return DueRound()
         self._refresh_accounts()
@@ -383,11 +381,14 @@ class SmscCore:
                     push(hot, (part.next_at, row_id, _held(part, row_id)))
                     self._held_ids.add(row_id)
 
-    def _take_hot(self, now: float, limit: int) -> tuple[list[StoredMessage], bool]:
-        """Due parts held in memory, within each operator's throughput."""
+    def _take_hot(self, now: float, limit: int
+                  ) -> tuple[list[StoredMessage], bool, dict[str, int]]:
+        """Due parts held in memory, within each operator's throughput: the parts, whether more
+        were due than ``limit``, and per operator how much of its throughput they take (the
+        pacing is charged only once the round is decided)."""
         hot = self._hot
         if not hot or hot[0][0] > now:
-            return [], False
+            return [], False, {}
         pacing = self.pacing
         room: dict[str, float] = {}
         taken: list[StoredMessage] = []
@@ -413,9 +414,9 @@ class SmscCore:
         for entry in waiting:
             heapq.heappush(hot, entry)
             self._held_ids.add(entry[1])
-        self._taken_now = {op: int(pacing.available(op, now) - left) for op, left in room.items()}
+        taken_now = {op: int(pacing.available(op, now) - left) for op, left in room.items()}
         full = bool(hot) and hot[0][0] <= now and len(taken) >= limit
-        return taken, full
+        return taken, full, taken_now
 
     def _operators_with_work(self) -> set[str]:
         """Every configured operator and any name found in the queues (an operator taken out
@@ -589,11 +590,12 @@ class SmscCore:
 
 def operator_desk(simulator: OperatorSimulator) -> OperatorDesk:
     """The operator simulation as intake sees it."""
-    return _Desk(simulator)
+    return _SimulatorForIntake(simulator)
 
 
-class _Desk:
-    """The operator simulation as intake sees it."""
+class _SimulatorForIntake:
+    """The operator simulator behind the :class:`~smsc.intake.OperatorDesk` intake asks: queue
+    room, first attempt times, profiles, and the test numbers' submit statuses."""
 
     def __init__(self, simulator: OperatorSimulator) -> None:
         self._s = simulator
