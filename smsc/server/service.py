@@ -41,7 +41,7 @@ from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
-from smsc.server.delivery import ReceiptCourier
+from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
@@ -113,7 +113,7 @@ class SmscService(service.Service):
         # The routing config the next router is built for (a reload changes it at once, so a
         # blacklist rebuild queued after the reload builds the new routes too).
         self._routing_config = routing.config if routing is not None else None
-        self.courier = ReceiptCourier(
+        self.courier = OutboxCourier(
             reactor, self.worker, store,
             # Room for a full commit's receipts on top of what the binds have in flight, so
             # receipts committed here go straight out instead of being read back.
