@@ -12,7 +12,6 @@ and operator packages. Two kinds of methods, and the server keeps them apart:
 from __future__ import annotations
 
 import heapq
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -31,7 +30,7 @@ from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import format_absolute
-from smsc.routing.accounts import hash_password
+from smsc.routing.accounts import hash_password, new_password
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -669,9 +668,6 @@ def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -
 
 
 TEST_PASSWORD_META = "test_account_password"  # where earlier versions kept it in clear
-# Letters and digits only: a generated password never starts with "-" (it is pasted on command
-# lines) and reads the same in every SMPP client.
-_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def ensure_test_account(store: Store, *, system_id: str, password: str, credit: int,
@@ -694,12 +690,7 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     return account, password
 
 
-def new_password() -> str:
-    """A random SMPP password (8 characters, letters and digits)."""
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(8))
-
-
 __all__ = [
     "BindVerdict", "Committed", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore",
-    "ensure_test_account", "new_password",
+    "ensure_test_account",
 ]
