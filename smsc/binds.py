@@ -20,11 +20,16 @@ The lockout rules (what smsc promises):
   nor extends the lock, and reveals nothing); the verdict's reason, which the server logs, names
   the lock, when it ends and the command that lifts it.
 
-A bind is decided in three steps so the password hash (scrypt, milliseconds of CPU) runs in a
+An account has at most ``max_binds`` binds open at once: a bind past them is refused with
+ESME_RBINDFAIL (it counts toward no lock). The binds are counted where they are kept, on the
+event loop, so :func:`admit` decides this last rule there, as the bind would be registered.
+
+A bind is decided in four steps so the password hash (scrypt, milliseconds of CPU) runs in a
 pool of its own, neither on the event loop nor on the store thread: :meth:`BindDesk.check`
 (store thread: the account and its locks; locked binds end here) ->
 :func:`smsc.routing.accounts.password_matches` (hash pool) -> :meth:`BindDesk.finish` (store
-thread: count the failure or reset the counts). :meth:`BindDesk.authenticate` does all three.
+thread: count the failure or reset the counts) -> :func:`admit` (the binds open).
+:meth:`BindDesk.authenticate` does all four on one thread.
 """
 
 from __future__ import annotations
@@ -84,6 +89,17 @@ class BindCheck:
     account: Account | None
     locks: BindLocks
     refused: BindVerdict | None = None
+
+
+def admit(verdict: BindVerdict, open_binds: int) -> BindVerdict:
+    """The verdict once the account's binds open now are counted: a bind the credentials let
+    in is refused with ESME_RBINDFAIL when the account has ``max_binds`` open already."""
+    account = verdict.account
+    if verdict.status != S.ESME_ROK or account is None or open_binds < account.max_binds:
+        return verdict
+    return BindVerdict(status=S.ESME_RBINDFAIL, account=account,
+                       reason=f"{open_binds} binds open already (the account's max_binds is "
+                              f"{account.max_binds})")
 
 
 def canonical_address(address: str) -> str:
@@ -168,12 +184,14 @@ class BindDesk:
         return BindVerdict(status=status, account=account)
 
     def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
-                     now: float) -> BindVerdict:
-        """:meth:`check`, the password and :meth:`finish` in one call (on one thread)."""
+                     now: float, open_binds: int = 0) -> BindVerdict:
+        """:meth:`check`, the password, :meth:`finish` and :func:`admit` with ``open_binds``
+        (the account's binds open now) in one call, on one thread."""
         check = self.check(system_id, address, now)
         if check.refused is not None:
             return check.refused
-        return self.finish(check, password_matches(check.account, password), bind_type, now)
+        verdict = self.finish(check, password_matches(check.account, password), bind_type, now)
+        return admit(verdict, open_binds)
 
     def purge(self, now: float) -> int:
         """Forget locks that have run out and counts too old to matter; how many rows went."""
@@ -213,5 +231,5 @@ class BindDesk:
         return count
 
 
-__all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy",
+__all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy", "admit",
            "canonical_address", "describe_lock", "unlock_command"]

@@ -4,14 +4,14 @@ No Twisted and no SQL: the core talks to a :class:`~smsc.store.base.Store` and t
 and operator packages. Two kinds of methods, and the server keeps them apart:
 
 - on the event loop, never touching the store: :attr:`SmscCore.intake` (submit checks and parts);
-- on the store thread (the server's single store worker): :meth:`authenticate`, :meth:`commit`,
-  :meth:`due_round`, :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`.
+- on the store thread (the server's single store worker): :meth:`commit`, :meth:`due_round`,
+  :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`, and :attr:`binds`'
+  store steps (smsc.binds decides binds).
 """
 
 from __future__ import annotations
 
 import heapq
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -30,13 +30,12 @@ from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
 from smsc.pdu.smpptime import format_absolute
-from smsc.routing.accounts import hash_password
+from smsc.routing.accounts import hash_password, new_password
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
     AcceptOutcome,
     Account,
-    BindType,
     Bucket,
     MessageChange,
     NewMessage,
@@ -96,21 +95,13 @@ class SmscCore:
         self.hot_limit = hot_limit
         self.hot_horizon = hot_horizon
         self._hot: list[tuple[float, int, StoredMessage]] = []
-        self._taken_now: dict[str, int] = {}
         self._held_ids: set[int] = set()
         # Store thread: operators whose queues in the store had due parts at the last round;
         # new parts for them wait their turn instead of being settled on acceptance.
         self._backlog: set[str] = set()
         self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
-        self.intake = Intake(route=route, operators=_Desk(simulator), take_id=take_id,
+        self.intake = Intake(route=route, operators=operator_desk(simulator), take_id=take_id,
                              queue_depths={})
-
-    # --- binds (store thread) ----------------------------------------------------------------
-    def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
-                     now: float) -> BindVerdict:
-        """Check a bind's credentials and the account's rules; counts failures and locks (all
-        on one thread; the server runs :attr:`binds`' steps apart, the hash in a pool)."""
-        return self.binds.authenticate(system_id, password, bind_type, address, now)
 
     # --- acceptance (store thread) -------------------------------------------------------------
     def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
@@ -277,9 +268,9 @@ class SmscCore:
         simulator = self.simulator
         pacing = self.pacing
         batch_size = self.due_batch if limit is None else min(limit, self.due_batch)
-        taken, full = self._take_hot(now, batch_size)
+        taken, full, taken_hot = self._take_hot(now, batch_size)
         for operator in self._operators_with_work():
-            room = min(pacing.available(operator, now) - self._taken_now.get(operator, 0),
+            room = min(pacing.available(operator, now) - taken_hot.get(operator, 0),
                        batch_size - len(taken))
             if room <= 0:
                 full = full or len(taken) >= batch_size
@@ -292,7 +283,6 @@ class SmscCore:
                 self._backlog.discard(operator)
             full = full or len(batch) == room
             taken.extend(batch)
-        self._taken_now.clear()
         if not taken:
             return DueRound()
         self._refresh_accounts()
@@ -390,11 +380,14 @@ class SmscCore:
                     push(hot, (part.next_at, row_id, _held(part, row_id)))
                     self._held_ids.add(row_id)
 
-    def _take_hot(self, now: float, limit: int) -> tuple[list[StoredMessage], bool]:
-        """Due parts held in memory, within each operator's throughput."""
+    def _take_hot(self, now: float, limit: int
+                  ) -> tuple[list[StoredMessage], bool, dict[str, int]]:
+        """Due parts held in memory, within each operator's throughput: the parts, whether more
+        were due than ``limit``, and per operator how much of its throughput they take (the
+        pacing is charged only once the round is decided)."""
         hot = self._hot
         if not hot or hot[0][0] > now:
-            return [], False
+            return [], False, {}
         pacing = self.pacing
         room: dict[str, float] = {}
         taken: list[StoredMessage] = []
@@ -420,9 +413,9 @@ class SmscCore:
         for entry in waiting:
             heapq.heappush(hot, entry)
             self._held_ids.add(entry[1])
-        self._taken_now = {op: int(pacing.available(op, now) - left) for op, left in room.items()}
+        taken_now = {op: int(pacing.available(op, now) - left) for op, left in room.items()}
         full = bool(hot) and hot[0][0] <= now and len(taken) >= limit
-        return taken, full
+        return taken, full, taken_now
 
     def _operators_with_work(self) -> set[str]:
         """Every configured operator and any name found in the queues (an operator taken out
@@ -596,11 +589,12 @@ class SmscCore:
 
 def operator_desk(simulator: OperatorSimulator) -> OperatorDesk:
     """The operator simulation as intake sees it."""
-    return _Desk(simulator)
+    return _SimulatorForIntake(simulator)
 
 
-class _Desk:
-    """The operator simulation as intake sees it."""
+class _SimulatorForIntake:
+    """The operator simulator behind the :class:`~smsc.intake.OperatorDesk` intake asks: queue
+    room, first attempt times, profiles, and the test numbers' submit statuses."""
 
     def __init__(self, simulator: OperatorSimulator) -> None:
         self._s = simulator
@@ -674,9 +668,6 @@ def _item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -
 
 
 TEST_PASSWORD_META = "test_account_password"  # where earlier versions kept it in clear
-# Letters and digits only: a generated password never starts with "-" (it is pasted on command
-# lines) and reads the same in every SMPP client.
-_PASSWORD_ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def ensure_test_account(store: Store, *, system_id: str, password: str, credit: int,
@@ -699,12 +690,7 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     return account, password
 
 
-def new_password() -> str:
-    """A random SMPP password (8 characters, letters and digits)."""
-    return "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(8))
-
-
 __all__ = [
     "BindVerdict", "Committed", "DueRound", "LockPolicy", "OperatorDesk", "SmscCore",
-    "ensure_test_account", "new_password",
+    "ensure_test_account",
 ]

@@ -261,7 +261,7 @@ class Intake:
         if count is None or count.parts == 1:
             segments: tuple[tuple[bytes, int, int, int, int], ...] = ((payload, 0, 0, 1, 1),)
         else:
-            reference = (self._peek_reference() & 0xFF)
+            reference = (self._take_reference() & 0xFF)
             segments = tuple((s.short_message, s.esm_class, reference, s.total, s.index)
                              for s in split_octets(payload, data_coding, reference=reference,
                                                    max_parts=account.max_parts))
@@ -270,7 +270,8 @@ class Intake:
 
     _reference = 0
 
-    def _peek_reference(self) -> int:
+    def _take_reference(self) -> int:
+        """The next concatenation reference (each call moves on: one per message split)."""
         self._reference = (self._reference + 1) & 0xFFFF
         return self._reference
 

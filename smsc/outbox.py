@@ -102,10 +102,6 @@ class OutboxDispatcher:
     def accounts(self) -> list[str]:
         return list(self._accounts)
 
-    def has_receiver(self, account: str) -> bool:
-        queue = self._accounts.get(account)
-        return bool(queue and queue.receivers)
-
     # --- loading ------------------------------------------------------------------------------
     def announce(self, accounts: Iterable[str]) -> None:
         """New items were committed for these accounts."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from smsc.binds import BindDesk, LockPolicy, canonical_address, unlock_command
+from smsc.binds import BindDesk, BindVerdict, LockPolicy, admit, canonical_address, unlock_command
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import hash_password, password_matches
 from smsc.store.memory import MemoryStore
@@ -19,7 +19,7 @@ TRX = BindType.TRANSCEIVER
 @pytest.fixture
 def desk() -> BindDesk:
     store = MemoryStore()
-    for account in (Account(system_id="acme", password_hash=HASH),
+    for account in (Account(system_id="acme", password_hash=HASH, max_binds=2),
                     Account(system_id="smsctest", password_hash=HASH, test_account=True),
                     Account(system_id="own", password_hash=HASH, lock_after=1, test_account=True),
                     Account(system_id="wide", password_hash=HASH, lock_scope=LockScope.ACCOUNT)):
@@ -112,3 +112,31 @@ def test_purge_forgets_old_counts(desk: BindDesk) -> None:
 def test_unlock_commands_quote_odd_system_ids() -> None:
     assert unlock_command(LockKind.ACCOUNT, "a b", "") == "smsc account unlock 'a b'"
     assert unlock_command(LockKind.PAIR, "acme", "::1") == "smsc account unlock acme --address ::1"
+
+
+def test_an_account_binds_at_most_max_binds_times(desk: BindDesk) -> None:
+    for open_binds in (0, 1):
+        verdict = desk.authenticate("acme", "pw", TRX, "10.0.2.1", NOW, open_binds=open_binds)
+        assert verdict.status == S.ESME_ROK and verdict.account is not None
+    full = desk.authenticate("acme", "pw", TRX, "10.0.2.1", NOW, open_binds=2)
+    assert full.status == S.ESME_RBINDFAIL
+    assert full.reason == "2 binds open already (the account's max_binds is 2)"
+    assert full.account is not None and full.account.system_id == "acme"
+    # A refusal for max_binds counts toward no lock, and the password still comes first.
+    for _ in range(5):
+        assert desk.authenticate("acme", "pw", TRX, "10.0.2.1", NOW, open_binds=9).status \
+            == S.ESME_RBINDFAIL
+    assert desk.check("acme", "10.0.2.1", NOW).locks.failures == 0
+    assert desk.authenticate("acme", "x", TRX, "10.0.2.1", NOW, open_binds=9).status \
+        == S.ESME_RINVPASWD
+
+
+def test_admit_leaves_every_refusal_as_it_is() -> None:
+    account = Account(system_id="acme", password_hash=HASH, max_binds=1)
+    for verdict in (BindVerdict(status=S.ESME_RINVPASWD),
+                    BindVerdict(status=S.ESME_RBINDFAIL, reason="locked", logged=True),
+                    BindVerdict(status=S.SMSC_RACCOUNTDISABLED, account=account)):
+        assert admit(verdict, 5) is verdict
+    ok = BindVerdict(status=S.ESME_ROK, account=account)
+    assert admit(ok, 0) is ok
+    assert admit(ok, 1).status == S.ESME_RBINDFAIL

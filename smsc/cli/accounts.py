@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import secrets
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,15 +10,24 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
-from smsc.core import new_password
 from smsc.pdu.constants import Ton
-from smsc.routing.accounts import check_cidrs, hash_password
+from smsc.routing.accounts import (
+    check_cidrs,
+    check_parent,
+    check_password,
+    check_sub_account_credit,
+    check_system_id,
+    hash_password,
+    new_password,
+    sub_account_currency,
+)
 from smsc.routing.prices import check_currency
 from smsc.routing.senders import sender_problem
 from smsc.store.base import AccountExists, StoreError, UnknownAccount
 from smsc.store.records import Account, BindType, BlacklistMode, Bucket, LockKind, LockScope
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 _BIND_NAMES = {"tx": BindType.TRANSMITTER, "rx": BindType.RECEIVER, "trx": BindType.TRANSCEIVER}
 
 
@@ -268,7 +276,7 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         )
     if options.get("outbind_password") is not None:
         if options["outbind_password"]:
-            _check_password(options["outbind_password"], "--outbind-password")
+            _checked(check_password, options["outbind_password"], "--outbind-password")
         changes["outbind_password"] = options["outbind_password"]
     return dataclasses.replace(found, **changes)
 
@@ -290,17 +298,12 @@ def _outbind_endpoint(value: str) -> str:
     return value
 
 
-def _check_system_id(system_id: str) -> None:
-    if not 1 <= len(system_id) <= 15 or not system_id.isprintable() or " " in system_id:
-        raise click.BadParameter(
-            "must be 1 to 15 printable characters without spaces (SMPP system_id)",
-            param_hint="SYSTEM_ID",
-        )
-
-
-def _check_password(password: str, param: str = "--password") -> None:
-    if not 1 <= len(password) <= 8:
-        raise click.BadParameter("must be 1 to 8 characters (SMPP password)", param_hint=param)
+def _checked(check: Callable[[T], Any], value: T, param: str) -> None:
+    """``check(value)`` (a rule of smsc.routing.accounts), its ValueError a usage error."""
+    try:
+        check(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint=param) from None
 
 
 # --- commands ---------------------------------------------------------------------------------
@@ -348,21 +351,17 @@ def add(
       smsc --db smsc.sqlite account add acme --password s3cret --credit 100
       smsc account add acme-eu --parent acme --password eu123 --throughput 10
     """
-    _check_system_id(system_id)
+    _checked(check_system_id, system_id, "SYSTEM_ID")
     generated = password is None
     if password is None:
-        password = secrets.token_urlsafe(6)[:8]
-    _check_password(password)
+        password = new_password()
+    _checked(check_password, password, "--password")
     store = cli.store()
     parent_account = cli.account(parent) if parent else None
     if parent_account is not None:
-        if parent_account.parent:
-            raise click.BadParameter(f"{parent} is itself a sub-account", param_hint="--parent")
-        if currency and currency.upper() != parent_account.currency:
-            raise click.BadParameter(
-                f"a sub-account uses its parent's currency {parent_account.currency}",
-                param_hint="--currency",
-            )
+        _checked(check_parent, parent_account, "--parent")
+        _checked(lambda asked: sub_account_currency(parent_account, asked), currency,
+                 "--currency")
         currency = parent_account.currency
     currency = (currency or cli.lenient_config.routing.currency).upper()
     try:
@@ -370,10 +369,8 @@ def add(
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--currency") from None
     amount = cli.parse_money(credit, currency, "--credit")
-    if amount and parent_account is not None:
-        raise click.BadParameter(
-            "a sub-account draws on its parent's credit; top up the parent", param_hint="--credit"
-        )
+    if parent_account is not None:
+        _checked(check_sub_account_credit, amount, "--credit")
     now = cli.now()
     new = apply_options(
         Account(
@@ -742,7 +739,7 @@ def passwd(cli: CliContext, system_id: str, password: str | None, generate: bool
     elif password is None:
         password = click.prompt("new password", hide_input=True, confirmation_prompt=True)
     assert password is not None
-    _check_password(password)
+    _checked(check_password, password, "--password")
     store = cli.store()
     store.update_account(dataclasses.replace(found, password_hash=hash_password(password)))
     click.echo(f"password of {system_id} changed" + (f": {password}" if generate else ""))

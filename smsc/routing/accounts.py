@@ -1,4 +1,11 @@
-"""Account security: password hashes, allowed addresses, bind types and lockout.
+"""Account rules and security: logins (system_id, password, generated passwords), sub-accounts,
+password hashes, allowed addresses, bind types and lockout.
+
+A system_id is 1 to 15 printable characters without spaces, a password 1 to 8 characters (the
+SMPP 3.4 limits: 16 and 9 octets with the closing NUL). A generated password is 8 letters and
+digits (never a "-" first: it is pasted on command lines; no look-alikes such as l, 1, O, 0).
+A sub-account's parent is not itself a sub-account; a sub-account has its parent's currency and
+no credit of its own (it draws on its parent's).
 
 Passwords are stored as ``scrypt$<n>$<r>$<p>$<salt, base64>$<hash, base64>`` (hashlib.scrypt,
 16 random bytes of salt, 32 bytes of hash). The default cost (n=2048, r=8, p=1, 2 MiB of memory)
@@ -29,6 +36,7 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import secrets
 from functools import lru_cache
 from typing import Final
 
@@ -40,13 +48,19 @@ __all__ = [
     "bind_status",
     "bind_type_allowed",
     "check_cidrs",
+    "check_parent",
+    "check_password",
+    "check_sub_account_credit",
+    "check_system_id",
     "dummy_verify",
     "hash_password",
     "lock_in_force",
     "needs_rehash",
+    "new_password",
     "password_matches",
     "status_after_password",
     "status_before_password",
+    "sub_account_currency",
     "verify_password",
 ]
 
@@ -65,6 +79,58 @@ _MAXMEM: Final = 256 * 1024 * 1024
 NETWORK_CACHE: Final = 4096
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+SYSTEM_ID_MAX: Final = 15  # characters (SMPP system_id: 16 octets with its NUL)
+PASSWORD_MAX: Final = 8  # characters (SMPP password: 9 octets with its NUL)
+GENERATED_PASSWORD: Final = 8  # characters of a generated password
+# Letters and digits only, without look-alikes: a generated password never starts with "-" and
+# reads the same in every SMPP client.
+PASSWORD_ALPHABET: Final = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+# --- logins and sub-accounts ------------------------------------------------------------------
+
+
+def check_system_id(system_id: str) -> str:
+    """``system_id`` if it can be an account's login, else ValueError saying what it must be."""
+    if (not 1 <= len(system_id) <= SYSTEM_ID_MAX or not system_id.isprintable()
+            or " " in system_id):
+        raise ValueError(f"must be 1 to {SYSTEM_ID_MAX} printable characters without spaces "
+                         "(SMPP system_id)")
+    return system_id
+
+
+def check_password(password: str) -> str:
+    """``password`` if an SMPP client can send it, else ValueError saying what it must be."""
+    if not 1 <= len(password) <= PASSWORD_MAX:
+        raise ValueError(f"must be 1 to {PASSWORD_MAX} characters (SMPP password)")
+    return password
+
+
+def new_password() -> str:
+    """A random SMPP password: 8 letters and digits (never a "-" first)."""
+    return "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(GENERATED_PASSWORD))
+
+
+def check_parent(parent: Account) -> Account:
+    """``parent`` if it may have sub-accounts (it is not one itself), else ValueError."""
+    if parent.parent:
+        raise ValueError(f"{parent.system_id} is itself a sub-account")
+    return parent
+
+
+def sub_account_currency(parent: Account, asked: str | None = None) -> str:
+    """The currency of a sub-account of ``parent``: the parent's; ValueError when another one
+    is ``asked`` for (case aside)."""
+    if asked and asked.upper() != parent.currency:
+        raise ValueError(f"a sub-account uses its parent's currency {parent.currency}")
+    return parent.currency
+
+
+def check_sub_account_credit(amount: int) -> None:
+    """ValueError when a sub-account would get credit of its own (``amount`` minor units)."""
+    if amount:
+        raise ValueError("a sub-account draws on its parent's credit; top up the parent")
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

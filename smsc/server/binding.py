@@ -1,10 +1,11 @@
 """Binds in progress: the password hash in a pool of its own, and a bound on unauthenticated
 binds so that binding in a loop is no lever against other customers.
 
-A bind takes three steps (see smsc.binds): the account and its locks on the store thread, the
+A bind takes four steps (see smsc.binds): the account and its locks on the store thread, the
 password hash (scrypt, milliseconds of CPU) in :class:`HashPool`, the verdict (failures
-counted) on the store thread again. The store thread, which every submit's commit waits for,
-never hashes.
+counted) on the store thread again, and back on the event loop, where the binds open are
+counted, the account's max_binds (:func:`smsc.binds.admit`). The store thread, which every
+submit's commit waits for, never hashes.
 
 At most ``total`` binds are checked at once. A bind that finds no free place waits; a freed place
 goes to the waiting address with the fewest binds being checked, the one served least recently
@@ -27,7 +28,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from smsc.binds import BindDesk, BindVerdict, canonical_address
+from smsc.binds import BindDesk, BindVerdict, admit, canonical_address
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import password_matches
 from smsc.store.records import BindType
@@ -69,12 +70,13 @@ class BindDispatcher:
     """Runs the steps of each bind on the store thread and the hash pool, within the limits."""
 
     def __init__(self, clock: IReactorTime, worker: Runner, hasher: Runner,
-                 desk: Callable[[], BindDesk], *, total: int, per_address: int,
-                 queue: int, refusal_delay: float = 0.0) -> None:
+                 desk: Callable[[], BindDesk], *, open_binds: Callable[[str], int],
+                 total: int, per_address: int, queue: int, refusal_delay: float = 0.0) -> None:
         self._clock = clock
         self._worker = worker
         self._hasher = hasher
         self._desk = desk
+        self._open_binds = open_binds  # an account's binds open now (event loop)
         self.total = total
         self.per_address = per_address
         self.queue = queue
@@ -95,7 +97,9 @@ class BindDispatcher:
     def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
                      alive: Callable[[], bool] = lambda: True) -> defer.Deferred[BindVerdict]:
         """The verdict on a bind. ``alive`` tells whether its connection is still open: a bind
-        whose connection closed while it waited is dropped unchecked."""
+        whose connection closed while it waited is dropped unchecked. The verdict has counted
+        the account's binds open (``open_binds``) just before it fires: a caller registering an
+        admitted bind in its callback keeps the count exact."""
         address = canonical_address(address)
         held = self.in_progress.get(address, 0)
         if held >= self.per_address:
@@ -122,12 +126,19 @@ class BindDispatcher:
             steps = defer.ensureDeferred(self._steps(system_id, password, bind_type, address))
             steps.chainDeferred(verdict)
 
+        verdict.addCallback(self._admit)
         if full:
             self._waiting.setdefault(address, deque()).append(start)
             self.queued += 1
         else:
             start()
         return verdict
+
+    def _admit(self, verdict: BindVerdict) -> BindVerdict:
+        account = verdict.account
+        if account is None:
+            return verdict
+        return admit(verdict, self._open_binds(account.system_id))
 
     async def _steps(self, system_id: str, password: str, bind_type: BindType,
                      address: str) -> BindVerdict:

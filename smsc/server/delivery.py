@@ -1,5 +1,5 @@
-"""Receipts and MO out to customers: runs the outbox dispatcher's store reads and acks on the
-store thread and sends what it assigns over the bound connections.
+"""Every outbox item out to customers (receipts, MO, alerts): runs the outbox dispatcher's
+store reads and acks on the store thread and sends what it assigns over the bound connections.
 
 Delivery is at least once: an item leaves the store's outbox only after its deliver_sm_resp,
 so after a crash (kill -9, power loss) the items sent and not yet removed are sent again. To
@@ -46,8 +46,9 @@ class _Gate:
         return self.conn.free_slots - self.unconfirmed
 
 
-class ReceiptCourier:
-    """Moves outbox items from the store to customers and acknowledgements back."""
+class OutboxCourier:
+    """Carries every outbox item (receipts, MO, alerts) from the store to the customers' receiver
+    binds, and their removals back once answered."""
 
     def __init__(self, reactor: IReactorTime, worker: StoreWorker, store: Store,
                  dispatcher: OutboxDispatcher, *, ack_delay: float = 0.0,
@@ -85,10 +86,6 @@ class ReceiptCourier:
         self.schedule_pump()
 
     # --- loading from the store ---------------------------------------------------------------
-    def announce(self, accounts: frozenset[str] | set[str]) -> None:
-        self.dispatcher.announce(accounts)
-        self.pull()
-
     def offer(self, items: list[OutboxItem]) -> None:
         """Items this process just committed: taken at once where an account is caught up,
         read from the store later where it is not."""

@@ -41,7 +41,7 @@ from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
-from smsc.server.delivery import ReceiptCourier
+from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
@@ -99,6 +99,7 @@ class SmscService(service.Service):
         # Password hashes run in a pool of their own, never on the store thread.
         self.hasher = hasher if hasher is not None else HashPool(reactor, settings.hash_threads)
         self.binder = BindDispatcher(reactor, self.worker, self.hasher, lambda: self.core.binds,
+                                     open_binds=self._open_binds,
                                      total=settings.pending_binds,
                                      per_address=settings.pending_binds_per_address,
                                      queue=settings.queued_binds,
@@ -112,7 +113,7 @@ class SmscService(service.Service):
         # The routing config the next router is built for (a reload changes it at once, so a
         # blacklist rebuild queued after the reload builds the new routes too).
         self._routing_config = routing.config if routing is not None else None
-        self.courier = ReceiptCourier(
+        self.courier = OutboxCourier(
             reactor, self.worker, store,
             # Room for a full commit's receipts on top of what the binds have in flight, so
             # receipts committed here go straight out instead of being read back.
@@ -375,12 +376,6 @@ class SmscService(service.Service):
             return
         status = verdict.status
         account = verdict.account
-        if status == 0 and account is not None:
-            bound = self.binds.setdefault(account.system_id, set())
-            if len(bound) >= account.max_binds:
-                status = S.ESME_RBINDFAIL
-                _log.info("{account}: bind refused, {n} binds already", account=account.system_id,
-                          n=len(bound))
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
             if not verdict.logged:
@@ -399,10 +394,13 @@ class SmscService(service.Service):
                                                 throttle=self._throttle(account)))
         conn.bind = record
         self.stats["binds"] += 1
-        self.binds[account.system_id].add(conn)
+        self.binds.setdefault(account.system_id, set()).add(conn)
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
             self.outbinder.receiver_bound(account.system_id)
+
+    def _open_binds(self, system_id: str) -> int:
+        return len(self.binds.get(system_id, ()))
 
     def _refused_late(self, conn: SmppServerProtocol, response: pdus.Pdu) -> None:
         if conn in self.connections:
@@ -414,13 +412,14 @@ class SmscService(service.Service):
                    for conn in self.binds.get(account, ()))
 
     def _throttle(self, account: Account) -> TokenBucket | None:
+        """The account's bucket, shared by its binds; a new one when its throughput or burst
+        changed (the bucket's own rules say what they make of the account's settings)."""
         if account.throughput <= 0:
             return None
+        wanted = TokenBucket.for_account(account)
         bucket = self.throttles.get(account.system_id)
-        if bucket is None or bucket.rate != account.throughput:  # new or changed
-            burst = account.burst or max(1, int(account.throughput))
-            bucket = TokenBucket(rate=account.throughput, burst=burst)
-            self.throttles[account.system_id] = bucket
+        if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
+            bucket = self.throttles[account.system_id] = wanted
         return bucket
 
     # --- submit -------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import pytest
@@ -23,6 +24,22 @@ def test_add_and_show(cli: Cli) -> None:
     assert "s3cret" not in account.password_hash
     text = cli("account", "show", "acme")
     assert "100.00 EUR" in text and "at most 10" in text
+
+
+def test_a_generated_password_is_letters_and_digits_whatever_the_random_bytes(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Random bytes that a URL-safe token would start with "-" (read as an option when pasted
+    on a command line): the one password generator never uses them that way."""
+    monkeypatch.setattr(secrets, "token_bytes", lambda n=32: b"\xfb\xff" * n)
+    out = cli("account", "add", "dash", "--credit", "0")
+    password = out.split("password: ")[1].split()[0]
+    out = cli("account", "passwd", "dash", "--generate")
+    again = out.rsplit(": ", 1)[1].strip()
+    for generated in (password, again):
+        assert len(generated) == 8 and generated.isascii() and generated.isalnum(), generated
+    account = cli.store().get_account("dash")
+    assert account is not None and verify_password(again, account.password_hash)
 
 
 def test_add_with_settings_and_a_generated_password(cli: Cli) -> None:

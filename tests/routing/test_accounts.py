@@ -1,4 +1,5 @@
-"""Passwords, allowed addresses, bind types, lockout and the order of bind refusals."""
+"""Logins, sub-accounts, passwords, allowed addresses, bind types, lockout and the order of bind
+refusals."""
 
 from __future__ import annotations
 
@@ -6,14 +7,21 @@ import pytest
 
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import (
+    PASSWORD_ALPHABET,
     address_allowed,
     bind_status,
     bind_type_allowed,
     check_cidrs,
+    check_parent,
+    check_password,
+    check_sub_account_credit,
+    check_system_id,
     dummy_verify,
     hash_password,
     lock_in_force,
     needs_rehash,
+    new_password,
+    sub_account_currency,
     verify_password,
 )
 from smsc.store.records import Account, BindLocks, BindType, LockKind, LockState
@@ -180,3 +188,51 @@ def test_locked_binds_do_not_reveal_the_password() -> None:
 def test_disabled_account_needs_the_password_to_find_out() -> None:
     disabled = Account(system_id="acme", password_hash=STORED, enabled=False)
     assert status(disabled, password="wrong") == CommandStatus.ESME_RINVPASWD
+
+
+# --- logins and sub-accounts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("system_id", ["a", "acme-eu_2", "x" * 15, "ünï", "a.b@c"])
+def test_system_ids_that_can_log_in(system_id: str) -> None:
+    assert check_system_id(system_id) == system_id
+
+
+@pytest.mark.parametrize("system_id", ["", "x" * 16, "ac me", "acme\n", "a\x00b", "\t"])
+def test_system_ids_that_cannot(system_id: str) -> None:
+    with pytest.raises(ValueError, match=r"^must be 1 to 15 printable characters without "
+                                         r"spaces \(SMPP system_id\)$"):
+        check_system_id(system_id)
+
+
+def test_passwords_are_1_to_8_characters() -> None:
+    for password in ("p", "s3cret", "12345678", "-dash"):
+        assert check_password(password) == password
+    for password in ("", "123456789"):
+        with pytest.raises(ValueError, match=r"^must be 1 to 8 characters \(SMPP password\)$"):
+            check_password(password)
+
+
+def test_generated_passwords_are_8_letters_and_digits() -> None:
+    seen = {new_password() for _ in range(200)}
+    assert len(seen) == 200  # random
+    for password in seen:
+        assert check_password(password) == password
+        assert len(password) == 8 and set(password) <= set(PASSWORD_ALPHABET)
+        assert password.isascii() and password.isalnum()
+    assert not set("-_lIO01") & set(PASSWORD_ALPHABET)
+
+
+def test_sub_account_rules() -> None:
+    parent = Account(system_id="acme", password_hash=STORED, currency="UAH")
+    sub = Account(system_id="acme-eu", password_hash=STORED, parent="acme", currency="UAH")
+    assert check_parent(parent) is parent
+    with pytest.raises(ValueError, match=r"^acme-eu is itself a sub-account$"):
+        check_parent(sub)
+    for asked in (None, "", "UAH", "uah"):
+        assert sub_account_currency(parent, asked) == "UAH"
+    with pytest.raises(ValueError, match=r"^a sub-account uses its parent's currency UAH$"):
+        sub_account_currency(parent, "EUR")
+    check_sub_account_credit(0)
+    with pytest.raises(ValueError, match="draws on its parent's credit; top up the parent"):
+        check_sub_account_credit(1)

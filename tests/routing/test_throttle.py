@@ -64,6 +64,10 @@ def test_for_account() -> None:
         Account(system_id="a", password_hash="", throughput=20, burst=40)
     )
     assert (bucket.rate, bucket.burst) == (20, 40)
+    # burst 0: one second of throughput, at least one message
+    for throughput, burst in ((20, 20), (0.5, 1)):
+        account = Account(system_id="a", password_hash="", throughput=throughput)
+        assert TokenBucket.for_account(account).burst == burst
 
 
 @pytest.mark.parametrize(

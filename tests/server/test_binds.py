@@ -11,7 +11,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import INTERFACE_VERSION, Tag
 from smsc.store.base import Store
 from smsc.store.records import BindType
-from tests.server.harness import PASSWORD, Rig, S, add_account, submit_sm
+from tests.server.harness import COMMIT_DELAY, PASSWORD, Rig, S, add_account, submit_sm
 
 BINDS = [
     (pdus.BindTransmitter, pdus.BindTransmitterResp),
@@ -102,6 +102,23 @@ def test_max_binds_per_account(store: Store) -> None:
     rig.advance(0.01)
     assert first.gone()
     assert third.bind(system_id="small").command_status == S.ESME_ROK
+
+
+def test_binds_checked_at_once_get_no_more_than_max_binds(store: Store) -> None:
+    """Two binds of an account that may bind once wait for the store thread together: one
+    gets in, the other is refused once, for the limit (smsc.binds.admit)."""
+    add_account(store, "single", max_binds=1)
+    rig = Rig(store)
+    first, second = rig.connect(), rig.connect("127.0.0.2")
+    rig.worker.hold = True  # the store thread is busy: both binds wait for their checks
+    for esme in (first, second):
+        esme.send(pdus.BindTransceiver(system_id="single", password=PASSWORD))
+    rig.worker.release()
+    rig.turn()
+    statuses = sorted(esme.read_one().command_status for esme in (first, second))
+    assert statuses == [S.ESME_ROK, S.ESME_RBINDFAIL]
+    assert len(rig.service.binds["single"]) == 1
+    assert rig.service.bind_refusals[S.ESME_RBINDFAIL] == 1
 
 
 def test_allowed_ips_by_cidr(store: Store) -> None:
@@ -213,3 +230,17 @@ def test_a_throughput_edit_applies_to_a_bound_customer(rig: Rig) -> None:
     rig.advance(1.1)
     esme.send(submit_sm(), submit_sm())
     assert [r.command_status for r in esme.read()] == [S.ESME_RTHROTTLED]
+
+
+def test_a_burst_edit_applies_to_a_bound_customer(rig: Rig) -> None:
+    """Only the burst changes (the throughput stays): the bucket is rebuilt all the same."""
+    account = rig.store.get_account("acme")
+    assert account is not None
+    rig.store.update_account(dataclasses.replace(account, throughput=1.0, burst=1))
+    esme = rig.bound(pdus.BindTransmitter)
+    rig.store.update_account(dataclasses.replace(account, throughput=1.0, burst=3))
+    rig.advance(1.1)  # edits are noticed within a second
+    esme.send(submit_sm(), submit_sm(), submit_sm(), submit_sm())
+    rig.advance(COMMIT_DELAY)
+    statuses = [r.command_status for r in esme.read()]
+    assert sorted(statuses) == [S.ESME_ROK] * 3 + [S.ESME_RTHROTTLED]
