@@ -9,15 +9,27 @@ from typing import Protocol
 from twisted.internet.interfaces import IReactorTime
 
 from smsc.core import SmscCore
+from smsc.outbox import OutboxDispatcher
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
 from smsc.server.committer import GroupCommitter
-from smsc.server.delivery import ReceiptCourier
 from smsc.server.metrics import Labels, Metric
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerProtocol
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
+
+
+class ObservedCourier(Protocol):
+    """What the metrics read of the courier that writes the outbox to the binds."""
+
+    @property
+    def sent(self) -> int: ...
+    @property
+    def delivered(self) -> int: ...
+    @property
+    def dispatcher(self) -> OutboxDispatcher: ...
+    def in_flight_count(self) -> int: ...
 
 
 class ObservedService(Protocol):
@@ -49,7 +61,7 @@ class ObservedService(Protocol):
     @property
     def committer(self) -> GroupCommitter: ...
     @property
-    def courier(self) -> ReceiptCourier: ...
+    def courier(self) -> ObservedCourier: ...
     @property
     def outbinder(self) -> Outbinder: ...
     @property
