@@ -12,9 +12,9 @@ import click
 
 from smsc.config.check import default_config_path, display_path, load_located
 from smsc.config.edit import ConfigEditor
-from smsc.config.errors import ConfigError
 from smsc.config.loader import Config, load_config, merged_tables, packaged_defaults
 from smsc.config.server import server_settings_from_mapping
+from smsc.config_error import ConfigError
 from smsc.ids import MessageIdFormat
 from smsc.routing.config import RoutingConfig
 from smsc.routing.prices import format_amount, parse_amount

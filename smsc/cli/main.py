@@ -24,7 +24,7 @@ from smsc.cli.routes import route, routes
 from smsc.cli.send import send
 from smsc.cli.serve import serve
 from smsc.config.edit import EditError
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.store.base import StoreError
 
 

@@ -15,7 +15,7 @@ from typing import IO, Any, TextIO
 
 import click
 
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.operators.config import parse_duration
 
 JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

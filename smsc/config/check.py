@@ -1,7 +1,7 @@
 """Checking the config files whole, with the file and line of every mistake.
 
 The parsers (:mod:`smsc.config.server`, :mod:`smsc.operators.config`,
-:mod:`smsc.routing.config`) raise :class:`~smsc.config.errors.ConfigError` with a dotted key
+:mod:`smsc.routing.config`) raise :class:`~smsc.config_error.ConfigError` with a dotted key
 path such as ``operators.kyivstar.delay.median`` or ``routes[3].prefixes[2]`` (array entries
 count from 1). This module finds that path in the TOML text: :func:`scan_layout` walks the text
 once, as a small TOML lexer, and records where every table header, key, array element and
@@ -26,9 +26,9 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, Final
 
-from smsc.config.errors import ConfigError
 from smsc.config.loader import DEFAULT_PATH, Config, config_from_tables, packaged_defaults
 from smsc.config.server import server_settings_from_mapping
+from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig
 from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.config import RoutingConfig

@@ -13,7 +13,7 @@ exactly that change (:class:`EditError` otherwise, nothing changed). :meth:`Conf
 validates the whole resulting config (:func:`smsc.config.check.check_texts`) and writes only
 if it is valid, each changed file replaced atomically (a running server never reads half a
 file); a change that would make the config invalid raises the located
-:class:`~smsc.config.errors.ConfigError` and writes nothing.
+:class:`~smsc.config_error.ConfigError` and writes nothing.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from smsc.config.errors import ConfigError
 from smsc.config.server import ServerSettings, server_settings_from_mapping
+from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig
 from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.config import RoutingConfig

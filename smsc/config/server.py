@@ -9,7 +9,7 @@ from datetime import UTC, tzinfo
 from typing import Any
 
 from smsc.config.endpoints import EndpointError, server_endpoint
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.operators.config import parse_duration
 from smsc.operators.schedule import zone_named
 from smsc.pdu.constants import CommandStatus

@@ -3,7 +3,7 @@
 :meth:`OperatorsConfig.from_mapping` reads the tables ``[simulation]``, ``[operators.<name>]``,
 ``[[outcome_rules]]`` and ``[[mo_rules]]`` of a parsed document (other top-level tables belong
 to other parts of smsc and are ignored) and raises
-:class:`~smsc.config.errors.ConfigError` with the key path of the first mistake, for example
+:class:`~smsc.config_error.ConfigError` with the key path of the first mistake, for example
 ``operators.kyivstar.delay.median`` or ``outcome_rules[2].prefix`` (array entries count from 1).
 conf/operators.toml documents every key.
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Final
 
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.operators.mo import MoMode, MoRule, MoRules
 from smsc.operators.outcomes import OutcomeRule, OutcomeRules
 from smsc.operators.pacing import OperatorPacing

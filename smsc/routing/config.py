@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.routing.blacklist import Blacklist
 from smsc.routing.numbers import NumberPlan, home_country_problem
 from smsc.routing.outcomes import ERR_COVERAGE, CoverageAction

@@ -3,20 +3,78 @@
 from __future__ import annotations
 
 import resource
-from typing import TYPE_CHECKING
+from collections.abc import Collection, Mapping
+from typing import Protocol
 
+from twisted.internet.interfaces import IReactorTime
+
+from smsc.core import SmscCore
+from smsc.outbox import OutboxDispatcher
 from smsc.pdu.constants import CommandStatus
+from smsc.server.binding import BindDispatcher
+from smsc.server.committer import GroupCommitter
 from smsc.server.metrics import Labels, Metric
+from smsc.server.outbind import Outbinder
+from smsc.server.protocol import SmppServerProtocol
+from smsc.server.storehealth import StoreHealth
+from smsc.server.worker import StoreWorker
 
-if TYPE_CHECKING:
-    from smsc.server.service import SmscService
+
+class ObservedCourier(Protocol):
+    """What the metrics read of the courier that writes the outbox to the binds."""
+
+    @property
+    def sent(self) -> int: ...
+    @property
+    def delivered(self) -> int: ...
+    @property
+    def dispatcher(self) -> OutboxDispatcher: ...
+    def in_flight_count(self) -> int: ...
+
+
+class ObservedService(Protocol):
+    """What the metrics read of the running service (smsc.server.service.SmscService has it all;
+    this module does not import that one, which serves these metrics)."""
+
+    @property
+    def clock(self) -> IReactorTime: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def core(self) -> SmscCore: ...
+    @property
+    def connections(self) -> Collection[SmppServerProtocol]: ...
+    @property
+    def binds(self) -> Mapping[str, Collection[SmppServerProtocol]]: ...
+    @property
+    def closed_for(self) -> Mapping[str, int]: ...
+    @property
+    def stats(self) -> Mapping[str, int]: ...
+    @property
+    def refusals(self) -> Mapping[int, int]: ...
+    @property
+    def bind_refusals(self) -> Mapping[int, int]: ...
+    @property
+    def finals(self) -> Mapping[str, int]: ...
+    @property
+    def binder(self) -> BindDispatcher: ...
+    @property
+    def committer(self) -> GroupCommitter: ...
+    @property
+    def courier(self) -> ObservedCourier: ...
+    @property
+    def outbinder(self) -> Outbinder: ...
+    @property
+    def worker(self) -> StoreWorker: ...
+    @property
+    def health(self) -> StoreHealth: ...
 
 
 def _status(status: int) -> Labels:
     return (("status", CommandStatus.name_of(status)),)
 
 
-def service_metrics(service: SmscService) -> list[Metric]:
+def service_metrics(service: ObservedService) -> list[Metric]:
     """Counters since the start and gauges of now; nothing here reads the store."""
     courier = service.courier
     committer = service.committer

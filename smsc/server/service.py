@@ -24,10 +24,10 @@ from twisted.python.failure import Failure
 from twisted.web.server import Site
 
 from smsc.binds import LockPolicy
-from smsc.config.errors import ConfigError
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
+from smsc.config_error import ConfigError
 from smsc.core import BindVerdict, Committed, DueRound, SmscCore, operator_desk
 from smsc.ids import IdBlock
 from smsc.intake import BindContext, Prepared

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smsc.config.check import check_config, check_texts, load_located, parent_path, scan_layout
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from tests.examples import conf_text
 
 CONF = Path(__file__).resolve().parents[2] / "conf"

@@ -13,7 +13,7 @@ import pytest
 
 from smsc.config.check import check_config
 from smsc.config.edit import ConfigEditor, EditError, render_value
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
 

@@ -4,8 +4,8 @@ from datetime import UTC
 
 import pytest
 
-from smsc.config.errors import ConfigError
 from smsc.config.server import server_settings_from_mapping
+from smsc.config_error import ConfigError
 from smsc.pdu.constants import CommandStatus
 
 

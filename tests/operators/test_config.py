@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import tomlkit
 
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig, parse_duration
 from smsc.operators.mo import MoMode
 from smsc.operators.profile import DAY, HOUR, MINUTE, DelayKind, builtin_profiles

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from smsc.config.errors import ConfigError
+from smsc.config_error import ConfigError
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
 from smsc.routing.outcomes import CoverageAction

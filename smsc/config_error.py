@@ -1,5 +1,9 @@
 """The error every config parser raises: where (a dotted key path, and a file and line when known)
-and what is wrong, in words a user can act on."""
+and what is wrong, in words a user can act on.
+
+It sits below every layer (next to smsc.slotted), outside the smsc.config package: the parsers of
+smsc.routing.config and smsc.operators.config raise it, and smsc.config, which reads the files
+and assembles their results, sits above them."""
 
 from __future__ import annotations
 
