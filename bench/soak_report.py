@@ -142,7 +142,7 @@ def database_figures(db: Path) -> dict[str, Any]:
         return out
     try:
         for name, query in (
-            ("lock_rows", "SELECT kind, count(*) FROM locks GROUP BY kind"),
+            ("lock_rows", "SELECT kind, count(*) FROM bind_locks GROUP BY kind"),
             ("outbox_rows", "SELECT account, count(*) FROM outbox GROUP BY account"),
         ):
             try:

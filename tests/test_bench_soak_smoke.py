@@ -100,16 +100,16 @@ def test_the_log_summary_counts_kinds_of_line_with_numbers_masked():
 def test_database_figures_count_lock_and_outbox_rows(tmp_path: Path):
     db = tmp_path / "soak.db"
     conn = sqlite3.connect(db)
-    conn.execute("CREATE TABLE locks (kind TEXT, key TEXT)")
+    conn.execute("CREATE TABLE bind_locks (kind TEXT, system_id TEXT, address TEXT)")
     conn.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY, account TEXT)")
     conn.execute("CREATE TABLE messages (id INTEGER PRIMARY KEY)")
-    conn.executemany("INSERT INTO locks VALUES (?, ?)", [("account", "a"), ("account", "b"),
-                                                         ("address", "127.0.0.2")])
+    conn.executemany("INSERT INTO bind_locks VALUES (?, ?, ?)", [
+        ("pair", "a", "127.0.0.2"), ("pair", "b", "127.0.0.3"), ("address", "", "127.0.0.2")])
     conn.executemany("INSERT INTO outbox (account) VALUES (?)", [("slow",)] * 3)
     conn.commit()
     conn.close()
     figures = database_figures(db)
-    assert figures["lock_rows"] == {"account": 2, "address": 1}
+    assert figures["lock_rows"] == {"pair": 2, "address": 1}
     assert figures["outbox_rows"] == {"slow": 3}
     assert figures["messages"] == 0
     assert figures["bytes"] >= db.stat().st_size > 0
@@ -151,7 +151,7 @@ def test_a_short_soak_reports_memory_latency_per_interval_and_nothing_lost(tmp_p
     statuses = hostile["storm"]["statuses"]
     assert statuses.get("unknown_system_id:ESME_RINVSYSID", 0) > 0
     assert hostile["churn"]["connects"] > 0 and hostile["churn"]["idle_opened"] >= 3
-    assert report["database"]["lock_rows"]["account"] >= 1
+    assert report["database"]["lock_rows"]["pair"] >= 1  # wrong passwords lock a pair
 
 
 def render_failure(report: dict[str, object]) -> str:
