@@ -378,10 +378,17 @@ class SmscService(service.Service):
         account = verdict.account
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
-            if not verdict.logged:
-                _log.info("bind of {system_id!r} from {peer} refused: {reason}",
-                          system_id=pdu.system_id, peer=conn.peer_host,
-                          reason=verdict.reason or CommandStatus.name_of(status))
+            if not verdict.logged:  # (a line that announces a lock is always written)
+                # A bind storm must not write a line per bind: per status (and per account for
+                # wrong passwords, which only existing accounts get), a few lines, then one
+                # every few seconds.
+                key = ("bind", status, pdu.system_id if status == S.ESME_RINVPASWD else "")
+                left_out = self.logs.allow(key, self.clock.seconds())
+                if left_out is not None:
+                    _log.info("bind of {system_id!r} from {peer} refused: {reason}{suppressed}",
+                              system_id=pdu.system_id, peer=conn.peer_host,
+                              reason=verdict.reason or CommandStatus.name_of(status),
+                              suppressed=suppressed_note(left_out))
             if verdict.delay > 0:  # refused for the limits: slow a peer binding in a loop
                 self.clock.callLater(verdict.delay, self._refused_late, conn,
                                      pdu.response(command_status=_answered(account, status)))

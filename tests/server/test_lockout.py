@@ -278,3 +278,23 @@ def test_binds_pending_and_refused_for_the_limits_are_counted(store: Store) -> N
     binder = rig.service.binder
     assert (binder.running, binder.queued, binder.refused) == (1, 1, 1)
     assert rig.service.bind_refusals[S.ESME_RBINDFAIL] == 1
+
+
+def test_a_bind_storm_writes_a_few_lines_not_one_per_bind(rig: Rig, log: list[str]) -> None:
+    """Unknown system_ids from many addresses (none reaching its lock) and wrong passwords: a
+    few lines per cause, then one every few seconds saying how many were left out."""
+    for n in range(60):
+        rig.connect(f"10.0.2.{n}").bind(system_id=f"ghost{n}")
+        rig.connect(f"10.0.3.{n}").bind(password="wrong")
+    refused = [line for line in log if "refused" in line]
+    assert 2 <= len(refused) <= 2 * 5  # a burst of 5 per cause, all in the same instant
+    log.clear()
+    rig.advance(6.0)
+    rig.connect("10.0.4.1").bind(system_id="ghost")
+    (line,) = [line for line in log if "refused" in line]
+    assert "similar lines suppressed" in line
+    # Another account's wrong password is not held back by the storm against acme.
+    log.clear()
+    add_account(rig.store, "other")
+    rig.connect("10.0.5.1").bind(system_id="other", password="wrong")
+    assert [line for line in log if "'other'" in line]
