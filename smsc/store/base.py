@@ -60,6 +60,28 @@ def lock_key(kind: LockKind, system_id: str, address: str) -> tuple[str, str, st
     return kind.value, system_id, address
 
 
+def count_failure(old: Lock | None, key: tuple[str, str, str], now: float, lock_after: int,
+                  lock_for: float) -> Lock:
+    """A lock row after one more failed bind: a lock that has run out starts a fresh count; the
+    count reaching ``lock_after`` (0: never) locks for ``lock_for`` seconds; a failure while
+    locked counts but does not extend the lock."""
+    failures, until = 0, 0.0
+    if old is not None and not (old.locked_until and old.locked_until <= now):
+        failures, until = old.failures, old.locked_until
+    failures += 1
+    if lock_after > 0 and failures >= lock_after and until <= now:
+        until = now + lock_for
+    return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=failures,
+                locked_until=until, last_failed_at=now)
+
+
+def hand_lock(old: Lock | None, system_id: str, locked_until: float) -> Lock:
+    """An account locked by hand until ``locked_until``, keeping the count it had."""
+    return Lock(kind=LockKind.ACCOUNT, system_id=system_id, locked_until=locked_until,
+                failures=old.failures if old is not None else 0,
+                last_failed_at=old.last_failed_at if old is not None else 0.0)
+
+
 class Store(Protocol):
     # --- lifecycle and meta ---------------------------------------------------------------
     def close(self) -> None: ...

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from smsc.store.records import Balance
+from smsc.store.records import Balance, Bucket, LedgerKind
+
+# A ledger row before it has an id: owner, at, kind, bucket, amount, balance_after, account,
+# message_id, note (the LedgerEntry fields after ``id``, in order, as the stores write them).
+LedgerRow = tuple[str, float, LedgerKind, Bucket, int, int, str, int | None, str]
+LAPSE_NOTE = "subscription period ended"
 
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,6 +35,29 @@ def lapse(balance: Balance, now: float) -> tuple[Balance, int]:
     if expires is None or expires > now or balance.subscription == 0:
         return balance, 0
     return dataclasses.replace(balance, subscription=0), balance.subscription
+
+
+def lapse_row(balance: Balance, now: float) -> tuple[Balance, LedgerRow | None]:
+    """:func:`lapse` with its LAPSE ledger row (None when nothing lapsed)."""
+    new, lapsed = lapse(balance, now)
+    if not lapsed:
+        return new, None
+    after = new.bought + new.subscription
+    return new, (new.owner, now, LedgerKind.LAPSE, Bucket.SUBSCRIPTION, -lapsed, after, "", None,
+                 LAPSE_NOTE)
+
+
+def settle(balance: Balance, now: float, note: str) -> tuple[Balance, list[LedgerRow]]:
+    """Take a (lapsed) balance to zero: an ADJUST row per bucket that held credit."""
+    owner = balance.owner
+    left = balance.bought + balance.subscription
+    rows: list[LedgerRow] = []
+    for bucket, amount in ((Bucket.SUBSCRIPTION, balance.subscription),
+                           (Bucket.BOUGHT, balance.bought)):  # fmt: skip
+        if amount:
+            left -= amount
+            rows.append((owner, now, LedgerKind.ADJUST, bucket, -amount, left, owner, None, note))
+    return Balance(owner=owner), rows
 
 
 def debit_many(
@@ -67,6 +95,22 @@ def refund(balance: Balance, charged: Split, now: float) -> tuple[Balance, Split
     return new, Split(subscription=back_subscription, bought=charged.bought)
 
 
+def refund_rows(balance: Balance, charged: Split, now: float, account: str,
+                message_id: int) -> tuple[Balance, Split, list[LedgerRow]]:
+    """:func:`refund` of one part's charge with its REFUND ledger rows (subscription first)."""
+    new, back = refund(balance, charged, now)
+    after = new.bought + new.subscription
+    owner = new.owner
+    rows: list[LedgerRow] = []
+    if back.subscription:
+        rows.append((owner, now, LedgerKind.REFUND, Bucket.SUBSCRIPTION, back.subscription,
+                     after - back.bought, account, message_id, ""))
+    if back.bought:
+        rows.append((owner, now, LedgerKind.REFUND, Bucket.BOUGHT, back.bought, after, account,
+                     message_id, ""))
+    return new, back, rows
+
+
 def top_up(
     balance: Balance, amount: int, *, subscription: bool, expires_at: float | None, now: float
 ) -> tuple[Balance, int]:
@@ -86,3 +130,16 @@ def top_up(
         )
     change = max(amount, -balance.bought)
     return dataclasses.replace(balance, bought=balance.bought + change), change
+
+
+def top_up_row(balance: Balance, amount: int, bucket: Bucket, now: float, *,
+               expires_at: float | None, note: str, account: str,
+               kind: LedgerKind | None) -> tuple[Balance, LedgerRow]:
+    """:func:`top_up` of one bucket with its ledger row: TOPUP or ADJUST by the sign of
+    ``amount`` unless ``kind`` says; the row names ``account`` or else the owner."""
+    new, change = top_up(balance, amount, subscription=bucket == Bucket.SUBSCRIPTION,
+                         expires_at=expires_at, now=now)
+    if kind is None:
+        kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
+    return new, (new.owner, now, kind, bucket, change, new.bought + new.subscription,
+                 account or new.owner, None, note)

@@ -2,28 +2,33 @@
 
 It behaves like :class:`smsc.store.sqlite.SqliteStore` for every method (same ids, ordering,
 refusals, ledger rows and change counter), uses :mod:`smsc.store.credit` for the arithmetic and
-keeps nothing across processes. Every method runs under one lock and changes nothing until it
-cannot fail any more, so each call is atomic like a database transaction.
+:mod:`smsc.store.acceptance` for the decisions of an accept, and keeps nothing across processes.
+Every method runs under one lock and changes nothing until it cannot fail any more, so each call
+is atomic like a database transaction.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar
 
-from smsc.pdu.constants import CommandStatus, MessageState
-from smsc.store import credit
+from smsc.pdu.constants import MessageState
+from smsc.store import acceptance, credit
 from smsc.store.base import (
     LOCK_KINDS,
     SETTLED_NOTE,
     AccountExists,
     StoreError,
     UnknownAccount,
+    count_failure,
+    hand_lock,
     lock_key,
 )
+from smsc.store.credit import LedgerRow
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -47,16 +52,11 @@ from smsc.store.records import (
 )
 
 _T = TypeVar("_T")
-# A ledger row before it has an id: owner, at, kind, bucket, amount, balance_after, account,
-# message_id, note (the LedgerEntry fields after ``id``, in order).
-_Row = tuple[str, float, LedgerKind, Bucket, int, int, str, int | None, str]
 _LEDGER_FIELDS = tuple(f.name for f in dataclasses.fields(LedgerEntry))[1:]
 _NEW_FIELDS = tuple(f.name for f in dataclasses.fields(NewMessage))
 _EDITABLE = ("short_message", "registered_delivery", "scheduled_at", "expires_at", "text_snippet")
 _GROUPS = ("account", "operator", "state", "route")
-_SUB, _BOUGHT = Bucket.SUBSCRIPTION, Bucket.BOUGHT
 _WAITING = int(MessageState.ENROUTE)  # the state of a stored part waiting in its queue
-_Key = tuple[int, str]  # (message_id, destination_addr): one all-or-nothing group in accept
 
 
 def _first(items: list[_T], limit: int | None) -> list[_T]:
@@ -72,10 +72,6 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     if q.since is not None and m.submitted_at < q.since:
         return False
     return q.until is None or m.submitted_at < q.until
-
-
-def _outcome(key: _Key, status: int, charged: int = 0) -> AcceptOutcome:
-    return AcceptOutcome(message_id=key[0], destination_addr=key[1], status=status, charged=charged)
 
 
 class MemoryStore:
@@ -186,15 +182,9 @@ class MemoryStore:
 
     def _settle(self, owner: str, now: float) -> None:
         """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
-        rows: list[_Row] = []
-        b = self._current(owner, now, rows)
-        left = b.bought + b.subscription
-        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
-            if amount:
-                left -= amount
-                rows.append((owner, now, LedgerKind.ADJUST, bucket, -amount, left, owner, None,
-                             SETTLED_NOTE))
-        self._commit([Balance(owner=owner)], rows)
+        rows: list[LedgerRow] = []
+        zero, settled = credit.settle(self._current(owner, now, rows), now, SETTLED_NOTE)
+        self._commit([zero], rows + settled)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -204,16 +194,9 @@ class MemoryStore:
                     lock_after: int, lock_for: float) -> LockState:
         key = lock_key(kind, system_id, address)
         with self._lock:
-            old = self._locks.get(key)
-            failures, until = 0, 0.0
-            if old is not None and not (old.locked_until and old.locked_until <= now):
-                failures, until = old.failures, old.locked_until  # else a fresh count
-            failures += 1
-            if lock_after > 0 and failures >= lock_after and until <= now:
-                until = now + lock_for
-            self._locks[key] = Lock(kind=kind, system_id=key[1], address=key[2],
-                                    failures=failures, locked_until=until, last_failed_at=now)
-            return LockState(failures=failures, locked_until=until)
+            lock = count_failure(self._locks.get(key), key, now, lock_after, lock_for)
+            self._locks[key] = lock
+            return lock.state
 
     def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
         with self._lock:
@@ -236,11 +219,7 @@ class MemoryStore:
             if locked_until <= 0:
                 self._locks.pop(key, None)
             else:
-                old = self._locks.get(key)
-                self._locks[key] = Lock(
-                    kind=LockKind.ACCOUNT, system_id=system_id, locked_until=locked_until,
-                    failures=old.failures if old is not None else 0,
-                    last_failed_at=old.last_failed_at if old is not None else 0.0)
+                self._locks[key] = hand_lock(self._locks.get(key), system_id, locked_until)
             self._changes += 1
 
     def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
@@ -268,19 +247,17 @@ class MemoryStore:
             return len(gone) + len(extra)
 
     # --- credit -----------------------------------------------------------------------------
-    def _current(self, owner: str, now: float, rows: list[_Row]) -> Balance:
+    def _current(self, owner: str, now: float, rows: list[LedgerRow]) -> Balance:
         """The balance with an ended subscription lapsed; the lapse row goes to ``rows``."""
         b = self._balances.get(owner)
         if b is None:
             raise UnknownAccount(owner)
-        new, lapsed = credit.lapse(b, now)
-        if lapsed:
-            after = new.bought + new.subscription
-            note = "subscription period ended"
-            rows.append((owner, now, LedgerKind.LAPSE, _SUB, -lapsed, after, "", None, note))
+        new, lapsed = credit.lapse_row(b, now)
+        if lapsed is not None:
+            rows.append(lapsed)
         return new
 
-    def _commit(self, balances: Sequence[Balance], rows: Sequence[_Row]) -> None:
+    def _commit(self, balances: Sequence[Balance], rows: Sequence[LedgerRow]) -> None:
         for b in balances:
             self._balances[b.owner] = b
         for row in rows:
@@ -290,7 +267,7 @@ class MemoryStore:
 
     def balance(self, owner: str, now: float) -> Balance:
         with self._lock:
-            rows: list[_Row] = []
+            rows: list[LedgerRow] = []
             b = self._current(owner, now, rows)
             self._commit([b], rows)
             return b
@@ -299,15 +276,11 @@ class MemoryStore:
                expires_at: float | None = None, note: str = "",
                account: str = "", kind: LedgerKind | None = None) -> Balance:  # fmt: skip
         with self._lock:
-            rows: list[_Row] = []
+            rows: list[LedgerRow] = []
             b = self._current(owner, now, rows)
-            sub = bucket == _SUB
-            new, change = credit.top_up(b, amount, subscription=sub, expires_at=expires_at, now=now)
-            if kind is None:
-                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
-            after = new.bought + new.subscription
-            rows.append((owner, now, kind, bucket, change, after, account or owner, None, note))
-            self._commit([new], rows)
+            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
+                                         account=account, kind=kind)
+            self._commit([new], [*rows, row])
             return new
 
     def ledger(self, owner: str, *, since: float | None = None,
@@ -322,73 +295,37 @@ class MemoryStore:
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
                settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
-        groups: dict[_Key, list[int]] = {}  # positions in the batch
-        for n, m in enumerate(batch):
-            groups.setdefault((m.message_id, m.destination_addr), []).append(n)
-        per_owner: dict[str, list[_Key]] = {}
-        for key, places in groups.items():
-            per_owner.setdefault(batch[places[0]].credit_owner, []).append(key)
-        status: dict[_Key, AcceptOutcome] = {}
-        stored: list[tuple[int, int]] = []  # (position, its share of subscription credit)
-        lapses: list[_Row] = []
-        debits: list[_Row] = []
-        balances: list[Balance] = []
+        groups = acceptance.group(batch)
         with self._lock:
-            for owner, keys in per_owner.items():
-                try:
-                    b = self._current(owner, now, lapses)
-                except UnknownAccount:
-                    status.update((key, _outcome(key, CommandStatus.ESME_RSYSERR)) for key in keys)
-                    continue
-                amounts = [sum(batch[n].price for n in groups[key]) for key in keys]
-                new, splits = credit.debit_many(b, amounts, now)
-                balances.append(new)
-                total = b.bought + b.subscription_now(now)
-                for key, amount, split in zip(keys, amounts, splits, strict=True):
-                    if split is None:
-                        status[key] = _outcome(key, CommandStatus.SMSC_RNOCREDIT)
-                        continue
-                    places = groups[key]
-                    left = split.subscription
-                    for n in places:  # the subscription share goes to the first parts
-                        from_sub = min(batch[n].price, left)
-                        left -= from_sub
-                        stored.append((n, from_sub))
-                    for bucket, taken in ((_SUB, split.subscription), (_BOUGHT, split.bought)):
-                        if taken:
-                            total -= taken
-                            row = (owner, now, LedgerKind.DEBIT, bucket, -taken, total)
-                            debits.append((*row, batch[places[0]].account, key[0], ""))
-                    status[key] = _outcome(key, 0, amount)
-            self._commit(balances, lapses + debits)
-            ids: dict[_Key, list[int]] = {}
-            receipts: dict[_Key, list[OutboxItem]] = {}
-            for n, from_sub in stored:
+            lapses: list[LedgerRow] = []
+            read: dict[str, Balance] = {}
+            for owner in groups.owners:
+                with contextlib.suppress(UnknownAccount):  # its groups are refused
+                    read[owner] = self._current(owner, now, lapses)
+            plan = acceptance.plan(batch, groups, read, now, hot_until=hot_until,
+                                   generation=generation, settled=settled)
+            self._commit([*read.values(), *plan.balances], lapses + plan.ledger)
+            first_id = len(self._messages) + 1
+            for row_id, (n, from_sub, hot) in enumerate(plan.parts, first_id):
                 p = batch[n]
-                key = (p.message_id, p.destination_addr)
-                row_id = len(self._messages) + 1
-                ids.setdefault(key, []).append(row_id)
                 fields: dict[str, Any] = {name: getattr(p, name) for name in _NEW_FIELDS}
                 fields.update(
                     id=row_id, charged_subscription=from_sub, charged_bought=p.price - from_sub
                 )
                 done = settled[n] if settled is not None else None
                 if done is None:
-                    if hot_until is not None and p.next_at <= hot_until:
-                        self._hot[row_id] = generation
+                    if hot:
+                        self._hot[row_id] = hot
                     fields.update(state=_WAITING, attempts=0, done_at=None, error_code=0,
                                   refunded=0)
                     self._pending.add(row_id)
                 else:
                     fields.update(state=done.state, attempts=done.attempts, done_at=done.done_at,
                                   error_code=done.error_code, next_at=None, refunded=0)
-                    if done.receipt is not None:
-                        receipts.setdefault(key, []).extend(self._add_outbox([done.receipt]))
                 self._messages[row_id] = StoredMessage(**fields)
                 self._parts.setdefault(p.message_id, []).append(row_id)
-        return [dataclasses.replace(status[key], part_ids=tuple(ids[key]),
-                                    items=tuple(receipts.get(key, ()))) if key in ids
-                else status[key] for key in groups]
+            stored = self._add_outbox([item for _, item in plan.receipts])
+        return plan.outcomes(first_id, stored)
 
     # --- operator queues --------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
@@ -425,8 +362,8 @@ class MemoryStore:
 
     def _refund(self, ids: list[int], now: float) -> None:
         balances: dict[str, Balance] = {}
-        lapses: list[_Row] = []
-        rows: list[_Row] = []
+        lapses: list[LedgerRow] = []
+        rows: list[LedgerRow] = []
         refunded: dict[int, int] = {}
         for row_id in ids:
             m = self._messages.get(row_id)
@@ -437,14 +374,9 @@ class MemoryStore:
             owner = m.credit_owner
             b = balances.get(owner) or self._current(owner, now, lapses)
             charged = credit.Split(subscription=m.charged_subscription, bought=m.charged_bought)
-            b, back = credit.refund(b, charged, now)
+            b, back, back_rows = credit.refund_rows(b, charged, now, m.account, m.message_id)
             balances[owner] = b
-            after = b.bought + b.subscription
-            for bucket, amount, total in ((_SUB, back.subscription, after - back.bought),
-                                          (_BOUGHT, back.bought, after)):  # fmt: skip
-                if amount:
-                    rows.append((owner, now, LedgerKind.REFUND, bucket, amount, total, m.account,
-                                 m.message_id, ""))  # fmt: skip
+            rows += back_rows
             refunded[row_id] = back.total
         self._commit(list(balances.values()), lapses + rows)
         for row_id, amount in refunded.items():

@@ -21,17 +21,18 @@ from typing import Any
 
 import sqlite_utils
 
-from smsc.pdu.constants import CommandStatus
-from smsc.slotted import slot_constructor
-from smsc.store import credit
+from smsc.store import acceptance, credit
 from smsc.store.base import (
     LOCK_KINDS,
     SETTLED_NOTE,
     AccountExists,
     StoreError,
     UnknownAccount,
+    count_failure,
+    hand_lock,
     lock_key,
 )
+from smsc.store.credit import LedgerRow
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -71,11 +72,7 @@ _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own counters
 _GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
-# message_id, destination_addr, status, charged, part_ids, items (AcceptOutcome's field order)
-_accepted = slot_constructor(AcceptOutcome)
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
-_SUB = Bucket.SUBSCRIPTION
-_BOUGHT = Bucket.BOUGHT
 
 
 class SqliteStore:
@@ -273,14 +270,9 @@ class SqliteStore:
 
     def _settle(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
         """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
-        b = self._current_balance(conn, owner, now)
-        left = b.bought + b.subscription
-        for bucket, amount in ((_SUB, b.subscription), (Bucket.BOUGHT, b.bought)):
-            if amount:
-                left -= amount
-                conn.execute(_INSERT_LEDGER, (owner, now, LedgerKind.ADJUST, bucket, -amount,
-                                              left, owner, None, SETTLED_NOTE))
-        self._put_balance(conn, Balance(owner=owner))
+        zero, rows = credit.settle(self._current_balance(conn, owner, now), now, SETTLED_NOTE)
+        conn.executemany(_INSERT_LEDGER, rows)
+        self._put_balance(conn, zero)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -310,16 +302,9 @@ class SqliteStore:
                     lock_after: int, lock_for: float) -> LockState:
         key = lock_key(kind, system_id, address)
         with self._write() as conn:
-            old = self._get_lock(conn, key)
-            failures, until = 0, 0.0
-            if old is not None and not (old.locked_until and old.locked_until <= now):
-                failures, until = old.failures, old.locked_until  # else a fresh count
-            failures += 1
-            if lock_after > 0 and failures >= lock_after and until <= now:
-                until = now + lock_for
-            self._put_lock(conn, Lock(kind=kind, system_id=key[1], address=key[2],
-                                      failures=failures, locked_until=until, last_failed_at=now))
-        return LockState(failures=failures, locked_until=until)
+            lock = count_failure(self._get_lock(conn, key), key, now, lock_after, lock_for)
+            self._put_lock(conn, lock)
+        return lock.state
 
     def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
         with self._write() as conn:
@@ -342,11 +327,8 @@ class SqliteStore:
                 conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
                              "AND address = ?", key)
             else:
-                old = self._get_lock(conn, key)
-                self._put_lock(conn, Lock(
-                    kind=LockKind.ACCOUNT, system_id=system_id, locked_until=locked_until,
-                    failures=old.failures if old is not None else 0,
-                    last_failed_at=old.last_failed_at if old is not None else 0.0))
+                self._put_lock(conn, hand_lock(self._get_lock(conn, key), system_id,
+                                               locked_until))
             self._bump_changes(conn)
 
     def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
@@ -393,15 +375,25 @@ class SqliteStore:
                      "subscription_expires_at = ? WHERE owner = ?",
                      (b.bought, b.subscription, b.subscription_expires_at, b.owner))
 
+    @staticmethod
+    def _put_debited(conn: sqlite3.Connection, old: Balance, new: Balance) -> None:
+        """Write a debited balance only over the one the debit was planned from (a conditional
+        update): should anything have changed it since it was read, the accept fails and rolls
+        back rather than overdraw. Inside BEGIN IMMEDIATE nothing can; this keeps it so."""
+        cur = conn.execute("UPDATE balances SET bought = ?, subscription = ?, "
+                           "subscription_expires_at = ? WHERE owner = ? AND bought = ? "
+                           "AND subscription = ?",
+                           (new.bought, new.subscription, new.subscription_expires_at,
+                            new.owner, old.bought, old.subscription))
+        if cur.rowcount != 1:
+            raise StoreError(f"the balance of {new.owner} changed while accepting; nothing stored")
+
     def _current_balance(self, conn: sqlite3.Connection, owner: str, now: float) -> Balance:
         """The balance, with an ended subscription lapsed (and its ledger row written)."""
-        b = self._get_balance(conn, owner)
-        new, lapsed = credit.lapse(b, now)
-        if lapsed:
+        new, lapsed = credit.lapse_row(self._get_balance(conn, owner), now)
+        if lapsed is not None:
             self._put_balance(conn, new)
-            conn.execute(_INSERT_LEDGER, (owner, now, LedgerKind.LAPSE, _SUB, -lapsed,
-                                          new.bought + new.subscription, "", None,
-                                          "subscription period ended"))
+            conn.execute(_INSERT_LEDGER, lapsed)
         return new
 
     def balance(self, owner: str, now: float) -> Balance:
@@ -413,14 +405,10 @@ class SqliteStore:
                kind: LedgerKind | None = None) -> Balance:
         with self._write() as conn:
             b = self._current_balance(conn, owner, now)
-            new, change = credit.top_up(b, amount, subscription=bucket == _SUB,
-                                        expires_at=expires_at, now=now)
+            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
+                                         account=account, kind=kind)
             self._put_balance(conn, new)
-            if kind is None:
-                kind = LedgerKind.TOPUP if amount >= 0 else LedgerKind.ADJUST
-            conn.execute(_INSERT_LEDGER, (owner, now, kind, bucket, change,
-                                          new.bought + new.subscription, account or owner,
-                                          None, note))
+            conn.execute(_INSERT_LEDGER, row)
             return new
 
     def ledger(self, owner: str, *, since: float | None = None,
@@ -445,87 +433,27 @@ class SqliteStore:
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
                settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
-        # The parts of one message for one destination are all-or-nothing.
-        groups: dict[tuple[int, str], list[int]] = {}  # positions in the batch
-        for n, m in enumerate(batch):
-            key = (m.message_id, m.destination_addr)
-            group = groups.get(key)
-            if group is None:
-                groups[key] = [n]
-            else:
-                group.append(n)
-        per_owner: dict[str, list[tuple[int, str]]] = {}
-        for key, places in groups.items():
-            per_owner.setdefault(batch[places[0]].credit_owner, []).append(key)
-        status: dict[tuple[int, str], AcceptOutcome] = {}
-        rows: list[tuple[Any, ...]] = []
-        ledger: list[tuple[Any, ...]] = []
-        receipts: list[tuple[tuple[int, str], OutboxItem]] = []
-        positions: dict[tuple[int, str], tuple[int, int]] = {}
-        charged: dict[tuple[int, str], int] = {}
+        groups = acceptance.group(batch)
         with self._write() as conn:
-            for owner, keys in per_owner.items():
-                try:
-                    b = self._current_balance(conn, owner, now)
-                except UnknownAccount:
-                    for mid, dest in keys:
-                        status[mid, dest] = AcceptOutcome(
-                            message_id=mid, destination_addr=dest,
-                            status=CommandStatus.ESME_RSYSERR)
-                    continue
-                amounts = [sum(batch[n].price for n in groups[key]) for key in keys]
-                new, splits = credit.debit_many(b, amounts, now)
-                total = b.bought + b.subscription_now(now)
-                for key, amount, split in zip(keys, amounts, splits, strict=True):
-                    mid, dest = key
-                    if split is None:
-                        status[key] = AcceptOutcome(message_id=mid, destination_addr=dest,
-                                                    status=CommandStatus.SMSC_RNOCREDIT)
-                        continue
-                    places = groups[key]
-                    account = batch[places[0]].account
-                    left = split.subscription
-                    positions[key] = (len(rows), len(places))
-                    for n in places:  # the subscription share goes to the first parts
-                        p = batch[n]
-                        from_sub = p.price if p.price <= left else left
-                        left -= from_sub
-                        done = settled[n] if settled is not None else None
-                        if done is not None and done.receipt is not None:
-                            receipts.append((key, done.receipt))
-                        hot = generation if hot_until is not None and p.next_at <= hot_until else 0
-                        rows.append(new_message_row(p, from_sub, p.price - from_sub, hot, done))
-                    if split.subscription:
-                        total -= split.subscription
-                        ledger.append((owner, now, LedgerKind.DEBIT, _SUB, -split.subscription,
-                                       total, account, mid, ""))
-                    if split.bought:
-                        total -= split.bought
-                        ledger.append((owner, now, LedgerKind.DEBIT, _BOUGHT, -split.bought,
-                                       total, account, mid, ""))
-                    charged[key] = amount
-                if new != b:
-                    self._put_balance(conn, new)
+            # The plan is made from balances read inside this (IMMEDIATE) transaction: no other
+            # writer can change them before it commits, so a debit never overdraws.
+            read: dict[str, Balance] = {}
+            for owner in groups.owners:
+                with contextlib.suppress(UnknownAccount):  # its groups are refused
+                    read[owner] = self._current_balance(conn, owner, now)
+            plan = acceptance.plan(batch, groups, read, now, hot_until=hot_until,
+                                   generation=generation, settled=settled)
+            for b in plan.balances:
+                self._put_debited(conn, read[b.owner], b)
+            rows = [new_message_row(batch[n], from_sub, batch[n].price - from_sub, hot,
+                                    settled[n] if settled is not None else None)
+                    for n, from_sub, hot in plan.parts]
             conn.executemany(INSERT_MESSAGE, rows)
             # One writer, rowids without AUTOINCREMENT: the rows got consecutive ids.
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else 0
-            conn.executemany(_INSERT_LEDGER, ledger)
-            stored = self._add_outbox(conn, [item for _, item in receipts])
-        first_id = last - len(rows) + 1
-        items: dict[tuple[int, str], list[OutboxItem]] = {}
-        for (key, _), item in zip(receipts, stored, strict=True):
-            items.setdefault(key, []).append(item)
-        out = []
-        for key in groups:
-            place = positions.get(key)
-            if place is None:
-                out.append(status[key])
-                continue
-            start = first_id + place[0]
-            out.append(_accepted(key[0], key[1], 0, charged[key],
-                                 tuple(range(start, start + place[1])),
-                                 tuple(items.get(key, ()))))
-        return out
+            conn.executemany(_INSERT_LEDGER, plan.ledger)
+            stored = self._add_outbox(conn, [item for _, item in plan.receipts])
+        return plan.outcomes(last - len(rows) + 1, stored)
 
     # --- operator queues ------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
@@ -573,22 +501,17 @@ class SqliteStore:
             f"FROM messages WHERE refunded IS NULL AND id IN ({', '.join('?' * len(ids))})",
             ids).fetchall()
         balances: dict[str, Balance] = {}
-        ledger: list[tuple[Any, ...]] = []
+        ledger: list[LedgerRow] = []
         updates: list[tuple[int, int]] = []
         for row_id, message_id, account, owner, sub, bought in rows:
             if not (sub or bought):
                 updates.append((0, row_id))
                 continue
             b = balances.get(owner) or self._current_balance(conn, owner, now)
-            b, back = credit.refund(b, credit.Split(subscription=sub, bought=bought), now)
+            b, back, rows = credit.refund_rows(b, credit.Split(subscription=sub, bought=bought),
+                                               now, account, message_id)
             balances[owner] = b
-            after = b.bought + b.subscription
-            if back.subscription:
-                ledger.append((owner, now, LedgerKind.REFUND, _SUB, back.subscription,
-                               after - back.bought, account, message_id, ""))
-            if back.bought:
-                ledger.append((owner, now, LedgerKind.REFUND, _BOUGHT, back.bought, after,
-                               account, message_id, ""))
+            ledger += rows
             updates.append((back.total, row_id))
         for b in balances.values():
             self._put_balance(conn, b)
