@@ -77,6 +77,7 @@ class BindVerdict:
     reason: str = ""
     logged: bool = False  # the refusal has been logged already (the server need not)
     delay: float = 0.0  # seconds to hold the answer back (a refusal for the server's limits)
+    new_lock: bool = False  # this refusal set a lock (its log line must not be left out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -172,11 +173,12 @@ class BindDesk:
         status = status_after_password(account, password_ok=password_ok, bind_type=bind_type)
         name = CommandStatus.name_of(status)
         if status == S.ESME_RINVSYSID:
-            return BindVerdict(status=status, reason=name + self._unknown_failed(check, now))
+            said, locked = self._unknown_failed(check, now)
+            return BindVerdict(status=status, reason=name + said, new_lock=locked)
         if status == S.ESME_RINVPASWD:
             assert account is not None
-            return BindVerdict(status=status,
-                               reason=name + self._password_failed(check, account, now))
+            said, locked = self._password_failed(check, account, now)
+            return BindVerdict(status=status, reason=name + said, new_lock=locked)
         if status != S.ESME_ROK:
             return BindVerdict(status=status, reason=name)
         if check.locks.failures:
@@ -199,36 +201,41 @@ class BindDesk:
         return self.store.purge_locks(now, now - policy.lock_for, policy.max_counters)
 
     # --- counting failures ------------------------------------------------------------------
-    def _unknown_failed(self, check: BindCheck, now: float) -> str:
+    def _unknown_failed(self, check: BindCheck, now: float) -> tuple[str, bool]:
         lock_after = self.policy.unknown_id_lock_after
         state = self.store.bind_failed(LockKind.ADDRESS, "", check.address, now, lock_after,
                                        self.policy.lock_for)
         return self._counted(LockKind.ADDRESS, check, state, lock_after, now,
                              "unknown system_id")
 
-    def _password_failed(self, check: BindCheck, account: Account, now: float) -> str:
+    def _password_failed(self, check: BindCheck, account: Account,
+                         now: float) -> tuple[str, bool]:
         policy = self.policy
         lock_after = policy.lock_after_for(account)
         store = self.store
         state = store.bind_failed(LockKind.PAIR, account.system_id, check.address, now,
                                   lock_after, policy.lock_for)
-        said = self._counted(LockKind.PAIR, check, state, lock_after, now, "wrong password")
+        said, locked = self._counted(LockKind.PAIR, check, state, lock_after, now,
+                                     "wrong password")
         if account.lock_scope == LockScope.ACCOUNT:
             state = store.bind_failed(LockKind.ACCOUNT, account.system_id, "", now, lock_after,
                                       policy.lock_for)
-            said += self._counted(LockKind.ACCOUNT, check, state, lock_after, now,
-                                  "wrong password from any address")
-        return said
+            more, account_locked = self._counted(LockKind.ACCOUNT, check, state, lock_after,
+                                                 now, "wrong password from any address")
+            said, locked = said + more, locked or account_locked
+        return said, locked
 
     @staticmethod
     def _counted(kind: LockKind, check: BindCheck, state: LockState, lock_after: int,
-                 now: float, what: str) -> str:
+                 now: float, what: str) -> tuple[str, bool]:
+        """The count to log, and whether this failure set the lock."""
         if lock_after <= 0:
-            return ""
+            return "", False
         count = f" ({what} {min(state.failures, lock_after)} of {lock_after} in a row)"
         if state.locked(now) and state.failures == lock_after:
-            return f"{count}; now {describe_lock(kind, check.system_id, check.address, state)}"
-        return count
+            lock = describe_lock(kind, check.system_id, check.address, state)
+            return f"{count}; now {lock}", True
+        return count, False
 
 
 __all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy", "admit",

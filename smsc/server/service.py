@@ -378,12 +378,12 @@ class SmscService(service.Service):
         account = verdict.account
         if status != 0 or account is None:
             self.bind_refusals[status] += 1
-            if not verdict.logged:  # (a line that announces a lock is always written)
+            if not verdict.logged:
                 # A bind storm must not write a line per bind: per status (and per account for
                 # wrong passwords, which only existing accounts get), a few lines, then one
-                # every few seconds.
+                # every few seconds. A line that announces a new lock is always written.
                 key = ("bind", status, pdu.system_id if status == S.ESME_RINVPASWD else "")
-                left_out = self.logs.allow(key, self.clock.seconds())
+                left_out = 0 if verdict.new_lock else self.logs.allow(key, self.clock.seconds())
                 if left_out is not None:
                     _log.info("bind of {system_id!r} from {peer} refused: {reason}{suppressed}",
                               system_id=pdu.system_id, peer=conn.peer_host,

@@ -293,6 +293,11 @@ def test_a_bind_storm_writes_a_few_lines_not_one_per_bind(rig: Rig, log: list[st
     rig.connect("10.0.4.1").bind(system_id="ghost")
     (line,) = [line for line in log if "refused" in line]
     assert "similar lines suppressed" in line
+    # A line that announces a new lock is written even while the others are held back.
+    log.clear()
+    for _ in range(3):
+        rig.connect("10.0.6.1").bind(password="wrong")
+    assert any("now account 'acme' from 10.0.6.1 is locked" in line for line in log), log
     # Another account's wrong password is not held back by the storm against acme.
     log.clear()
     add_account(rig.store, "other")
