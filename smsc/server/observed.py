@@ -8,8 +8,8 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from smsc.core import SmscCore
-from smsc.outbox import OutboxDispatcher
+from smsc.core.centre import SmscCore
+from smsc.core.outbox import OutboxDispatcher
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
 from smsc.server.committer import GroupCommitter

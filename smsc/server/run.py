@@ -28,9 +28,9 @@ from twisted.logger import (
 from zope.interface import implementer
 
 from smsc.config.loader import Config
-from smsc.core import SmscCore
-from smsc.ids import IdBlock, MessageIdFormat
-from smsc.routebook import RouteBook
+from smsc.core.centre import SmscCore
+from smsc.core.ids import IdBlock, MessageIdFormat
+from smsc.core.routebook import RouteBook
 from smsc.server.binding import Runner
 from smsc.server.service import SmscService, lock_policy
 from smsc.server.worker import StoreWorker

@@ -23,21 +23,21 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
-from smsc.binds import LockPolicy
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
 from smsc.config_error import ConfigError
-from smsc.core import BindVerdict, Committed, DueRound, SmscCore, operator_desk
-from smsc.ids import IdBlock
-from smsc.intake import BindContext, Prepared
-from smsc.outbox import OutboxDispatcher
+from smsc.core.binds import LockPolicy
+from smsc.core.centre import BindVerdict, Committed, DueRound, SmscCore, operator_desk
+from smsc.core.ids import IdBlock
+from smsc.core.outbox import OutboxDispatcher
+from smsc.core.routebook import RouteBook
+from smsc.core.submit import BindContext, Prepared
 from smsc.pdu import pdus
 from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
-from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
@@ -784,7 +784,7 @@ def _answered(account: Account | None, status: int) -> int:
         return standard_status(status)
     return status
 def lock_policy(settings: ServerSettings) -> LockPolicy:
-    """The lockout rules of the config (see smsc.binds)."""
+    """The lockout rules of the config (see smsc.core.binds)."""
     return LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for,
                       unknown_id_lock_after=settings.unknown_id_lock_after,
                       test_account_lock_after=settings.test_account.lock_after)

@@ -6,7 +6,7 @@ and operator packages. Two kinds of methods, and the server keeps them apart:
 - on the event loop, never touching the store: :attr:`SmscCore.intake` (submit checks and parts);
 - on the store thread (the server's single store worker): :meth:`commit`, :meth:`due_round`,
   :meth:`query`, :meth:`cancel`, :meth:`replace`, :meth:`reserve_ids`, and :attr:`binds`'
-  store steps (smsc.binds decides binds).
+  store steps (smsc.core.binds decides binds).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
-from smsc.binds import DEFAULT_LOCK_POLICY, BindDesk, BindVerdict, LockPolicy
-from smsc.ids import MessageIdFormat
-from smsc.intake import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
+from smsc.core.binds import DEFAULT_LOCK_POLICY, BindDesk, BindVerdict, LockPolicy
+from smsc.core.ids import MessageIdFormat
+from smsc.core.submit import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
 from smsc.operators import alerts, receipts
 from smsc.operators.mo import NO_MO_RULES, MoRules, mo_deliver_sms
 from smsc.operators.pacing import OperatorPacing
@@ -77,12 +77,12 @@ class SmscCore:
                  due_batch: int = 2000, take_id: Callable[[], int | None],
                  mo_rules: MoRules = NO_MO_RULES, hot_limit: int = 50_000,
                  hot_horizon: float = 10.0, receipt_zone: tzinfo = UTC) -> None:
-        from smsc.intake import Intake  # local: the intake is the event-loop half
+        from smsc.core.submit import Intake  # local: the intake is the event-loop half
 
         self.store = store
         self.simulator = simulator
         self.id_format = id_format
-        self.binds = BindDesk(store, lock_policy)  # binds and lockout (smsc.binds)
+        self.binds = BindDesk(store, lock_policy)  # binds and lockout (smsc.core.binds)
         self.due_batch = due_batch
         self.mo_rules = mo_rules
         self.receipt_zone = receipt_zone  # the dates in receipt texts
@@ -593,7 +593,7 @@ def operator_desk(simulator: OperatorSimulator) -> OperatorDesk:
 
 
 class _SimulatorForIntake:
-    """The operator simulator behind the :class:`~smsc.intake.OperatorDesk` intake asks: queue
+    """The operator simulator behind the :class:`~smsc.core.submit.OperatorDesk` intake asks: queue
     room, first attempt times, profiles, and the test numbers' submit statuses."""
 
     def __init__(self, simulator: OperatorSimulator) -> None:
