@@ -39,7 +39,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from smsc.pdu.constants import CommandStatus
+from smsc.pdu.constants import CommandStatus, standard_status
 from smsc.routing.accounts import (
     address_allowed,
     lock_in_force,
@@ -77,6 +77,14 @@ class BindVerdict:
     reason: str = ""
     logged: bool = False  # the refusal has been logged already (the server need not)
     delay: float = 0.0  # seconds to hold the answer back (a refusal for the server's limits)
+
+    @property
+    def answered(self) -> int:
+        """The status sent: standard SMPP only if the account asks for it."""
+        account = self.account
+        if account is not None and account.standard_statuses:
+            return standard_status(self.status)
+        return self.status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

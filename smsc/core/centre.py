@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 
 from smsc.core.binds import DEFAULT_LOCK_POLICY, BindDesk, BindVerdict, LockPolicy
+from smsc.core.depths import QueueDepths
 from smsc.core.ids import MessageIdFormat
 from smsc.core.submit import OperatorDesk, RouteFn, is_held, summary_state, text_snippet
 from smsc.operators import alerts, receipts
@@ -100,8 +101,9 @@ class SmscCore:
         # new parts for them wait their turn instead of being settled on acceptance.
         self._backlog: set[str] = set()
         self._stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
+        self.queue_depths = QueueDepths()  # the event loop's count (smsc.core.depths)
         self.intake = Intake(route=route, operators=operator_desk(simulator), take_id=take_id,
-                             queue_depths={})
+                             queue_depths=self.queue_depths, format_id=id_format.format)
 
     # --- acceptance (store thread) -------------------------------------------------------------
     def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:

@@ -131,7 +131,7 @@ def service_metrics(service: ObservedService) -> list[Metric]:
                [((("operator", o),), n) for o, n in sorted(service.finals.items())]),
         Metric("smsc_queue_parts", "gauge", "Parts waiting in each operator's queue.",
                [((("operator", o),), n)
-                for o, n in sorted(service.core.intake.queue_depths.items())]),
+                for o, n in sorted(service.core.queue_depths.items())]),
         Metric("smsc_outbox_sent_total", "counter",
                "Receipts, MO and alerts written to customers (retries included).",
                [((), courier.sent)]),
