@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smsc.config.loader import load_config
-from smsc.core.centre import SmscCore, ensure_test_account
+from smsc.core.accounts import ensure_test_account
+from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock, MessageIdFormat
 from smsc.core.routebook import RouteBook
 from smsc.core.submit import BindContext

@@ -82,6 +82,8 @@ class OperatorDesk(Protocol):
 
     def test_submit_status(self, destination_addr: str) -> int: ...
 
+    def operator_up(self, operator: str, now: float) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BindContext:
@@ -239,6 +241,11 @@ class Intake:
     def use_operators(self, operators: OperatorDesk) -> None:
         """Take a reloaded operator simulation (its queue limits and delays) for new submits."""
         self._operators = operators
+
+    def operator_up(self, operator: str, now: float) -> bool:
+        """Whether ``operator`` is out of an outage at ``now``, by the operators submits are
+        queued by (routing fails over by it: the two swap together on a reload)."""
+        return self._operators.operator_up(operator, now)
 
     def refused(self, prepared: Prepared) -> None:
         """The store refused the submit (no credit): its parts never joined the queues."""

@@ -658,10 +658,10 @@ class SmscService(service.Service):
         self.binder.refusal_delay = settings.bind_refusal_delay
         # Operators and routing switch together. Built here and on the store thread (the
         # router reads the blacklist and ported numbers), then: the core (store thread) takes
-        # the new simulator in the same store call that built the router, and intake (the
-        # event loop) takes the new operators and router in one callback, so no submit is
-        # routed by one config and queued by the other. If the store call fails, neither
-        # changes.
+        # the new operators (all they come with, as a whole) in the same store call that built
+        # the router, and intake (the event loop) takes the new operators, which routing's
+        # failover asks too, and the router in one callback, so no submit is routed by one
+        # config and queued by the other. If the store call fails, neither changes.
         simulator = new.operators.simulator()
         desk = operator_desk(simulator)
         routing = self.routing
