@@ -103,9 +103,9 @@ class Prepared:
     groups: int
     operators: tuple[tuple[str, int], ...]  # (operator, parts) to count in the queue depths
     unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
-    # submit_multi: each group's destination as stored -> the address, ton and npi the
-    # customer gave it (a refusal of that group names it the customer's way)
-    asked: tuple[tuple[str, pdus.UnsuccessSme], ...] = ()
+    # submit_multi, per group: its destination as stored, the address, ton and npi the customer
+    # gave it (a refusal of that group names it the customer's way), its operator and parts
+    asked: tuple[tuple[str, pdus.UnsuccessSme, str, int], ...] = ()
     multi: bool = False  # a submit_multi: answered with its list of refused destinations
 
 
@@ -198,7 +198,7 @@ class Intake:
         parts: list[NewMessage] = []
         counts: dict[str, int] = {}
         seen: set[str] = set()
-        asked: list[tuple[str, pdus.UnsuccessSme]] = []
+        asked: list[tuple[str, pdus.UnsuccessSme, str, int]] = []
         groups = 0
         for dest in pdu.dest_addresses:
             if isinstance(dest, pdus.DistributionList):
@@ -230,7 +230,7 @@ class Intake:
             counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
             asked.append((made[0].destination_addr, pdus.UnsuccessSme(
                 dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
-                destination_addr=number)))
+                destination_addr=number), made[0].operator, len(made)))
         for operator, count in counts.items():
             self.queue_depths.add(operator, count)
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
@@ -278,10 +278,15 @@ class Intake:
                 self.refused(prepared)
             return _answer(S.ESME_RSYSERR, S.ESME_RSYSERR, "", (), True)
         unsuccess = list(prepared.unsuccess)
-        asked = dict(prepared.asked) if any(o.status for o in outcomes) else {}
+        asked = {a[0]: a for a in prepared.asked} if any(o.status for o in outcomes) else {}
+        gone: list[tuple[str, int]] = []  # (operator, parts) of the groups refused
         for o in outcomes:
             if o.status:
-                given = asked.get(o.destination_addr)
+                entry = asked.get(o.destination_addr)
+                given = None
+                if entry is not None:
+                    given = entry[1]
+                    gone.append((entry[2], entry[3]))
                 unsuccess.append(pdus.UnsuccessSme(
                     dest_addr_ton=given.dest_addr_ton if given is not None else 1,
                     dest_addr_npi=given.dest_addr_npi if given is not None else 1,
@@ -294,6 +299,8 @@ class Intake:
         refused = all(o.status for o in outcomes)
         if refused and prepared.parts:
             self.refused(prepared)
+        elif gone:  # the groups refused give back their queue room
+            self.queue_depths.refused(gone)
         status = S.ESME_RSUBMITFAIL if refused else 0
         return _answer(status, status, self._format_id(prepared.message_id), tuple(unsuccess),
                        True)
