@@ -46,7 +46,7 @@ class BlacklistMode(IntEnum):
 
 
 class LockScope(IntEnum):
-    """What an account's wrong passwords lock (see smsc.binds)."""
+    """What an account's wrong passwords lock (see smsc.core.binds)."""
 
     PAIR = 1  # the account from that address only: a stranger elsewhere cannot lock it out
     ACCOUNT = 2  # also the whole account, counted from every address (the account asks for it)

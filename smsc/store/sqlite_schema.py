@@ -46,7 +46,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
         pk="system_id", not_null={"password_hash", "settings"}, if_not_exists=True,
     )
     # Failed binds: an account's lock (address ""), an (account, address) pair's, an address's
-    # (system_id ""); see smsc.binds.
+    # (system_id ""); see smsc.core.binds.
     _table(db, "bind_locks").create(
         {"kind": str, "system_id": str, "address": str, "failures": int, "locked_until": float,
          "last_failed_at": float},
