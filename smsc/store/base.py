@@ -127,7 +127,7 @@ class Store(Protocol):
 
     def list_accounts(self) -> list[Account]: ...
 
-    # --- lockout: failed binds counted per kind of lock (see smsc.core.binds) -----------------------
+    # --- lockout: failed binds counted per kind of lock (see smsc.core.binds) ---------------------
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
         """Count a failed bind against one lock (an ACCOUNT lock ignores ``address``, an
