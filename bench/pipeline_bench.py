@@ -18,13 +18,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smsc.config.loader import load_config
-from smsc.core import SmscCore, ensure_test_account
-from smsc.ids import IdBlock, MessageIdFormat
-from smsc.intake import BindContext
+from smsc.core.accounts import ensure_test_account
+from smsc.core.centre import SmscCore
+from smsc.core.ids import IdBlock, MessageIdFormat
+from smsc.core.routebook import RouteBook
+from smsc.core.submit import BindContext
 from smsc.pdu import frames, pdus
 from smsc.pdu.codec import encode
 from smsc.pdu.session import Role, Session
-from smsc.routebook import RouteBook
 from smsc.store.records import NewMessage
 from smsc.store.sqlite import SqliteStore
 

@@ -53,7 +53,7 @@ from bench.run import (
     smsc_command,
 )
 from smsc.config.loader import load_config
-from smsc.core import ensure_test_account
+from smsc.core.accounts import ensure_test_account
 from smsc.pdu.codec import HEADER, encode
 from smsc.pdu.constants import CommandId, DataCoding, Npi, Ton
 from smsc.pdu.errors import FramingError

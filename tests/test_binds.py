@@ -1,10 +1,17 @@
-"""smsc.binds without Twisted: which failures count toward which lock, in the three steps."""
+"""smsc.core.binds without Twisted: which failures count toward which lock, in the three steps."""
 
 from __future__ import annotations
 
 import pytest
 
-from smsc.binds import BindDesk, BindVerdict, LockPolicy, admit, canonical_address, unlock_command
+from smsc.core.binds import (
+    BindDesk,
+    BindVerdict,
+    LockPolicy,
+    admit,
+    canonical_address,
+    unlock_command,
+)
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import hash_password, password_matches
 from smsc.store.memory import MemoryStore

@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsc.ids import IdBlock, MessageIdFormat
+from smsc.core.ids import IdBlock, MessageIdFormat
 
 
 @given(st.lists(st.integers(1, 30), min_size=1, max_size=6), st.integers(2, 40),

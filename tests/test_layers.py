@@ -69,15 +69,15 @@ VIOLATIONS = [
     ("routing/config.py", "from smsc.config import loader", CONTRACTS[0]),
     ("pdu/codec.py", "import smsc.store.records", CONTRACTS[0]),
     ("store/base.py", "import smsc.routing.prices", CONTRACTS[0]),
-    ("intake.py", "import smsc.server.worker", CONTRACTS[0]),
+    ("core/submit.py", "import smsc.server.worker", CONTRACTS[0]),
     ("operators/receipts.py", "import smsc.routing.numbers", CONTRACTS[1]),
     ("routing/router.py", "import smsc.operators.profile", CONTRACTS[1]),
     ("routing/prices.py", "import sqlite3", CONTRACTS[2]),
     ("pdu/framing.py", "import socket", CONTRACTS[2]),
     ("operators/simulation.py", "from twisted.internet import task", CONTRACTS[2]),
-    ("core.py", "import sqlite_utils", CONTRACTS[2]),
+    ("core/centre.py", "import sqlite_utils", CONTRACTS[2]),
     # through another smsc module: the store's SQLite module loads sqlite3
-    ("routebook.py", "import smsc.store.sqlite", CONTRACTS[2]),
+    ("core/routebook.py", "import smsc.store.sqlite", CONTRACTS[2]),
     # the cycle the layering removed: the metrics read the service, which serves them
     ("server/observed.py", "import smsc.server.service", CONTRACTS[3]),
     ("config/server.py", "import smsc.config.loader", CONTRACTS[3]),

@@ -8,7 +8,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from smsc.outbox import OutboxDispatcher, Pull
+from smsc.core.outbox import OutboxDispatcher, Pull
 from smsc.store.memory import MemoryStore
 from smsc.store.records import OutboxItem, OutboxKind
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import tomllib
 
-from smsc.intake import Routed
+from smsc.core.routebook import RouteBook
+from smsc.core.submit import Routed
 from smsc.pdu.constants import MessageState
-from smsc.routebook import RouteBook
 from smsc.routing.config import RoutingConfig
 from smsc.store.records import Account
 

@@ -1,4 +1,4 @@
-"""``smsc account lock/unlock/locks``: locks set by hand and by failed binds (see smsc.binds).
+"""``smsc account lock/unlock/locks``: locks set by hand and by failed binds (see smsc.core.binds).
 
 Three kinds of lock: an account's (by hand, or wrong passwords where the account's lock scope is
 "account"), an account's from one address (wrong passwords: the pair), and an address's (unknown
@@ -12,10 +12,10 @@ from typing import Any
 
 import click
 
-from smsc.binds import canonical_address, unlock_command
 from smsc.cli.accounts import account
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
+from smsc.core.binds import canonical_address, unlock_command
 from smsc.store.records import Lock, LockKind
 
 FOREVER = 100 * 365 * 86_400.0  # a lock "until unlocked"

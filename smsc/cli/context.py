@@ -15,7 +15,7 @@ from smsc.config.edit import ConfigEditor
 from smsc.config.loader import Config, load_config, merged_tables, packaged_defaults
 from smsc.config.server import server_settings_from_mapping
 from smsc.config_error import ConfigError
-from smsc.ids import MessageIdFormat
+from smsc.core.ids import MessageIdFormat
 from smsc.routing.config import RoutingConfig
 from smsc.routing.prices import format_amount, parse_amount
 from smsc.store.base import Store

@@ -12,7 +12,7 @@ from smsc.cli.context import CliContext, pass_cli
 from smsc.config.check import load_located
 from smsc.config.endpoints import EndpointError, endpoint_files, server_endpoint
 from smsc.config.loader import Config
-from smsc.core import ensure_test_account
+from smsc.core.accounts import ensure_test_account
 from smsc.store.sqlite import SqliteStore
 
 

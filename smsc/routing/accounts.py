@@ -25,7 +25,7 @@ no hashing; the password is checked apart from the store (:func:`password_matche
 6. the account is disabled -> SMSC_RACCOUNTDISABLED (0x408)
 7. the bind type is not allowed for the account -> ESME_RBINDFAIL
 
-Which failures count toward which lock, and for how long, is smsc.binds' to decide.
+Which failures count toward which lock, and for how long, is smsc.core.binds' to decide.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Binds in progress: the password hash in a pool of its own, and a bound on unauthenticated
 binds so that binding in a loop is no lever against other customers.
 
-A bind takes four steps (see smsc.binds): the account and its locks on the store thread, the
+A bind takes four steps (see smsc.core.binds): the account and its locks on the store thread, the
 password hash (scrypt, milliseconds of CPU) in :class:`HashPool`, the verdict (failures
 counted) on the store thread again, and back on the event loop, where the binds open are
-counted, the account's max_binds (:func:`smsc.binds.admit`). The store thread, which every
+counted, the account's max_binds (:func:`smsc.core.binds.admit`). The store thread, which every
 submit's commit waits for, never hashes.
 
 At most ``total`` binds are checked at once. A bind that finds no free place waits; a freed place
@@ -28,7 +28,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
-from smsc.binds import BindDesk, BindVerdict, admit, canonical_address
+from smsc.core.binds import BindDesk, BindVerdict, admit, canonical_address
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import password_matches
 from smsc.store.records import BindType

@@ -22,7 +22,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsc.core import Committed
+from smsc.core.centre import Committed
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.store.records import AcceptOutcome, NewMessage

@@ -15,7 +15,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
-from smsc.outbox import OutboxDispatcher, Pull
+from smsc.core.outbox import OutboxDispatcher, Pull
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.server.protocol import SmppServerProtocol

@@ -8,8 +8,8 @@ from typing import Protocol
 
 from twisted.internet.interfaces import IReactorTime
 
-from smsc.core import SmscCore
-from smsc.outbox import OutboxDispatcher
+from smsc.core.centre import SmscCore
+from smsc.core.outbox import OutboxDispatcher
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
 from smsc.server.committer import GroupCommitter
@@ -131,7 +131,7 @@ def service_metrics(service: ObservedService) -> list[Metric]:
                [((("operator", o),), n) for o, n in sorted(service.finals.items())]),
         Metric("smsc_queue_parts", "gauge", "Parts waiting in each operator's queue.",
                [((("operator", o),), n)
-                for o, n in sorted(service.core.intake.queue_depths.items())]),
+                for o, n in sorted(service.core.queue_depths.items())]),
         Metric("smsc_outbox_sent_total", "counter",
                "Receipts, MO and alerts written to customers (retries included).",
                [((), courier.sent)]),

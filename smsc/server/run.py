@@ -28,9 +28,9 @@ from twisted.logger import (
 from zope.interface import implementer
 
 from smsc.config.loader import Config
-from smsc.core import SmscCore
-from smsc.ids import IdBlock, MessageIdFormat
-from smsc.routebook import RouteBook
+from smsc.core.centre import SmscCore
+from smsc.core.ids import IdBlock, MessageIdFormat
+from smsc.core.routebook import RouteBook
 from smsc.server.binding import Runner
 from smsc.server.service import SmscService, lock_policy
 from smsc.server.worker import StoreWorker
@@ -49,9 +49,11 @@ def build_service(reactor: Any, config: Config, store: Store, *,
     settings = config.server
     simulator = config.operators.simulator()
     core_ref: list[SmscCore] = []
-    routing = RouteBook(
-        config.routing,
-        operator_up=lambda name, now: core_ref[0].simulator.outage_end(name, now) is None)
+
+    def operator_up(name: str, now: float) -> bool:  # by the operators submits are queued by
+        return core_ref[0].intake.operator_up(name, now)
+
+    routing = RouteBook(config.routing, operator_up=operator_up)
     routing.install(routing.load(store))
     ids = IdBlock()
     core = SmscCore(store, simulator=simulator, route=routing.route,

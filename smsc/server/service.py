@@ -23,21 +23,21 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
-from smsc.binds import LockPolicy
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
 from smsc.config_error import ConfigError
-from smsc.core import BindVerdict, Committed, DueRound, SmscCore, operator_desk
-from smsc.ids import IdBlock
-from smsc.intake import BindContext, Prepared
-from smsc.outbox import OutboxDispatcher
+from smsc.core.binds import LockPolicy
+from smsc.core.centre import BindVerdict, Committed, DueRound, SmscCore, operator_desk
+from smsc.core.ids import IdBlock
+from smsc.core.outbox import OutboxDispatcher
+from smsc.core.routebook import RouteBook
+from smsc.core.submit import Answer, BindContext, Prepared
 from smsc.pdu import pdus
-from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag, standard_status
+from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
-from smsc.routebook import RouteBook
 from smsc.routing.throttle import TokenBucket
 from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
@@ -162,7 +162,7 @@ class SmscService(service.Service):
 
     async def _start(self) -> None:
         depths = await self.worker.call(self.core.begin)
-        self.core.intake.queue_depths.update(depths)
+        self.core.queue_depths.reload(depths)
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
         self._change_counter = await self.worker.call(self.store.change_counter)
@@ -391,9 +391,9 @@ class SmscService(service.Service):
                               suppressed=suppressed_note(left_out))
             if verdict.delay > 0:  # refused for the limits: slow a peer binding in a loop
                 self.clock.callLater(verdict.delay, self._refused_late, conn,
-                                     pdu.response(command_status=_answered(account, status)))
+                                     pdu.response(command_status=verdict.answered))
             else:
-                conn.respond(pdu.response(command_status=_answered(account, status)))
+                conn.respond(pdu.response(command_status=verdict.answered))
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
@@ -438,23 +438,12 @@ class SmscService(service.Service):
         if self.ids.wants_refill:  # before intake: a spent block must not stop the refill
             self._refill_ids()
         try:
-            if type(pdu) is pdus.SubmitSm:
-                prepared = intake.submit_sm(record.context, pdu, now)
-            elif type(pdu) is pdus.DataSm:
-                prepared = intake.data_sm(record.context, pdu, now)
-            else:
-                prepared = intake.submit_multi(record.context, pdu, now)  # type: ignore[arg-type]
+            prepared = intake.prepare(record.context, pdu, now)
         except PduError as e:
-            self.stats["refused"] += 1
-            self.refusals[e.command_status] += 1
-            conn.respond(pdus.error_response(pdu.command_id, pdu.sequence_number,
-                                             _answered(record.account, e.command_status)))
+            self._answer(conn, pdu, intake.refusal(record.account, e.command_status))
             return
         if not prepared.parts:  # a submit_multi whose every destination was refused
-            conn.respond(pdus.SubmitMultiResp(
-                sequence_number=pdu.sequence_number, command_status=S.ESME_RSUBMITFAIL,
-                message_id=self.core.id_format.format(prepared.message_id),
-                unsuccess_smes=prepared.unsuccess))
+            self._answer(conn, pdu, intake.answer(prepared, [], record.account))
             return
         if type(pdu) is pdus.SubmitSm and pdu.replace_if_present_flag == 1:
             # The pending messages it replaces leave their queues first (on the store thread,
@@ -483,45 +472,17 @@ class SmscService(service.Service):
 
     def _committed(self, conn: SmppServerProtocol, pdu: pdus.Pdu, prepared: Prepared,
                    outcomes: list[AcceptOutcome] | None) -> None:
-        seq = pdu.sequence_number
-        message_id = self.core.id_format.format(prepared.message_id)
-        if outcomes is None:
-            self.core.intake.refused(prepared)
-            self.stats["refused"] += 1
-            self.refusals[S.ESME_RSYSERR] += 1
-            conn.respond(pdus.error_response(pdu.command_id, seq, S.ESME_RSYSERR))
-            return
         account = conn.bind.account if isinstance(conn.bind, BindRecord) else None
-        if type(pdu) is pdus.SubmitMulti:
-            unsuccess = list(prepared.unsuccess)
-            for o in outcomes:
-                if o.status:
-                    unsuccess.append(pdus.UnsuccessSme(dest_addr_ton=1, dest_addr_npi=1,
-                                                       destination_addr=o.destination_addr,
-                                                       error_status_code=o.status))
-            if account is not None and account.standard_statuses:
-                unsuccess = [dataclasses.replace(
-                    u, error_status_code=standard_status(u.error_status_code)) for u in unsuccess]
-            if all(o.status for o in outcomes):
-                self.core.intake.refused(prepared)
-            status = S.ESME_RSUBMITFAIL if all(o.status for o in outcomes) else 0
+        self._answer(conn, pdu, self.core.intake.answer(prepared, outcomes, account))
+
+    def _answer(self, conn: SmppServerProtocol, pdu: pdus.Pdu, answer: Answer) -> None:
+        """Send the core's answer to a submit, and count it for the metrics."""
+        if not answer.status:
             self.stats["submits"] += 1
-            conn.respond(pdus.SubmitMultiResp(sequence_number=seq, command_status=status,
-                                              message_id=message_id,
-                                              unsuccess_smes=tuple(unsuccess)))
-            return
-        status = outcomes[0].status if outcomes else S.ESME_RSYSERR
-        if status:
-            self.core.intake.refused(prepared)
-            self.stats["refused"] += 1
-            self.refusals[status] += 1
-            conn.respond(pdus.error_response(pdu.command_id, seq, _answered(account, status)))
-            return
-        self.stats["submits"] += 1
-        if type(pdu) is pdus.SubmitSm:
-            conn.respond(_submit_sm_resp(seq, 0, message_id))
         else:
-            conn.respond(pdus.DataSmResp(sequence_number=seq, message_id=message_id))
+            self.stats["refused"] += 1
+            self.refusals[answer.cause] += 1
+        conn.respond(submit_response(pdu, answer))
 
     def _settled(self, committed: Committed) -> None:
         """Parts settled on acceptance: they left their queues, and their receipts go out
@@ -531,9 +492,7 @@ class SmscService(service.Service):
             self.courier.offer(committed.items)
 
     def _left_queues(self, finals: dict[str, int]) -> None:
-        depths = self.core.intake.queue_depths
-        for operator, count in finals.items():
-            depths[operator] = max(0, depths.get(operator, 0) - count)
+        self.core.queue_depths.left(finals)
         self.finals.update(finals)
 
     def _refill_ids(self) -> None:
@@ -706,10 +665,10 @@ class SmscService(service.Service):
         self.binder.refusal_delay = settings.bind_refusal_delay
         # Operators and routing switch together. Built here and on the store thread (the
         # router reads the blacklist and ported numbers), then: the core (store thread) takes
-        # the new simulator in the same store call that built the router, and intake (the
-        # event loop) takes the new operators and router in one callback, so no submit is
-        # routed by one config and queued by the other. If the store call fails, neither
-        # changes.
+        # the new operators (all they come with, as a whole) in the same store call that built
+        # the router, and intake (the event loop) takes the new operators, which routing's
+        # failover asks too, and the router in one callback, so no submit is routed by one
+        # config and queued by the other. If the store call fails, neither changes.
         simulator = new.operators.simulator()
         desk = operator_desk(simulator)
         routing = self.routing
@@ -765,10 +724,7 @@ class SmscService(service.Service):
         d2.addErrback(self._loop_failed)
 
     def _depths_reloaded(self, depths: dict[str, int]) -> None:
-        current = self.core.intake.queue_depths
-        for operator in list(current):
-            current[operator] = depths.get(operator, 0)
-        current.update(depths)
+        self.core.queue_depths.reload(depths)
 
 
 def with_backlog(description: str, backlog: int) -> str:
@@ -785,13 +741,24 @@ def _fd_soft_limit() -> int:
     return soft if soft != resource.RLIM_INFINITY else 1 << 20
 
 
-def _answered(account: Account | None, status: int) -> int:
-    """The status sent to ``account``: standard SMPP only if the account asks for it."""
-    if account is not None and account.standard_statuses:
-        return standard_status(status)
-    return status
+def submit_response(request: pdus.Pdu, answer: Answer) -> pdus.Pdu:
+    """The core's answer to a submit as the response PDU to ``request``: a submit_multi_resp
+    with its refused destinations, a submit_sm_resp or data_sm_resp with the message id, or
+    for a submit refused whole, its response without a body."""
+    seq = request.sequence_number
+    if not answer.message_id:
+        return pdus.error_response(request.command_id, seq, answer.status)
+    if answer.multi:
+        return pdus.SubmitMultiResp(sequence_number=seq, command_status=answer.status,
+                                    message_id=answer.message_id,
+                                    unsuccess_smes=answer.unsuccess)
+    if type(request) is pdus.SubmitSm:
+        return _submit_sm_resp(seq, 0, answer.message_id)
+    return pdus.DataSmResp(sequence_number=seq, message_id=answer.message_id)
+
+
 def lock_policy(settings: ServerSettings) -> LockPolicy:
-    """The lockout rules of the config (see smsc.binds)."""
+    """The lockout rules of the config (see smsc.core.binds)."""
     return LockPolicy(lock_after=settings.lock_after, lock_for=settings.lock_for,
                       unknown_id_lock_after=settings.unknown_id_lock_after,
                       test_account_lock_after=settings.test_account.lock_after)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from smsc.core import TEST_PASSWORD_META, ensure_test_account
+from smsc.core.accounts import TEST_PASSWORD_META, ensure_test_account
 from smsc.routing.accounts import verify_password
 from smsc.store.records import Account, BindType, BlacklistMode, LockKind, LockScope
 from tests.cli.conftest import Cli

@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from smsc.core import ensure_test_account
+from smsc.core.accounts import ensure_test_account
 from smsc.pdu.constants import CommandStatus, EsmClass
 from smsc.pdu.udh import parse_udh
 from tests.cli.conftest import Cli

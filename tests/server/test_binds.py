@@ -106,7 +106,7 @@ def test_max_binds_per_account(store: Store) -> None:
 
 def test_binds_checked_at_once_get_no_more_than_max_binds(store: Store) -> None:
     """Two binds of an account that may bind once wait for the store thread together: one
-    gets in, the other is refused once, for the limit (smsc.binds.admit)."""
+    gets in, the other is refused once, for the limit (smsc.core.binds.admit)."""
     add_account(store, "single", max_binds=1)
     rig = Rig(store)
     first, second = rig.connect(), rig.connect("127.0.0.2")

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from twisted.internet.task import Clock
 
-from smsc.core import Committed
+from smsc.core.centre import Committed
 from smsc.server.committer import GroupCommitter
 from smsc.server.storehealth import StoreHealth
 from smsc.store.records import AcceptOutcome, NewMessage

@@ -13,7 +13,7 @@ import pytest
 from twisted.logger import LogLevel, globalLogPublisher
 
 from smsc.config.loader import config_from_tables
-from smsc.ids import IdBlock
+from smsc.core.ids import IdBlock
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.server import run as server_run

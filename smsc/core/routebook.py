@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from smsc.intake import Routed
+from smsc.core.submit import Routed
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
 from smsc.routing.numbers import NumberPlan

@@ -39,7 +39,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from smsc.pdu.constants import CommandStatus
+from smsc.pdu.constants import CommandStatus, standard_status
 from smsc.routing.accounts import (
     address_allowed,
     lock_in_force,
@@ -78,6 +78,14 @@ class BindVerdict:
     logged: bool = False  # the refusal has been logged already (the server need not)
     delay: float = 0.0  # seconds to hold the answer back (a refusal for the server's limits)
     new_lock: bool = False  # this refusal set a lock (its log line must not be left out)
+
+    @property
+    def answered(self) -> int:
+        """The status sent: standard SMPP only if the account asks for it."""
+        account = self.account
+        if account is not None and account.standard_statuses:
+            return standard_status(self.status)
+        return self.status
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,31 +1,35 @@
-"""Intake: a customer's submit_sm, data_sm or submit_multi checked and turned into parts.
+"""Submit: a customer's submit_sm, data_sm or submit_multi checked and turned into parts
+(:meth:`Intake.prepare`), then answered (:meth:`Intake.answer`).
 
 Runs on the server's event loop for every submit, so it touches no store: the account, its
 throttle, the routing decision, the operator profiles and the queue depths are all in memory.
 The parts it returns are committed by ``Store.accept`` (group commit), which also debits the
-credit; only then is the customer answered.
+credit; only then is the customer answered. Every status a submit is answered with is decided
+here, in an :class:`Answer` that names no transport: the SMPP server encodes it into a
+submit_sm_resp, data_sm_resp or submit_multi_resp, another transport into its own answer.
 
-Every refusal is a PduError carrying the status to answer with.
+Every refusal while preparing is a PduError carrying the status to answer with.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from smsc.core.depths import QueueDepths
 from smsc.operators.receipts import state_severity
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
-from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, MessageState, Tag
+from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, MessageState, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.reassembly import Reassembler
 from smsc.pdu.text import count_octet_parts, decode_text, split_octets
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, read_part
 from smsc.slotted import slot_constructor
-from smsc.store.records import Account, NewMessage, StoredMessage
+from smsc.store.records import AcceptOutcome, Account, NewMessage, StoredMessage
 
 S = CommandStatus
 SNIPPET = 20
@@ -78,10 +82,13 @@ class OperatorDesk(Protocol):
 
     def test_submit_status(self, destination_addr: str) -> int: ...
 
+    def operator_up(self, operator: str, now: float) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BindContext:
-    """What intake knows of the bind a submit came on."""
+    """Who submits: an account and its throttle (an SMPP bind, or any other caller acting for
+    the account)."""
 
     account: Account
     throttle: Throttle | None
@@ -97,6 +104,25 @@ class Prepared:
     groups: int
     operators: tuple[tuple[str, int], ...]  # (operator, parts) to count in the queue depths
     unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
+    # submit_multi: each group's destination as stored -> the address, ton and npi the
+    # customer gave it (a refusal of that group names it the customer's way)
+    asked: tuple[tuple[str, pdus.UnsuccessSme], ...] = ()
+    multi: bool = False  # a submit_multi: answered with its list of refused destinations
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """How a submit is answered, whatever the transport: ``status`` as the account is answered
+    (0: accepted), ``cause`` the status decided (before an account's standard statuses; what
+    the metrics count), the message id, and for a submit_multi the destinations refused. A
+    refusal of the whole submit has no message id (a submit_multi refused destination by
+    destination has one)."""
+
+    status: int
+    cause: int
+    message_id: str = ""
+    unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
+    multi: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,21 +139,36 @@ class _Content:
 # Built through the slots on the hot path (fields in declaration order, every one given).
 _prepared = slot_constructor(Prepared)
 _content = slot_constructor(_Content)
+_answer = slot_constructor(Answer)  # status, cause, message_id, unsuccess, multi
 
 
 class Intake:
     def __init__(self, *, route: RouteFn, operators: OperatorDesk,
-                 take_id: Callable[[], int | None], queue_depths: MutableMapping[str, int],
+                 take_id: Callable[[], int | None], queue_depths: QueueDepths,
+                 format_id: Callable[[int], str] = str,
                  reassembly_timeout: float = 600.0, max_pending_sets: int = 100_000) -> None:
         self._route = route
         self._operators = operators
         self._take_id = take_id
+        self._format_id = format_id
         self.queue_depths = queue_depths
         self._sets = Reassembler(max_pending_sets, reassembly_timeout)
         # For each pending concatenated set: the route its first part took.
         self._set_routes: dict[tuple[str, str, int, int], Routed] = {}
 
     # --- the three submit operations ---------------------------------------------------------
+    def prepare(self, caller: BindContext, request: pdus.Pdu, now: float) -> Prepared:
+        """A submit_sm, data_sm or submit_multi of ``caller`` checked and made into parts (its
+        queue room taken); a PduError refuses it whole (answer it with :meth:`refusal`)."""
+        kind = type(request)
+        if kind is pdus.SubmitSm:
+            return self.submit_sm(caller, request, now)  # type: ignore[arg-type]
+        if kind is pdus.DataSm:
+            return self.data_sm(caller, request, now)  # type: ignore[arg-type]
+        if kind is pdus.SubmitMulti:
+            return self.submit_multi(caller, request, now)  # type: ignore[arg-type]
+        raise PduError(S.ESME_RINVCMDID, f"{request.command_name} is not a submit")
+
     def submit_sm(self, bind: BindContext, pdu: pdus.SubmitSm, now: float) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
@@ -158,6 +199,7 @@ class Intake:
         parts: list[NewMessage] = []
         counts: dict[str, int] = {}
         seen: set[str] = set()
+        asked: list[tuple[str, pdus.UnsuccessSme]] = []
         groups = 0
         for dest in pdu.dest_addresses:
             if isinstance(dest, pdus.DistributionList):
@@ -187,19 +229,75 @@ class Intake:
             groups += 1
             parts.extend(made)
             counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
+            asked.append((made[0].destination_addr, pdus.UnsuccessSme(
+                dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
+                destination_addr=number)))
         for operator, count in counts.items():
-            self.queue_depths[operator] = self.queue_depths.get(operator, 0) + count
+            self.queue_depths.add(operator, count)
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
-                        operators=tuple(counts.items()), unsuccess=tuple(unsuccess))
+                        operators=tuple(counts.items()), unsuccess=tuple(unsuccess),
+                        asked=tuple(asked), multi=True)
 
     def use_operators(self, operators: OperatorDesk) -> None:
         """Take a reloaded operator simulation (its queue limits and delays) for new submits."""
         self._operators = operators
 
+    def operator_up(self, operator: str, now: float) -> bool:
+        """Whether ``operator`` is out of an outage at ``now``, by the operators submits are
+        queued by (routing fails over by it: the two swap together on a reload)."""
+        return self._operators.operator_up(operator, now)
+
     def refused(self, prepared: Prepared) -> None:
         """The store refused the submit (no credit): its parts never joined the queues."""
-        for operator, count in prepared.operators:
-            self.queue_depths[operator] = max(0, self.queue_depths.get(operator, 0) - count)
+        self.queue_depths.refused(prepared.operators)
+
+    # --- the answer ---------------------------------------------------------------------------
+    def refusal(self, account: Account | None, status: int) -> Answer:
+        """A submit refused whole before its commit (a PduError of :meth:`prepare`)."""
+        return _answer(_answered(account, status), status, "", (), False)
+
+    def answer(self, prepared: Prepared, outcomes: Sequence[AcceptOutcome] | None,
+               account: Account | None) -> Answer:
+        """The answer to a prepared submit, once its commit is done: ``outcomes`` per
+        (message, destination) group from the store (None: the commit failed, or the submit
+        never reached it). A refusal takes its parts back out of the queue depths."""
+        if prepared.multi:
+            return self._multi_answer(prepared, outcomes, account)
+        status = outcomes[0].status if outcomes else S.ESME_RSYSERR
+        if status:
+            self.refused(prepared)
+            return _answer(_answered(account, status), status, "", (), False)
+        return _answer(0, 0, self._format_id(prepared.message_id), (), False)
+
+    def _multi_answer(self, prepared: Prepared, outcomes: Sequence[AcceptOutcome] | None,
+                      account: Account | None) -> Answer:
+        """A submit_multi: refused whole only when its commit failed; otherwise answered with
+        its message id and every destination refused (while preparing, or by the store, for
+        credit), named as the customer gave it; ESME_RSUBMITFAIL when none was accepted."""
+        if outcomes is None:
+            if prepared.parts:
+                self.refused(prepared)
+            return _answer(S.ESME_RSYSERR, S.ESME_RSYSERR, "", (), True)
+        unsuccess = list(prepared.unsuccess)
+        asked = dict(prepared.asked) if any(o.status for o in outcomes) else {}
+        for o in outcomes:
+            if o.status:
+                given = asked.get(o.destination_addr)
+                unsuccess.append(pdus.UnsuccessSme(
+                    dest_addr_ton=given.dest_addr_ton if given is not None else 1,
+                    dest_addr_npi=given.dest_addr_npi if given is not None else 1,
+                    destination_addr=(given.destination_addr if given is not None
+                                      else o.destination_addr),
+                    error_status_code=o.status))
+        if account is not None and account.standard_statuses:
+            unsuccess = [replace(u, error_status_code=standard_status(u.error_status_code))
+                         for u in unsuccess]
+        refused = all(o.status for o in outcomes)
+        if refused and prepared.parts:
+            self.refused(prepared)
+        status = S.ESME_RSUBMITFAIL if refused else 0
+        return _answer(status, status, self._format_id(prepared.message_id), tuple(unsuccess),
+                       True)
 
     def expire_sets(self, now: float) -> int:
         """Forget concatenated sets whose missing parts never came (their parts already
@@ -283,8 +381,8 @@ class Intake:
                                 pdu.dest_addr_ton, pdu.dest_addr_npi, now, schedule, validity,
                                 protocol_id, priority_flag)
         operator = parts[0].operator
-        self.queue_depths[operator] = self.queue_depths.get(operator, 0) + len(parts)
-        return _prepared(message_id, tuple(parts), 1, ((operator, len(parts)),), ())
+        self.queue_depths.add(operator, len(parts))
+        return _prepared(message_id, tuple(parts), 1, ((operator, len(parts)),), (), (), False)
 
     def _parts_for(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm | pdus.SubmitMulti,
                    content: _Content, message_id: int, destination_addr: str, dest_ton: int,
@@ -368,6 +466,13 @@ class Intake:
         else:
             self._set_routes[set_key] = routed
         return routed
+
+
+def _answered(account: Account | None, status: int) -> int:
+    """The status sent to ``account``: standard SMPP only if the account asks for it."""
+    if account is not None and account.standard_statuses:
+        return standard_status(status)
+    return status
 
 
 def _with_next_at(part: NewMessage, next_at: float) -> NewMessage:
