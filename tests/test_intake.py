@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smsc.core.submit import summary_state
+from smsc.core.parts import summary_state
 from smsc.operators.receipts import state_severity
 from smsc.pdu.constants import MessageState
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from smsc.core.parts import is_held
 from smsc.core.queues import Queues, held_part
 from smsc.core.rounds import decide_part, frame_item
-from smsc.core.submit import is_held
 from smsc.slotted import slot_constructor
 from smsc.store.records import AcceptOutcome, MessageChange, NewMessage, OutboxItem, Settled
 

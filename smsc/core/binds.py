@@ -39,6 +39,7 @@ import shlex
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from smsc.core.submit import BindContext
 from smsc.pdu.constants import CommandStatus, standard_status
 from smsc.routing.accounts import (
     address_allowed,
@@ -46,6 +47,7 @@ from smsc.routing.accounts import (
     password_matches,
     status_after_password,
 )
+from smsc.routing.throttle import TokenBucket
 from smsc.store.base import Store
 from smsc.store.records import Account, BindLocks, BindType, LockKind, LockScope, LockState
 
@@ -245,6 +247,28 @@ class BindDesk:
             return f"{count}; now {lock}", True
         return count, False
 
+class Throttles:
+    """Each account's throughput bucket, shared by all its binds (and any other caller acting
+    for it): the context a submit is prepared in. A new bucket when the account's throughput or
+    burst changed (the bucket's own rules say what they make of the account's settings).
+    Event loop only."""
 
-__all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy", "admit",
-           "canonical_address", "describe_lock", "unlock_command"]
+    def __init__(self) -> None:
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def throttle(self, account: Account) -> TokenBucket | None:
+        if account.throughput <= 0:
+            return None
+        wanted = TokenBucket.for_account(account)
+        bucket = self._buckets.get(account.system_id)
+        if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
+            bucket = self._buckets[account.system_id] = wanted
+        return bucket
+
+    def caller(self, account: Account) -> BindContext:
+        """Who submits: ``account`` with its throttle."""
+        return BindContext(account=account, throttle=self.throttle(account))
+
+
+__all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy", "Throttles",
+           "admit", "canonical_address", "describe_lock", "unlock_command"]

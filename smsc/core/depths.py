@@ -29,7 +29,9 @@ class QueueDepths:
 
     def refused(self, operators: Iterable[tuple[str, int]]) -> None:
         """A submit was refused after its parts were counted: (operator, parts) back out."""
-        self.left(dict(operators))
+        depths = self._depths
+        for operator, count in operators:
+            depths[operator] = max(0, depths.get(operator, 0) - count)
 
     def left(self, finals: Mapping[str, int]) -> None:
         """Parts left their queues (final): ``finals`` is operator -> parts."""

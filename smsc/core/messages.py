@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from smsc.core.parts import summary_state, text_snippet
 from smsc.core.queues import Queues
 from smsc.core.rounds import Rounds, pdu_item
-from smsc.core.submit import summary_state, text_snippet
 from smsc.operators import receipts
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry

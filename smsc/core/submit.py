@@ -13,26 +13,25 @@ Every refusal while preparing is a PduError carrying the status to answer with.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
 from smsc.core.depths import QueueDepths
-from smsc.operators.receipts import state_severity
+from smsc.core.parts import held_until, text_snippet
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
-from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, MessageState, Tag, standard_status
+from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.reassembly import Reassembler
-from smsc.pdu.text import count_octet_parts, decode_text, split_octets
+from smsc.pdu.text import count_octet_parts, split_octets
 from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
 from smsc.pdu.udh import ConcatInfo, read_part
 from smsc.slotted import slot_constructor
-from smsc.store.records import AcceptOutcome, Account, NewMessage, StoredMessage
+from smsc.store.records import AcceptOutcome, Account, NewMessage
 
 S = CommandStatus
-SNIPPET = 20
 _UDHI = 0x40
 # Vendor TLV (0x1400-0x3FFF is the vendor range): 1 asks for recipient-local-time scheduling.
 TAG_RECIPIENT_LOCAL_TIME = 0x1501
@@ -104,9 +103,9 @@ class Prepared:
     groups: int
     operators: tuple[tuple[str, int], ...]  # (operator, parts) to count in the queue depths
     unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
-    # submit_multi: each group's destination as stored -> the address, ton and npi the
-    # customer gave it (a refusal of that group names it the customer's way)
-    asked: tuple[tuple[str, pdus.UnsuccessSme], ...] = ()
+    # submit_multi, per group: its destination as stored, the address, ton and npi the customer
+    # gave it (a refusal of that group names it the customer's way), its operator and parts
+    asked: tuple[tuple[str, pdus.UnsuccessSme, str, int], ...] = ()
     multi: bool = False  # a submit_multi: answered with its list of refused destinations
 
 
@@ -199,7 +198,7 @@ class Intake:
         parts: list[NewMessage] = []
         counts: dict[str, int] = {}
         seen: set[str] = set()
-        asked: list[tuple[str, pdus.UnsuccessSme]] = []
+        asked: list[tuple[str, pdus.UnsuccessSme, str, int]] = []
         groups = 0
         for dest in pdu.dest_addresses:
             if isinstance(dest, pdus.DistributionList):
@@ -231,7 +230,7 @@ class Intake:
             counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
             asked.append((made[0].destination_addr, pdus.UnsuccessSme(
                 dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
-                destination_addr=number)))
+                destination_addr=number), made[0].operator, len(made)))
         for operator, count in counts.items():
             self.queue_depths.add(operator, count)
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
@@ -279,10 +278,15 @@ class Intake:
                 self.refused(prepared)
             return _answer(S.ESME_RSYSERR, S.ESME_RSYSERR, "", (), True)
         unsuccess = list(prepared.unsuccess)
-        asked = dict(prepared.asked) if any(o.status for o in outcomes) else {}
+        asked = {a[0]: a for a in prepared.asked} if any(o.status for o in outcomes) else {}
+        gone: list[tuple[str, int]] = []  # (operator, parts) of the groups refused
         for o in outcomes:
             if o.status:
-                given = asked.get(o.destination_addr)
+                entry = asked.get(o.destination_addr)
+                given = None
+                if entry is not None:
+                    given = entry[1]
+                    gone.append((entry[2], entry[3]))
                 unsuccess.append(pdus.UnsuccessSme(
                     dest_addr_ton=given.dest_addr_ton if given is not None else 1,
                     dest_addr_npi=given.dest_addr_npi if given is not None else 1,
@@ -295,6 +299,8 @@ class Intake:
         refused = all(o.status for o in outcomes)
         if refused and prepared.parts:
             self.refused(prepared)
+        elif gone:  # the groups refused give back their queue room
+            self.queue_depths.refused(gone)
         status = S.ESME_RSUBMITFAIL if refused else 0
         return _answer(status, status, self._format_id(prepared.message_id), tuple(unsuccess),
                        True)
@@ -479,29 +485,6 @@ def _with_next_at(part: NewMessage, next_at: float) -> NewMessage:
     return replace(part, next_at=next_at)
 
 
-def held_until(next_at: float, now: float, hold: float, total: int) -> float:
-    """When a customer's part first goes to its operator: held parts of a set wait until
-    ``now + hold`` (unless the core releases the complete set sooner); see :func:`is_held`."""
-    if hold <= 0 or total < 2:
-        return next_at
-    return max(next_at, now + hold)
-
-
-def is_held(part: NewMessage | StoredMessage, hold: float) -> bool:
-    """Whether a part accepted with ``hold`` is still waiting for the rest of its set (a part
-    scheduled later than its hold is simply scheduled)."""
-    return (hold > 0 and part.part_total > 1 and part.next_at is not None
-            and part.next_at == part.submitted_at + hold)
-
-
-def text_snippet(octets: bytes, data_coding: int) -> str:
-    try:
-        text = decode_text(octets[: SNIPPET * 4], data_coding)
-    except (PduError, ValueError):
-        text = octets[:SNIPPET].decode("latin-1")
-    return text[:SNIPPET]
-
-
 def _relative(seconds: int) -> str:
     days, rest = divmod(seconds, 86_400)
     hours, rest = divmod(rest, 3_600)
@@ -509,13 +492,3 @@ def _relative(seconds: int) -> str:
     if days > 99:
         days, hours, minutes, secs = 99, 23, 59, 59
     return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"
-
-
-def summary_state(states: Iterable[int]) -> int:
-    """The state a set of part states sums up to (query_sm of a long message): ENROUTE while
-    a part is not final, then the worst part's, in the order of the message's one receipt
-    (REJECTED worst, then UNDELIVERABLE, EXPIRED, DELETED, UNKNOWN, ACCEPTED, DELIVERED)."""
-    states = list(states)
-    if any(not MessageState(s).is_final for s in states):
-        return int(MessageState.ENROUTE)
-    return min(states, key=state_severity) if states else int(MessageState.DELIVERED)

@@ -27,7 +27,7 @@ from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
 from smsc.config_error import ConfigError
-from smsc.core.binds import LockPolicy
+from smsc.core.binds import LockPolicy, Throttles
 from smsc.core.centre import BindVerdict, Committed, DueRound, SmscCore, operator_desk
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
@@ -38,7 +38,6 @@ from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
 from smsc.pdu.errors import PduError
 from smsc.pdu.session import Role, Session
 from smsc.pdu.tlv import Tlvs
-from smsc.routing.throttle import TokenBucket
 from smsc.server.binding import BindDispatcher, HashPool, Runner
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import OutboxCourier
@@ -127,7 +126,7 @@ class SmscService(service.Service):
                                    system_id=settings.system_id, receiving=self._receiving,
                                    is_open=self.connections.__contains__)
         self.binds: dict[str, set[SmppServerProtocol]] = {}
-        self.throttles: dict[str, TokenBucket] = {}
+        self.throttles = Throttles()  # each account's bucket, shared by its binds
         self.ports: list[IListeningPort] = []
         self._loops: list[LoopingCall] = []
         self._due_running = False
@@ -397,8 +396,7 @@ class SmscService(service.Service):
             return
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
         record = BindRecord(account=account, bind_type=bind_type,
-                            context=BindContext(account=account,
-                                                throttle=self._throttle(account)))
+                            context=self.throttles.caller(account))
         conn.bind = record
         self.stats["binds"] += 1
         self.binds.setdefault(account.system_id, set()).add(conn)
@@ -417,17 +415,6 @@ class SmscService(service.Service):
         """Whether ``account`` has a receiver or transceiver bound."""
         return any(isinstance(conn.bind, BindRecord) and conn.bind.bind_type.can_receive
                    for conn in self.binds.get(account, ()))
-
-    def _throttle(self, account: Account) -> TokenBucket | None:
-        """The account's bucket, shared by its binds; a new one when its throughput or burst
-        changed (the bucket's own rules say what they make of the account's settings)."""
-        if account.throughput <= 0:
-            return None
-        wanted = TokenBucket.for_account(account)
-        bucket = self.throttles.get(account.system_id)
-        if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
-            bucket = self.throttles[account.system_id] = wanted
-        return bucket
 
     # --- submit -------------------------------------------------------------------------------
     def _submit(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
@@ -710,7 +697,7 @@ class SmscService(service.Service):
                     conn.unbind_and_close()
                     continue
                 record.account = account
-                record.context = BindContext(account=account, throttle=self._throttle(account))
+                record.context = self.throttles.caller(account)
 
     def _every_minute(self) -> None:
         now = self.clock.seconds()

@@ -157,7 +157,7 @@ def test_a_credit_refusal_in_a_submit_multi_names_the_destination_as_the_custome
                           error_status_code=S.SMSC_RNOCREDIT),
         pdus.UnsuccessSme(dest_addr_ton=5, dest_addr_npi=0, destination_addr="380671000003",
                           error_status_code=S.SMSC_RNOCREDIT))
-    assert depths.get("op") == 3  # the refused groups' parts are not taken back one by one
+    assert depths.get("op") == 1  # the refused groups gave back their queue room
 
 
 def test_a_submit_multi_refused_by_the_store_everywhere_is_submitfail_and_gives_back_its_room(
@@ -207,3 +207,12 @@ def test_a_request_that_is_no_submit_is_refused() -> None:
     with pytest.raises(PduError) as e:
         intake.prepare(_bind(), pdus.EnquireLink(sequence_number=1), T0)
     assert e.value.command_status == S.ESME_RINVCMDID
+
+
+def test_the_queue_depths_take_back_each_refused_group() -> None:
+    depths = QueueDepths({"op": 5, "other": 1})
+    depths.refused([("op", 1), ("op", 2), ("other", 3)])
+    assert dict(depths.items()) == {"op": 2, "other": 0}
+    depths.left({"op": 1})
+    depths.reload({"new": 4})
+    assert dict(depths.items()) == {"op": 0, "other": 0, "new": 4}
