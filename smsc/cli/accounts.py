@@ -10,6 +10,7 @@ import click
 
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
+from smsc.core.accounts import CreditLeft, HasSubAccounts, check_removal
 from smsc.pdu.constants import Ton
 from smsc.routing.accounts import (
     check_cidrs,
@@ -446,19 +447,16 @@ def rm(cli: CliContext, system_id: str, yes: bool, force: bool) -> None:
     """
     found = cli.account(system_id)
     now = cli.now()
-    subs = [a.system_id for a in cli.store().list_accounts() if a.parent == system_id]
-    if subs:
+    try:
+        check_removal(cli.store(), found, now, force=force)
+    except HasSubAccounts as e:
+        raise click.ClickException(str(e)) from None
+    except CreditLeft as e:
         raise click.ClickException(
-            f"{system_id} has sub-accounts ({', '.join(subs)}); remove them first"
-        )
-    if found.parent is None:
-        left = cli.store().balance(system_id, now).available(now)
-        if left and not force:
-            raise click.ClickException(
-                f"account {system_id} has {cli.money(left, found.currency)} credit left: "
-                "give --force to remove it anyway (the credit is settled to zero with a "
-                "ledger row)"
-            )
+            f"account {system_id} has {cli.money(e.amount, found.currency)} credit left: "
+            "give --force to remove it anyway (the credit is settled to zero with a "
+            "ledger row)"
+        ) from None
     if not yes and not click.confirm(f"remove account {system_id}?"):
         raise click.ClickException("not removed")
     try:

@@ -1,4 +1,6 @@
-"""Accounts: the integrators' test account, created at start when it is missing."""
+"""Accounts: the rules of removing one (what ``smsc account rm`` enforces), and the integrators'
+test account, created at start when it is missing. The rules of an account's settings (parent,
+currency, password, sender IDs) are smsc.routing.accounts'."""
 
 from __future__ import annotations
 
@@ -27,3 +29,32 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     if credit:
         store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
     return account, password
+
+
+class HasSubAccounts(ValueError):
+    """An account with sub-accounts cannot be removed: they go first."""
+
+    def __init__(self, system_id: str, subs: list[str]) -> None:
+        super().__init__(f"{system_id} has sub-accounts ({', '.join(subs)}); remove them first")
+        self.subs = subs
+
+
+class CreditLeft(ValueError):
+    """An account with credit left is removed only when forced (the credit is then settled to
+    zero with a ledger row)."""
+
+    def __init__(self, system_id: str, amount: int) -> None:
+        super().__init__(f"account {system_id} has {amount} (minor units) credit left")
+        self.amount = amount
+
+
+def check_removal(store: Store, account: Account, now: float, *, force: bool) -> None:
+    """Whether ``account`` may be removed: HasSubAccounts while it has sub-accounts; CreditLeft
+    when it owns credit (a sub-account draws on its parent's) and ``force`` is not given."""
+    subs = [a.system_id for a in store.list_accounts() if a.parent == account.system_id]
+    if subs:
+        raise HasSubAccounts(account.system_id, subs)
+    if account.parent is None and not force:
+        left = store.balance(account.system_id, now).available(now)
+        if left:
+            raise CreditLeft(account.system_id, left)

@@ -312,6 +312,35 @@ def test_a_submit_that_credit_does_not_cover_is_refused_whole(server: SmscServer
     assert stored_parts(server, login.system_id) == 2
 
 
+def test_a_submit_multi_names_a_destination_credit_refused_as_the_customer_gave_it(
+    server: SmscServer,
+) -> None:
+    """The store refuses the group it cannot pay for by the number as stored; the answer names
+    the destination with the address, TON and NPI the customer sent (not 1/1)."""
+    login = server.add_account(credit="0.05")  # one part of 0.03
+    with bound_esme(server.port, "trx", login) as esme:
+        response = esme.request(
+            pdus.SubmitMulti(
+                source_addr_ton=1,
+                source_addr_npi=1,
+                source_addr=NUMERIC_SENDER,
+                dest_addresses=(
+                    pdus.SmeAddress(dest_addr_ton=1, dest_addr_npi=1,
+                                    destination_addr=UA_NUMBERS[0]),
+                    pdus.SmeAddress(dest_addr_ton=2, dest_addr_npi=1,
+                                    destination_addr="+" + UA_NUMBERS[1]),
+                ),
+                short_message=b"to two",
+            )
+        )
+    assert type(response) is pdus.SubmitMultiResp and response.command_status == 0
+    assert response.unsuccess_smes == (
+        pdus.UnsuccessSme(dest_addr_ton=2, dest_addr_npi=1, destination_addr="+" + UA_NUMBERS[1],
+                          error_status_code=S.SMSC_RNOCREDIT),
+    )
+    assert server.balance(login.system_id) == 2
+
+
 def test_smpplib_sees_the_credit_refusal_and_carries_on(server: SmscServer) -> None:
     login = server.add_account(credit="0.03")
     errors: list[Any] = []
