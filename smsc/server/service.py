@@ -738,7 +738,12 @@ def submit_response(request: pdus.Pdu, answer: Answer) -> pdus.Pdu:
     if answer.multi:
         return pdus.SubmitMultiResp(sequence_number=seq, command_status=answer.status,
                                     message_id=answer.message_id,
-                                    unsuccess_smes=answer.unsuccess)
+                                    unsuccess_smes=tuple(
+                                        pdus.UnsuccessSme(dest_addr_ton=u.ton,
+                                                          dest_addr_npi=u.npi,
+                                                          destination_addr=u.address,
+                                                          error_status_code=u.status)
+                                        for u in answer.unsuccess))
     if type(request) is pdus.SubmitSm:
         return _submit_sm_resp(seq, 0, answer.message_id)
     return pdus.DataSmResp(sequence_number=seq, message_id=answer.message_id)

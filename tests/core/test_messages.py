@@ -10,7 +10,8 @@ from smsc.core.accounts import ensure_test_account
 from smsc.core.centre import SmscCore
 from smsc.core.ids import MessageIdFormat
 from smsc.core.messages import Cancelled, MessageStatus, Replaced
-from smsc.core.submit import BindContext, Routed
+from smsc.core.routebook import Routed
+from smsc.core.submit import BindContext
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.smpptime import format_absolute

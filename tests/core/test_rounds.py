@@ -11,7 +11,8 @@ from smsc.core.accounts import ensure_test_account
 from smsc.core.centre import SmscCore
 from smsc.core.ids import MessageIdFormat
 from smsc.core.rounds import PartFate, decide_part
-from smsc.core.submit import BindContext, Routed
+from smsc.core.routebook import Routed
+from smsc.core.submit import BindContext
 from smsc.operators.mo import MoMode, MoRule, MoRules
 from smsc.operators.profile import HOUR, MINUTE, OfflineHandsets
 from smsc.pdu import pdus
