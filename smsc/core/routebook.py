@@ -13,8 +13,8 @@ from typing import Protocol
 
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
+from smsc.routing.forced_outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.numbers import NumberPlan
-from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.router import Router
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
