@@ -20,7 +20,7 @@ import argparse
 import time
 from collections.abc import Callable, Sequence
 
-from smsc.operators.outcomes import OutcomeRule, OutcomeRules
+from smsc.operators.outcome_rules import OutcomeRule, OutcomeRules
 from smsc.operators.profile import HOUR, Outcome, OutcomeMix, builtin_profiles
 from smsc.operators.receipts import final_receipt, message_receipt, with_change
 from smsc.operators.simulation import OperatorSimulator

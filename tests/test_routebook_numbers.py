@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
-from smsc.core.routebook import RouteBook
-from smsc.core.submit import Routed
+from smsc.core.routebook import RouteBook, Routed
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
 from smsc.store.records import Account

@@ -17,7 +17,7 @@ from smsc.config.loader import Config, packaged_defaults
 from smsc.operators.profile import Delay, DelayKind, OperatorProfile
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.receipt_text import stat_for_state
-from smsc.routing.outcomes import CoverageAction
+from smsc.routing.forced_outcomes import CoverageAction
 from smsc.routing.prices import format_amount
 
 COVERAGE_NAMES = {

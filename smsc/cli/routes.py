@@ -15,8 +15,8 @@ from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
 from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
+from smsc.routing.forced_outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.numbers import NumberPlan
-from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.prices import check_currency, format_amount
 from smsc.routing.suggest import carrier_prefixes, operator_id
 

@@ -17,20 +17,27 @@ from smsc.core.parts import is_held
 from smsc.core.queues import Queues, held_part
 from smsc.core.rounds import decide_part, frame_item
 from smsc.slotted import slot_constructor
-from smsc.store.records import AcceptOutcome, MessageChange, NewMessage, OutboxItem, Settled
+from smsc.store.records import (
+    AcceptOutcome,
+    FinalAtAcceptance,
+    MessageChange,
+    NewMessage,
+    OutboxItem,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Committed:
     """What one group commit did: an outcome per (message, destination) group, and for the
-    parts settled on acceptance, their receipts and how many left each operator's queue."""
+    parts final at acceptance, their receipts and how many left each operator's queue."""
 
     outcomes: list[AcceptOutcome]
     items: list[OutboxItem] = field(default_factory=list)
     finals: dict[str, int] = field(default_factory=dict)
 
 
-_make_settled = slot_constructor(Settled)  # state, attempts, done_at, error_code, receipt
+# state, attempts, done_at, error_code, receipt
+_final_at_acceptance = slot_constructor(FinalAtAcceptance)
 
 
 class Acceptance:
@@ -39,27 +46,29 @@ class Acceptance:
         self.store = queues.store
 
     def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
-        """Accept a batch in one transaction; parts settled on acceptance (:meth:`_settle`)
+        """Accept a batch in one transaction; parts final at acceptance
+        (:meth:`_decide_at_acceptance`)
         are stored final with their receipts, the others are held in memory until due."""
         queues = self.queues
         queues.saw(parts)
-        settled = self._settle(parts, now) if queues.generation else None
+        decided = self._decide_at_acceptance(parts, now) if queues.generation else None
         if not queues.generation or len(queues.hot) >= queues.hot_limit:
-            outcomes = self.store.accept(parts, now, settled=settled)
+            outcomes = self.store.accept(parts, now, decided=decided)
         else:
             hot_until = now + queues.hot_horizon
             outcomes = self.store.accept(parts, now, hot_until=hot_until,
-                                         generation=queues.generation, settled=settled)
-            queues.hold(parts, outcomes, hot_until, settled)
+                                         generation=queues.generation, decided=decided)
+            queues.hold(parts, outcomes, hot_until, decided)
         for p in parts:
             if p.part_total > 1:
                 self._release_sets(parts, outcomes, now)
                 break
-        if settled is None:
+        if decided is None:
             return Committed(outcomes=outcomes)
-        return self._settled(parts, settled, outcomes, now)
+        return self._count_finals(parts, decided, outcomes, now)
 
-    def _settle(self, parts: Sequence[NewMessage], now: float) -> list[Settled | None] | None:
+    def _decide_at_acceptance(self, parts: Sequence[NewMessage], now: float
+                              ) -> list[FinalAtAcceptance | None] | None:
         """The operator's decision for each part that is due now, when it is final at once
         (delivered, rejected, undeliverable) and needs nothing else (no refund, no
         intermediate notification, no handset reply, no receipt per whole message)."""
@@ -76,7 +85,7 @@ class Acceptance:
         queues.refresh_accounts()
         account_of = queues.account
         room: dict[str, float] = {}
-        out: list[Settled | None] = []
+        out: list[FinalAtAcceptance | None] = []
         found = False
         split: set[tuple[int, str]] | None = None  # messages smsc split itself, in this batch
         for p in parts:
@@ -101,27 +110,28 @@ class Acceptance:
             fate = decide_part(message, now, simulator=simulator,
                                refund_failed=account.refund_failed, format_id=format_id,
                                zone=zone, mo_rules=mo_rules)
-            if not fate.settles:
+            if not fate.final_at_once:
                 out.append(None)
                 continue
             change = fate.change
-            if fate.counted:  # then its attempts are 1: _settled counts them by that
+            if fate.counted:  # then its attempts are 1: _count_finals counts by that
                 room[operator] = left - 1
             frame = fate.receipt
             item = (frame_item(message, frame, now, account.receipt_ttl)
                     if frame is not None else None)
-            out.append(_make_settled(change.state, change.attempts, now, change.error_code,
-                                     item))
+            out.append(_final_at_acceptance(change.state, change.attempts, now, change.error_code,
+                                            item))
             found = True
         return out if found else None
 
-    def _settled(self, parts: Sequence[NewMessage], settled: list[Settled | None],
-                 outcomes: list[AcceptOutcome], now: float) -> Committed:
-        """Count the settled parts of accepted groups against their operators' throughput."""
+    def _count_finals(self, parts: Sequence[NewMessage], decided: list[FinalAtAcceptance | None],
+                      outcomes: list[AcceptOutcome], now: float) -> Committed:
+        """The parts final at acceptance in accepted groups: counted per operator
+        (``Committed.finals``) and against its throughput."""
         accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
         finals: dict[str, int] = {}
         counted: dict[str, int] = {}
-        for p, done in zip(parts, settled, strict=True):
+        for p, done in zip(parts, decided, strict=True):
             if done is None or (p.message_id, p.destination_addr) not in accepted:
                 continue
             finals[p.operator] = finals.get(p.operator, 0) + 1

@@ -40,7 +40,7 @@ class HasSubAccounts(ValueError):
 
 
 class CreditLeft(ValueError):
-    """An account with credit left is removed only when forced (the credit is then settled to
+    """An account with credit left is removed only when forced (the credit is then closed to
     zero with a ledger row)."""
 
     def __init__(self, system_id: str, amount: int) -> None:

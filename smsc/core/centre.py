@@ -24,7 +24,8 @@ from smsc.core.ids import MessageIdFormat
 from smsc.core.messages import Messages
 from smsc.core.queues import Queues
 from smsc.core.rounds import DueRound, Rounds
-from smsc.core.submit import Intake, OperatorDesk, RouteFn
+from smsc.core.routebook import RouteFn
+from smsc.core.submit import Intake, OperatorDesk
 from smsc.operators.mo import NO_MO_RULES, MoRules
 from smsc.operators.simulation import OperatorSimulator
 from smsc.store.base import Store

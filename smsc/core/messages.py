@@ -1,9 +1,15 @@
 """A customer's messages after their submit: query_sm, cancel_sm, replace_sm, and the pending
-messages a submit_sm with replace_if_present_flag replaces (store thread)."""
+messages a submit_sm with replace_if_present_flag replaces (store thread).
+
+Every status is decided here, and answered in the core's own terms (:class:`MessageStatus`,
+:class:`Cancelled`, :class:`Replaced`) that name no transport: the SMPP server encodes them into
+query_sm_resp, cancel_sm_resp and replace_sm_resp (``smsc.server.responses.message_response``),
+another transport into its own answer.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 from smsc.core.parts import summary_state, text_snippet
 from smsc.core.queues import Queues
@@ -14,11 +20,43 @@ from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
-from smsc.pdu.smpptime import format_absolute
 from smsc.store.records import Account, MessageChange, NewMessage, OutboxItem, StoredMessage
 
 S = CommandStatus
 _DELETED = int(MessageState.DELETED)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageStatus:
+    """The answer to a query: ``status`` 0 with the message's ``state`` (its parts' summary),
+    ``final_at`` (when it became final; None while it is not), and ``error`` (the error code of
+    a part in that state), or ``ESME_RQUERYFAIL`` for a message not found (or not the
+    caller's)."""
+
+    status: int
+    message_id: str = ""
+    state: int = 0
+    final_at: float | None = None
+    error: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Cancelled:
+    """The answer to a cancel: ``status`` 0 (the pending parts were deleted; ``items``, their
+    receipts, stored in the outbox with their ids) or ``ESME_RCANCELFAIL`` (nothing pending)."""
+
+    status: int
+    items: tuple[OutboxItem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Replaced:
+    """The answer to a replace: ``status`` 0 (the pending part now carries the new text,
+    schedule and validity) or the refusal: ``ESME_RREPLACEFAIL`` (not found, not the caller's,
+    not pending, or a message of several parts), ``ESME_RINVMSGLEN`` (text too long), or the
+    status of a bad schedule_delivery_time or validity_period."""
+
+    status: int
 
 
 class Messages:
@@ -35,23 +73,19 @@ class Messages:
                 if m.account == account.system_id
                 and (not source_addr or m.source_addr == source_addr)]
 
-    def query(self, account: Account, pdu: pdus.QuerySm) -> pdus.QuerySmResp:
+    def query(self, account: Account, pdu: pdus.QuerySm) -> MessageStatus:
         parts = self._owned(account, pdu.message_id, pdu.source_addr)
         if not parts:
-            return pdus.QuerySmResp(sequence_number=pdu.sequence_number,
-                                    command_status=S.ESME_RQUERYFAIL)
+            return MessageStatus(status=S.ESME_RQUERYFAIL)
         state = summary_state(p.state for p in parts)
-        final_date = ""
+        final_at = None
         if MessageState(state).is_final:
-            done = max((p.done_at or p.submitted_at) for p in parts)
-            final_date = format_absolute(datetime.fromtimestamp(done, UTC))
+            final_at = max((p.done_at or p.submitted_at) for p in parts)
         error = next((p.error_code for p in parts if p.state == state and p.error_code), 0)
-        return pdus.QuerySmResp(sequence_number=pdu.sequence_number, message_id=pdu.message_id,
-                                final_date=final_date, message_state=state,
-                                error_code=min(error, 255))
+        return MessageStatus(status=0, message_id=pdu.message_id, state=state,
+                             final_at=final_at, error=error)
 
-    def cancel(self, account: Account, pdu: pdus.CancelSm,
-               now: float) -> tuple[pdus.CancelSmResp, list[OutboxItem]]:
+    def cancel(self, account: Account, pdu: pdus.CancelSm, now: float) -> Cancelled:
         if pdu.message_id:
             parts = [p for p in self._owned(account, pdu.message_id, pdu.source_addr)
                      if not pdu.destination_addr or p.destination_addr == pdu.destination_addr]
@@ -62,10 +96,8 @@ class Messages:
             parts = []
         waiting = [p for p in parts if p.next_at is not None]
         if not waiting:
-            return pdus.CancelSmResp(sequence_number=pdu.sequence_number,
-                                     command_status=S.ESME_RCANCELFAIL), []
-        added = self._delete(account, waiting, now)
-        return pdus.CancelSmResp(sequence_number=pdu.sequence_number), added
+            return Cancelled(status=S.ESME_RCANCELFAIL)
+        return Cancelled(status=0, items=tuple(self._delete(account, waiting, now)))
 
     def replace_pending(self, account: Account, part: NewMessage, now: float) -> list[OutboxItem]:
         """submit_sm with replace_if_present_flag: the account's messages still pending with
@@ -104,16 +136,13 @@ class Messages:
             outbox.extend(self.rounds.message_receipts(per_message, changes, now))
         return self.store.apply(changes, outbox, now)
 
-    def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> pdus.ReplaceSmResp:
-        fail = pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
-                                  command_status=S.ESME_RREPLACEFAIL)
+    def replace(self, account: Account, pdu: pdus.ReplaceSm, now: float) -> Replaced:
         parts = self._owned(account, pdu.message_id, pdu.source_addr)
         if len(parts) != 1 or parts[0].next_at is None:
-            return fail
+            return Replaced(status=S.ESME_RREPLACEFAIL)
         part = parts[0]
         if len(pdu.short_message) > 254:
-            return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
-                                      command_status=S.ESME_RINVMSGLEN)
+            return Replaced(status=S.ESME_RINVMSGLEN)
         try:
             scheduled = resolve_schedule(parse_schedule_delivery_time(
                 pdu.schedule_delivery_time, now), now=now)
@@ -124,8 +153,7 @@ class Messages:
                                          now=now, start=start,
                                          profile=self.queues.simulator.profile(part.operator))
         except PduError as e:
-            return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number,
-                                      command_status=e.command_status)
+            return Replaced(status=e.command_status)
         waiting_until = part.next_at if part.next_at is not None else now
         next_at = waiting_until if scheduled is None else max(scheduled, waiting_until)
         change = MessageChange(id=part.id, state=part.state, next_at=next_at,
@@ -137,7 +165,7 @@ class Messages:
                                scheduled_at=scheduled, expires_at=expires)
         self.store.apply([change], [], now)
         self.queues.changed([part.id])  # held in memory: the store's queue has it now
-        return pdus.ReplaceSmResp(sequence_number=pdu.sequence_number)
+        return Replaced(status=0)
 
 
 def _user_data(part: StoredMessage, short_message: bytes) -> bytes:

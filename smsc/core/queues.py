@@ -26,7 +26,7 @@ from smsc.operators.simulation import OperatorSimulator
 from smsc.pdu.constants import MessageState
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
-from smsc.store.records import AcceptOutcome, Account, NewMessage, Settled, StoredMessage
+from smsc.store.records import AcceptOutcome, Account, FinalAtAcceptance, NewMessage, StoredMessage
 
 _ENROUTE = int(MessageState.ENROUTE)
 
@@ -47,7 +47,7 @@ class Queues:
         self.hot: list[tuple[float, int, StoredMessage]] = []
         self.held_ids: set[int] = set()
         # Operators whose queues in the store had due parts at the last round; new parts for
-        # them wait their turn instead of being settled on acceptance.
+        # them wait their turn instead of being final at acceptance.
         self.backlog: set[str] = set()
         self.stale: set[int] = set()  # held parts changed elsewhere (cancel, replace)
 
@@ -112,12 +112,12 @@ class Queues:
 
     # --- parts held in memory ------------------------------------------------------------------
     def hold(self, parts: Sequence[NewMessage], outcomes: list[AcceptOutcome],
-             hot_until: float, settled: list[Settled | None] | None) -> None:
+             hot_until: float, decided: list[FinalAtAcceptance | None] | None) -> None:
         """Keep accepted parts due by ``hot_until`` in memory: the queue rounds take them from
-        here instead of reading them back from the store. Settled parts are final already."""
+        here instead of reading them back from the store. Parts final at acceptance are not held."""
         by_key: dict[tuple[int, str], list[NewMessage | None]] = {}
         for n, p in enumerate(parts):
-            kept = p if settled is None or settled[n] is None else None
+            kept = p if decided is None or decided[n] is None else None
             by_key.setdefault((p.message_id, p.destination_addr), []).append(kept)
         push = heapq.heappush
         hot = self.hot

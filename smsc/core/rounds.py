@@ -4,7 +4,7 @@ committed with their receipts in one transaction (store thread).
 
 :func:`decide_part` is the one place a part's attempt becomes its change and what it sends
 (its receipt, an intermediate notification, an alert, whether a handset replies): the group
-commit (:mod:`smsc.core.accept`) uses it to settle parts on acceptance, the rounds for every
+commit (:mod:`smsc.core.accept`) uses it to make parts final at acceptance, the rounds for every
 part they take.
 """
 
@@ -40,7 +40,7 @@ class PartFate:
     enroute: bytes | None  # an intermediate (ENROUTE) notification to send now (encoded)
     alert: bytes | None  # an alert_notification: the handset came back (encoded)
     reply: bool  # delivered to a handset an MO rule makes reply
-    settles: bool  # final at once and needing nothing else (no refund, note, alert, reply)
+    final_at_once: bool  # final and needing nothing else (no refund, note, alert, reply)
 
 
 _fate = slot_constructor(PartFate)
@@ -66,8 +66,8 @@ def decide_part(message: StoredMessage, now: float, *, simulator: OperatorSimula
              and mo_rules.find(message.account, message.destination_addr) is not None)
     receipt = receipts.final_receipt_frame(message, change, format_id,
                                            network_error=decision.network_error, zone=zone)
-    settles = not (change.refund or decision.notify_enroute or handset_back or reply)
-    return _fate(change, decision.counted, receipt, enroute, alert, reply, settles)
+    final_at_once = not (change.refund or decision.notify_enroute or handset_back or reply)
+    return _fate(change, decision.counted, receipt, enroute, alert, reply, final_at_once)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,16 +8,42 @@ event loop, where ``route`` answers intake's questions without touching the stor
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
 
-from smsc.core.submit import Routed
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
+from smsc.routing.forced_outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.numbers import NumberPlan
-from smsc.routing.outcomes import ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.router import Router
 from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import Account
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Routed:
+    """What routing decided for one destination of one submit."""
+
+    source_addr: str
+    source_ton: int
+    source_npi: int
+    destination_addr: str
+    time_zone: str | None
+    operator: str
+    route: str
+    price: int  # per part, minor units
+    forced_state: int = 0
+    forced_error: int = 0
+    blacklisted: bool = False
+
+
+class RouteFn(Protocol):
+    """How intake routes one destination (:meth:`RouteBook.route`, or a test's stand-in)."""
+
+    def __call__(self, account: Account, *, source_addr: str, source_ton: int, source_npi: int,
+                 destination_addr: str, dest_ton: int, dest_npi: int, now: float) -> Routed: ...
+
 
 _routed = slot_constructor(Routed)
 _UNDELIVERABLE = int(MessageState.UNDELIVERABLE)

@@ -15,53 +15,29 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from typing import Protocol
 
+from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME, Content, submit_content
 from smsc.core.depths import QueueDepths
-from smsc.core.parts import held_until, text_snippet
+from smsc.core.parts import held_until
+from smsc.core.routebook import Routed, RouteFn
 from smsc.operators.schedule import parse_schedule_delivery_time, resolve_schedule
 from smsc.operators.validity import parse_validity_period, resolve_expiry
 from smsc.pdu import pdus
 from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
 from smsc.pdu.reassembly import Reassembler
-from smsc.pdu.text import count_octet_parts, split_octets
-from smsc.pdu.tlv import EMPTY_TLVS, Tlvs
-from smsc.pdu.udh import ConcatInfo, read_part
+from smsc.pdu.smpptime import format_relative
+from smsc.pdu.udh import ConcatInfo
 from smsc.slotted import slot_constructor
 from smsc.store.records import AcceptOutcome, Account, NewMessage
 
 S = CommandStatus
-_UDHI = 0x40
-# Vendor TLV (0x1400-0x3FFF is the vendor range): 1 asks for recipient-local-time scheduling.
-TAG_RECIPIENT_LOCAL_TIME = 0x1501
-_SAR_TAGS = (Tag.SAR_MSG_REF_NUM, Tag.SAR_TOTAL_SEGMENTS, Tag.SAR_SEGMENT_SEQNUM)
-_DROP_TAGS = (Tag.MESSAGE_PAYLOAD, *_SAR_TAGS, TAG_RECIPIENT_LOCAL_TIME)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Routed:
-    """What routing decided for one destination of one submit."""
-
-    source_addr: str
-    source_ton: int
-    source_npi: int
-    destination_addr: str
-    time_zone: str | None
-    operator: str
-    route: str
-    price: int  # per part, minor units
-    forced_state: int = 0
-    forced_error: int = 0
-    blacklisted: bool = False
+_LONGEST_RELATIVE = 99 * 86_400 + 86_399  # a longer qos_time_to_live is cut to 99 days 23:59:59
 
 
 _new_message = slot_constructor(NewMessage)  # keyword calls, without the dataclass __init__
-
-
-class RouteFn(Protocol):
-    def __call__(self, account: Account, *, source_addr: str, source_ton: int, source_npi: int,
-                 destination_addr: str, dest_ton: int, dest_npi: int, now: float) -> Routed: ...
 
 
 class Throttle(Protocol):
@@ -93,6 +69,17 @@ class BindContext:
     throttle: Throttle | None
 
 
+@dataclass(frozen=True, slots=True)
+class RefusedDestination:
+    """A destination of a submit_multi refused with ``status``, named as the customer gave it
+    (a distribution list by its name, with ton and npi 0)."""
+
+    address: str
+    ton: int
+    npi: int
+    status: int
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Prepared:
     """A submit ready for the group commit: its parts form ``groups`` (message, destination)
@@ -102,10 +89,10 @@ class Prepared:
     parts: tuple[NewMessage, ...]
     groups: int
     operators: tuple[tuple[str, int], ...]  # (operator, parts) to count in the queue depths
-    unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
+    unsuccess: tuple[RefusedDestination, ...] = ()
     # submit_multi, per group: its destination as stored, the address, ton and npi the customer
     # gave it (a refusal of that group names it the customer's way), its operator and parts
-    asked: tuple[tuple[str, pdus.UnsuccessSme, str, int], ...] = ()
+    asked: tuple[tuple[str, str, int, int, str, int], ...] = ()
     multi: bool = False  # a submit_multi: answered with its list of refused destinations
 
 
@@ -120,24 +107,12 @@ class Answer:
     status: int
     cause: int
     message_id: str = ""
-    unsuccess: tuple[pdus.UnsuccessSme, ...] = ()
+    unsuccess: tuple[RefusedDestination, ...] = ()
     multi: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class _Content:
-    data_coding: int
-    esm_class: int
-    segments: tuple[tuple[bytes, int, int, int, int], ...]  # (octets, esm bits, ref, total, index)
-    tlvs: bytes
-    snippet: str
-    concat: ConcatInfo | None = None  # a customer's part of a concatenated message (UDH or SAR)
-    payload: bytes = b""  # that part's user data after the UDH
 
 
 # Built through the slots on the hot path (fields in declaration order, every one given).
 _prepared = slot_constructor(Prepared)
-_content = slot_constructor(_Content)
 _answer = slot_constructor(Answer)  # status, cause, message_id, unsuccess, multi
 
 
@@ -171,39 +146,39 @@ class Intake:
     def submit_sm(self, bind: BindContext, pdu: pdus.SubmitSm, now: float) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
-        content = self._content(bind.account, pdu.esm_class, pdu.data_coding, pdu.short_message,
-                                pdu.tlvs)
+        content = submit_content(bind.account, pdu.esm_class, pdu.data_coding,
+                                 pdu.short_message, pdu.tlvs, self._take_reference)
         return self._single(bind.account, pdu, content, now, pdu.schedule_delivery_time,
                             pdu.validity_period, pdu.protocol_id, pdu.priority_flag)
 
     def data_sm(self, bind: BindContext, pdu: pdus.DataSm, now: float) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
-        content = self._content(bind.account, pdu.esm_class, pdu.data_coding, b"", pdu.tlvs)
+        content = submit_content(bind.account, pdu.esm_class, pdu.data_coding, b"", pdu.tlvs,
+                                 self._take_reference)
         validity = ""
         ttl = pdu.tlvs.get_int(Tag.QOS_TIME_TO_LIVE)
         if ttl is not None:
             if ttl <= 0:
                 raise PduError(S.ESME_RINVEXPIRY, "qos_time_to_live must be positive")
-            validity = _relative(ttl)
+            validity = format_relative(timedelta(seconds=min(ttl, _LONGEST_RELATIVE)))
         return self._single(bind.account, pdu, content, now, "", validity, 0, 0)
 
     def submit_multi(self, bind: BindContext, pdu: pdus.SubmitMulti, now: float) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         account = bind.account
-        content = self._content(account, pdu.esm_class, pdu.data_coding, pdu.short_message,
-                                pdu.tlvs)
+        content = submit_content(account, pdu.esm_class, pdu.data_coding, pdu.short_message,
+                                 pdu.tlvs, self._take_reference)
         message_id = self._new_id()
-        unsuccess: list[pdus.UnsuccessSme] = []
+        unsuccess: list[RefusedDestination] = []
         parts: list[NewMessage] = []
         counts: dict[str, int] = {}
         seen: set[str] = set()
-        asked: list[tuple[str, pdus.UnsuccessSme, str, int]] = []
+        asked: list[tuple[str, str, int, int, str, int]] = []
         groups = 0
         for dest in pdu.dest_addresses:
             if isinstance(dest, pdus.DistributionList):
-                unsuccess.append(pdus.UnsuccessSme(destination_addr=dest.dl_name[:20],
-                                                   error_status_code=S.ESME_RINVDLNAME))
+                unsuccess.append(RefusedDestination(dest.dl_name[:20], 0, 0, S.ESME_RINVDLNAME))
                 continue
             number = dest.destination_addr
             if number in seen:  # nobody gets the same message twice
@@ -217,9 +192,8 @@ class Intake:
                                        pdu.schedule_delivery_time, pdu.validity_period,
                                        pdu.protocol_id, pdu.priority_flag)
             except PduError as e:
-                unsuccess.append(pdus.UnsuccessSme(
-                    dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
-                    destination_addr=number, error_status_code=e.command_status))
+                unsuccess.append(RefusedDestination(number, dest.dest_addr_ton,
+                                                    dest.dest_addr_npi, e.command_status))
                 continue
             if made[0].destination_addr != number:  # read as another number: dedupe that too
                 if made[0].destination_addr in seen:
@@ -228,9 +202,8 @@ class Intake:
             groups += 1
             parts.extend(made)
             counts[made[0].operator] = counts.get(made[0].operator, 0) + len(made)
-            asked.append((made[0].destination_addr, pdus.UnsuccessSme(
-                dest_addr_ton=dest.dest_addr_ton, dest_addr_npi=dest.dest_addr_npi,
-                destination_addr=number), made[0].operator, len(made)))
+            asked.append((made[0].destination_addr, number, dest.dest_addr_ton,
+                          dest.dest_addr_npi, made[0].operator, len(made)))
         for operator, count in counts.items():
             self.queue_depths.add(operator, count)
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
@@ -283,19 +256,13 @@ class Intake:
         for o in outcomes:
             if o.status:
                 entry = asked.get(o.destination_addr)
-                given = None
-                if entry is not None:
-                    given = entry[1]
-                    gone.append((entry[2], entry[3]))
-                unsuccess.append(pdus.UnsuccessSme(
-                    dest_addr_ton=given.dest_addr_ton if given is not None else 1,
-                    dest_addr_npi=given.dest_addr_npi if given is not None else 1,
-                    destination_addr=(given.destination_addr if given is not None
-                                      else o.destination_addr),
-                    error_status_code=o.status))
+                if entry is None:
+                    unsuccess.append(RefusedDestination(o.destination_addr, 1, 1, o.status))
+                    continue
+                gone.append((entry[4], entry[5]))
+                unsuccess.append(RefusedDestination(entry[1], entry[2], entry[3], o.status))
         if account is not None and account.standard_statuses:
-            unsuccess = [replace(u, error_status_code=standard_status(u.error_status_code))
-                         for u in unsuccess]
+            unsuccess = [replace(u, status=standard_status(u.status)) for u in unsuccess]
         refused = all(o.status for o in outcomes)
         if refused and prepared.parts:
             self.refused(prepared)
@@ -333,45 +300,6 @@ class Intake:
             raise PduError(S.ESME_RSYSERR, "no message id available; the store is not answering")
         return message_id
 
-    def _content(self, account: Account, esm_class: int, data_coding: int, short_message: bytes,
-                 tlvs: Tlvs) -> _Content:
-        payload = tlvs.raw(Tag.MESSAGE_PAYLOAD) if tlvs else None
-        if payload is not None and short_message:
-            raise PduError(S.ESME_RINVOPTPARAMVAL,
-                           "message_payload given together with a non-empty short_message")
-        forward = tlvs.without(*_DROP_TAGS).encoded() if tlvs else b""
-        if payload is None and (tlvs or esm_class & _UDHI):
-            header = read_part(esm_class, short_message, tlvs if tlvs else EMPTY_TLVS)
-            concat = header.concat
-            if concat is not None:
-                if concat.total > account.max_parts:
-                    raise PduError(S.SMSC_RTOOMANYPARTS,
-                                   f"the message has {concat.total} parts; this account may "
-                                   f"send at most {account.max_parts}")
-                snippet = text_snippet(header.payload, data_coding)  # this part's own text
-                return _Content(data_coding, esm_class, ((short_message, 0, concat.reference,
-                                                          concat.total, concat.index),),
-                                forward, snippet, concat, header.payload)
-            if header.udh is not None:  # a UDH without concatenation (ports, ...): one part
-                return _Content(data_coding, esm_class, ((short_message, 0, 0, 1, 1),), forward,
-                                text_snippet(header.payload, data_coding))
-        if payload is None:
-            payload = short_message
-        count = count_octet_parts(payload, data_coding) if payload else None
-        if count is not None and count.parts > account.max_parts:
-            raise PduError(S.SMSC_RTOOMANYPARTS,
-                           f"the message needs {count.parts} parts; this account may send at "
-                           f"most {account.max_parts}")
-        if count is None or count.parts == 1:
-            segments: tuple[tuple[bytes, int, int, int, int], ...] = ((payload, 0, 0, 1, 1),)
-        else:
-            reference = (self._take_reference() & 0xFF)
-            segments = tuple((s.short_message, s.esm_class, reference, s.total, s.index)
-                             for s in split_octets(payload, data_coding, reference=reference,
-                                                   max_parts=account.max_parts))
-        return _content(data_coding, esm_class, segments, forward,
-                        text_snippet(payload, data_coding), None, b"")
-
     _reference = 0
 
     def _take_reference(self) -> int:
@@ -379,7 +307,7 @@ class Intake:
         self._reference = (self._reference + 1) & 0xFFFF
         return self._reference
 
-    def _single(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm, content: _Content,
+    def _single(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm, content: Content,
                 now: float, schedule: str, validity: str, protocol_id: int,
                 priority_flag: int) -> Prepared:
         message_id = self._new_id()
@@ -391,7 +319,7 @@ class Intake:
         return _prepared(message_id, tuple(parts), 1, ((operator, len(parts)),), (), (), False)
 
     def _parts_for(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm | pdus.SubmitMulti,
-                   content: _Content, message_id: int, destination_addr: str, dest_ton: int,
+                   content: Content, message_id: int, destination_addr: str, dest_ton: int,
                    dest_npi: int, now: float, schedule: str, validity: str, protocol_id: int,
                    priority_flag: int) -> list[NewMessage]:
         test_status = self._operators.test_submit_status(destination_addr)
@@ -483,12 +411,3 @@ def _answered(account: Account | None, status: int) -> int:
 
 def _with_next_at(part: NewMessage, next_at: float) -> NewMessage:
     return replace(part, next_at=next_at)
-
-
-def _relative(seconds: int) -> str:
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days > 99:
-        days, hours, minutes, secs = 99, 23, 59, 59
-    return f"0000{days:02d}{hours:02d}{minutes:02d}{secs:02d}000R"

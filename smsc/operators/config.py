@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Final
 
 from smsc.config_error import ConfigError
 from smsc.operators.mo import MoMode, MoRule, MoRules
-from smsc.operators.outcomes import OutcomeRule, OutcomeRules
+from smsc.operators.outcome_rules import OutcomeRule, OutcomeRules
 from smsc.operators.pacing import OperatorPacing
 from smsc.operators.profile import (
     DAY,

@@ -42,7 +42,7 @@ from smsc.operators.draws import (
     part_key,
     unit,
 )
-from smsc.operators.outcomes import NO_RULES, OutcomeRules
+from smsc.operators.outcome_rules import NO_RULES, OutcomeRules
 from smsc.operators.profile import (
     DEFAULT_OPERATOR,
     ERR_ABSENT_SUBSCRIBER,

@@ -17,8 +17,8 @@ from typing import Any, Final
 
 from smsc.config_error import ConfigError
 from smsc.routing.blacklist import Blacklist
+from smsc.routing.forced_outcomes import ERR_COVERAGE, CoverageAction
 from smsc.routing.numbers import NumberPlan, home_country_problem
-from smsc.routing.outcomes import ERR_COVERAGE, CoverageAction
 from smsc.routing.prices import (
     DEFAULT_DECIMALS,
     MAX_DECIMALS,

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
+from smsc.routing.forced_outcomes import ERR_BLACKLISTED, ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.numbers import Destination, NumberPlan
-from smsc.routing.outcomes import ERR_BLACKLISTED, ERR_UNKNOWN_SUBSCRIBER
 from smsc.routing.routes import RouteChoice, RouteTable, all_up
 from smsc.routing.senders import SenderRules, Source
 from smsc.slotted import slot_constructor

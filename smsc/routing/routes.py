@@ -32,7 +32,7 @@ from typing import Final
 
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
-from smsc.routing.outcomes import ERR_COVERAGE, CoverageAction, ForcedOutcome
+from smsc.routing.forced_outcomes import ERR_COVERAGE, CoverageAction, ForcedOutcome
 from smsc.routing.prices import PriceBook
 from smsc.store.records import Account, PortedNumber
 

@@ -30,6 +30,7 @@ from smsc.config_error import ConfigError
 from smsc.core.binds import LockPolicy, Throttles
 from smsc.core.centre import BindVerdict, Committed, DueRound, SmscCore, operator_desk
 from smsc.core.ids import IdBlock
+from smsc.core.messages import Cancelled
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
 from smsc.core.submit import Answer, BindContext, Prepared
@@ -46,6 +47,7 @@ from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
+from smsc.server.responses import message_response
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.slotted import slot_constructor
@@ -512,22 +514,20 @@ class SmscService(service.Service):
         account = record.account
         if isinstance(pdu, pdus.QuerySm):
             d: defer.Deferred[Any] = self.worker.call(self.core.query, account, pdu)
-            d.addCallback(conn.respond)
+            d.addCallback(lambda answer: conn.respond(message_response(pdu, answer)))
         elif isinstance(pdu, pdus.CancelSm):
             d = self.worker.call(self.core.cancel, account, pdu, now)
-            d.addCallback(self._cancelled, conn)
+            d.addCallback(self._cancelled, conn, pdu)
         else:
             assert isinstance(pdu, pdus.ReplaceSm)
             d = self.worker.call(self.core.replace, account, pdu, now)
-            d.addCallback(conn.respond)
+            d.addCallback(lambda answer: conn.respond(message_response(pdu, answer)))
         d.addErrback(self._request_failed, conn, pdu)
 
-    def _cancelled(self, result: tuple[pdus.Pdu, list[OutboxItem]], conn: SmppServerProtocol
-                   ) -> None:
-        response, items = result
-        conn.respond(response)
-        if items:
-            self.courier.offer(items)
+    def _cancelled(self, cancelled: Cancelled, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
+        conn.respond(message_response(pdu, cancelled))
+        if cancelled.items:
+            self.courier.offer(list(cancelled.items))
 
     def _request_failed(self, failure: Failure, conn: SmppServerProtocol, pdu: pdus.Pdu
                         ) -> None:
@@ -738,7 +738,12 @@ def submit_response(request: pdus.Pdu, answer: Answer) -> pdus.Pdu:
     if answer.multi:
         return pdus.SubmitMultiResp(sequence_number=seq, command_status=answer.status,
                                     message_id=answer.message_id,
-                                    unsuccess_smes=answer.unsuccess)
+                                    unsuccess_smes=tuple(
+                                        pdus.UnsuccessSme(dest_addr_ton=u.ton,
+                                                          dest_addr_npi=u.npi,
+                                                          destination_addr=u.address,
+                                                          error_status_code=u.status)
+                                        for u in answer.unsuccess))
     if type(request) is pdus.SubmitSm:
         return _submit_sm_resp(seq, 0, answer.message_id)
     return pdus.DataSmResp(sequence_number=seq, message_id=answer.message_id)

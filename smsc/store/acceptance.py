@@ -3,12 +3,12 @@
 A store groups the batch (:func:`group`), reads each credit owner's balance inside its
 transaction (lapsing an ended subscription, with its ledger row), hands those balances to
 :func:`plan` and writes what the plan says, in the same transaction: the new balances, the DEBIT
-ledger rows, one row per accepted part and the receipts of settled parts. The plan decides which
-groups are accepted or refused and why, how each debit splits between subscription and bought
-credit (through :func:`smsc.store.credit.debit_many`), which part carries which share and which
-parts are held by the accepting process. It reads and writes nothing itself, so a store that
-computes it from balances read inside its write transaction can never overdraw, whatever other
-processes do meanwhile.
+ledger rows, one row per accepted part and the receipts of parts final at acceptance. The plan
+decides which groups are accepted or refused and why, how each debit splits between subscription
+and bought credit (through :func:`smsc.store.credit.debit_many`), which part carries which share
+and which parts are held by the accepting process. It reads and writes nothing itself, so a store
+that computes it from balances read inside its write transaction can never overdraw, whatever
+other processes do meanwhile.
 """
 
 from __future__ import annotations
@@ -24,10 +24,10 @@ from smsc.store.records import (
     AcceptOutcome,
     Balance,
     Bucket,
+    FinalAtAcceptance,
     LedgerKind,
     NewMessage,
     OutboxItem,
-    Settled,
 )
 
 Key = tuple[int, str]  # (message_id, destination_addr): one all-or-nothing group
@@ -77,7 +77,7 @@ class Plan:
     parts: list[tuple[int, int, int]]
     balances: list[Balance]  # owners' new balances (only those the debits changed)
     ledger: list[LedgerRow]  # the DEBIT rows, in order
-    receipts: list[tuple[Key, OutboxItem]]  # settled parts' receipts, in parts' order
+    receipts: list[tuple[Key, OutboxItem]]  # receipts of parts final at acceptance, in parts' order
 
     def outcomes(self, first_id: int, stored: Sequence[OutboxItem] = ()) -> list[AcceptOutcome]:
         """One outcome per group, in first-seen order: ``first_id`` is the id of the first
@@ -102,14 +102,14 @@ class Plan:
 
 def plan(batch: Sequence[NewMessage], groups: Groups, balances: Mapping[str, Balance],
          now: float, *, hot_until: float | None = None, generation: int = 0,
-         settled: Sequence[Settled | None] | None = None) -> Plan:
+         decided: Sequence[FinalAtAcceptance | None] | None = None) -> Plan:
     """Decide an accept from the owners' balances as read (an ended subscription already lapsed;
     an owner missing from ``balances`` has none: its groups are refused with ESME_RSYSERR).
 
     Each owner's groups are debited in order, subscription credit first; a group whose total
     price does not fit is refused with SMSC_RNOCREDIT and takes nothing (a later, cheaper one may
     still fit). Within an accepted group the subscription share goes to its first parts. A part
-    due by ``hot_until`` is held by ``generation`` unless it is ``settled``; a settled part's
+    due by ``hot_until`` is held by ``generation`` unless it is ``decided``; a decided part's
     receipt is written with it."""
     refused: dict[Key, AcceptOutcome] = {}
     accepted: dict[Key, tuple[int, int, int]] = {}
@@ -138,7 +138,7 @@ def plan(batch: Sequence[NewMessage], groups: Groups, balances: Mapping[str, Bal
                 p = batch[n]
                 from_sub = p.price if p.price <= left else left
                 left -= from_sub
-                done = settled[n] if settled is not None else None
+                done = decided[n] if decided is not None else None
                 if done is None:
                     hot = generation if hot_until is not None and p.next_at <= hot_until else 0
                 else:

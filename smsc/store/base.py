@@ -18,6 +18,7 @@ from smsc.store.records import (
     BindLocks,
     BlacklistEntry,
     Bucket,
+    FinalAtAcceptance,
     LedgerEntry,
     LedgerKind,
     Lock,
@@ -28,12 +29,11 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
-    Settled,
     StoredMessage,
     SummaryRow,
 )
 
-SETTLED_NOTE = "account removed"  # the note of the ledger rows that settle a removed account
+CLOSED_ACCOUNT_NOTE = "account removed"  # the note of the rows closing a removed account's credit
 
 
 class StoreError(Exception):
@@ -108,7 +108,7 @@ class Store(Protocol):
     def create_account(self, account: Account) -> None:
         """Raises AccountExists; a sub-account's parent must exist (UnknownAccount). A main
         account starts at zero: credit left under its name by an account removed without
-        settling (before delete_account settled) is settled first, at ``created_at``."""
+        closing it (before delete_account closed it) is closed first, at ``created_at``."""
         ...
 
     def get_account(self, system_id: str) -> Account | None: ...
@@ -120,7 +120,7 @@ class Store(Protocol):
     def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         """Remove an account (StoreError while it has sub-accounts, UnknownAccount if none).
 
-        A main account's remaining credit is settled in the same transaction: each bucket that
+        A main account's remaining credit is closed in the same transaction: each bucket that
         holds credit gets an ADJUST ledger row taking it to zero (note "account removed", at
         ``now``), so the ledger still adds up and a new account of that name starts at zero."""
         ...
@@ -193,7 +193,8 @@ class Store(Protocol):
     # --- acceptance (group commit) --------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
-               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
+               decided: Sequence[FinalAtAcceptance | None] | None = None
+               ) -> list[AcceptOutcome]:
         """Commit a batch of parts in one transaction.
 
         Parts are grouped by (message_id, destination_addr): the parts of one message for one
@@ -208,7 +209,8 @@ class Store(Protocol):
         takes them itself; :meth:`take_due` with ``exclude_generation`` leaves them out until
         :meth:`apply` changes them. After a restart the new generation takes them all.
 
-        ``settled``, when given, runs along ``batch``: a part with a :class:`Settled` is stored
+        ``decided``, when given, runs along ``batch``: a part with a :class:`FinalAtAcceptance` is
+        stored
         in that final state (out of every queue, never held) and its receipt is added to the
         outbox, in the same transaction, if its group is accepted; the group's outcome lists
         its receipts with their ids in ``items``, in its parts' order. A refused group stores

@@ -47,8 +47,9 @@ def lapse_row(balance: Balance, now: float) -> tuple[Balance, LedgerRow | None]:
                  LAPSE_NOTE)
 
 
-def settle(balance: Balance, now: float, note: str) -> tuple[Balance, list[LedgerRow]]:
-    """Take a (lapsed) balance to zero: an ADJUST row per bucket that held credit."""
+def close_account(balance: Balance, now: float, note: str) -> tuple[Balance, list[LedgerRow]]:
+    """Close a removed account's credit: take its (lapsed) balance to zero, an ADJUST row per
+    bucket that held credit."""
     owner = balance.owner
     left = balance.bought + balance.subscription
     rows: list[LedgerRow] = []

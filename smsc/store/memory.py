@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 from smsc.pdu.constants import MessageState
 from smsc.store import acceptance, credit
 from smsc.store.base import (
+    CLOSED_ACCOUNT_NOTE,
     LOCK_KINDS,
-    SETTLED_NOTE,
     AccountExists,
     StoreError,
     UnknownAccount,
@@ -36,6 +36,7 @@ from smsc.store.records import (
     BindLocks,
     BlacklistEntry,
     Bucket,
+    FinalAtAcceptance,
     LedgerEntry,
     LedgerKind,
     Lock,
@@ -46,7 +47,6 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
-    Settled,
     StoredMessage,
     SummaryRow,
 )
@@ -147,8 +147,8 @@ class MemoryStore:
             self._check_parent(account)
             self._accounts[account.system_id] = account
             if account.parent is None:
-                if account.system_id in self._balances:  # left by a removal before settling
-                    self._settle(account.system_id, account.created_at)
+                if account.system_id in self._balances:  # left by a removal before closing it
+                    self._close_account_credit(account.system_id, account.created_at)
                 self._balances.setdefault(account.system_id, Balance(owner=account.system_id))
             self._changes += 1
 
@@ -175,16 +175,18 @@ class MemoryStore:
             if self._accounts.pop(system_id, None) is None:
                 raise UnknownAccount(system_id)
             if system_id in self._balances:
-                self._settle(system_id, now)
+                self._close_account_credit(system_id, now)
             for key in [k for k in self._locks if k[1] == system_id]:
                 del self._locks[key]  # its account lock and its pairs' (addresses have no id)
             self._changes += 1
 
-    def _settle(self, owner: str, now: float) -> None:
-        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
+    def _close_account_credit(self, owner: str, now: float) -> None:
+        """Close a removed account's credit: its balance to zero, an ADJUST ledger row per
+        bucket that held credit."""
         rows: list[LedgerRow] = []
-        zero, settled = credit.settle(self._current(owner, now, rows), now, SETTLED_NOTE)
-        self._commit([zero], rows + settled)
+        zero, closing = credit.close_account(self._current(owner, now, rows), now,
+                                             CLOSED_ACCOUNT_NOTE)
+        self._commit([zero], rows + closing)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -294,7 +296,8 @@ class MemoryStore:
     # --- acceptance -------------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
-               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
+               decided: Sequence[FinalAtAcceptance | None] | None = None
+               ) -> list[AcceptOutcome]:
         groups = acceptance.group(batch)
         with self._lock:
             lapses: list[LedgerRow] = []
@@ -303,7 +306,7 @@ class MemoryStore:
                 with contextlib.suppress(UnknownAccount):  # its groups are refused
                     read[owner] = self._current(owner, now, lapses)
             plan = acceptance.plan(batch, groups, read, now, hot_until=hot_until,
-                                   generation=generation, settled=settled)
+                                   generation=generation, decided=decided)
             self._commit([*read.values(), *plan.balances], lapses + plan.ledger)
             first_id = len(self._messages) + 1
             for row_id, (n, from_sub, hot) in enumerate(plan.parts, first_id):
@@ -312,7 +315,7 @@ class MemoryStore:
                 fields.update(
                     id=row_id, charged_subscription=from_sub, charged_bought=p.price - from_sub
                 )
-                done = settled[n] if settled is not None else None
+                done = decided[n] if decided is not None else None
                 if done is None:
                     if hot:
                         self._hot[row_id] = hot

@@ -247,7 +247,8 @@ class AcceptOutcome:
     status: int
     charged: int = 0
     part_ids: tuple[int, ...] = ()  # the stored parts' ids, in the order they were given
-    items: tuple[OutboxItem, ...] = ()  # receipts of its settled parts, stored, with their ids
+    # receipts of its parts final at acceptance, stored, with their ids
+    items: tuple[OutboxItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -340,7 +341,7 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Settled:
+class FinalAtAcceptance:
     """A part whose operator decided its fate the moment it was accepted (an operator that
     delivers at once, with room in its throughput): ``Store.accept`` stores the part in this
     final state and its receipt, if any, in the same transaction."""

@@ -23,8 +23,8 @@ import sqlite_utils
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
+    CLOSED_ACCOUNT_NOTE,
     LOCK_KINDS,
-    SETTLED_NOTE,
     AccountExists,
     StoreError,
     UnknownAccount,
@@ -40,6 +40,7 @@ from smsc.store.records import (
     BindLocks,
     BlacklistEntry,
     Bucket,
+    FinalAtAcceptance,
     LedgerEntry,
     LedgerKind,
     Lock,
@@ -50,7 +51,6 @@ from smsc.store.records import (
     NewMessage,
     OutboxItem,
     PortedNumber,
-    Settled,
     StoredMessage,
     SummaryRow,
 )
@@ -211,8 +211,8 @@ class SqliteStore:
             if account.parent is None:
                 left = conn.execute("SELECT bought + subscription FROM balances WHERE owner = ?",
                                     (account.system_id,)).fetchone()
-                if left is not None and left[0]:  # left by a removal before settling
-                    self._settle(conn, account.system_id, account.created_at)
+                if left is not None and left[0]:  # left by a removal before closing it
+                    self._close_account_credit(conn, account.system_id, account.created_at)
                 conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
                              "VALUES (?, 0, 0)", (account.system_id,))
             self._bump_changes(conn)
@@ -263,14 +263,16 @@ class SqliteStore:
                             (system_id,)).rowcount == 0:
                 raise UnknownAccount(system_id)
             if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
-                self._settle(conn, system_id, now)
+                self._close_account_credit(conn, system_id, now)
             # its account lock and its pairs' (an address lock has no system_id)
             conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
             self._bump_changes(conn)
 
-    def _settle(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
-        """Take a balance to zero, an ADJUST ledger row per bucket that held credit."""
-        zero, rows = credit.settle(self._current_balance(conn, owner, now), now, SETTLED_NOTE)
+    def _close_account_credit(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
+        """Close a removed account's credit: its balance to zero, an ADJUST ledger row per
+        bucket that held credit."""
+        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
+                                          CLOSED_ACCOUNT_NOTE)
         conn.executemany(_INSERT_LEDGER, rows)
         self._put_balance(conn, zero)
 
@@ -432,7 +434,8 @@ class SqliteStore:
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
-               settled: Sequence[Settled | None] | None = None) -> list[AcceptOutcome]:
+               decided: Sequence[FinalAtAcceptance | None] | None = None
+               ) -> list[AcceptOutcome]:
         groups = acceptance.group(batch)
         with self._write() as conn:
             # The plan is made from balances read inside this (IMMEDIATE) transaction: no other
@@ -442,11 +445,11 @@ class SqliteStore:
                 with contextlib.suppress(UnknownAccount):  # its groups are refused
                     read[owner] = self._current_balance(conn, owner, now)
             plan = acceptance.plan(batch, groups, read, now, hot_until=hot_until,
-                                   generation=generation, settled=settled)
+                                   generation=generation, decided=decided)
             for b in plan.balances:
                 self._put_debited(conn, read[b.owner], b)
             rows = [new_message_row(batch[n], from_sub, batch[n].price - from_sub, hot,
-                                    settled[n] if settled is not None else None)
+                                    decided[n] if decided is not None else None)
                     for n, from_sub, hot in plan.parts]
             conn.executemany(INSERT_MESSAGE, rows)
             # One writer, rowids without AUTOINCREMENT: the rows got consecutive ids.

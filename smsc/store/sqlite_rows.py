@@ -13,11 +13,11 @@ from smsc.store.records import (
     Account,
     BindType,
     BlacklistMode,
+    FinalAtAcceptance,
     LockScope,
     NewMessage,
     OutboxItem,
     OutboxKind,
-    Settled,
     StoredMessage,
 )
 from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
@@ -49,14 +49,14 @@ _ACCOUNT_SETTINGS = (
 
 
 def new_message_row(m: NewMessage, from_subscription: int, from_bought: int, hot: int,
-                    settled: Settled | None = None) -> tuple[Any, ...]:
+                    decided: FinalAtAcceptance | None = None) -> tuple[Any, ...]:
     """The row of an accepted part: waiting in its queue (held by generation ``hot``, or 0), or
-    with ``settled`` already final and out of every queue."""
-    if settled is None:
+    with ``decided`` already final and out of every queue."""
+    if decided is None:
         times: tuple[Any, ...] = (*_NEW_TIMES(m), ENROUTE, 0, None, 0)
     else:
-        times = (m.submitted_at, m.scheduled_at, m.expires_at, None, settled.state,
-                 settled.attempts, settled.done_at, settled.error_code)
+        times = (m.submitted_at, m.scheduled_at, m.expires_at, None, decided.state,
+                 decided.attempts, decided.done_at, decided.error_code)
         hot = 0
     return (*_NEW_HEAD(m), from_subscription, from_bought, *times, m.text_snippet,
             int(m.blacklisted), None, m.forced_state, m.forced_error, hot)

@@ -1,5 +1,5 @@
 """smsc.core.rounds without Twisted: ``decide_part``, the one decision on a part's attempt that
-the group commit (settling on acceptance) and the queue rounds share, and the rounds' one
+the group commit (parts final at acceptance) and the queue rounds share, and the rounds' one
 receipt for a message smsc split."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from smsc.core.accounts import ensure_test_account
 from smsc.core.centre import SmscCore
 from smsc.core.ids import MessageIdFormat
 from smsc.core.rounds import PartFate, decide_part
-from smsc.core.submit import BindContext, Routed
+from smsc.core.routebook import Routed
+from smsc.core.submit import BindContext
 from smsc.operators.mo import MoMode, MoRule, MoRules
 from smsc.operators.profile import HOUR, MINUTE, OfflineHandsets
 from smsc.pdu import pdus
@@ -38,26 +39,26 @@ def _receipt_text(frame: bytes | None) -> str:
     return pdu.short_message.decode()
 
 
-def test_a_delivered_part_settles_with_its_receipt() -> None:
+def test_a_delivered_part_is_final_at_once_with_its_receipt() -> None:
     fate = _decide()
     assert fate.change.state == MessageState.DELIVERED and fate.change.next_at is None
-    assert fate.counted and fate.settles and not fate.reply
+    assert fate.counted and fate.final_at_once and not fate.reply
     assert "stat:DELIVRD" in _receipt_text(fate.receipt)
     assert fate.enroute is None and fate.alert is None
 
 
 def test_no_receipt_when_the_customer_asked_for_none() -> None:
     fate = _decide(message(registered_delivery=0))
-    assert fate.receipt is None and fate.settles
+    assert fate.receipt is None and fate.final_at_once
 
 
-def test_an_undeliverable_part_settles_unless_it_is_refunded() -> None:
+def test_an_undeliverable_part_is_final_at_once_unless_it_is_refunded() -> None:
     part = message(forced_state=int(MessageState.UNDELIVERABLE), forced_error=1)
     kept = _decide(part)
-    assert kept.change.state == MessageState.UNDELIVERABLE and kept.settles
+    assert kept.change.state == MessageState.UNDELIVERABLE and kept.final_at_once
     assert "stat:UNDELIV" in _receipt_text(kept.receipt)
     refunded = _decide(part, refund=True)
-    assert refunded.change.refund and not refunded.settles  # the refund takes the queue
+    assert refunded.change.refund and not refunded.final_at_once  # the refund takes the queue
 
 
 def test_a_rejected_part_is_final_with_a_rejectd_receipt() -> None:
@@ -77,7 +78,7 @@ def test_an_offline_handset_is_tried_again_with_no_receipt_yet() -> None:
                                                     retry_interval=5 * MINUTE)))
     fate = _decide(sim=sim)
     assert fate.change.next_at == DUE + 5 * MINUTE
-    assert fate.receipt is None and not fate.settles
+    assert fate.receipt is None and not fate.final_at_once
     noted = _decide(message(registered_delivery=0x11), sim=sim)  # intermediate notifications
     assert noted.enroute is not None and "stat:ENROUTE" in _receipt_text(noted.enroute)
 
@@ -85,7 +86,7 @@ def test_an_offline_handset_is_tried_again_with_no_receipt_yet() -> None:
 def test_a_delivered_part_with_an_mo_rule_waits_for_the_handset_reply() -> None:
     rules = MoRules([MoRule(account="acct", mode=MoMode.FIXED, text="thanks")])
     fate = _decide(mo_rules=rules)
-    assert fate.reply and not fate.settles
+    assert fate.reply and not fate.final_at_once
     assert not _decide(mo_rules=MoRules([MoRule(account="other", mode=MoMode.FIXED,
                                                 text="x")])).reply
 
@@ -110,7 +111,7 @@ def test_a_message_smsc_split_gets_one_receipt_from_the_rounds() -> None:
     prepared = core.intake.submit_sm(BindContext(account=account, throttle=None), pdu, T0)
     assert len(prepared.parts) == 2
     committed = core.commit(prepared.parts, T0)
-    assert not committed.items  # a split message is not settled on acceptance
+    assert not committed.items  # a split message is not final at acceptance
     done = core.due_round(T0 + 10.0)
     assert done.finals == {"op": 2}
     receipts = [i for i in done.items if i.kind == OutboxKind.RECEIPT]

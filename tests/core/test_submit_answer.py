@@ -11,10 +11,12 @@ import pytest
 
 from smsc.core.centre import operator_desk
 from smsc.core.depths import QueueDepths
-from smsc.core.submit import Answer, BindContext, Intake, Prepared, Routed
+from smsc.core.routebook import Routed
+from smsc.core.submit import Answer, BindContext, Intake, Prepared, RefusedDestination
 from smsc.pdu import pdus
-from smsc.pdu.constants import CommandStatus, standard_status
+from smsc.pdu.constants import CommandStatus, Tag, standard_status
 from smsc.pdu.errors import PduError
+from smsc.pdu.tlv import Tlvs
 from smsc.routing.throttle import TokenBucket
 from smsc.store.records import AcceptOutcome, Account
 from tests.operators.factories import T0, profile, simulator
@@ -153,10 +155,8 @@ def test_a_credit_refusal_in_a_submit_multi_names_the_destination_as_the_custome
     assert answer.status == 0 and answer.multi
     assert answer.message_id == f"{prepared.message_id:X}"
     assert answer.unsuccess == (
-        pdus.UnsuccessSme(dest_addr_ton=2, dest_addr_npi=1, destination_addr="0671000002",
-                          error_status_code=S.SMSC_RNOCREDIT),
-        pdus.UnsuccessSme(dest_addr_ton=5, dest_addr_npi=0, destination_addr="380671000003",
-                          error_status_code=S.SMSC_RNOCREDIT))
+        RefusedDestination(address="0671000002", ton=2, npi=1, status=S.SMSC_RNOCREDIT),
+        RefusedDestination(address="380671000003", ton=5, npi=0, status=S.SMSC_RNOCREDIT))
     assert depths.get("op") == 1  # the refused groups gave back their queue room
 
 
@@ -169,7 +169,7 @@ def test_a_submit_multi_refused_by_the_store_everywhere_is_submitfail_and_gives_
     answer = intake.answer(prepared, _accepted(prepared, {"380671000002": S.SMSC_RNOCREDIT}),
                            STANDARD)
     assert answer.status == S.ESME_RSUBMITFAIL and answer.message_id
-    assert [u.error_status_code for u in answer.unsuccess] == [
+    assert [u.status for u in answer.unsuccess] == [
         standard_status(S.SMSC_RNOCREDIT)]
     assert depths.get("op") == 0
 
@@ -186,9 +186,8 @@ def test_a_submit_multi_refused_everywhere_while_preparing_is_submitfail_with_it
     assert answer.status == S.ESME_RSUBMITFAIL and answer.multi
     assert answer.message_id == f"{prepared.message_id:X}"
     assert answer.unsuccess == (
-        pdus.UnsuccessSme(destination_addr="friends", error_status_code=S.ESME_RINVDLNAME),
-        pdus.UnsuccessSme(dest_addr_ton=1, dest_addr_npi=1, destination_addr="380671000002",
-                          error_status_code=S.ESME_RMSGQFUL))
+        RefusedDestination(address="friends", ton=0, npi=0, status=S.ESME_RINVDLNAME),
+        RefusedDestination(address="380671000002", ton=1, npi=1, status=S.ESME_RMSGQFUL))
     assert depths.get("op") == 1
 
 
@@ -216,3 +215,17 @@ def test_the_queue_depths_take_back_each_refused_group() -> None:
     depths.left({"op": 1})
     depths.reload({"new": 4})
     assert dict(depths.items()) == {"op": 0, "other": 0, "new": 4}
+
+
+@pytest.mark.parametrize(("ttl", "lasts"), [(3600, 3600.0), (2**32 - 1, 2 * 86_400.0)])
+def test_a_data_sm_lives_for_its_qos_time_to_live_within_the_operators_longest(
+        ttl: int, lasts: float) -> None:
+    """qos_time_to_live is a validity period relative to now; one past the 99 days a relative
+    time can say is cut to them, then to the operator's max_validity (2 days here)."""
+    intake, _ = _intake()
+    pdu = pdus.DataSm(sequence_number=1, source_addr="Shop", destination_addr="380671000001",
+                      dest_addr_ton=1, dest_addr_npi=1,
+                      tlvs=Tlvs.of({Tag.MESSAGE_PAYLOAD: b"hi",
+                                    Tag.QOS_TIME_TO_LIVE: ttl.to_bytes(4, "big")}))
+    (part,) = intake.prepare(_bind(), pdu, T0).parts
+    assert part.expires_at == T0 + lasts

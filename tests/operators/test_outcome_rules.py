@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smsc.operators.outcomes import OutcomeRule, OutcomeRules
+from smsc.operators.outcome_rules import OutcomeRule, OutcomeRules
 from smsc.operators.profile import Outcome, OutcomeMix
 from smsc.pdu.constants import MessageState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import pytest
 
-from smsc.operators.outcomes import OutcomeRule, OutcomeRules
+from smsc.operators.outcome_rules import OutcomeRule, OutcomeRules
 from smsc.operators.profile import HOUR, OutageWindow, Outcome, OutcomeMix
 from smsc.operators.receipts import enroute_notification, final_receipt
 from smsc.operators.simulation import OperatorSimulator

@@ -12,7 +12,7 @@ import pytest
 from smsc.config_error import ConfigError
 from smsc.pdu.constants import MessageState
 from smsc.routing.config import RoutingConfig
-from smsc.routing.outcomes import CoverageAction
+from smsc.routing.forced_outcomes import CoverageAction
 from smsc.store.records import Account, BlacklistEntry
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "conf" / "routes.toml"

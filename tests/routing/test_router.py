@@ -9,8 +9,8 @@ import pytest
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.blacklist import Blacklist
+from smsc.routing.forced_outcomes import CoverageAction
 from smsc.routing.numbers import NumberPlan
-from smsc.routing.outcomes import CoverageAction
 from smsc.routing.router import ERR_BLACKLISTED, Router, RoutingDecision
 from smsc.routing.routes import CoverageRule, Route, RouteTable
 from smsc.routing.senders import SenderKind

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.errors import PduError
-from smsc.routing.outcomes import ERR_COVERAGE, CoverageAction
+from smsc.routing.forced_outcomes import ERR_COVERAGE, CoverageAction
 from smsc.routing.prices import AccountPrices, PriceBook
 from smsc.routing.routes import CoverageRule, Route, RouteTable
 from smsc.store.records import Account, PortedNumber

@@ -13,11 +13,11 @@ from smsc.store.records import (
     DAY,
     Balance,
     Bucket,
+    FinalAtAcceptance,
     LedgerKind,
     NewMessage,
     OutboxItem,
     OutboxKind,
-    Settled,
 )
 
 NOW = 1_000_000.0
@@ -41,14 +41,14 @@ def receipt(message_id: int) -> OutboxItem:
                       created_at=NOW, expires_at=NOW + DAY, message_id=message_id)
 
 
-DELIVERED = Settled(state=MessageState.DELIVERED, attempts=1, done_at=NOW)
+DELIVERED = FinalAtAcceptance(state=MessageState.DELIVERED, attempts=1, done_at=NOW)
 
 
 @st.composite
-def batches(draw: st.DrawFn) -> tuple[list[NewMessage], list[Settled | None]]:
+def batches(draw: st.DrawFn) -> tuple[list[NewMessage], list[FinalAtAcceptance | None]]:
     """Parts of up to six messages (each of one owner) to one or two destinations."""
     out: list[NewMessage] = []
-    done: list[Settled | None] = []
+    done: list[FinalAtAcceptance | None] = []
     for message_id in range(1, draw(st.integers(1, 6)) + 1):
         owner = draw(st.sampled_from(OWNERS))
         total = draw(st.integers(1, 3))
@@ -69,18 +69,18 @@ balance_of = st.builds(
 
 
 @settings(max_examples=150, deadline=None)
-@given(batch_settled=batches(), acme=balance_of, beta=balance_of,
-       hot_until=st.sampled_from([None, NOW + 10.0]), with_settled=st.booleans())
-def test_plan_properties(batch_settled: tuple[list[NewMessage], list[Settled | None]],
+@given(batch_decided=batches(), acme=balance_of, beta=balance_of,
+       hot_until=st.sampled_from([None, NOW + 10.0]), with_decided=st.booleans())
+def test_plan_properties(batch_decided: tuple[list[NewMessage], list[FinalAtAcceptance | None]],
                          acme: Balance, beta: Balance, hot_until: float | None,
-                         with_settled: bool) -> None:
-    batch, done = batch_settled
-    settled = done if with_settled else None
+                         with_decided: bool) -> None:
+    batch, done = batch_decided
+    given = done if with_decided else None
     read = {"acme": dataclasses.replace(acme, owner="acme"),
             "beta": dataclasses.replace(beta, owner="beta")}
     groups = acceptance.group(batch)
     plan = acceptance.plan(batch, groups, read, NOW, hot_until=hot_until, generation=7,
-                           settled=settled)
+                           decided=given)
 
     # groups: by (message, destination), every part in exactly one, in first-seen order
     keys = list(dict.fromkeys((m.message_id, m.destination_addr) for m in batch))
@@ -134,12 +134,12 @@ def test_plan_properties(batch_settled: tuple[list[NewMessage], list[Settled | N
         assert sum(planned[n][0] for n in owner_parts) == from_sub
         assert all(0 <= planned[n][0] <= batch[n].price for n in owner_parts)
 
-    # held parts: due by hot_until and not settled
+    # held parts: due by hot_until and not final at acceptance
     for n, (_, hot) in planned.items():
         due = hot_until is not None and batch[n].next_at <= hot_until
-        assert hot == (7 if due and (settled is None or settled[n] is None) else 0)
-    # receipts of the accepted settled parts, in the parts' order
-    decided = [settled[n] if settled is not None else None for n, _, _ in plan.parts]
+        assert hot == (7 if due and (given is None or given[n] is None) else 0)
+    # receipts of the accepted parts final at acceptance, in the parts' order
+    decided = [given[n] if given is not None else None for n, _, _ in plan.parts]
     expected = [d.receipt for d in decided if d is not None and d.receipt is not None]
     assert [item for _, item in plan.receipts] == expected
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smsc.store.base import SETTLED_NOTE
+from smsc.store.base import CLOSED_ACCOUNT_NOTE
 from smsc.store.records import Account, Bucket
 from smsc.store.sqlite import SqliteStore
 
@@ -22,6 +22,6 @@ def test_a_new_account_does_not_inherit_a_balance_left_behind(tmp_path: Path) ->
         assert store.balance("acme", NOW + 2).available(NOW + 2) == 0
         last = store.ledger("acme")[-1]
         assert (last.amount, last.balance_after, last.at, last.note) == (
-            -900, 0, NOW + 1, SETTLED_NOTE)
+            -900, 0, NOW + 1, CLOSED_ACCOUNT_NOTE)
     finally:
         store.close()

@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 )
 
 from smsc.pdu.constants import CommandStatus, MessageState
-from smsc.store.base import SETTLED_NOTE, AccountExists, Store, StoreError, UnknownAccount
+from smsc.store.base import CLOSED_ACCOUNT_NOTE, AccountExists, Store, StoreError, UnknownAccount
 from smsc.store.memory import MemoryStore
 from smsc.store.records import (
     DAY,
@@ -39,6 +39,7 @@ from smsc.store.records import (
     BlacklistEntry,
     BlacklistMode,
     Bucket,
+    FinalAtAcceptance,
     LedgerKind,
     Lock,
     LockKind,
@@ -50,7 +51,6 @@ from smsc.store.records import (
     OutboxItem,
     OutboxKind,
     PortedNumber,
-    Settled,
     StoredMessage,
 )
 from smsc.store.sqlite import SqliteStore
@@ -280,14 +280,14 @@ def test_delete_account(store: Store) -> None:
     assert store.get_account("acme") is None
 
 
-def test_delete_account_settles_its_credit_and_a_new_one_starts_at_zero(store: Store) -> None:
+def test_delete_account_closes_its_credit_and_a_new_one_starts_at_zero(store: Store) -> None:
     funded(store, "acme", 700)
     store.credit("acme", 300, SUB, NOW, expires_at=NOW + DAY)
     store.delete_account("acme", now=NOW + 5)
     rows = store.ledger("acme")[-2:]
     assert [(r.kind, r.bucket, r.amount, r.balance_after, r.at, r.note) for r in rows] == [
-        (LedgerKind.ADJUST, SUB, -300, 700, NOW + 5, SETTLED_NOTE),
-        (LedgerKind.ADJUST, BOUGHT, -700, 0, NOW + 5, SETTLED_NOTE),
+        (LedgerKind.ADJUST, SUB, -300, 700, NOW + 5, CLOSED_ACCOUNT_NOTE),
+        (LedgerKind.ADJUST, BOUGHT, -700, 0, NOW + 5, CLOSED_ACCOUNT_NOTE),
     ]
     store.create_account(account("acme"))
     assert store.balance("acme", NOW + 6).available(NOW + 6) == 0
@@ -857,16 +857,16 @@ def test_get_messages_of_an_unknown_id_is_empty(store: Store) -> None:
     assert store.get_messages(12345) == []
 
 
-def test_settled_parts_are_stored_final_with_their_receipts(store: Store) -> None:
+def test_parts_final_at_acceptance_are_stored_final_with_their_receipts(store: Store) -> None:
     funded(store, "acme", 100)
     mine = store.begin_generation()
-    done = Settled(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
-                   receipt=outbox_item(message_id=7, pdu=b"first"))
-    undeliv = Settled(state=MessageState.UNDELIVERABLE, attempts=1, done_at=NOW, error_code=11,
-                      receipt=outbox_item(message_id=7, pdu=b"second"))
+    done = FinalAtAcceptance(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
+                             receipt=outbox_item(message_id=7, pdu=b"first"))
+    undeliv = FinalAtAcceptance(state=MessageState.UNDELIVERABLE, attempts=1, done_at=NOW,
+                                error_code=11, receipt=outbox_item(message_id=7, pdu=b"second"))
     batch = [*parts(7, 3, price=10), part(8, price=10)]
     (seven, eight) = store.accept(batch, NOW, hot_until=NOW + 10, generation=mine,
-                                  settled=[done, None, undeliv, None])
+                                  decided=[done, None, undeliv, None])
     assert (seven.status, seven.charged, eight.status) == (0, 30, 0)
     assert [i.pdu for i in seven.items] == [b"first", b"second"]  # in the parts' order
     assert eight.items == ()
@@ -878,7 +878,7 @@ def test_settled_parts_are_stored_final_with_their_receipts(store: Store) -> Non
     assert (third.state, third.error_code, third.next_at) == (MessageState.UNDELIVERABLE, 11, None)
     assert (second.state, second.next_at) == (WAITING, NOW)
     assert (first.charged_bought, first.refunded) == (10, 0)  # billed like any part
-    # Settled parts are in no queue; the others are held by the generation as usual.
+    # Parts final at acceptance are in no queue; the others are held by the generation as usual.
     assert {m.id for m in store.take_due(NOW, 10)} == {second.id, *eight.part_ids}
     assert store.take_due(NOW, 10, exclude_generation=mine) == []
     assert store.queue_depths() == {"kyivstar": 2}
@@ -887,12 +887,12 @@ def test_settled_parts_are_stored_final_with_their_receipts(store: Store) -> Non
 
 def test_a_refused_group_stores_neither_its_parts_nor_their_receipts(store: Store) -> None:
     funded(store, "acme", 15)
-    def done(message_id: int) -> Settled:
-        return Settled(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
-                       receipt=outbox_item(message_id=message_id))
+    def done(message_id: int) -> FinalAtAcceptance:
+        return FinalAtAcceptance(state=MessageState.DELIVERED, attempts=1, done_at=NOW,
+                                 receipt=outbox_item(message_id=message_id))
 
     outcomes = store.accept([*parts(1, 2, price=10), part(2, price=10)], NOW,
-                            settled=[done(1), done(1), done(2)])
+                            decided=[done(1), done(1), done(2)])
     assert [(o.status, len(o.items)) for o in outcomes] == [(NOCREDIT, 0), (0, 1)]
     assert store.get_messages(1) == []
     assert [i.message_id for i in store.outbox_for("acme", 0, 10, NOW)] == [2]
@@ -1177,7 +1177,7 @@ class CreditMachine(RuleBasedStateMachine):
                     m.price for m in stored]  # fmt: skip
                 self.accepted += [m.id for m in stored]
 
-    def _settle(self, data: st.DataObject, state: int, refund: bool) -> None:
+    def _finish(self, data: st.DataObject, state: int, refund: bool) -> None:
         chosen = data.draw(st.lists(st.sampled_from(self.accepted), min_size=1, max_size=4))
         changes = [MessageChange(id=i, state=state, next_at=None, attempts=1, done_at=self.now,
                                  refund=refund) for i in chosen]  # fmt: skip
@@ -1186,12 +1186,12 @@ class CreditMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.accepted))
     @rule(data=st.data())
     def refund(self, data: st.DataObject) -> None:
-        self._settle(data, MessageState.UNDELIVERABLE, True)
+        self._finish(data, MessageState.UNDELIVERABLE, True)
 
     @precondition(lambda self: bool(self.accepted))
     @rule(data=st.data())
     def deliver(self, data: st.DataObject) -> None:
-        self._settle(data, MessageState.DELIVERED, False)
+        self._finish(data, MessageState.DELIVERED, False)
 
     @rule(seconds=st.floats(0, 2 * DAY))
     def time_passes(self, seconds: float) -> None:
