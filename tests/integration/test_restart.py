@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,7 @@ class Submitter:
         timeout: float = 30.0,
         kill_after: int | None = None,
         server: SmscServer | None = None,
+        kill_when: Callable[[], bool] | None = None,
     ) -> int:
         """Returns how many requests were unanswered when the server was killed (0 if not)."""
         esme = self.esme
@@ -77,6 +79,7 @@ class Submitter:
                 and server is not None
                 and server.running
                 and len(self.acked) >= kill_after
+                and (kill_when is None or kill_when())
             ):
                 # Right after a window's worth of submits went out: some are being committed,
                 # some answered, some not read yet.

@@ -65,7 +65,13 @@ def test_kill_9_while_receipts_flow_repeats_at_most_one_receipt_window(
         submitter = Submitter(esme, window=32)
         # Receipts come 50 ms after each acceptance and are answered as they come; the kill
         # lands while both submits and receipts flow.
-        submitter.run(1500, kill_after=900, server=first)
+        # The kill waits for a receipt window's worth to have arrived (on a fast machine the
+        # submits can all be answered before the first receipt is due).
+        enough = lambda: len(esme.receipts()) >= 2 * window  # noqa: E731
+        submitter.run(1500, kill_after=900, server=first, kill_when=enough)
+        if first.running:  # every submit answered first: kill while the receipts still flow
+            esme.wait_for(enough, 30.0, f"{2 * window} receipts")
+            first.kill9()
         before = Counter(r.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID) or "" for r in esme.receipts())
     assert not first.running
     assert len(before) >= window and max(before.values()) == 1
