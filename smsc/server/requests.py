@@ -33,7 +33,7 @@ class MessageRequests:
         self.courier = courier
         self.health = health
 
-    def _message_request(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
+    def message_request(self, conn: SmppServerProtocol, pdu: pdus.Pdu) -> None:
         record = conn.bind
         assert isinstance(record, BindRecord)
         now = self.clock.seconds()

@@ -44,9 +44,9 @@ from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
 from smsc.server.reload import ConfigReload, lock_policy
 from smsc.server.requests import MessageRequests
 from smsc.server.rounds import QueueRounds
-from smsc.server.sessions import BIND_TYPES, BindRecord, BoundSessions
+from smsc.server.sessions import BIND_TYPES, BoundSessions
 from smsc.server.storehealth import StoreHealth
-from smsc.server.submits import Submits, submit_response
+from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -115,7 +115,7 @@ class SmscService(service.Service):
         # Dispatch by PDU type (request below): the submit path is one lookup and one call.
         self._submit = self.submits.submit
         self._bind = self.sessions.bind
-        self._message_request = self.requests._message_request
+        self._message_request = self.requests.message_request
 
     # --- what the metrics and the tests read (each owned by one collaborator) --------------
     @property
@@ -304,4 +304,4 @@ def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
     return d
 
 
-__all__ = ["BindRecord", "SmscService", "lock_policy", "submit_response", "with_backlog"]
+__all__ = ["SmscService", "with_backlog"]
