@@ -32,7 +32,8 @@ from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock, MessageIdFormat
 from smsc.core.routebook import RouteBook
 from smsc.server.binding import Runner
-from smsc.server.service import SmscService, lock_policy
+from smsc.server.reload import lock_policy
+from smsc.server.service import SmscService
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 

@@ -230,8 +230,8 @@ def test_at_the_connection_limit_the_oldest_never_bound_connection_makes_room(
 
 
 def test_the_connection_limit_stays_under_the_open_files_limit(rig: Rig) -> None:
-    rig.service.fd_limit = 100
-    assert rig.service.connection_limit == 100 - 64
+    rig.service.connections.fd_limit = 100
+    assert rig.service.connections.limit == 100 - 64
 
 
 # --- listeners ------------------------------------------------------------------------------

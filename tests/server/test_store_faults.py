@@ -165,7 +165,7 @@ def test_a_reload_switches_routing_and_operators_together(tmp_path: Path) -> Non
     tables["operators"]["op2"] = dict(tables["operators"]["op"], queue_limit=1000)
     tables["routes"] = [{"name": "ua", "prefix": "380", "operators": ["op2"], "price": "0.01"}]
     new = config_from_tables(tables)
-    rig.service._reload_config = lambda: new
+    rig.service.reloader.read = lambda: new
     rig.worker.hold = True  # the store thread is busy: the reload's store part waits
     assert rig.service.reload("test")
     sent = esme.submit()  # routed and checked while the reload is under way
