@@ -182,16 +182,30 @@ def test_connections_per_address_and_in_total_are_capped(
 ) -> None:
     config = write_config(tmp_path, server={"max_connections_per_address": 2,
                                             "max_connections": 4})
-    server = servers(tmp_path / "smsc.sqlite", config)
+    server = servers(tmp_path / "smsc.sqlite", config, "--metrics", f"tcp:0:interface={HOST}")
+    url = server.metrics_url()
+
+    def open_now(count: int) -> None:
+        """Wait until the server itself counts ``count`` open connections (each step starts
+        from what the server has accepted, not from what the client has sent)."""
+        deadline = time.monotonic() + IO_TIMEOUT
+        while scrape(url)["smsc_connections"] != count:
+            assert time.monotonic() < deadline, f"the server never had {count} open"
+            time.sleep(0.02)
+
     login = server.add_account()
     a, b, c, d = (new_source() for _ in range(4))
-    first, second = RawConnection(server.port, source=a), RawConnection(server.port, source=a)
-    time.sleep(0.2)  # the first is the oldest by a margin
+    first = RawConnection(server.port, source=a)
+    open_now(1)  # the first is the oldest
+    second = RawConnection(server.port, source=a)
+    open_now(2)
     third = RawConnection(server.port, source=a)
-    others = [RawConnection(server.port, source=b), RawConnection(server.port, source=c)]
+    others: list[RawConnection] = []
     try:
         assert third.closed_within(IO_TIMEOUT)  # a third from one address
-        time.sleep(0.2)  # b and c accepted too: four open before the newcomer connects
+        open_now(2)
+        others = [RawConnection(server.port, source=b), RawConnection(server.port, source=c)]
+        open_now(4)
         assert not second.closed_within(0.2)
         # Four open, none bound: a newcomer makes the oldest never-bound one go.
         with bound_esme(server.port, "trx", login, source=d) as esme:
