@@ -16,9 +16,9 @@ PLAN = NumberPlan()
 CODES = sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)
 
 
-def reference(number: str) -> tuple[str, tuple[str, ...]] | None:
-    """phonenumbers' verdict on the digits as an E.164 number taken as written: (region, time
-    zones) when valid, else None."""
+def as_written(number: str) -> phonenumbers.PhoneNumber | None:
+    """The digits parsed as an E.164 number taken as written (None: no country code, too short,
+    not digits)."""
     if not number.isdigit() or number[0] == "0" or len(number) > 15:
         return None
     for size in (1, 2, 3):
@@ -32,12 +32,20 @@ def reference(number: str) -> tuple[str, tuple[str, ...]] | None:
     zeros = len(national) - len(national.lstrip("0"))
     if zeros == len(national):
         zeros -= 1
-    parsed = phonenumbers.PhoneNumber(
+    return phonenumbers.PhoneNumber(
         country_code=int(number[:size]),
         national_number=int(national),
         italian_leading_zero=True if zeros else None,
         number_of_leading_zeros=zeros if zeros > 1 else None,
     )
+
+
+def reference(number: str) -> tuple[str, tuple[str, ...]] | None:
+    """phonenumbers' verdict on the digits as an E.164 number taken as written: (region, time
+    zones) when valid, else None."""
+    parsed = as_written(number)
+    if parsed is None:
+        return None
     assert phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)[1:] == number
     if not phonenumbers.is_valid_number(parsed):
         return None
@@ -270,25 +278,9 @@ def possible_reference(number: str) -> bool:
     """phonenumbers: the digits taken as written are valid, or possible (not only locally)."""
     if reference(number) is not None:
         return True
-    if not number.isdigit() or number[0] == "0" or len(number) > 15:
+    parsed = as_written(number)
+    if parsed is None:
         return False
-    for size in (1, 2, 3):
-        if int(number[:size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
-            break
-    else:
-        return False
-    national = number[size:]
-    if len(national) < 2:
-        return False
-    zeros = len(national) - len(national.lstrip("0"))
-    if zeros == len(national):
-        zeros -= 1
-    parsed = phonenumbers.PhoneNumber(
-        country_code=int(number[:size]),
-        national_number=int(national),
-        italian_leading_zero=True if zeros else None,
-        number_of_leading_zeros=zeros if zeros > 1 else None,
-    )
     reason = phonenumbers.is_possible_number_with_reason(parsed)
     return bool(reason == phonenumbers.ValidationResult.IS_POSSIBLE)
 
