@@ -27,6 +27,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from smsc.pdu.codec import HEADER, encode
 from smsc.pdu.constants import CommandId, CommandStatus, DataCoding, Npi, Tag, Ton
@@ -42,6 +43,7 @@ __all__ = [
     "percentile",
     "read_receipt",
     "run_load",
+    "tally_receipt",
 ]
 
 MAX_BINDS = 64
@@ -237,6 +239,30 @@ class ReceiptLedger:
         return len(self.seen) - self.matched + self.overflow
 
 
+class ReceiptCounts(Protocol):
+    """What :func:`tally_receipt` counts into."""
+
+    ledger: ReceiptLedger
+    mismatched: int
+    other_deliver_sm: int
+
+
+def tally_receipt(counts: ReceiptCounts, frame: bytes) -> None:
+    """A deliver_sm frame counted: a receipt into the ledger (its TLV id and text id compared),
+    anything else as another deliver_sm."""
+    try:
+        parts = read_receipt(frame)
+    except (ValueError, IndexError):
+        parts = None
+    if parts is None:
+        counts.other_deliver_sm += 1
+        return
+    receipted, text_id, stat = parts
+    if receipted and text_id and receipted != text_id:
+        counts.mismatched += 1
+    counts.ledger.receipt(receipted or text_id, stat)
+
+
 @dataclass(slots=True)
 class _Shared:
     """State shared by every bind of one run."""
@@ -420,17 +446,7 @@ class _Bind(asyncio.Protocol):
 
     def on_deliver_sm(self, frame: bytes, now: float) -> None:
         shared = self.shared
-        try:
-            parts = read_receipt(frame)
-        except (ValueError, IndexError):
-            parts = None
-        if parts is None:
-            shared.other_deliver_sm += 1
-            return
-        receipted, text_id, stat = parts
-        if receipted and text_id and receipted != text_id:
-            shared.mismatched += 1
-        shared.ledger.receipt(receipted or text_id, stat)
+        tally_receipt(shared, frame)
         shared.last_receipt = now
 
 

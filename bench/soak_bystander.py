@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.load import ReceiptLedger, percentile, read_receipt
+from bench.load import ReceiptLedger, percentile, tally_receipt
 from bench.soak_wire import (
     bind_frame,
     connect,
@@ -191,17 +191,7 @@ class _State:
             self.duplicate_ids += 1
 
     def deliver_sm(self, frame: bytes) -> None:
-        try:
-            parts = read_receipt(frame)
-        except (ValueError, IndexError):
-            parts = None
-        if parts is None:
-            self.other_deliver_sm += 1
-            return
-        receipted, text_id, stat = parts
-        if receipted and text_id and receipted != text_id:
-            self.mismatched += 1
-        self.ledger.receipt(receipted or text_id, stat)
+        tally_receipt(self, frame)
 
 
 async def _bind(state: _State) -> _Customer:
