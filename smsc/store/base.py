@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -46,6 +47,14 @@ class AccountExists(StoreError):
 
 class UnknownAccount(StoreError):
     pass
+
+
+class ContactListExists(StoreError):
+    """An account already has a contact list of that name."""
+
+
+class UnknownContactList(StoreError):
+    """No contact list has that id."""
 
 
 LOCK_KINDS = (LockKind.ACCOUNT, LockKind.PAIR, LockKind.ADDRESS)  # BindLocks' field order
@@ -284,4 +293,75 @@ class Store(Protocol):
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
         """Counts per group; group_by names among 'account', 'operator', 'state', 'route'."""
+        ...
+
+    # --- contact lists and opt-outs (campaigns; see smsc.store.contact_records) --------------
+    # Nothing here returns more than a page: a list of a million contacts is read page by page
+    # (``contacts`` with a cursor) and written batch by batch (``add_contacts``).
+    def create_contact_list(self, account: str, name: str, *, country: str = "",
+                            now: float) -> ContactList:
+        """A new, empty list of ``account`` (UnknownAccount if there is no such account;
+        ContactListExists if the account has a list of that ``name``, compared exactly).
+        Ids are positive, never reused. Returns it with ``size`` 0 and no columns."""
+        ...
+
+    def contact_list(self, account: str, name: str) -> ContactList | None:
+        """The list ``name`` of ``account`` with its current ``size``, or None."""
+        ...
+
+    def contact_list_by_id(self, list_id: int) -> ContactList | None:
+        """The list with id ``list_id`` with its current ``size``, or None."""
+        ...
+
+    def contact_lists(self, account: str | None = None) -> list[ContactList]:
+        """Every list of ``account`` (None: of every account) with its size, by account then
+        name."""
+        ...
+
+    def add_contacts(self, list_id: int, contacts: Sequence[Contact],
+                     columns: Sequence[str] = ()) -> list[bool]:
+        """Add contacts to a list in one transaction (UnknownContactList if there is none).
+
+        A contact whose number the list already holds (stored before, or earlier in this
+        batch) is left out and the stored one kept unchanged. Returns, along ``contacts``,
+        whether each was added; added contacts get ids greater than every id handed out
+        before, in batch order. ``columns`` not yet among the list's columns are appended to
+        them, in the order given (also when no contact was added)."""
+        ...
+
+    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
+        """Up to ``limit`` (at most MAX_PAGE) contacts of a list with ``id`` > ``after``, in id
+        order, with their ids: pass the last id as ``after`` for the next page. A list that
+        does not exist has no contacts."""
+        ...
+
+    def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` (at most MAX_PAGE) any of the lists ``list_ids`` holds."""
+        ...
+
+    def remove_contacts(self, list_id: int, numbers: Sequence[str]) -> int:
+        """Remove these numbers from a list; how many were there."""
+        ...
+
+    def delete_contact_list(self, list_id: int) -> bool:
+        """Delete a list and its contacts in one transaction; whether it existed."""
+        ...
+
+    def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
+        """Put ``number`` on ``account``'s opt-out list (at ``now``); False if it was there
+        already (its time and note are kept). The account need not exist."""
+        ...
+
+    def opt_in(self, account: str, number: str) -> bool:
+        """Take ``number`` off ``account``'s opt-out list; whether it was on it."""
+        ...
+
+    def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` (at most MAX_PAGE) are on ``account``'s opt-out list (the
+        account's own list only: a sub-account's and its parent's are apart)."""
+        ...
+
+    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
+        """Up to ``limit`` (at most MAX_PAGE) numbers on ``account``'s opt-out list greater
+        than ``after`` (as text), in number order."""
         ...

@@ -29,6 +29,7 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_contacts import MemoryContacts
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -74,7 +75,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore:
+class MemoryStore(MemoryContacts):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -97,6 +98,7 @@ class MemoryStore:
         self._outbox_id = 0
         self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
         self._ported: dict[str, str] = {}
+        self._init_contacts()
 
     # --- lifecycle and meta -----------------------------------------------------------------
     def close(self) -> None:

@@ -54,6 +54,7 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.sqlite_contacts import SqliteContacts
 from smsc.store.sqlite_rows import (
     INSERT_MESSAGE,
     SELECT_MESSAGE,
@@ -75,7 +76,7 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore:
+class SqliteStore(SqliteContacts):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one

@@ -7,7 +7,9 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
-SCHEMA_VERSION = 2
+from smsc.store.sqlite_contacts import create_contact_tables
+
+SCHEMA_VERSION = 3  # 3: contact lists and opt-outs (smsc.store.sqlite_contacts)
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"
@@ -88,6 +90,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
     _table(db, "ported").create({"number": str, "operator": str}, pk="number",
                                 if_not_exists=True)
+    create_contact_tables(db)
     _upgrade(db)
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
