@@ -12,7 +12,9 @@ from smsc.cli import account_locks  # noqa: F401  (account lock, unlock, locks)
 from smsc.cli.accounts import account
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist
+from smsc.cli.campaigns import campaign
 from smsc.cli.config_commands import config
+from smsc.cli.contact_lists import contact_list
 from smsc.cli.context import CliContext
 from smsc.cli.credit import credit
 from smsc.cli.mo import mo
@@ -97,5 +99,7 @@ for command in (
     send,
     mo,
     bench,
+    contact_list,
+    campaign,
 ):
     main.add_command(command)
