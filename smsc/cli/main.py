@@ -19,6 +19,7 @@ from smsc.cli.context import CliContext
 from smsc.cli.credit import credit
 from smsc.cli.mo import mo
 from smsc.cli.operators import operator
+from smsc.cli.opt_outs import optout
 from smsc.cli.outcome_rules import outcome
 from smsc.cli.prices import price
 from smsc.cli.reports import report
@@ -101,5 +102,6 @@ for command in (
     bench,
     contact_list,
     campaign,
+    optout,
 ):
     main.add_command(command)

@@ -7,6 +7,7 @@ import secrets
 import click
 
 from smsc.cli.context import CliContext, pass_cli
+from smsc.cli.opt_outs import opt_out_by_mo
 from smsc.cli.output import JSON_OPTION, duration, echo_json
 from smsc.operators.mo import mo_deliver_sms
 from smsc.pdu.codec import encode
@@ -112,6 +113,7 @@ def inject(
         ]
     )
     ids = [item.id for item in items]
+    opt_out = opt_out_by_mo(cli, found, source, destination, text)
     if as_json:
         echo_json(
             {
@@ -119,6 +121,7 @@ def inject(
                 "parts": len(items),
                 "outbox_ids": ids,
                 "data_coding": parts[0].data_coding,
+                "opt_out": opt_out,
             }
         )
         return
@@ -127,3 +130,5 @@ def inject(
         f"{found.system_id} (outbox {', '.join(map(str, ids))}); a running server "
         "delivers them to its receiver binds"
     )
+    for line in opt_out:
+        click.echo(line)
