@@ -51,7 +51,7 @@ class _Core:
         previewer = CampaignPreview(self.store, self.account, self.routing.route,
                                     test_status=self.desk.test_submit_status, page=3)
         result = previewer.run(lists, Template.parse(text), source="Shop", now=NOW,
-                               each=rows.append, **kw)  # type: ignore[arg-type]
+                               each=rows.append, **kw)
         return result, rows
 
     def billed(self, text: str, number: str) -> tuple[int, int]:
@@ -75,11 +75,11 @@ def test_the_preview_total_is_what_the_submits_are_billed(kind: str, tmp_path: P
     lst = store.create_contact_list("acme", "spring", now=NOW)
     store.add_contacts(lst.id, [Contact(number=n, fields={"name": NAMES[i % len(NAMES)]})
                                 for i, n in enumerate(NUMBERS)], ["name"])
-    lst = store.contact_list_by_id(lst.id)
-    assert lst is not None
+    found = store.contact_list_by_id(lst.id)
+    assert found is not None
     core = _Core(store, account)
     text = "Hello {name|customer}, spring sale: -20% on everything until Sunday!"
-    preview, rows = core.preview([lst], text)
+    preview, rows = core.preview([found], text)
     assert preview.contacts == len(NUMBERS) and preview.blacklisted == 1
     assert preview.balance == 1_000_000
     assert {r.parts for r in rows if r.outcome == "ok"} >= {1, 2, 3}  # short, long, UCS2
@@ -131,8 +131,7 @@ def test_not_enough_credit_is_said_with_the_shortfall() -> None:
     store.create_account(account)
     lst = store.create_contact_list("acme", "a", now=NOW)
     store.add_contacts(lst.id, [Contact(number=f"38067100000{i}") for i in range(5)])
-    lst = store.contact_list_by_id(lst.id)
-    preview, _ = _Core(store, account).preview([lst], "Hi")
+    preview, _ = _Core(store, account).preview([store.contact_list_by_id(lst.id)], "Hi")
     assert preview.balance == 0 and not preview.enough_credit
     assert preview.shortfall == preview.total > 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+from collections.abc import Sequence
 
 import pytest
 from hypothesis import given, settings
@@ -21,7 +22,7 @@ from smsc.core.contacts import (
 )
 from smsc.routing.numbers import NumberPlan
 from smsc.store.base import Store
-from smsc.store.contact_records import ContactList
+from smsc.store.contact_records import Contact, ContactList
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, BlacklistEntry
 
@@ -170,7 +171,7 @@ def test_batches_are_bounded() -> None:
     sizes: list[int] = []
     add = store.add_contacts
 
-    def spy(list_id: int, contacts: list, columns: list) -> list[bool]:  # type: ignore[type-arg]
+    def spy(list_id: int, contacts: Sequence[Contact], columns: Sequence[str] = ()) -> list[bool]:
         sizes.append(len(contacts))
         return add(list_id, contacts, columns)
 
@@ -184,7 +185,7 @@ def test_clean_number() -> None:
     assert clean_number("'+38 (067) 123-45.67") == "+380671234567"
 
 
-_CELL = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
+_CELL = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r"),
                  max_size=12)
 
 

@@ -34,9 +34,11 @@ def test_configured_words_replace_the_defaults() -> None:
 def test_the_opt_out_table_is_checked() -> None:
     settings = opt_out_from_mapping({"stop_words": ["Halt"], "stop_reply": ""})
     assert settings.stop_words == ("Halt",) and settings.stop_reply == ""
-    for bad, says in [({"stop_words": "STOP"}, "list"), ({"stop_words": ["two words"]}, "one"),
-                      ({"start_words": ["STOP"]}, "also a stop word"),
-                      ({"stop_reply": 3}, "text"), ({"stopwords": []}, "not a setting")]:
+    cases: list[tuple[dict[str, object], str]] = [
+        ({"stop_words": "STOP"}, "list"), ({"stop_words": ["two words"]}, "one"),
+        ({"start_words": ["STOP"]}, "also a stop word"),
+        ({"stop_reply": 3}, "text"), ({"stopwords": []}, "not a setting")]
+    for bad, says in cases:
         with pytest.raises(ConfigError, match=says):
             opt_out_from_mapping(bad)
 
