@@ -14,7 +14,9 @@ What happens (:meth:`OptOuts.received`), whatever produced the MO:
 * a confirmation goes to the handset, from the number or short code it wrote to: a message of
   the account like any other (routed, stored, sent by the operator, in reports), but
   registered_delivery 0 (no receipt for the customer) and not charged (price 0: it is smsc's
-  answer, not the customer's message). A repeated STOP is confirmed again. No confirmation
+  answer, not the customer's message). Only a change is confirmed: a STOP from a number
+  already opted out gets nothing (it asked for no more messages; and a simulated handset
+  whose rule answers every message with STOP cannot start a loop). No confirmation either
   when the reply is configured as "", or the MO went to an alphanumeric address.
 """
 
@@ -100,7 +102,7 @@ class OptOuts:
             changed = self.store.opt_in(account, handset)
         reply = self.words.reply(action)
         confirmation = None
-        if reply and is_numeric_address(service):
+        if changed and reply and is_numeric_address(service):
             try:
                 confirmation = campaign_submit(reply, source=service, destination=handset,
                                                registered_delivery=0)
