@@ -96,3 +96,13 @@ def test_stop_and_start_by_mo_inject(cli: Cli) -> None:
     out = cli("mo", "inject", "--account", "acme", "--from", "380671234567", "--to", "4242",
               "hello")
     assert "opt-out" not in out
+
+
+def test_config_check_reads_the_opt_out_table(cli: Cli) -> None:
+    assert "[opt_out]" in cli.config.read_text()
+    cli("config", "check")
+    text = cli.config.read_text().replace('start_words = ["START", "UNSTOP"]',
+                                          'start_words = ["START", "STOP"]')
+    cli.config.write_text(text)
+    out = cli.fails("config", "check", says="opt_out.start_words")
+    assert "also a stop word" in out
