@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
     AcceptOutcome,
@@ -55,6 +56,18 @@ class ContactListExists(StoreError):
 
 class UnknownContactList(StoreError):
     """No contact list has that id."""
+
+
+class CampaignExists(StoreError):
+    """An account already has a campaign of that name."""
+
+
+class UnknownCampaign(StoreError):
+    """No campaign has that id."""
+
+
+class MarkedTwice(StoreError):
+    """A campaign's contact was to be sent or skipped a second time (nothing was written)."""
 
 
 LOCK_KINDS = (LockKind.ACCOUNT, LockKind.PAIR, LockKind.ADDRESS)  # BindLocks' field order
@@ -364,4 +377,57 @@ class Store(Protocol):
     def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
         """Up to ``limit`` (at most MAX_PAGE) numbers on ``account``'s opt-out list greater
         than ``after`` (as text), in number order."""
+        ...
+
+    # --- campaigns (see smsc.store.campaign_records) -------------------------------------------
+    def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
+        """Store a new campaign (its ``id``, state, cursor and times are set here: a new id,
+        DRAFT, (0, 0), ``now``). UnknownAccount without its account; UnknownContactList when a
+        list does not exist or is another account's; CampaignExists when the account has a
+        campaign of that name."""
+        ...
+
+    def campaign(self, campaign_id: int) -> Campaign | None: ...
+
+    def campaigns(self, account: str | None = None) -> list[Campaign]:
+        """Every campaign of ``account`` (None: of all), by account then id."""
+        ...
+
+    def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
+                           reason: str = "") -> Campaign:
+        """Set a campaign's state and pause reason (UnknownCampaign); returns it."""
+        ...
+
+    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
+                        marks: Sequence[CampaignMark], now: float, *,
+                        cursor: tuple[int, int] | None = None,
+                        hot_until: float | None = None, generation: int = 0,
+                        decided: Sequence[FinalAtAcceptance | None] | None = None
+                        ) -> list[AcceptOutcome]:
+        """In one transaction: :meth:`accept` the batch, write the marks, move the cursor.
+
+        MarkedTwice (nothing written) if a mark's number already has a SENT or SKIPPED mark in
+        this campaign, or appears twice in ``marks``. A SENT mark is written only if its group
+        (``message_id``, ``number``) was accepted; a refused group (no credit) leaves its
+        number unmarked. SKIPPED and WAITING marks are written as given (each replaces a
+        WAITING mark of its number). ``cursor`` (list index, contact id) is stored only when
+        every group was accepted. Returns accept's outcomes."""
+        ...
+
+    def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
+        """The marks' states of those of ``numbers`` (at most MAX_PAGE) the campaign has."""
+        ...
+
+    def campaign_waiting(self, campaign_id: int, due_by: float,
+                         limit: int = 1000) -> list[CampaignMark]:
+        """Up to ``limit`` WAITING marks due by ``due_by``, by due time then number."""
+        ...
+
+    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
+        """How many of the campaign's numbers are in each mark state."""
+        ...
+
+    def campaign_marks(self, campaign_id: int, *, after: str = "",
+                       limit: int = 1000) -> list[CampaignMark]:
+        """Up to ``limit`` (at most MAX_PAGE) marks with number > ``after``, by number."""
         ...

@@ -29,6 +29,7 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_campaigns import MemoryCampaigns
 from smsc.store.memory_contacts import MemoryContacts
 from smsc.store.records import (
     AcceptOutcome,
@@ -75,7 +76,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryContacts):
+class MemoryStore(MemoryContacts, MemoryCampaigns):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -99,6 +100,7 @@ class MemoryStore(MemoryContacts):
         self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
         self._ported: dict[str, str] = {}
         self._init_contacts()
+        self._init_campaigns()
 
     # --- lifecycle and meta -----------------------------------------------------------------
     def close(self) -> None:

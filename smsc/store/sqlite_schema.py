@@ -7,9 +7,10 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
+from smsc.store.sqlite_campaigns import create_campaign_tables
 from smsc.store.sqlite_contacts import create_contact_tables
 
-SCHEMA_VERSION = 3  # 3: contact lists and opt-outs (smsc.store.sqlite_contacts)
+SCHEMA_VERSION = 3  # 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns)
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"
@@ -91,6 +92,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     _table(db, "ported").create({"number": str, "operator": str}, pk="number",
                                 if_not_exists=True)
     create_contact_tables(db)
+    create_campaign_tables(db)
     _upgrade(db)
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
