@@ -8,7 +8,10 @@ from typing import Any
 
 import click
 
-from smsc.cli import account_locks  # noqa: F401  (account lock, unlock, locks)
+from smsc.cli import (
+    account_locks,  # noqa: F401  (account lock, unlock, locks)
+    campaign_commands,  # noqa: F401  (campaign create, start, ..., show)
+)
 from smsc.cli.accounts import account
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist

@@ -82,3 +82,29 @@ def test_campaign_preview(cli: Cli, tmp_path: Path) -> None:
         "--csv", str(every))
     rows = list(csv.DictReader(io.StringIO(every.read_text(encoding="utf-8"))))
     assert [r["outcome"] for r in rows] == ["ok", "ok"]
+
+
+def test_campaign_create_start_pause_resume_cancel_show(cli: Cli, tmp_path: Path) -> None:
+    path = _setup(cli, tmp_path)
+    cli("list", "import", "spring", str(path))
+    cli.fails("campaign", "create", "c", "--account", "acme", "--list", "spring", "--text",
+              "Hi {surname}", says="surname")
+    cli.fails("campaign", "create", "c", "--account", "acme", "--list", "spring", "--text",
+              "Hi", "--window", "9-20", says="window")
+    cli("campaign", "create", "c", "--account", "acme", "--list", "spring", "--text",
+        "Hi {City}", "--from", "Shop", "--window", "09:00-20:00", "--validity", "24h",
+        "--start", "2025-06-16T09:00+03:00")
+    cli.fails("campaign", "start", "c", says="no value for {City}")
+    cli("campaign", "create", "d", "--account", "acme", "--list", "spring", "--text",
+        "Hi {City|there}", "--from", "Shop")
+    assert "running" in cli("campaign", "start", "d")
+    assert "paused" in cli("campaign", "pause", "d")
+    cli.fails("campaign", "pause", "d", says="is paused")
+    assert "running" in cli("campaign", "resume", "d")
+    shown = cli.json("campaign", "show", "c")
+    assert (shown["state"], shown["window"], shown["validity"]) == ("draft", "09:00-20:00",
+                                                                  86400.0)
+    assert shown["start_at"] == "2025-06-16T06:00:00Z"
+    assert "cancelled" in cli("campaign", "cancel", "c")
+    table = cli("campaign", "show")
+    assert "cancelled" in table and "running" in table
