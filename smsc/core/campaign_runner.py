@@ -43,7 +43,7 @@ from smsc.pdu.smpptime import format_relative
 from smsc.routing.numbers import NumberPlan
 from smsc.store.base import Store
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
-from smsc.store.contact_records import Contact
+from smsc.store.contact_records import MAX_PAGE, Contact
 from smsc.store.records import AcceptOutcome, Account
 
 NO_CREDIT: Final = "no credit"
@@ -88,7 +88,10 @@ class CampaignRunner:
 
     # --- 1. read (store thread) ----------------------------------------------------------
     def read(self, campaign_id: int, now: float, limit: int) -> CampaignBatch | None:
+        """The campaign's next contacts (at most ``limit``, at most MAX_PAGE); None when there
+        is no such campaign."""
         store = self.store
+        limit = min(limit, MAX_PAGE)
         campaign = store.campaign(campaign_id)
         if campaign is None:
             return None
