@@ -1,6 +1,7 @@
-"""``smsc campaign create/start/pause/resume/cancel/show``: a campaign's record and its life
-(smsc.core.campaign_control). A running server sends the campaigns that are RUNNING once the
-campaign runner is wired into it; until then these commands only keep the record."""
+"""``smsc campaign create/start/pause/resume/cancel/show/report/clean``: a campaign's record,
+its life (smsc.core.campaign_control) and its report (smsc.core.campaign_report). A running
+server sends the campaigns that are RUNNING once the campaign runner is wired into it; until
+then these commands keep the record."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ import click
 
 from smsc.cli.campaigns import campaign
 from smsc.cli.context import CliContext, pass_cli
-from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
+from smsc.cli.output import JSON_OPTION, csv_output, duration, echo_json, echo_table, iso
 from smsc.core.campaign_control import CampaignControl, CampaignRefused, NewCampaign
+from smsc.core.campaign_report import ContactOutcome, campaign_report, clean_lists
 from smsc.core.sending_window import SendingWindow
 from smsc.store.campaign_records import Campaign
 
@@ -160,3 +162,101 @@ def _json(c: Campaign, counts: dict[str, int]) -> dict[str, object]:
             "throughput": c.throughput, "validity": c.validity,
             "start_at": iso(c.start_at) if c.start_at else None, "counts": counts,
             "created_at": iso(c.created_at)}
+
+
+@campaign.command("report")
+@click.argument("name")
+@click.option("--account", metavar="SYSTEM_ID")
+@click.option("--csv", "csv_target", metavar="FILE",
+              help="Also write every contact with its outcome (\"-\": standard output).")
+@JSON_OPTION
+@pass_cli
+def report(cli: CliContext, name: str, account: str | None, csv_target: str | None,
+           as_json: bool) -> None:
+    """A campaign's counts: contacts sent, skipped (and why) and waiting; the messages'
+    outcomes, errors, parts and cost; the delivery rate.
+
+    \b
+    Example:
+      smsc campaign report spring
+      smsc campaign report spring --csv spring-outcomes.csv
+    """
+    found = _find(cli, name, account)
+    owner = cli.account(found.account)
+    store = cli.store()
+    currency = owner.currency
+    ids = cli.ids
+    if csv_target:
+        with csv_output(csv_target) as writer:
+            writer.writerow(["number", "mark", "note", "message_id", "stat", "err", "parts",
+                             "charged"])
+
+            def row(o: ContactOutcome) -> None:
+                writer.writerow([o.number, o.mark.value, o.note,
+                                 ids.format(o.message_id) if o.message_id else "",
+                                 o.stat, o.error_code if o.stat else "", o.parts,
+                                 cli.amount(o.charged, currency)])
+
+            result = campaign_report(store, found.id, row)
+    else:
+        result = campaign_report(store, found.id)
+    rate = result.delivery_rate
+    if as_json:
+        echo_json({"campaign": found.name, "account": found.account,
+                   "state": found.state.value, "marks": dict(result.marks),
+                   "skipped": dict(result.skipped), "outcomes": dict(result.outcomes),
+                   "errors": [{"stat": s, "err": e, "count": n}
+                              for (s, e), n in sorted(result.errors.items())],
+                   "parts": result.parts, "charged": cli.amount(result.charged, currency),
+                   "currency": currency,
+                   "delivery_rate": round(rate, 4) if rate is not None else None})
+        return
+    if csv_target == "-":
+        return
+    click.echo(f"campaign {found.name!r} of {found.account}: {found.state.value}")
+    click.echo("contacts: " + (", ".join(f"{v} {k}" for k, v in sorted(result.marks.items()))
+                               or "none handled yet"))
+    for why, count in sorted(result.skipped.items()):
+        click.echo(f"  skipped, {why}: {count}")
+    if result.outcomes:
+        echo_table(["OUTCOME", "MESSAGES"], sorted(result.outcomes.items()))
+    for (stat, err), count in sorted(result.errors.items()):
+        click.echo(f"  {stat} err:{err:03d}: {count}")
+    click.echo(f"{result.parts} parts, {cli.money(result.charged, currency)}; delivery rate "
+               + (f"{rate:.1%}" if rate is not None else "- (nothing final yet)"))
+
+
+@campaign.command("clean")
+@click.argument("name")
+@click.option("--account", metavar="SYSTEM_ID")
+@click.option("--move-to", metavar="LIST", help="Move them to this list of the account "
+                                                "(default: remove them).")
+@click.option("--dry-run", is_flag=True, help="Only count them.")
+@pass_cli
+def clean(cli: CliContext, name: str, account: str | None, move_to: str | None,
+          dry_run: bool) -> None:
+    """Take the contacts whose message ended REJECTD, or UNDELIV for an unknown subscriber
+    (err 1), out of their lists (or move them to another list).
+
+    \b
+    Example:
+      smsc campaign clean spring --dry-run
+      smsc campaign clean spring --move-to dead-numbers
+    """
+    found = _find(cli, name, account)
+    store = cli.store()
+    target = None
+    if move_to:
+        target = store.contact_list(found.account, move_to)
+        if target is None:
+            raise click.ClickException(f"account {found.account} has no list {move_to!r} "
+                                       f"(`smsc list create {move_to} --account "
+                                       f"{found.account}`)")
+    done = clean_lists(store, found.id, move_to=target, dry_run=dry_run)
+    if dry_run:
+        click.echo(f"{done.removed} contacts would be taken out of their lists")
+    elif target is not None:
+        click.echo(f"{done.removed} contacts taken out of their lists, {done.moved} added to "
+                   f"{target.name!r}")
+    else:
+        click.echo(f"{done.removed} contacts removed from their lists")

@@ -108,3 +108,44 @@ def test_campaign_create_start_pause_resume_cancel_show(cli: Cli, tmp_path: Path
     assert "cancelled" in cli("campaign", "cancel", "c")
     table = cli("campaign", "show")
     assert "cancelled" in table and "running" in table
+
+
+def test_campaign_report_and_clean(cli: Cli, tmp_path: Path) -> None:
+    from smsc.core.campaign_runner import CampaignRunner
+    from smsc.store.records import MessageFilter
+    from tests.campaigns.test_campaign_runner import _core
+
+    cli("account", "add", "acme", "--password", "pw")
+    cli("credit", "topup", "acme", "10")
+    cli("list", "create", "l", "--account", "acme")
+    path = tmp_path / "l.csv"
+    path.write_text("number,name\n380671000001,A\n12025550123,B\n447700900123,C\n")
+    cli("list", "import", "l", str(path))
+    cli("list", "create", "dead", "--account", "acme")
+    cli("campaign", "create", "c", "--account", "acme", "--list", "l", "--text", "Hi {name}",
+        "--from", "Shop")
+    assert "delivery rate - (nothing final yet)" in cli("campaign", "report", "c")
+    cli("campaign", "start", "c")
+    store = cli.store()
+    (campaign,) = store.campaigns("acme")
+    core = _core(store)
+    now = campaign.created_at
+    assert CampaignRunner(store).step(campaign.id, core.intake, now, 10).sent == 3
+    for _ in range(500):
+        now += 600
+        core.due_round(now)
+        if all(m.next_at is None for m in store.messages(MessageFilter(account="acme"))):
+            break
+    result = cli.json("campaign", "report", "c")
+    assert result["marks"] == {"sent": 3} and sum(result["outcomes"].values()) == 3
+    assert {"stat": "UNDELIV", "err": 1, "count": 1} in result["errors"]
+    assert "delivery rate" in cli("campaign", "report", "c")
+    rows = list(csv.DictReader(io.StringIO(cli("campaign", "report", "c", "--csv", "-"))))
+    assert [r["number"] for r in rows] == ["12025550123", "380671000001", "447700900123"]
+    assert rows[0]["stat"] == "REJECTD"
+    assert "2 contacts would be" in cli("campaign", "clean", "c", "--dry-run")
+    cli.fails("campaign", "clean", "c", "--move-to", "nope", says="no list 'nope'")
+    assert "2 contacts taken out of their lists, 2 added to 'dead'" in cli(
+        "campaign", "clean", "c", "--move-to", "dead")
+    assert cli.json("list", "show", "l")["size"] == 1
+    assert cli.json("list", "show", "dead")["size"] == 2
