@@ -89,6 +89,10 @@ class OptOuts:
         self.store = store
         self.words = OptOutWords(settings)
 
+    def use(self, settings: OptOutSettings) -> None:
+        """Take reloaded ``[opt_out]`` settings (on the thread that calls :meth:`received`)."""
+        self.words = OptOutWords(settings)
+
     def received(self, *, account: str, handset: str, service: str, text: str,
                  now: float) -> OptOutChange | None:
         """An MO ``text`` from ``handset`` to ``service`` for ``account``: None when it is no

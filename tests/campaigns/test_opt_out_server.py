@@ -68,3 +68,19 @@ def test_other_replies_change_nothing() -> None:
     _run(rig, esme, OPERATOR_DELAY * 3)
     assert store.opted_out("acme", [DESTINATION]) == set()
     assert rig.service.confirmations.sent == 0
+
+
+def test_a_reload_takes_new_opt_out_words() -> None:
+    rig, store = _rig("HALT")
+    tables: dict[str, Any] = base_tables()
+    tables["routes"].append({"name": "back", "prefix": "380631", "operators": ["op"],
+                             "price": "0.05"})
+    tables["mo_rules"] = [{"account": "acme", "mode": "fixed", "text": "HALT"}]
+    tables["opt_out"] = {"stop_words": ["HALT"], "stop_reply": ""}
+    rig.service.reloader.read = lambda: config_from_tables(tables)
+    assert rig.service.reload("test")
+    esme = rig.bound()
+    esme.submit_and_commit(DESTINATION, b"spring sale")
+    _run(rig, esme, OPERATOR_DELAY * 3)
+    assert store.opted_out("acme", [DESTINATION]) == {DESTINATION}
+    assert rig.service.confirmations.sent == 0  # stop_reply "": no confirmation
