@@ -19,6 +19,7 @@ from smsc.store.contact_records import ContactList
 
 PAGE: Final = 1000
 SHOWN: Final = 10
+MAX_LINE: Final = 1_000_000  # characters in one line of a CSV file
 
 
 @click.group("list")
@@ -86,12 +87,22 @@ def create(cli: CliContext, name: str, account: str, country: str) -> None:
 
 
 def _lines(path: Path, advance: Callable[[int], None]) -> Iterator[str]:
-    """The file's lines (UTF-8, a byte order mark dropped), the bar moved by bytes read."""
+    """The file's lines (UTF-8, a byte order mark dropped), the bar moved by bytes read; a
+    line longer than MAX_LINE characters stops the import (it is no contact list)."""
     with path.open("rb") as raw:
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         done = 0
+        number = 0
         try:
-            for line in text:
+            while True:
+                line = text.readline(MAX_LINE + 1)
+                if not line:
+                    return
+                number += 1
+                if len(line) > MAX_LINE:
+                    raise click.ClickException(
+                        f"{path}: line {number} is longer than {MAX_LINE:,} characters; the "
+                        "rows before it were imported")
                 at = raw.tell()
                 if at > done:
                     advance(at - done)

@@ -23,7 +23,8 @@ the list holds already, or met earlier in the file, is a duplicate and not impor
 
 Memory: one batch of rows (``batch_size``, 1,000 by default) and the first ``max_listed``
 problems; the store dedupes against everything written before (``Store.add_contacts``), so a
-file of any length is imported in bounded memory.
+file of any length is imported in bounded memory. The caller bounds the length of a line (the
+CLI refuses one over a million characters), since a row is read whole.
 """
 
 from __future__ import annotations

@@ -51,6 +51,9 @@ def test_mistakes_are_clear(cli: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"number\n380671234567\n\xff\xfe\n")
     cli.fails("list", "import", "spring", str(bad), says="not UTF-8")
+    huge = tmp_path / "huge.csv"
+    huge.write_text("number,name\n380671234599," + "x" * 1_000_100 + "\n")
+    cli.fails("list", "import", "spring", str(huge), says="line 2 is longer than")
     cli("account", "add", "beta", "--password", "pw")
     cli("list", "create", "spring", "--account", "beta")
     cli.fails("list", "show", "spring", says="--account")
