@@ -12,7 +12,8 @@ after the other for a caller with a single thread (the CLI, tests):
 2. :meth:`CampaignRunner.prepare` (event loop): each contact's text personalised and
    submitted to intake as the account (``campaign_submit``: the same arithmetic the preview
    shows); a refusal (blacklisted with REFUSE, no route ...) makes the contact SKIPPED with
-   the status's name;
+   the status's name, but a refusal for now (a full operator queue, throttled, no message id:
+   :data:`TRANSIENT`) leaves it unmarked and the cursor where it was, to be tried again;
 3. :meth:`CampaignRunner.commit` (store): ``Store.accept_campaign`` stores the parts, the marks
    and the new cursor in one transaction. A contact refused for credit stays unmarked, the
    cursor stays, and the campaign is PAUSED with the reason ``no credit``;
@@ -47,6 +48,9 @@ from smsc.store.contact_records import MAX_PAGE, Contact
 from smsc.store.records import AcceptOutcome, Account
 
 NO_CREDIT: Final = "no credit"
+# Refusals that say "not now" rather than "never": the contact stays unmarked, the cursor stays.
+TRANSIENT: Final = frozenset({int(CommandStatus.ESME_RMSGQFUL), int(CommandStatus.ESME_RTHROTTLED),
+                              int(CommandStatus.ESME_RSYSERR)})
 _LONGEST_VALIDITY: Final = 99 * 86_400 + 86_399
 
 
@@ -176,6 +180,10 @@ class CampaignRunner:
                 batch.marks.append(self._skipped(contact, due.list_id, str(e)))
                 continue
             except (PduError, TextError) as e:
+                if e.command_status in TRANSIENT:  # tried again at a later step
+                    batch.cursor = None
+                    batch.finished = False
+                    continue
                 batch.marks.append(self._skipped(contact, due.list_id,
                                                  CommandStatus.name_of(e.command_status)))
                 continue

@@ -184,3 +184,20 @@ def test_a_number_in_several_zones_waits_for_all_of_them() -> None:
     at = datetime(2025, 6, 16, 23, 30, tzinfo=UTC).timestamp()  # Perth 07:30, Sydney 09:30
     opens = w.next_open(["Australia/Perth", "Australia/Sydney"], at)
     assert datetime.fromtimestamp(opens, UTC) == datetime(2025, 6, 17, 1, 0, tzinfo=UTC)
+
+
+def test_a_full_operator_queue_holds_contacts_back_without_skipping_them() -> None:
+    store = MemoryStore()
+    campaign_id = _setup(store, UA[:4])
+    core, runner = _core(store), CampaignRunner(store)
+    core.queue_depths.add("kyivstar", 10**9)  # every queue of theirs is full
+    result = runner.step(campaign_id, core.intake, MORNING_UTC, 10)
+    assert (result.sent, result.skipped, result.state) == (0, 0, CampaignState.RUNNING)
+    assert store.campaign_counts(campaign_id) == {}
+    found = store.campaign(campaign_id)
+    assert found is not None and (found.cursor_list, found.cursor_contact) == (0, 0)
+    core.queue_depths.left({"kyivstar": 10**9})
+    for _ in range(3):
+        if runner.step(campaign_id, core.intake, MORNING_UTC, 10).state == CampaignState.DONE:
+            break
+    assert _sent_to(store) == Counter(UA[:4])
