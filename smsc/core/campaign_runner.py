@@ -33,7 +33,7 @@ from datetime import timedelta
 from typing import Final
 
 from smsc.core.sending_window import SendingWindow
-from smsc.core.submit import BindContext, Intake, Prepared
+from smsc.core.submit import BindContext, Intake, Prepared, Throttle
 from smsc.core.templates import BoundTemplate, MissingValue, Template
 from smsc.core.text_quote import campaign_submit
 from smsc.pdu import pdus
@@ -164,11 +164,14 @@ class CampaignRunner:
         return found.time_zones
 
     # --- 2. prepare (event loop) -----------------------------------------------------------
-    def prepare(self, batch: CampaignBatch, intake: Intake, now: float) -> CampaignBatch:
+    def prepare(self, batch: CampaignBatch, intake: Intake, now: float,
+                throttle: Throttle | None = None) -> CampaignBatch:
+        """``throttle``: the account's throughput bucket (shared with its SMPP binds, from
+        ``smsc.core.binds.Throttles``); a contact it refuses is tried again later."""
         campaign, account = batch.campaign, batch.account
         if account is None:
             return batch
-        caller = BindContext(account=account, throttle=None)
+        caller = BindContext(account=account, throttle=throttle)
         for due in batch.due:
             contact = due.contact
             try:
@@ -253,10 +256,12 @@ class CampaignRunner:
                           and batch.state is not None else "")
 
     # --- all four, on one thread -----------------------------------------------------------
-    def step(self, campaign_id: int, intake: Intake, now: float, limit: int) -> StepResult:
+    def step(self, campaign_id: int, intake: Intake, now: float, limit: int,
+             throttle: Throttle | None = None) -> StepResult:
         batch = self.read(campaign_id, now, limit)
         if batch is None:
             raise LookupError(f"no campaign with id {campaign_id}")
         if batch.campaign.state != CampaignState.RUNNING:
             return StepResult(0, 0, 0, batch.campaign.state, batch.campaign.pause_reason)
-        return self.answered(self.commit(self.prepare(batch, intake, now), now), intake)
+        prepared = self.prepare(batch, intake, now, throttle)
+        return self.answered(self.commit(prepared, now), intake)

@@ -201,3 +201,31 @@ def test_a_full_operator_queue_holds_contacts_back_without_skipping_them() -> No
         if runner.step(campaign_id, core.intake, MORNING_UTC, 10).state == CampaignState.DONE:
             break
     assert _sent_to(store) == Counter(UA[:4])
+
+
+class _Bucket:
+    """A throughput bucket that lets ``room`` messages through, then none."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+
+    def take(self, now: float, n: int = 1) -> bool:
+        if self.room < n:
+            return False
+        self.room -= n
+        return True
+
+
+def test_the_accounts_throughput_holds_contacts_back_for_later() -> None:
+    store = MemoryStore()
+    campaign_id = _setup(store, UA[:5])
+    core, runner = _core(store), CampaignRunner(store)
+    bucket = _Bucket(2)
+    result = runner.step(campaign_id, core.intake, MORNING_UTC, 10, throttle=bucket)
+    assert (result.sent, result.skipped) == (2, 0)
+    bucket.room = 100
+    for _ in range(3):
+        if runner.step(campaign_id, core.intake, MORNING_UTC, 10,
+                       throttle=bucket).state == CampaignState.DONE:
+            break
+    assert _sent_to(store) == Counter(UA[:5])
