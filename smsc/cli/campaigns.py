@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import IO
 
@@ -83,8 +84,6 @@ def preview(cli: CliContext, lists: tuple[str, ...], account: str | None, text: 
     handle: IO[str] | None = None
     writer = None
     if csv_target:
-        import csv
-
         try:
             handle = Path(csv_target).open("w", newline="", encoding="utf-8")  # noqa: SIM115
         except OSError as e:
