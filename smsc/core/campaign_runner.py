@@ -227,11 +227,13 @@ class CampaignRunner:
         if parts or batch.marks or batch.cursor is not None:
             batch.outcomes = self.store.accept_campaign(campaign.id, parts, batch.marks, now,
                                                         cursor=batch.cursor)
+        current = self.store.campaign(campaign.id)  # paused or cancelled meanwhile: it stays
+        if current is None or current.state != CampaignState.RUNNING:
+            return batch
         if any(o.status == CommandStatus.SMSC_RNOCREDIT for o in batch.outcomes):
             batch.state = self.store.set_campaign_state(campaign.id, CampaignState.PAUSED, now,
                                                         NO_CREDIT).state
-        elif batch.finished and campaign.state == CampaignState.RUNNING and \
-                not self.store.campaign_waiting(campaign.id, float("inf"), 1):
+        elif batch.finished and not self.store.campaign_waiting(campaign.id, float("inf"), 1):
             batch.state = self.store.set_campaign_state(campaign.id, CampaignState.DONE,
                                                         now).state
         return batch

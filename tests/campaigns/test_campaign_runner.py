@@ -229,3 +229,17 @@ def test_the_accounts_throughput_holds_contacts_back_for_later() -> None:
                        throttle=bucket).state == CampaignState.DONE:
             break
     assert _sent_to(store) == Counter(UA[:5])
+
+
+def test_a_cancel_between_read_and_commit_stays_cancelled() -> None:
+    store = MemoryStore()
+    campaign_id = _setup(store, UA[:2])
+    core, runner = _core(store), CampaignRunner(store)
+    batch = runner.read(campaign_id, MORNING_UTC, 10)
+    assert batch is not None
+    runner.prepare(batch, core.intake, MORNING_UTC)
+    store.set_campaign_state(campaign_id, CampaignState.CANCELLED, MORNING_UTC)
+    runner.answered(runner.commit(batch, MORNING_UTC), core.intake)
+    found = store.campaign(campaign_id)
+    assert found is not None and found.state == CampaignState.CANCELLED  # not DONE
+    assert runner.step(campaign_id, core.intake, MORNING_UTC, 10).sent == 0
