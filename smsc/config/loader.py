@@ -11,11 +11,12 @@ the Ukrainian and international routes.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from smsc.config.http import HttpSettings, http_settings_from_mapping
 from smsc.config.server import ServerSettings, server_settings_from_mapping
 from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig
@@ -23,7 +24,7 @@ from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.config import RoutingConfig
 
 DEFAULT_PATH = Path("conf/smsc.toml")
-_SECTIONS_SERVER = ("server", "test_account")
+_SECTIONS_SERVER = ("server", "test_account", "http")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +33,7 @@ class Config:
     operators: OperatorsConfig
     routing: RoutingConfig
     files: tuple[Path, ...] = ()
+    http: HttpSettings = field(default_factory=HttpSettings)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -69,7 +71,8 @@ def merged_tables(path: Path | None) -> tuple[dict[str, Any], tuple[Path, ...]]:
 
 
 def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Config:
-    server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER if k in data})
+    server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER[:2] if k in data})
+    http = http_settings_from_mapping(data.get("http", {}))
     rest = {k: v for k, v in data.items() if k not in _SECTIONS_SERVER}
     operators = OperatorsConfig.from_mapping(rest)
     routing = RoutingConfig.from_mapping(rest, operators=set(operators.profiles))
@@ -77,7 +80,7 @@ def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Co
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(key, "is not a section smsc knows")
-    return Config(server=server, operators=operators, routing=routing, files=files)
+    return Config(server=server, operators=operators, routing=routing, files=files, http=http)
 
 
 def packaged_defaults() -> Path:

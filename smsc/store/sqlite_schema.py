@@ -7,6 +7,8 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
+from smsc.store.sqlite_api_schema import create_api_tables
+
 SCHEMA_VERSION = 2
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
@@ -88,6 +90,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
     _table(db, "ported").create({"number": str, "operator": str}, pk="number",
                                 if_not_exists=True)
+    create_api_tables(db)
     _upgrade(db)
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
