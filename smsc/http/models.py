@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from smsc.http.problems import all_codes
 
@@ -20,11 +20,12 @@ Destination = Annotated[str, StringConstraints(min_length=1, max_length=24)]
 Encoding = Literal["auto", "gsm", "ucs2", "latin1", "ascii"]
 State = Literal["enroute", "delivered", "expired", "deleted", "undeliverable", "accepted",
                 "unknown", "rejected"]
-Code = Literal[tuple(all_codes())]  # type: ignore[valid-type]
+# A machine code of smsc.http.problems (every one listed in the document).
+Code = Annotated[str, WithJsonSchema({"type": "string", "enum": all_codes()})]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, strict=True)
 
 
 class _Out(BaseModel):

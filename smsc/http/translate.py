@@ -17,7 +17,7 @@ client would have sent it, so the core decides everything the same way for both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME
@@ -105,12 +105,13 @@ def submits(request: SendRequest) -> Submits:
     if request.validity is not None:
         validity = format_relative(timedelta(seconds=request.validity))
     source, source_ton, source_npi = _sender(request.sender)
-    template = dict(source_addr=source, source_addr_ton=source_ton, source_addr_npi=source_npi,
-                    dest_addr_ton=0, dest_addr_npi=1, schedule_delivery_time=schedule,
-                    validity_period=validity, registered_delivery=1 if request.receipt else 0,
-                    data_coding=data_coding, short_message=short_message,
-                    tlvs=Tlvs(tlvs) if tlvs else EMPTY_TLVS)
-    return Submits(requests=tuple((to, pdus.SubmitSm(destination_addr=to.strip(), **template))
+    template = pdus.SubmitSm(source_addr=source, source_addr_ton=source_ton,
+                             source_addr_npi=source_npi, dest_addr_ton=0, dest_addr_npi=1,
+                             schedule_delivery_time=schedule, validity_period=validity,
+                             registered_delivery=1 if request.receipt else 0,
+                             data_coding=data_coding, short_message=short_message,
+                             tlvs=Tlvs(tlvs) if tlvs else EMPTY_TLVS)
+    return Submits(requests=tuple((to, replace(template, destination_addr=to.strip()))
                                   for to in request.to),
                    data_coding=data_coding)
 
