@@ -99,20 +99,37 @@ def prepare_batch(intake: Intake, caller: BindContext,
                  retry_after=retry_after)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchAnswer:
+    """One destination's answer: accepted (``answer.status`` 0, its message id) with its
+    ``parts`` and what was ``charged``, or refused."""
+
+    item: BatchItem
+    answer: Answer
+    parts: int = 0
+    charged: int = 0
+
+
 def answer_batch(intake: Intake, batch: Batch, outcomes: Sequence[AcceptOutcome] | None,
-                 account: Account) -> list[tuple[BatchItem, Answer]]:
+                 account: Account) -> list[BatchAnswer]:
     """Each item's answer once the commit is done (``outcomes``: one per group, in order; None
     when the commit failed): :meth:`Intake.answer` for the prepared, :meth:`Intake.refusal`
     for the refused."""
-    out: list[tuple[BatchItem, Answer]] = []
+    out: list[BatchAnswer] = []
     position = 0
     for item in batch.items:
-        if item.prepared is None:
-            out.append((item, intake.refusal(account, item.status)))
+        prepared = item.prepared
+        if prepared is None:
+            out.append(BatchAnswer(item=item, answer=intake.refusal(account, item.status)))
             continue
         mine = None if outcomes is None else outcomes[position:position + 1]
         position += 1
-        out.append((item, intake.answer(item.prepared, mine, account)))
+        answer = intake.answer(prepared, mine, account)
+        if answer.status or not mine:
+            out.append(BatchAnswer(item=item, answer=answer))
+        else:
+            out.append(BatchAnswer(item=item, answer=answer, parts=len(prepared.parts),
+                                   charged=mine[0].charged))
     return out
 
 
@@ -131,4 +148,4 @@ def _wait(throttle: object, now: float, parts: int) -> float:
     return 1.0
 
 
-__all__ = ["Batch", "BatchItem", "answer_batch", "prepare_batch"]
+__all__ = ["Batch", "BatchAnswer", "BatchItem", "answer_batch", "prepare_batch"]

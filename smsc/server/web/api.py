@@ -1,0 +1,374 @@
+"""The endpoints of the customer HTTP API. Each parses its input with the models of
+:mod:`smsc.http`, makes one core call (on the event loop, or on the store thread through the
+worker) and encodes the answer; the decisions are the core's (see docs/design.md, "The path of
+an HTTP send")."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from twisted.internet import defer, task
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+
+from smsc.config.http import HttpSettings
+from smsc.core.apikeys import ApiKeyDesk
+from smsc.core.batch import answer_batch, prepare_batch
+from smsc.core.binds import Throttles
+from smsc.core.centre import SmscCore
+from smsc.core.ids import IdBlock
+from smsc.core.lookup import Lookups, MessageView
+from smsc.core.quote import quote
+from smsc.http import models as m
+from smsc.http import problems as p
+from smsc.http.openapi import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
+from smsc.http.translate import InputError, Submits, encoding_name, submits
+from smsc.pdu import pdus
+from smsc.pdu.constants import CommandStatus, MessageState
+from smsc.pdu.receipt_text import stat_for_state
+from smsc.server.committer import GroupCommitter
+from smsc.server.delivery import OutboxCourier
+from smsc.server.storehealth import StoreHealth
+from smsc.server.web.replies import ProblemReply, Reply, field_errors, ok, problem
+from smsc.server.worker import StoreWorker
+from smsc.store.base import Store
+from smsc.store.records import AcceptOutcome, Account, NewMessage, StoredMessage
+
+S = CommandStatus
+T = TypeVar("T", bound=BaseModel)
+_log = Logger()
+LEASE = 300.0  # an Idempotency-Key claimed by a request that never finished is free after this
+_STATES = {int(s): s.name.lower() for s in MessageState}
+_STATE_BY_NAME = {v: k for k, v in _STATES.items()}
+
+
+class ListQuery(BaseModel):
+    """``GET /v1/messages``'s query parameters."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: m.State | None = None
+    to: str | None = Field(default=None, min_length=1, max_length=24)
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    account: Account
+    address: str
+
+
+def _iso(t: float | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
+
+
+def parse_body(model: type[T], body: bytes) -> T:
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as e:
+        raise ProblemReply(problem(p.INVALID_REQUEST, "the body does not match the schema",
+                                   errors=field_errors(e))) from None
+
+
+def encode_cursor(before: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{before}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    kind, _, number = text.partition(":")
+    if kind != "v1" or not number.isdigit() or not number.isascii():
+        raise ProblemReply(problem(p.INVALID_REQUEST, "the cursor is not one this API gave",
+                                   errors=[m.FieldError(field="cursor",
+                                                        message="not a cursor")]))
+    return int(number)
+
+
+class HttpApi:
+    """The API's endpoints over the server's collaborators (the composition root passes them)."""
+
+    def __init__(self, reactor: Any, *, settings: HttpSettings, store: Store, core: SmscCore,
+                 ids: IdBlock, worker: StoreWorker, committer: GroupCommitter,
+                 courier: OutboxCourier, health: StoreHealth, throttles: Throttles,
+                 decimals: Callable[[str], int], refill_ids: Callable[[], None]) -> None:
+        self.clock: IReactorTime = reactor
+        self.settings = settings
+        self.store = store
+        self.core = core
+        self.ids = ids
+        self.worker = worker
+        self.committer = committer
+        self.courier = courier
+        self.health = health
+        self.throttles = throttles
+        self.decimals = decimals
+        self.refill_ids = refill_ids
+        self.keys = ApiKeyDesk(core.binds)
+        self.lookups = Lookups(store, core.id_format)
+        self._purge: task.LoopingCall | None = None
+        self.sends = 0  # requests answered by the send endpoint, for the metrics
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._purge = task.LoopingCall(self._purge_answers)
+        self._purge.clock = self.clock
+        self._purge.start(60.0, now=False).addErrback(self._purge_stopped)
+
+    def _purge_stopped(self, failure: Failure) -> None:
+        _log.failure("the purge of Idempotency-Key answers stopped", failure)
+
+    def stop(self) -> None:
+        if self._purge is not None and self._purge.running:
+            self._purge.stop()
+
+    def _purge_answers(self) -> None:
+        d = self.worker.call(self.store.purge_idempotency, self.clock.seconds(),
+                             self.settings.idempotency_max)
+        d.addErrback(lambda f: self.health.failed("purging Idempotency-Key answers", f))
+
+    # --- plumbing -----------------------------------------------------------------------------
+    async def _store(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """A call on the store thread; its failure is a 503 (logged by the store's health)."""
+        try:
+            return await self.worker.call(fn, *args)
+        except Exception:
+            self.health.failed(what, Failure())  # type: ignore[no-untyped-call]
+            raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
+
+    async def authenticate(self, authorization: str | None, address: str) -> Caller:
+        """The caller of a request with this Authorization header, from ``address``; a 401
+        that says nothing more for a missing, unknown, revoked or wrong key and for a lock."""
+        refused = ProblemReply(problem(p.UNAUTHORIZED, "give a valid API key as "
+                                                       "'Authorization: Bearer <key>'",
+                                       headers=(("WWW-Authenticate", 'Bearer realm="smsc"'),)))
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise refused
+        verdict = await self._store("checking an API key", self.keys.authenticate,
+                                    token.strip(), address, self.clock.seconds())
+        if verdict.account is None:
+            _log.info("HTTP API key refused from {address}: {reason}", address=address,
+                      reason=verdict.reason)
+            raise refused
+        return Caller(account=verdict.account, address=address)
+
+    # --- POST /v1/messages ----------------------------------------------------------------------
+    async def send(self, caller: Caller, body: bytes, idempotency_key: str | None) -> Reply:
+        request = parse_body(m.SendRequest, body)
+        made = self._submits(request)
+        account = caller.account
+        if idempotency_key is None:
+            return await self._send(account, request, made)
+        fingerprint = hashlib.sha256(b"POST /v1/messages\n" + body).hexdigest()
+        now = self.clock.seconds()
+        kept = await self._store("claiming an Idempotency-Key", self.store.claim_idempotency,
+                                 account.system_id, idempotency_key, fingerprint, now,
+                                 now + LEASE, now + self.settings.idempotency_ttl)
+        if kept is not None:
+            if kept.fingerprint != fingerprint:
+                raise ProblemReply(problem(p.IDEMPOTENCY_REUSED, errors=[m.FieldError(
+                    field="Idempotency-Key", message="used before for another request")]))
+            if kept.pending:
+                raise ProblemReply(problem(p.IDEMPOTENCY_IN_PROGRESS, retry_after=1))
+            return Reply(kept.status, kept.content_type, kept.body, (("Idempotent-Replayed",
+                                                                      "true"),))
+        try:
+            reply = await self._send(account, request, made)
+        except ProblemReply as e:
+            reply = e.reply
+        if reply.status == 200:  # something was accepted (and billed): kept before it is sent
+            await self._store("keeping an Idempotency-Key's answer",
+                              self.store.finish_idempotency, account.system_id,
+                              idempotency_key, reply.status, reply.content_type, reply.body)
+        else:  # nothing was accepted: a retry runs again
+            d = self.worker.call(self.store.release_idempotency, account.system_id,
+                                 idempotency_key)
+            d.addErrback(lambda f: self.health.failed("releasing an Idempotency-Key", f))
+        return reply
+
+    @staticmethod
+    def _submits(request: m.SendRequest) -> Submits:
+        try:
+            return submits(request)
+        except InputError as e:
+            raise ProblemReply(problem(p.INVALID_REQUEST, str(e), errors=[
+                m.FieldError(field=e.field, message=str(e))])) from None
+
+    async def _ids_for(self, count: int) -> None:
+        """Enough message ids in the block for ``count`` more messages."""
+        self.refill_ids()
+        while self.ids.remaining < count:
+            first, got = await self._store("reserving message ids", self.core.reserve_ids,
+                                           max(count, self.ids.block_size))
+            self.ids.add_block(first, got)
+
+    async def _commit(self, parts: tuple[NewMessage, ...],
+                      groups: int) -> list[AcceptOutcome] | None:
+        done: defer.Deferred[list[AcceptOutcome] | None] = defer.Deferred()
+        self.committer.add(parts, groups, done.callback)
+        return await done
+
+    async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
+        self.sends += 1
+        await self._ids_for(len(made.requests))
+        intake = self.core.intake
+        batch = prepare_batch(intake, self.throttles.caller(account), made.requests,
+                              self.clock.seconds())
+        outcomes: list[AcceptOutcome] | None = []
+        if batch.parts:
+            outcomes = await self._commit(batch.parts, batch.groups)
+        answered = answer_batch(intake, batch, outcomes, account)
+        statuses = {a.answer.cause for a in answered}
+        if len(statuses) == 1 and 0 not in statuses:  # every destination refused alike
+            status = statuses.pop()
+            first = answered[0].answer
+            retry = None
+            if status == S.ESME_RTHROTTLED:
+                retry = max(1, math.ceil(batch.retry_after))
+            elif status in (S.ESME_RSYSERR, S.ESME_RMSGQFUL):
+                retry = 1
+            detail = answered[0].item.detail or p.refusal(status).title
+            raise ProblemReply(problem(p.refusal(status), detail, smpp_status=first.status,
+                                       retry_after=retry))
+        messages = []
+        for a in answered:
+            if a.answer.status or not a.answer.message_id:
+                r = p.refusal(a.answer.cause)
+                messages.append(m.SentMessage(to=a.item.to, error=m.Refused(
+                    code=r.code, smpp_status=a.answer.status, detail=a.item.detail or r.title)))
+            else:
+                messages.append(m.SentMessage(to=a.item.to, id=a.answer.message_id,
+                                              parts=a.parts, charged=a.charged))
+        accepted = sum(1 for x in messages if x.id is not None)
+        return ok(m.SendAnswer(messages=messages, accepted=accepted,
+                               refused=len(messages) - accepted, duplicates=batch.duplicates,
+                               parts=sum(x.parts or 0 for x in messages),
+                               charged=sum(x.charged or 0 for x in messages),
+                               currency=account.currency,
+                               decimals=self.decimals(account.currency),
+                               reference=request.reference))
+
+    # --- POST /v1/quote -----------------------------------------------------------------------
+    async def quote(self, caller: Caller, body: bytes) -> Reply:
+        request = parse_body(m.SendRequest, body)
+        made = self._submits(request)
+        account = caller.account
+        q = quote(self.core.intake, account, made.requests, self.clock.seconds())
+        balance = await self._store("reading a balance", self.store.balance,
+                                    account.credit_owner, self.clock.seconds())
+        available = balance.available(self.clock.seconds())
+        lines = []
+        for line in q.lines:
+            if line.status:
+                r = p.refusal(line.status)
+                lines.append(m.QuotedMessage(to=line.to, error=m.Refused(
+                    code=r.code, smpp_status=line.status, detail=line.detail or r.title)))
+            else:
+                lines.append(m.QuotedMessage(to=line.to, destination=line.destination,
+                                             route=line.route, operator=line.operator,
+                                             parts=line.parts, price_per_part=line.price,
+                                             price=line.total, blacklisted=line.blacklisted))
+        return ok(m.Quote(currency=account.currency, decimals=self.decimals(account.currency),
+                          encoding=encoding_name(made.data_coding),  # type: ignore[arg-type]
+                          messages=lines, destinations=len(lines) + q.duplicates,
+                          valid=len(lines) - q.refused, invalid=q.refused,
+                          duplicates=q.duplicates, blacklisted=q.blacklisted, parts=q.parts,
+                          total=q.total, balance=available,
+                          enough_credit=q.total <= available))
+
+    # --- GET /v1/balance ----------------------------------------------------------------------
+    async def balance(self, caller: Caller) -> Reply:
+        account = caller.account
+        now = self.clock.seconds()
+        b = await self._store("reading a balance", self.store.balance, account.credit_owner,
+                              now)
+        return ok(m.Balance(currency=account.currency, decimals=self.decimals(account.currency),
+                            available=b.available(now), bought=b.bought,
+                            subscription=b.subscription_now(now),
+                            subscription_expires_at=_iso(b.subscription_expires_at)))
+
+    # --- GET /v1/messages/{id}, DELETE /v1/messages/{id} ----------------------------------------
+    def _message(self, account: Account, v: MessageView) -> m.Message:
+        first: StoredMessage = v.first
+        state = _STATES.get(v.state, "unknown")
+        parts = [m.Part(index=x.part_index, state=_STATES.get(x.state, "unknown"),  # type: ignore[arg-type]
+                        error=x.error_code, price=x.price,
+                        charged=x.charged_subscription + x.charged_bought,
+                        refunded=x.refunded, attempts=x.attempts,
+                        next_attempt_at=_iso(x.next_at), done_at=_iso(x.done_at))
+                 for x in v.parts]
+        stat = stat_for_state(v.state) if v.final_at is not None else None
+        return m.Message.model_validate({
+            "id": v.message_id, "to": first.destination_addr, "from": first.source_addr,
+            "state": state, "error": v.error, "submitted_at": _iso(first.submitted_at),
+            "scheduled_at": _iso(first.scheduled_at), "expires_at": _iso(first.expires_at),
+            "final_at": _iso(v.final_at), "route": first.route, "operator": first.operator,
+            "price": sum(x.price for x in v.parts), "charged": v.charged,
+            "refunded": v.refunded, "currency": account.currency,
+            "decimals": self.decimals(account.currency),
+            "receipt": m.Receipt(requested=v.receipt_requested,
+                                 stat=stat if v.receipt_requested else None),
+            "parts": parts})
+
+    async def get_message(self, caller: Caller, message_id: str) -> Reply:
+        views = await self._store("reading a message", self.lookups.message, caller.account,
+                                  message_id)
+        if not views:
+            raise ProblemReply(problem(p.NOT_FOUND, f"no message {message_id} of yours"))
+        return ok(self._message(caller.account, views[0]))
+
+    async def cancel(self, caller: Caller, message_id: str) -> Reply:
+        account = caller.account
+        views = await self._store("reading a message", self.lookups.message, account,
+                                  message_id)
+        if not views:
+            raise ProblemReply(problem(p.NOT_FOUND, f"no message {message_id} of yours"))
+        cancelled = await self._store("cancelling a message", self.core.cancel, account,
+                                      pdus.CancelSm(message_id=message_id),
+                                      self.clock.seconds())
+        if cancelled.status:
+            raise ProblemReply(problem(p.refusal(cancelled.status),
+                                       f"message {message_id} is no longer pending",
+                                       smpp_status=cancelled.status))
+        if cancelled.items:
+            self.courier.offer(list(cancelled.items))
+        return ok(m.Cancelled(id=message_id, state="deleted"))
+
+    # --- GET /v1/messages ---------------------------------------------------------------------
+    async def list_messages(self, caller: Caller, query: dict[str, str]) -> Reply:
+        try:
+            q = ListQuery.model_validate(query)
+        except ValidationError as e:
+            raise ProblemReply(problem(p.INVALID_REQUEST, "the query is not valid",
+                                       errors=field_errors(e))) from None
+        before = decode_cursor(q.cursor) if q.cursor is not None else None
+        destination = None
+        if q.to is not None:
+            destination = q.to.strip().removeprefix("+")
+            destination = destination[2:] if destination.startswith("00") else destination
+        page = await self._store(
+            "listing messages", lambda: self.lookups.page(
+                caller.account, before=before, limit=q.limit,
+                state=_STATE_BY_NAME[q.state] if q.state else None, destination=destination,
+                since=q.since.timestamp() if q.since else None,
+                until=q.until.timestamp() if q.until else None))
+        return ok(m.MessagePage(
+            messages=[self._message(caller.account, v) for v in page.messages],
+            next=encode_cursor(page.next_before) if page.next_before is not None else None))
+
+
+__all__ = ["Caller", "HttpApi", "ListQuery", "decode_cursor", "encode_cursor"]
