@@ -10,6 +10,7 @@ import click
 
 from smsc.cli import account_locks  # noqa: F401  (account lock, unlock, locks)
 from smsc.cli.accounts import account
+from smsc.cli.apikeys import apikey
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist
 from smsc.cli.config_commands import config
@@ -86,6 +87,7 @@ for command in (
     serve,
     config,
     account,
+    apikey,
     credit,
     blacklist,
     operator,

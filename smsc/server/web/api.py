@@ -37,6 +37,7 @@ from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.receipt_text import stat_for_state
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import OutboxCourier
+from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
 from smsc.server.web.replies import ProblemReply, Reply, field_errors, ok, problem
 from smsc.server.worker import StoreWorker
@@ -119,6 +120,7 @@ class HttpApi:
         self.refill_ids = refill_ids
         self.keys = ApiKeyDesk(core.binds)
         self.lookups = Lookups(store, core.id_format)
+        self.logs = LogLimiter()  # refused keys, per address
         self._purge: task.LoopingCall | None = None
         self.sends = 0  # requests answered by the send endpoint, for the metrics
 
@@ -161,8 +163,10 @@ class HttpApi:
         verdict = await self._store("checking an API key", self.keys.authenticate,
                                     token.strip(), address, self.clock.seconds())
         if verdict.account is None:
-            _log.info("HTTP API key refused from {address}: {reason}", address=address,
-                      reason=verdict.reason)
+            held = self.logs.allow(("apikey", address), self.clock.seconds())
+            if held is not None:
+                _log.info("HTTP API key refused from {address}: {reason}{note}",
+                          address=address, reason=verdict.reason, note=suppressed_note(held))
             raise refused
         return Caller(account=verdict.account, address=address)
 

@@ -170,9 +170,17 @@ def _query(request: Request) -> dict[str, str]:
     return out
 
 
+class ApiSite(Site):
+    """No access log line per request (the metrics count requests; a line each would be the
+    busiest log of a busy server, and unbounded)."""
+
+    def log(self, request: Request) -> None:
+        pass
+
+
 def api_site(api: HttpApi, max_body: int) -> Site:
     """The Site serving the API: bounded bodies, idle connections closed after a minute."""
-    site = Site(ApiResource(api), timeout=60)  # type: ignore[no-untyped-call]
+    site = ApiSite(ApiResource(api), timeout=60)  # type: ignore[no-untyped-call]
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
     site.displayTracebacks = False
