@@ -11,6 +11,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
+from twisted.web import http
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request, Site
 
@@ -174,7 +175,7 @@ class ApiSite(Site):
     """No access log line per request (the metrics count requests; a line each would be the
     busiest log of a busy server, and unbounded)."""
 
-    def log(self, request: Request) -> None:
+    def log(self, request: http.Request) -> None:
         pass
 
 
