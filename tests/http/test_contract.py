@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
@@ -41,7 +42,7 @@ def test_the_served_document_is_the_contract(live: tuple[ApiServer, str]) -> Non
 
 @schema.parametrize()
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
-def test_every_operation_keeps_the_contract(case: schemathesis.Case,
+def test_every_operation_keeps_the_contract(case: Any,
                                             live: tuple[ApiServer, str]) -> None:
     server, key = live
     case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {key}"},
