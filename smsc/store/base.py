@@ -250,8 +250,9 @@ class Store(Protocol):
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
-        """Unexpired items of an account with id > after_id, in id order (items whose
-        ``not_before`` lies ahead included: the reader holds them until then)."""
+        """Unexpired items of an account with id > after_id and no hook (``hook_style`` 0: for
+        its SMPP receivers), in id order (items whose ``not_before`` lies ahead included: the
+        reader holds them until then). Items with a hook are the webhook courier's."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

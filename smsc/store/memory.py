@@ -421,7 +421,8 @@ class MemoryStore:
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
         with self._lock:
-            found = [i for i in self._outbox.values() if i.account == account and i.id > after_id]
+            found = [i for i in self._outbox.values()
+                     if i.account == account and i.id > after_id and not i.hook_style]
         return _first([i for i in found if i.expires_at > now], limit)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

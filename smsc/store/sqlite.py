@@ -547,14 +547,16 @@ class SqliteStore:
         if not items:
             return []
         conn.executemany("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
-                         "message_id, attempts, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         "message_id, attempts, not_before, hook_url, hook_style) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
-                           i.message_id, i.attempts, i.not_before) for i in items])
+                           i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
+                          for i in items])
         # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = last - len(items) + 1
         return [make_outbox(first + n, i.account, i.kind, i.pdu, i.created_at, i.expires_at,
-                            i.message_id, i.attempts, i.not_before)
+                            i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
                 for n, i in enumerate(items)]
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
@@ -564,8 +566,8 @@ class SqliteStore:
     def outbox_for(self, account: str, after_id: int, limit: int,
                    now: float) -> list[OutboxItem]:
         return [outbox_from_row(r) for r in self._read(
-            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? ORDER BY id "
-            "LIMIT ?", (account, after_id, now, limit))]
+            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? AND hook_style = 0 "
+            "ORDER BY id LIMIT ?", (account, after_id, now, limit))]
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         if ids:
