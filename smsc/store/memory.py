@@ -20,6 +20,7 @@ from smsc.pdu.constants import MessageState
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
+    FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
@@ -29,6 +30,7 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_webhooks import MemoryWebhooks
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -74,7 +76,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore:
+class MemoryStore(MemoryWebhooks):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -97,6 +99,7 @@ class MemoryStore:
         self._outbox_id = 0
         self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
         self._ported: dict[str, str] = {}
+        self._init_webhooks()
 
     # --- lifecycle and meta -----------------------------------------------------------------
     def close(self) -> None:
@@ -429,13 +432,18 @@ class MemoryStore:
         with self._lock:
             for i in ids:
                 self._outbox.pop(i, None)
+                self._webhook_errors.pop(i, None)
 
-    def expire_outbox(self, now: float) -> int:
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._lock:
-            gone = [i for i, item in self._outbox.items() if item.expires_at <= now]
+            before = len(self._outbox)
+            self._expire_hooked(now, keep_failed)
+            moved = before - len(self._outbox)
+            gone = [i for i, item in self._outbox.items()
+                    if item.expires_at <= now and not item.hook_style]
             for i in gone:
                 del self._outbox[i]
-        return len(gone)
+        return moved + len(gone)
 
     def outbox_count(self, account: str | None = None) -> int:
         with self._lock:

@@ -373,6 +373,18 @@ class OutboxItem:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class FailedWebhook:
+    """An outbox item with a hook whose time to live ended undelivered: kept (bounded) in the
+    failed list for ``smsc webhook failed`` and ``replay``. ``item`` is the outbox item as it
+    last was (its id, the event id, is kept through a replay)."""
+
+    item: OutboxItem
+    attempts: int  # HTTP attempts made
+    last_error: str  # the last answer or error ("HTTP 500", "timeout" ...); "" if never tried
+    failed_at: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FinalAtAcceptance:
     """A part whose operator decided its fate the moment it was accepted (an operator that
     delivers at once, with room in its throughput): ``Store.accept`` stores the part in this

@@ -24,6 +24,7 @@ import sqlite_utils
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
+    FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
@@ -67,6 +68,7 @@ from smsc.store.sqlite_rows import (
     outbox_from_row,
 )
 from smsc.store.sqlite_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, create_schema
+from smsc.store.sqlite_webhooks import SqliteWebhooks
 
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -75,7 +77,7 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore:
+class SqliteStore(SqliteWebhooks):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -575,9 +577,11 @@ class SqliteStore:
                 # Answers come back mostly in id order: one range delete per run of ids.
                 conn.executemany("DELETE FROM outbox WHERE id BETWEEN ? AND ?", id_runs(ids))
 
-    def expire_outbox(self, now: float) -> int:
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._write() as conn:
-            return conn.execute("DELETE FROM outbox WHERE expires_at <= ?", (now,)).rowcount
+            self._expire_hooked(conn, now, keep_failed)
+            return conn.execute("DELETE FROM outbox WHERE expires_at <= ? "
+                                "AND (hook_style = 0 OR not_before <= ?)", (now, now)).rowcount
 
     def outbox_count(self, account: str | None = None) -> int:
         if account is None:
