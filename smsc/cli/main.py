@@ -24,6 +24,7 @@ from smsc.cli.reports import report
 from smsc.cli.routes import route, routes
 from smsc.cli.send import send
 from smsc.cli.serve import serve
+from smsc.cli.webhooks import webhook
 from smsc.config.edit import EditError
 from smsc.config_error import ConfigError
 from smsc.store.base import StoreError
@@ -98,6 +99,7 @@ for command in (
     report,
     send,
     mo,
+    webhook,
     bench,
 ):
     main.add_command(command)

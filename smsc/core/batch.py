@@ -25,7 +25,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.throttle import TokenBucket
-from smsc.store.records import AcceptOutcome, Account, NewMessage
+from smsc.store.records import AcceptOutcome, Account, MessageHook, NewMessage
 
 S = CommandStatus
 
@@ -55,9 +55,11 @@ class Batch:
 
 
 def prepare_batch(intake: Intake, caller: BindContext,
-                  requests: Sequence[tuple[str, pdus.SubmitSm]], now: float) -> Batch:
+                  requests: Sequence[tuple[str, pdus.SubmitSm]], now: float, *,
+                  hook: MessageHook | None = None) -> Batch:
     """Each (destination as written, submit_sm) prepared in order, duplicates left out,
-    throughput taken per part."""
+    throughput taken per part; ``hook``: where every message's receipts go (see
+    :meth:`Intake.prepare`)."""
     free = BindContext(account=caller.account, throttle=None)  # taken here, per part
     throttle = caller.throttle
     seen_written: set[str] = set()
@@ -72,7 +74,7 @@ def prepare_batch(intake: Intake, caller: BindContext,
             continue
         seen_written.add(to)
         try:
-            prepared = intake.prepare(free, request, now)
+            prepared = intake.prepare(free, request, now, hook=hook)
         except PduError as e:
             items.append(BatchItem(to=to, status=e.command_status, detail=str(e)))
             continue

@@ -57,7 +57,10 @@ class SendRequest(_In):
         default=None, ge=1, le=MAX_VALIDITY,
         description="Seconds from the delivery time until the message expires (capped by the "
                     "operator's maximum); absent: the operator's default.")
-    receipt: bool = Field(default=False, description="Ask for a delivery receipt.")
+    receipt: bool | None = Field(
+        default=None, description="Ask for a delivery receipt; absent: yes when webhook_url "
+                                  "is given, else no (the account's webhook URL or SMPP "
+                                  "receivers get it).")
     webhook_url: AnyHttpUrl | None = Field(
         default=None, description="Where this message's receipt is posted (else the "
                                   "account's webhook URL).")

@@ -105,10 +105,11 @@ def submits(request: SendRequest) -> Submits:
     if request.validity is not None:
         validity = format_relative(timedelta(seconds=request.validity))
     source, source_ton, source_npi = _sender(request.sender)
+    receipt = request.receipt if request.receipt is not None else request.webhook_url is not None
     template = pdus.SubmitSm(source_addr=source, source_addr_ton=source_ton,
                              source_addr_npi=source_npi, dest_addr_ton=0, dest_addr_npi=1,
                              schedule_delivery_time=schedule, validity_period=validity,
-                             registered_delivery=1 if request.receipt else 0,
+                             registered_delivery=1 if receipt else 0,
                              data_coding=data_coding, short_message=short_message,
                              tlvs=Tlvs(tlvs) if tlvs else EMPTY_TLVS)
     return Submits(requests=tuple((to, replace(template, destination_addr=to.strip()))

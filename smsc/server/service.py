@@ -31,6 +31,9 @@ from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
+from smsc.core.webhook_desk import WebhookDesk
+from smsc.core.webhook_queue import WebhookQueue
+from smsc.core.webhooks import WebhookPolicy
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
@@ -51,6 +54,7 @@ from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
 from smsc.server.web.api import HttpApi
 from smsc.server.web.site import api_site
+from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 
@@ -85,6 +89,12 @@ class SmscService(service.Service):
                              retry_min=settings.receipt_retry_min,
                              retry_max=settings.receipt_retry_max),
             health=self.health)
+        self.webhooks = WebhookCourier(
+            reactor, self.worker,
+            WebhookDesk(store, policy=webhook_policy(settings), format_id=core.id_format.format,
+                        zone=settings.receipt_zone),
+            WebhookQueue(webhook_policy(settings)), health=self.health)
+        self.courier.hooked = self.webhooks.offer
         self.logs = LogLimiter()  # lines about causes that are not one peer's
         self.connections = Connections(self.clock, settings, self.logs)
         self.sessions = BoundSessions(reactor, settings, core, self.worker, self.hasher,
@@ -115,6 +125,7 @@ class SmscService(service.Service):
                            health=self.health, throttles=self.sessions.throttles,
                            decimals=_decimals(routing),
                            refill_ids=self.submits.refill_if_low)
+        self.upkeep.rescans.append(self.webhooks.wake)
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -200,6 +211,7 @@ class SmscService(service.Service):
             self.web.start()
         self.upkeep.start()
         self.rounds.schedule(0.0)
+        self.webhooks.wake()
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
@@ -234,6 +246,11 @@ class SmscService(service.Service):
             await _sleep(self.clock, 0.01)
             self.committer.flush_now()
         self.courier.flush_acks()
+        self.webhooks.stopping = True  # claims no more; calls running get a moment to end
+        deadline = self.clock.seconds() + 2.0
+        while not self.webhooks.idle and self.clock.seconds() < deadline:
+            await _sleep(self.clock, 0.02)
+        await defer.maybeDeferred(self.webhooks.stop)
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
         # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
@@ -311,6 +328,15 @@ class SmscService(service.Service):
                                              S.ESME_RINVCMDID))
 
 
+def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
+    return WebhookPolicy(timeout=settings.webhook_timeout,
+                         connect_timeout=min(5.0, settings.webhook_timeout),
+                         retry_min=settings.webhook_retry_min,
+                         retry_max=settings.webhook_retry_max,
+                         max_in_flight=settings.webhook_in_flight,
+                         per_host=settings.webhook_per_host)
+
+
 def with_backlog(description: str, backlog: int) -> str:
     """A tcp or ssl endpoint string with ``backlog=`` added unless it sets one (Twisted's
     default of 50 makes a burst of connects wait for SYN retries)."""
@@ -334,4 +360,4 @@ def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
     return d
 
 
-__all__ = ["SmscService", "with_backlog"]
+__all__ = ["SmscService", "webhook_policy", "with_backlog"]

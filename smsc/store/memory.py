@@ -20,6 +20,7 @@ from smsc.pdu.constants import MessageState
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
+    FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
@@ -30,6 +31,7 @@ from smsc.store.base import (
 )
 from smsc.store.credit import LedgerRow
 from smsc.store.memory_api import MemoryApiStore
+from smsc.store.memory_webhooks import MemoryWebhooks
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -75,7 +77,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryApiStore):
+class MemoryStore(MemoryApiStore, MemoryWebhooks):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -98,6 +100,7 @@ class MemoryStore(MemoryApiStore):
         self._outbox_id = 0
         self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
         self._ported: dict[str, str] = {}
+        self._init_webhooks()
 
     # --- lifecycle and meta -----------------------------------------------------------------
     def close(self) -> None:
@@ -423,20 +426,26 @@ class MemoryStore(MemoryApiStore):
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
         with self._lock:
-            found = [i for i in self._outbox.values() if i.account == account and i.id > after_id]
+            found = [i for i in self._outbox.values()
+                     if i.account == account and i.id > after_id and not i.hook_style]
         return _first([i for i in found if i.expires_at > now], limit)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         with self._lock:
             for i in ids:
                 self._outbox.pop(i, None)
+                self._webhook_errors.pop(i, None)
 
-    def expire_outbox(self, now: float) -> int:
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._lock:
-            gone = [i for i, item in self._outbox.items() if item.expires_at <= now]
+            before = len(self._outbox)
+            self._expire_hooked(now, keep_failed)
+            moved = before - len(self._outbox)
+            gone = [i for i, item in self._outbox.items()
+                    if item.expires_at <= now and not item.hook_style]
             for i in gone:
                 del self._outbox[i]
-        return len(gone)
+        return moved + len(gone)
 
     def outbox_count(self, account: str | None = None) -> int:
         with self._lock:

@@ -42,7 +42,14 @@ from smsc.server.storehealth import StoreHealth
 from smsc.server.web.replies import ProblemReply, Reply, field_errors, ok, problem
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
-from smsc.store.records import AcceptOutcome, Account, NewMessage, StoredMessage
+from smsc.store.records import (
+    AcceptOutcome,
+    Account,
+    HookStyle,
+    MessageHook,
+    NewMessage,
+    StoredMessage,
+)
 
 S = CommandStatus
 T = TypeVar("T", bound=BaseModel)
@@ -230,8 +237,10 @@ class HttpApi:
         self.sends += 1
         await self._ids_for(len(made.requests))
         intake = self.core.intake
+        hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
+                if request.webhook_url is not None else None)
         batch = prepare_batch(intake, self.throttles.caller(account), made.requests,
-                              self.clock.seconds())
+                              self.clock.seconds(), hook=hook)
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
             outcomes = await self._commit(batch.parts, batch.groups)
