@@ -5,8 +5,10 @@ lockout, and a message sent over HTTP beside one sent over SMPP."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -280,3 +282,33 @@ def test_a_body_past_the_limit_is_a_413(api: ApiServer, size: int) -> None:
     _, key = api.account()
     answer = api.request("POST", "/v1/messages", key=key, raw=b" " * size)
     assert answer.status == 413 and answer.json["code"] == "request_too_large"
+
+
+def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
+    got: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _, key = api.account()
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/dlr"
+        answer = send(api, key, to=[UA[4]], webhook_url=url)
+        assert answer.status == 200, answer.body
+        message_id = answer.json["messages"][0]["id"]
+        body = poll(lambda: next((b for b in got if message_id.encode() in b), None),
+                    "the webhook")
+        assert json.loads(body)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+        thread.join(timeout=5)
