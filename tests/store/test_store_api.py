@@ -8,6 +8,7 @@ import pytest
 
 from smsc.store.base import Store, StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey
+from smsc.store.records import Bucket
 from tests.store.test_store_contract import NOW, account, funded, part, parts
 
 
@@ -88,7 +89,7 @@ def test_purge_forgets_the_expired_then_the_oldest(store: Store) -> None:
 def test_message_pages_walk_an_account_s_messages_newest_first(store: Store) -> None:
     funded(store, bought=10_000)
     store.create_account(account("other"))
-    store.credit("other", 10_000, 2, NOW)
+    store.credit("other", 10_000, Bucket.BOUGHT, NOW)
     store.accept([part(1), *parts(2, 2), part(3, account="other"), part(4, dest="380671112233"),
                   part(5, at=NOW + 10)], NOW)
     page = store.message_page("acme", before=None, limit=2, scan=1000)
@@ -112,12 +113,12 @@ def test_message_pages_walk_an_account_s_messages_newest_first(store: Store) -> 
 def test_a_page_stops_after_its_scan_on_a_whole_message(store: Store) -> None:
     funded(store, bought=10_000)
     store.create_account(account("other"))
-    store.credit("other", 10_000, 2, NOW)
+    store.credit("other", 10_000, Bucket.BOUGHT, NOW)
     store.accept([part(1), *[part(i, account="other") for i in range(2, 8)]], NOW)
     page = store.message_page("acme", before=None, limit=10, scan=3)
     assert page.messages == () and page.next_before is not None
     seen = []
-    before = page.next_before
+    before: int | None = page.next_before
     for _ in range(10):
         page = store.message_page("acme", before=before, limit=10, scan=3)
         seen += [e[0].message_id for e in page.messages]
