@@ -12,7 +12,13 @@ from smsc.core.apikeys import PREFIX, make_key
 
 @click.group("apikey")
 def apikey() -> None:
-    """API keys for the HTTP API (sent as `Authorization: Bearer KEY`)."""
+    """API keys for the HTTP API (sent as `Authorization: Bearer KEY`).
+
+    \b
+    Example:
+      smsc apikey create acme
+      smsc apikey list acme
+    """
 
 
 @apikey.command("create")
@@ -45,7 +51,12 @@ def create(cli: CliContext, system_id: str, note: str, as_json: bool) -> None:
 @JSON_OPTION
 @pass_cli
 def list_keys(cli: CliContext, system_id: str, as_json: bool) -> None:
-    """An account's keys: id (the key's first characters), created, last used, revoked."""
+    """An account's keys: id (the key's first characters), created, last used, revoked.
+
+    \b
+    Example:
+      smsc apikey list acme --json
+    """
     cli.account(system_id)
     keys = cli.store().api_keys(system_id)
     if as_json:
@@ -68,7 +79,12 @@ def list_keys(cli: CliContext, system_id: str, as_json: bool) -> None:
 @click.argument("key_id")
 @pass_cli
 def revoke(cli: CliContext, system_id: str, key_id: str) -> None:
-    """End a key at once (give its id as `apikey list` shows it, or the whole key)."""
+    """End a key at once (give its id as `apikey list` shows it, or the whole key).
+
+    \b
+    Example:
+      smsc apikey revoke acme smsc_3f9a0c1b2d4e
+    """
     cli.account(system_id)
     bare = key_id.removeprefix(PREFIX).split(".", 1)[0]
     store = cli.store()
