@@ -39,7 +39,8 @@ class WebhookDesk:
         """Up to ``limit`` due hooked items, claimed for the policy's lease, as calls (JSON
         events signed with their account's secret). An item that cannot become a call (its
         account is gone, its PDU cannot be read) goes to the failed list at once."""
-        items = self.store.claim_webhooks(now, limit, self.policy.lease)
+        items = self.store.claim_webhooks(now, limit, self.policy.lease,
+                                          keep_failed=self.policy.keep_failed)
         accounts: dict[str, Account | None] = {}
         calls: list[WebhookCall] = []
         for item in items:

@@ -277,14 +277,18 @@ class Store(ApiStore, Protocol):
     def outbox_count(self, account: str | None = None) -> int: ...
 
     # --- webhooks: outbox items with a hook, carried over HTTP ---------------------------------
-    def claim_webhooks(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
+    def claim_webhooks(self, now: float, limit: int, lease: float, *,
+                       keep_failed: int = FAILED_WEBHOOKS_KEPT) -> list[OutboxItem]:
         """Take up to ``limit`` items with a hook (``hook_style`` != 0) that are due
         (``not_before <= now``) and alive (``expires_at > now``), earliest ``not_before``
-        first, ties by id. In the same transaction each one's ``not_before`` becomes
-        ``now + lease``: no other claim (another process or node, a later rescan) returns it
-        before the lease runs out, so a courier that dies mid-call leaves it to be claimed
-        again then. The items are returned as stored after the claim (``not_before`` = now +
-        lease; ``attempts`` unchanged). Nothing due: nothing is written."""
+        first, ties by id. First, in the same transaction, the due ones past their time to
+        live move to the failed list as :meth:`expire_outbox` moves them (so a retry that
+        came due too late fails at once, not at the next expiry sweep). Then each item
+        taken has its ``not_before`` set to ``now + lease``: no other claim (another
+        process or node, a later rescan) returns it before the lease runs out, so a courier
+        that dies mid-call leaves it to be claimed again then. The items are returned as
+        stored after the claim (``not_before`` = now + lease; ``attempts`` unchanged).
+        Nothing due: nothing is written."""
         ...
 
     def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:

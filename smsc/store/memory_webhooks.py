@@ -20,8 +20,10 @@ class MemoryWebhooks:
         self._webhook_errors: dict[int, str] = {}  # outbox id -> last error
         self._failed: dict[int, FailedWebhook] = {}
 
-    def claim_webhooks(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
+    def claim_webhooks(self, now: float, limit: int, lease: float, *,
+                       keep_failed: int = FAILED_WEBHOOKS_KEPT) -> list[OutboxItem]:
         with self._lock:
+            self._expire_hooked(now, keep_failed)
             due = sorted((i for i in self._outbox.values()
                           if i.hook_style and i.not_before <= now and i.expires_at > now),
                          key=lambda i: (i.not_before, i.id))[:max(limit, 0)]

@@ -581,9 +581,9 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks):
 
     def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._write() as conn:
-            self._expire_hooked(conn, now, keep_failed)
-            return conn.execute("DELETE FROM outbox WHERE expires_at <= ? "
-                                "AND (hook_style = 0 OR not_before <= ?)", (now, now)).rowcount
+            moved = self._expire_hooked(conn, now, keep_failed)
+            return moved + conn.execute("DELETE FROM outbox WHERE expires_at <= ? "
+                                        "AND hook_style = 0", (now,)).rowcount
 
     def outbox_count(self, account: str | None = None) -> int:
         if account is None:

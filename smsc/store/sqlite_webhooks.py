@@ -29,11 +29,14 @@ class SqliteWebhooks:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError
 
-    def claim_webhooks(self, now: float, limit: int, lease: float) -> list[OutboxItem]:
-        if limit <= 0 or not self._read("SELECT id FROM outbox " + _DUE, (now, now, 1)):
+    def claim_webhooks(self, now: float, limit: int, lease: float, *,
+                       keep_failed: int = FAILED_WEBHOOKS_KEPT) -> list[OutboxItem]:
+        if limit <= 0 or not self._read("SELECT id FROM outbox WHERE hook_style != 0 "
+                                        "AND not_before <= ? LIMIT 1", (now,)):
             return []
         until = now + lease
         with self._write() as conn:
+            self._expire_hooked(conn, now, keep_failed)
             rows = conn.execute(SELECT_OUTBOX + " " + _DUE, (now, now, limit)).fetchall()
             conn.executemany("UPDATE outbox SET not_before = ? WHERE id = ?",
                              [(until, r[0]) for r in rows])
@@ -67,16 +70,20 @@ class SqliteWebhooks:
         return True
 
     @staticmethod
-    def _expire_hooked(conn: sqlite3.Connection, now: float, keep: int) -> None:
-        """Hooked items past their time to live (and not claimed now) to the failed list."""
-        moved = conn.execute(
+    def _expire_hooked(conn: sqlite3.Connection, now: float, keep: int) -> int:
+        """Hooked items past their time to live (and not claimed now) to the failed list;
+        returns how many."""
+        moved: int = conn.execute(
             f"INSERT OR REPLACE INTO webhook_failed ({_FAILED_COLUMNS}) "
             f"SELECT {_OUTBOX_AS_FAILED}, CASE WHEN COALESCE(last_error, '') = '' "
             f"THEN 'expired' ELSE last_error END, ? FROM outbox "
             f"WHERE expires_at <= ? AND hook_style != 0 AND not_before <= ?",
             (now, now, now)).rowcount
         if moved:
+            conn.execute("DELETE FROM outbox WHERE expires_at <= ? AND hook_style != 0 "
+                         "AND not_before <= ?", (now, now))
             _trim(conn, keep)
+        return moved
 
     def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,
                         limit: int = 100) -> list[FailedWebhook]:

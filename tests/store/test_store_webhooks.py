@@ -158,3 +158,17 @@ def test_expiry_moves_hooked_items_to_the_failed_list_and_drops_the_others(
     assert failed[tried.id].failed_at == NOW + 10
     assert store.outbox_count() == 2 and store.outbox_for("acme", 0, 10, NOW) == []
     assert plain.id not in failed and alive.id not in failed
+
+
+def test_a_retry_that_comes_due_after_the_ttl_fails_at_the_next_claim(store: Store) -> None:
+    """A retry due just before the end of the time to live, claimed just after it: the claim
+    moves it to the failed list with its last error (not the minute's expiry sweep)."""
+    funded(store)
+    (item,) = store.add_outbox([_hooked(expires_at=NOW + 3)])
+    store.claim_webhooks(NOW, 10, 30.0)
+    store.retry_webhook(item.id, 2, NOW + 2.7, "HTTP 503")
+    assert store.claim_webhooks(NOW + 3.2, 10, 30.0) == []
+    (failed,) = store.failed_webhooks()
+    assert (failed.item.id, failed.attempts, failed.last_error, failed.failed_at) == (
+        item.id, 2, "HTTP 503", NOW + 3.2)
+    assert store.outbox_count() == 0
