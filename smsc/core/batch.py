@@ -54,51 +54,73 @@ class Batch:
         return [i.prepared for i in self.items if i.prepared is not None]
 
 
+class BatchBuilder:
+    """A batch prepared a slice at a time (so a caller on the event loop can let other work
+    run between slices): :meth:`add` each slice in order, then :meth:`batch`."""
+
+    def __init__(self, intake: Intake, caller: BindContext, *,
+                 hook: MessageHook | None = None) -> None:
+        self.intake = intake
+        self.free = BindContext(account=caller.account, throttle=None)  # taken here, per part
+        self.throttle = caller.throttle
+        self.hook = hook
+        self.seen_written: set[str] = set()
+        self.seen_read: set[str] = set()
+        self.items: list[BatchItem] = []
+        self.parts: list[NewMessage] = []
+        self.duplicates = 0
+        self.throttled_for = 0  # parts the first throttled destination needed
+        self.now = 0.0
+
+    def add(self, requests: Sequence[tuple[str, pdus.SubmitSm]], now: float) -> None:
+        """Prepare (destination as written, submit_sm) pairs at ``now``, in order."""
+        intake, throttle, hook = self.intake, self.throttle, self.hook
+        self.now = now
+        for to, request in requests:
+            if to in self.seen_written:
+                self.duplicates += 1
+                continue
+            self.seen_written.add(to)
+            try:
+                prepared = intake.prepare(self.free, request, now, hook=hook)
+            except PduError as e:
+                self.items.append(BatchItem(to=to, status=e.command_status, detail=str(e)))
+                continue
+            number = prepared.parts[0].destination_addr
+            if number in self.seen_read:
+                intake.refused(prepared)  # its queue room back; the id stays unused
+                self.duplicates += 1
+                continue
+            if throttle is not None and not throttle.take(now, _tokens(throttle,
+                                                                       len(prepared.parts))):
+                intake.refused(prepared)
+                self.throttled_for = self.throttled_for or len(prepared.parts)
+                self.items.append(BatchItem(to=to, status=S.ESME_RTHROTTLED,
+                                            detail="the account's throughput limit is reached"))
+                continue
+            self.seen_read.add(number)
+            self.items.append(BatchItem(to=to, prepared=prepared))
+            self.parts.extend(prepared.parts)
+
+    def batch(self) -> Batch:
+        items = self.items
+        retry_after = 0.0
+        if items and all(i.status == S.ESME_RTHROTTLED for i in items):
+            retry_after = _wait(self.throttle, self.now, self.throttled_for)
+        return Batch(items=tuple(items), duplicates=self.duplicates, parts=tuple(self.parts),
+                     groups=sum(1 for i in items if i.prepared is not None),
+                     retry_after=retry_after)
+
+
 def prepare_batch(intake: Intake, caller: BindContext,
                   requests: Sequence[tuple[str, pdus.SubmitSm]], now: float, *,
                   hook: MessageHook | None = None) -> Batch:
     """Each (destination as written, submit_sm) prepared in order, duplicates left out,
     throughput taken per part; ``hook``: where every message's receipts go (see
     :meth:`Intake.prepare`)."""
-    free = BindContext(account=caller.account, throttle=None)  # taken here, per part
-    throttle = caller.throttle
-    seen_written: set[str] = set()
-    seen_read: set[str] = set()
-    items: list[BatchItem] = []
-    parts: list[NewMessage] = []
-    duplicates = 0
-    throttled_for = 0  # parts the first throttled destination needed
-    for to, request in requests:
-        if to in seen_written:
-            duplicates += 1
-            continue
-        seen_written.add(to)
-        try:
-            prepared = intake.prepare(free, request, now, hook=hook)
-        except PduError as e:
-            items.append(BatchItem(to=to, status=e.command_status, detail=str(e)))
-            continue
-        number = prepared.parts[0].destination_addr
-        if number in seen_read:
-            intake.refused(prepared)  # its queue room back; the id stays unused
-            duplicates += 1
-            continue
-        if throttle is not None and not throttle.take(now, _tokens(throttle,
-                                                                   len(prepared.parts))):
-            intake.refused(prepared)
-            throttled_for = throttled_for or len(prepared.parts)
-            items.append(BatchItem(to=to, status=S.ESME_RTHROTTLED,
-                                   detail="the account's throughput limit is reached"))
-            continue
-        seen_read.add(number)
-        items.append(BatchItem(to=to, prepared=prepared))
-        parts.extend(prepared.parts)
-    retry_after = 0.0
-    if items and all(i.status == S.ESME_RTHROTTLED for i in items):
-        retry_after = _wait(throttle, now, throttled_for)
-    return Batch(items=tuple(items), duplicates=duplicates, parts=tuple(parts),
-                 groups=sum(1 for i in items if i.prepared is not None),
-                 retry_after=retry_after)
+    builder = BatchBuilder(intake, caller, hook=hook)
+    builder.add(requests, now)
+    return builder.batch()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,4 +172,5 @@ def _wait(throttle: object, now: float, parts: int) -> float:
     return 1.0
 
 
-__all__ = ["Batch", "BatchAnswer", "BatchItem", "answer_batch", "prepare_batch"]
+__all__ = ["Batch", "BatchAnswer", "BatchBuilder", "BatchItem", "answer_batch",
+           "prepare_batch"]

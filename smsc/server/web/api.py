@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from smsc.config.http import HttpSettings
 from smsc.core.apikeys import ApiKeyDesk
-from smsc.core.batch import answer_batch, prepare_batch
+from smsc.core.batch import BatchBuilder, answer_batch
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock
@@ -54,6 +54,7 @@ from smsc.store.records import (
 S = CommandStatus
 T = TypeVar("T", bound=BaseModel)
 _log = Logger()
+SLICE = 500  # destinations prepared per turn of the event loop
 LEASE = 300.0  # an Idempotency-Key claimed by a request that never finished is free after this
 _STATES = {int(s): s.name.lower() for s in MessageState}
 _STATE_BY_NAME = {v: k for k, v in _STATES.items()}
@@ -235,12 +236,19 @@ class HttpApi:
 
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
         self.sends += 1
-        await self._ids_for(len(made.requests))
+        await self._ids_for(len(made.requests))  # one reservation for a big batch
         intake = self.core.intake
         hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
                 if request.webhook_url is not None else None)
-        batch = prepare_batch(intake, self.throttles.caller(account), made.requests,
-                              self.clock.seconds(), hook=hook)
+        builder = BatchBuilder(intake, self.throttles.caller(account), hook=hook)
+        requests = made.requests
+        for start in range(0, len(requests), SLICE):
+            if start:  # let the other connections' work run between slices
+                await task.deferLater(self.clock, 0, lambda: None)
+            chunk = requests[start:start + SLICE]
+            await self._ids_for(len(chunk))  # others may have taken ids meanwhile
+            builder.add(chunk, self.clock.seconds())
+        batch = builder.batch()
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
             outcomes = await self._commit(batch.parts, batch.groups)
