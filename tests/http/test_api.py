@@ -4,6 +4,7 @@ lockout, and a message sent over HTTP beside one sent over SMPP."""
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
@@ -282,6 +283,18 @@ def test_a_body_past_the_limit_is_a_413(api: ApiServer, size: int) -> None:
     _, key = api.account()
     answer = api.request("POST", "/v1/messages", key=key, raw=b" " * size)
     assert answer.status == 413 and answer.json["code"] == "request_too_large"
+    # chunked, without a Content-Length: counted as it comes
+    host, port = api.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=15)
+    try:
+        conn.request("POST", "/v1/messages", body=iter([b" " * 65536] * (size // 65536 + 1)),
+                     headers={"Authorization": f"Bearer {key}",
+                              "Content-Type": "application/json"}, encode_chunked=True)
+        response = conn.getresponse()
+        assert response.status == 413 and json.loads(response.read())["code"] == (
+            "request_too_large")
+    finally:
+        conn.close()
 
 
 def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
@@ -312,3 +325,17 @@ def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
         receiver.shutdown()
         receiver.server_close()
         thread.join(timeout=5)
+
+
+def test_a_sub_account_has_its_own_keys_and_spends_its_parent_s_credit(api: ApiServer) -> None:
+    parent, parent_key = api.account()
+    sub = parent + "s"
+    api.cli("account", "add", sub, "--password", "secret12", "--parent", parent)
+    sub_key = json.loads(api.cli("apikey", "create", sub, "--json"))["key"]
+    sent = send(api, sub_key, to=[UA[0]])
+    assert sent.status == 200, sent.body
+    message_id = sent.json["messages"][0]["id"]
+    assert api.request("GET", "/v1/balance", key=sub_key).json["available"] == 10_000 - PRICE
+    assert api.balance(parent) == 10_000 - PRICE
+    assert api.request("GET", f"/v1/messages/{message_id}", key=sub_key).status == 200
+    assert api.request("GET", f"/v1/messages/{message_id}", key=parent_key).status == 404
