@@ -339,3 +339,18 @@ def test_a_sub_account_has_its_own_keys_and_spends_its_parent_s_credit(api: ApiS
     assert api.balance(parent) == 10_000 - PRICE
     assert api.request("GET", f"/v1/messages/{message_id}", key=sub_key).status == 200
     assert api.request("GET", f"/v1/messages/{message_id}", key=parent_key).status == 404
+
+
+def test_smpp_binds_and_the_api_share_the_account_s_throughput(api: ApiServer) -> None:
+    system_id, key = api.account(throughput="0.5", burst="1")
+    login = Login(system_id=system_id, password="secret12")
+    with bound_esme(api.smpp_port, "tx", login) as esme:
+        accepted(esme.request(pdus.SubmitSm(
+            source_addr="Shop", source_addr_ton=5, dest_addr_ton=1, dest_addr_npi=1,
+            destination_addr=UA[0], short_message=b"over SMPP")))
+        answer = send(api, key, to=[UA[1]])  # the bucket's one token is spent
+        assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1
+        refused = esme.request(pdus.SubmitSm(
+            source_addr="Shop", source_addr_ton=5, dest_addr_ton=1, dest_addr_npi=1,
+            destination_addr=UA[2], short_message=b"over SMPP"))
+        assert refused.command_status == 0x58
