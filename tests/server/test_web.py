@@ -24,7 +24,7 @@ from tests.server.test_store_faults import FullDisk
 
 def call(rig: Rig, method: str, path: str, key: str | None, body: Any = None,
          headers: dict[str, str] | None = None) -> Any:
-    request: Any = DummyRequest(path.lstrip("/").split("/"))  # type: ignore[no-untyped-call]
+    request: Any = DummyRequest([s.encode() for s in path.lstrip("/").split("/")])
     request.method = method.encode()
     request.path = path.encode()
     request.uri = path.encode()
