@@ -53,7 +53,7 @@ from smsc.server.storehealth import StoreHealth
 from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
 from smsc.server.web.api import HttpApi
-from smsc.server.web.site import api_site
+from smsc.server.web.site import api_site, web_metrics
 from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -192,7 +192,8 @@ class SmscService(service.Service):
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
-            site = Site(MetricsPage(lambda: service_metrics(self)))  # type: ignore[no-untyped-call]
+            site = Site(MetricsPage(  # type: ignore[no-untyped-call]
+                lambda: service_metrics(self) + web_metrics(self.web)))
             site.noisy = False
             port = await endpoint.listen(site)
             self.ports.append(port)

@@ -14,7 +14,8 @@ from twisted.internet.address import IPv4Address
 from twisted.web.test.requesthelper import DummyRequest
 
 from smsc.core.apikeys import make_key
-from smsc.server.web.site import ApiResource
+from smsc.server.metrics import exposition
+from smsc.server.web.site import ApiResource, web_metrics
 from smsc.store.memory import MemoryStore
 from smsc.store.records import MessageFilter
 from smsc.store.sqlite import SqliteStore
@@ -66,6 +67,12 @@ def test_a_send_is_answered_only_after_its_commit() -> None:
     assert rig.service.committer.commits == commits + 1
     (stored,) = rig.store.messages(MessageFilter())
     assert rig.service.core.id_format.format(stored.message_id) == body["messages"][0]["id"]
+    call(rig, "POST", "/v1/messages", key, {"to": ["12"], "text": "hi", "from": "Shop"})
+    text = exposition(web_metrics(rig.service.web))
+    assert 'smsc_http_answers_total{code="200"} 1' in text
+    assert 'smsc_http_answers_total{code="422"} 1' in text
+    assert "smsc_http_messages_total 1" in text
+    assert 'smsc_http_messages_refused_total{status="ESME_RINVDSTADR"} 1' in text
 
 
 def test_a_failing_store_gives_503_problems_and_service_comes_back(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -130,7 +131,11 @@ class HttpApi:
         self.lookups = Lookups(store, core.id_format)
         self.logs = LogLimiter()  # refused keys, per address
         self._purge: task.LoopingCall | None = None
-        self.sends = 0  # requests answered by the send endpoint, for the metrics
+        # For the metrics (smsc.server.web.site.web_metrics): answers by HTTP status, and the
+        # destinations of sends accepted and refused by status.
+        self.answers: Counter[int] = Counter()
+        self.accepted = 0
+        self.refusals: Counter[int] = Counter()
 
     # --- lifecycle ----------------------------------------------------------------------------
     def start(self) -> None:
@@ -235,7 +240,6 @@ class HttpApi:
         return await done
 
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
-        self.sends += 1
         await self._ids_for(len(made.requests))  # one reservation for a big batch
         intake = self.core.intake
         hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
@@ -253,6 +257,11 @@ class HttpApi:
         if batch.parts:
             outcomes = await self._commit(batch.parts, batch.groups)
         answered = answer_batch(intake, batch, outcomes, account)
+        for a in answered:
+            if a.answer.status:
+                self.refusals[a.answer.cause] += 1
+            else:
+                self.accepted += 1
         statuses = {a.answer.cause for a in answered}
         if len(statuses) == 1 and 0 not in statuses:  # every destination refused alike
             status = statuses.pop()

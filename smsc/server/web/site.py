@@ -17,6 +17,8 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from smsc.http import problems as p
 from smsc.http.openapi import document
+from smsc.pdu.constants import CommandStatus
+from smsc.server.metrics import Metric
 from smsc.server.web.api import HttpApi
 from smsc.server.web.replies import JSON, ProblemReply, Reply, problem
 
@@ -122,8 +124,8 @@ class ApiResource(Resource):
         content.seek(0)
         return content.read()  # type: ignore[no-any-return]
 
-    @staticmethod
-    def _write(reply: Reply, request: Request, gone: list[bool]) -> None:
+    def _write(self, reply: Reply, request: Request, gone: list[bool]) -> None:
+        self.api.answers[reply.status] += 1
         if gone:
             return
         request.setResponseCode(reply.status)
@@ -179,6 +181,21 @@ class ApiSite(Site):
         pass
 
 
+def web_metrics(api: HttpApi) -> list[Metric]:
+    """The HTTP API's counters for the metrics page."""
+    return [
+        Metric("smsc_http_answers_total", "counter", "HTTP API answers by HTTP status.",
+               [((("code", str(code)),), n) for code, n in sorted(api.answers.items())]),
+        Metric("smsc_http_messages_total", "counter",
+               "Destinations of HTTP sends accepted (a message id each).",
+               [((), api.accepted)]),
+        Metric("smsc_http_messages_refused_total", "counter",
+               "Destinations of HTTP sends refused, by status.",
+               [((("status", CommandStatus.name_of(s)),), n)
+                for s, n in sorted(api.refusals.items())]),
+    ]
+
+
 def api_site(api: HttpApi, max_body: int) -> Site:
     """The Site serving the API: bounded bodies, idle connections closed after a minute."""
     site = ApiSite(ApiResource(api), timeout=60)  # type: ignore[no-untyped-call]
@@ -188,4 +205,4 @@ def api_site(api: HttpApi, max_body: int) -> Site:
     return site
 
 
-__all__ = ["ApiResource", "BoundedRequest", "api_site"]
+__all__ = ["ApiResource", "BoundedRequest", "api_site", "web_metrics"]
