@@ -64,6 +64,17 @@ class Quote:
     def refused(self) -> int:
         return sum(1 for line in self.lines if line.status)
 
+    def by_route(self) -> list[tuple[str, int, int, int]]:
+        """(route, destinations, parts, total) of the destinations accepted, by route name."""
+        routes: dict[str, list[int]] = {}
+        for line in self.lines:
+            if not line.status:
+                entry = routes.setdefault(line.route, [0, 0, 0])
+                entry[0] += 1
+                entry[1] += line.parts
+                entry[2] += line.total
+        return [(route, v[0], v[1], v[2]) for route, v in sorted(routes.items())]
+
     @property
     def blacklisted(self) -> int:
         return sum(1 for line in self.lines

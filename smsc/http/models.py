@@ -139,9 +139,17 @@ class QuotedMessage(_Out):
     error: Refused | None = None
 
 
+class RouteTotal(_Out):
+    route: str
+    destinations: int
+    parts: int
+    total: int
+
+
 class Quote(Money):
     encoding: Literal["gsm", "ascii", "latin1", "ucs2", "binary"]
     messages: list[QuotedMessage]
+    routes: list[RouteTotal] = Field(description="The destinations accepted, by route.")
     destinations: int
     valid: int
     invalid: int
@@ -202,6 +210,21 @@ class Cancelled(_Out):
     state: State
 
 
-__all__ = ["MAX_DESTINATIONS", "Balance", "Cancelled", "FieldError", "Message",
-           "MessagePage", "Part", "Problem", "Quote", "QuotedMessage", "Receipt", "Refused",
-           "SendAnswer", "SendRequest", "SentMessage"]
+__all__ = [
+    "MAX_DESTINATIONS",
+    "Balance",
+    "Cancelled",
+    "FieldError",
+    "Message",
+    "MessagePage",
+    "Part",
+    "Problem",
+    "Quote",
+    "QuotedMessage",
+    "Receipt",
+    "Refused",
+    "RouteTotal",
+    "SendAnswer",
+    "SendRequest",
+    "SentMessage",
+]

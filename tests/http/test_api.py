@@ -88,6 +88,8 @@ def test_quote_equals_what_the_send_bills(api: ApiServer) -> None:
     assert (q["valid"], q["invalid"], q["duplicates"]) == (3, 1, 1)
     assert q["encoding"] == "gsm" and q["parts"] == 6 and q["total"] == 6 * PRICE
     assert q["balance"] == 10_000 and q["enough_credit"] is True
+    assert q["routes"] == [{"route": "ukraine", "destinations": 3, "parts": 6,
+                            "total": 6 * PRICE}]
     assert api.balance(system_id) == 10_000  # nothing billed
     assert api.request("GET", "/v1/messages", key=key).json["messages"] == []  # nor stored
     sent = api.request("POST", "/v1/messages", key=key, body=body).json

@@ -315,6 +315,8 @@ class HttpApi:
         return ok(m.Quote(currency=account.currency, decimals=self.decimals(account.currency),
                           encoding=encoding_name(made.data_coding),  # type: ignore[arg-type]
                           messages=lines, destinations=len(lines) + q.duplicates,
+                          routes=[m.RouteTotal(route=r, destinations=d, parts=n, total=t)
+                                  for r, d, n, t in q.by_route()],
                           valid=len(lines) - q.refused, invalid=q.refused,
                           duplicates=q.duplicates, blacklisted=q.blacklisted, parts=q.parts,
                           total=q.total, balance=available,
