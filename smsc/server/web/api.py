@@ -10,7 +10,7 @@ import binascii
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from twisted.python.failure import Failure
 
 from smsc.config.http import HttpSettings
 from smsc.core.apikeys import ApiKeyDesk
-from smsc.core.batch import BatchBuilder, answer_batch
+from smsc.core.batch import Batch, BatchAnswer, BatchBuilder, answer_batch
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock
@@ -239,13 +239,14 @@ class HttpApi:
         self.committer.add(parts, groups, done.callback)
         return await done
 
-    async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
-        await self._ids_for(len(made.requests))  # one reservation for a big batch
+    async def submit(self, account: Account, requests: Sequence[tuple[str, pdus.SubmitSm]],
+                     hook: MessageHook | None = None) -> tuple[Batch, list[BatchAnswer]]:
+        """The send path every HTTP transport shares (this API, a Kannel-style sendsms): the
+        submit_sm of each destination through the core's intake, the group commit, and each
+        destination's answer once committed."""
+        await self._ids_for(len(requests))  # one reservation for a big batch
         intake = self.core.intake
-        hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
-                if request.webhook_url is not None else None)
         builder = BatchBuilder(intake, self.throttles.caller(account), hook=hook)
-        requests = made.requests
         for start in range(0, len(requests), SLICE):
             if start:  # let the other connections' work run between slices
                 await task.deferLater(self.clock, 0, lambda: None)
@@ -262,6 +263,12 @@ class HttpApi:
                 self.refusals[a.answer.cause] += 1
             else:
                 self.accepted += 1
+        return batch, answered
+
+    async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
+        hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
+                if request.webhook_url is not None else None)
+        batch, answered = await self.submit(account, made.requests, hook)
         statuses = {a.answer.cause for a in answered}
         if len(statuses) == 1 and 0 not in statuses:  # every destination refused alike
             status = statuses.pop()

@@ -196,13 +196,30 @@ def web_metrics(api: HttpApi) -> list[Metric]:
     ]
 
 
+class ApiRoot(Resource):
+    """The site's root: ``/v1/...`` goes to the API's resource, another transport may add a
+    child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
+    problem document."""
+
+    def __init__(self, api: ApiResource) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.api = api
+        self.putChild(b"v1", api)
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return self.api  # it answers unknown paths with a problem document
+
+    def render(self, request: Request) -> Any:
+        return self.api.render(request)
+
+
 def api_site(api: HttpApi, max_body: int) -> Site:
     """The Site serving the API: bounded bodies, idle connections closed after a minute."""
-    site = ApiSite(ApiResource(api), timeout=60)  # type: ignore[no-untyped-call]
+    site = ApiSite(ApiRoot(ApiResource(api)), timeout=60)  # type: ignore[no-untyped-call]
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
     site.displayTracebacks = False
     return site
 
 
-__all__ = ["ApiResource", "BoundedRequest", "api_site", "web_metrics"]
+__all__ = ["ApiResource", "ApiRoot", "BoundedRequest", "api_site", "web_metrics"]
