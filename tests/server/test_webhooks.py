@@ -33,7 +33,7 @@ POLICY = WebhookPolicy(timeout=2.0, retry_min=5.0, per_host=2, max_in_flight=3,
 class Hooks(Resource):
     """The customer's receiver: answers ``status``, or never (``hang``)."""
 
-    isLeaf = True
+    isLeaf = True  # noqa: N815  (twisted.web's name)
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,7 +42,7 @@ class Hooks(Resource):
         self.seen: list[tuple[str, bool]] = []  # event id, signature good
         self.waiting: list[Request] = []
 
-    def render_POST(self, request: Request) -> bytes | int:  # noqa: N802  (twisted.web's name)
+    def render_POST(self, request: Request) -> bytes | int:
         body = request.content.read() if request.content is not None else b""
         timestamp = (request.getHeader("x-smsc-timestamp") or "").encode()
         mac = hmac.new(SECRET.encode(), timestamp + b"." + body, hashlib.sha256).hexdigest()
