@@ -36,7 +36,7 @@ class Hooks(Resource):
     isLeaf = True  # noqa: N815  (twisted.web's name)
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]
         self.status = 200
         self.hang = False
         self.seen: list[tuple[str, bool]] = []  # event id, signature good
@@ -56,15 +56,18 @@ class Hooks(Resource):
         return b"ok"
 
 
+Rig = tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, StubTreq]
+
+
 @pytest.fixture
-def rig() -> Iterator[tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, StubTreq]]:
+def rig() -> Iterator[Rig]:
     store = MemoryStore()
     store.create_account(Account(system_id="acct", password_hash="x", webhook_url=URL,
                                  webhook_secret=SECRET))
     clock = task.Clock()
     clock.advance(T0 + 10)
     hooks = Hooks()
-    stub = StubTreq(hooks)
+    stub = StubTreq(hooks)  # type: ignore[no-untyped-call]
     courier = WebhookCourier(clock, InlineWorker(),
                              WebhookDesk(store, policy=POLICY, format_id=FMT),
                              WebhookQueue(POLICY, draw=lambda: 0.5),
@@ -73,17 +76,21 @@ def rig() -> Iterator[tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, Stub
     courier.stop()
 
 
+def _flush(stub: StubTreq) -> None:
+    stub.flush()  # type: ignore[no-untyped-call]
+
+
 def _add(store: MemoryStore, count: int) -> list[OutboxItem]:
     return store.add_outbox([dataclasses.replace(_receipt_item(), id=0, hook_url=URL)
                              for _ in range(count)])
 
 
-def test_acknowledged_items_leave_the_store(rig) -> None:  # type: ignore[no-untyped-def]
+def test_acknowledged_items_leave_the_store(rig: Rig) -> None:
     courier, store, hooks, _, stub = rig
     items = _add(store, 5)
     courier.offer(items)
     for _ in range(10):
-        stub.flush()
+        _flush(stub)
         if store.outbox_count() == 0:
             break
     assert store.outbox_count() == 0
@@ -92,16 +99,16 @@ def test_acknowledged_items_leave_the_store(rig) -> None:  # type: ignore[no-unt
     assert courier.queue.held == 0 and courier.idle
 
 
-def test_a_receiver_that_never_answers_times_out_within_the_limits(rig) -> None:  # type: ignore[no-untyped-def]
+def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> None:
     courier, store, hooks, clock, stub = rig
     hooks.hang = True
     items = _add(store, 5)
     courier.offer(items[:1])  # one hooked item is enough to wake it: it claims all due
-    stub.flush()
+    _flush(stub)
     assert len(hooks.seen) == 2 and courier.queue.in_flight == 2  # per_host
     assert courier.queue.held == 5
     clock.advance(POLICY.timeout)
-    stub.flush()
+    _flush(stub)
     # both timed out: retries written to the store; the next two went out
     retried = [i for i in store.claim_webhooks(clock.seconds() + 5.0, 10, 1.0)
                if i.attempts == 1]
@@ -109,9 +116,9 @@ def test_a_receiver_that_never_answers_times_out_within_the_limits(rig) -> None:
     assert courier.queue.counts["retried"] == 2
 
 
-def test_a_stopped_courier_claims_nothing(rig) -> None:  # type: ignore[no-untyped-def]
+def test_a_stopped_courier_claims_nothing(rig: Rig) -> None:
     courier, store, hooks, _, stub = rig
     courier.stop()
     courier.offer(_add(store, 2))
-    stub.flush()
+    _flush(stub)
     assert hooks.seen == [] and store.outbox_count() == 2
