@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from smsc.cli.context import CliContext, pass_cli
-from smsc.cli.output import JSON_OPTION, echo_json, echo_table, iso
+from smsc.cli.output import JSON_OPTION, echo_json, echo_table
 from smsc.core.webhook_desk import WebhookDesk
-from smsc.core.webhooks import event_id
-from smsc.store.records import FailedWebhook, HookStyle, OutboxKind
+from smsc.core.webhooks import failed_view
 
 LIST_LIMIT = 1000
 
@@ -24,23 +21,6 @@ def webhook() -> None:
       smsc webhook failed --account acme
       smsc webhook replay --all --account acme
     """
-
-
-def _row(failed: FailedWebhook, cli: CliContext) -> dict[str, Any]:
-    item = failed.item
-    return {
-        "id": item.id,
-        "event_id": event_id(item),
-        "account": item.account,
-        "type": "mo" if item.kind == OutboxKind.MO else "receipt",
-        "message_id": cli.ids.format(item.message_id) if item.message_id is not None else None,
-        "style": HookStyle(item.hook_style).name.lower(),
-        "url": item.hook_url,
-        "attempts": failed.attempts,
-        "last_error": failed.last_error,
-        "created_at": iso(item.created_at),
-        "failed_at": iso(failed.failed_at),
-    }
 
 
 @webhook.command("failed")
@@ -63,8 +43,8 @@ def failed(cli: CliContext, account: str | None, limit: int, after_id: int,
     """
     if account is not None:
         cli.account(account)
-    rows = [_row(f, cli) for f in WebhookDesk(cli.store()).failed(account, after_id=after_id,
-                                                                   limit=limit)]
+    found = WebhookDesk(cli.store()).failed(account, after_id=after_id, limit=limit)
+    rows = [failed_view(f, format_id=cli.ids.format) for f in found]
     if as_json:
         echo_json(rows)
         return

@@ -30,7 +30,7 @@ from smsc.pdu.receipt_text import ReceiptError, ReceiptText, stat_for_state
 from smsc.pdu.smpptime import parse_receipt_date
 from smsc.pdu.text import TextError, decode_text
 from smsc.pdu.udh import read_part
-from smsc.store.records import HookStyle, OutboxItem, OutboxKind
+from smsc.store.records import FailedWebhook, HookStyle, OutboxItem, OutboxKind
 
 EVENT_ID_HEADER = "X-Smsc-Event-Id"
 TIMESTAMP_HEADER = "X-Smsc-Timestamp"
@@ -249,3 +249,22 @@ def call_for(item: OutboxItem, secret: str, now: float, *,
     if secret:
         headers += ((SIGNATURE_HEADER, signature(secret, timestamp, body)),)
     return WebhookCall(item=item, method="POST", url=item.hook_url, headers=headers, body=body)
+
+
+def failed_view(failed: FailedWebhook, *, format_id: Callable[[int], str] = str
+                ) -> dict[str, Any]:
+    """A failed webhook as ``smsc webhook failed --json`` and the HTTP API show it."""
+    item = failed.item
+    return {
+        "id": item.id,
+        "event_id": event_id(item),
+        "account": item.account,
+        "type": "mo" if item.kind == OutboxKind.MO else "receipt",
+        "message_id": format_id(item.message_id) if item.message_id is not None else None,
+        "style": HookStyle(item.hook_style).name.lower(),
+        "url": item.hook_url,
+        "attempts": failed.attempts,
+        "last_error": failed.last_error,
+        "created_at": _iso(item.created_at),
+        "failed_at": _iso(failed.failed_at),
+    }

@@ -29,12 +29,18 @@ from twisted.internet.error import (
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.client import Agent, HTTPConnectionPool, ResponseFailed
+from twisted.web.client import (
+    Agent,
+    HTTPConnectionPool,
+    ResponseFailed,
+    _HTTP11ClientFactory,
+)
 from twisted.web.iweb import IResponse
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import RETRY, Verdict, WebhookCall
+from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.store.records import OutboxItem
@@ -75,6 +81,13 @@ def why(failure: Failure) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_TEXT]
 
 
+class _QuietFactory(_HTTP11ClientFactory):
+    """The pool's connection factory without its start and stop lines (one pair per
+    connection: a flood with receivers that close every connection)."""
+
+    noisy = False
+
+
 class WebhookCourier:
     """Carries hooked outbox items to their URLs and their verdicts back to the store."""
 
@@ -92,6 +105,8 @@ class WebhookCourier:
         self._pool.maxPersistentPerHost = policy.per_host
         self._pool.cachedConnectionTimeout = 60
         self._pool.retryAutomatically = False  # a retry is the queue's decision, not the pool's
+        self._pool._factory = _QuietFactory
+        self._logs = LogLimiter()  # failed calls: a few lines per host, then one per 5 s
         self._http = client if client is not None else treq.client.HTTPClient(
             Agent(reactor, connectTimeout=policy.connect_timeout,  # type: ignore[no-untyped-call]
                   pool=self._pool),
@@ -160,8 +175,11 @@ class WebhookCourier:
     def _settle(self, call: WebhookCall, status: int | None, error: str) -> None:
         verdict = self.queue.answered(call, status, error, self._clock.seconds())
         if verdict.action != "ack":
-            _log.info("webhook {event} to {host}: {error}; {next}", event=call.item.id,
-                      host=call.host, error=verdict.error, next=_next(verdict, self._clock))
+            left_out = self._logs.allow(call.host, self._clock.seconds())
+            if left_out is not None:
+                _log.info("webhook {event} to {host}: {error}; {next}{suppressed}",
+                          event=call.item.id, host=call.host, error=verdict.error,
+                          next=_next(verdict, self._clock), suppressed=suppressed_note(left_out))
         self._write()
         self._pump()
 

@@ -39,3 +39,27 @@ def test_an_account_added_with_a_webhook_shows_its_secret(cli: Cli) -> None:
     out = cli("account", "add", "shop", "--password", "s3cret", "--webhook-url",
               "https://shop.example/hook")
     assert "webhook secret: " in out
+
+
+def test_webhook_failed_lists_and_replay_puts_back(cli: Cli) -> None:
+    from smsc.store.records import OutboxItem, OutboxKind
+
+    cli("account", "add", "acme", "--password", "s3cret", "--webhook-url",
+        "https://shop.example/hook")
+    store = cli.store()
+    (item,) = store.add_outbox([OutboxItem(
+        account="acme", kind=OutboxKind.RECEIPT, pdu=b"\x00", created_at=0.0,
+        expires_at=10.0, message_id=255, hook_url="https://shop.example/hook", hook_style=1)])
+    assert "no failed webhooks" in cli("webhook", "failed")
+    store.fail_webhook(item.id, 4, "HTTP 503: busy", 10.0)
+    (row,) = cli.json("webhook", "failed", "--account", "acme")
+    assert row["id"] == item.id and row["event_id"] == f"evt-{item.id}"
+    assert (row["attempts"], row["last_error"], row["type"], row["style"]) == (
+        4, "HTTP 503: busy", "receipt", "json")
+    assert row["message_id"] in ("000000ff", "255")
+    assert "HTTP 503: busy" in cli("webhook", "failed")
+    cli.fails("webhook", "replay", code=2, says="give the ids to replay, or --all")
+    cli.fails("webhook", "replay", "999", says="not in the failed list: 999")
+    assert "1 webhook(s) back in the outbox" in cli("webhook", "replay", str(item.id))
+    assert cli.json("webhook", "failed") == []
+    assert cli.store().outbox_count("acme") == 1

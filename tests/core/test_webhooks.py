@@ -143,11 +143,12 @@ def test_any_2xx_acknowledges_and_the_rest_retry_until_the_ttl() -> None:
     item = dataclasses.replace(_receipt_item(), attempts=2, expires_at=T0 + 100)
     for status in (200, 201, 204, 299):
         assert judge(item, status, "", T0, POLICY).action == ACK
-    for status, error in ((500, ""), (404, ""), (301, ""), (None, "timeout"),
-                          (None, "connection refused")):
-        verdict = judge(item, status, error, T0, POLICY, lambda: 0.5)
+    answers: tuple[tuple[int | None, str], ...] = (
+        (500, ""), (404, ""), (301, ""), (None, "timeout"), (None, "connection refused"))
+    for code, error in answers:
+        verdict = judge(item, code, error, T0, POLICY, lambda: 0.5)
         assert (verdict.action, verdict.attempts, verdict.at) == (RETRY, 3, T0 + 20.0)
-        assert verdict.error == (error or f"HTTP {status}")
+        assert verdict.error == (error or f"HTTP {code}")
     late = judge(item, 503, "", T0 + 85, POLICY, lambda: 0.5)
     assert (late.action, late.attempts, late.error) == (FAIL, 3, "HTTP 503")
 
@@ -197,7 +198,7 @@ def test_the_word_escapes_walk_the_text() -> None:
     assert dlr_url.expand("%S", {"b": "k a*b/c"}) == "a~b/c"  # not encoded
 
 
-_VALUE = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)
+_VALUE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
 
 
 @given(st.lists(st.tuples(st.sampled_from(sorted(dlr_url.ESCAPES - {"b"})), _VALUE),
