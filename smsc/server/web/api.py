@@ -5,17 +5,13 @@ an HTTP send")."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from twisted.internet import defer, task
 from twisted.internet.interfaces import IReactorTime
 from twisted.logger import Logger
@@ -27,20 +23,28 @@ from smsc.core.batch import Batch, BatchAnswer, BatchBuilder, answer_batch
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock
-from smsc.core.lookup import Lookups, MessageView
+from smsc.core.lookup import Lookups
 from smsc.core.quote import quote
 from smsc.http import models as m
 from smsc.http import problems as p
-from smsc.http.openapi import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
-from smsc.http.translate import InputError, Submits, encoding_name, submits
+from smsc.http.answers import (
+    STATE_BY_NAME,
+    ListQuery,
+    decode_cursor,
+    encode_cursor,
+    iso,
+    message,
+    quote_answer,
+    send_answer,
+)
+from smsc.http.replies import ProblemReply, Reply, field_errors, ok, problem
+from smsc.http.translate import InputError, Submits, submits
 from smsc.pdu import pdus
-from smsc.pdu.constants import CommandStatus, MessageState
-from smsc.pdu.receipt_text import stat_for_state
+from smsc.pdu.constants import CommandStatus
 from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
-from smsc.server.web.replies import ProblemReply, Reply, field_errors, ok, problem
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -49,7 +53,6 @@ from smsc.store.records import (
     HookStyle,
     MessageHook,
     NewMessage,
-    StoredMessage,
 )
 
 S = CommandStatus
@@ -57,20 +60,6 @@ T = TypeVar("T", bound=BaseModel)
 _log = Logger()
 SLICE = 500  # destinations prepared per turn of the event loop
 LEASE = 300.0  # an Idempotency-Key claimed by a request that never finished is free after this
-_STATES = {int(s): s.name.lower() for s in MessageState}
-_STATE_BY_NAME = {v: k for k, v in _STATES.items()}
-
-
-class ListQuery(BaseModel):
-    """``GET /v1/messages``'s query parameters."""
-
-    model_config = ConfigDict(extra="forbid")
-    state: m.State | None = None
-    to: str | None = Field(default=None, min_length=1, max_length=24)
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
-    cursor: str | None = Field(default=None, max_length=200)
-    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,33 +68,12 @@ class Caller:
     address: str
 
 
-def _iso(t: float | None) -> datetime | None:
-    return None if t is None else datetime.fromtimestamp(t, UTC)
-
-
 def parse_body(model: type[T], body: bytes) -> T:
     try:
         return model.model_validate_json(body)
     except ValidationError as e:
         raise ProblemReply(problem(p.INVALID_REQUEST, "the body does not match the schema",
                                    errors=field_errors(e))) from None
-
-
-def encode_cursor(before: int) -> str:
-    return base64.urlsafe_b64encode(f"v1:{before}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    kind, _, number = text.partition(":")
-    if kind != "v1" or not number.isdigit() or not number.isascii():
-        raise ProblemReply(problem(p.INVALID_REQUEST, "the cursor is not one this API gave",
-                                   errors=[m.FieldError(field="cursor",
-                                                        message="not a cursor")]))
-    return int(number)
 
 
 class HttpApi:
@@ -269,35 +237,8 @@ class HttpApi:
         hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
                 if request.webhook_url is not None else None)
         batch, answered = await self.submit(account, made.requests, hook)
-        statuses = {a.answer.cause for a in answered}
-        if len(statuses) == 1 and 0 not in statuses:  # every destination refused alike
-            status = statuses.pop()
-            first = answered[0].answer
-            retry = None
-            if status == S.ESME_RTHROTTLED:
-                retry = max(1, math.ceil(batch.retry_after))
-            elif status in (S.ESME_RSYSERR, S.ESME_RMSGQFUL):
-                retry = 1
-            detail = answered[0].item.detail or p.refusal(status).title
-            raise ProblemReply(problem(p.refusal(status), detail, smpp_status=first.status,
-                                       retry_after=retry))
-        messages = []
-        for a in answered:
-            if a.answer.status or not a.answer.message_id:
-                r = p.refusal(a.answer.cause)
-                messages.append(m.SentMessage(to=a.item.to, error=m.Refused(
-                    code=r.code, smpp_status=a.answer.status, detail=a.item.detail or r.title)))
-            else:
-                messages.append(m.SentMessage(to=a.item.to, id=a.answer.message_id,
-                                              parts=a.parts, charged=a.charged))
-        accepted = sum(1 for x in messages if x.id is not None)
-        return ok(m.SendAnswer(messages=messages, accepted=accepted,
-                               refused=len(messages) - accepted, duplicates=batch.duplicates,
-                               parts=sum(x.parts or 0 for x in messages),
-                               charged=sum(x.charged or 0 for x in messages),
-                               currency=account.currency,
-                               decimals=self.decimals(account.currency),
-                               reference=request.reference))
+        return send_answer(batch, answered, account, self.decimals(account.currency),
+                           request.reference)
 
     # --- POST /v1/quote -----------------------------------------------------------------------
     async def quote(self, caller: Caller, body: bytes) -> Reply:
@@ -307,27 +248,8 @@ class HttpApi:
         q = quote(self.core.intake, account, made.requests, self.clock.seconds())
         balance = await self._store("reading a balance", self.store.balance,
                                     account.credit_owner, self.clock.seconds())
-        available = balance.available(self.clock.seconds())
-        lines = []
-        for line in q.lines:
-            if line.status:
-                r = p.refusal(line.status)
-                lines.append(m.QuotedMessage(to=line.to, error=m.Refused(
-                    code=r.code, smpp_status=line.status, detail=line.detail or r.title)))
-            else:
-                lines.append(m.QuotedMessage(to=line.to, destination=line.destination,
-                                             route=line.route, operator=line.operator,
-                                             parts=line.parts, price_per_part=line.price,
-                                             price=line.total, blacklisted=line.blacklisted))
-        return ok(m.Quote(currency=account.currency, decimals=self.decimals(account.currency),
-                          encoding=encoding_name(made.data_coding),  # type: ignore[arg-type]
-                          messages=lines, destinations=len(lines) + q.duplicates,
-                          routes=[m.RouteTotal(route=r, destinations=d, parts=n, total=t)
-                                  for r, d, n, t in q.by_route()],
-                          valid=len(lines) - q.refused, invalid=q.refused,
-                          duplicates=q.duplicates, blacklisted=q.blacklisted, parts=q.parts,
-                          total=q.total, balance=available,
-                          enough_credit=q.total <= available))
+        return quote_answer(q, account, self.decimals(account.currency),
+                            balance.available(self.clock.seconds()), made.data_coding)
 
     # --- GET /v1/balance ----------------------------------------------------------------------
     async def balance(self, caller: Caller) -> Reply:
@@ -338,37 +260,16 @@ class HttpApi:
         return ok(m.Balance(currency=account.currency, decimals=self.decimals(account.currency),
                             available=b.available(now), bought=b.bought,
                             subscription=b.subscription_now(now),
-                            subscription_expires_at=_iso(b.subscription_expires_at)))
+                            subscription_expires_at=iso(b.subscription_expires_at)))
 
     # --- GET /v1/messages/{id}, DELETE /v1/messages/{id} ----------------------------------------
-    def _message(self, account: Account, v: MessageView) -> m.Message:
-        first: StoredMessage = v.first
-        state = _STATES.get(v.state, "unknown")
-        parts = [m.Part(index=x.part_index, state=_STATES.get(x.state, "unknown"),  # type: ignore[arg-type]
-                        error=x.error_code, price=x.price,
-                        charged=x.charged_subscription + x.charged_bought,
-                        refunded=x.refunded, attempts=x.attempts,
-                        next_attempt_at=_iso(x.next_at), done_at=_iso(x.done_at))
-                 for x in v.parts]
-        stat = stat_for_state(v.state) if v.final_at is not None else None
-        return m.Message.model_validate({
-            "id": v.message_id, "to": first.destination_addr, "from": first.source_addr,
-            "state": state, "error": v.error, "submitted_at": _iso(first.submitted_at),
-            "scheduled_at": _iso(first.scheduled_at), "expires_at": _iso(first.expires_at),
-            "final_at": _iso(v.final_at), "route": first.route, "operator": first.operator,
-            "price": sum(x.price for x in v.parts), "charged": v.charged,
-            "refunded": v.refunded, "currency": account.currency,
-            "decimals": self.decimals(account.currency),
-            "receipt": m.Receipt(requested=v.receipt_requested,
-                                 stat=stat if v.receipt_requested else None),
-            "parts": parts})
-
     async def get_message(self, caller: Caller, message_id: str) -> Reply:
         views = await self._store("reading a message", self.lookups.message, caller.account,
                                   message_id)
         if not views:
             raise ProblemReply(problem(p.NOT_FOUND, f"no message {message_id} of yours"))
-        return ok(self._message(caller.account, views[0]))
+        account = caller.account
+        return ok(message(views[0], account, self.decimals(account.currency)))
 
     async def cancel(self, caller: Caller, message_id: str) -> Reply:
         account = caller.account
@@ -395,19 +296,16 @@ class HttpApi:
             raise ProblemReply(problem(p.INVALID_REQUEST, "the query is not valid",
                                        errors=field_errors(e))) from None
         before = decode_cursor(q.cursor) if q.cursor is not None else None
-        destination = None
-        if q.to is not None:
-            destination = q.to.strip().removeprefix("+")
-            destination = destination[2:] if destination.startswith("00") else destination
         page = await self._store(
             "listing messages", lambda: self.lookups.page(
                 caller.account, before=before, limit=q.limit,
-                state=_STATE_BY_NAME[q.state] if q.state else None, destination=destination,
+                state=STATE_BY_NAME[q.state] if q.state else None, destination=q.destination,
                 since=q.since.timestamp() if q.since else None,
                 until=q.until.timestamp() if q.until else None))
         return ok(m.MessagePage(
-            messages=[self._message(caller.account, v) for v in page.messages],
+            messages=[message(v, caller.account, self.decimals(caller.account.currency))
+                      for v in page.messages],
             next=encode_cursor(page.next_before) if page.next_before is not None else None))
 
 
-__all__ = ["Caller", "HttpApi", "ListQuery", "decode_cursor", "encode_cursor"]
+__all__ = ["Caller", "HttpApi"]

@@ -17,10 +17,10 @@ from twisted.web.server import NOT_DONE_YET, Request, Site
 
 from smsc.http import problems as p
 from smsc.http.openapi import document
+from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
 from smsc.server.web.api import HttpApi
-from smsc.server.web.replies import JSON, ProblemReply, Reply, problem
 
 _log = Logger()
 _MESSAGE = re.compile(r"/v1/messages/([^/]{1,64})")
