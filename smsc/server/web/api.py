@@ -5,6 +5,7 @@ an HTTP send")."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -176,12 +177,12 @@ class HttpApi:
         except ProblemReply as e:
             reply = e.reply
         if reply.status == 200:  # something was accepted (and billed): kept before it is sent
-            try:
+            # If it cannot be kept, the messages are sent all the same: say so (a retry then
+            # waits for the claim's lease).
+            with contextlib.suppress(ProblemReply):
                 await self._store("keeping an Idempotency-Key's answer",
                                   self.store.finish_idempotency, account.system_id,
                                   idempotency_key, reply.status, reply.content_type, reply.body)
-            except ProblemReply:  # the messages are sent: say so (a retry waits for the lease)
-                pass
         else:  # nothing was accepted: a retry runs again
             d = self.worker.call(self.store.release_idempotency, account.system_id,
                                  idempotency_key)
