@@ -11,6 +11,7 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.output import JSON_OPTION, duration, echo_json, echo_table, iso
 from smsc.core.accounts import CreditLeft, HasSubAccounts, check_removal
+from smsc.core.hooks import new_webhook_secret, webhook_url_problem
 from smsc.pdu.constants import Ton
 from smsc.routing.accounts import (
     check_cidrs,
@@ -173,6 +174,16 @@ def account_options(function: F) -> F:
             "account: wrong passwords from any address also lock the whole account.",
         ),
         click.option(
+            "--webhook-url",
+            metavar="URL",
+            help="POST receipts and MO to this URL as signed JSON instead of to the SMPP "
+            "receivers (docs/webhooks.md); the first one set makes the signing secret.",
+        ),
+        click.option("--no-webhook", is_flag=True, default=None,
+                     help="Receipts and MO to the SMPP receivers again (the secret is kept)."),
+        click.option("--new-webhook-secret", is_flag=True, default=None,
+                     help="Replace the webhook signing secret with a fresh one."),
+        click.option(
             "--enable/--disable",
             "enabled",
             default=None,
@@ -275,6 +286,20 @@ def apply_options(found: Account, options: dict[str, Any]) -> Account:
         changes["lock_scope"] = (
             LockScope.ACCOUNT if options["lock_scope"] == "account" else LockScope.PAIR
         )
+    if options.get("webhook_url") is not None:
+        if options.get("no_webhook"):
+            raise click.UsageError("give --webhook-url or --no-webhook, not both")
+        problem = webhook_url_problem(options["webhook_url"])
+        if problem is not None:
+            raise click.BadParameter(f"{options['webhook_url']!r}: {problem}",
+                                     param_hint="--webhook-url")
+        changes["webhook_url"] = options["webhook_url"]
+        if not found.webhook_secret:
+            changes["webhook_secret"] = new_webhook_secret()
+    if options.get("no_webhook"):
+        changes["webhook_url"] = ""
+    if options.get("new_webhook_secret"):
+        changes["webhook_secret"] = new_webhook_secret()
     if options.get("outbind_password") is not None:
         if options["outbind_password"]:
             _checked(check_password, options["outbind_password"], "--outbind-password")
@@ -395,6 +420,8 @@ def add(
     click.echo(f"account {system_id} created ({what})")
     if generated:
         click.echo(f"password: {password}  (shown once; change it with `smsc account passwd`)")
+    if new.webhook_secret:
+        click.echo(f"webhook secret: {new.webhook_secret}")
 
 
 @account.command("set")
@@ -412,6 +439,7 @@ def set_(cli: CliContext, /, system_id: str, **options: Any) -> None:
       smsc account set acme --allowed-ip 203.0.113.0/24 --allowed-ip 198.51.100.7
       smsc account set acme --sender-id ACME --sender-id AcmeShop --require-registered-sender
       smsc account set acme --blacklist-mode refuse --refund-failed --disable
+      smsc account set acme --webhook-url https://shop.example/smsc/events
     """
     found = cli.account(system_id)
     changed = apply_options(found, options)
@@ -425,6 +453,9 @@ def set_(cli: CliContext, /, system_id: str, **options: Any) -> None:
         if getattr(found, f.name) != getattr(changed, f.name)
     ]
     click.echo(f"account {system_id}: changed {', '.join(names)}")
+    if changed.webhook_secret != found.webhook_secret:
+        click.echo(f"webhook secret: {changed.webhook_secret}  (the receiver checks signatures "
+                   "with it; `smsc account show` shows it again)")
 
 
 @account.command("rm")
@@ -519,6 +550,8 @@ def _info(cli: CliContext, found: Account) -> dict[str, Any]:
         "blacklist_mode": found.blacklist_mode.name.lower(),
         "refund_failed": found.refund_failed,
         "outbind_to": found.outbind_to,
+        "webhook_url": found.webhook_url,
+        "webhook_secret": found.webhook_secret,
         "strict_numbers": found.strict_numbers,
         "standard_statuses": found.standard_statuses,
         "created_at": iso(found.created_at),
@@ -616,6 +649,9 @@ def show(cli: CliContext, system_id: str, as_json: bool) -> None:
         ("refunds", "REJECTD and UNDELIV parts refunded" if found.refund_failed else "none"),
         ("lockout", _lockout(found)),
         ("outbind", found.outbind_to or "never"),
+        ("webhooks", f"receipts and MO POSTed to {found.webhook_url}" if found.webhook_url
+         else "none: receipts and MO to the SMPP receivers"),
+        *([("webhook secret", found.webhook_secret)] if found.webhook_secret else []),
         (
             "numbers",
             "valid numbers only (unassigned ranges refused, 0x0B)"

@@ -13,6 +13,7 @@ from smsc.cli import (
     campaign_commands,  # noqa: F401  (campaign create, start, ..., show)
 )
 from smsc.cli.accounts import account
+from smsc.cli.apikeys import apikey
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist
 from smsc.cli.campaigns import campaign
@@ -29,6 +30,7 @@ from smsc.cli.reports import report
 from smsc.cli.routes import route, routes
 from smsc.cli.send import send
 from smsc.cli.serve import serve
+from smsc.cli.webhooks import webhook
 from smsc.config.edit import EditError
 from smsc.config_error import ConfigError
 from smsc.store.base import StoreError
@@ -92,6 +94,7 @@ for command in (
     serve,
     config,
     account,
+    apikey,
     credit,
     blacklist,
     operator,
@@ -102,6 +105,7 @@ for command in (
     report,
     send,
     mo,
+    webhook,
     bench,
     contact_list,
     campaign,

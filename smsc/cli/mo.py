@@ -9,6 +9,7 @@ import click
 from smsc.cli.context import CliContext, pass_cli
 from smsc.cli.opt_outs import opt_out_by_mo
 from smsc.cli.output import JSON_OPTION, duration, echo_json
+from smsc.core.hooks import item_hook
 from smsc.operators.mo import mo_deliver_sms
 from smsc.pdu.codec import encode
 from smsc.pdu.constants import DataCoding
@@ -100,6 +101,7 @@ def inject(
     if lifetime <= 0:
         raise click.BadParameter("must be longer than 0", param_hint="--ttl")
     now = cli.now()
+    hook_url, hook_style = item_hook(None, found)
     items = cli.store().add_outbox(
         [
             OutboxItem(
@@ -108,6 +110,8 @@ def inject(
                 pdu=encode(pdu),
                 created_at=now,
                 expires_at=now + lifetime,
+                hook_url=hook_url,
+                hook_style=hook_style,
             )
             for pdu in parts
         ]

@@ -68,6 +68,13 @@ class ServerSettings:
     due_interval: float = 0.05  # seconds between rounds when queues are idle
     receipt_retry_min: float = 1.0
     receipt_retry_max: float = 300.0
+    # Receipts and MO by webhook (docs/webhooks.md): one call's time limit, the retry waits
+    # (doubling from min to max, with jitter), calls at once in all and per host.
+    webhook_timeout: float = 10.0
+    webhook_retry_min: float = 5.0
+    webhook_retry_max: float = 3600.0
+    webhook_in_flight: int = 64
+    webhook_per_host: int = 8
     metrics: str = ""  # an endpoint for GET /metrics (Prometheus text); empty: none
     receipt_time_zone: str = "UTC"  # IANA name: the zone of the dates in receipt texts
     test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
@@ -93,11 +100,12 @@ def time_zone(name: str) -> tzinfo:
 
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "drain_timeout", "lock_for", "commit_delay", "due_interval",
-              "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay"}
+              "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay",
+              "webhook_timeout", "webhook_retry_min", "webhook_retry_max"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batch",
          "unbound_error_limit", "listen_backlog", "max_connections",
          "max_connections_per_address", "pending_binds", "pending_binds_per_address",
-         "queued_binds", "hash_threads"}
+         "queued_binds", "hash_threads", "webhook_in_flight", "webhook_per_host"}
 _COUNTS = {"lock_after", "unknown_id_lock_after"}  # 0 allowed: never
 _STRINGS = {"database", "system_id"}
 
@@ -177,6 +185,10 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("server.bind_refusal_delay", "must be at most 60 s")
     if out.get("receipt_retry_min", 1.0) > out.get("receipt_retry_max", 300.0):
         raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
+    if out.get("webhook_retry_min", 5.0) > out.get("webhook_retry_max", 3600.0):
+        raise ConfigError("server.webhook_retry_min", "must not exceed webhook_retry_max")
+    if out.get("webhook_timeout", 10.0) <= 0:
+        raise ConfigError("server.webhook_timeout", "must be longer than 0")
     return out
 
 

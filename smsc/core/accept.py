@@ -117,7 +117,7 @@ class Acceptance:
             if fate.counted:  # then its attempts are 1: _count_finals counts by that
                 room[operator] = left - 1
             frame = fate.receipt
-            item = (frame_item(message, frame, now, account.receipt_ttl)
+            item = (frame_item(message, frame, now, account.receipt_ttl, account=account)
                     if frame is not None else None)
             out.append(_final_at_acceptance(change.state, change.attempts, now, change.error_code,
                                             item))

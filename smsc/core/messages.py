@@ -131,7 +131,7 @@ class Messages:
             receipt = receipts.final_receipt(p, c, queues.id_format.format,
                                              zone=queues.receipt_zone)
             if receipt is not None:
-                outbox.append(pdu_item(p, receipt, now, account.receipt_ttl))
+                outbox.append(pdu_item(p, receipt, now, account.receipt_ttl, account))
         if per_message:
             outbox.extend(self.rounds.message_receipts(per_message, changes, now))
         return self.store.apply(changes, outbox, now)

@@ -156,10 +156,13 @@ class OutboxDispatcher:
         """Items just committed by this process, in id order. An account whose queue is caught
         up with the store (its last read came back short) takes them at once, even while the
         periodic rescan reads (what it brings back twice is known and skipped); the accounts
-        returned must read them from the store instead."""
+        returned must read them from the store instead. Items with a hook (``hook_style``) are
+        the webhook courier's and are left out."""
         later: set[str] = set()
         known = self._known
         for item in items:
+            if item.hook_style:
+                continue
             queue = self._accounts.get(item.account)
             if queue is None or not queue.receivers:
                 continue

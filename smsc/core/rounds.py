@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
+from smsc.core.hooks import NO_HOOK, item_hook
 from smsc.core.optout import OptOutChange, OptOuts
 from smsc.core.queues import Queues
 from smsc.operators import alerts, receipts
@@ -140,7 +141,7 @@ class Rounds:
                 counted[message.operator] = counted.get(message.operator, 0) + 1
             ttl = account.receipt_ttl if account is not None else DEFAULT_RECEIPT_TTL
             if fate.enroute is not None:
-                outbox.append(frame_item(message, fate.enroute, now, ttl))
+                outbox.append(frame_item(message, fate.enroute, now, ttl, account=account))
             if change.next_at is not None:
                 continue
             finals[message.operator] = finals.get(message.operator, 0) + 1
@@ -157,7 +158,7 @@ class Rounds:
                     per_message[key] = rows
                     continue
             if fate.receipt is not None:
-                outbox.append(frame_item(message, fate.receipt, now, ttl))
+                outbox.append(frame_item(message, fate.receipt, now, ttl, account=account))
         for operator, count in counted.items():
             pacing.consume(operator, count, now)
         if per_message:
@@ -202,7 +203,7 @@ class Rounds:
             if pdu is not None:
                 account = queues.account(parts[0].account)
                 ttl = account.receipt_ttl if account is not None else DEFAULT_RECEIPT_TTL
-                out.append(pdu_item(parts[0], pdu, now, ttl))
+                out.append(pdu_item(parts[0], pdu, now, ttl, account))
         return out
 
     def _handset_replies(self, delivered: dict[tuple[int, str], StoredMessage],
@@ -223,6 +224,7 @@ class Rounds:
                 continue
             account = queues.account(reply.account)
             ttl = account.receipt_ttl if account is not None else DEFAULT_RECEIPT_TTL
+            hook_url, hook_style = item_hook(None, account)
             try:
                 pdus_ = mo_deliver_sms(source_addr=reply.handset, destination_addr=reply.service,
                                        text=reply.text, reference=message_id & 0xFF)
@@ -231,22 +233,33 @@ class Rounds:
             said.append(reply)
             out.extend(OutboxItem(account=reply.account, kind=OutboxKind.MO, pdu=encode(p),
                                   created_at=now, expires_at=reply.at + ttl,
-                                  message_id=None, not_before=reply.at) for p in pdus_)
+                                  message_id=None, not_before=reply.at, hook_url=hook_url,
+                                  hook_style=hook_style) for p in pdus_)
         return out
 
 
 _outbox_item = slot_constructor(OutboxItem)
 _RECEIPT = OutboxKind.RECEIPT
+_ALERT = OutboxKind.ALERT
 
 
 def frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float,
-               kind: OutboxKind = _RECEIPT) -> OutboxItem:
-    """An outbox item of ``message``'s account carrying an encoded PDU."""
+               kind: OutboxKind = _RECEIPT, *, account: Account | None = None) -> OutboxItem:
+    """An outbox item of ``message``'s account carrying an encoded PDU, going where
+    :func:`smsc.core.hooks.item_hook` says (an alert_notification: SMPP only)."""
+    if kind is _ALERT or (not message.hook_style and (account is None
+                                                      or not account.webhook_url)):
+        hook_url, hook_style = NO_HOOK
+    else:
+        hook_url, hook_style = item_hook(message, account)
     return _outbox_item(id=0, account=message.account, kind=kind, pdu=frame, created_at=now,
                         expires_at=now + ttl, message_id=message.message_id, attempts=0,
-                        not_before=0.0)
+                        not_before=0.0, hook_url=hook_url, hook_style=hook_style)
 
 
-def pdu_item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float) -> OutboxItem:
+def pdu_item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float,
+             account: Account | None = None) -> OutboxItem:
+    hook_url, hook_style = item_hook(message, account)
     return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=encode(pdu),
-                      created_at=now, expires_at=now + ttl, message_id=message.message_id)
+                      created_at=now, expires_at=now + ttl, message_id=message.message_id,
+                      hook_url=hook_url, hook_style=hook_style)

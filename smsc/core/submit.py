@@ -31,7 +31,7 @@ from smsc.pdu.reassembly import Reassembler
 from smsc.pdu.smpptime import format_relative
 from smsc.pdu.udh import ConcatInfo
 from smsc.slotted import slot_constructor
-from smsc.store.records import AcceptOutcome, Account, NewMessage
+from smsc.store.records import AcceptOutcome, Account, MessageHook, NewMessage
 
 S = CommandStatus
 _LONGEST_RELATIVE = 99 * 86_400 + 86_399  # a longer qos_time_to_live is cut to 99 days 23:59:59
@@ -131,9 +131,19 @@ class Intake:
         self._set_routes: dict[tuple[str, str, int, int], Routed] = {}
 
     # --- the three submit operations ---------------------------------------------------------
-    def prepare(self, caller: BindContext, request: pdus.Pdu, now: float) -> Prepared:
+    def prepare(self, caller: BindContext, request: pdus.Pdu, now: float, *,
+                hook: MessageHook | None = None) -> Prepared:
         """A submit_sm, data_sm or submit_multi of ``caller`` checked and made into parts (its
-        queue room taken); a PduError refuses it whole (answer it with :meth:`refusal`)."""
+        queue room taken); a PduError refuses it whole (answer it with :meth:`refusal`).
+
+        ``hook``: where the receipts of these parts go instead of the account's default (its
+        ``webhook_url``, else its SMPP receivers); every part carries it (see
+        :mod:`smsc.core.hooks`)."""
+        if hook is not None and hook.style:
+            prepared = self.prepare(caller, request, now)
+            url, style = hook.url, int(hook.style)
+            return replace(prepared, parts=tuple(replace(p, hook_url=url, hook_style=style)
+                                                 for p in prepared.parts))
         kind = type(request)
         if kind is pdus.SubmitSm:
             return self.submit_sm(caller, request, now)  # type: ignore[arg-type]
@@ -209,6 +219,16 @@ class Intake:
         return Prepared(message_id=message_id, parts=tuple(parts), groups=groups,
                         operators=tuple(counts.items()), unsuccess=tuple(unsuccess),
                         asked=tuple(asked), multi=True)
+
+    @property
+    def route(self) -> RouteFn:
+        """How destinations are routed (a quote prices by it without preparing anything)."""
+        return self._route
+
+    @property
+    def operators(self) -> OperatorDesk:
+        """The operator simulation submits are queued by (swapped by :meth:`use_operators`)."""
+        return self._operators
 
     def use_operators(self, operators: OperatorDesk) -> None:
         """Take a reloaded operator simulation (its queue limits and delays) for new submits."""
@@ -374,7 +394,8 @@ class Intake:
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
                     blacklisted=routed.blacklisted, expires_at=expires),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
-                forced_state=routed.forced_state, forced_error=routed.forced_error))
+                forced_state=routed.forced_state, forced_error=routed.forced_error,
+                hook_url="", hook_style=0))
         if hold > 0 and content.concat is not None and content.concat.total > 1:
             out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out

@@ -11,6 +11,8 @@ ended (one at a time, batching what was answered meanwhile), in the store's urge
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
@@ -70,6 +72,8 @@ class OutboxCourier:
         self._in_flight: dict[SmppServerProtocol, dict[int, OutboxItem]] = {}
         self.delivered = 0
         self.sent = 0
+        # Called when items with a hook were committed here (they are the webhook courier's).
+        self.hooked: Callable[[list[OutboxItem]], None] | None = None
 
     # --- receivers come and go --------------------------------------------------------------
     def receiver_bound(self, account: str, conn: SmppServerProtocol) -> None:
@@ -88,7 +92,9 @@ class OutboxCourier:
     # --- loading from the store ---------------------------------------------------------------
     def offer(self, items: list[OutboxItem]) -> None:
         """Items this process just committed: taken at once where an account is caught up,
-        read from the store later where it is not."""
+        read from the store later where it is not. Items with a hook go to ``hooked``."""
+        if self.hooked is not None:
+            self.hooked(items)
         later = self.dispatcher.offer(items, self._reactor.seconds())
         if later:
             self.dispatcher.announce(later)

@@ -10,6 +10,7 @@ from twisted.internet.interfaces import IReactorTime
 
 from smsc.core.centre import SmscCore
 from smsc.core.outbox import OutboxDispatcher
+from smsc.core.webhook_queue import WebhookQueue
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
 from smsc.server.committer import GroupCommitter
@@ -30,6 +31,13 @@ class ObservedCourier(Protocol):
     @property
     def dispatcher(self) -> OutboxDispatcher: ...
     def in_flight_count(self) -> int: ...
+
+
+class ObservedWebhooks(Protocol):
+    """What the metrics read of the webhook courier."""
+
+    @property
+    def queue(self) -> WebhookQueue: ...
 
 
 class ObservedService(Protocol):
@@ -63,6 +71,8 @@ class ObservedService(Protocol):
     @property
     def courier(self) -> ObservedCourier: ...
     @property
+    def webhooks(self) -> ObservedWebhooks: ...
+    @property
     def outbinder(self) -> Outbinder: ...
     @property
     def worker(self) -> StoreWorker: ...
@@ -78,6 +88,7 @@ def service_metrics(service: ObservedService) -> list[Metric]:
     """Counters since the start and gauges of now; nothing here reads the store."""
     courier = service.courier
     committer = service.committer
+    webhooks = service.webhooks.queue
     binds: dict[tuple[str, str], int] = {}
     for account, conns in service.binds.items():
         for conn in conns:
@@ -143,6 +154,16 @@ def service_metrics(service: ObservedService) -> list[Metric]:
         Metric("smsc_outbox_held", "gauge",
                "Receipts and MO loaded for bound accounts and not delivered yet, by account.",
                [((("account", a),), n) for a, n in sorted(courier.dispatcher.backlog().items())]),
+        Metric("smsc_webhooks_total", "counter",
+               "Webhook calls (receipts and MO over HTTP) by result: sent, and once answered "
+               "acked (2xx), retried or failed (moved to the failed list).",
+               [((("result", r),), n) for r, n in webhooks.counts.items()]),
+        Metric("smsc_webhooks_in_flight", "gauge", "Webhook calls running.",
+               [((), webhooks.in_flight)]),
+        Metric("smsc_webhooks_held", "gauge",
+               "Webhook items claimed from the store and not settled yet (waiting, running, "
+               "or their result being written).",
+               [((), webhooks.held)]),
         Metric("smsc_outbind_attempts_total", "counter", "Outbind connections tried.",
                [((), service.outbinder.attempts)]),
         Metric("smsc_store_calls_pending", "gauge", "Calls queued for or running on the store.",

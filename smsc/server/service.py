@@ -24,12 +24,16 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
+from smsc.core.webhook_desk import WebhookDesk
+from smsc.core.webhook_queue import WebhookQueue
+from smsc.core.webhooks import WebhookPolicy
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
@@ -49,6 +53,9 @@ from smsc.server.sessions import BIND_TYPES, BoundSessions
 from smsc.server.storehealth import StoreHealth
 from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
+from smsc.server.web.api import HttpApi
+from smsc.server.web.site import api_site, web_metrics
+from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 
@@ -83,6 +90,12 @@ class SmscService(service.Service):
                              retry_min=settings.receipt_retry_min,
                              retry_max=settings.receipt_retry_max),
             health=self.health)
+        self.webhooks = WebhookCourier(
+            reactor, self.worker,
+            WebhookDesk(store, policy=webhook_policy(settings), format_id=core.id_format.format,
+                        zone=settings.receipt_zone),
+            WebhookQueue(webhook_policy(settings)), health=self.health)
+        self.courier.hooked = self.webhooks.offer
         self.logs = LogLimiter()  # lines about causes that are not one peer's
         self.connections = Connections(self.clock, settings, self.logs)
         self.sessions = BoundSessions(reactor, settings, core, self.worker, self.hasher,
@@ -108,6 +121,14 @@ class SmscService(service.Service):
         self.upkeep = Upkeep(self.clock, store, core, self.worker, self.courier,
                              self.outbinder, self.connections, self.sessions, self.reloader,
                              self.health, self.logs)
+        self.http_settings = config.http if config is not None else HttpSettings()
+        # The customer HTTP API (smsc.server.web): the same core, committer, ids and throttles.
+        self.web = HttpApi(reactor, settings=self.http_settings, store=store, core=core, ids=ids,
+                           worker=self.worker, committer=self.committer, courier=self.courier,
+                           health=self.health, throttles=self.sessions.throttles,
+                           decimals=_decimals(routing),
+                           refill_ids=self.submits.refill_if_low)
+        self.upkeep.rescans.append(self.webhooks.wake)
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -174,14 +195,27 @@ class SmscService(service.Service):
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
-            site = Site(MetricsPage(lambda: service_metrics(self)))  # type: ignore[no-untyped-call]
+            site = Site(MetricsPage(  # type: ignore[no-untyped-call]
+                lambda: service_metrics(self) + web_metrics(self.web)))
             site.noisy = False
             port = await endpoint.listen(site)
             self.ports.append(port)
             address = port.getHost()
             self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
+        if self.http_settings.listen:
+            site = api_site(self.web, self.http_settings.max_body)
+            for description in self.http_settings.listen:
+                endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
+                    self.reactor, with_backlog(description, self.settings.listen_backlog))
+                port = await endpoint.listen(site)
+                self.ports.append(port)
+                address = port.getHost()
+                scheme = "https" if description.startswith("ssl:") else "http"
+                self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
+            self.web.start()
         self.upkeep.start()
         self.rounds.schedule(0.0)
+        self.webhooks.wake()
         self.started.callback(None)
 
     def _start_failed(self, failure: Failure) -> None:
@@ -200,6 +234,7 @@ class SmscService(service.Service):
         for port in self.ports:
             await defer.maybeDeferred(port.stopListening)
         self.upkeep.stop()
+        self.web.stop()
         self.rounds.stop()
         self.submits.stop()
         self.committer.flush_now()  # submits waiting for a commit are answered first
@@ -215,6 +250,11 @@ class SmscService(service.Service):
             await _sleep(self.clock, 0.01)
             self.committer.flush_now()
         self.courier.flush_acks()
+        self.webhooks.stopping = True  # claims no more; calls running get a moment to end
+        deadline = self.clock.seconds() + 2.0
+        while not self.webhooks.idle and self.clock.seconds() < deadline:
+            await _sleep(self.clock, 0.02)
+        await defer.maybeDeferred(self.webhooks.stop)
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
         # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
@@ -292,6 +332,15 @@ class SmscService(service.Service):
                                              S.ESME_RINVCMDID))
 
 
+def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
+    return WebhookPolicy(timeout=settings.webhook_timeout,
+                         connect_timeout=min(5.0, settings.webhook_timeout),
+                         retry_min=settings.webhook_retry_min,
+                         retry_max=settings.webhook_retry_max,
+                         max_in_flight=settings.webhook_in_flight,
+                         per_host=settings.webhook_per_host)
+
+
 def with_backlog(description: str, backlog: int) -> str:
     """A tcp or ssl endpoint string with ``backlog=`` added unless it sets one (Twisted's
     default of 50 makes a burst of connects wait for SYN retries)."""
@@ -301,10 +350,18 @@ def with_backlog(description: str, backlog: int) -> str:
     return f"{description}:backlog={backlog}"
 
 
+def _decimals(routing: RouteBook | None) -> Callable[[str], int]:
+    """The decimal places of a currency by the routing config in force (it changes on a
+    reload)."""
+    def decimals(currency: str) -> int:
+        return routing.config.decimals(currency) if routing is not None else 2
+    return decimals
+
+
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:
     d = defer.Deferred[None]()
     clock.callLater(seconds, d.callback, None)
     return d
 
 
-__all__ = ["SmscService", "with_backlog"]
+__all__ = ["SmscService", "webhook_policy", "with_backlog"]

@@ -1,9 +1,11 @@
-"""Periodic work: connection timers every half second; every second the outbox scan, the
-config files' check and the store's change counter (accounts, outbind targets, routing data
-edited by the CLI); the outbinds every 5 s; every minute expiry and the queue depths."""
+"""Periodic work: connection timers every half second; every second the outbox scan (and the
+webhooks' claim), the config files' check and the store's change counter (accounts, outbind
+targets, routing data edited by the CLI); the outbinds every 5 s; every minute expiry and the
+queue depths."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -45,6 +47,7 @@ class Upkeep:
         self.logs = logs
         self.change_counter = -1
         self._loops: list[LoopingCall] = []
+        self.rescans: list[Callable[[], None]] = []  # more every-second pulls (webhooks)
 
     def start(self) -> None:
         for interval, fn in ((0.5, self.connections.housekeeping), (1.0, self._every_second),
@@ -75,6 +78,8 @@ class Upkeep:
 
     def _every_second(self) -> None:
         self.courier.pull(rescan=True)
+        for rescan in self.rescans:
+            rescan()
         self.reloader.poll()
         d = self.worker.call(self.store.change_counter)
         d.addCallback(self._changes_seen)

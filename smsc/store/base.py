@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from smsc.store.api_base import ApiStore
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
@@ -20,6 +21,7 @@ from smsc.store.records import (
     BindLocks,
     BlacklistEntry,
     Bucket,
+    FailedWebhook,
     FinalAtAcceptance,
     LedgerEntry,
     LedgerKind,
@@ -36,6 +38,8 @@ from smsc.store.records import (
 )
 
 CLOSED_ACCOUNT_NOTE = "account removed"  # the note of the rows closing a removed account's credit
+FAILED_WEBHOOKS_KEPT = 10_000  # rows the failed-webhook list keeps, the newest failures
+MAX_WEBHOOK_ERROR = 500  # characters of a webhook's last error kept
 
 
 class StoreError(Exception):
@@ -104,7 +108,10 @@ def hand_lock(old: Lock | None, system_id: str, locked_until: float) -> Lock:
                 last_failed_at=old.last_failed_at if old is not None else 0.0)
 
 
-class Store(Protocol):
+class Store(ApiStore, Protocol):
+    """Everything smsc keeps; the HTTP API's part (API keys, Idempotency-Key answers, message
+    pages) is declared in :class:`smsc.store.api_base.ApiStore`."""
+
     # --- lifecycle and meta ---------------------------------------------------------------
     def close(self) -> None: ...
 
@@ -272,19 +279,67 @@ class Store(Protocol):
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
-        """Unexpired items of an account with id > after_id, in id order (items whose
-        ``not_before`` lies ahead included: the reader holds them until then)."""
+        """Unexpired items of an account with id > after_id and no hook (``hook_style`` 0: for
+        its SMPP receivers), in id order (items whose ``not_before`` lies ahead included: the
+        reader holds them until then). Items with a hook are the webhook courier's."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         """Remove delivered items (their deliver_sm_resp arrived)."""
         ...
 
-    def expire_outbox(self, now: float) -> int:
-        """Remove items past their time to live; returns how many."""
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
+        """Remove items past their time to live (``expires_at <= now``); returns how many left
+        the outbox. Items with a hook (``hook_style`` != 0) are not dropped: each moves to the
+        failed-webhook list as :meth:`fail_webhook` would move it (its attempts, its last error
+        as :meth:`retry_webhook` recorded it, or "expired" if it has none, ``failed_at`` =
+        now), in the same transaction, the list then cut to ``keep_failed`` rows."""
         ...
 
     def outbox_count(self, account: str | None = None) -> int: ...
+
+    # --- webhooks: outbox items with a hook, carried over HTTP ---------------------------------
+    def claim_webhooks(self, now: float, limit: int, lease: float, *,
+                       keep_failed: int = FAILED_WEBHOOKS_KEPT) -> list[OutboxItem]:
+        """Take up to ``limit`` items with a hook (``hook_style`` != 0) that are due
+        (``not_before <= now``) and alive (``expires_at > now``), earliest ``not_before``
+        first, ties by id. First, in the same transaction, the due ones past their time to
+        live move to the failed list as :meth:`expire_outbox` moves them (so a retry that
+        came due too late fails at once, not at the next expiry sweep). Then each item
+        taken has its ``not_before`` set to ``now + lease``: no other claim (another
+        process or node, a later rescan) returns it before the lease runs out, so a courier
+        that dies mid-call leaves it to be claimed again then. The items are returned as
+        stored after the claim (``not_before`` = now + lease; ``attempts`` unchanged).
+        Nothing due: nothing is written."""
+        ...
+
+    def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
+        """Record a failed HTTP attempt of a hooked item: its ``attempts`` and when it is due
+        next (``not_before``) are set, and ``error`` kept as its last error (its first
+        MAX_WEBHOOK_ERROR characters). False (nothing written) if the item is gone."""
+        ...
+
+    def fail_webhook(self, item_id: int, attempts: int, error: str, now: float, *,
+                     keep: int = FAILED_WEBHOOKS_KEPT) -> bool:
+        """Move a hooked item from the outbox to the failed-webhook list in one transaction
+        (``attempts``, ``error`` as its last error, ``failed_at`` = now), then drop the oldest
+        failures (by ``failed_at``, then id) while the list holds more than ``keep`` rows.
+        False (nothing written) if the item is not in the outbox."""
+        ...
+
+    def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,
+                        limit: int = 100) -> list[FailedWebhook]:
+        """Failed webhooks (of one account, or all with None) whose item id > ``after_id``, in
+        item id order, at most ``limit``: a cursor for paging."""
+        ...
+
+    def replay_webhook(self, item_id: int, now: float, expires_at: float,
+                       hook_url: str | None = None) -> OutboxItem | None:
+        """Move a failed webhook back into the outbox under its own id (its event id), due at
+        once (``not_before`` = now), ``attempts`` 0, no last error, alive until
+        ``expires_at``, to ``hook_url`` when given (else its own); one transaction. Returns
+        the item as stored, or None if no failed webhook has that id."""
+        ...
 
     # --- blacklist and number portability -----------------------------------------------
     def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int: ...

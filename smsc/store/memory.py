@@ -20,6 +20,7 @@ from smsc.pdu.constants import MessageState
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
+    FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
@@ -29,8 +30,10 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_api import MemoryApiStore
 from smsc.store.memory_campaigns import MemoryCampaigns
 from smsc.store.memory_contacts import MemoryContacts
+from smsc.store.memory_webhooks import MemoryWebhooks
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -76,7 +79,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryContacts, MemoryCampaigns):
+class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaigns):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -101,6 +104,7 @@ class MemoryStore(MemoryContacts, MemoryCampaigns):
         self._ported: dict[str, str] = {}
         self._init_contacts()
         self._init_campaigns()
+        self._init_webhooks()
 
     # --- lifecycle and meta -----------------------------------------------------------------
     def close(self) -> None:
@@ -182,6 +186,7 @@ class MemoryStore(MemoryContacts, MemoryCampaigns):
                 self._close_account_credit(system_id, now)
             for key in [k for k in self._locks if k[1] == system_id]:
                 del self._locks[key]  # its account lock and its pairs' (addresses have no id)
+            self._forget_api_keys(system_id)
             self._changes += 1
 
     def _close_account_credit(self, owner: str, now: float) -> None:
@@ -425,20 +430,26 @@ class MemoryStore(MemoryContacts, MemoryCampaigns):
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
         with self._lock:
-            found = [i for i in self._outbox.values() if i.account == account and i.id > after_id]
+            found = [i for i in self._outbox.values()
+                     if i.account == account and i.id > after_id and not i.hook_style]
         return _first([i for i in found if i.expires_at > now], limit)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         with self._lock:
             for i in ids:
                 self._outbox.pop(i, None)
+                self._webhook_errors.pop(i, None)
 
-    def expire_outbox(self, now: float) -> int:
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._lock:
-            gone = [i for i, item in self._outbox.items() if item.expires_at <= now]
+            before = len(self._outbox)
+            self._expire_hooked(now, keep_failed)
+            moved = before - len(self._outbox)
+            gone = [i for i, item in self._outbox.items()
+                    if item.expires_at <= now and not item.hook_style]
             for i in gone:
                 del self._outbox[i]
-        return len(gone)
+        return moved + len(gone)
 
     def outbox_count(self, account: str | None = None) -> int:
         with self._lock:

@@ -52,6 +52,24 @@ class LockScope(IntEnum):
     ACCOUNT = 2  # also the whole account, counted from every address (the account asks for it)
 
 
+class HookStyle(IntEnum):
+    """Where a part's receipts (and an account's MO) go: to the account's SMPP receivers, or
+    over HTTP (see docs/webhooks.md)."""
+
+    NONE = 0  # to the SMPP receiver binds, as always
+    JSON = 1  # a signed JSON webhook POST to the url
+    KANNEL = 2  # a Kannel dlr-url: HTTP GET of the url template with Kannel's %-escapes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageHook:
+    """A message's own destination for its receipts, overriding its account's ``webhook_url``
+    (the HTTP API's ``webhook_url``, Kannel's ``dlr-url``)."""
+
+    url: str
+    style: HookStyle
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
     """A customer login. Sub-accounts name a ``parent`` and draw on its credit."""
@@ -98,6 +116,10 @@ class Account:
     # account's; 0: never), and whether they lock the whole account besides the pair.
     lock_after: int | None = None
     lock_scope: LockScope = LockScope.PAIR
+    # Receipts and MO by signed JSON webhook POSTs to this URL instead of the SMPP receivers
+    # (empty: SMPP), signed with HMAC-SHA256 under ``webhook_secret`` (see docs/webhooks.md).
+    webhook_url: str = ""
+    webhook_secret: str = ""
 
     @property
     def credit_owner(self) -> str:
@@ -236,6 +258,10 @@ class NewMessage:
     blacklisted: bool = False  # accepted but not to be sent (UNDELIV, not charged)
     forced_state: int = 0  # a MessageState decided at submit (coverage, test numbers); 0: none
     forced_error: int = 0  # the err code that goes with forced_state
+    # The part's own receipt destination (a MessageHook): url and HookStyle; style 0 (NONE)
+    # leaves it to the account (its webhook_url, else its SMPP receivers).
+    hook_url: str = ""
+    hook_style: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -294,6 +320,8 @@ class StoredMessage:
     refunded: int
     forced_state: int = 0
     forced_error: int = 0
+    hook_url: str = ""  # as NewMessage.hook_url
+    hook_style: int = 0  # a HookStyle
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -338,6 +366,22 @@ class OutboxItem:
     message_id: int | None = None
     attempts: int = 0
     not_before: float = 0.0  # not sent before this time (a handset's reply after a delay)
+    # Where it goes, decided when it is made (smsc.core.hooks.item_hook): HookStyle NONE to
+    # the account's SMPP receivers, JSON or KANNEL over HTTP to ``hook_url``.
+    hook_url: str = ""
+    hook_style: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailedWebhook:
+    """An outbox item with a hook whose time to live ended undelivered: kept (bounded) in the
+    failed list for ``smsc webhook failed`` and ``replay``. ``item`` is the outbox item as it
+    last was (its id, the event id, is kept through a replay)."""
+
+    item: OutboxItem
+    attempts: int  # HTTP attempts made
+    last_error: str  # the last answer or error ("HTTP 500", "timeout" ...); "" if never tried
+    failed_at: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ import sqlite_utils
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
+    FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
@@ -54,6 +55,7 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.sqlite_api import SqliteApiStore
 from smsc.store.sqlite_campaigns import SqliteCampaigns
 from smsc.store.sqlite_contacts import SqliteContacts
 from smsc.store.sqlite_rows import (
@@ -69,6 +71,7 @@ from smsc.store.sqlite_rows import (
     outbox_from_row,
 )
 from smsc.store.sqlite_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, create_schema
+from smsc.store.sqlite_webhooks import SqliteWebhooks
 
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
@@ -77,7 +80,7 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore(SqliteContacts, SqliteCampaigns):
+class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -281,6 +284,7 @@ class SqliteStore(SqliteContacts, SqliteCampaigns):
                 self._close_account_credit(conn, system_id, now)
             # its account lock and its pairs' (an address lock has no system_id)
             conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
+            conn.execute("DELETE FROM api_keys WHERE account = ?", (system_id,))
             self._bump_changes(conn)
 
     def _close_account_credit(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
@@ -562,14 +566,16 @@ class SqliteStore(SqliteContacts, SqliteCampaigns):
         if not items:
             return []
         conn.executemany("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
-                         "message_id, attempts, not_before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                         "message_id, attempts, not_before, hook_url, hook_style) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
-                           i.message_id, i.attempts, i.not_before) for i in items])
+                           i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
+                          for i in items])
         # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = last - len(items) + 1
         return [make_outbox(first + n, i.account, i.kind, i.pdu, i.created_at, i.expires_at,
-                            i.message_id, i.attempts, i.not_before)
+                            i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
                 for n, i in enumerate(items)]
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
@@ -579,8 +585,8 @@ class SqliteStore(SqliteContacts, SqliteCampaigns):
     def outbox_for(self, account: str, after_id: int, limit: int,
                    now: float) -> list[OutboxItem]:
         return [outbox_from_row(r) for r in self._read(
-            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? ORDER BY id "
-            "LIMIT ?", (account, after_id, now, limit))]
+            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? AND hook_style = 0 "
+            "ORDER BY id LIMIT ?", (account, after_id, now, limit))]
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         if ids:
@@ -588,9 +594,11 @@ class SqliteStore(SqliteContacts, SqliteCampaigns):
                 # Answers come back mostly in id order: one range delete per run of ids.
                 conn.executemany("DELETE FROM outbox WHERE id BETWEEN ? AND ?", id_runs(ids))
 
-    def expire_outbox(self, now: float) -> int:
+    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._write() as conn:
-            return conn.execute("DELETE FROM outbox WHERE expires_at <= ?", (now,)).rowcount
+            moved = self._expire_hooked(conn, now, keep_failed)
+            return moved + conn.execute("DELETE FROM outbox WHERE expires_at <= ? "
+                                        "AND hook_style = 0", (now,)).rowcount
 
     def outbox_count(self, account: str | None = None) -> int:
         if account is None:

@@ -45,6 +45,8 @@ _ACCOUNT_SETTINGS = (
     "hold_incomplete_sets",
     "standard_statuses",
     "lock_after",
+    "webhook_url",
+    "webhook_secret",
 )
 
 
@@ -59,7 +61,8 @@ def new_message_row(m: NewMessage, from_subscription: int, from_bought: int, hot
                  decided.attempts, decided.done_at, decided.error_code)
         hot = 0
     return (*_NEW_HEAD(m), from_subscription, from_bought, *times, m.text_snippet,
-            int(m.blacklisted), None, m.forced_state, m.forced_error, hot)
+            int(m.blacklisted), None, m.forced_state, m.forced_error, m.hook_url, m.hook_style,
+            hot)
 
 
 def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:
@@ -100,8 +103,9 @@ def message_from_row(r: Sequence[Any]) -> StoredMessage:
 
 def outbox_from_row(r: Sequence[Any]) -> OutboxItem:
     # OUTBOX_COLUMNS: id account kind pdu created_at expires_at message_id attempts not_before
+    # hook_url hook_style
     return make_outbox(r[0], r[1], _OUTBOX_KINDS[r[2]], r[3], r[4], r[5], r[6], r[7],
-                       r[8] or 0.0)
+                       r[8] or 0.0, r[9] or "", r[10] or 0)
 
 
 def account_to_row(a: Account) -> dict[str, Any]:

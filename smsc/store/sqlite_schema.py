@@ -7,10 +7,15 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
+from smsc.store.sqlite_api_schema import create_api_tables
 from smsc.store.sqlite_campaigns import create_campaign_tables
 from smsc.store.sqlite_contacts import create_contact_tables
 
-SCHEMA_VERSION = 3  # 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns)
+# 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns); webhook hooks on
+# messages and the outbox, webhook_failed; 4: both 3s of two lines of work, API keys and
+# idempotency answers (sqlite_api_schema). Every step is idempotent (tables and columns are
+# added when missing), so any earlier database upgrades in one pass.
+SCHEMA_VERSION = 4
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"
@@ -26,12 +31,15 @@ MESSAGE_COLUMNS: dict[str, Any] = {
     "submitted_at": float, "scheduled_at": float, "expires_at": float, "next_at": float,
     "state": int, "attempts": int, "done_at": float, "error_code": int,
     "text_snippet": str, "blacklisted": int, "refunded": int, "forced_state": int,
-    "forced_error": int, "hot": int,
+    "forced_error": int, "hook_url": str, "hook_style": int, "hot": int,
 }
 OUTBOX_COLUMNS: dict[str, Any] = {
     "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,
     "expires_at": float, "message_id": int, "attempts": int, "not_before": float,
+    "hook_url": str, "hook_style": int,
 }
+# Columns added by a later version, with the value rows written before it take.
+_ADDED_DEFAULTS: dict[str, Any] = {"hook_url": "", "hook_style": 0}
 
 
 def _table(db: sqlite_utils.Database, name: str) -> Table:
@@ -81,7 +89,9 @@ def create_schema(db: sqlite_utils.Database) -> None:
     # (the outbox dispatcher loads "everything after the highest id seen").
     db.execute("CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, "
                "account TEXT, kind INTEGER, pdu BLOB, created_at FLOAT, expires_at FLOAT, "
-               "message_id INTEGER, attempts INTEGER, not_before FLOAT)")
+               "message_id INTEGER, attempts INTEGER, not_before FLOAT, "
+               "hook_url TEXT NOT NULL DEFAULT '', hook_style INTEGER NOT NULL DEFAULT 0, "
+               "last_error TEXT NOT NULL DEFAULT '')")
     outbox = _table(db, "outbox")
     outbox.create_index(["account", "id"], if_not_exists=True)
     outbox.create_index(["expires_at"], if_not_exists=True)
@@ -93,7 +103,21 @@ def create_schema(db: sqlite_utils.Database) -> None:
                                 if_not_exists=True)
     create_contact_tables(db)
     create_campaign_tables(db)
+    create_api_tables(db)
     _upgrade(db)
+    # Items for webhooks (a hook_style), by when they are due next: what the webhook courier
+    # claims. The SMPP readers' (account, id) index serves the others.
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_hooked ON outbox (not_before, id) "
+               "WHERE hook_style != 0")
+    # Webhook items whose time to live ended undelivered (smsc webhook failed / replay); the
+    # id is the outbox item's own, so a replay keeps its event id.
+    db.execute("CREATE TABLE IF NOT EXISTS webhook_failed (id INTEGER PRIMARY KEY, "
+               "account TEXT NOT NULL, kind INTEGER, pdu BLOB, created_at FLOAT, "
+               "expires_at FLOAT, message_id INTEGER, attempts INTEGER, hook_url TEXT, "
+               "hook_style INTEGER, last_error TEXT, failed_at FLOAT)")
+    db.execute("CREATE INDEX IF NOT EXISTS webhook_failed_account ON webhook_failed "
+               "(account, id)")
+    db.execute("CREATE INDEX IF NOT EXISTS webhook_failed_at ON webhook_failed (failed_at)")
     db.execute(
         "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?), (?, ?), (?, ?)",
         ["schema_version", str(SCHEMA_VERSION), NEXT_ID, "1", CHANGE_COUNTER, "0"],
@@ -116,9 +140,10 @@ def _upgrade(db: sqlite_utils.Database) -> None:
     have = set(messages.columns_dict)
     for name, kind in MESSAGE_COLUMNS.items():
         if name not in have:
-            messages.add_column(name, kind)
+            messages.add_column(name, kind, not_null_default=_ADDED_DEFAULTS.get(name))
     outbox = _table(db, "outbox")
     have = set(outbox.columns_dict)
-    for name, kind in OUTBOX_COLUMNS.items():
+    for name, kind in {**OUTBOX_COLUMNS, "last_error": str}.items():
         if name not in have:
-            outbox.add_column(name, kind)
+            outbox.add_column(name, kind, not_null_default=_ADDED_DEFAULTS.get(
+                name, "" if name == "last_error" else None))

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from smsc.store.records import BindLocks, LockKind, LockState
+from smsc.store.http_records import ApiKey
+from smsc.store.records import Account, BindLocks, LockKind, LockState, OutboxItem, OutboxKind
 from smsc.store.sqlite import SqliteStore
+from smsc.store.sqlite_schema import MESSAGE_COLUMNS, SCHEMA_VERSION
 
 NOW = 1_700_000_000.0
 
@@ -32,3 +34,56 @@ def test_the_old_locks_table_carries_over(tmp_path: Path) -> None:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     conn.close()
     assert "locks" not in tables and "bind_locks" in tables
+
+
+def test_a_database_from_before_webhooks_gains_the_hook_columns(tmp_path: Path) -> None:
+    """Schema 2 had no hooks: its parts and outbox items read as having none (SMPP), and the
+    new ones keep theirs."""
+    path = tmp_path / "v2.sqlite"
+    old_columns = [c for c in MESSAGE_COLUMNS if c not in ("hook_url", "hook_style")]
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"CREATE TABLE messages ({', '.join(old_columns)})")
+        conn.execute("CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, account TEXT, "
+                     "kind INTEGER, pdu BLOB, created_at FLOAT, expires_at FLOAT, "
+                     "message_id INTEGER, attempts INTEGER, not_before FLOAT)")
+        conn.execute("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
+                     "message_id, attempts, not_before) VALUES ('acme', 1, x'00', ?, ?, 7, 0, 0)",
+                     (NOW, NOW + 3600))
+    conn.close()
+    store = SqliteStore(str(path))
+    try:
+        (old,) = store.outbox_for("acme", 0, 10, NOW)
+        assert (old.hook_url, old.hook_style, old.message_id) == ("", 0, 7)
+        (new,) = store.add_outbox([OutboxItem(account="acme", kind=OutboxKind.RECEIPT,
+                                              pdu=b"\x00", created_at=NOW, expires_at=NOW + 60,
+                                              hook_url="https://h/x", hook_style=1)])
+        assert store.outbox_for("acme", 0, 10, NOW) == [old]
+    finally:
+        store.close()
+    with sqlite3.connect(path) as conn:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(messages)")}
+        hooked = conn.execute("SELECT hook_style FROM outbox WHERE id = ?", (new.id,)).fetchone()
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    conn.close()
+    assert {"hook_url", "hook_style"} <= columns and hooked == (1,)
+    assert version == (str(SCHEMA_VERSION),)
+
+
+def test_a_database_from_before_the_http_api_gains_its_tables(tmp_path: Path) -> None:
+    """A database without the API's tables (api_keys, idempotency) gets them when opened, its
+    accounts kept, and the new methods work on it."""
+    path = tmp_path / "before-api.sqlite"
+    store = SqliteStore(str(path))
+    store.create_account(Account(system_id="acme", password_hash="x"))
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE api_keys")
+        conn.execute("DROP TABLE idempotency")
+    conn.close()
+    store = SqliteStore(str(path))
+    try:
+        store.add_api_key(ApiKey(key_id="k1", account="acme", secret_hash="h", created_at=NOW))
+        assert [k.key_id for k in store.api_keys("acme")] == ["k1"]
+        assert store.claim_idempotency("acme", "k", "fp", NOW, NOW + 1, NOW + 2) is None
+    finally:
+        store.close()

@@ -1,0 +1,132 @@
+"""The webhook calls in memory (event loop): which claimed call goes out next, within the
+limits of calls in flight overall and per host, and the verdicts waiting to be written.
+
+Like :class:`smsc.core.outbox.OutboxDispatcher` for SMPP receivers, it decides without I/O; the
+server's ``smsc.server.webhooks.WebhookCourier`` runs the store calls and the HTTP calls it
+asks for. Memory is bounded by ``max_held`` items claimed and not yet settled in the store.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from smsc.core.webhooks import DEFAULT_POLICY, Verdict, WebhookCall, WebhookPolicy, judge
+from smsc.store.records import OutboxItem
+
+
+class WebhookQueue:
+    def __init__(self, policy: WebhookPolicy = DEFAULT_POLICY,
+                 draw: Callable[[], float] = random.random) -> None:
+        self.policy = policy
+        self._draw = draw
+        self._held: set[int] = set()  # ids claimed, their verdict not written yet
+        self._waiting: dict[str, deque[WebhookCall]] = {}  # by host, in claim order
+        self._turn: deque[str] = deque()  # hosts with calls waiting, round robin
+        self._running: dict[str, int] = {}  # calls in flight per host
+        self.in_flight = 0
+        self._verdicts: list[tuple[OutboxItem, Verdict]] = []
+        self.claiming = False
+        self._claim_again = False
+        self.counts = {"sent": 0, "acked": 0, "retried": 0, "failed": 0}
+
+    # --- claims -----------------------------------------------------------------------------------
+    def claim_size(self) -> int:
+        """How many items to claim now (0: none; a claim is running, or memory is full). A
+        caller that gets a number must call :meth:`claimed` or :meth:`claim_failed`."""
+        if self.claiming:
+            self._claim_again = True
+            return 0
+        room = self.policy.max_held - len(self._held)
+        if room < min(self.policy.claim_batch, max(1, self.policy.max_held // 4)):
+            return 0
+        self.claiming = True
+        self._claim_again = False
+        return min(self.policy.claim_batch, room)
+
+    def claimed(self, calls: Iterable[WebhookCall], asked: int) -> bool:
+        """The result of a claim; whether to claim again at once (it came back full, or a
+        wake-up came meanwhile). Items held already (claimed again after their lease while
+        still waiting here) are not taken twice."""
+        self.claiming = False
+        count = 0
+        for call in calls:
+            count += 1
+            item_id = call.item.id
+            if item_id in self._held:
+                continue
+            self._held.add(item_id)
+            host = call.host
+            waiting = self._waiting.get(host)
+            if waiting is None:
+                waiting = self._waiting[host] = deque()
+                self._turn.append(host)
+            waiting.append(call)
+        return count >= asked or self._claim_again
+
+    def claim_failed(self) -> None:
+        self.claiming = False
+
+    # --- sending ----------------------------------------------------------------------------------
+    def sendable(self) -> list[WebhookCall]:
+        """Calls to start now: round robin over hosts, each within ``per_host``, all within
+        ``max_in_flight``."""
+        out: list[WebhookCall] = []
+        policy = self.policy
+        turn = self._turn
+        stalled = 0
+        while turn and self.in_flight < policy.max_in_flight and stalled < len(turn):
+            host = turn[0]
+            turn.rotate(-1)
+            if self._running.get(host, 0) >= policy.per_host:
+                stalled += 1
+                continue
+            stalled = 0
+            waiting = self._waiting[host]
+            out.append(waiting.popleft())
+            self._running[host] = self._running.get(host, 0) + 1
+            self.in_flight += 1
+            if not waiting:
+                del self._waiting[host]
+                turn.remove(host)
+        self.counts["sent"] += len(out)
+        return out
+
+    def answered(self, call: WebhookCall, status: int | None, error: str,
+                 now: float) -> Verdict:
+        """A call ended: with HTTP ``status``, or none (``error`` says why). Returns the verdict
+        (see :func:`smsc.core.webhooks.judge`), queued for :meth:`take_verdicts`."""
+        host = call.host
+        self.in_flight -= 1
+        left = self._running.get(host, 1) - 1
+        if left > 0:
+            self._running[host] = left
+        else:
+            self._running.pop(host, None)
+        verdict = judge(call.item, status, error, now, self.policy, self._draw)
+        self._verdicts.append((call.item, verdict))
+        self.counts[{"ack": "acked", "retry": "retried", "fail": "failed"}[verdict.action]] += 1
+        return verdict
+
+    # --- writing the verdicts --------------------------------------------------------------------
+    @property
+    def has_verdicts(self) -> bool:
+        return bool(self._verdicts)
+
+    def take_verdicts(self) -> list[tuple[OutboxItem, Verdict]]:
+        verdicts, self._verdicts = self._verdicts, []
+        return verdicts
+
+    def written(self, items: Iterable[OutboxItem]) -> None:
+        """The store holds these verdicts (or could not write them: the items' leases run out
+        and a later claim takes them again); they are no longer held here."""
+        self._held.difference_update(item.id for item in items)
+
+    @property
+    def held(self) -> int:
+        return len(self._held)
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(w) for w in self._waiting.values())

@@ -1,0 +1,270 @@
+"""Receipts and MO by webhook: the pure decisions (no I/O).
+
+An outbox item with a hook (see :mod:`smsc.core.hooks`) becomes one HTTP call
+(:class:`WebhookCall`): for the JSON style a POST of the event (:func:`event_of`) signed with
+HMAC-SHA256 under the account's secret (:func:`signature`), for the KANNEL style a GET of the
+part's dlr-url template with Kannel's escapes substituted (:mod:`smsc.core.dlr_url`). After
+the call, :func:`judge` says what happens to the item: any 2xx removes it (an acknowledgement,
+as a deliver_sm_resp is); anything else is tried again after :func:`backoff` unless that falls
+past its time to live, when it moves to the failed-webhook list. docs/webhooks.md describes the
+event and the headers for customers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from smsc.core import dlr_url
+from smsc.pdu import pdus
+from smsc.pdu.codec import decode
+from smsc.pdu.constants import ESM_TYPE_MASK, EsmClass, Tag
+from smsc.pdu.errors import PduError
+from smsc.pdu.receipt_text import ReceiptError, ReceiptText, stat_for_state
+from smsc.pdu.smpptime import parse_receipt_date
+from smsc.pdu.text import TextError, decode_text
+from smsc.pdu.udh import read_part
+from smsc.store.records import FailedWebhook, HookStyle, OutboxItem, OutboxKind
+
+EVENT_ID_HEADER = "X-Smsc-Event-Id"
+TIMESTAMP_HEADER = "X-Smsc-Timestamp"
+SIGNATURE_HEADER = "X-Smsc-Signature"
+USER_AGENT = "smsc-webhooks/1"
+_RECEIPT_TYPES = (int(EsmClass.TYPE_DELIVERY_RECEIPT), int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookPolicy:
+    """How webhooks are carried: time limits, retries, and how much runs at once."""
+
+    timeout: float = 10.0  # seconds for one call, connecting to the end of the answer
+    connect_timeout: float = 5.0
+    retry_min: float = 5.0  # first retry after this many seconds, doubling per attempt
+    retry_max: float = 3600.0  # the longest wait between two attempts
+    jitter: float = 0.2  # each wait drawn within +-20 % of its value
+    max_in_flight: int = 64  # calls running at once, every host together
+    per_host: int = 8  # calls running at once to one host (and its connections kept)
+    claim_batch: int = 256  # items read from the store per claim
+    max_held: int = 1024  # items claimed and not settled yet, at most
+    keep_failed: int = 10_000  # rows the failed-webhook list keeps
+    max_body: int = 64 * 1024  # octets of an answer read (the rest is dropped)
+
+    @property
+    def lease(self) -> float:
+        """How long a claim keeps an item from other claims: longer than one call, so no
+        other node sends it while it is in flight. An item still waiting for a slot of its host
+        when its lease ends is claimed again by the rescan (and its lease renewed), which the
+        queue knows and skips; after a crash, what was claimed goes out again after this."""
+        return 2.0 * self.timeout + 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookCall:
+    """One HTTP call carrying one outbox item."""
+
+    item: OutboxItem
+    method: str  # POST (JSON) or GET (KANNEL)
+    url: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes  # b"" for a GET
+
+    @property
+    def host(self) -> str:
+        """The scheme, host and port the call goes to (the unit of per-host limits)."""
+        return host_of(self.url)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What happens to an item after a call: ``ack`` (remove it), ``retry`` (at ``at``) or
+    ``fail`` (to the failed list); ``attempts`` counts this call."""
+
+    action: str
+    attempts: int
+    error: str
+    at: float = 0.0
+
+
+ACK, RETRY, FAIL = "ack", "retry", "fail"
+DEFAULT_POLICY = WebhookPolicy()
+
+
+def host_of(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return f"{scheme.lower()}://{authority.rsplit('@', 1)[-1].lower()}"
+
+
+def event_id(item: OutboxItem) -> str:
+    """The id of the event an item carries: stable across retries, restarts and replays (the
+    outbox item id the store assigned)."""
+    return f"evt-{item.id}"
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The value of the signature header: ``sha256=`` and the hex HMAC-SHA256 under
+    ``secret`` of ``timestamp``, ``.`` and the body."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signature_matches(secret: str, timestamp: str, body: bytes, header: str) -> bool:
+    """What a receiver checks (in constant time)."""
+    return hmac.compare_digest(signature(secret, timestamp, body), header)
+
+
+def backoff(attempts: int, policy: WebhookPolicy, draw: Callable[[], float] = random.random
+            ) -> float:
+    """Seconds to wait after the ``attempts``-th failed call: ``retry_min`` doubled per
+    attempt, at most ``retry_max``, then spread by +-``jitter`` (``draw`` gives 0..1)."""
+    base = min(policy.retry_max, policy.retry_min * 2.0 ** min(max(attempts, 1) - 1, 40))
+    return base * (1.0 + policy.jitter * (2.0 * draw() - 1.0))
+
+
+def judge(item: OutboxItem, status: int | None, error: str, now: float, policy: WebhookPolicy,
+          draw: Callable[[], float] = random.random) -> Verdict:
+    """The fate of ``item`` after a call that answered HTTP ``status`` (None: no answer, with
+    ``error`` saying why): any 2xx acknowledges it; otherwise it is tried again after
+    :func:`backoff`, or moves to the failed list when that try would fall past its time to
+    live."""
+    attempts = item.attempts + 1
+    if status is not None and 200 <= status < 300:
+        return Verdict(ACK, attempts, "")
+    why = error or f"HTTP {status}"
+    at = now + backoff(attempts, policy, draw)
+    if at >= item.expires_at:
+        return Verdict(FAIL, attempts, why)
+    return Verdict(RETRY, attempts, why, at)
+
+
+# --- the event ------------------------------------------------------------------------------
+def _iso(moment: float | datetime) -> str:
+    if isinstance(moment, datetime):
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _date(value: str, zone: tzinfo) -> str | None:
+    try:
+        return _iso(parse_receipt_date(value, zone))
+    except ValueError:
+        return None
+
+
+def _network_error(tlvs: Any) -> int | None:
+    raw = tlvs.raw(Tag.NETWORK_ERROR_CODE)
+    return int.from_bytes(raw[1:3], "big") if raw is not None and len(raw) == 3 else None
+
+
+def _text(pdu: pdus.DeliverSm) -> tuple[str, dict[str, int] | None]:
+    """The text of an MO part and its concatenation info (None for a whole message)."""
+    short = pdu.short_message or (pdu.tlvs.raw(Tag.MESSAGE_PAYLOAD) or b"")
+    try:
+        part = read_part(pdu.esm_class, short, pdu.tlvs)
+        text = decode_text(part.payload, pdu.data_coding)
+    except (PduError, TextError):
+        return short.decode("latin-1"), None
+    if part.concat is None:
+        return text, None
+    info = part.concat
+    return text, {"reference": info.reference, "index": info.index, "total": info.total}
+
+
+def deliver_sm_of(item: OutboxItem) -> pdus.DeliverSm:
+    pdu = decode(item.pdu)
+    if not isinstance(pdu, pdus.DeliverSm):
+        raise ValueError(f"outbox item {item.id} is a {pdu.command_name}, not a deliver_sm")
+    return pdu
+
+
+def event_of(item: OutboxItem, *, format_id: Callable[[int], str] = str,
+             zone: tzinfo = UTC) -> dict[str, Any]:
+    """The JSON event of an outbox item (a receipt or an MO deliver_sm), as docs/webhooks.md
+    lists its fields. ``format_id`` writes message ids as customers know them (the server's
+    ``message_id_format``); ``zone`` is the clock receipt dates are written on."""
+    pdu = deliver_sm_of(item)
+    event: dict[str, Any] = {"id": event_id(item), "account": item.account,
+                             "created_at": _iso(item.created_at)}
+    if item.kind == OutboxKind.MO or pdu.esm_class & ESM_TYPE_MASK not in _RECEIPT_TYPES:
+        text, part = _text(pdu)
+        event.update(type="mo", **{"from": pdu.source_addr}, to=pdu.destination_addr,
+                     text=text, data_coding=pdu.data_coding)
+        if part is not None:
+            event["part"] = part
+        return event
+    tlvs = pdu.tlvs
+    receipted = tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID)
+    try:
+        receipt: ReceiptText | None = ReceiptText.parse(pdu.short_message)
+    except ReceiptError:
+        receipt = None
+    state = tlvs.get_int(Tag.MESSAGE_STATE)
+    status = (receipt.stat if receipt is not None
+              else stat_for_state(state) if state is not None else "UNKNOWN")
+    message_id = (receipted or (receipt.message_id if receipt is not None else None)
+                  or (format_id(item.message_id) if item.message_id is not None else ""))
+    event.update(
+        type="receipt", message_id=message_id,
+        final=pdu.esm_class & ESM_TYPE_MASK == int(EsmClass.TYPE_DELIVERY_RECEIPT),
+        # the receipt goes from the handset back to the sender: "to" is the handset
+        to=pdu.source_addr, **{"from": pdu.destination_addr}, status=status,
+        error=receipt.err if receipt is not None else (_network_error(tlvs) or 0))
+    network_error = _network_error(tlvs)
+    if network_error is not None:
+        event["network_error"] = network_error
+    if receipt is not None:
+        event.update(submitted_at=_date(receipt.submit_date, zone),
+                     done_at=_date(receipt.done_date, zone),
+                     parts={"submitted": receipt.submitted, "delivered": receipt.delivered},
+                     text=receipt.text)
+    return event
+
+
+def event_body(event: dict[str, Any]) -> bytes:
+    """The event as the octets POSTed and signed: compact UTF-8 JSON, keys in order."""
+    return json.dumps(event, ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=True).encode()
+
+
+def call_for(item: OutboxItem, secret: str, now: float, *,
+             format_id: Callable[[int], str] = str, zone: tzinfo = UTC) -> WebhookCall:
+    """The HTTP call carrying ``item``: a signed JSON POST, or a Kannel dlr-url GET."""
+    eid = event_id(item)
+    if item.hook_style == HookStyle.KANNEL:
+        url = dlr_url.expand(item.hook_url, dlr_url.values_of(
+            deliver_sm_of(item), item, format_id=format_id))
+        return WebhookCall(item=item, method="GET", url=url, body=b"",
+                           headers=(("User-Agent", USER_AGENT), (EVENT_ID_HEADER, eid)))
+    body = event_body(event_of(item, format_id=format_id, zone=zone))
+    timestamp = str(int(now))
+    headers: tuple[tuple[str, str], ...] = (
+        ("Content-Type", "application/json"), ("User-Agent", USER_AGENT),
+        (EVENT_ID_HEADER, eid), (TIMESTAMP_HEADER, timestamp))
+    if secret:
+        headers += ((SIGNATURE_HEADER, signature(secret, timestamp, body)),)
+    return WebhookCall(item=item, method="POST", url=item.hook_url, headers=headers, body=body)
+
+
+def failed_view(failed: FailedWebhook, *, format_id: Callable[[int], str] = str
+                ) -> dict[str, Any]:
+    """A failed webhook as ``smsc webhook failed --json`` and the HTTP API show it."""
+    item = failed.item
+    return {
+        "id": item.id,
+        "event_id": event_id(item),
+        "account": item.account,
+        "type": "mo" if item.kind == OutboxKind.MO else "receipt",
+        "message_id": format_id(item.message_id) if item.message_id is not None else None,
+        "style": HookStyle(item.hook_style).name.lower(),
+        "url": item.hook_url,
+        "attempts": failed.attempts,
+        "last_error": failed.last_error,
+        "created_at": _iso(item.created_at),
+        "failed_at": _iso(failed.failed_at),
+    }

@@ -1,0 +1,225 @@
+"""Receipts and MO by webhook: carries outbox items with a hook over HTTP (treq), I/O only.
+
+Every decision is the core's: :class:`smsc.core.webhook_desk.WebhookDesk` (store thread)
+claims due items and makes their calls and writes the verdicts back;
+:class:`smsc.core.webhook_queue.WebhookQueue` (event loop) says which call goes out next and
+judges each answer. This courier runs the store calls on the store thread, the HTTP calls on
+the event loop through one bounded connection pool, and is woken when items are committed here
+(``wake``, from ``OutboxCourier.offer``) and every second (``Upkeep``), which also finds items
+another process wrote and retries that came due.
+
+Delivery is at least once: an item leaves the outbox only once a 2xx answer's removal is
+committed; a crash before that sends it again when its claim's lease runs out, under the same
+event id.
+"""
+
+from __future__ import annotations
+
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
+
+import treq.client
+from twisted.internet import defer
+from twisted.internet.error import (
+    ConnectError,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TimeoutError,
+)
+from twisted.internet.interfaces import IReactorTime
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web.client import (
+    Agent,
+    HTTPConnectionPool,
+    ResponseFailed,
+    _HTTP11ClientFactory,
+)
+from twisted.web.iweb import IResponse
+
+from smsc.core.webhook_desk import WebhookDesk
+from smsc.core.webhook_queue import WebhookQueue
+from smsc.core.webhooks import RETRY, Verdict, WebhookCall
+from smsc.server.lograte import LogLimiter, suppressed_note
+from smsc.server.storehealth import StoreHealth
+from smsc.server.worker import StoreWorker
+from smsc.store.records import OutboxItem
+
+_log = Logger()
+ERROR_TEXT = 200  # characters of an answer's body kept in the error of a failed call
+
+
+class _Body:
+    """The first octets of an answer's body (the rest is read and dropped)."""
+
+    __slots__ = ("kept", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.kept = bytearray()
+        self.limit = limit
+
+    def __call__(self, data: bytes) -> None:
+        room = self.limit - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+
+def why(failure: Failure) -> str:
+    """A short reason for a call that got no answer."""
+    error = failure.value
+    if isinstance(error, TimeoutError | defer.TimeoutError | defer.CancelledError):
+        return "timeout"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, DNSLookupError):
+        return "host not found"
+    if isinstance(error, ConnectError):
+        return f"cannot connect: {error.osError or error}"
+    if isinstance(error, ResponseFailed):
+        return "connection lost: " + "; ".join(
+            r.getErrorMessage() for r in error.reasons)[:ERROR_TEXT]
+    return f"{type(error).__name__}: {error}"[:ERROR_TEXT]
+
+
+class _QuietFactory(_HTTP11ClientFactory):
+    """The pool's connection factory without its start and stop lines (one pair per
+    connection: a flood with receivers that close every connection)."""
+
+    noisy = False
+
+
+class WebhookCourier:
+    """Carries hooked outbox items to their URLs and their verdicts back to the store."""
+
+    def __init__(self, reactor: Any, worker: StoreWorker, desk: WebhookDesk,
+                 queue: WebhookQueue, *, health: StoreHealth | None = None,
+                 client: treq.client.HTTPClient | None = None) -> None:
+        self._reactor = reactor
+        self._clock: IReactorTime = reactor
+        self._worker = worker
+        self.desk = desk
+        self.queue = queue
+        self._health = health
+        policy = queue.policy
+        self._pool = HTTPConnectionPool(reactor, persistent=True)  # type: ignore[no-untyped-call]
+        self._pool.maxPersistentPerHost = policy.per_host
+        self._pool.cachedConnectionTimeout = 60
+        self._pool.retryAutomatically = False  # a retry is the queue's decision, not the pool's
+        self._pool._factory = _QuietFactory
+        self._logs = LogLimiter()  # failed calls: a few lines per host, then one per 5 s
+        self._http = client if client is not None else treq.client.HTTPClient(
+            Agent(reactor, connectTimeout=policy.connect_timeout,  # type: ignore[no-untyped-call]
+                  pool=self._pool),
+            cookiejar=CookieJar(DefaultCookiePolicy(allowed_domains=[])))  # type: ignore[arg-type]
+        self._writing = False
+        self.stopping = False
+
+    # --- claims -------------------------------------------------------------------------------
+    def offer(self, items: list[OutboxItem]) -> None:
+        """Items this process just committed: claim them if any has a hook."""
+        for item in items:
+            if item.hook_style:
+                self.wake()
+                return
+
+    def wake(self) -> None:
+        """Claim due items from the store, unless a claim runs (it claims again after) or
+        memory holds enough already."""
+        if self.stopping:
+            return
+        asked = self.queue.claim_size()
+        if not asked:
+            return
+        d = self._worker.call(self.desk.claim, self._clock.seconds(), asked)
+        d.addCallbacks(self._claimed, self._claim_failed, callbackArgs=(asked,))
+
+    def _claimed(self, calls: list[WebhookCall], asked: int) -> None:
+        again = self.queue.claimed(calls, asked)
+        self._pump()
+        if again:
+            self.wake()
+
+    def _claim_failed(self, failure: Failure) -> None:
+        self.queue.claim_failed()
+        self._store_failed(failure, "claiming webhooks")
+
+    # --- calls --------------------------------------------------------------------------------
+    def _pump(self) -> None:
+        for call in self.queue.sendable():
+            self._send(call)
+
+    def _send(self, call: WebhookCall) -> None:
+        body = _Body(ERROR_TEXT)
+        headers: dict[bytes | str, bytes | str] = dict(call.headers)
+        d = self._http.request(call.method, call.url, headers=headers,
+                               data=call.body if call.method == "POST" else None,
+                               allow_redirects=False)
+
+        def read(response: IResponse) -> Any:
+            return treq.collect(response, body).addCallback(lambda _: response.code)
+
+        d.addCallback(read)
+        d.addTimeout(self.queue.policy.timeout, self._clock)
+        d.addCallbacks(self._answered, self._no_answer, callbackArgs=(call, body),
+                       errbackArgs=(call,))
+
+    def _answered(self, status: int, call: WebhookCall, body: _Body) -> None:
+        error = "" if 200 <= status < 300 else (
+            f"HTTP {status}" + (": " + body.kept.decode("utf-8", "replace").strip()
+                                if body.kept.strip() else ""))
+        self._settle(call, status, error)
+
+    def _no_answer(self, failure: Failure, call: WebhookCall) -> None:
+        self._settle(call, None, why(failure))
+
+    def _settle(self, call: WebhookCall, status: int | None, error: str) -> None:
+        verdict = self.queue.answered(call, status, error, self._clock.seconds())
+        if verdict.action != "ack":
+            left_out = self._logs.allow(call.host, self._clock.seconds())
+            if left_out is not None:
+                _log.info("webhook {event} to {host}: {error}; {next}{suppressed}",
+                          event=call.item.id, host=call.host, error=verdict.error,
+                          next=_next(verdict, self._clock), suppressed=suppressed_note(left_out))
+        self._write()
+        self._pump()
+
+    # --- verdicts to the store ------------------------------------------------------------------
+    def _write(self) -> None:
+        """Write the verdicts waiting (one write at a time; the next takes what came meanwhile)."""
+        if self._writing or not self.queue.has_verdicts:
+            return
+        verdicts = self.queue.take_verdicts()
+        self._writing = True
+        d = self._worker.call(self.desk.record, verdicts, self._clock.seconds())
+        d.addErrback(self._store_failed, "writing webhook results")
+        d.addBoth(self._written, [item for item, _ in verdicts])
+
+    def _written(self, _: object, items: list[OutboxItem]) -> None:
+        self._writing = False
+        self.queue.written(items)
+        self._write()
+        self.wake()
+
+    def _store_failed(self, failure: Failure, what: str) -> None:
+        if self._health is not None:
+            self._health.failed(what, failure)
+        else:
+            _log.failure(what + " failed", failure)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    @property
+    def idle(self) -> bool:
+        return not (self.queue.in_flight or self._writing or self.queue.has_verdicts
+                    or self.queue.claiming)
+
+    def stop(self) -> Any:
+        """Claim nothing more and close the kept connections (calls in flight are left to
+        their timeouts; their items come back after their lease)."""
+        self.stopping = True
+        return self._pool.closeCachedConnections()  # type: ignore[no-untyped-call]
+
+
+def _next(verdict: Verdict, clock: IReactorTime) -> str:
+    if verdict.action == RETRY:
+        return f"retry {verdict.attempts + 1} in {max(0.0, verdict.at - clock.seconds()):.0f} s"
+    return f"moved to the failed list after {verdict.attempts} attempt(s)"

@@ -1,0 +1,272 @@
+"""smsc.core.webhooks, smsc.core.dlr_url and smsc.core.webhook_queue without Twisted: the
+event made from real receipt and MO frames, the signature, the backoff and verdicts, Kannel's
+dlr-url escapes, and the calls' order within their limits."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from smsc.core import dlr_url
+from smsc.core.rounds import decide_part, frame_item
+from smsc.core.webhook_queue import WebhookQueue
+from smsc.core.webhooks import (
+    ACK,
+    FAIL,
+    RETRY,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookCall,
+    WebhookPolicy,
+    backoff,
+    call_for,
+    event_of,
+    judge,
+    signature,
+    signature_matches,
+)
+from smsc.operators.mo import mo_deliver_sms
+from smsc.pdu.codec import encode
+from smsc.pdu.constants import MessageState
+from smsc.store.records import HookStyle, OutboxItem, OutboxKind
+from tests.operators.factories import T0, message, simulator
+
+SECRET = "5ec7e7" * 8
+HOOK = "https://shop.example/hooks/smsc"
+FMT = "{:08x}".format
+
+
+def _receipt_item(**part: object) -> OutboxItem:
+    """A real receipt: the operator simulation's decision on a part, framed by the core."""
+    msg = message(**part)
+    fate = decide_part(msg, T0 + 2.0, simulator=simulator(), refund_failed=False,
+                       format_id=FMT, zone=UTC, mo_rules=None)
+    assert fate.receipt is not None
+    item = frame_item(msg, fate.receipt, T0 + 2.0, 3600.0)
+    return dataclasses.replace(item, id=41, hook_url=HOOK, hook_style=int(HookStyle.JSON))
+
+
+def _mo_item(text: str = "STOP please") -> OutboxItem:
+    (pdu,) = mo_deliver_sms(source_addr="380671234567", destination_addr="4242", text=text,
+                            reference=7)
+    return OutboxItem(id=42, account="acct", kind=OutboxKind.MO, pdu=encode(pdu),
+                      created_at=T0, expires_at=T0 + 3600, hook_url=HOOK,
+                      hook_style=int(HookStyle.JSON))
+
+
+# --- the event --------------------------------------------------------------------------------
+def test_a_delivered_receipt_becomes_its_event() -> None:
+    event = event_of(_receipt_item(), format_id=FMT)
+    assert event == {
+        "id": "evt-41", "account": "acct", "created_at": "2025-06-15T15:06:42Z",
+        "type": "receipt", "message_id": FMT(1000), "final": True,
+        "to": "380671234567", "from": "ShopName", "status": "DELIVRD", "error": 0,
+        "submitted_at": "2025-06-15T15:06:00Z", "done_at": "2025-06-15T15:06:00Z",
+        "parts": {"submitted": 1, "delivered": 1}, "text": "Hello from the test ",
+        "network_error": 0,
+    }
+
+
+def test_an_undeliverable_receipt_carries_its_error() -> None:
+    event = event_of(_receipt_item(forced_state=int(MessageState.UNDELIVERABLE),
+                                   forced_error=1), format_id=FMT)
+    assert (event["status"], event["error"], event["parts"]["delivered"]) == ("UNDELIV", 1, 0)
+
+
+def test_an_mo_becomes_its_event_with_its_text() -> None:
+    event = event_of(_mo_item("Привіт STOP"))
+    assert event["type"] == "mo" and event["text"] == "Привіт STOP"
+    assert (event["from"], event["to"], event["id"]) == ("380671234567", "4242", "evt-42")
+    assert "part" not in event
+
+
+def test_a_long_mo_part_says_which_part_it_is() -> None:
+    pdus_ = mo_deliver_sms(source_addr="380671234567", destination_addr="4242",
+                           text="x" * 200, reference=9)
+    item = dataclasses.replace(_mo_item(), pdu=encode(pdus_[1]))
+    event = event_of(item)
+    assert event["part"] == {"reference": 9, "index": 2, "total": 2}
+    assert event["text"] == "x" * (200 - 153)
+
+
+# --- the call and its signature ----------------------------------------------------------------
+def test_a_json_call_is_signed_over_timestamp_and_body() -> None:
+    call = call_for(_receipt_item(), SECRET, T0 + 5, format_id=FMT)
+    headers = dict(call.headers)
+    assert call.method == "POST" and call.url == HOOK
+    assert headers["X-Smsc-Event-Id"] == "evt-41" and headers[TIMESTAMP_HEADER] == str(int(T0 + 5))
+    assert headers["Content-Type"] == "application/json"
+    assert json.loads(call.body)["message_id"] == FMT(1000)
+    assert signature_matches(SECRET, headers[TIMESTAMP_HEADER], call.body,
+                             headers[SIGNATURE_HEADER])
+    assert not signature_matches("other", headers[TIMESTAMP_HEADER], call.body,
+                                 headers[SIGNATURE_HEADER])
+    assert not signature_matches(SECRET, str(int(T0 + 6)), call.body, headers[SIGNATURE_HEADER])
+
+
+def test_the_signature_is_hmac_sha256_hex() -> None:
+    # computed independently: printf '1700000000.{}' | openssl dgst -sha256 -hmac key
+    assert signature("key", "1700000000", b"{}") == (
+        "sha256=" + __import__("hmac").new(b"key", b"1700000000.{}", "sha256").hexdigest())
+
+
+def test_no_secret_no_signature_header() -> None:
+    call = call_for(_receipt_item(), "", T0, format_id=FMT)
+    assert SIGNATURE_HEADER not in dict(call.headers)
+
+
+# --- backoff and verdicts ---------------------------------------------------------------------
+POLICY = WebhookPolicy(retry_min=5.0, retry_max=600.0, jitter=0.2)
+
+
+@pytest.mark.parametrize(("attempts", "base"), [(1, 5.0), (2, 10.0), (3, 20.0), (8, 600.0),
+                                                (60, 600.0)])
+def test_backoff_doubles_to_its_cap_within_its_jitter(attempts: int, base: float) -> None:
+    assert backoff(attempts, POLICY, lambda: 0.5) == base
+    assert backoff(attempts, POLICY, lambda: 0.0) == pytest.approx(base * 0.8)
+    assert backoff(attempts, POLICY, lambda: 1.0) == pytest.approx(base * 1.2)
+
+
+@given(st.integers(1, 200), st.floats(0.0, 1.0))
+def test_backoff_stays_within_its_bounds(attempts: int, draw: float) -> None:
+    wait = backoff(attempts, POLICY, lambda: draw)
+    assert POLICY.retry_min * 0.8 <= wait <= POLICY.retry_max * 1.2
+
+
+def test_any_2xx_acknowledges_and_the_rest_retry_until_the_ttl() -> None:
+    item = dataclasses.replace(_receipt_item(), attempts=2, expires_at=T0 + 100)
+    for status in (200, 201, 204, 299):
+        assert judge(item, status, "", T0, POLICY).action == ACK
+    answers: tuple[tuple[int | None, str], ...] = (
+        (500, ""), (404, ""), (301, ""), (None, "timeout"), (None, "connection refused"))
+    for code, error in answers:
+        verdict = judge(item, code, error, T0, POLICY, lambda: 0.5)
+        assert (verdict.action, verdict.attempts, verdict.at) == (RETRY, 3, T0 + 20.0)
+        assert verdict.error == (error or f"HTTP {code}")
+    late = judge(item, 503, "", T0 + 85, POLICY, lambda: 0.5)
+    assert (late.action, late.attempts, late.error) == (FAIL, 3, "HTTP 503")
+
+
+# --- Kannel's dlr-url ----------------------------------------------------------------------------
+def _kannel(template: str, **part: object) -> str:
+    item = dataclasses.replace(_receipt_item(**part), hook_url=template,
+                               hook_style=int(HookStyle.KANNEL))
+    call = call_for(item, SECRET, T0, format_id=FMT)
+    assert call.method == "GET" and call.body == b""
+    assert SIGNATURE_HEADER not in dict(call.headers)
+    return call.url
+
+
+def test_a_kannel_dlr_url_gets_its_escapes() -> None:
+    url = _kannel("http://app.example/dlr?st=%d&to=%p&from=%P&id=%I&err=%F&smsc=%i"
+                  "&at=%T&when=%t&reply=%A&pct=100%%&keep=%Z&acct=%o")
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    assert query["st"] == ["1"] and query["to"] == ["380671234567"]
+    assert query["from"] == ["ShopName"] and query["id"] == [FMT(1000)]
+    assert query["err"] == ["0"] and query["smsc"] == ["smsc"]
+    assert query["at"] == [str(int(T0 + 2))] and query["when"] == ["2025-06-15 15:06"]
+    assert query["reply"][0].startswith(f"id:{FMT(1000)} sub:001 dlvrd:001")
+    assert query["pct"] == ["100%"] and query["acct"] == ["acct"]
+    assert "keep=%Z" in url  # an unknown escape stays as written
+
+
+@pytest.mark.parametrize(("state", "value"), [
+    (MessageState.UNDELIVERABLE, 2), (MessageState.REJECTED, 16), (MessageState.EXPIRED, 2)])
+def test_kannel_dlr_values_follow_the_state(state: MessageState, value: int) -> None:
+    url = _kannel("http://a/x?d=%d&F=%F", forced_state=int(state), forced_error=11)
+    query = parse_qs(urlsplit(url).query)
+    assert query["d"] == [str(value)]
+
+
+def test_dlr_values_of_each_stat() -> None:
+    assert [dlr_url.dlr_value(s) for s in ("DELIVRD", "UNDELIV", "EXPIRED", "DELETED",
+                                           "UNKNOWN", "REJECTD", "ACCEPTD", "ENROUTE")] == [
+        1, 2, 2, 2, 2, 16, 8, 4]
+    assert dlr_url.dlr_value("DELIVRD", final=False) == 4
+
+
+def test_the_word_escapes_walk_the_text() -> None:
+    values = {"b": "FOO BAR  FOOBAR BAZ"}
+    assert dlr_url.expand("%k|%s|%r|%a", values) == "FOO|BAR|FOOBAR+BAZ|FOO+BAR+FOOBAR+BAZ"
+    assert dlr_url.expand("%s,%s,%s,%s", values) == "BAR,FOOBAR,BAZ,"
+    assert dlr_url.expand("%S", {"b": "k a*b/c"}) == "a~b/c"  # not encoded
+
+
+_VALUE = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30)
+
+
+@given(st.lists(st.tuples(st.sampled_from(sorted(dlr_url.ESCAPES - {"b"})), _VALUE),
+                min_size=1, max_size=8, unique_by=lambda t: t[0]),
+       st.text("abcxyz/:.-", max_size=8))
+def test_every_escape_is_replaced_by_its_value_encoded(pairs: list[tuple[str, str]],
+                                                       literal: str) -> None:
+    """Whatever the values, each escape becomes exactly its value as a form value (decoding
+    the query gives every value back) and the text around it stays as written."""
+    values = dict(pairs)
+    template = f"http://h/{literal}?" + "&".join(f"v{n}=%{code}"
+                                                for n, (code, _) in enumerate(pairs))
+    url = dlr_url.expand(template, values)
+    assert url.startswith(f"http://h/{literal}?")
+    query = parse_qs(urlsplit(url).query, keep_blank_values=True)
+    assert {name: got for name, (got,) in query.items()} == {
+        f"v{n}": value for n, (_, value) in enumerate(pairs)}
+
+
+@given(_VALUE)
+def test_a_doubled_percent_is_one_and_nothing_else_changes(text: str) -> None:
+    template = text.replace("%", "%%")
+    assert dlr_url.expand(template, {}) == text
+
+
+# --- the queue ---------------------------------------------------------------------------------
+def _call(item_id: int, url: str = HOOK) -> WebhookCall:
+    item = OutboxItem(id=item_id, account="acct", kind=OutboxKind.RECEIPT, pdu=b"",
+                      created_at=T0, expires_at=T0 + 3600, hook_url=url, hook_style=1)
+    return WebhookCall(item=item, method="POST", url=url, headers=(), body=b"{}")
+
+
+def test_calls_go_out_within_the_limits_per_host_and_in_all() -> None:
+    queue = WebhookQueue(WebhookPolicy(max_in_flight=5, per_host=2, claim_batch=10,
+                                       max_held=20))
+    asked = queue.claim_size()
+    assert asked == 10 and queue.claim_size() == 0  # one claim at a time
+    calls = [_call(n) for n in range(1, 5)] + [_call(n, "http://b.example:81/x")
+                                              for n in range(5, 9)]
+    assert queue.claimed(calls, asked)  # short, but a wake-up came meanwhile: claim again
+    first = queue.sendable()
+    assert len(first) == 4 and queue.in_flight == 4  # 2 per host
+    assert {c.host for c in first} == {"https://shop.example", "http://b.example:81"}
+    assert queue.sendable() == []
+    verdict = queue.answered(first[0], 200, "", T0)
+    assert verdict.action == ACK
+    (next_one,) = queue.sendable()
+    assert next_one.host == first[0].host
+    assert queue.take_verdicts() == [(first[0].item, verdict)]
+    assert queue.held == 8
+    queue.written([first[0].item])
+    assert queue.held == 7
+
+
+def test_a_call_claimed_again_while_held_is_not_sent_twice() -> None:
+    queue = WebhookQueue(WebhookPolicy(claim_batch=4, max_held=8))
+    assert not queue.claimed([_call(1)], queue.claim_size())  # short: nothing more due
+    asked = queue.claim_size()
+    assert queue.claimed([_call(1), _call(2)], asked) is False
+    assert sorted(c.item.id for c in queue.sendable()) == [1, 2]
+
+
+def test_memory_is_bounded_by_what_is_held() -> None:
+    queue = WebhookQueue(WebhookPolicy(claim_batch=4, max_held=4))
+    asked = queue.claim_size()
+    assert queue.claimed([_call(n) for n in range(1, 5)], asked)  # full: claim again
+    assert queue.claim_size() == 0  # nothing while 4 are held
+    for call in queue.sendable():
+        queue.answered(call, 500, "", T0)
+    queue.written([item for item, _ in queue.take_verdicts()])
+    assert queue.claim_size() == 4

@@ -1,0 +1,124 @@
+"""The webhook courier as an adapter: treq's in-memory stub for HTTP, a task.Clock, the store
+worker inline. The limits in flight, a call that never answers (timeout, then a retry in the
+store), acknowledgements removing items, and a stop that claims nothing more."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import hmac
+from collections.abc import Iterator
+
+import pytest
+from treq.testing import StubTreq
+from twisted.internet import task
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request
+
+from smsc.core.webhook_desk import WebhookDesk
+from smsc.core.webhook_queue import WebhookQueue
+from smsc.core.webhooks import WebhookPolicy
+from smsc.server.webhooks import WebhookCourier
+from smsc.store.memory import MemoryStore
+from smsc.store.records import Account, OutboxItem
+from tests.core.test_webhooks import FMT, SECRET, _receipt_item
+from tests.operators.factories import T0
+from tests.server.harness import InlineWorker
+
+URL = "http://hooks.example/smsc"
+POLICY = WebhookPolicy(timeout=2.0, retry_min=5.0, per_host=2, max_in_flight=3,
+                       claim_batch=8, max_held=16)
+
+
+class Hooks(Resource):
+    """The customer's receiver: answers ``status``, or never (``hang``)."""
+
+    isLeaf = True  # noqa: N815  (twisted.web's name)
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.status = 200
+        self.hang = False
+        self.seen: list[tuple[str, bool]] = []  # event id, signature good
+        self.waiting: list[Request] = []
+
+    def render_POST(self, request: Request) -> bytes | int:
+        body = request.content.read() if request.content is not None else b""
+        timestamp = (request.getHeader("x-smsc-timestamp") or "").encode()
+        mac = hmac.new(SECRET.encode(), timestamp + b"." + body, hashlib.sha256).hexdigest()
+        signed = hmac.compare_digest("sha256=" + mac,
+                                     request.getHeader("x-smsc-signature") or "")
+        self.seen.append((request.getHeader("x-smsc-event-id") or "", signed))
+        if self.hang:
+            self.waiting.append(request)
+            return NOT_DONE_YET
+        request.setResponseCode(self.status)
+        return b"ok"
+
+
+Rig = tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, StubTreq]
+
+
+@pytest.fixture
+def rig() -> Iterator[Rig]:
+    store = MemoryStore()
+    store.create_account(Account(system_id="acct", password_hash="x", webhook_url=URL,
+                                 webhook_secret=SECRET))
+    clock = task.Clock()
+    clock.advance(T0 + 10)
+    hooks = Hooks()
+    stub = StubTreq(hooks)  # type: ignore[no-untyped-call]
+    courier = WebhookCourier(clock, InlineWorker(),
+                             WebhookDesk(store, policy=POLICY, format_id=FMT),
+                             WebhookQueue(POLICY, draw=lambda: 0.5),
+                             client=stub)  # type: ignore[arg-type]
+    yield courier, store, hooks, clock, stub
+    courier.stop()
+
+
+def _flush(stub: StubTreq) -> None:
+    stub.flush()  # type: ignore[no-untyped-call]
+
+
+def _add(store: MemoryStore, count: int) -> list[OutboxItem]:
+    return store.add_outbox([dataclasses.replace(_receipt_item(), id=0, hook_url=URL)
+                             for _ in range(count)])
+
+
+def test_acknowledged_items_leave_the_store(rig: Rig) -> None:
+    courier, store, hooks, _, stub = rig
+    items = _add(store, 5)
+    courier.offer(items)
+    for _ in range(10):
+        _flush(stub)
+        if store.outbox_count() == 0:
+            break
+    assert store.outbox_count() == 0
+    assert sorted(hooks.seen) == sorted((f"evt-{i.id}", True) for i in items)
+    assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0}
+    assert courier.queue.held == 0 and courier.idle
+
+
+def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    hooks.hang = True
+    items = _add(store, 5)
+    courier.offer(items[:1])  # one hooked item is enough to wake it: it claims all due
+    _flush(stub)
+    assert len(hooks.seen) == 2 and courier.queue.in_flight == 2  # per_host
+    assert courier.queue.held == 5
+    clock.advance(POLICY.timeout)
+    _flush(stub)
+    # both timed out: retries written to the store; the next two went out
+    retried = [i for i in store.claim_webhooks(clock.seconds() + 5.0, 10, 1.0)
+               if i.attempts == 1]
+    assert len(retried) == 2 and len(hooks.seen) == 4
+    assert courier.queue.counts["retried"] == 2
+
+
+def test_a_stopped_courier_claims_nothing(rig: Rig) -> None:
+    courier, store, hooks, _, stub = rig
+    courier.stop()
+    courier.offer(_add(store, 2))
+    _flush(stub)
+    assert hooks.seen == [] and store.outbox_count() == 2

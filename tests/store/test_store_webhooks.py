@@ -1,0 +1,174 @@
+"""The Store contract for receipts and MO by webhook, against every implementation (see
+conftest.py): the hook a part and an outbox item carry, which reader takes which items, and the
+webhook courier's claims, retries, failed list and replays."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from smsc.store.base import Store
+from smsc.store.records import DAY, HookStyle, OutboxItem
+from tests.store.test_store_contract import NOW, funded, outbox_item, part
+
+HOOK = "http://app.example/dlr?id=%I&s=%d"
+JSON_URL = "https://shop.example/hook"
+
+
+def test_a_part_keeps_its_hook(store: Store) -> None:
+    funded(store, bought=100)
+    hooked = dataclasses.replace(part(1), hook_url=HOOK, hook_style=int(HookStyle.KANNEL))
+    store.accept([hooked, part(2)], NOW)
+    (first,) = store.get_messages(1)
+    (second,) = store.get_messages(2)
+    assert (first.hook_url, first.hook_style) == (HOOK, HookStyle.KANNEL)
+    assert (second.hook_url, second.hook_style) == ("", 0)
+
+
+def test_an_account_keeps_its_webhook_settings(store: Store) -> None:
+    funded(store, webhook_url=JSON_URL, webhook_secret="k" * 64)
+    found = store.get_account("acme")
+    assert found is not None
+    assert (found.webhook_url, found.webhook_secret) == (JSON_URL, "k" * 64)
+
+
+def test_the_smpp_reader_never_sees_hooked_items(store: Store) -> None:
+    funded(store)
+    plain, hooked, other = store.add_outbox([
+        outbox_item(),
+        outbox_item(hook_url=JSON_URL, hook_style=int(HookStyle.JSON)),
+        outbox_item(hook_url=HOOK, hook_style=int(HookStyle.KANNEL)),
+    ])
+    assert (hooked.hook_url, hooked.hook_style) == (JSON_URL, HookStyle.JSON)
+    assert store.outbox_for("acme", 0, 10, NOW) == [plain]
+    assert store.outbox_count("acme") == 3
+    assert other.id > hooked.id > plain.id
+
+
+def test_hooked_items_come_back_from_apply_with_their_hook(store: Store) -> None:
+    funded(store)
+    (item,) = store.apply([], [outbox_item(hook_url=JSON_URL, hook_style=1,
+                                           expires_at=NOW + DAY)], NOW)
+    assert item.id and item.hook_url == JSON_URL and item.hook_style == 1
+
+
+def _hooked(**kw: object) -> OutboxItem:
+    kw.setdefault("hook_url", JSON_URL)
+    kw.setdefault("hook_style", int(HookStyle.JSON))
+    return outbox_item(**kw)  # type: ignore[arg-type]
+
+
+def test_a_claim_takes_due_hooked_items_once_per_lease(store: Store) -> None:
+    funded(store)
+    plain, first, later, second, dead = store.add_outbox([
+        outbox_item(), _hooked(), _hooked(not_before=NOW + 60), _hooked(),
+        _hooked(expires_at=NOW)])
+    claimed = store.claim_webhooks(NOW, 10, 30.0)
+    assert [i.id for i in claimed] == [first.id, second.id]
+    assert all(i.not_before == NOW + 30.0 and i.hook_url == JSON_URL for i in claimed)
+    assert store.claim_webhooks(NOW + 1, 10, 30.0) == []  # leased
+    again = store.claim_webhooks(NOW + 60, 10, 30.0)  # the lease ran out; later is due
+    assert [i.id for i in again] == [first.id, second.id, later.id]
+    assert store.outbox_for("acme", 0, 10, NOW) == [plain]
+    assert dead.id not in {i.id for i in again}
+
+
+def test_a_claim_is_limited_and_takes_the_earliest_due_first(store: Store) -> None:
+    funded(store)
+    items = store.add_outbox([_hooked(not_before=NOW - n) for n in range(5)])
+    claimed = store.claim_webhooks(NOW, 2, 10.0)
+    assert [i.id for i in claimed] == [items[4].id, items[3].id]
+    assert store.claim_webhooks(NOW, 0, 10.0) == []
+
+
+def test_a_retry_is_kept_and_an_ack_removes_the_item(store: Store) -> None:
+    funded(store)
+    (item,) = store.add_outbox([_hooked()])
+    store.claim_webhooks(NOW, 10, 30.0)
+    assert store.retry_webhook(item.id, 1, NOW + 5, "HTTP 500")
+    assert store.claim_webhooks(NOW + 4, 10, 30.0) == []
+    (again,) = store.claim_webhooks(NOW + 5, 10, 30.0)
+    assert again.attempts == 1 and again.id == item.id
+    store.ack_outbox([item.id])
+    assert store.outbox_count() == 0
+    assert not store.retry_webhook(item.id, 2, NOW + 9, "gone")
+    assert not store.retry_webhook(store.add_outbox([outbox_item()])[0].id, 1, NOW, "smpp")
+
+
+def test_a_failed_webhook_moves_to_the_failed_list_and_replays_under_its_id(
+        store: Store) -> None:
+    funded(store)
+    funded(store, "other")
+    item, theirs = store.add_outbox([_hooked(), _hooked(account="other")])
+    assert store.fail_webhook(item.id, 7, "HTTP 503: busy", NOW + 10)
+    assert not store.fail_webhook(item.id, 7, "again", NOW + 10)
+    assert store.outbox_count() == 1
+    (failed,) = store.failed_webhooks()
+    assert (failed.item.id, failed.item.pdu, failed.item.hook_url) == (item.id, item.pdu, JSON_URL)
+    assert (failed.attempts, failed.last_error, failed.failed_at) == (7, "HTTP 503: busy",
+                                                                      NOW + 10)
+    assert failed.item.account == "acme" and failed.item.message_id == item.message_id
+    assert store.failed_webhooks("other") == []
+    back = store.replay_webhook(item.id, NOW + 20, NOW + DAY, "https://new.example/h")
+    assert back is not None and back.id == item.id and back.attempts == 0
+    assert (back.not_before, back.expires_at, back.hook_url) == (NOW + 20, NOW + DAY,
+                                                                "https://new.example/h")
+    assert store.failed_webhooks() == []
+    assert store.replay_webhook(item.id, NOW + 20, NOW + DAY) is None
+    claimed = store.claim_webhooks(NOW + 20, 10, 30.0)
+    assert {i.id for i in claimed} == {item.id, theirs.id}
+    assert next(i for i in claimed if i.id == item.id).hook_url == "https://new.example/h"
+
+
+def test_the_failed_list_pages_by_id_and_account(store: Store) -> None:
+    funded(store)
+    funded(store, "other")
+    items = store.add_outbox([_hooked(account="acme" if n % 2 else "other") for n in range(6)])
+    for n, item in enumerate(items):
+        store.fail_webhook(item.id, 1, "timeout", NOW + n)
+    ids = [f.item.id for f in store.failed_webhooks(limit=4)]
+    assert ids == [i.id for i in items[:4]]
+    assert [f.item.id for f in store.failed_webhooks(after_id=ids[-1])] == [
+        i.id for i in items[4:]]
+    assert [f.item.id for f in store.failed_webhooks("acme")] == [
+        i.id for i in items if i.account == "acme"]
+
+
+def test_the_failed_list_keeps_the_newest_failures(store: Store) -> None:
+    funded(store)
+    items = store.add_outbox([_hooked() for _ in range(5)])
+    for n, item in enumerate(items):
+        store.fail_webhook(item.id, 1, "refused", NOW + 5 - n, keep=3)  # the first is newest
+    assert [f.item.id for f in store.failed_webhooks()] == [i.id for i in items[:3]]
+
+
+def test_expiry_moves_hooked_items_to_the_failed_list_and_drops_the_others(
+        store: Store) -> None:
+    funded(store)
+    plain, claimed, tried, untried, alive = store.add_outbox([
+        outbox_item(expires_at=NOW + 10), _hooked(expires_at=NOW + 10),
+        _hooked(expires_at=NOW + 10), _hooked(expires_at=NOW + 10),
+        _hooked(expires_at=NOW + 99)])
+    assert [i.id for i in store.claim_webhooks(NOW, 1, 100.0)] == [claimed.id]
+    store.retry_webhook(tried.id, 3, NOW + 1, "HTTP 500")
+    assert store.expire_outbox(NOW + 10) == 3  # the claimed one waits for its lease
+    failed = {f.item.id: f for f in store.failed_webhooks()}
+    assert set(failed) == {tried.id, untried.id}
+    assert (failed[tried.id].attempts, failed[tried.id].last_error) == (3, "HTTP 500")
+    assert (failed[untried.id].attempts, failed[untried.id].last_error) == (0, "expired")
+    assert failed[tried.id].failed_at == NOW + 10
+    assert store.outbox_count() == 2 and store.outbox_for("acme", 0, 10, NOW) == []
+    assert plain.id not in failed and alive.id not in failed
+
+
+def test_a_retry_that_comes_due_after_the_ttl_fails_at_the_next_claim(store: Store) -> None:
+    """A retry due just before the end of the time to live, claimed just after it: the claim
+    moves it to the failed list with its last error (not the minute's expiry sweep)."""
+    funded(store)
+    (item,) = store.add_outbox([_hooked(expires_at=NOW + 3)])
+    store.claim_webhooks(NOW, 10, 30.0)
+    store.retry_webhook(item.id, 2, NOW + 2.7, "HTTP 503")
+    assert store.claim_webhooks(NOW + 3.2, 10, 30.0) == []
+    (failed,) = store.failed_webhooks()
+    assert (failed.item.id, failed.attempts, failed.last_error, failed.failed_at) == (
+        item.id, 2, "HTTP 503", NOW + 3.2)
+    assert store.outbox_count() == 0
