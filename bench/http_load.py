@@ -106,10 +106,12 @@ class _Numbers:
         return [str(number) for number in range(first, last)]
 
 
-def _request(settings: HttpLoadSettings, destinations: Sequence[str]) -> bytes:
+def _request(settings: HttpLoadSettings, destinations: Sequence[str], webhook_url: str) -> bytes:
     body: dict[str, object] = {"to": list(destinations), "text": MESSAGE_TEXT, "from": SENDER}
     if settings.receipts:
         body["receipt"] = True
+    if webhook_url:
+        body["webhook_url"] = webhook_url
     payload = json.dumps(body, separators=(",", ":")).encode()
     head = (
         f"POST /v1/messages HTTP/1.1\r\nHost: {settings.host}:{settings.port}\r\n"
@@ -203,7 +205,7 @@ async def _connection(settings: HttpLoadSettings, numbers: _Numbers, result: Htt
             if not destinations:
                 return
             started = time.perf_counter()
-            writer.write(_request(settings, destinations))
+            writer.write(_request(settings, destinations, result.webhook_url))
             result.requests += 1
             result.sent += len(destinations)
             status, body = await _read_answer(reader)

@@ -1,0 +1,246 @@
+"""The HTTP API benchmark: single-message POSTs and batch POSTs against the SMPP path, same run.
+
+    python -m bench.http_bench [--count N] [--batch 1000] [--repeat K] [--out FILE]
+
+Each scenario runs on a fresh ``smsc serve`` (the benchmark's config, bench/conf/smsc.toml: an
+operator that delivers at once) with SMPP and the HTTP API on loopback ports of its own:
+
+- ``smpp``: the SMPP load client (:mod:`bench.load`), 1 bind, window 64, a receipt per message;
+- ``http single``: :mod:`bench.http_load`, one destination per POST, keep-alive connections;
+- ``http batch``: POSTs of ``--batch`` destinations each.
+
+The HTTP scenarios ask for a receipt per message on a per-message ``webhook_url`` pointing at
+the load client's own receiver, so "receipts/s" says whether webhook deliveries keep pace. The
+table gives messages/s, p50/p99 per request, the receipts and each HTTP rate's ratio to the
+SMPP rate of the same run (goals: batch >= 0.8, single >= 1/3). ``--repeat`` runs the scenarios
+in turn K times and reports each one's median run.
+
+Every subprocess is started here and stopped by its own PID; every wait has a time limit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.run import (
+    BENCH_CREDIT,
+    LISTENING,
+    LOCAL_LISTEN,
+    REPO_ROOT,
+    BenchOptions,
+    ChildProcess,
+    Scenario,
+    StartError,
+    Target,
+    machine_description,
+    run_load,
+    run_to_end,
+    smsc_command,
+)
+
+__all__ = ["HttpScenario", "main", "run_http"]
+
+HTTP_LISTENING = re.compile(r"HTTP API on http://(?P<host>[^\s:/]+):(?P<port>\d+)/v1")
+SYSTEM_ID = "bench"
+PASSWORD = "benchpw"
+SMPP = Scenario(binds=1, window=64, receipts=True)
+BATCH_GOAL = 0.8
+SINGLE_GOAL = 1 / 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpScenario:
+    name: str
+    batch: int  # 0: the SMPP path
+    connections: int
+
+
+def _setup(options: BenchOptions, db: Path, directory: Path) -> str:
+    """The benchmark account and an API key for it; the key."""
+    steps = [
+        ("account", "add", SYSTEM_ID, "--password", PASSWORD, "--credit", BENCH_CREDIT),
+        ("apikey", "create", SYSTEM_ID, "--json"),
+    ]
+    out = ""
+    for step in steps:
+        finished = run_to_end(smsc_command(options, db, *step), cwd=directory,
+                              timeout=options.startup_timeout)
+        if finished is None or finished[0]:
+            detail = "timed out" if finished is None else finished[2][-2000:]
+            raise StartError(f"`smsc {' '.join(step[:2])}` failed: {detail}")
+        out = finished[1]
+    key = json.loads(out)
+    return str(key.get("key") or key.get("token"))
+
+
+@contextlib.contextmanager
+def start_server(options: BenchOptions) -> Iterator[tuple[Target, tuple[str, int], str]]:
+    """``smsc serve`` with SMPP and HTTP on loopback ports, on a fresh database: the SMPP
+    target, the HTTP address and the API key."""
+    with tempfile.TemporaryDirectory(prefix="smsc-http-bench-") as work:
+        directory = Path(work)
+        db = directory / "bench.db"
+        key = _setup(options, db, directory)
+        serve = smsc_command(options, db, "serve", "--listen", LOCAL_LISTEN,
+                             "--http", LOCAL_LISTEN)
+        child = ChildProcess(serve, cwd=directory, name="smsc")
+        try:
+            found = child.wait_for([LISTENING, HTTP_LISTENING], options.startup_timeout)
+            if found is None:
+                raise StartError("smsc serve did not announce its listeners\n"
+                                 + child.output_tail())
+            smpp = Target(name="smsc", host=found[0]["host"], port=int(found[0]["port"]),
+                          system_id=SYSTEM_ID, password=PASSWORD, child=child)
+            yield smpp, (found[1]["host"], int(found[1]["port"])), key
+        finally:
+            child.stop(options.stop_timeout)
+            child.close()
+
+
+def run_http(address: tuple[str, int], key: str, scenario: HttpScenario,
+             options: BenchOptions, child: ChildProcess) -> dict[str, Any]:
+    argv = [sys.executable, "-m", "bench.http_load", "--host", address[0],
+            "--port", str(address[1]), f"--key={key}", "--connections",
+            str(scenario.connections), "--batch", str(scenario.batch), "--count",
+            str(options.count), "--destination-base", str(options.destination_base),
+            "--max-seconds", str(options.max_seconds), "--receipts", "--webhook-port", "0",
+            "--receipt-timeout", str(options.receipt_timeout)]
+    cpu_before = child.cpu_seconds()
+    limit = options.max_seconds + options.receipt_timeout + 60
+    finished = run_to_end(argv, cwd=REPO_ROOT, timeout=limit)
+    if finished is None:
+        return {"fatal": f"the HTTP load client did not finish within {limit:.0f} s"}
+    cpu_after = child.cpu_seconds()
+    code, out, err = finished
+    try:
+        result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        return {"fatal": f"the HTTP load client exited with {code}: {err[-2000:]}"}
+    if cpu_before is not None and cpu_after is not None and result.get("acked_ok"):
+        result["server_cpu_us_per_msg"] = round(
+            (cpu_after - cpu_before) / result["acked_ok"] * 1e6, 1)
+    return result
+
+
+def measure(scenario: HttpScenario, options: BenchOptions) -> dict[str, Any]:
+    try:
+        with start_server(options) as (smpp, http, key):
+            if scenario.batch == 0:
+                return run_load(smpp, SMPP, options)
+            return run_http(http, key, scenario, options, smpp.child)
+    except StartError as error:
+        return {"fatal": str(error)}
+
+
+def _median(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    broken = [run for run in runs if run.get("fatal")]
+    if broken:
+        return broken[0]
+    ordered = sorted(runs, key=lambda run: float(run.get("throughput", 0.0)))
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["throughputs"] = [run.get("throughput", 0.0) for run in runs]
+    return chosen
+
+
+def _row(scenario: HttpScenario, result: dict[str, Any], smpp_rate: float) -> list[str]:
+    if result.get("fatal"):
+        return [scenario.name, "failed: " + str(result["fatal"]).splitlines()[0][:80],
+                "", "", "", "", ""]
+    rate = float(result.get("throughput", 0.0))
+    receipts = (f"{result.get('receipts_received', 0)}/{result.get('receipts_expected', 0)}"
+                f" at {float(result.get('receipts_throughput', 0.0)):,.0f}/s")
+    ratio = f"{rate / smpp_rate:.2f}" if smpp_rate and scenario.batch else "1"
+    return [scenario.name, f"{rate:,.0f}", f"{float(result.get('p50_ms', 0.0)):.1f}",
+            f"{float(result.get('p99_ms', 0.0)):.1f}", receipts, ratio,
+            str(result.get("server_cpu_us_per_msg", ""))]
+
+
+HEADER = ["scenario", "msg/s", "p50 ms", "p99 ms", "receipts", "vs SMPP", "server us/msg"]
+
+
+def _markdown(rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def verdict(results: dict[str, dict[str, Any]], scenarios: Sequence[HttpScenario]) -> list[str]:
+    smpp_rate = float(results["smpp"].get("throughput", 0.0))
+    lines = []
+    for scenario in scenarios:
+        if not scenario.batch:
+            continue
+        goal = BATCH_GOAL if scenario.batch > 1 else SINGLE_GOAL
+        rate = float(results[scenario.name].get("throughput", 0.0))
+        ratio = rate / smpp_rate if smpp_rate else 0.0
+        met = "met" if ratio >= goal else "NOT met"
+        lines.append(f"{scenario.name}: {ratio:.2f} of the SMPP rate (goal {goal:.2f}): {met}")
+    return lines
+
+
+def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOptions]:
+    parser = argparse.ArgumentParser(prog="python -m bench.http_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=20_000, help="messages per run")
+    parser.add_argument("--batch", type=int, default=1000, help="destinations per batch POST")
+    parser.add_argument("--single-connections", type=int, default=16)
+    parser.add_argument("--batch-connections", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--max-seconds", type=float, default=60.0)
+    parser.add_argument("--receipt-timeout", type=float, default=60.0)
+    parser.add_argument("--out", type=Path, default=None, help="write the table as Markdown")
+    args = parser.parse_args(argv)
+    options = BenchOptions(count=args.count, max_seconds=args.max_seconds,
+                           receipt_timeout=args.receipt_timeout, repeat=args.repeat)
+    return args, options
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args, options = _parse(argv)
+    started = datetime.now(UTC)
+    scenarios = [
+        HttpScenario(name="smpp", batch=0, connections=1),
+        HttpScenario(name="http single", batch=1, connections=args.single_connections),
+        HttpScenario(name=f"http batch {args.batch}", batch=args.batch,
+                     connections=args.batch_connections),
+    ]
+    runs: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
+    for _ in range(max(1, args.repeat)):
+        for scenario in scenarios:  # in turn, so a slow spell of the machine hits each alike
+            print(f"... {scenario.name}", file=sys.stderr, flush=True)
+            result = measure(scenario, options)
+            runs[scenario.name].append(result)
+            print(f"    msg/s {result.get('throughput', result.get('fatal'))}",
+                  file=sys.stderr, flush=True)
+    results = {name: _median(r) for name, r in runs.items()}
+    smpp_rate = float(results["smpp"].get("throughput", 0.0))
+    rows = [_row(s, results[s.name], smpp_rate) for s in scenarios]
+    table = _markdown(rows)
+    lines = verdict(results, scenarios)
+    print(table)
+    for line in lines:
+        print(line)
+    if args.out:
+        machine = "; ".join(f"{k} {v}" for k, v in machine_description().items())
+        args.out.write_text("\n".join([
+            "# smsc HTTP API benchmark", "",
+            f"Run {started:%Y-%m-%d %H:%M} UTC; {options.count} messages per run, "
+            f"{max(1, args.repeat)} run(s) per scenario (median shown).", "",
+            f"Machine: {machine}.", "", table, "", *[f"- {line}" for line in lines], ""]))
+    failed = any(r.get("fatal") for r in results.values())
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
