@@ -252,10 +252,12 @@ class Store(Protocol):
     # --- outbox (receipts and MO waiting for a customer's receiver) ---------------------
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
-    def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
+                   hooked: bool = False) -> list[OutboxItem]:
         """Unexpired items of an account with id > after_id and no hook (``hook_style`` 0: for
         its SMPP receivers), in id order (items whose ``not_before`` lies ahead included: the
-        reader holds them until then). Items with a hook are the webhook courier's."""
+        reader holds them until then). Items with a hook are the webhook courier's; with
+        ``hooked`` it is those (and only those) that are listed, the same way (for reports)."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

@@ -40,6 +40,8 @@ def test_the_smpp_reader_never_sees_hooked_items(store: Store) -> None:
     ])
     assert (hooked.hook_url, hooked.hook_style) == (JSON_URL, HookStyle.JSON)
     assert store.outbox_for("acme", 0, 10, NOW) == [plain]
+    assert store.outbox_for("acme", 0, 10, NOW, hooked=True) == [hooked, other]
+    assert store.outbox_for("acme", hooked.id, 10, NOW, hooked=True) == [other]
     assert store.outbox_count("acme") == 3
     assert other.id > hooked.id > plain.id
 
