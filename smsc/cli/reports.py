@@ -111,7 +111,8 @@ def _stat(state: int) -> str:
 def receipt_status(part: StoredMessage, waiting: set[int]) -> str:
     """What became of the receipt of a part: "not requested", "pending" (the part is not
     final), "not due" (failures only were asked for), "waiting" (in the outbox for a receiver
-    bind or its webhook), "sent" (left the outbox: acknowledged, or dropped after the account's receipt TTL)."""
+    bind or its webhook), "sent" (left the outbox: acknowledged, or dropped after the
+    account's receipt TTL)."""
     wanted = part.registered_delivery & 0x03
     if wanted in (0, 3):
         return "not requested"
