@@ -153,7 +153,7 @@ class WebhookCourier:
 
     def _pump(self) -> None:
         self._pump_call = None
-        for call in self.queue.sendable():
+        for call in self.queue.sendable(self._clock.seconds()):
             self._send(call)
 
     def _send(self, call: WebhookCall) -> None:

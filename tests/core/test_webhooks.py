@@ -270,3 +270,29 @@ def test_memory_is_bounded_by_what_is_held() -> None:
         queue.answered(call, 500, "", T0)
     queue.written([item for item, _ in queue.take_verdicts()])
     assert queue.claim_size() == 4
+
+
+def test_a_struggling_host_keeps_only_its_share_waiting() -> None:
+    """A host whose last call failed (or was slow) keeps 2 x per_host calls waiting; the rest
+    of a claim for it is left to its lease, and other hosts' calls still come in."""
+    policy = WebhookPolicy(per_host=2, max_in_flight=10, claim_batch=20, max_held=40,
+                           timeout=8.0)
+    queue = WebhookQueue(policy)
+    slow = "http://slow.example/h"
+    queue.claimed([_call(1, slow)], queue.claim_size())
+    (first,) = queue.sendable(T0)
+    queue.answered(first, 503, "", T0 + 0.1)
+    assert queue.struggling("http://slow.example")
+    calls = [_call(n, slow) for n in range(2, 12)] + [_call(n) for n in range(12, 20)]
+    queue.claimed(calls, queue.claim_size())
+    assert queue.held == 1 + 4 + 8 and queue.counts["deferred"] == 6
+    sent = queue.sendable(T0 + 1)
+    assert sum(1 for c in sent if c.host == "http://slow.example") == 2
+    for call in sent:
+        took = 3.0 if call.host == "http://slow.example" else 0.1  # slow: over timeout / 4
+        queue.answered(call, 200, "", T0 + 1 + took)
+    assert queue.struggling("http://slow.example")
+    assert not queue.struggling("https://shop.example")
+    (again,) = [c for c in queue.sendable(T0 + 5) if c.host == "http://slow.example"][:1]
+    queue.answered(again, 200, "", T0 + 5.5)  # fast and fine: no longer struggling
+    assert not queue.struggling("http://slow.example")

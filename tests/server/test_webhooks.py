@@ -98,7 +98,8 @@ def test_acknowledged_items_leave_the_store(rig: Rig) -> None:
             break
     assert store.outbox_count() == 0
     assert sorted(hooks.seen) == sorted((f"evt-{i.id}", True) for i in items)
-    assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0}
+    assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0,
+                                    "deferred": 0}
     assert courier.queue.held == 0 and courier.idle
 
 
