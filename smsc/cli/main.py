@@ -8,15 +8,21 @@ from typing import Any
 
 import click
 
-from smsc.cli import account_locks  # noqa: F401  (account lock, unlock, locks)
+from smsc.cli import (
+    account_locks,  # noqa: F401  (account lock, unlock, locks)
+    campaign_commands,  # noqa: F401  (campaign create, start, ..., show)
+)
 from smsc.cli.accounts import account
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist
+from smsc.cli.campaigns import campaign
 from smsc.cli.config_commands import config
+from smsc.cli.contact_lists import contact_list
 from smsc.cli.context import CliContext
 from smsc.cli.credit import credit
 from smsc.cli.mo import mo
 from smsc.cli.operators import operator
+from smsc.cli.opt_outs import optout
 from smsc.cli.outcome_rules import outcome
 from smsc.cli.prices import price
 from smsc.cli.reports import report
@@ -99,5 +105,8 @@ for command in (
     mo,
     webhook,
     bench,
+    contact_list,
+    campaign,
+    optout,
 ):
     main.add_command(command)

@@ -7,6 +7,7 @@ import secrets
 import click
 
 from smsc.cli.context import CliContext, pass_cli
+from smsc.cli.opt_outs import opt_out_by_mo
 from smsc.cli.output import JSON_OPTION, duration, echo_json
 from smsc.core.hooks import item_hook
 from smsc.operators.mo import mo_deliver_sms
@@ -116,6 +117,7 @@ def inject(
         ]
     )
     ids = [item.id for item in items]
+    opt_out = opt_out_by_mo(cli, found, source, destination, text)
     if as_json:
         echo_json(
             {
@@ -123,6 +125,7 @@ def inject(
                 "parts": len(items),
                 "outbox_ids": ids,
                 "data_coding": parts[0].data_coding,
+                "opt_out": opt_out,
             }
         )
         return
@@ -131,3 +134,5 @@ def inject(
         f"{found.system_id} (outbox {', '.join(map(str, ids))}); a running server "
         "delivers them to its receiver binds"
     )
+    for line in opt_out:
+        click.echo(line)

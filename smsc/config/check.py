@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from smsc.config.loader import DEFAULT_PATH, Config, config_from_tables, packaged_defaults
+from smsc.config.opt_out import SECTION as OPT_OUT_SECTION
+from smsc.config.opt_out import opt_out_from_mapping
 from smsc.config.server import server_settings_from_mapping
 from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig
@@ -506,7 +508,11 @@ def _validate(
         server_settings_from_mapping({k: data[k] for k in SERVER_SECTIONS if k in data})
     except ConfigError as exc:
         errors.append(exc)
-    rest = {k: v for k, v in data.items() if k not in SERVER_SECTIONS}
+    try:
+        opt_out_from_mapping(data.get(OPT_OUT_SECTION, {}))
+    except ConfigError as exc:
+        errors.append(exc)
+    rest = {k: v for k, v in data.items() if k not in SERVER_SECTIONS and k != OPT_OUT_SECTION}
     operators: set[str] | None = None
     try:
         operators = set(OperatorsConfig.from_mapping(rest).profiles)
@@ -516,7 +522,8 @@ def _validate(
         RoutingConfig.from_mapping(rest, operators=operators)
     except ConfigError as exc:
         errors.append(exc)
-    known = set(SERVER_SECTIONS) | set(OperatorsConfig.SECTIONS) | set(ROUTING_SECTIONS)
+    known = (set(SERVER_SECTIONS) | set(OperatorsConfig.SECTIONS) | set(ROUTING_SECTIONS)
+             | {OPT_OUT_SECTION})
     errors.extend(
         ConfigError(key, "is not a section smsc knows") for key in sorted(set(data) - known)
     )

@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from smsc.config.opt_out import DEFAULT_OPT_OUT, OptOutSettings, opt_out_from_mapping
+from smsc.config.opt_out import SECTION as OPT_OUT_SECTION
 from smsc.config.server import ServerSettings, server_settings_from_mapping
 from smsc.config_error import ConfigError
 from smsc.operators.config import OperatorsConfig
@@ -32,6 +34,7 @@ class Config:
     operators: OperatorsConfig
     routing: RoutingConfig
     files: tuple[Path, ...] = ()
+    opt_out: OptOutSettings = DEFAULT_OPT_OUT  # the [opt_out] table (smsc.config.opt_out)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -70,14 +73,17 @@ def merged_tables(path: Path | None) -> tuple[dict[str, Any], tuple[Path, ...]]:
 
 def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Config:
     server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER if k in data})
-    rest = {k: v for k, v in data.items() if k not in _SECTIONS_SERVER}
+    opt_out = opt_out_from_mapping(data.get(OPT_OUT_SECTION, {}))
+    rest = {k: v for k, v in data.items()
+            if k not in _SECTIONS_SERVER and k != OPT_OUT_SECTION}
     operators = OperatorsConfig.from_mapping(rest)
     routing = RoutingConfig.from_mapping(rest, operators=set(operators.profiles))
     unknown = set(rest) - set(OperatorsConfig.SECTIONS) - set(ROUTING_SECTIONS)
     if unknown:
         key = sorted(unknown)[0]
         raise ConfigError(key, "is not a section smsc knows")
-    return Config(server=server, operators=operators, routing=routing, files=files)
+    return Config(server=server, operators=operators, routing=routing, files=files,
+                  opt_out=opt_out)
 
 
 def packaged_defaults() -> Path:

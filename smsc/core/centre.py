@@ -17,11 +17,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, tzinfo
 
+from smsc.config.opt_out import DEFAULT_OPT_OUT, OptOutSettings
 from smsc.core.accept import Acceptance, Committed
 from smsc.core.binds import DEFAULT_LOCK_POLICY, BindDesk, BindVerdict, LockPolicy
 from smsc.core.depths import QueueDepths
 from smsc.core.ids import MessageIdFormat
 from smsc.core.messages import Messages
+from smsc.core.optout import OptOuts
 from smsc.core.queues import Queues
 from smsc.core.rounds import DueRound, Rounds
 from smsc.core.routebook import RouteFn
@@ -36,7 +38,8 @@ class SmscCore:
                  id_format: MessageIdFormat, lock_policy: LockPolicy = DEFAULT_LOCK_POLICY,
                  due_batch: int = 2000, take_id: Callable[[], int | None],
                  mo_rules: MoRules = NO_MO_RULES, hot_limit: int = 50_000,
-                 hot_horizon: float = 10.0, receipt_zone: tzinfo = UTC) -> None:
+                 hot_horizon: float = 10.0, receipt_zone: tzinfo = UTC,
+                 opt_out: OptOutSettings = DEFAULT_OPT_OUT) -> None:
         self.store = store
         self.id_format = id_format
         self.binds = BindDesk(store, lock_policy)  # binds and lockout (smsc.core.binds)
@@ -44,7 +47,8 @@ class SmscCore:
                              receipt_zone=receipt_zone, id_format=id_format,
                              hot_limit=hot_limit, hot_horizon=hot_horizon)
         acceptance = Acceptance(self.queues)
-        rounds = Rounds(self.queues)
+        self.opt_outs = OptOuts(store, opt_out)  # handsets' STOP/START (smsc.core.optout)
+        rounds = Rounds(self.queues, self.opt_outs)
         messages = Messages(self.queues, rounds)
         self.queue_depths = QueueDepths()  # the event loop's count (smsc.core.depths)
         self.intake = Intake(route=route, operators=operator_desk(simulator), take_id=take_id,

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from smsc.core.hooks import NO_HOOK, item_hook
+from smsc.core.optout import OptOutChange, OptOuts
 from smsc.core.queues import Queues
 from smsc.operators import alerts, receipts
-from smsc.operators.mo import MoRules, mo_deliver_sms
+from smsc.operators.mo import MoReply, MoRules, mo_deliver_sms
 from smsc.operators.receipts import FormatId
 from smsc.operators.simulation import OperatorSimulator
 from smsc.pdu import pdus
@@ -79,12 +80,17 @@ class DueRound:
     finals: dict[str, int] = field(default_factory=dict)  # operator -> parts that left
     items: list[OutboxItem] = field(default_factory=list)  # outbox items committed, id order
     full: bool = False  # some operator had more due than it could take: go again soon
+    # Handsets' replies that were opt-out words: the opt-out list is changed (after the round's
+    # commit); each change's confirmation, if any, is for the event loop to submit
+    # (smsc.core.optout: at price 0).
+    opt_outs: list[tuple[Account | None, OptOutChange]] = field(default_factory=list)
 
 
 class Rounds:
-    def __init__(self, queues: Queues) -> None:
+    def __init__(self, queues: Queues, opt_outs: OptOuts | None = None) -> None:
         self.queues = queues
         self.store = queues.store
+        self.opt_outs = opt_outs  # None: handsets' replies are never opt-out words
 
     def due_round(self, now: float, limit: int | None = None) -> DueRound:
         """Take due parts of every operator (within its throughput; at most ``limit``, by
@@ -157,10 +163,25 @@ class Rounds:
             pacing.consume(operator, count, now)
         if per_message:
             outbox.extend(self.message_receipts(per_message, changes, now))
+        said: list[MoReply] = []
         if replies:
-            outbox.extend(self._handset_replies(replies, changes, now))
+            outbox.extend(self._handset_replies(replies, changes, now, said))
         added = self.store.apply(changes, outbox, now)
-        return DueRound(taken=len(taken), finals=finals, items=added, full=full)
+        opt_outs = self._opt_outs(said) if said and self.opt_outs is not None else []
+        return DueRound(taken=len(taken), finals=finals, items=added, full=full,
+                        opt_outs=opt_outs)
+
+    def _opt_outs(self, said: list[MoReply]) -> list[tuple[Account | None, OptOutChange]]:
+        """The handsets' replies that are opt-out words, applied to the opt-out lists."""
+        assert self.opt_outs is not None
+        out: list[tuple[Account | None, OptOutChange]] = []
+        for reply in said:
+            change = self.opt_outs.received(account=reply.account, handset=reply.handset,
+                                            service=reply.service, text=reply.text,
+                                            now=reply.at)
+            if change is not None:
+                out.append((self.queues.account(reply.account), change))
+        return out
 
     def split_rows(self, part: StoredMessage) -> list[StoredMessage] | None:
         """Every part of ``part``'s message to its destination when smsc split that message
@@ -186,8 +207,10 @@ class Rounds:
         return out
 
     def _handset_replies(self, delivered: dict[tuple[int, str], StoredMessage],
-                         changes: Sequence[MessageChange], now: float) -> list[OutboxItem]:
-        """MO replies of handsets whose message (every part) was just delivered, by rule."""
+                         changes: Sequence[MessageChange], now: float,
+                         said: list[MoReply]) -> list[OutboxItem]:
+        """MO replies of handsets whose message (every part) was just delivered, by rule;
+        the replies sent are added to ``said``."""
         queues = self.queues
         by_id = {c.id: c for c in changes}
         out: list[OutboxItem] = []
@@ -207,6 +230,7 @@ class Rounds:
                                        text=reply.text, reference=message_id & 0xFF)
             except PduError:
                 continue  # a reply too long for a handset is not sent
+            said.append(reply)
             out.extend(OutboxItem(account=reply.account, kind=OutboxKind.MO, pdu=encode(p),
                                   created_at=now, expires_at=reply.at + ttl,
                                   message_id=None, not_before=reply.at, hook_url=hook_url,

@@ -108,6 +108,7 @@ class ConfigReload:
             router = routing.load(self.store, routing_config) if routing is not None else None
             core.use_operators(simulator, new.operators.mo_rules, settings.due_batch,
                                settings.receipt_zone)
+            core.opt_outs.use(new.opt_out)
             return router
 
         def switch(router: Any) -> None:  # event loop

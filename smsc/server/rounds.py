@@ -4,7 +4,7 @@ what became final leaves the queue depths, and receipts go to the courier."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sized
+from collections.abc import Callable, Sized
 from typing import Any
 
 from twisted.internet.interfaces import IReactorTime
@@ -12,9 +12,11 @@ from twisted.python.failure import Failure
 
 from smsc.config.server import ServerSettings
 from smsc.core.centre import DueRound, SmscCore
+from smsc.core.optout import OptOutChange
 from smsc.server.delivery import OutboxCourier
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
+from smsc.store.records import Account
 
 SHORT_ROUND = 64  # parts per queue round while submits wait for their commit
 
@@ -36,6 +38,8 @@ class QueueRounds:
         self.finals: Counter[str] = Counter()  # parts final, by operator, for the metrics
         self._due_call: Any = None
         self.stopping = False  # set when the service stops: no more timers
+        # Who submits the confirmations of opt-out words handsets replied (set by the service).
+        self.on_opt_outs: Callable[[list[tuple[Account | None, OptOutChange]]], None] | None = None
 
     def stop(self) -> None:
         """No more rounds: the next is cancelled (``stopping`` is set first)."""
@@ -65,6 +69,8 @@ class QueueRounds:
         self.left_queues(result.finals)
         if result.items:
             self.courier.offer(result.items)
+        if result.opt_outs and self.on_opt_outs is not None:
+            self.on_opt_outs(result.opt_outs)
         self.schedule(0.0 if result.full else self.settings.due_interval)
 
     def _due_failed(self, failure: Failure) -> None:

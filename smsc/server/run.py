@@ -61,7 +61,8 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                     id_format=MessageIdFormat(hex_ids=settings.hex_ids),
                     lock_policy=lock_policy(settings),
                     due_batch=settings.due_batch, take_id=ids.take,
-                    mo_rules=config.operators.mo_rules, receipt_zone=settings.receipt_zone)
+                    mo_rules=config.operators.mo_rules, receipt_zone=settings.receipt_zone,
+                    opt_out=config.opt_out)
     core_ref.append(core)
     return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
                        routing=routing, config=config, reload_config=reload_config,

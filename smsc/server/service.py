@@ -37,6 +37,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
+from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter
@@ -107,6 +108,8 @@ class SmscService(service.Service):
         self.submits = Submits(reactor, settings, core, ids, self.worker, self.courier,
                                self.health, self.rounds.left_queues)
         self.committer = self.submits.committer
+        self.confirmations = OptOutConfirmations(self.clock, core, self.committer)
+        self.rounds.on_opt_outs = self.confirmations.submit
         self.requests = MessageRequests(self.clock, core, self.worker, self.courier,
                                         self.health)
         self.reloader = ConfigReload(settings, core, store, self.worker, self.health,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -49,6 +51,26 @@ class AccountExists(StoreError):
 
 class UnknownAccount(StoreError):
     pass
+
+
+class ContactListExists(StoreError):
+    """An account already has a contact list of that name."""
+
+
+class UnknownContactList(StoreError):
+    """No contact list has that id."""
+
+
+class CampaignExists(StoreError):
+    """An account already has a campaign of that name."""
+
+
+class UnknownCampaign(StoreError):
+    """No campaign has that id."""
+
+
+class MarkedTwice(StoreError):
+    """A campaign's contact was to be sent or skipped a second time (nothing was written)."""
 
 
 LOCK_KINDS = (LockKind.ACCOUNT, LockKind.PAIR, LockKind.ADDRESS)  # BindLocks' field order
@@ -337,4 +359,128 @@ class Store(Protocol):
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
         """Counts per group; group_by names among 'account', 'operator', 'state', 'route'."""
+        ...
+
+    # --- contact lists and opt-outs (campaigns; see smsc.store.contact_records) --------------
+    # Nothing here returns more than a page: a list of a million contacts is read page by page
+    # (``contacts`` with a cursor) and written batch by batch (``add_contacts``).
+    def create_contact_list(self, account: str, name: str, *, country: str = "",
+                            now: float) -> ContactList:
+        """A new, empty list of ``account`` (UnknownAccount if there is no such account;
+        ContactListExists if the account has a list of that ``name``, compared exactly).
+        Ids are positive, never reused. Returns it with ``size`` 0 and no columns."""
+        ...
+
+    def contact_list(self, account: str, name: str) -> ContactList | None:
+        """The list ``name`` of ``account`` with its current ``size``, or None."""
+        ...
+
+    def contact_list_by_id(self, list_id: int) -> ContactList | None:
+        """The list with id ``list_id`` with its current ``size``, or None."""
+        ...
+
+    def contact_lists(self, account: str | None = None) -> list[ContactList]:
+        """Every list of ``account`` (None: of every account) with its size, by account then
+        name."""
+        ...
+
+    def add_contacts(self, list_id: int, contacts: Sequence[Contact],
+                     columns: Sequence[str] = ()) -> list[bool]:
+        """Add contacts to a list in one transaction (UnknownContactList if there is none).
+
+        A contact whose number the list already holds (stored before, or earlier in this
+        batch) is left out and the stored one kept unchanged. Returns, along ``contacts``,
+        whether each was added; added contacts get ids greater than every id handed out
+        before, in batch order. ``columns`` not yet among the list's columns are appended to
+        them, in the order given (also when no contact was added)."""
+        ...
+
+    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
+        """Up to ``limit`` (at most MAX_PAGE) contacts of a list with ``id`` > ``after``, in id
+        order, with their ids: pass the last id as ``after`` for the next page. A list that
+        does not exist has no contacts."""
+        ...
+
+    def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` (at most MAX_PAGE) any of the lists ``list_ids`` holds."""
+        ...
+
+    def remove_contacts(self, list_id: int, numbers: Sequence[str]) -> int:
+        """Remove these numbers from a list; how many were there."""
+        ...
+
+    def delete_contact_list(self, list_id: int) -> bool:
+        """Delete a list and its contacts in one transaction; whether it existed."""
+        ...
+
+    def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
+        """Put ``number`` on ``account``'s opt-out list (at ``now``); False if it was there
+        already (its time and note are kept). The account need not exist."""
+        ...
+
+    def opt_in(self, account: str, number: str) -> bool:
+        """Take ``number`` off ``account``'s opt-out list; whether it was on it."""
+        ...
+
+    def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
+        """Which of ``numbers`` (at most MAX_PAGE) are on ``account``'s opt-out list (the
+        account's own list only: a sub-account's and its parent's are apart)."""
+        ...
+
+    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
+        """Up to ``limit`` (at most MAX_PAGE) numbers on ``account``'s opt-out list greater
+        than ``after`` (as text), in number order."""
+        ...
+
+    # --- campaigns (see smsc.store.campaign_records) -------------------------------------------
+    def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
+        """Store a new campaign (its ``id``, state, cursor and times are set here: a new id,
+        DRAFT, (0, 0), ``now``). UnknownAccount without its account; UnknownContactList when a
+        list does not exist or is another account's; CampaignExists when the account has a
+        campaign of that name."""
+        ...
+
+    def campaign(self, campaign_id: int) -> Campaign | None: ...
+
+    def campaigns(self, account: str | None = None) -> list[Campaign]:
+        """Every campaign of ``account`` (None: of all), by account then id."""
+        ...
+
+    def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
+                           reason: str = "") -> Campaign:
+        """Set a campaign's state and pause reason (UnknownCampaign); returns it."""
+        ...
+
+    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
+                        marks: Sequence[CampaignMark], now: float, *,
+                        cursor: tuple[int, int] | None = None,
+                        hot_until: float | None = None, generation: int = 0,
+                        decided: Sequence[FinalAtAcceptance | None] | None = None
+                        ) -> list[AcceptOutcome]:
+        """In one transaction: :meth:`accept` the batch, write the marks, move the cursor.
+
+        MarkedTwice (nothing written) if a mark's number already has a SENT or SKIPPED mark in
+        this campaign, or appears twice in ``marks``. A SENT mark is written only if its group
+        (``message_id``, ``number``) was accepted; a refused group (no credit) leaves its
+        number unmarked. SKIPPED and WAITING marks are written as given (each replaces a
+        WAITING mark of its number). ``cursor`` (list index, contact id) is stored only when
+        every group was accepted. Returns accept's outcomes."""
+        ...
+
+    def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
+        """The marks' states of those of ``numbers`` (at most MAX_PAGE) the campaign has."""
+        ...
+
+    def campaign_waiting(self, campaign_id: int, due_by: float,
+                         limit: int = 1000) -> list[CampaignMark]:
+        """Up to ``limit`` WAITING marks due by ``due_by``, by due time then number."""
+        ...
+
+    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
+        """How many of the campaign's numbers are in each mark state."""
+        ...
+
+    def campaign_marks(self, campaign_id: int, *, after: str = "",
+                       limit: int = 1000) -> list[CampaignMark]:
+        """Up to ``limit`` (at most MAX_PAGE) marks with number > ``after``, by number."""
         ...

@@ -30,6 +30,8 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_campaigns import MemoryCampaigns
+from smsc.store.memory_contacts import MemoryContacts
 from smsc.store.memory_webhooks import MemoryWebhooks
 from smsc.store.records import (
     AcceptOutcome,
@@ -76,7 +78,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryWebhooks):
+class MemoryStore(MemoryContacts, MemoryCampaigns, MemoryWebhooks):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -99,6 +101,8 @@ class MemoryStore(MemoryWebhooks):
         self._outbox_id = 0
         self._blacklist: dict[tuple[str, str, bool], BlacklistEntry] = {}
         self._ported: dict[str, str] = {}
+        self._init_contacts()
+        self._init_campaigns()
         self._init_webhooks()
 
     # --- lifecycle and meta -----------------------------------------------------------------

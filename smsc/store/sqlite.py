@@ -55,6 +55,8 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.sqlite_campaigns import SqliteCampaigns
+from smsc.store.sqlite_contacts import SqliteContacts
 from smsc.store.sqlite_rows import (
     INSERT_MESSAGE,
     SELECT_MESSAGE,
@@ -77,7 +79,7 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore(SqliteWebhooks):
+class SqliteStore(SqliteContacts, SqliteCampaigns, SqliteWebhooks):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -93,6 +95,7 @@ class SqliteStore(SqliteWebhooks):
                                timeout=30.0)
         self._conn = conn
         self._lock = threading.RLock()
+        self._depth = 0  # write transactions open on this connection (nested ones join)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=30000")
@@ -108,10 +111,20 @@ class SqliteStore(SqliteWebhooks):
     # --- plumbing -------------------------------------------------------------------------
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken IMMEDIATE so concurrent writers queue up."""
+        """One write transaction, taken IMMEDIATE so concurrent writers queue up. Opened inside
+        another on the same thread (a method built on another, such as accept_campaign on
+        accept) it joins that one: everything commits, or rolls back, at the outer end."""
         with self._lock:
             conn = self._conn
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield conn
+                finally:
+                    self._depth -= 1
+                return
             conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
             try:
                 yield conn
                 conn.execute("COMMIT")
@@ -119,6 +132,8 @@ class SqliteStore(SqliteWebhooks):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth = 0
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:

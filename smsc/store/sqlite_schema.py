@@ -7,7 +7,12 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
-SCHEMA_VERSION = 3
+from smsc.store.sqlite_campaigns import create_campaign_tables
+from smsc.store.sqlite_contacts import create_contact_tables
+
+# 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns); 4: where outbox
+# items go (hook columns) and the failed-webhook list (sqlite_webhooks)
+SCHEMA_VERSION = 4
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"
@@ -93,6 +98,8 @@ def create_schema(db: sqlite_utils.Database) -> None:
     )
     _table(db, "ported").create({"number": str, "operator": str}, pk="number",
                                 if_not_exists=True)
+    create_contact_tables(db)
+    create_campaign_tables(db)
     _upgrade(db)
     # Items for webhooks (a hook_style), by when they are due next: what the webhook courier
     # claims. The SMPP readers' (account, id) index serves the others.

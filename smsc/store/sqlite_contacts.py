@@ -1,0 +1,175 @@
+"""Contact lists and opt-outs in the SQLite store: their tables and the Store methods on them.
+
+:class:`SqliteContacts` is a mixin of :class:`smsc.store.sqlite.SqliteStore`; it uses the
+store's ``_write`` (one IMMEDIATE transaction) and ``_read``. A contact's fields are one JSON
+object; a list's columns one JSON array. Every read is a page (at most MAX_PAGE rows).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlite_utils
+
+from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
+from smsc.store.contact_records import MAX_PAGE, Contact, ContactList, OptOut
+
+_LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
+_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
+
+
+def create_contact_tables(db: sqlite_utils.Database) -> None:
+    """The tables of contact lists, contacts and opt-outs, if missing (an older database gets
+    them when opened)."""
+    db.execute("CREATE TABLE IF NOT EXISTS contact_lists (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "account TEXT NOT NULL, name TEXT NOT NULL, country TEXT NOT NULL DEFAULT '', "
+               "columns TEXT NOT NULL DEFAULT '[]', created_at FLOAT NOT NULL, "
+               "UNIQUE (account, name))")
+    # AUTOINCREMENT: contact ids are cursors and grow in the order contacts were added.
+    db.execute("CREATE TABLE IF NOT EXISTS contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "list_id INTEGER NOT NULL, number TEXT NOT NULL, fields TEXT NOT NULL, "
+               "UNIQUE (list_id, number))")
+    db.execute("CREATE INDEX IF NOT EXISTS contacts_page ON contacts (list_id, id)")
+    db.execute("CREATE TABLE IF NOT EXISTS opt_outs (account TEXT NOT NULL, number TEXT NOT NULL, "
+               "at FLOAT NOT NULL, note TEXT NOT NULL DEFAULT '', PRIMARY KEY (account, number))")
+
+
+def _list(row: Sequence[Any]) -> ContactList:
+    return ContactList(id=row[0], account=row[1], name=row[2], country=row[3] or "",
+                       columns=tuple(json.loads(row[4] or "[]")), created_at=row[5],
+                       size=row[6] if len(row) > 6 else 0)
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _page(limit: int) -> int:
+    return max(0, min(limit, MAX_PAGE))
+
+
+class SqliteContacts:
+    """The contact-list and opt-out methods of the Store protocol, on SQLite."""
+
+    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError  # SqliteStore's
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError  # SqliteStore's
+
+    def create_contact_list(self, account: str, name: str, *, country: str = "",
+                            now: float) -> ContactList:
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
+                            (account,)).fetchone() is None:
+                raise UnknownAccount(account)
+            try:
+                cursor = conn.execute("INSERT INTO contact_lists (account, name, country, "
+                                      "columns, created_at) VALUES (?, ?, ?, '[]', ?)",
+                                      (account, name, country, now))
+            except sqlite3.IntegrityError:
+                raise ContactListExists(f"account {account!r} has a list {name!r}") from None
+            list_id = int(cursor.lastrowid or 0)
+        return ContactList(id=list_id, account=account, name=name, country=country,
+                           created_at=now)
+
+    def contact_list(self, account: str, name: str) -> ContactList | None:
+        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
+                          "WHERE l.account = ? AND l.name = ?", (account, name))
+        return _list(rows[0]) if rows else None
+
+    def contact_list_by_id(self, list_id: int) -> ContactList | None:
+        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
+                          "WHERE l.id = ?", (list_id,))
+        return _list(rows[0]) if rows else None
+
+    def contact_lists(self, account: str | None = None) -> list[ContactList]:
+        sql = f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l"
+        params: tuple[Any, ...] = ()
+        if account is not None:
+            sql += " WHERE l.account = ?"
+            params = (account,)
+        return [_list(r) for r in self._read(sql + " ORDER BY l.account, l.name", params)]
+
+    def add_contacts(self, list_id: int, contacts: Sequence[Contact],
+                     columns: Sequence[str] = ()) -> list[bool]:
+        added: list[bool] = []
+        with self._write() as conn:
+            row = conn.execute("SELECT columns FROM contact_lists WHERE id = ?",
+                               (list_id,)).fetchone()
+            if row is None:
+                raise UnknownContactList(f"no contact list with id {list_id}")
+            have = list(json.loads(row[0] or "[]"))
+            more = [c for c in dict.fromkeys(columns) if c not in have]
+            if more:
+                conn.execute("UPDATE contact_lists SET columns = ? WHERE id = ?",
+                             (json.dumps(have + more), list_id))
+            insert = ("INSERT OR IGNORE INTO contacts (list_id, number, fields) "
+                      "VALUES (?, ?, ?)")
+            for contact in contacts:
+                cursor = conn.execute(insert, (list_id, contact.number,
+                                               json.dumps(dict(contact.fields),
+                                                          ensure_ascii=False)))
+                added.append(cursor.rowcount > 0)
+        return added
+
+    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
+        rows = self._read("SELECT id, number, fields FROM contacts WHERE list_id = ? AND id > ? "
+                          "ORDER BY id LIMIT ?", (list_id, after, _page(limit)))
+        return [Contact(id=r[0], number=r[1], fields=json.loads(r[2])) for r in rows]
+
+    def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        ids = list(dict.fromkeys(list_ids))
+        if not ids or not numbers:
+            return found
+        marks = ", ".join("?" * len(ids))
+        for chunk in _chunks(list(numbers[:MAX_PAGE])):
+            rows = self._read(f"SELECT DISTINCT number FROM contacts WHERE list_id IN ({marks}) "
+                              f"AND number IN ({', '.join('?' * len(chunk))})",
+                              [*ids, *chunk])
+            found.update(r[0] for r in rows)
+        return found
+
+    def remove_contacts(self, list_id: int, numbers: Sequence[str]) -> int:
+        removed = 0
+        with self._write() as conn:
+            for chunk in _chunks(list(numbers)):
+                removed += conn.execute(
+                    f"DELETE FROM contacts WHERE list_id = ? AND number IN "
+                    f"({', '.join('?' * len(chunk))})", [list_id, *chunk]).rowcount
+        return removed
+
+    def delete_contact_list(self, list_id: int) -> bool:
+        with self._write() as conn:
+            conn.execute("DELETE FROM contacts WHERE list_id = ?", (list_id,))
+            return conn.execute("DELETE FROM contact_lists WHERE id = ?",
+                                (list_id,)).rowcount > 0
+
+    def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
+        with self._write() as conn:
+            return conn.execute("INSERT OR IGNORE INTO opt_outs (account, number, at, note) "
+                                "VALUES (?, ?, ?, ?)", (account, number, now, note)).rowcount > 0
+
+    def opt_in(self, account: str, number: str) -> bool:
+        with self._write() as conn:
+            return conn.execute("DELETE FROM opt_outs WHERE account = ? AND number = ?",
+                                (account, number)).rowcount > 0
+
+    def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(list(numbers[:MAX_PAGE])):
+            rows = self._read(f"SELECT number FROM opt_outs WHERE account = ? AND number IN "
+                              f"({', '.join('?' * len(chunk))})", [account, *chunk])
+            found.update(r[0] for r in rows)
+        return found
+
+    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
+        rows = self._read("SELECT account, number, at, note FROM opt_outs WHERE account = ? "
+                          "AND number > ? ORDER BY number LIMIT ?", (account, after, _page(limit)))
+        return [OptOut(account=r[0], number=r[1], at=r[2], note=r[3] or "") for r in rows]
