@@ -191,6 +191,12 @@ def test_dlr_values_of_each_stat() -> None:
     assert dlr_url.dlr_value("DELIVRD", final=False) == 4
 
 
+@pytest.mark.parametrize(("mask", "registered"), [
+    (0, 0), (1, 1), (2, 2), (3, 1), (4, 0x10), (7, 0x11), (31, 0x11), (8, 0), (24, 0)])
+def test_a_dlr_mask_asks_for_the_receipts_it_wants(mask: int, registered: int) -> None:
+    assert dlr_url.registered_delivery_for(mask) == registered
+
+
 def test_the_word_escapes_walk_the_text() -> None:
     values = {"b": "FOO BAR  FOOBAR BAZ"}
     assert dlr_url.expand("%k|%s|%r|%a", values) == "FOO|BAR|FOOBAR+BAZ|FOO+BAR+FOOBAR+BAZ"
