@@ -151,6 +151,10 @@ class WebhookQueue:
     def held(self) -> int:
         return len(self._held)
 
+    def unsent(self) -> list[OutboxItem]:
+        """The items claimed and waiting for a slot (to release when stopping)."""
+        return [call.item for waiting in self._waiting.values() for call in waiting]
+
     def struggling(self, host: str) -> bool:
         return host in self._struggling
 

@@ -221,13 +221,19 @@ class WebhookCourier:
                     or self.queue.claiming)
 
     def stop(self) -> Any:
-        """Claim nothing more and close the kept connections (calls in flight are left to
-        their timeouts; their items come back after their lease)."""
+        """Claim nothing more, give the items still waiting for a slot back to the store (due
+        at once for the next start) and close the kept connections. Calls in flight are left
+        to their timeouts; their items come back after their lease."""
         self.stopping = True
         if self._pump_call is not None and self._pump_call.active():
             self._pump_call.cancel()
         self._pump_call = None
-        return self._pool.closeCachedConnections()  # type: ignore[no-untyped-call]
+        unsent = self.queue.unsent()
+        released = (self._worker.call(self.desk.release, unsent, self._clock.seconds())
+                    if unsent else defer.succeed(None))
+        released.addErrback(self._store_failed, "releasing unsent webhooks")
+        closed = defer.maybeDeferred(self._pool.closeCachedConnections)
+        return defer.gatherResults([released, closed])
 
 
 def _next(verdict: Verdict, clock: IReactorTime) -> str:

@@ -325,6 +325,13 @@ class Store(Protocol):
         False (nothing written) if the item is not in the outbox."""
         ...
 
+    def release_webhooks(self, ids: Sequence[int], now: float) -> None:
+        """End the claims on these hooked items (a courier stopping with them unsent): each
+        whose ``not_before`` lies after ``now`` becomes due at ``now``; nothing else changes.
+        Ids not in the outbox are left out. The caller names only items it claimed (an item
+        waiting for a retry would be made due too)."""
+        ...
+
     def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,
                         limit: int = 100) -> list[FailedWebhook]:
         """Failed webhooks (of one account, or all with None) whose item id > ``after_id``, in

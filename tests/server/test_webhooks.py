@@ -141,3 +141,15 @@ def test_a_url_the_client_cannot_use_is_retried_not_stuck(rig: Rig) -> None:
     (again,) = store.claim_webhooks(clock.seconds() + 6.0, 10, 1.0)
     assert again.id == bad.id and again.attempts == 1
     assert courier.queue.counts["retried"] == 1 and len(hooks.seen) == 3
+
+
+def test_a_stop_gives_the_unsent_items_back_due_at_once(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    hooks.hang = True
+    items = _add(store, 5)
+    courier.offer(items)
+    _turn(clock, stub)
+    assert courier.queue.in_flight == 2 and courier.queue.waiting == 3
+    courier.stop()
+    due = {i.id for i in store.claim_webhooks(clock.seconds(), 10, 1.0)}
+    assert len(due) == 3 and due <= {i.id for i in items}  # the two in flight keep their lease

@@ -322,3 +322,12 @@ def test_webhook_state_machine(maker: StoreMaker) -> None:
         settings=settings(max_examples=40, stateful_step_count=25, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture]),
     )
+
+
+def test_released_claims_are_due_at_once(store: Store) -> None:
+    funded(store)
+    first, _, _ = store.add_outbox([_hooked(), _hooked(), _hooked(not_before=NOW + 50)])
+    store.claim_webhooks(NOW, 10, 30.0)
+    store.release_webhooks([first.id, 999], NOW + 1)
+    assert [i.id for i in store.claim_webhooks(NOW + 1, 10, 30.0)] == [first.id]
+    assert store.claim_webhooks(NOW + 2, 10, 30.0) == []  # the second still leased
