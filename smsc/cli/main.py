@@ -13,6 +13,7 @@ from smsc.cli import (
     campaign_commands,  # noqa: F401  (campaign create, start, ..., show)
 )
 from smsc.cli.accounts import account
+from smsc.cli.apikeys import apikey
 from smsc.cli.bench import bench
 from smsc.cli.blacklist import blacklist
 from smsc.cli.campaigns import campaign
@@ -93,6 +94,7 @@ for command in (
     serve,
     config,
     account,
+    apikey,
     credit,
     blacklist,
     operator,

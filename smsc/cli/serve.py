@@ -25,8 +25,13 @@ from smsc.store.sqlite import SqliteStore
 @click.option("--metrics", "metrics", metavar="ENDPOINT", default=None,
               help="Serve GET /metrics (Prometheus text) on this endpoint, e.g. "
                    "tcp:9465:interface=127.0.0.1 (default: server.metrics of the config).")
+@click.option("--http", "http", multiple=True, metavar="ENDPOINT",
+              help="Serve the HTTP API on this endpoint, repeatable, e.g. "
+                   "tcp:8080:interface=127.0.0.1; --http '' turns it off (default: http.listen "
+                   "of the config).")
 @pass_cli
-def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None:
+def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None,
+          http: tuple[str, ...]) -> None:
     """Run the SMS centre until Ctrl-C or SIGTERM (then unbind everyone, flush, exit 0).
 
     On first start the test account is created and its credentials printed. The config is read
@@ -38,6 +43,7 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
       smsc serve
       smsc --db /tmp/smsc.sqlite serve --listen tcp:2776:interface=127.0.0.1
       smsc serve --metrics tcp:9465:interface=127.0.0.1
+      smsc serve --http tcp:8080:interface=127.0.0.1
     """
     from smsc.server.run import serve as run_server
 
@@ -49,14 +55,21 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None) -> None
         metrics = server_endpoint(metrics) if metrics else metrics
     except EndpointError as e:
         raise click.BadParameter(str(e), param_hint="--metrics") from None
+    try:
+        http_listen = tuple(server_endpoint(e) for e in http if e)
+    except EndpointError as e:
+        raise click.BadParameter(str(e), param_hint="--http") from None
     config = cli.config  # checked whole before anything (the database included) is created
+    if http:  # given: these endpoints instead of the config's ("" alone: none)
+        config = dataclasses.replace(config, http=dataclasses.replace(config.http,
+                                                                      listen=http_listen))
     if listen:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         listen=listen))
     if metrics is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         metrics=metrics))
-    for endpoint in (*config.server.listen, config.server.metrics):
+    for endpoint in (*config.server.listen, config.server.metrics, *config.http.listen):
         for name in endpoint_files(endpoint):
             if not Path(name).is_file():
                 raise click.ClickException(f"{endpoint}: no such file {name!r}")

@@ -26,6 +26,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import Any, Final
 
+from smsc.config.http import http_settings_from_mapping
 from smsc.config.loader import DEFAULT_PATH, Config, config_from_tables, packaged_defaults
 from smsc.config.opt_out import SECTION as OPT_OUT_SECTION
 from smsc.config.opt_out import opt_out_from_mapping
@@ -46,7 +47,7 @@ __all__ = [
     "scan_layout",
 ]
 
-SERVER_SECTIONS: Final = ("server", "test_account")
+SERVER_SECTIONS: Final = ("server", "test_account", "http")
 _SYNTAX_WHERE: Final = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
 _SYNTAX_END: Final = re.compile(r"\s*\(at end of document\)\s*$")
 _BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
@@ -505,7 +506,11 @@ def _validate(
 ) -> tuple[list[ConfigError], Config | None]:
     errors: list[ConfigError] = []
     try:
-        server_settings_from_mapping({k: data[k] for k in SERVER_SECTIONS if k in data})
+        server_settings_from_mapping({k: data[k] for k in SERVER_SECTIONS[:2] if k in data})
+    except ConfigError as exc:
+        errors.append(exc)
+    try:
+        http_settings_from_mapping(data.get("http", {}))
     except ConfigError as exc:
         errors.append(exc)
     try:

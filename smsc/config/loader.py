@@ -11,11 +11,12 @@ the Ukrainian and international routes.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from smsc.config.http import HttpSettings, http_settings_from_mapping
 from smsc.config.opt_out import DEFAULT_OPT_OUT, OptOutSettings, opt_out_from_mapping
 from smsc.config.opt_out import SECTION as OPT_OUT_SECTION
 from smsc.config.server import ServerSettings, server_settings_from_mapping
@@ -25,7 +26,7 @@ from smsc.routing.config import SECTIONS as ROUTING_SECTIONS
 from smsc.routing.config import RoutingConfig
 
 DEFAULT_PATH = Path("conf/smsc.toml")
-_SECTIONS_SERVER = ("server", "test_account")
+_SECTIONS_SERVER = ("server", "test_account", "http")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +36,7 @@ class Config:
     routing: RoutingConfig
     files: tuple[Path, ...] = ()
     opt_out: OptOutSettings = DEFAULT_OPT_OUT  # the [opt_out] table (smsc.config.opt_out)
+    http: HttpSettings = field(default_factory=HttpSettings)
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -72,7 +74,8 @@ def merged_tables(path: Path | None) -> tuple[dict[str, Any], tuple[Path, ...]]:
 
 
 def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Config:
-    server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER if k in data})
+    server = server_settings_from_mapping({k: data[k] for k in _SECTIONS_SERVER[:2] if k in data})
+    http = http_settings_from_mapping(data.get("http", {}))
     opt_out = opt_out_from_mapping(data.get(OPT_OUT_SECTION, {}))
     rest = {k: v for k, v in data.items()
             if k not in _SECTIONS_SERVER and k != OPT_OUT_SECTION}
@@ -83,7 +86,7 @@ def config_from_tables(data: dict[str, Any], files: tuple[Path, ...] = ()) -> Co
         key = sorted(unknown)[0]
         raise ConfigError(key, "is not a section smsc knows")
     return Config(server=server, operators=operators, routing=routing, files=files,
-                  opt_out=opt_out)
+                  opt_out=opt_out, http=http)
 
 
 def packaged_defaults() -> Path:

@@ -220,6 +220,16 @@ class Intake:
                         operators=tuple(counts.items()), unsuccess=tuple(unsuccess),
                         asked=tuple(asked), multi=True)
 
+    @property
+    def route(self) -> RouteFn:
+        """How destinations are routed (a quote prices by it without preparing anything)."""
+        return self._route
+
+    @property
+    def operators(self) -> OperatorDesk:
+        """The operator simulation submits are queued by (swapped by :meth:`use_operators`)."""
+        return self._operators
+
     def use_operators(self, operators: OperatorDesk) -> None:
         """Take a reloaded operator simulation (its queue limits and delays) for new submits."""
         self._operators = operators

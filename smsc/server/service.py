@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.core.centre import SmscCore
@@ -52,6 +53,8 @@ from smsc.server.sessions import BIND_TYPES, BoundSessions
 from smsc.server.storehealth import StoreHealth
 from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
+from smsc.server.web.api import HttpApi
+from smsc.server.web.site import api_site, web_metrics
 from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -118,6 +121,13 @@ class SmscService(service.Service):
         self.upkeep = Upkeep(self.clock, store, core, self.worker, self.courier,
                              self.outbinder, self.connections, self.sessions, self.reloader,
                              self.health, self.logs)
+        self.http_settings = config.http if config is not None else HttpSettings()
+        # The customer HTTP API (smsc.server.web): the same core, committer, ids and throttles.
+        self.web = HttpApi(reactor, settings=self.http_settings, store=store, core=core, ids=ids,
+                           worker=self.worker, committer=self.committer, courier=self.courier,
+                           health=self.health, throttles=self.sessions.throttles,
+                           decimals=_decimals(routing),
+                           refill_ids=self.submits.refill_if_low)
         self.upkeep.rescans.append(self.webhooks.wake)
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
@@ -185,12 +195,24 @@ class SmscService(service.Service):
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
-            site = Site(MetricsPage(lambda: service_metrics(self)))  # type: ignore[no-untyped-call]
+            site = Site(MetricsPage(  # type: ignore[no-untyped-call]
+                lambda: service_metrics(self) + web_metrics(self.web)))
             site.noisy = False
             port = await endpoint.listen(site)
             self.ports.append(port)
             address = port.getHost()
             self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
+        if self.http_settings.listen:
+            site = api_site(self.web, self.http_settings.max_body)
+            for description in self.http_settings.listen:
+                endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
+                    self.reactor, with_backlog(description, self.settings.listen_backlog))
+                port = await endpoint.listen(site)
+                self.ports.append(port)
+                address = port.getHost()
+                scheme = "https" if description.startswith("ssl:") else "http"
+                self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
+            self.web.start()
         self.upkeep.start()
         self.rounds.schedule(0.0)
         self.webhooks.wake()
@@ -212,6 +234,7 @@ class SmscService(service.Service):
         for port in self.ports:
             await defer.maybeDeferred(port.stopListening)
         self.upkeep.stop()
+        self.web.stop()
         self.rounds.stop()
         self.submits.stop()
         self.committer.flush_now()  # submits waiting for a commit are answered first
@@ -325,6 +348,14 @@ def with_backlog(description: str, backlog: int) -> str:
     if kind not in ("tcp", "ssl", "tcp6") or "backlog=" in description:
         return description
     return f"{description}:backlog={backlog}"
+
+
+def _decimals(routing: RouteBook | None) -> Callable[[str], int]:
+    """The decimal places of a currency by the routing config in force (it changes on a
+    reload)."""
+    def decimals(currency: str) -> int:
+        return routing.config.decimals(currency) if routing is not None else 2
+    return decimals
 
 
 def _sleep(clock: IReactorTime, seconds: float) -> defer.Deferred[None]:

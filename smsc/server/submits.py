@@ -95,6 +95,12 @@ class Submits:
             return
         self._commit(conn, pdu, prepared)
 
+    def refill_if_low(self) -> None:
+        """Ask for the next id block if the current one runs low (another transport's submits
+        take ids from the same block)."""
+        if self.ids.wants_refill:
+            self._refill_ids()
+
     def _commit(self, conn: SmppServerProtocol, pdu: pdus.Pdu, prepared: Prepared) -> None:
         self.committer.add(prepared.parts, prepared.groups,
                            lambda outcomes: self._committed(conn, pdu, prepared, outcomes))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
+from smsc.store.api_base import ApiStore
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
@@ -107,7 +108,10 @@ def hand_lock(old: Lock | None, system_id: str, locked_until: float) -> Lock:
                 last_failed_at=old.last_failed_at if old is not None else 0.0)
 
 
-class Store(Protocol):
+class Store(ApiStore, Protocol):
+    """Everything smsc keeps; the HTTP API's part (API keys, Idempotency-Key answers, message
+    pages) is declared in :class:`smsc.store.api_base.ApiStore`."""
+
     # --- lifecycle and meta ---------------------------------------------------------------
     def close(self) -> None: ...
 

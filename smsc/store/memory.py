@@ -30,6 +30,7 @@ from smsc.store.base import (
     lock_key,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.memory_api import MemoryApiStore
 from smsc.store.memory_campaigns import MemoryCampaigns
 from smsc.store.memory_contacts import MemoryContacts
 from smsc.store.memory_webhooks import MemoryWebhooks
@@ -78,7 +79,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryContacts, MemoryCampaigns, MemoryWebhooks):
+class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaigns):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:
@@ -185,6 +186,7 @@ class MemoryStore(MemoryContacts, MemoryCampaigns, MemoryWebhooks):
                 self._close_account_credit(system_id, now)
             for key in [k for k in self._locks if k[1] == system_id]:
                 del self._locks[key]  # its account lock and its pairs' (addresses have no id)
+            self._forget_api_keys(system_id)
             self._changes += 1
 
     def _close_account_credit(self, owner: str, now: float) -> None:

@@ -55,6 +55,7 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.sqlite_api import SqliteApiStore
 from smsc.store.sqlite_campaigns import SqliteCampaigns
 from smsc.store.sqlite_contacts import SqliteContacts
 from smsc.store.sqlite_rows import (
@@ -79,7 +80,7 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore(SqliteContacts, SqliteCampaigns, SqliteWebhooks):
+class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -283,6 +284,7 @@ class SqliteStore(SqliteContacts, SqliteCampaigns, SqliteWebhooks):
                 self._close_account_credit(conn, system_id, now)
             # its account lock and its pairs' (an address lock has no system_id)
             conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
+            conn.execute("DELETE FROM api_keys WHERE account = ?", (system_id,))
             self._bump_changes(conn)
 
     def _close_account_credit(self, conn: sqlite3.Connection, owner: str, now: float) -> None:

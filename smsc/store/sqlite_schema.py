@@ -7,11 +7,14 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
+from smsc.store.sqlite_api_schema import create_api_tables
 from smsc.store.sqlite_campaigns import create_campaign_tables
 from smsc.store.sqlite_contacts import create_contact_tables
 
-# 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns); 4: where outbox
-# items go (hook columns) and the failed-webhook list (sqlite_webhooks)
+# 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns); webhook hooks on
+# messages and the outbox, webhook_failed; 4: both 3s of two lines of work, API keys and
+# idempotency answers (sqlite_api_schema). Every step is idempotent (tables and columns are
+# added when missing), so any earlier database upgrades in one pass.
 SCHEMA_VERSION = 4
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
@@ -100,6 +103,7 @@ def create_schema(db: sqlite_utils.Database) -> None:
                                 if_not_exists=True)
     create_contact_tables(db)
     create_campaign_tables(db)
+    create_api_tables(db)
     _upgrade(db)
     # Items for webhooks (a hook_style), by when they are due next: what the webhook courier
     # claims. The SMPP readers' (account, id) index serves the others.

@@ -38,4 +38,4 @@ def test_a_schema_2_database_gets_the_contact_tables(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:
         (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     conn.close()
-    assert int(version) == SCHEMA_VERSION >= 3
+    assert int(version) == SCHEMA_VERSION

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from smsc.store.records import BindLocks, LockKind, LockState, OutboxItem, OutboxKind
+from smsc.store.http_records import ApiKey
+from smsc.store.records import Account, BindLocks, LockKind, LockState, OutboxItem, OutboxKind
 from smsc.store.sqlite import SqliteStore
 from smsc.store.sqlite_schema import MESSAGE_COLUMNS, SCHEMA_VERSION
 
@@ -66,3 +67,23 @@ def test_a_database_from_before_webhooks_gains_the_hook_columns(tmp_path: Path) 
     conn.close()
     assert {"hook_url", "hook_style"} <= columns and hooked == (1,)
     assert version == (str(SCHEMA_VERSION),)
+
+
+def test_a_database_from_before_the_http_api_gains_its_tables(tmp_path: Path) -> None:
+    """A database without the API's tables (api_keys, idempotency) gets them when opened, its
+    accounts kept, and the new methods work on it."""
+    path = tmp_path / "before-api.sqlite"
+    store = SqliteStore(str(path))
+    store.create_account(Account(system_id="acme", password_hash="x"))
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE api_keys")
+        conn.execute("DROP TABLE idempotency")
+    conn.close()
+    store = SqliteStore(str(path))
+    try:
+        store.add_api_key(ApiKey(key_id="k1", account="acme", secret_hash="h", created_at=NOW))
+        assert [k.key_id for k in store.api_keys("acme")] == ["k1"]
+        assert store.claim_idempotency("acme", "k", "fp", NOW, NOW + 1, NOW + 2) is None
+    finally:
+        store.close()

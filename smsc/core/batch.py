@@ -1,0 +1,176 @@
+"""A send to many destinations at once (the HTTP API's ``POST /v1/messages``; campaigns): one
+submit_sm per destination through :meth:`smsc.core.submit.Intake.prepare`, each its own message
+id, committed together by the group commit and answered per destination.
+
+What this adds to the submit of one submit_sm, and decides here:
+
+- duplicates are removed, first as written, then as read (``+380...`` and ``380...`` are one
+  number: the number the route was decided for): nobody gets the same message twice, and a
+  duplicate costs no id, no queue room and no throughput;
+- the account's throughput is counted per part (a message of three parts takes three tokens),
+  from the bucket its SMPP binds share; a destination past it is refused ESME_RTHROTTLED, and
+  when every destination is, ``retry_after`` says when the first would fit.
+
+Nothing here touches the store: it runs on the event loop like the rest of intake.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smsc.core.submit import Answer, BindContext, Intake, Prepared
+from smsc.pdu import pdus
+from smsc.pdu.constants import CommandStatus
+from smsc.pdu.errors import PduError
+from smsc.routing.throttle import TokenBucket
+from smsc.store.records import AcceptOutcome, Account, MessageHook, NewMessage
+
+S = CommandStatus
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchItem:
+    """One destination of a batch as the customer wrote it: prepared, or refused whole with
+    ``status`` before its commit (``detail`` says why)."""
+
+    to: str
+    prepared: Prepared | None = None
+    status: int = 0
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Batch:
+    items: tuple[BatchItem, ...]  # each destination once, in the order given
+    duplicates: int  # destinations left out as repeats (as written or as read)
+    parts: tuple[NewMessage, ...]  # every prepared part, in item order: the group commit's
+    groups: int  # (message, destination) groups among ``parts``
+    retry_after: float = 0.0  # every destination throttled: seconds until the first fits
+
+    @property
+    def prepared(self) -> list[Prepared]:
+        return [i.prepared for i in self.items if i.prepared is not None]
+
+
+class BatchBuilder:
+    """A batch prepared a slice at a time (so a caller on the event loop can let other work
+    run between slices): :meth:`add` each slice in order, then :meth:`batch`."""
+
+    def __init__(self, intake: Intake, caller: BindContext, *,
+                 hook: MessageHook | None = None) -> None:
+        self.intake = intake
+        self.free = BindContext(account=caller.account, throttle=None)  # taken here, per part
+        self.throttle = caller.throttle
+        self.hook = hook
+        self.seen_written: set[str] = set()
+        self.seen_read: set[str] = set()
+        self.items: list[BatchItem] = []
+        self.parts: list[NewMessage] = []
+        self.duplicates = 0
+        self.throttled_for = 0  # parts the first throttled destination needed
+        self.now = 0.0
+
+    def add(self, requests: Sequence[tuple[str, pdus.SubmitSm]], now: float) -> None:
+        """Prepare (destination as written, submit_sm) pairs at ``now``, in order."""
+        intake, throttle, hook = self.intake, self.throttle, self.hook
+        self.now = now
+        for to, request in requests:
+            if to in self.seen_written:
+                self.duplicates += 1
+                continue
+            self.seen_written.add(to)
+            try:
+                prepared = intake.prepare(self.free, request, now, hook=hook)
+            except PduError as e:
+                self.items.append(BatchItem(to=to, status=e.command_status, detail=str(e)))
+                continue
+            number = prepared.parts[0].destination_addr
+            if number in self.seen_read:
+                intake.refused(prepared)  # its queue room back; the id stays unused
+                self.duplicates += 1
+                continue
+            if throttle is not None and not throttle.take(now, _tokens(throttle,
+                                                                       len(prepared.parts))):
+                intake.refused(prepared)
+                self.throttled_for = self.throttled_for or len(prepared.parts)
+                self.items.append(BatchItem(to=to, status=S.ESME_RTHROTTLED,
+                                            detail="the account's throughput limit is reached"))
+                continue
+            self.seen_read.add(number)
+            self.items.append(BatchItem(to=to, prepared=prepared))
+            self.parts.extend(prepared.parts)
+
+    def batch(self) -> Batch:
+        items = self.items
+        retry_after = 0.0
+        if items and all(i.status == S.ESME_RTHROTTLED for i in items):
+            retry_after = _wait(self.throttle, self.now, self.throttled_for)
+        return Batch(items=tuple(items), duplicates=self.duplicates, parts=tuple(self.parts),
+                     groups=sum(1 for i in items if i.prepared is not None),
+                     retry_after=retry_after)
+
+
+def prepare_batch(intake: Intake, caller: BindContext,
+                  requests: Sequence[tuple[str, pdus.SubmitSm]], now: float, *,
+                  hook: MessageHook | None = None) -> Batch:
+    """Each (destination as written, submit_sm) prepared in order, duplicates left out,
+    throughput taken per part; ``hook``: where every message's receipts go (see
+    :meth:`Intake.prepare`)."""
+    builder = BatchBuilder(intake, caller, hook=hook)
+    builder.add(requests, now)
+    return builder.batch()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchAnswer:
+    """One destination's answer: accepted (``answer.status`` 0, its message id) with its
+    ``parts`` and what was ``charged``, or refused."""
+
+    item: BatchItem
+    answer: Answer
+    parts: int = 0
+    charged: int = 0
+
+
+def answer_batch(intake: Intake, batch: Batch, outcomes: Sequence[AcceptOutcome] | None,
+                 account: Account) -> list[BatchAnswer]:
+    """Each item's answer once the commit is done (``outcomes``: one per group, in order; None
+    when the commit failed): :meth:`Intake.answer` for the prepared, :meth:`Intake.refusal`
+    for the refused."""
+    out: list[BatchAnswer] = []
+    position = 0
+    for item in batch.items:
+        prepared = item.prepared
+        if prepared is None:
+            out.append(BatchAnswer(item=item, answer=intake.refusal(account, item.status)))
+            continue
+        mine = None if outcomes is None else outcomes[position:position + 1]
+        position += 1
+        answer = intake.answer(prepared, mine, account)
+        if answer.status or not mine:
+            out.append(BatchAnswer(item=item, answer=answer))
+        else:
+            out.append(BatchAnswer(item=item, answer=answer, parts=len(prepared.parts),
+                                   charged=mine[0].charged))
+    return out
+
+
+def _tokens(throttle: object, parts: int) -> int:
+    """Tokens a message of ``parts`` takes: one a part, but never more than the bucket holds
+    (a message longer than the burst takes a full bucket, so it can pass at all)."""
+    if isinstance(throttle, TokenBucket):
+        return max(1, min(parts, int(throttle.burst)))
+    return parts
+
+
+def _wait(throttle: object, now: float, parts: int) -> float:
+    if isinstance(throttle, TokenBucket):
+        wait = throttle.wait(now, _tokens(throttle, parts))
+        return wait if math.isfinite(wait) else 1.0
+    return 1.0
+
+
+__all__ = ["Batch", "BatchAnswer", "BatchBuilder", "BatchItem", "answer_batch",
+           "prepare_batch"]

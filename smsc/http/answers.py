@@ -1,0 +1,156 @@
+"""The core's answers encoded as the API's models (pure): a send's destinations, a quote, a
+message with its parts; the query of a listing and its cursor. The decisions are the core's;
+this says how they look over HTTP (a send whose every destination is refused alike is that
+refusal's problem document, with Retry-After when waiting helps)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from smsc.core.batch import Batch, BatchAnswer
+from smsc.core.lookup import MessageView
+from smsc.core.quote import Quote
+from smsc.http import models as m
+from smsc.http import problems as p
+from smsc.http.openapi import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
+from smsc.http.replies import ProblemReply, Reply, ok, problem
+from smsc.http.translate import encoding_name
+from smsc.pdu.constants import CommandStatus, MessageState
+from smsc.pdu.receipt_text import stat_for_state
+from smsc.store.records import Account
+
+S = CommandStatus
+STATES = {int(s): s.name.lower() for s in MessageState}
+STATE_BY_NAME = {v: k for k, v in STATES.items()}
+
+
+def iso(t: float | None) -> datetime | None:
+    return None if t is None else datetime.fromtimestamp(t, UTC)
+
+
+def _refused(status: int, answered: int, detail: str) -> m.Refused:
+    r = p.refusal(status)
+    return m.Refused(code=r.code, smpp_status=answered, detail=detail or r.title)
+
+
+def send_answer(batch: Batch, answered: Sequence[BatchAnswer], account: Account, decimals: int,
+                reference: str | None) -> Reply:
+    """A send's answer: each destination's id or refusal (200); a problem when every
+    destination was refused with the same status."""
+    statuses = {a.answer.cause for a in answered}
+    if len(statuses) == 1 and 0 not in statuses:
+        status = statuses.pop()
+        retry = None
+        if status == S.ESME_RTHROTTLED:
+            retry = max(1, math.ceil(batch.retry_after))
+        elif status in (S.ESME_RSYSERR, S.ESME_RMSGQFUL):
+            retry = 1
+        first = answered[0]
+        raise ProblemReply(problem(p.refusal(status),
+                                   first.item.detail or p.refusal(status).title,
+                                   smpp_status=first.answer.status, retry_after=retry))
+    messages = []
+    for a in answered:
+        if a.answer.status or not a.answer.message_id:
+            messages.append(m.SentMessage(to=a.item.to, error=_refused(
+                a.answer.cause, a.answer.status, a.item.detail)))
+        else:
+            messages.append(m.SentMessage(to=a.item.to, id=a.answer.message_id, parts=a.parts,
+                                          charged=a.charged))
+    accepted = sum(1 for x in messages if x.id is not None)
+    return ok(m.SendAnswer(messages=messages, accepted=accepted,
+                           refused=len(messages) - accepted, duplicates=batch.duplicates,
+                           parts=sum(x.parts or 0 for x in messages),
+                           charged=sum(x.charged or 0 for x in messages),
+                           currency=account.currency, decimals=decimals, reference=reference))
+
+
+def quote_answer(q: Quote, account: Account, decimals: int, available: int,
+                 data_coding: int) -> Reply:
+    lines = []
+    for line in q.lines:
+        if line.status:
+            lines.append(m.QuotedMessage(to=line.to, error=_refused(line.status, line.status,
+                                                                    line.detail)))
+        else:
+            lines.append(m.QuotedMessage(to=line.to, destination=line.destination,
+                                         route=line.route, operator=line.operator,
+                                         parts=line.parts, price_per_part=line.price,
+                                         price=line.total, blacklisted=line.blacklisted))
+    return ok(m.Quote(currency=account.currency, decimals=decimals,
+                      encoding=encoding_name(data_coding),  # type: ignore[arg-type]
+                      messages=lines, destinations=len(lines) + q.duplicates,
+                      routes=[m.RouteTotal(route=r, destinations=d, parts=n, total=t)
+                              for r, d, n, t in q.by_route()],
+                      valid=len(lines) - q.refused, invalid=q.refused,
+                      duplicates=q.duplicates, blacklisted=q.blacklisted, parts=q.parts,
+                      total=q.total, balance=available, enough_credit=q.total <= available))
+
+
+def message(v: MessageView, account: Account, decimals: int) -> m.Message:
+    first = v.first
+    parts = [m.Part(index=x.part_index, state=STATES.get(x.state, "unknown"),  # type: ignore[arg-type]
+                    error=x.error_code, price=x.price,
+                    charged=x.charged_subscription + x.charged_bought, refunded=x.refunded,
+                    attempts=x.attempts, next_attempt_at=iso(x.next_at), done_at=iso(x.done_at))
+             for x in v.parts]
+    stat = stat_for_state(v.state) if v.final_at is not None else None
+    return m.Message.model_validate({
+        "id": v.message_id, "to": first.destination_addr, "from": first.source_addr,
+        "state": STATES.get(v.state, "unknown"), "error": v.error,
+        "submitted_at": iso(first.submitted_at), "scheduled_at": iso(first.scheduled_at),
+        "expires_at": iso(first.expires_at), "final_at": iso(v.final_at), "route": first.route,
+        "operator": first.operator, "price": sum(x.price for x in v.parts),
+        "charged": v.charged, "refunded": v.refunded, "currency": account.currency,
+        "decimals": decimals,
+        "receipt": m.Receipt(requested=v.receipt_requested,
+                             stat=stat if v.receipt_requested else None),
+        "parts": parts})
+
+
+class ListQuery(BaseModel):
+    """``GET /v1/messages``'s query parameters (as the document declares them)."""
+
+    model_config = ConfigDict(extra="forbid")
+    state: m.State | None = None
+    to: str | None = Field(default=None, min_length=1, max_length=24)
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
+
+    @property
+    def destination(self) -> str | None:
+        """``to`` as stored: international digits ('+' or '00' dropped)."""
+        if self.to is None:
+            return None
+        digits = self.to.strip().removeprefix("+")
+        return digits[2:] if digits.startswith("00") else digits
+
+
+def encode_cursor(before: int) -> str:
+    return base64.urlsafe_b64encode(f"v1:{before}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    """The message id a cursor continues below; a 422 problem for anything else."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    kind, _, number = text.partition(":")
+    if kind != "v1" or not number.isdigit() or not number.isascii():
+        raise ProblemReply(problem(p.INVALID_REQUEST, "the cursor is not one this API gave",
+                                   errors=[m.FieldError(field="cursor",
+                                                        message="not a cursor")]))
+    return int(number)
+
+
+__all__ = ["STATES", "STATE_BY_NAME", "ListQuery", "decode_cursor", "encode_cursor", "iso",
+           "message", "quote_answer", "send_answer"]

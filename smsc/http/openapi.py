@@ -1,0 +1,138 @@
+"""The OpenAPI 3.1 document of the API (served at ``/v1/openapi.json``): the operations
+declared here, their schemas generated from :mod:`smsc.http.models`. It is the contract:
+the tests run schemathesis against a live server with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from smsc.http import models as m
+from smsc.http.problems import CONTENT_TYPE
+
+_REF = "#/components/schemas/{model}"
+_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest,)
+_OUTPUTS: tuple[type[BaseModel], ...] = (m.SendAnswer, m.Balance, m.Quote, m.Message,
+                                         m.MessagePage, m.Cancelled, m.Problem)
+PAGE_LIMIT_MAX = 1000
+PAGE_LIMIT_DEFAULT = 100
+
+_DESCRIPTIONS = {
+    400: "Bad request", 401: "Not authenticated (a missing, unknown or revoked API key, or an "
+    "address locked after failed attempts)", 402: "Not enough credit",
+    404: "No such message", 409: "Conflict", 413: "Body too large",
+    415: "Not JSON", 422: "Invalid input (errors name the fields)",
+    429: "The account's throughput is spent (Retry-After says when to retry)",
+    503: "The store is not answering, or the queue is full",
+}
+
+
+def _problem(code: int) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "description": _DESCRIPTIONS.get(code, "Problem"),
+        "content": {CONTENT_TYPE: {"schema": {"$ref": _REF.format(model="Problem")}}},
+    }
+    if code in (429, 503):
+        answer["headers"] = {"Retry-After": {"description": "Seconds to wait",
+                                             "schema": {"type": "string",
+                                                        "pattern": "^[0-9]+$"}}}
+    return answer
+
+
+def _ok(model: str, description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}}
+
+
+def _operation(op_id: str, summary: str, ok: dict[str, Any], problems: tuple[int, ...], *,
+               body: str | None = None, parameters: list[dict[str, Any]] | None = None
+               ) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": op_id, "summary": summary,
+                          "responses": {"200": ok, **{str(c): _problem(c) for c in problems}}}
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": _REF.format(model=body)}}}}
+    if parameters:
+        op["parameters"] = parameters
+    return op
+
+
+_ID = {"name": "id", "in": "path", "required": True,
+       "schema": {"type": "string", "minLength": 1, "maxLength": 20},
+       "description": "The message id a send answered with (as SMPP's)."}
+_IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 255,
+                           "pattern": "^[\\x21-\\x7e]+$"},
+                "description": "A retry with the same key within 24 h gets the first answer, "
+                               "byte for byte, and is billed once."}
+_LIST = [
+    {"name": "state", "in": "query", "required": False,
+     "schema": {"type": "string", "enum": list(m.State.__args__)}},  # type: ignore[attr-defined]
+    {"name": "to", "in": "query", "required": False,
+     "schema": {"type": "string", "minLength": 1, "maxLength": 24},
+     "description": "A destination, read as in a send."},
+    {"name": "since", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date-time"}},
+    {"name": "until", "in": "query", "required": False,
+     "schema": {"type": "string", "format": "date-time"}},
+    {"name": "cursor", "in": "query", "required": False,
+     "schema": {"type": "string", "maxLength": 200},
+     "description": "The ``next`` of the previous page (give the same filters again)."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
+                "default": PAGE_LIMIT_DEFAULT}},
+]
+
+
+def document() -> dict[str, Any]:
+    """The OpenAPI 3.1 document."""
+    _, schemas = models_json_schema(
+        [(model, "validation") for model in _INPUTS]
+        + [(model, "serialization") for model in _OUTPUTS], ref_template=_REF)
+    paths = {
+        "/v1/messages": {
+            "post": _operation("send", "Send a message to one or more destinations",
+                               _ok("SendAnswer", "Each destination's message id or refusal"),
+                               (401, 402, 409, 413, 415, 422, 429, 503), body="SendRequest",
+                               parameters=[_IDEMPOTENCY]),
+            "get": _operation("list_messages", "The account's messages, newest first",
+                              _ok("MessagePage", "A page of messages"), (401, 422, 503),
+                              parameters=_LIST),
+        },
+        "/v1/messages/{id}": {
+            "get": _operation("get_message", "One message with its parts",
+                              _ok("Message", "The message"), (401, 404, 503),
+                              parameters=[_ID]),
+            "delete": _operation("cancel_message", "Cancel a message still pending",
+                                 _ok("Cancelled", "Cancelled"), (401, 404, 409, 503),
+                                 parameters=[_ID]),
+        },
+        "/v1/balance": {
+            "get": _operation("balance", "The account's credit", _ok("Balance", "The balance"),
+                              (401, 503)),
+        },
+        "/v1/quote": {
+            "post": _operation("quote", "What a send would cost; nothing is sent or billed",
+                               _ok("Quote", "The quote"), (401, 413, 415, 422, 503),
+                               body="SendRequest"),
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "smsc HTTP API", "version": "1",
+                 "description": "Send SMS through smsc's routing core (docs/http.md). Errors "
+                                "are RFC 9457 problem documents with a machine code."},
+        "paths": paths,
+        "components": {
+            "schemas": schemas["$defs"],
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                           "description": "An API key from `smsc apikey "
+                                                          "create ACCOUNT`."}},
+        },
+        "security": [{"apiKey": []}],
+    }
+
+
+__all__ = ["PAGE_LIMIT_DEFAULT", "PAGE_LIMIT_MAX", "document"]

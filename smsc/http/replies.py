@@ -1,0 +1,62 @@
+"""What an endpoint answers: a status, a content type, the body octets and extra headers; and
+the problem documents (RFC 9457) every refusal is sent as."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ValidationError
+
+from smsc.http.models import FieldError, Problem
+from smsc.http.problems import CONTENT_TYPE, PROBLEM_TYPE_BASE, Refusal
+
+JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    content_type: str
+    body: bytes
+    headers: tuple[tuple[str, str], ...] = field(default=())
+
+
+class ProblemReply(Exception):
+    """Raised by an endpoint to answer with a problem document."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__(reply.status)
+        self.reply = reply
+
+
+def ok(model: BaseModel) -> Reply:
+    return Reply(200, JSON, model.model_dump_json(by_alias=True).encode("utf-8"))
+
+
+def problem(refusal: Refusal, detail: str | None = None, *, smpp_status: int | None = None,
+            errors: Sequence[FieldError] | None = None, retry_after: int | None = None,
+            headers: tuple[tuple[str, str], ...] = ()) -> Reply:
+    body = Problem(type=PROBLEM_TYPE_BASE + refusal.code, title=refusal.title,
+                   status=refusal.http, code=refusal.code, detail=detail,
+                   smpp_status=smpp_status, errors=list(errors) if errors else None,
+                   retry_after=retry_after)
+    extra = headers
+    if retry_after is not None:
+        extra = (*extra, ("Retry-After", str(retry_after)))
+    return Reply(refusal.http, CONTENT_TYPE,
+                 body.model_dump_json(by_alias=True, exclude_none=True).encode("utf-8"), extra)
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> list[FieldError]:
+    """The fields pydantic refused, as dotted paths (``to.3``), with its messages."""
+    out = []
+    for e in error.errors(include_url=False)[:50]:
+        where = ".".join(str(p) for p in e["loc"]) or "body"
+        out.append(FieldError(field=prefix + where, message=e["msg"]))
+    return out
+
+
+def json_error(e: json.JSONDecodeError | UnicodeDecodeError) -> list[FieldError]:
+    return [FieldError(field="body", message=f"not JSON: {e}")]

@@ -1,0 +1,225 @@
+"""The twisted.web side of the HTTP API: requests with a bounded body, one leaf resource that
+routes ``/v1/...`` by path and method to :class:`smsc.server.web.api.HttpApi`, and the answer
+written back (unless the client went away)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from twisted.internet import defer
+from twisted.logger import Logger
+from twisted.python.failure import Failure
+from twisted.web import http
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Request, Site
+
+from smsc.http import problems as p
+from smsc.http.openapi import document
+from smsc.http.replies import JSON, ProblemReply, Reply, problem
+from smsc.pdu.constants import CommandStatus
+from smsc.server.metrics import Metric
+from smsc.server.web.api import HttpApi
+
+_log = Logger()
+_MESSAGE = re.compile(r"/v1/messages/([^/]{1,64})")
+_ROUTES: dict[str, tuple[str, ...]] = {  # path -> methods (a message's path is matched apart)
+    "/v1/messages": ("GET", "POST"),
+    "/v1/balance": ("GET",),
+    "/v1/quote": ("POST",),
+    "/v1/openapi.json": ("GET",),
+}
+
+
+class BoundedRequest(Request):
+    """A request whose body is kept only up to ``max_body`` octets; past it the rest is read
+    and dropped and the request is answered 413."""
+
+    max_body = 1 << 20
+    too_large = False
+    _received = 0
+
+    def handleContentChunk(self, data: bytes) -> None:
+        self._received += len(data)
+        if self._received > self.max_body:
+            self.too_large = True
+            return
+        super().handleContentChunk(data)  # type: ignore[no-untyped-call]
+
+    def gotLength(self, length: int | None) -> None:
+        if length is not None and length > self.max_body:
+            self.too_large = True
+            length = None  # no content file sized for it
+        super().gotLength(length)  # type: ignore[no-untyped-call]
+
+
+def bounded_request(max_body: int) -> type[BoundedRequest]:
+    return type("ApiRequest", (BoundedRequest,), {"max_body": max_body})
+
+
+class ApiResource(Resource):
+    isLeaf = True  # noqa: N815 - the name Twisted looks for
+
+    def __init__(self, api: HttpApi) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.api = api
+        self._document = json.dumps(document()).encode("utf-8")
+
+    def render(self, request: Request) -> Any:
+        d = defer.ensureDeferred(self._answer(request))
+        gone: list[bool] = []
+        request.notifyFinish().addErrback(lambda _: gone.append(True))
+        d.addCallback(self._write, request, gone)
+        d.addErrback(self._failed, request, gone)
+        return NOT_DONE_YET
+
+    async def _answer(self, request: Request) -> Reply:
+        try:
+            return await self._route(request)
+        except ProblemReply as e:
+            return e.reply
+
+    async def _route(self, request: Request) -> Reply:
+        path = (request.path or b"/").decode("utf-8", "replace")
+        method = (request.method or b"GET").decode("ascii", "replace").upper()
+        if path == "/v1/openapi.json" and method in ("GET", "HEAD"):
+            return Reply(200, JSON, self._document)
+        match = _MESSAGE.fullmatch(path)
+        methods = ("GET", "DELETE") if match else _ROUTES.get(path)
+        if methods is None:
+            raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path[:100]}"))
+        if method not in methods:
+            raise ProblemReply(problem(p.METHOD_NOT_ALLOWED, f"{path} takes "
+                                       f"{', '.join(methods)}",
+                                       headers=(("Allow", ", ".join(methods)),)))
+        if getattr(request, "too_large", False):
+            raise ProblemReply(problem(p.TOO_LARGE, f"at most {self.api.settings.max_body} "
+                                                    "octets"))
+        caller = await self.api.authenticate(_header(request, b"authorization"),
+                                             _address(request))
+        api = self.api
+        if match:
+            message_id = match.group(1)
+            if method == "GET":
+                return await api.get_message(caller, message_id)
+            return await api.cancel(caller, message_id)
+        if path == "/v1/balance":
+            return await api.balance(caller)
+        if method == "GET":
+            return await api.list_messages(caller, _query(request))
+        body = self._body(request)
+        if path == "/v1/quote":
+            return await api.quote(caller, body)
+        return await api.send(caller, body, _idempotency_key(request))
+
+    @staticmethod
+    def _body(request: Request) -> bytes:
+        kind = (_header(request, b"content-type") or "").split(";")[0].strip().lower()
+        if kind and kind != "application/json" and not kind.endswith("+json"):
+            raise ProblemReply(problem(p.UNSUPPORTED_MEDIA, f"not {kind}"))
+        content = request.content
+        if content is None:
+            return b""
+        content.seek(0)
+        return content.read()  # type: ignore[no-any-return]
+
+    def _write(self, reply: Reply, request: Request, gone: list[bool]) -> None:
+        self.api.answers[reply.status] += 1
+        if gone:
+            return
+        request.setResponseCode(reply.status)
+        request.setHeader(b"content-type", reply.content_type.encode("ascii"))  # type: ignore[no-untyped-call]
+        request.setHeader(b"cache-control", b"no-store")  # type: ignore[no-untyped-call]
+        for name, value in reply.headers:
+            request.setHeader(name.encode("ascii"), value.encode("ascii"))  # type: ignore[no-untyped-call]
+        if request.method != b"HEAD":
+            request.write(reply.body)  # type: ignore[no-untyped-call]
+        request.finish()  # type: ignore[no-untyped-call]
+
+    def _failed(self, failure: Failure, request: Request, gone: list[bool]) -> None:
+        _log.failure("HTTP API request failed", failure)
+        self._write(problem(p.Refusal("internal_error", 500, "Internal error")), request, gone)
+
+
+def _header(request: Request, name: bytes) -> str | None:
+    value = request.getHeader(name)
+    if value is None:
+        return None
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _address(request: Request) -> str:
+    address = request.getClientAddress()  # type: ignore[no-untyped-call]
+    return str(getattr(address, "host", "") or "unix")
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = _header(request, b"idempotency-key")
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 255 or not all(0x21 <= ord(c) <= 0x7E for c in key):
+        raise ProblemReply(problem(p.INVALID_REQUEST, "Idempotency-Key must be 1 to 255 "
+                                                      "visible ASCII characters"))
+    return key
+
+
+def _query(request: Request) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, values in (request.args or {}).items():
+        name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
+        value = values[-1]
+        out[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+    return out
+
+
+class ApiSite(Site):
+    """No access log line per request (the metrics count requests; a line each would be the
+    busiest log of a busy server, and unbounded)."""
+
+    def log(self, request: http.Request) -> None:
+        pass
+
+
+def web_metrics(api: HttpApi) -> list[Metric]:
+    """The HTTP API's counters for the metrics page."""
+    return [
+        Metric("smsc_http_answers_total", "counter", "HTTP API answers by HTTP status.",
+               [((("code", str(code)),), n) for code, n in sorted(api.answers.items())]),
+        Metric("smsc_http_messages_total", "counter",
+               "Destinations of HTTP sends accepted (a message id each).",
+               [((), api.accepted)]),
+        Metric("smsc_http_messages_refused_total", "counter",
+               "Destinations of HTTP sends refused, by status.",
+               [((("status", CommandStatus.name_of(s)),), n)
+                for s, n in sorted(api.refusals.items())]),
+    ]
+
+
+class ApiRoot(Resource):
+    """The site's root: ``/v1/...`` goes to the API's resource, another transport may add a
+    child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
+    problem document."""
+
+    def __init__(self, api: ApiResource) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.api = api
+        self.putChild(b"v1", api)
+
+    def getChild(self, path: bytes, request: Request) -> Resource:
+        return self.api  # it answers unknown paths with a problem document
+
+    def render(self, request: Request) -> Any:
+        return self.api.render(request)
+
+
+def api_site(api: HttpApi, max_body: int) -> Site:
+    """The Site serving the API: bounded bodies, idle connections closed after a minute."""
+    site = ApiSite(ApiRoot(ApiResource(api)), timeout=60)  # type: ignore[no-untyped-call]
+    site.requestFactory = bounded_request(max_body)
+    site.noisy = False
+    site.displayTracebacks = False
+    return site
+
+
+__all__ = ["ApiResource", "ApiRoot", "BoundedRequest", "api_site", "web_metrics"]

@@ -1,0 +1,51 @@
+"""schemathesis against a live server: every operation of the OpenAPI document, with generated
+requests (valid and not), answers no 5xx and only what the document allows (status codes,
+content types, bodies, headers). The document is the one the server serves
+(``/v1/openapi.json``, checked equal to :func:`smsc.http.openapi.document`)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis import checks as st_checks
+from schemathesis.specs.openapi import checks as openapi_checks
+
+from smsc.http.openapi import document
+from tests.http.conftest import ApiServer, start_api_server
+
+schema = schemathesis.openapi.from_dict(document())
+CHECKS = [st_checks.not_a_server_error, openapi_checks.status_code_conformance,
+          openapi_checks.content_type_conformance,
+          openapi_checks.response_schema_conformance,
+          openapi_checks.response_headers_conformance]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, str]]:
+    server = start_api_server(tmp_path_factory.mktemp("contract"))
+    _, key = server.account(credit="100000")
+    yield server, key
+    server.stop()
+
+
+def test_the_served_document_is_the_contract(live: tuple[ApiServer, str]) -> None:
+    server, _ = live
+    served = server.request("GET", "/v1/openapi.json")
+    assert served.status == 200
+    assert served.json == json.loads(json.dumps(document()))
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+def test_every_operation_keeps_the_contract(case: Any,
+                                            live: tuple[ApiServer, str]) -> None:
+    server, key = live
+    case.call_and_validate(base_url=server.url, headers={"Authorization": f"Bearer {key}"},
+                           checks=CHECKS, timeout=15)
+
+

@@ -1,0 +1,128 @@
+"""The Store contract for the HTTP API (smsc.store.api_base.ApiStore), against every
+implementation (see conftest.py): API keys, Idempotency-Key answers, pages of an account's
+messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from smsc.store.base import Store, StoreError, UnknownAccount
+from smsc.store.http_records import ApiKey
+from smsc.store.records import Bucket
+from tests.store.test_store_contract import NOW, account, funded, part, parts
+
+
+def key(key_id: str = "k1", owner: str = "acme", at: float = NOW) -> ApiKey:
+    return ApiKey(key_id=key_id, account=owner, secret_hash="h" + key_id, created_at=at,
+                  note="shop")
+
+
+def test_api_keys_round_trip_list_revoke_and_touch(store: Store) -> None:
+    funded(store)
+    store.create_account(account("other"))
+    store.add_api_key(key("k2", at=NOW + 1))
+    store.add_api_key(key("k1"))
+    store.add_api_key(key("k3", owner="other"))
+    assert store.api_key("k1") == key("k1")
+    assert store.api_key("nope") is None
+    assert [k.key_id for k in store.api_keys("acme")] == ["k1", "k2"]
+    with pytest.raises(StoreError):
+        store.add_api_key(key("k1", owner="other"))
+    with pytest.raises(UnknownAccount):
+        store.add_api_key(key("k9", owner="ghost"))
+    store.touch_api_key("k1", NOW + 5)
+    store.touch_api_key("nope", NOW + 5)
+    assert store.revoke_api_key("k1", NOW + 9) is True
+    assert store.revoke_api_key("k1", NOW + 10) is False
+    assert store.revoke_api_key("nope", NOW) is False
+    found = store.api_key("k1")
+    assert found is not None and found.revoked and found.revoked_at == NOW + 9
+    assert found.last_used_at == NOW + 5
+    assert [k.key_id for k in store.api_keys("acme")] == ["k1", "k2"]  # revoked still listed
+
+
+def test_deleting_an_account_deletes_its_keys(store: Store) -> None:
+    funded(store)
+    store.add_api_key(key("k1"))
+    store.delete_account("acme", now=NOW)
+    assert store.api_key("k1") is None
+    funded(store)
+    assert store.api_keys("acme") == []
+
+
+def test_an_idempotency_key_is_claimed_once_then_answers(store: Store) -> None:
+    claim = store.claim_idempotency("acme", "order-1", "fp", NOW, NOW + 60, NOW + 3600)
+    assert claim is None  # ours
+    pending = store.claim_idempotency("acme", "order-1", "fp", NOW + 1, NOW + 61, NOW + 3601)
+    assert pending is not None and pending.pending and pending.fingerprint == "fp"
+    assert store.claim_idempotency("other", "order-1", "fp", NOW, NOW + 60, NOW + 3600) is None
+    store.finish_idempotency("acme", "order-1", 200, "application/json", b'{"a":1}')
+    kept = store.claim_idempotency("acme", "order-1", "fp2", NOW + 2, NOW + 62, NOW + 3602)
+    assert kept is not None and not kept.pending
+    assert (kept.status, kept.content_type, kept.body) == (200, "application/json", b'{"a":1}')
+    assert kept.fingerprint == "fp" and kept.expires_at == NOW + 3600
+    store.release_idempotency("acme", "order-1")  # a finished answer stays
+    assert store.claim_idempotency("acme", "order-1", "fp", NOW + 3, NOW + 63,
+                                   NOW + 3603) == kept
+    # expired: claimed afresh
+    assert store.claim_idempotency("acme", "order-1", "fp3", NOW + 3600, NOW + 3660,
+                                   NOW + 7200) is None
+
+
+def test_a_claim_whose_lease_ran_out_is_taken_over_and_a_released_one_is_free(
+        store: Store) -> None:
+    assert store.claim_idempotency("acme", "k", "fp", NOW, NOW + 60, NOW + 3600) is None
+    assert store.claim_idempotency("acme", "k", "fp", NOW + 60, NOW + 120, NOW + 3660) is None
+    store.release_idempotency("acme", "k")
+    assert store.claim_idempotency("acme", "k", "fp", NOW + 61, NOW + 121, NOW + 3661) is None
+
+
+def test_purge_forgets_the_expired_then_the_oldest(store: Store) -> None:
+    for i in range(5):
+        store.claim_idempotency("acme", f"k{i}", "fp", NOW + i, NOW + 60, NOW + 100 + i)
+    assert store.purge_idempotency(NOW + 101, 10) == 2  # k0, k1 expired
+    assert store.purge_idempotency(NOW + 101, 2) == 1  # k2, the oldest left
+    assert store.claim_idempotency("acme", "k3", "fp", NOW + 5, NOW + 60, NOW + 200) is not None
+    assert store.claim_idempotency("acme", "k2", "fp", NOW + 5, NOW + 60, NOW + 200) is None
+
+
+def test_message_pages_walk_an_account_s_messages_newest_first(store: Store) -> None:
+    funded(store, bought=10_000)
+    store.create_account(account("other"))
+    store.credit("other", 10_000, Bucket.BOUGHT, NOW)
+    store.accept([part(1), *parts(2, 2), part(3, account="other"), part(4, dest="380671112233"),
+                  part(5, at=NOW + 10)], NOW)
+    page = store.message_page("acme", before=None, limit=2, scan=1000)
+    assert [e[0].message_id for e in page.messages] == [5, 4]
+    assert page.next_before == 4
+    page = store.message_page("acme", before=4, limit=2, scan=1000)
+    assert [[p.part_index for p in e] for e in page.messages] == [[1, 2], [1]]
+    assert [e[0].message_id for e in page.messages] == [2, 1]
+    assert page.next_before is None  # nothing older
+    last = store.message_page("acme", before=1, limit=2, scan=1000)
+    assert last.messages == () and last.next_before is None
+    only = store.message_page("acme", before=None, limit=10, scan=1000,
+                              destination="380671112233")
+    assert [e[0].message_id for e in only.messages] == [4] and only.next_before is None
+    timed = store.message_page("acme", before=None, limit=10, scan=1000, since=NOW + 5)
+    assert [e[0].message_id for e in timed.messages] == [5]
+    early = store.message_page("acme", before=None, limit=10, scan=1000, until=NOW + 5)
+    assert [e[0].message_id for e in early.messages] == [4, 2, 1]
+
+
+def test_a_page_stops_after_its_scan_on_a_whole_message(store: Store) -> None:
+    funded(store, bought=10_000)
+    store.create_account(account("other"))
+    store.credit("other", 10_000, Bucket.BOUGHT, NOW)
+    store.accept([part(1), *[part(i, account="other") for i in range(2, 8)]], NOW)
+    page = store.message_page("acme", before=None, limit=10, scan=3)
+    assert page.messages == () and page.next_before is not None
+    seen = []
+    before: int | None = page.next_before
+    for _ in range(10):
+        page = store.message_page("acme", before=before, limit=10, scan=3)
+        seen += [e[0].message_id for e in page.messages]
+        before = page.next_before
+        if before is None:
+            break
+    assert seen == [1]
