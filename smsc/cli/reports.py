@@ -111,7 +111,8 @@ def _stat(state: int) -> str:
 def receipt_status(part: StoredMessage, waiting: set[int]) -> str:
     """What became of the receipt of a part: "not requested", "pending" (the part is not
     final), "not due" (failures only were asked for), "waiting" (in the outbox for a receiver
-    bind), "sent" (left the outbox: acknowledged, or dropped after the account's receipt TTL)."""
+    bind or its webhook), "sent" (left the outbox: acknowledged, or dropped after the
+    account's receipt TTL)."""
     wanted = part.registered_delivery & 0x03
     if wanted in (0, 3):
         return "not requested"
@@ -127,9 +128,10 @@ def _waiting(cli: CliContext, accounts: set[str]) -> set[int]:
     now = cli.now()
     ids: set[int] = set()
     for account in accounts:
-        for item in store.outbox_for(account, 0, OUTBOX_SCAN, now):
-            if item.message_id is not None:
-                ids.add(item.message_id)
+        for hooked in (False, True):  # for its SMPP receivers, and for its webhooks
+            for item in store.outbox_for(account, 0, OUTBOX_SCAN, now, hooked=hooked):
+                if item.message_id is not None:
+                    ids.add(item.message_id)
     return ids
 
 

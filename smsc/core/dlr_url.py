@@ -39,6 +39,16 @@ def dlr_value(stat: str, *, final: bool = True) -> int:
     return _BY_STAT.get(stat, DLR_FAILED)
 
 
+def registered_delivery_for(dlr_mask: int) -> int:
+    """The SMPP registered_delivery that asks for the receipts a Kannel ``dlr-mask`` wants: a
+    final receipt for 1 or 2 (only failures when 2 comes without 1), an intermediate
+    notification for 4. Bits 8 and 16 (the SMSC accepted or rejected the submit) have no
+    receipt: the sendsms answer says it. Note that a final receipt is one request for both
+    outcomes: with a mask of 1 alone, failures are reported too (Kannel would not call)."""
+    final = 1 if dlr_mask & DLR_DELIVERED else 2 if dlr_mask & DLR_FAILED else 0
+    return final | (0x10 if dlr_mask & DLR_BUFFERED else 0)
+
+
 def _plus(number: str) -> str:
     return "+" + number[2:] if number.startswith("00") else number
 

@@ -76,6 +76,11 @@ class WebhookDesk:
             else:
                 self.store.retry_webhook(item.id, verdict.attempts, verdict.at, verdict.error)
 
+    def release(self, items: Sequence[OutboxItem], now: float) -> None:
+        """Items claimed and never sent (the courier stops): due again at once, so the next
+        start sends them without waiting for their lease."""
+        self.store.release_webhooks([item.id for item in items], now)
+
     def failed(self, account: str | None = None, *, after_id: int = 0,
                limit: int = 100) -> list[FailedWebhook]:
         """The failed webhooks (of one account), by id after ``after_id``: a page of at most

@@ -4,16 +4,23 @@ limits of calls in flight overall and per host, and the verdicts waiting to be w
 Like :class:`smsc.core.outbox.OutboxDispatcher` for SMPP receivers, it decides without I/O; the
 server's ``smsc.server.webhooks.WebhookCourier`` runs the store calls and the HTTP calls it
 asks for. Memory is bounded by ``max_held`` items claimed and not yet settled in the store.
+
+A host that struggles (its last call failed, or took over a quarter of the timeout) keeps at
+most ``2 * per_host`` calls waiting here: what a claim brings beyond that for it is left to
+its lease (claimed again when the lease ends), so a slow or failing customer cannot fill the
+memory every other customer's webhooks go through.
 """
 
 from __future__ import annotations
 
 import random
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 
 from smsc.core.webhooks import DEFAULT_POLICY, Verdict, WebhookCall, WebhookPolicy, judge
 from smsc.store.records import OutboxItem
+
+MAX_STRUGGLING = 4096  # hosts remembered as struggling, the most recent ones
 
 
 class WebhookQueue:
@@ -25,11 +32,13 @@ class WebhookQueue:
         self._waiting: dict[str, deque[WebhookCall]] = {}  # by host, in claim order
         self._turn: deque[str] = deque()  # hosts with calls waiting, round robin
         self._running: dict[str, int] = {}  # calls in flight per host
+        self._started: dict[int, float] = {}  # item id -> when its call started
+        self._struggling: OrderedDict[str, None] = OrderedDict()
         self.in_flight = 0
         self._verdicts: list[tuple[OutboxItem, Verdict]] = []
         self.claiming = False
         self._claim_again = False
-        self.counts = {"sent": 0, "acked": 0, "retried": 0, "failed": 0}
+        self.counts = {"sent": 0, "acked": 0, "retried": 0, "failed": 0, "deferred": 0}
 
     # --- claims -----------------------------------------------------------------------------------
     def claim_size(self) -> int:
@@ -48,17 +57,22 @@ class WebhookQueue:
     def claimed(self, calls: Iterable[WebhookCall], asked: int) -> bool:
         """The result of a claim; whether to claim again at once (it came back full, or a
         wake-up came meanwhile). Items held already (claimed again after their lease while
-        still waiting here) are not taken twice."""
+        still waiting here) are not taken twice; items of a struggling host past its share
+        are left to their lease (counted ``deferred``)."""
         self.claiming = False
         count = 0
+        share = 2 * self.policy.per_host
         for call in calls:
             count += 1
             item_id = call.item.id
             if item_id in self._held:
                 continue
-            self._held.add(item_id)
             host = call.host
             waiting = self._waiting.get(host)
+            if host in self._struggling and waiting is not None and len(waiting) >= share:
+                self.counts["deferred"] += 1
+                continue
+            self._held.add(item_id)
             if waiting is None:
                 waiting = self._waiting[host] = deque()
                 self._turn.append(host)
@@ -69,7 +83,7 @@ class WebhookQueue:
         self.claiming = False
 
     # --- sending ----------------------------------------------------------------------------------
-    def sendable(self) -> list[WebhookCall]:
+    def sendable(self, now: float = 0.0) -> list[WebhookCall]:
         """Calls to start now: round robin over hosts, each within ``per_host``, all within
         ``max_in_flight``."""
         out: list[WebhookCall] = []
@@ -84,7 +98,9 @@ class WebhookQueue:
                 continue
             stalled = 0
             waiting = self._waiting[host]
-            out.append(waiting.popleft())
+            call = waiting.popleft()
+            self._started[call.item.id] = now
+            out.append(call)
             self._running[host] = self._running.get(host, 0) + 1
             self.in_flight += 1
             if not waiting:
@@ -104,6 +120,14 @@ class WebhookQueue:
             self._running[host] = left
         else:
             self._running.pop(host, None)
+        took = now - self._started.pop(call.item.id, now)
+        if status is not None and 200 <= status < 300 and took <= self.policy.timeout / 4:
+            self._struggling.pop(host, None)
+        else:
+            self._struggling[host] = None
+            self._struggling.move_to_end(host)
+            if len(self._struggling) > MAX_STRUGGLING:
+                self._struggling.popitem(last=False)
         verdict = judge(call.item, status, error, now, self.policy, self._draw)
         self._verdicts.append((call.item, verdict))
         self.counts[{"ack": "acked", "retry": "retried", "fail": "failed"}[verdict.action]] += 1
@@ -126,6 +150,13 @@ class WebhookQueue:
     @property
     def held(self) -> int:
         return len(self._held)
+
+    def unsent(self) -> list[OutboxItem]:
+        """The items claimed and waiting for a slot (to release when stopping)."""
+        return [call.item for waiting in self._waiting.values() for call in waiting]
+
+    def struggling(self, host: str) -> bool:
+        return host in self._struggling
 
     @property
     def waiting(self) -> int:

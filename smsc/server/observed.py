@@ -156,7 +156,8 @@ def service_metrics(service: ObservedService) -> list[Metric]:
                [((("account", a),), n) for a, n in sorted(courier.dispatcher.backlog().items())]),
         Metric("smsc_webhooks_total", "counter",
                "Webhook calls (receipts and MO over HTTP) by result: sent, and once answered "
-               "acked (2xx), retried or failed (moved to the failed list).",
+               "acked (2xx), retried or failed (moved to the failed list); deferred: items "
+               "of a struggling host claimed beyond its share, left to their lease.",
                [((("result", r),), n) for r, n in webhooks.counts.items()]),
         Metric("smsc_webhooks_in_flight", "gauge", "Webhook calls running.",
                [((), webhooks.in_flight)]),

@@ -26,7 +26,7 @@ from twisted.internet.error import (
     DNSLookupError,
     TimeoutError,
 )
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import (
@@ -112,6 +112,7 @@ class WebhookCourier:
                   pool=self._pool),
             cookiejar=CookieJar(DefaultCookiePolicy(allowed_domains=[])))  # type: ignore[arg-type]
         self._writing = False
+        self._pump_call: IDelayedCall | None = None
         self.stopping = False
 
     # --- claims -------------------------------------------------------------------------------
@@ -135,7 +136,7 @@ class WebhookCourier:
 
     def _claimed(self, calls: list[WebhookCall], asked: int) -> None:
         again = self.queue.claimed(calls, asked)
-        self._pump()
+        self._schedule_pump()
         if again:
             self.wake()
 
@@ -144,16 +145,23 @@ class WebhookCourier:
         self._store_failed(failure, "claiming webhooks")
 
     # --- calls --------------------------------------------------------------------------------
+    def _schedule_pump(self) -> None:
+        """Start what may start, on the next turn of the event loop (so answers that come at
+        once, such as a URL the client refuses, never recurse)."""
+        if self._pump_call is None:
+            self._pump_call = self._clock.callLater(0, self._pump)
+
     def _pump(self) -> None:
-        for call in self.queue.sendable():
+        self._pump_call = None
+        for call in self.queue.sendable(self._clock.seconds()):
             self._send(call)
 
     def _send(self, call: WebhookCall) -> None:
         body = _Body(ERROR_TEXT)
         headers: dict[bytes | str, bytes | str] = dict(call.headers)
-        d = self._http.request(call.method, call.url, headers=headers,
-                               data=call.body if call.method == "POST" else None,
-                               allow_redirects=False)
+        d = defer.maybeDeferred(self._http.request, call.method, call.url, headers=headers,
+                                data=call.body if call.method == "POST" else None,
+                                allow_redirects=False)
 
         def read(response: IResponse) -> Any:
             return treq.collect(response, body).addCallback(lambda _: response.code)
@@ -181,7 +189,7 @@ class WebhookCourier:
                           event=call.item.id, host=call.host, error=verdict.error,
                           next=_next(verdict, self._clock), suppressed=suppressed_note(left_out))
         self._write()
-        self._pump()
+        self._schedule_pump()
 
     # --- verdicts to the store ------------------------------------------------------------------
     def _write(self) -> None:
@@ -213,10 +221,19 @@ class WebhookCourier:
                     or self.queue.claiming)
 
     def stop(self) -> Any:
-        """Claim nothing more and close the kept connections (calls in flight are left to
-        their timeouts; their items come back after their lease)."""
+        """Claim nothing more, give the items still waiting for a slot back to the store (due
+        at once for the next start) and close the kept connections. Calls in flight are left
+        to their timeouts; their items come back after their lease."""
         self.stopping = True
-        return self._pool.closeCachedConnections()  # type: ignore[no-untyped-call]
+        if self._pump_call is not None and self._pump_call.active():
+            self._pump_call.cancel()
+        self._pump_call = None
+        unsent = self.queue.unsent()
+        released = (self._worker.call(self.desk.release, unsent, self._clock.seconds())
+                    if unsent else defer.succeed(None))
+        released.addErrback(self._store_failed, "releasing unsent webhooks")
+        closed = defer.maybeDeferred(self._pool.closeCachedConnections)
+        return defer.gatherResults([released, closed])
 
 
 def _next(verdict: Verdict, clock: IReactorTime) -> str:

@@ -278,10 +278,12 @@ class Store(ApiStore, Protocol):
     # --- outbox (receipts and MO waiting for a customer's receiver) ---------------------
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
-    def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
+                   hooked: bool = False) -> list[OutboxItem]:
         """Unexpired items of an account with id > after_id and no hook (``hook_style`` 0: for
         its SMPP receivers), in id order (items whose ``not_before`` lies ahead included: the
-        reader holds them until then). Items with a hook are the webhook courier's."""
+        reader holds them until then). Items with a hook are the webhook courier's; with
+        ``hooked`` it is those (and only those) that are listed, the same way (for reports)."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
@@ -325,6 +327,13 @@ class Store(ApiStore, Protocol):
         (``attempts``, ``error`` as its last error, ``failed_at`` = now), then drop the oldest
         failures (by ``failed_at``, then id) while the list holds more than ``keep`` rows.
         False (nothing written) if the item is not in the outbox."""
+        ...
+
+    def release_webhooks(self, ids: Sequence[int], now: float) -> None:
+        """End the claims on these hooked items (a courier stopping with them unsent): each
+        whose ``not_before`` lies after ``now`` becomes due at ``now``; nothing else changes.
+        Ids not in the outbox are left out. The caller names only items it claimed (an item
+        waiting for a retry would be made due too)."""
         ...
 
     def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,

@@ -428,10 +428,12 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
         with self._lock:
             return self._add_outbox(items)
 
-    def outbox_for(self, account: str, after_id: int, limit: int, now: float) -> list[OutboxItem]:
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
+                   hooked: bool = False) -> list[OutboxItem]:
         with self._lock:
-            found = [i for i in self._outbox.values()
-                     if i.account == account and i.id > after_id and not i.hook_style]
+            found = sorted((i for i in self._outbox.values()
+                            if i.account == account and i.id > after_id
+                            and bool(i.hook_style) == hooked), key=lambda i: i.id)
         return _first([i for i in found if i.expires_at > now], limit)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Sequence
 
 from smsc.store.base import FAILED_WEBHOOKS_KEPT, MAX_WEBHOOK_ERROR
 from smsc.store.records import FailedWebhook, OutboxItem
@@ -75,6 +76,13 @@ class MemoryWebhooks:
             self._move_to_failed(item, item.attempts, error, now)
         if gone:
             self._trim(keep)
+
+    def release_webhooks(self, ids: Sequence[int], now: float) -> None:
+        with self._lock:
+            for item_id in ids:
+                item = self._outbox.get(item_id)
+                if item is not None and item.hook_style and item.not_before > now:
+                    self._outbox[item_id] = dataclasses.replace(item, not_before=now)
 
     def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,
                         limit: int = 100) -> list[FailedWebhook]:

@@ -582,10 +582,11 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         with self._write() as conn:
             return self._add_outbox(conn, items)
 
-    def outbox_for(self, account: str, after_id: int, limit: int,
-                   now: float) -> list[OutboxItem]:
+    def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
+                   hooked: bool = False) -> list[OutboxItem]:
+        which = "hook_style != 0" if hooked else "hook_style = 0"
         return [outbox_from_row(r) for r in self._read(
-            SELECT_OUTBOX + " WHERE account = ? AND id > ? AND expires_at > ? AND hook_style = 0 "
+            SELECT_OUTBOX + f" WHERE account = ? AND id > ? AND expires_at > ? AND {which} "
             "ORDER BY id LIMIT ?", (account, after_id, now, limit))]
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

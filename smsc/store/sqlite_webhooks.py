@@ -85,6 +85,13 @@ class SqliteWebhooks:
             _trim(conn, keep)
         return moved
 
+    def release_webhooks(self, ids: Sequence[int], now: float) -> None:
+        if ids:
+            with self._write() as conn:
+                conn.executemany("UPDATE outbox SET not_before = ? WHERE id = ? "
+                                 "AND hook_style != 0 AND not_before > ?",
+                                 [(now, item_id, now) for item_id in ids])
+
     def failed_webhooks(self, account: str | None = None, *, after_id: int = 0,
                         limit: int = 100) -> list[FailedWebhook]:
         sql = f"SELECT {_FAILED_COLUMNS} FROM webhook_failed WHERE id > ?"

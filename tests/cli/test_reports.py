@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import time
 from pathlib import Path
@@ -231,3 +232,13 @@ def test_bad_report_options(traffic: Cli) -> None:
     traffic.fails("report", "messages", "--message-id", "xyz", code=2, says="not a message id")
     traffic.fails("report", "summary", "--by", "colour", code=2, says="group by")
     traffic.fails("report", "messages", "--limit", "0", code=2)
+
+
+def test_a_receipt_waiting_for_its_webhook_is_waiting(traffic: Cli) -> None:
+    store = traffic.store()
+    (item,) = store.outbox_for("acme", 0, 10, time.time())
+    store.ack_outbox([item.id])
+    assert traffic.json("report", "messages")[2]["receipt"] == "sent"
+    store.add_outbox([dataclasses.replace(item, id=0, hook_url="https://shop.example/h",
+                                          hook_style=1)])
+    assert traffic.json("report", "messages")[2]["receipt"] == "waiting"

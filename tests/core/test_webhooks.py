@@ -191,6 +191,12 @@ def test_dlr_values_of_each_stat() -> None:
     assert dlr_url.dlr_value("DELIVRD", final=False) == 4
 
 
+@pytest.mark.parametrize(("mask", "registered"), [
+    (0, 0), (1, 1), (2, 2), (3, 1), (4, 0x10), (7, 0x11), (31, 0x11), (8, 0), (24, 0)])
+def test_a_dlr_mask_asks_for_the_receipts_it_wants(mask: int, registered: int) -> None:
+    assert dlr_url.registered_delivery_for(mask) == registered
+
+
 def test_the_word_escapes_walk_the_text() -> None:
     values = {"b": "FOO BAR  FOOBAR BAZ"}
     assert dlr_url.expand("%k|%s|%r|%a", values) == "FOO|BAR|FOOBAR+BAZ|FOO+BAR+FOOBAR+BAZ"
@@ -270,3 +276,29 @@ def test_memory_is_bounded_by_what_is_held() -> None:
         queue.answered(call, 500, "", T0)
     queue.written([item for item, _ in queue.take_verdicts()])
     assert queue.claim_size() == 4
+
+
+def test_a_struggling_host_keeps_only_its_share_waiting() -> None:
+    """A host whose last call failed (or was slow) keeps 2 x per_host calls waiting; the rest
+    of a claim for it is left to its lease, and other hosts' calls still come in."""
+    policy = WebhookPolicy(per_host=2, max_in_flight=10, claim_batch=20, max_held=40,
+                           timeout=8.0)
+    queue = WebhookQueue(policy)
+    slow = "http://slow.example/h"
+    queue.claimed([_call(1, slow)], queue.claim_size())
+    (first,) = queue.sendable(T0)
+    queue.answered(first, 503, "", T0 + 0.1)
+    assert queue.struggling("http://slow.example")
+    calls = [_call(n, slow) for n in range(2, 12)] + [_call(n) for n in range(12, 20)]
+    queue.claimed(calls, queue.claim_size())
+    assert queue.held == 1 + 4 + 8 and queue.counts["deferred"] == 6
+    sent = queue.sendable(T0 + 1)
+    assert sum(1 for c in sent if c.host == "http://slow.example") == 2
+    for call in sent:
+        took = 3.0 if call.host == "http://slow.example" else 0.1  # slow: over timeout / 4
+        queue.answered(call, 200, "", T0 + 1 + took)
+    assert queue.struggling("http://slow.example")
+    assert not queue.struggling("https://shop.example")
+    (again,) = [c for c in queue.sendable(T0 + 5) if c.host == "http://slow.example"][:1]
+    queue.answered(again, 200, "", T0 + 5.5)  # fast and fine: no longer struggling
+    assert not queue.struggling("http://slow.example")

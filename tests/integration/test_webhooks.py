@@ -239,3 +239,20 @@ def test_a_kannel_dlr_url_given_with_a_message_is_fetched_with_its_escapes(
     assert query["from"] == ["Shop"] and query["id"] == [message_id]
     assert query["reply"][0].startswith(f"id:{message_id} sub:001 dlvrd:001")
     assert query["smsc"] == ["smsc"] and abs(int(query["ts"][0]) - now) < 60
+
+
+def test_sigterm_with_webhooks_pending_exits_0_and_the_rest_arrive_after_restart(
+        tmp_path: Path, servers: Callable[..., SmscServer], receiver: WebhookReceiver) -> None:
+    receiver.answer = lambda n: 503
+    db = tmp_path / "smsc.sqlite"
+    config = write_config(tmp_path, server=dict(FAST_WEBHOOKS), delay=SLOW_DELAY)
+    first = servers(db, config)
+    login = hooked_account(first, receiver)
+    acked = set(submit_many(first, login, 40))
+    receiver.wait_for(lambda s: len(s) >= 5, "some refused calls before the stop")
+    assert first.stop() == 0
+    receiver.answer = lambda n: 200
+    servers(db, config)
+    receiver.wait_for(lambda s: receipts_of(s, acked), "every receipt", timeout=60)
+    time.sleep(1.0)  # anything more would be a duplicate
+    assert [e for e, n in receiver.acked_events().items() if n > 1] == []

@@ -76,8 +76,11 @@ def rig() -> Iterator[Rig]:
     courier.stop()
 
 
-def _flush(stub: StubTreq) -> None:
+def _turn(clock: task.Clock, stub: StubTreq) -> None:
+    """One turn of the event loop: scheduled pumps run, the stub answers what it can."""
+    clock.advance(0)
     stub.flush()  # type: ignore[no-untyped-call]
+    clock.advance(0)
 
 
 def _add(store: MemoryStore, count: int) -> list[OutboxItem]:
@@ -86,16 +89,17 @@ def _add(store: MemoryStore, count: int) -> list[OutboxItem]:
 
 
 def test_acknowledged_items_leave_the_store(rig: Rig) -> None:
-    courier, store, hooks, _, stub = rig
+    courier, store, hooks, clock, stub = rig
     items = _add(store, 5)
     courier.offer(items)
     for _ in range(10):
-        _flush(stub)
+        _turn(clock, stub)
         if store.outbox_count() == 0:
             break
     assert store.outbox_count() == 0
     assert sorted(hooks.seen) == sorted((f"evt-{i.id}", True) for i in items)
-    assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0}
+    assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0,
+                                    "deferred": 0}
     assert courier.queue.held == 0 and courier.idle
 
 
@@ -104,11 +108,11 @@ def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> 
     hooks.hang = True
     items = _add(store, 5)
     courier.offer(items[:1])  # one hooked item is enough to wake it: it claims all due
-    _flush(stub)
+    _turn(clock, stub)
     assert len(hooks.seen) == 2 and courier.queue.in_flight == 2  # per_host
     assert courier.queue.held == 5
     clock.advance(POLICY.timeout)
-    _flush(stub)
+    _turn(clock, stub)
     # both timed out: retries written to the store; the next two went out
     retried = [i for i in store.claim_webhooks(clock.seconds() + 5.0, 10, 1.0)
                if i.attempts == 1]
@@ -117,8 +121,35 @@ def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> 
 
 
 def test_a_stopped_courier_claims_nothing(rig: Rig) -> None:
-    courier, store, hooks, _, stub = rig
+    courier, store, hooks, clock, stub = rig
     courier.stop()
     courier.offer(_add(store, 2))
-    _flush(stub)
+    _turn(clock, stub)
     assert hooks.seen == [] and store.outbox_count() == 2
+
+
+def test_a_url_the_client_cannot_use_is_retried_not_stuck(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    (bad,) = store.add_outbox([dataclasses.replace(_receipt_item(), id=0,
+                                                   hook_url="http://[::1/smsc")])
+    good = _add(store, 3)
+    courier.offer(good)
+    for _ in range(10):
+        _turn(clock, stub)
+    assert courier.queue.in_flight == 0 and courier.queue.held == 0
+    assert store.outbox_count() == 1  # the good ones acknowledged, the bad one waits
+    (again,) = store.claim_webhooks(clock.seconds() + 6.0, 10, 1.0)
+    assert again.id == bad.id and again.attempts == 1
+    assert courier.queue.counts["retried"] == 1 and len(hooks.seen) == 3
+
+
+def test_a_stop_gives_the_unsent_items_back_due_at_once(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    hooks.hang = True
+    items = _add(store, 5)
+    courier.offer(items)
+    _turn(clock, stub)
+    assert courier.queue.in_flight == 2 and courier.queue.waiting == 3
+    courier.stop()
+    due = {i.id for i in store.claim_webhooks(clock.seconds(), 10, 1.0)}
+    assert len(due) == 3 and due <= {i.id for i in items}  # the two in flight keep their lease

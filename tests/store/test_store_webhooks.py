@@ -5,9 +5,21 @@ webhook courier's claims, retries, failed list and replays."""
 from __future__ import annotations
 
 import dataclasses
+import threading
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from smsc.store.base import Store
 from smsc.store.records import DAY, HookStyle, OutboxItem
+from tests.store.conftest import StoreMaker
 from tests.store.test_store_contract import NOW, funded, outbox_item, part
 
 HOOK = "http://app.example/dlr?id=%I&s=%d"
@@ -40,6 +52,8 @@ def test_the_smpp_reader_never_sees_hooked_items(store: Store) -> None:
     ])
     assert (hooked.hook_url, hooked.hook_style) == (JSON_URL, HookStyle.JSON)
     assert store.outbox_for("acme", 0, 10, NOW) == [plain]
+    assert store.outbox_for("acme", 0, 10, NOW, hooked=True) == [hooked, other]
+    assert store.outbox_for("acme", hooked.id, 10, NOW, hooked=True) == [other]
     assert store.outbox_count("acme") == 3
     assert other.id > hooked.id > plain.id
 
@@ -172,3 +186,148 @@ def test_a_retry_that_comes_due_after_the_ttl_fails_at_the_next_claim(store: Sto
     assert (failed.item.id, failed.attempts, failed.last_error, failed.failed_at) == (
         item.id, 2, "HTTP 503", NOW + 3.2)
     assert store.outbox_count() == 0
+
+
+def test_claims_from_two_handles_in_threads_never_overlap(shared_maker: StoreMaker,
+                                                          store: Store) -> None:
+    """Two processes (or nodes) claiming at once: every due item is taken by one of them."""
+    funded(store)
+    items = store.add_outbox([_hooked() for _ in range(200)])
+    other = shared_maker.again(store)
+    taken: dict[str, list[int]] = {"a": [], "b": []}
+
+    def claim(name: str, handle: Store) -> None:
+        for _ in range(100):
+            got = handle.claim_webhooks(NOW, 7, 60.0)
+            if not got:
+                return
+            taken[name].extend(i.id for i in got)
+
+    threads = [threading.Thread(target=claim, args=("a", store)),
+               threading.Thread(target=claim, args=("b", other))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not set(taken["a"]) & set(taken["b"])
+    assert sorted(taken["a"] + taken["b"]) == [i.id for i in items]
+
+
+# --- a model of the webhook outbox ----------------------------------------------------------------
+@dataclasses.dataclass
+class _Modelled:
+    attempts: int = 0
+    not_before: float = 0.0
+    expires_at: float = 0.0
+    error: str = ""
+
+
+class WebhookMachine(RuleBasedStateMachine):
+    """Adds, claims, retries, acks, failures, expiry, replays and time passing, checked against
+    a model: what is due, what is failed, with which attempts and errors."""
+
+    maker: StoreMaker
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store = self.maker.new()
+        funded(self.store)
+        self.now = NOW
+        self.live: dict[int, _Modelled] = {}
+        self.failed: dict[int, tuple[int, str]] = {}  # id -> attempts, last error
+
+    def _move(self, item_id: int, attempts: int, error: str) -> None:
+        del self.live[item_id]
+        self.failed[item_id] = (attempts, error)
+
+    def _expire_due(self) -> None:
+        """What the store moves at a claim: due items past their time to live."""
+        for item_id, m in sorted(self.live.items()):
+            if m.expires_at <= self.now and m.not_before <= self.now:
+                self._move(item_id, m.attempts, m.error or "expired")
+
+    @rule(delay=st.floats(-5, 30), ttl=st.floats(1, 60))
+    def add(self, delay: float, ttl: float) -> None:
+        (item,) = self.store.add_outbox([_hooked(not_before=self.now + delay,
+                                                 expires_at=self.now + ttl)])
+        self.live[item.id] = _Modelled(not_before=self.now + delay, expires_at=self.now + ttl)
+
+    @rule(seconds=st.floats(0, 20))
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+    @rule(limit=st.integers(1, 5))
+    def claim(self, limit: int) -> None:
+        got = self.store.claim_webhooks(self.now, limit, 10.0)
+        self._expire_due()
+        due = sorted((m.not_before, i) for i, m in self.live.items()
+                     if m.not_before <= self.now < m.expires_at)[:limit]
+        assert [i.id for i in got] == [i for _, i in due]
+        for item in got:
+            assert item.attempts == self.live[item.id].attempts
+            self.live[item.id].not_before = self.now + 10.0
+
+    @precondition(lambda self: bool(self.live))
+    @rule(data=st.data(), wait=st.floats(0, 20), error=st.sampled_from(["HTTP 500", "timeout"]))
+    def retry(self, data: st.DataObject, wait: float, error: str) -> None:
+        item_id = data.draw(st.sampled_from(sorted(self.live)))
+        m = self.live[item_id]
+        assert self.store.retry_webhook(item_id, m.attempts + 1, self.now + wait, error)
+        m.attempts, m.not_before, m.error = m.attempts + 1, self.now + wait, error
+
+    @precondition(lambda self: bool(self.live))
+    @rule(data=st.data())
+    def ack(self, data: st.DataObject) -> None:
+        item_id = data.draw(st.sampled_from(sorted(self.live)))
+        self.store.ack_outbox([item_id])
+        del self.live[item_id]
+
+    @precondition(lambda self: bool(self.live))
+    @rule(data=st.data())
+    def fail(self, data: st.DataObject) -> None:
+        item_id = data.draw(st.sampled_from(sorted(self.live)))
+        attempts = self.live[item_id].attempts + 1
+        assert self.store.fail_webhook(item_id, attempts, "HTTP 404", self.now)
+        self._move(item_id, attempts, "HTTP 404")
+
+    @rule()
+    def expire(self) -> None:
+        self.store.expire_outbox(self.now)
+        self._expire_due()
+
+    @precondition(lambda self: bool(self.failed))
+    @rule(data=st.data(), ttl=st.floats(1, 60))
+    def replay(self, data: st.DataObject, ttl: float) -> None:
+        item_id = data.draw(st.sampled_from(sorted(self.failed)))
+        back = self.store.replay_webhook(item_id, self.now, self.now + ttl)
+        assert back is not None and back.id == item_id and back.attempts == 0
+        del self.failed[item_id]
+        self.live[item_id] = _Modelled(not_before=self.now, expires_at=self.now + ttl)
+
+    @invariant()
+    def same_as_the_model(self) -> None:
+        failed = {f.item.id: (f.attempts, f.last_error) for f in self.store.failed_webhooks(
+            limit=1000)}
+        assert failed == self.failed
+        assert self.store.outbox_count() == len(self.live)
+
+    def teardown(self) -> None:
+        self.store.close()
+
+
+def test_webhook_state_machine(maker: StoreMaker) -> None:
+    machine = type("Machine", (WebhookMachine,), {"maker": maker})
+    run_state_machine_as_test(
+        machine,
+        settings=settings(max_examples=40, stateful_step_count=25, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture]),
+    )
+
+
+def test_released_claims_are_due_at_once(store: Store) -> None:
+    funded(store)
+    first, _, _ = store.add_outbox([_hooked(), _hooked(), _hooked(not_before=NOW + 50)])
+    store.claim_webhooks(NOW, 10, 30.0)
+    store.release_webhooks([first.id, 999], NOW + 1)
+    assert [i.id for i in store.claim_webhooks(NOW + 1, 10, 30.0)] == [first.id]
+    assert store.claim_webhooks(NOW + 2, 10, 30.0) == []  # the second still leased
