@@ -78,7 +78,9 @@ def test_a_small_queue_waits_for_the_outage_then_drains_with_every_receipt():
     options = QueueBenchOptions(
         messages=600,
         batch=250,
-        outage_seconds=5.0,
+        # long enough for a loaded machine to read the idle memory of the start before the
+        # outage ends (a 5 s outage was too short for it under a parallel suite)
+        outage_seconds=12.0,
         drain_seconds=30.0,
         starts=1,
         receipts=True,
