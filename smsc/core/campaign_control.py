@@ -42,6 +42,11 @@ class CampaignRefused(ValueError):
     """A change the campaign's state or content does not allow, with the reason."""
 
 
+class IllegalTransition(CampaignRefused):
+    """A change the campaign's state does not allow (the module's table): resuming a cancelled
+    campaign, pausing a draft ... (the HTTP API answers 409)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class NewCampaign:
     account: str
@@ -134,7 +139,7 @@ class CampaignControl:
         if allowed is None:
             raise CampaignRefused(f"{action!r} is not start, pause, resume or cancel")
         if campaign.state not in allowed:
-            raise CampaignRefused(f"campaign {campaign.name!r} is {campaign.state.value}: it "
+            raise IllegalTransition(f"campaign {campaign.name!r} is {campaign.state.value}: it "
                                   f"cannot {action}")
         if action in ("start", "resume"):
             self.check(campaign)

@@ -61,6 +61,8 @@ BY_STATUS: Final[dict[int, Refusal]] = {
     S.SMSC_RINVPARTS: Refusal("invalid_parts", 422, "The parts do not fit together"),
     S.SMSC_RCOVERAGE: Refusal("no_coverage", 422, "The destination is not covered"),
     S.SMSC_RACCOUNTDISABLED: Refusal("account_disabled", 403, "The account is disabled"),
+    S.SMSC_ROPTEDOUT: Refusal("opted_out", 422,
+                              "The number opted out of the account's messages"),
 }
 UNKNOWN: Final = Refusal("unknown_error", 422, "The message cannot be sent")
 
