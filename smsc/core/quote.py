@@ -9,8 +9,9 @@ the send leaves them out (as written, then as read). A blacklisted destination t
 mode accepts costs nothing (the send stores it UNDELIV, unbilled); one its mode refuses is
 refused. A destination on the account's opt-out list is refused SMSC_ROPTEDOUT as the send
 refuses it (:meth:`Quote.opting_out`, with the numbers the caller read from the store for
-:meth:`Quote.numbers`). The total is what the send would debit, to the minor unit, if nothing changed in
-between (credit is only checked by the send's commit: the caller compares with the balance).
+:meth:`Quote.numbers`). The total is what the send would debit, to the minor unit, if
+nothing changed in between (credit is only checked by the send's commit: the caller compares
+with the balance).
 """
 
 from __future__ import annotations
