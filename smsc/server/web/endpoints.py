@@ -144,22 +144,28 @@ def check_utf8(body: IO[bytes]) -> str | None:
     """Why the body is not UTF-8 text in lines of at most MAX_LINE characters (None: it is);
     read in blocks, from its start, left at its start."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    line, run = 1, 0
+    line, run = 1, 0  # the line being read, its characters so far
     body.seek(0)
     try:
         while block := body.read(1 << 16):
-            text = decoder.decode(block)
-            for piece in text.split("\n")[:-1]:
+            try:
+                text = decoder.decode(block)
+            except UnicodeDecodeError as e:
+                line += block[:e.start].count(b"\n")
+                return f"not UTF-8 text on line {line} (save it as CSV UTF-8)"
+            pieces = text.split("\n")
+            for piece in pieces[:-1]:
                 if run + len(piece) > MAX_LINE:
                     return f"line {line} is longer than {MAX_LINE:,} characters"
                 run = 0
                 line += 1
-            run += len(text) - (text.rfind("\n") + 1)
+            run += len(pieces[-1])
             if run > MAX_LINE:
                 return f"line {line} is longer than {MAX_LINE:,} characters"
-        decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return f"not UTF-8 text on line {line} (save it as CSV UTF-8)"
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return f"not UTF-8 text on line {line} (save it as CSV UTF-8)"
     finally:
         body.seek(0)
     return None
