@@ -5,9 +5,12 @@ block it falls in), ids from paths, and a streamed answer paced by the client.""
 from __future__ import annotations
 
 import io
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
 import pytest
 from twisted.internet import defer
+from twisted.web.server import Request
 from twisted.web.test.requesthelper import DummyRequest
 
 from smsc.http.replies import ProblemReply
@@ -47,41 +50,50 @@ def test_path_ids_are_positive_integers_or_a_404() -> None:
 class _Request(DummyRequest):
     """A request that keeps its push producer (DummyRequest drives only pull producers)."""
 
-    producer: object = None
+    producer: Any = None
 
-    def registerProducer(self, prod: object, s: bool) -> None:
+    def registerProducer(self, prod: Any, s: bool) -> None:
         self.producer = prod
 
     def unregisterProducer(self) -> None:
         self.producer = None
 
 
-def test_a_stream_waits_while_the_client_is_paused() -> None:
-    request = _Request([b""])
-    pulled: list[int] = []
-
-    async def chunks():  # type: ignore[no-untyped-def]
+def _stream(request: _Request, pulled: list[int]) -> defer.Deferred[None]:
+    async def chunks() -> AsyncIterator[bytes]:
         for i in range(3):
             pulled.append(i)
             yield f"{i}\n".encode()
 
-    d = defer.ensureDeferred(write_stream(StreamReply("text/csv", chunks()), request))
-    assert request.written == [b"0\n", b"1\n", b"2\n"] and request.finished == 1
-    assert d.called
+    return defer.ensureDeferred(write_stream(StreamReply("text/csv", chunks()),
+                                             cast(Request, request)))
 
+
+def _called(d: defer.Deferred[None]) -> bool:
+    return bool(d.called)
+
+
+def test_a_stream_is_written_and_finished() -> None:
+    request = _Request([b""])
+    d = _stream(request, [])
+    assert request.written == [b"0\n", b"1\n", b"2\n"] and request.finished == 1
+    assert d.called and request.producer is None
+
+
+def test_a_stream_waits_while_the_client_is_paused() -> None:
     paced = _Request([b""])
-    pulled.clear()
+    pulled: list[int] = []
     real_write = paced.write
 
     def write_and_pause(data: bytes) -> None:  # a client that takes one chunk at a time
-        real_write(data)
-        paced.producer.pauseProducing()  # type: ignore[attr-defined]
+        real_write(data)  # type: ignore[no-untyped-call]
+        paced.producer.pauseProducing()
 
     paced.write = write_and_pause  # type: ignore[method-assign]
-    d = defer.ensureDeferred(write_stream(StreamReply("text/csv", chunks()), paced))
-    assert paced.written == [b"0\n"] and pulled == [0] and not d.called
+    d = _stream(paced, pulled)
+    assert paced.written == [b"0\n"] and pulled == [0] and not _called(d)
     producer = paced.producer
-    producer.resumeProducing()  # type: ignore[attr-defined]
-    assert paced.written == [b"0\n", b"1\n"] and pulled == [0, 1] and not d.called
-    producer.stopProducing()  # type: ignore[attr-defined]  # the client went away
-    assert d.called and paced.finished == 0 and paced.producer is None
+    producer.resumeProducing()
+    assert paced.written == [b"0\n", b"1\n"] and pulled == [0, 1] and not _called(d)
+    producer.stopProducing()  # the client went away
+    assert _called(d) and paced.finished == 0 and paced.producer is None
