@@ -24,7 +24,8 @@ def campaign(x: Campaign, counts: Mapping[MarkState, int] | None = None) -> c.Ca
         "id": x.id, "name": x.name, "state": x.state.value, "pause_reason": x.pause_reason,
         "lists": list(x.lists), "text": x.template, "from": x.source,
         "start_at": iso(x.start_at) if x.start_at else None,
-        "window": str(SendingWindow(x.window_start, x.window_end)),
+        "window": (str(SendingWindow(x.window_start, x.window_end))
+                   if x.window_start != x.window_end else ""),
         "throughput": x.throughput, "validity": int(x.validity) if x.validity else None,
         "receipts": bool(x.registered_delivery),
         "counts": {k.value: v for k, v in counts.items()} if counts is not None else None,

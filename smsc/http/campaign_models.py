@@ -51,7 +51,8 @@ class Campaign(_Out):
     text: str
     sender: str = Field(alias="from")
     start_at: datetime | None = None
-    window: str
+    window: str = Field(description="HH:MM-HH:MM in each recipient's local time; '' any "
+                                    "time.")
     throughput: float
     validity: int | None = None
     receipts: bool
