@@ -7,6 +7,7 @@ client's back-pressure, so nothing proportional to a list is held in memory."""
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -100,14 +101,23 @@ def parse_query(model: type[T], request: Request) -> T:
 
 
 def content(request: Request) -> IO[bytes]:
-    """The request's body as a file at its start (twisted.web keeps a large one on disk)."""
+    """The request's body as a file at its start (twisted.web keeps a large one on disk). A
+    body closed because the client went away is a problem answer nobody reads."""
     body = request.content
     if body is None:
-        import io
-
         return io.BytesIO()
+    if body.closed:
+        raise ProblemReply(problem(p.INVALID_REQUEST, "the client went away"))
     body.seek(0)
     return body  # type: ignore[no-any-return]
+
+
+def take_content(request: Request) -> IO[bytes]:
+    """The body, taken from the request: twisted.web closes a request's body when its client
+    goes away, so one read on the store thread is taken first (the caller closes it)."""
+    body = content(request)
+    request.content = None
+    return body
 
 
 def json_body(model: type[T], request: Request, *, optional: bool = False) -> T:
@@ -217,4 +227,4 @@ async def write_stream(reply: StreamReply, request: Request) -> None:
 
 __all__ = ["CSV", "AnyReply", "Endpoints", "StreamReply", "accepts_csv", "check_utf8",
            "content", "field_problem", "header", "json_body", "media_type", "on_store",
-           "parse_query", "path_id", "query", "write_stream"]
+           "parse_query", "path_id", "query", "take_content", "write_stream"]

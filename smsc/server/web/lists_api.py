@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import IO, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,13 +27,13 @@ from smsc.server.web.endpoints import (
     StreamReply,
     accepts_csv,
     check_utf8,
-    content,
     field_problem,
     json_body,
     media_type,
     on_store,
     parse_query,
     path_id,
+    take_content,
 )
 from smsc.store.base import ContactListExists
 from smsc.store.contact_records import Contact, ContactList
@@ -136,7 +136,7 @@ class ListsApi:
         kind = media_type(request)
         if kind in ("text/csv", "application/csv", "text/plain"):
             number_column = parse_query(ImportQuery, request).number_column
-            body = content(request)
+            body = take_content(request)  # read on the store thread; closed below
 
             def begin() -> Iterator[ImportSummary]:
                 why = check_utf8(body)
@@ -144,6 +144,11 @@ class ListsApi:
                     raise CsvProblem(why)
                 header, rows = read_csv(_lines(body), number_column)
                 return ContactImport(store, target, account).batches(header, rows)
+
+            try:
+                summary = await self._run(begin)
+            finally:
+                body.close()
         else:
             given = json_body(lm.ContactsIn, request)
 
@@ -151,20 +156,24 @@ class ListsApi:
                 header, rows = records((c.number, c.fields) for c in given.contacts)
                 return ContactImport(store, target, account).batches(header, rows)
 
+            summary = await self._run(begin)
+        after = await on_store(self.api, "reading a contact list", store.contact_list_by_id,
+                               target.id)
+        return ok(la.import_summary(summary, after or target))
+
+    async def _run(self, begin: Callable[[], Iterator[ImportSummary]]) -> ImportSummary:
+        """An import begun and run a batch per store call; its summary."""
         try:
             steps = await on_store(self.api, "importing contacts", begin,
                                    passing=(CsvProblem,))
         except CsvProblem as e:
             raise field_problem(p.INVALID_CSV, str(e), "body") from None
         summary = ImportSummary()
-        while True:  # one batch per store call
+        while True:
             done = await on_store(self.api, "importing contacts", next, steps, None)
             if done is None:
-                break
+                return summary
             summary = done
-        after = await on_store(self.api, "reading a contact list", store.contact_list_by_id,
-                               target.id)
-        return ok(la.import_summary(summary, after or target))
 
     # --- GET /v1/lists/{id}/contacts ------------------------------------------------------------
     async def contacts(self, target: ContactList, q: PageQuery) -> Reply:
