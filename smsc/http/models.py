@@ -59,8 +59,8 @@ class SendRequest(_In):
                     "operator's maximum); absent: the operator's default.")
     receipt: bool | None = Field(
         default=None, description="Ask for a delivery receipt; absent: yes when webhook_url "
-                                  "is given, else no (the account's webhook URL or SMPP "
-                                  "receivers get it).")
+                                  "is given or the account has a webhook URL, else no (the "
+                                  "account's SMPP receivers would get it).")
     webhook_url: AnyHttpUrl | None = Field(
         default=None, description="Where this message's receipt is posted (else the "
                                   "account's webhook URL).")
