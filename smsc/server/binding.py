@@ -95,11 +95,14 @@ class BindDispatcher:
         self._logged_at = float("-inf")
 
     def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
-                     alive: Callable[[], bool] = lambda: True) -> defer.Deferred[BindVerdict]:
+                     alive: Callable[[], bool] = lambda: True, *,
+                     opens_bind: bool = True) -> defer.Deferred[BindVerdict]:
         """The verdict on a bind. ``alive`` tells whether its connection is still open: a bind
         whose connection closed while it waited is dropped unchecked. The verdict has counted
         the account's binds open (``open_binds``) just before it fires: a caller registering an
-        admitted bind in its callback keeps the count exact."""
+        admitted bind in its callback keeps the count exact. ``opens_bind`` False: a login that
+        opens no bind (a Kannel-style sendsms request), checked and counted alike but not held
+        to the account's max_binds."""
         address = canonical_address(address)
         held = self.in_progress.get(address, 0)
         if held >= self.per_address:
@@ -126,7 +129,8 @@ class BindDispatcher:
             steps = defer.ensureDeferred(self._steps(system_id, password, bind_type, address))
             steps.chainDeferred(verdict)
 
-        verdict.addCallback(self._admit)
+        if opens_bind:
+            verdict.addCallback(self._admit)
         if full:
             self._waiting.setdefault(address, deque()).append(start)
             self.queued += 1

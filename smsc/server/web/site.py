@@ -201,10 +201,13 @@ class ApiRoot(Resource):
     child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
     problem document."""
 
-    def __init__(self, api: ApiResource) -> None:
+    def __init__(self, api: ApiResource, children: dict[bytes, Resource] | None = None
+                 ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.putChild(b"v1", api)
+        for name, child in (children or {}).items():
+            self.putChild(name, child)
 
     def getChild(self, path: bytes, request: Request) -> Resource:
         return self.api  # it answers unknown paths with a problem document
@@ -213,9 +216,12 @@ class ApiRoot(Resource):
         return self.api.render(request)
 
 
-def api_site(api: HttpApi, max_body: int) -> Site:
-    """The Site serving the API: bounded bodies, idle connections closed after a minute."""
-    site = ApiSite(ApiRoot(ApiResource(api)), timeout=60)  # type: ignore[no-untyped-call]
+def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None
+             ) -> Site:
+    """The Site serving the API (and ``children`` beside ``/v1``: ``/cgi-bin``): bounded
+    bodies, idle connections closed after a minute."""
+    site = ApiSite(ApiRoot(ApiResource(api), children),  # type: ignore[no-untyped-call]
+                   timeout=60)
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
     site.displayTracebacks = False
