@@ -104,7 +104,20 @@ def host_of(url: str) -> str:
 def event_id(item: OutboxItem) -> str:
     """The id of the event an item carries: stable across retries, restarts and replays (the
     outbox item id the store assigned)."""
-    return f"evt-{item.id}"
+    return event_id_for(item.id)
+
+
+def event_id_for(item_id: int) -> str:
+    """The event id of the outbox item ``item_id``."""
+    return f"evt-{item_id}"
+
+
+def item_id_of(event: str) -> int | None:
+    """The outbox item id of an event id (:func:`event_id`); None for anything else."""
+    prefix, _, number = event.partition("-")
+    if prefix != "evt" or not number.isdigit() or not number.isascii() or len(number) > 18:
+        return None
+    return int(number)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
