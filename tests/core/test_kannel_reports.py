@@ -19,7 +19,7 @@ from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhooks import SIGNATURE_HEADER, call_for, failed_view, kannel_wanted
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.store.memory import MemoryStore
-from smsc.store.records import Account, HookStyle, MessageHook
+from smsc.store.records import Account, HookStyle, MessageHook, OutboxItem
 from tests.core.test_batch_and_quote import ACCOUNT, _intake, _requests
 from tests.core.test_webhooks import FMT, _mo_item, _receipt_item
 from tests.operators.factories import T0
@@ -57,7 +57,7 @@ def test_a_hook_carries_its_mask_and_an_old_one_asks_for_everything() -> None:
     assert dlr_url.split_hook(TEMPLATE) == (31, TEMPLATE)
 
 
-def _kannel_receipt(mask: int, state: MessageState):  # type: ignore[no-untyped-def]
+def _kannel_receipt(mask: int, state: MessageState) -> OutboxItem:
     item = _receipt_item(forced_state=int(state), forced_error=0 if state ==
                          MessageState.DELIVERED else 11)
     return dataclasses.replace(item, hook_url=dlr_url.kannel_hook(TEMPLATE, mask).url,
