@@ -111,15 +111,6 @@ def _plus(number: str) -> str:
     return "+" + number[2:] if number.startswith("00") else number
 
 
-def _coding(data_coding: int) -> tuple[str, str]:
-    """Kannel's %c (0 7-bit, 1 8-bit, 2 UCS2) and %C (the charset Kannel names for it)."""
-    if data_coding == 8:
-        return "2", "UTF-16BE"
-    if data_coding in (2, 4):
-        return "1", "8-BIT"
-    return "0", "UTF-8"
-
-
 def values_of(pdu: pdus.DeliverSm, item: OutboxItem, *,
               format_id: Callable[[int], str] = str) -> dict[str, str]:
     """The escapes' values for the delivery report (or SMSC answer) ``pdu`` carried by
@@ -141,7 +132,6 @@ def values_of(pdu: pdus.DeliverSm, item: OutboxItem, *,
                   or (receipt.message_id if receipt is not None else "")
                   or (format_id(item.message_id) if item.message_id is not None else ""))
     moment = datetime.fromtimestamp(item.created_at, UTC)
-    coding, charset = _coding(pdu.data_coding)
     return {
         "b": text, "A": text, "e": raw.hex().upper(),
         "d": str(value),
@@ -151,8 +141,9 @@ def values_of(pdu: pdus.DeliverSm, item: OutboxItem, *,
         "i": SMSC_ID,
         "t": moment.strftime("%Y-%m-%d+%H:%M:%S"), "T": str(int(item.created_at)),
         "n": item.account, "o": item.account,
-        "c": coding, "C": charset, "O": f"{pdu.data_coding:02d}",
-        "m": "", "M": "", "u": "", "D": "", "B": "", "f": "", "v": "", "V": "",
+        # A report has no coding, class or MWI of its own: Kannel writes them undefined.
+        "c": "-1", "C": "UTF-8", "O": f"{pdu.data_coding:02d}", "m": "-1", "M": "-1",
+        "u": "", "D": "", "B": "", "f": "", "v": "", "V": "",
     }
 
 

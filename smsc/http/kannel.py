@@ -6,8 +6,11 @@ changing a URL (docs/http.md, "Kannel's sendsms").
 The answers are smsbox's (Kannel 1.4, ``gw/smsbox.c``), as ``text/html``:
 
 - 202 ``0: Accepted for delivery``: every receiver accepted (what smsbox answers once the
-  bearerbox took the message);
-- 202 ``Sent. Denied receivers are: A B``: some accepted, those listed refused;
+  bearerbox took the message), or some: then the others are listed, with why, in the
+  ``X-Smsc-Denied-Receivers`` header (``12 (no_route) 34 (blacklisted)``), the body staying
+  what smsbox says, which reports a refusal only by a dlr-url's type 16;
+- 400 ``Sender missing and no global set, rejected``: no ``from``, and the account has no
+  default sender;
 - 403 ``Authorization failed for sendsms``: a wrong username or password (it counts toward the
   lockout as a failed bind does), or a locked account or address;
 - 400 ``Missing receiver number, rejected`` (``Missing receiver(s) number(s), rejected`` in a
@@ -45,7 +48,8 @@ from smsc.store.records import MessageHook
 S = CommandStatus
 CONTENT_TYPE = "text/html"  # what smsbox answers with
 ACCEPTED = "0: Accepted for delivery"
-SENT = "Sent."
+SENDER_MISSING = "Sender missing and no global set, rejected"
+DENIED_HEADER = "X-Smsc-Denied-Receivers"  # receivers refused in a send answered 202
 AUTHORIZATION_FAILED = "Authorization failed for sendsms"
 MISSING_RECEIVER = "Missing receiver number, rejected"
 MISSING_RECEIVERS = "Missing receiver(s) number(s), rejected"
@@ -340,15 +344,18 @@ def submits(form: SendsmsForm, receivers: Sequence[str]) -> list[tuple[str, pdus
 
 
 # --- the answer ------------------------------------------------------------------------------
-def answer(batch: Batch, answered: Sequence[BatchAnswer]) -> Reply:
+def answer(batch: Batch, answered: Sequence[BatchAnswer], *, sender_given: bool = True
+           ) -> Reply:
     """The core's answers in smsbox's words (see the module's description)."""
     refused = [a for a in answered if a.answer.status or not a.answer.message_id]
     if not refused:
         return kannel_reply(202, ACCEPTED)
     if len(refused) < len(answered):
-        return kannel_reply(202, f"{SENT} Denied receivers are: "
-                                 + " ".join(a.item.to for a in refused))
+        return kannel_reply(202, ACCEPTED, ((DENIED_HEADER, " ".join(
+            f"{a.item.to} ({p.refusal(a.answer.cause).code})" for a in refused)),))
     first = refused[0].answer.cause
+    if not sender_given and all(a.answer.cause == S.ESME_RINVSRCADR for a in refused):
+        return kannel_reply(400, SENDER_MISSING)  # no from, and the account has no default
     refusal = p.refusal(first)
     headers: tuple[tuple[str, str], ...] = ()
     if first == S.ESME_RTHROTTLED:

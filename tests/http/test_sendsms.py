@@ -42,26 +42,27 @@ def receiver() -> Iterator[WebhookReceiver]:
     hook.stop()
 
 
-def sendsms(api: ApiServer, **params: str) -> tuple[int, str, str]:
-    """A Kannel client's GET: (status, answer, content type)."""
+def sendsms(api: ApiServer, **params: str) -> tuple[int, str, dict[str, str]]:
+    """A Kannel client's GET: (status, answer, headers)."""
     return _call(api, f"{api.url}/cgi-bin/sendsms?{urllib.parse.urlencode(params)}")
 
 
-def post(api: ApiServer, body: bytes, headers: dict[str, str]) -> tuple[int, str, str]:
-    """A Kannel client's POST: (status, answer, content type)."""
+def post(api: ApiServer, body: bytes, headers: dict[str, str]
+         ) -> tuple[int, str, dict[str, str]]:
+    """A Kannel client's POST: (status, answer, headers)."""
     return _call(api, f"{api.url}/cgi-bin/sendsms", body, headers)
 
 
 def _call(api: ApiServer, url: str, body: bytes | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+          headers: dict[str, str] | None = None) -> tuple[int, str, dict[str, str]]:
     request = urllib.request.Request(url, data=body, method="POST" if body else "GET",
                                      headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as answer:
-            return answer.status, answer.read().decode(), answer.headers["Content-Type"]
+            return answer.status, answer.read().decode(), dict(answer.headers)
     except urllib.error.HTTPError as e:
         with e:
-            return e.code, e.read().decode(), e.headers["Content-Type"]
+            return e.code, e.read().decode(), dict(e.headers)
 
 
 def dlr_url(receiver: WebhookReceiver, tag: str) -> str:
@@ -80,11 +81,12 @@ def callbacks(receiver: WebhookReceiver, tag: str) -> list[dict[str, str]]:
 def test_a_get_and_a_form_post_get_the_dlrs_their_mask_asks_for(
         api: ApiServer, receiver: WebhookReceiver) -> None:
     system_id, _ = api.account(credit="100")
-    status, answer, kind = sendsms(
+    status, answer, headers = sendsms(
         api, username=system_id, password=PASSWORD, to=f"{DELIVERED} {UNDELIVERABLE}",
         text="Hello from Kannel", **{"from": "Shop", "dlr-mask": "3",
                                      "dlr-url": dlr_url(receiver, "get")})
-    assert (status, answer, kind) == (202, "0: Accepted for delivery", "text/html")
+    assert (status, answer, headers["Content-Type"]) == (
+        202, "0: Accepted for delivery", "text/html")
     # A form-encoded POST; its receivers separated by '+', as Kannel allows (a form value's
     # '+' is a space); dlr-mask 9: the SMSC's acceptance and delivered, not failed.
     form = urllib.parse.urlencode({"username": system_id, "password": PASSWORD,
@@ -137,10 +139,12 @@ def test_refusals_in_smsbox_words(api: ApiServer, receiver: WebhookReceiver) -> 
         400, "Coding field misformed, rejected")
     assert sendsms(api, **base, to=DELIVERED, **{"dlr-url": "ftp://x/"})[:2] == (
         400, "DLR-URL field misformed, rejected")
-    # Some receivers refused (no route to 12): the others are sent, those listed.
-    status, answer, _ = sendsms(api, **base, to=f"{DELIVERED} 12", **{
+    # Some receivers refused (12 is too short): the others are sent, as smsbox answers; the
+    # refused are listed in a header, and reported to a dlr-url asking for type 16.
+    status, answer, headers = sendsms(api, **base, to=f"{DELIVERED} 12", **{
         "dlr-mask": "16", "dlr-url": dlr_url(receiver, "nack")})
-    assert (status, answer) == (202, "Sent. Denied receivers are: 12")
+    assert (status, answer) == (202, "0: Accepted for delivery")
+    assert headers["X-Smsc-Denied-Receivers"] == "12 (invalid_destination)"
     receiver.wait_for(lambda _: bool(callbacks(receiver, "nack")), "the SMSC's nack")
     (nack,) = callbacks(receiver, "nack")
     assert nack["type"] == "16" and nack["to"] == "12"
@@ -149,6 +153,9 @@ def test_refusals_in_smsbox_words(api: ApiServer, receiver: WebhookReceiver) -> 
     assert status == 422 and answer.startswith("Sending failed. ")
     assert sendsms(api, **{**base, "username": "nobody"}, to=DELIVERED)[:2] == (
         403, "Authorization failed for sendsms")
+    del base["from"]  # and the account has no default sender
+    assert sendsms(api, **base, to=DELIVERED)[:2] == (
+        400, "Sender missing and no global set, rejected")
 
 
 def test_a_wrong_password_counts_toward_the_lockout_of_binds(api: ApiServer) -> None:

@@ -86,7 +86,7 @@ class SendsmsResource(Resource):
                 self.api.health.failed("storing sendsms SMSC reports", Failure())  # type: ignore[no-untyped-call]
             else:
                 self.api.courier.offer(list(items))
-        return kannel.answer(batch, answered)
+        return kannel.answer(batch, answered, sender_given=bool(form.sender))
 
     async def _login(self, username: str, password: str, address: str) -> Any:
         """The account, checked as an SMPP bind (a failure counts toward the same locks); a
