@@ -23,6 +23,7 @@ The answers are smsbox's (Kannel 1.4, ``gw/smsbox.c``), as ``text/html``:
 
 from __future__ import annotations
 
+import codecs
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -272,7 +273,8 @@ def _text(form: SendsmsForm) -> tuple[bytes, int]:
 
 def _decode(octets: bytes, charset: str) -> str:
     try:
-        return octets.decode(charset)
+        codecs.lookup(charset)  # even for no octets
+        return octets.decode(charset)  # a text encoding only (LookupError for base64 ...)
     except (LookupError, UnicodeDecodeError):
         raise KannelRefusal(400, MISFORMED["charset"]) from None
 
