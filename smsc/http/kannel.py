@@ -62,7 +62,7 @@ MAX_RECEIVERS = 10_000  # as the JSON API's send
 SHORT_MESSAGE_MAX = 254
 PAYLOAD_MAX = 65_535
 MAX_UDH = 140
-_FORM = "application/x-www-form-urlencoded"
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")  # parsed into args
 _POST_TYPES = {"text/plain": 0, "application/octet-stream": 1}  # -> the coding by default
 _INT = re.compile(r"\s*([+-]?\d+)")
 _NO_HEADERS: tuple[tuple[str, str], ...] = ()
@@ -166,14 +166,15 @@ class SendsmsRequest:
 
 def read_request(args: Mapping[str, Sequence[bytes]], *, body: bytes | None,
                  content_type: str, headers: Mapping[str, str]) -> SendsmsRequest:
-    """The parameters of a GET (``args``: the query's), of a form-encoded POST (``args``: the
-    query's and the body's, as the web server parsed them) or of a POST with the text as its
+    """The parameters of a GET (``args``: the query's), of a form POST (urlencoded or
+    multipart; ``args``: the query's and the form's, as the web server parsed them) or of a
+    POST with the text as its
     body and the rest in ``X-Kannel-*`` headers (``headers``, names lower-cased), as smsbox
     reads each. Refused (KannelRefusal) when a field is out of smsbox's range."""
     kind, _, options = content_type.partition(";")
     kind = kind.strip().lower()
     raw: dict[str, object] = {}
-    if body is None or kind == _FORM or not kind:
+    if body is None or kind in _FORMS or not kind:
         for name, values in args.items():
             key = _ALIASES.get(name, name)
             if values and key not in raw:  # smsbox takes a parameter's first value

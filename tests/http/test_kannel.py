@@ -49,6 +49,13 @@ def test_a_get_is_read_as_smsbox_reads_it() -> None:
     assert form.text == b"hi"
 
 
+def test_a_form_post_is_read_from_its_parsed_form() -> None:
+    for kind in ("application/x-www-form-urlencoded", "multipart/form-data; boundary=b"):
+        form = read_request({"to": [b"380671"], "text": [b"hi"]}, body=b"...",
+                            content_type=kind, headers={"x-kannel-to": "no"}).form
+        assert (form.to, form.text) == ("380671", b"hi")
+
+
 @given(st.integers(-1, 66))
 def test_every_dlr_mask_in_smsbox_range_is_read(mask: int) -> None:
     assert _get(**{"dlr-mask": f" {mask}xyz"}).form.dlr_mask == mask

@@ -100,6 +100,8 @@ class SendsmsResource(Resource):
             await task.deferLater(clock, verdict.delay, lambda: None)
         if not verdict.logged:
             held = self.api.logs.allow(("sendsms", address), clock.seconds())
+            if verdict.new_lock:  # the line that says a lock was set is never left out
+                held = held or 0
             if held is not None:
                 _log.info("sendsms login {username!r} refused from {address}: {reason}{note}",
                           username=username[:64], address=address, reason=verdict.reason,
