@@ -162,6 +162,7 @@ def test_a_wrong_password_counts_toward_the_lockout_of_binds(api: ApiServer) -> 
     system_id, _ = api.account(credit="100")
     right = {"username": system_id, "password": PASSWORD, "from": "Shop", "to": DELIVERED,
              "text": "x"}
+    assert sendsms(api, **right)[0] == 202  # a login that matched (and is remembered)
     for _ in range(3):  # server.lock_after: 3 in a row lock (account, address)
         assert sendsms(api, **{**right, "password": "wrong"})[:2] == (
             403, "Authorization failed for sendsms")
@@ -169,6 +170,9 @@ def test_a_wrong_password_counts_toward_the_lockout_of_binds(api: ApiServer) -> 
     assert "wrong password 3 of 3" in api.log.read_text()
     api.cli("account", "unlock", system_id, "--address", "127.0.0.1")
     assert sendsms(api, **right)[0] == 202
+    api.cli("account", "passwd", system_id, "--password", "changed9")
+    assert sendsms(api, **right)[0] == 403  # the old password, remembered before: refused
+    assert sendsms(api, **{**right, "password": "changed9"})[0] == 202
 
 
 def test_a_dlr_url_answering_500_is_called_again(api: ApiServer,

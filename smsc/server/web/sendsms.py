@@ -1,9 +1,10 @@
 """Kannel's ``/cgi-bin/sendsms`` on the HTTP API's site: the request read as smsbox reads it
 (:mod:`smsc.http.kannel`), the username and password checked as an SMPP bind's (the same
-dispatcher, hash pool and lockout counts), the send through the API's shared send path
-(:meth:`smsc.server.web.api.HttpApi.submit`), the SMSC's answer reports its dlr-mask asks for
-stored in the outbox (:func:`smsc.core.smsc_reports.answer_reports`) before the answer is
-written in smsbox's words. No decision is made here."""
+dispatcher, hash pool and lockout counts; a login that matched in the last minutes needs no
+new hash: :class:`smsc.core.verified_logins.VerifiedLogins`), the send through the API's
+shared send path (:meth:`smsc.server.web.api.HttpApi.submit`), the SMSC's answer reports its
+dlr-mask asks for stored in the outbox (:func:`smsc.core.smsc_reports.answer_reports`) before
+the answer is written in smsbox's words. No decision is made here."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from smsc.core.smsc_reports import answer_reports
+from smsc.core.verified_logins import VerifiedLogins
 from smsc.http import kannel
 from smsc.http.replies import ProblemReply, Reply
 from smsc.server.binding import BindDispatcher
@@ -38,6 +40,7 @@ class SendsmsResource(Resource):
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.binder = binder
+        self.verified = VerifiedLogins()  # a Kannel client logs in with every message
 
     def render(self, request: Request) -> Any:
         d = defer.ensureDeferred(self._answer(request))
@@ -92,7 +95,8 @@ class SendsmsResource(Resource):
         """The account, checked as an SMPP bind (a failure counts toward the same locks); a
         refusal is smsbox's 403, whatever the reason."""
         verdict = await self.binder.authenticate(username, password, BindType.TRANSMITTER,
-                                                 address, opens_bind=False)
+                                                 address, opens_bind=False,
+                                                 verified=self.verified)
         if verdict.status == 0 and verdict.account is not None:
             return verdict.account
         clock = self.api.clock
