@@ -16,10 +16,10 @@ from smsc.http.openapi_parts import REF as _REF
 from smsc.http.openapi_parts import ok_response as _ok
 from smsc.http.openapi_parts import operation as _operation
 
-_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest, *CAMPAIGN_INPUTS)
+_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest, m.ReplayRequest, *CAMPAIGN_INPUTS)
 _OUTPUTS: tuple[type[BaseModel], ...] = (m.SendAnswer, m.Balance, m.Quote, m.Message,
-                                         m.MessagePage, m.Cancelled, m.Problem,
-                                         *CAMPAIGN_OUTPUTS)
+                                         m.MessagePage, m.Cancelled, m.FailedWebhookPage,
+                                         m.ReplayAnswer, m.Problem, *CAMPAIGN_OUTPUTS)
 
 
 _ID = {"name": "id", "in": "path", "required": True,
@@ -43,6 +43,15 @@ _LIST = [
     {"name": "cursor", "in": "query", "required": False,
      "schema": {"type": "string", "maxLength": 200},
      "description": "The ``next`` of the previous page (give the same filters again)."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
+                "default": PAGE_LIMIT_DEFAULT}},
+]
+
+_PAGE = [
+    {"name": "cursor", "in": "query", "required": False,
+     "schema": {"type": "string", "maxLength": 200},
+     "description": "The ``next`` of the previous page."},
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
                 "default": PAGE_LIMIT_DEFAULT}},
@@ -75,6 +84,19 @@ def document() -> dict[str, Any]:
         "/v1/balance": {
             "get": _operation("balance", "The account's credit", _ok("Balance", "The balance"),
                               (401, 503)),
+        },
+        "/v1/webhooks/failed": {
+            "get": _operation("failed_webhooks",
+                              "The account's receipts and MO whose webhook finally failed",
+                              _ok("FailedWebhookPage", "A page of failed webhooks"),
+                              (401, 422, 503), parameters=_PAGE),
+        },
+        "/v1/webhooks/failed/replay": {
+            "post": _operation("replay_webhooks",
+                               "Send failed webhooks again (every one, or by ids or event "
+                               "ids): fresh time to live, same event id",
+                               _ok("ReplayAnswer", "What went back into the outbox"),
+                               (401, 413, 415, 422, 503), body="ReplayRequest"),
         },
         "/v1/quote": {
             "post": _operation("quote", "What a send would cost; nothing is sent or billed",

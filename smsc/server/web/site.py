@@ -25,6 +25,7 @@ from smsc.server.web.campaigns_api import CampaignsApi
 from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
 from smsc.server.web.lists_api import ListsApi
 from smsc.server.web.optouts_api import OptOutsApi
+from smsc.server.web.webhook_endpoints import WebhookEndpoints
 
 _log = Logger()
 _MESSAGE = re.compile(r"/v1/messages/([^/]{1,64})")
@@ -33,6 +34,8 @@ _ROUTES: dict[str, tuple[str, ...]] = {  # path -> methods (a message's path is 
     "/v1/balance": ("GET",),
     "/v1/quote": ("POST",),
     "/v1/openapi.json": ("GET",),
+    "/v1/webhooks/failed": ("GET",),
+    "/v1/webhooks/failed/replay": ("POST",),
 }
 
 
@@ -68,9 +71,11 @@ class ApiResource(Resource):
 
     isLeaf = True  # noqa: N815 - the name Twisted looks for
 
-    def __init__(self, api: HttpApi, extras: tuple[Endpoints, ...] = ()) -> None:
+    def __init__(self, api: HttpApi, webhooks: WebhookEndpoints | None = None,
+                 extras: tuple[Endpoints, ...] = ()) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
+        self.webhooks = webhooks
         self.extras = extras
         self._document = json.dumps(document()).encode("utf-8")
 
@@ -119,6 +124,12 @@ class ApiResource(Resource):
             return await api.cancel(caller, message_id)
         if path == "/v1/balance":
             return await api.balance(caller)
+        if path.startswith("/v1/webhooks/"):
+            if self.webhooks is None:
+                raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path}"))
+            if method == "GET":
+                return await self.webhooks.failed(caller, _query(request))
+            return await self.webhooks.replay(caller, self._body(request))
         if method == "GET":
             return await api.list_messages(caller, _query(request))
         body = self._body(request)
@@ -224,10 +235,13 @@ class ApiRoot(Resource):
     child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
     problem document."""
 
-    def __init__(self, api: ApiResource) -> None:
+    def __init__(self, api: ApiResource, children: dict[bytes, Resource] | None = None
+                 ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.putChild(b"v1", api)
+        for name, child in (children or {}).items():
+            self.putChild(name, child)
 
     def getChild(self, path: bytes, request: Request) -> Resource:
         return self.api  # it answers unknown paths with a problem document
@@ -236,10 +250,14 @@ class ApiRoot(Resource):
         return self.api.render(request)
 
 
-def api_site(api: HttpApi, max_body: int) -> Site:
-    """The Site serving the API: bounded bodies, idle connections closed after a minute."""
+def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None,
+             webhooks: WebhookEndpoints | None = None) -> Site:
+    """The Site serving the API (with its failed-webhook endpoints, its contact lists,
+    campaigns and opt-outs, and ``children`` beside ``/v1``: ``/cgi-bin``): bounded bodies,
+    idle connections closed after a minute."""
     extras = (ListsApi(api), CampaignsApi(api), OptOutsApi(api))
-    site = ApiSite(ApiRoot(ApiResource(api, extras)),  # type: ignore[no-untyped-call]
+    site = ApiSite(ApiRoot(ApiResource(api, webhooks, extras),  # type: ignore[no-untyped-call]
+                           children),
                    timeout=60)
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
