@@ -2,7 +2,8 @@
 real HTTP client: a CSV import with invalid and duplicate rows, pages and CSV export, a
 campaign's preview (the CLI's figures), its life (start, pause, resume, cancel, and 409 for
 what its state refuses), its report; opted-out numbers refused in a send and counted in a
-quote; one account never sees another's lists or campaigns. (Whether a started campaign is
+quote (and denied by Kannel's sendsms, which sends through the same path); one account never
+sees another's lists or campaigns. (Whether a started campaign is
 sent is the server's campaign runner's business: these tests assert states and figures.)"""
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import urllib.parse
+import urllib.request
 from typing import Any
 
 from tests.http.conftest import Answer, ApiServer
@@ -263,3 +266,16 @@ def test_an_export_of_several_pages_has_every_contact_once(api: ApiServer) -> No
     rows = list(csv.reader(io.StringIO(exported.body.decode("utf-8"))))
     assert rows[0] == ["number", "n"] and [r[0] for r in rows[1:]] == numbers
     assert [r[1] for r in rows[1:]] == [str(i) for i in range(2_500)]
+
+
+def test_kannel_sendsms_refuses_opted_out_receivers_too(api: ApiServer) -> None:
+    """sendsms goes through the same send (HttpApi.submit): an opted-out receiver is denied."""
+    system_id, key = api.account()
+    assert post(api, key, "/v1/opt-outs", {"numbers": ["380671234567"]}).json["added"] == 1
+    query = urllib.parse.urlencode({"username": system_id, "password": "secret12",
+                                    "from": "Shop", "text": "hi",
+                                    "to": "380671234567 380501234567"})
+    with urllib.request.urlopen(f"{api.url}/cgi-bin/sendsms?{query}", timeout=15) as answer:
+        assert answer.status == 202 and answer.read() == b"0: Accepted for delivery"
+        assert answer.headers["X-Smsc-Denied-Receivers"] == "380671234567 (opted_out)"
+    assert api.balance(system_id) == 10_000 - PRICE
