@@ -3,8 +3,8 @@ real HTTP client: a CSV import with invalid and duplicate rows, pages and CSV ex
 campaign's preview (the CLI's figures), its life (start, pause, resume, cancel, and 409 for
 what its state refuses), its report; opted-out numbers refused in a send and counted in a
 quote (and denied by Kannel's sendsms, which sends through the same path); one account never
-sees another's lists or campaigns. (Whether a started campaign is
-sent is the server's campaign runner's business: these tests assert states and figures.)"""
+sees another's lists or campaigns. (Whether a started campaign is sent is the server's
+campaign runner's business: these tests assert states and figures.)"""
 
 from __future__ import annotations
 
