@@ -58,7 +58,7 @@ class GroupCommitter:
         self._running = False
         # Commits that run alone: (parts, groups, answer, commit), in the order added.
         self._alone: deque[tuple[Sequence[NewMessage], int, Answer, Commit]] = deque()
-        self._alone_next = False  # whose turn when both wait: alternates
+        self._last_alone = False  # whether the last commit ran alone: turns alternate
         self.commits = 0
         self.committed_parts = 0
 
@@ -98,14 +98,14 @@ class GroupCommitter:
         if self._running or not (self._waiting or self._alone):
             return
         commit = self._commit
-        if self._alone and (self._alone_next or not self._waiting):
+        if self._alone and (not self._waiting or not self._last_alone):
             parts, groups, answer, commit = self._alone.popleft()
             waiting = [(groups, answer)]
-            self._alone_next = False
+            self._last_alone = True
         else:
             parts, self._parts = self._parts, []
             waiting, self._waiting = self._waiting, []
-            self._alone_next = bool(self._alone)
+            self._last_alone = False
         self._running = True
         d = self._worker.urgent(commit, parts, self._reactor.seconds())
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
