@@ -25,7 +25,9 @@ after the other for a caller with a single thread (the CLI, tests):
    queue room comes back).
 
 A campaign PAUSED for credit resumes by itself at the next step once its credit owner's balance
-is above zero (a top-up); one paused by hand waits for ``resume``. When every list is read and
+is above zero (a top-up); one paused by hand, or because its account was removed or disabled
+(:data:`NO_ACCOUNT`: every submit would be refused, and its contacts would be skipped), waits
+for ``resume``. When every list is read and
 no contact waits, the campaign is DONE.
 """
 
@@ -59,6 +61,7 @@ from smsc.store.contact_records import MAX_PAGE, Contact
 from smsc.store.records import AcceptOutcome, Account, NewMessage
 
 NO_CREDIT: Final = "no credit"
+NO_ACCOUNT: Final = "account removed or disabled"
 # Refusals that say "not now" rather than "never": the contact stays unmarked, the cursor stays.
 TRANSIENT: Final = frozenset({int(CommandStatus.ESME_RMSGQFUL), int(CommandStatus.ESME_RTHROTTLED),
                               int(CommandStatus.ESME_RSYSERR)})
@@ -141,6 +144,10 @@ class CampaignRunner:
                 and account is not None \
                 and store.balance(account.credit_owner, now).available(now) > 0:
             campaign = store.set_campaign_state(campaign_id, CampaignState.RUNNING, now)
+        if campaign.state == CampaignState.RUNNING and (account is None or not account.enabled):
+            # Its submits would all be refused: it waits for the account (resume checks it).
+            campaign = store.set_campaign_state(campaign_id, CampaignState.PAUSED, now,
+                                                NO_ACCOUNT)
         batch = CampaignBatch(campaign, account)
         if campaign.state != CampaignState.RUNNING or now < campaign.start_at or limit <= 0:
             return batch
