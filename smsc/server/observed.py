@@ -13,6 +13,7 @@ from smsc.core.outbox import OutboxDispatcher
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
+from smsc.server.campaigns import CampaignSender
 from smsc.server.committer import GroupCommitter
 from smsc.server.metrics import Labels, Metric
 from smsc.server.outbind import Outbinder
@@ -78,6 +79,8 @@ class ObservedService(Protocol):
     def worker(self) -> StoreWorker: ...
     @property
     def health(self) -> StoreHealth: ...
+    @property
+    def campaigns(self) -> CampaignSender: ...
 
 
 def _status(status: int) -> Labels:
