@@ -286,7 +286,7 @@ def run_campaign_bench(contacts: int, options: BenchOptions, send_limit: float =
         campaign_sent=last.sent, campaign_state=last.state,
         campaign_wall_seconds=round(last.wall, 2), campaign_per_second=round(rate),
         campaign_runs_per_second=[round(c.rate) for c in campaigns],
-        campaign_halves_per_second=[round(h) for h in last.halves],
+        campaign_halves_per_second=[[round(h) for h in c.halves] for c in campaigns],
         campaign_receipts=last.receipts,
         smpp_messages=smpp_runs[-1].get("acked_ok"), smpp_per_second=round(smpp_rate),
         smpp_runs_per_second=[round(float(r.get("throughput", 0.0))) for r in smpp_runs],

@@ -191,6 +191,9 @@ class CampaignRunner:
                                                 list_id=due.list_id, contact_id=contact.id,
                                                 note="opted out"))
                 continue
+            if window.always:
+                batch.due.append(due)
+                continue
             opens = window.next_open(self._zones(contact.number), now)
             if opens > now:
                 batch.marks.append(CampaignMark(number=contact.number, state=MarkState.WAITING,
