@@ -169,6 +169,7 @@ class _Sent:
     state: str
     receipts: int
     peak_kib: int
+    cpu_us_per_msg: float  # the server's CPU from start to the last receipt, per message
 
 
 def _rates(times: list[float]) -> tuple[float, tuple[float, float]]:
@@ -192,6 +193,7 @@ def _send(options: BenchOptions, db: Path, directory: Path, target: Target, name
     pid = target.child.pid
     peak = _rss_kib(pid)
     store = SqliteStore(db)
+    cpu_before = target.child.cpu_seconds()
     try:
         _cli(options, db, directory, "campaign", "create", name, "--account", SYSTEM_ID,
              "--list", "big", "--text", TEXT, "--from", "Shop")
@@ -214,9 +216,13 @@ def _send(options: BenchOptions, db: Path, directory: Path, target: Target, name
         while sink.received < sent and time.monotonic() < receipts_deadline:
             time.sleep(SAMPLE)
             peak = max(peak, _rss_kib(pid))
+        cpu_after = target.child.cpu_seconds()
+        cpu = (cpu_after - cpu_before) / sent * 1e6 \
+            if cpu_before is not None and cpu_after is not None and sent else 0.0
         rate, halves = _rates(times)
         return _Sent(sent=sent, rate=rate, halves=halves, wall=wall, state=str(state),
-                     receipts=sink.received, peak_kib=max(peak, _rss_kib(pid)))
+                     receipts=sink.received, peak_kib=max(peak, _rss_kib(pid)),
+                     cpu_us_per_msg=round(cpu, 1))
     finally:
         sink.stop()
         store.close()
@@ -289,6 +295,8 @@ def run_campaign_bench(contacts: int, options: BenchOptions, send_limit: float =
         campaign_runs_per_second=[round(c.rate) for c in campaigns],
         campaign_halves_per_second=[[round(h) for h in c.halves] for c in campaigns],
         campaign_receipts=last.receipts,
+        campaign_server_cpu_us_per_msg=[c.cpu_us_per_msg for c in campaigns],
+        smpp_server_cpu_us_per_msg=[r.get("server_cpu_us_per_msg") for r in smpp_runs],
         smpp_messages=smpp_runs[-1].get("acked_ok"), smpp_per_second=round(smpp_rate),
         smpp_runs_per_second=[round(float(r.get("throughput", 0.0))) for r in smpp_runs],
         smpp_receipts=smpp_runs[-1].get("receipts_received"),
@@ -318,6 +326,9 @@ def _markdown(figures: dict[str, Any]) -> str:
         ("campaign / SMPP, each campaign over the SMPP load right after it (median)",
          f"{figures['campaign_over_smpp']} (runs {figures['campaign_over_smpp_runs']}; "
          f"goal {GOAL})"),
+        ("server CPU per message, campaign / SMPP (each run)",
+         f"{figures['campaign_server_cpu_us_per_msg']} / "
+         f"{figures['smpp_server_cpu_us_per_msg']} us"),
         ("server RSS at start / peak while sending a campaign / at the end",
          f"{figures['rss_before_kib'] // 1024} / {figures['rss_peak_kib'] // 1024} / "
          f"{figures['rss_after_kib'] // 1024} MiB"),
