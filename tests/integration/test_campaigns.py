@@ -6,6 +6,7 @@ noticed by the server's poll, sent through the submit path, reported.
 - kill -9 of the server in the middle of a campaign, then a restart on the same database: the
   campaign finishes, each contact with exactly one message, none skipped (read from the store).
 - Credit running out pauses the campaign with that reason; ``smsc credit topup`` resumes it.
+- ``smsc campaign pause`` stops the sending on the running server; ``resume`` finishes it.
 """
 
 from __future__ import annotations
@@ -130,4 +131,25 @@ def test_credit_running_out_pauses_the_campaign_and_a_top_up_resumes_it(
     smsc.cli("credit", "topup", login.system_id, "1")
     _wait("the campaign to resume and finish",
           lambda: _show(smsc.db, login.system_id)["state"] == "done")
+    assert _sent_to(smsc.db, login.system_id) == Counter(numbers)
+
+
+def test_pause_and_resume_from_the_cli_act_on_the_running_server(
+        smsc: SmscServer, tmp_path: Path) -> None:
+    login = smsc.add_account(credit="100")
+    numbers = _numbers(150, 380674000000)
+    _campaign(smsc.db, login.system_id, _csv(tmp_path / "c.csv", numbers), "--throughput", "50")
+
+    def sent() -> int:
+        return sum(_sent_to(smsc.db, login.system_id).values())
+
+    _wait("the first messages", lambda: sent() >= 20)
+    smsc.cli("campaign", "pause", "spring", "--account", login.system_id)
+    time.sleep(1.0)  # a step under way may still commit
+    paused = sent()
+    time.sleep(1.5)  # polls and steps go by: nothing more
+    assert sent() == paused < len(numbers)
+    assert _show(smsc.db, login.system_id)["pause_reason"] == "by hand"
+    smsc.cli("campaign", "resume", "spring", "--account", login.system_id)
+    _wait("the campaign to finish", lambda: _show(smsc.db, login.system_id)["state"] == "done")
     assert _sent_to(smsc.db, login.system_id) == Counter(numbers)
