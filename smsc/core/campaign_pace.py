@@ -9,7 +9,10 @@ timer asks; smsc.server.campaigns); everything here is arithmetic on the times i
   takes no more contacts than the bucket has room for; a contact the bucket refuses anyway is
   tried again at a later step.
 - **At most** :data:`STEP` contacts a step: a step's submits are prepared on the event loop and
-  committed in one transaction, so it bounds both a commit's size and the memory a step holds.
+  committed in one transaction, so it bounds both a commit's size and the memory a step holds;
+  at most :data:`SHARED_STEP` while other submits (SMPP, HTTP) were committed since the
+  campaign's last step: their commits take turns with the campaign's, so a smaller step is a
+  shorter wait for them.
 - **When next**: at once after a full step of a campaign without a limit; after
   :data:`RETRY` when contacts were held back (throttled, a full queue); after the allowance
   has room again for a limited one; after :data:`IDLE` when nothing was due (every contact
@@ -28,6 +31,7 @@ from smsc.core.campaign_runner import StepResult
 from smsc.store.campaign_records import CampaignState
 
 STEP: Final = 500  # contacts a step takes at most
+SHARED_STEP: Final = 100  # ... while other submits are being committed
 IDLE: Final = 1.0  # seconds until a campaign with nothing due is looked at again
 RETRY: Final = 0.1  # seconds until contacts held back for now are tried again
 SHORTEST: Final = 0.05  # seconds between the steps of a campaign with a throughput
@@ -41,10 +45,12 @@ class CampaignPace:
     _at: float = 0.0
     _asked: int = 0  # the last step's budget
 
-    def budget(self, throughput: float, now: float, room: float = math.inf) -> int:
-        """Contacts the next step may take at ``now``: at most ``most``, what the campaign's
-        ``throughput`` allows, and ``room`` (the account's throughput bucket)."""
-        most = self.most
+    def budget(self, throughput: float, now: float, room: float = math.inf, *,
+               shared: bool = False) -> int:
+        """Contacts the next step may take at ``now``: at most ``most`` (:data:`SHARED_STEP`
+        when ``shared``: other submits were committed since the last step), what the
+        campaign's ``throughput`` allows, and ``room`` (the account's throughput bucket)."""
+        most = min(self.most, SHARED_STEP) if shared else self.most
         if throughput > 0:
             cap = max(1.0, throughput)
             if self._allowance is None:
@@ -79,4 +85,4 @@ class CampaignPace:
         return min(self.idle, max(SHORTEST, room_in))
 
 
-__all__ = ["IDLE", "RETRY", "SHORTEST", "STEP", "CampaignPace"]
+__all__ = ["IDLE", "RETRY", "SHARED_STEP", "SHORTEST", "STEP", "CampaignPace"]

@@ -62,6 +62,7 @@ class _Run:
     pace: CampaignPace = field(default_factory=CampaignPace)
     call: IDelayedCall | None = None
     busy: bool = False  # a step is between its read and its answer
+    batches_seen: int = -1  # the committer's batch commits at the last step
 
 
 class CampaignSender:
@@ -149,7 +150,9 @@ class CampaignSender:
         now = self.clock.seconds()
         bucket = self.throttles.throttle(run.account) if run.account is not None else None
         room = bucket.available(now) if bucket is not None else math.inf
-        limit = run.pace.budget(run.campaign.throughput, now, room)
+        batches = self.committer.batch_commits
+        shared, run.batches_seen = batches != run.batches_seen, batches
+        limit = run.pace.budget(run.campaign.throughput, now, room, shared=shared)
         if limit <= 0:
             wait = bucket.wait(now, 1) if bucket is not None else IDLE
             self._schedule(campaign_id, run, run.pace.wait_for_room(wait))

@@ -60,6 +60,7 @@ class GroupCommitter:
         self._alone: deque[tuple[Sequence[NewMessage], int, Answer, Commit]] = deque()
         self._last_alone = False  # whether the last commit ran alone: turns alternate
         self.commits = 0
+        self.batch_commits = 0  # commits of batches (those of their own aside)
         self.committed_parts = 0
 
     @property
@@ -106,6 +107,7 @@ class GroupCommitter:
             parts, self._parts = self._parts, []
             waiting, self._waiting = self._waiting, []
             self._last_alone = False
+            self.batch_commits += 1
         self._running = True
         d = self._worker.urgent(commit, parts, self._reactor.seconds())
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),

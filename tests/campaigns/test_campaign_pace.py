@@ -4,7 +4,7 @@ and when the next step comes."""
 
 from __future__ import annotations
 
-from smsc.core.campaign_pace import IDLE, RETRY, SHORTEST, STEP, CampaignPace
+from smsc.core.campaign_pace import IDLE, RETRY, SHARED_STEP, SHORTEST, STEP, CampaignPace
 from smsc.core.campaign_runner import StepResult
 from smsc.store.campaign_records import CampaignState
 
@@ -44,3 +44,9 @@ def test_held_back_nothing_due_and_stopped() -> None:
     assert pace.after(result(STEP, state=CampaignState.PAUSED), 0.0) is None
     assert pace.after(result(STEP, state=CampaignState.DONE), 0.0) is None
     assert pace.wait_for_room(0.0) == SHORTEST and pace.wait_for_room(60.0) == IDLE
+
+
+def test_steps_are_smaller_while_other_submits_are_committed() -> None:
+    pace = CampaignPace()
+    assert pace.budget(0.0, 100.0, shared=True) == SHARED_STEP < STEP
+    assert pace.budget(0.0, 100.0) == STEP
