@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
@@ -41,9 +41,9 @@ class PostgresOutbox:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # PostgresStore's
 
-    @staticmethod
-    def _expire_hooked(conn: Conn, now: float, keep: int) -> int:
-        raise NotImplementedError  # PostgresWebhooks'
+    if TYPE_CHECKING:  # PostgresWebhooks' (after this class in PostgresStore's bases)
+        @staticmethod
+        def _expire_hooked(conn: Conn, now: float, keep: int) -> int: ...
 
     def _add_outbox(self, conn: Conn, items: Sequence[OutboxItem]) -> list[OutboxItem]:
         if not items:
