@@ -188,6 +188,7 @@ class SmscServer:
     port: int
     test_login: Login | None  # printed on the first start of a database only
     lines: list[str] = field(default_factory=list)
+    workdir: Path = Path()  # the server's working directory (the SQLite file's)
     _reader: threading.Thread | None = None
 
     @property
@@ -334,6 +335,7 @@ def start_server(
                 port=port,
                 test_login=login,
                 lines=seen,
+                workdir=where.parent,
                 _reader=reader,
             )
 
