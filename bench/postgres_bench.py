@@ -40,8 +40,10 @@ def fresh_schema(url: str) -> Iterator[str]:
     name = f"smsc_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
         conn.execute(f"CREATE SCHEMA {name}")
+    options = dict(parse_qsl(urlsplit(url).query)).get("options", "")
     try:
-        yield with_params(url, options=f"-csearch_path={name}", application_name=name)
+        yield with_params(url, options=f"{options} -csearch_path={name}".strip(),
+                          application_name=name)
     finally:
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")

@@ -34,6 +34,9 @@ class PostgresOutbox:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # PostgresStore's
 
+    def _lazy_write(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError  # PostgresStore's
+
     if TYPE_CHECKING:  # PostgresWebhooks' (after this class in PostgresStore's bases)
         @staticmethod
         def _expire_hooked(conn: Conn, now: float, keep: int) -> int: ...
@@ -62,19 +65,19 @@ class PostgresOutbox:
         if lease <= 0:
             return [outbox_from_row(r) for r in self._read(sql, params)]
         # One statement: the items no other claimer holds (SKIP LOCKED), claimed.
-        rows = self._read("UPDATE outbox SET claimed_until = %s WHERE id IN (SELECT id FROM "
-                          f"({sql} FOR UPDATE SKIP LOCKED) AS listed) RETURNING "
-                          + ", ".join(OUTBOX_INSERTED), (now + lease, *params))
+        rows = self._lazy_write("UPDATE outbox SET claimed_until = %s WHERE id IN (SELECT id "
+                                f"FROM ({sql} FOR UPDATE SKIP LOCKED) AS listed) RETURNING "
+                                + ", ".join(OUTBOX_INSERTED), (now + lease, *params))
         return sorted((outbox_from_row(r) for r in rows), key=lambda i: i.id)
 
     def release_outbox(self, ids: Sequence[int]) -> None:
-        if ids:  # one statement: a transaction of its own, one round trip
-            self._read("UPDATE outbox SET claimed_until = 0 WHERE id = ANY(%s) RETURNING id",
-                       (list(ids),))
+        if ids:
+            self._lazy_write("UPDATE outbox SET claimed_until = 0 WHERE id = ANY(%s)",
+                             (list(ids),))
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
-        if ids:  # one statement: a transaction of its own, one round trip
-            self._read("DELETE FROM outbox WHERE id = ANY(%s) RETURNING id", (list(ids),))
+        if ids:  # a lost ack sends a receipt again: allowed (at least once)
+            self._lazy_write("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
 
     def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._write() as conn:
