@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, tzinfo
 
 from smsc.core.ids import MessageIdFormat
+from smsc.core.shares import SharedPacing, SharePolicy
 from smsc.operators.mo import MoRules
 from smsc.operators.pacing import OperatorPacing
 from smsc.operators.simulation import OperatorSimulator
@@ -32,6 +33,8 @@ _ENROUTE = int(MessageState.ENROUTE)
 
 
 class Queues:
+    shares: SharePolicy | None = None  # set (share_pacing): operators paced across a cluster
+
     def __init__(self, store: Store, *, simulator: OperatorSimulator, mo_rules: MoRules,
                  due_batch: int, receipt_zone: tzinfo, id_format: MessageIdFormat,
                  hot_limit: int, hot_horizon: float) -> None:
@@ -60,9 +63,17 @@ class Queues:
         self.mo_rules = mo_rules
         self.due_batch = due_batch
         self.receipt_zone = receipt_zone  # the dates in receipt texts
-        self.pacing = OperatorPacing(simulator.profiles)
+        self.pacing: OperatorPacing | SharedPacing = (
+            OperatorPacing(simulator.profiles) if self.shares is None
+            else SharedPacing(simulator.profiles, self.store.take_tokens, self.shares))
         if self.operators is not None:
             self.operators.update(simulator.profiles)
+
+    def share_pacing(self, policy: SharePolicy) -> None:
+        """A node of a cluster: the operators' throughput is drawn in shares from buckets in
+        the store (:class:`smsc.core.shares.SharedPacing`), from now on and after reloads."""
+        self.shares = policy
+        self.pacing = SharedPacing(self.simulator.profiles, self.store.take_tokens, policy)
 
     # --- accounts ------------------------------------------------------------------------------
     def refresh_accounts(self) -> None:

@@ -27,7 +27,9 @@ from twisted.web.server import Site
 from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
+from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
+from smsc.core.cluster import DEFAULT_CLUSTER_POLICY, ClusterPolicy
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
@@ -38,6 +40,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
+from smsc.server.cluster import ClusterNode
 from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
@@ -69,7 +72,9 @@ class SmscService(service.Service):
                  worker: StoreWorker | None = None, routing: RouteBook | None = None,
                  config: Config | None = None,
                  reload_config: Callable[[], Config] | None = None,
-                 hasher: Runner | None = None) -> None:
+                 hasher: Runner | None = None, node: str = "",
+                 clustered: bool | None = None,
+                 cluster_policy: ClusterPolicy = DEFAULT_CLUSTER_POLICY) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -101,6 +106,18 @@ class SmscService(service.Service):
         self.sessions = BoundSessions(reactor, settings, core, self.worker, self.hasher,
                                       self.connections, self.courier, self.logs, self.health)
         self.binder = self.sessions.binder
+        # A node among several on one database (the store says; tests may ask for it on one):
+        # binds, throughput and outbox deliveries counted and leased in the store.
+        self.cluster: ClusterNode | None = None
+        if store.shared_by_nodes if clustered is None else clustered:
+            self.cluster = ClusterNode(reactor, store, self.worker, node or settings.node or
+                                       "node", courier=self.courier, health=self.health,
+                                       policy=cluster_policy,
+                                       about=" ".join(settings.listen))
+            self.sessions.cluster = self.cluster
+            self.sessions.throttles = Throttles(self.cluster.ask, cluster_policy.shares)
+            self.courier.dispatcher.may_deliver = self.cluster.may_deliver
+            core.queues.share_pacing(cluster_policy.shares)
         self.outbinder = Outbinder(reactor, self.worker, store, factory=lambda: self.factory,
                                    system_id=settings.system_id,
                                    receiving=self.sessions.receiving,
@@ -129,6 +146,9 @@ class SmscService(service.Service):
                            decimals=_decimals(routing),
                            refill_ids=self.submits.refill_if_low)
         self.upkeep.rescans.append(self.webhooks.wake)
+        if self.cluster is not None:
+            self.cluster.on_due = self.rounds.wake
+            self.cluster.on_changes = self.upkeep.check_changes
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -179,6 +199,9 @@ class SmscService(service.Service):
     async def _start(self) -> None:
         depths = await self.worker.call(self.core.begin)
         self.core.queue_depths.reload(depths)
+        if self.cluster is not None:
+            await self.cluster.start()
+            self.announce(f"cluster node {self.cluster.node}")
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
         self.upkeep.change_counter = await self.worker.call(self.store.change_counter)
@@ -257,6 +280,8 @@ class SmscService(service.Service):
         await defer.maybeDeferred(self.webhooks.stop)
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
+        if self.cluster is not None:
+            await self.cluster.stop()
         # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
         await self.worker.call(self.store.close)
         self.hasher.stop()
