@@ -34,6 +34,7 @@ class ClusterPolicy:
     heartbeat: float = 1.0  # seconds between a node's heartbeats (and outbox lease renewals)
     lease: float = 10.0  # a node silent this long is dead; an outbox lease lasts this long
     poll: float = 1.0  # seconds between looks at the shared outbox, whatever the hints say
+    claim: float = 30.0  # a part a round took is another node's to take after this (a crash)
     shares: SharePolicy = DEFAULT_SHARE_POLICY
 
 

@@ -117,7 +117,7 @@ class SmscService(service.Service):
             self.sessions.cluster = self.cluster
             self.sessions.throttles = Throttles(self.cluster.ask, cluster_policy.shares)
             self.courier.dispatcher.may_deliver = self.cluster.may_deliver
-            core.queues.share_pacing(cluster_policy.shares)
+            core.queues.clustered(cluster_policy.shares, cluster_policy.claim)
         self.outbinder = Outbinder(reactor, self.worker, store, factory=lambda: self.factory,
                                    system_id=settings.system_id,
                                    receiving=self.sessions.receiving,

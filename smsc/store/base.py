@@ -251,10 +251,14 @@ class Store(ApiStore, ClusterStore, Protocol):
 
     # --- operator queues --------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:
         """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first (ties by id),
         leaving out parts held by ``exclude_generation``. Taking does not change them; ``apply``
-        does."""
+        does. With ``lease`` (a node of a cluster) the parts are claimed: no other take
+        returns them for ``lease`` seconds or until ``apply`` changes them, so each is taken
+        by one node. A store of one process (memory, SQLite) ignores ``lease``: its one
+        server's rounds take parts one round at a time."""
         ...
 
     def apply(

@@ -342,7 +342,8 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
 
     # --- operator queues --------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:  # fmt: skip
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:  # noqa: ARG002  # fmt: skip
         with self._lock:
             due = [self._messages[i] for i in self._pending
                    if exclude_generation is None or self._hot.get(i, 0) != exclude_generation]

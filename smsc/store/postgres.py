@@ -42,6 +42,7 @@ from smsc.store.base import (
 from smsc.store.credit import LedgerRow
 from smsc.store.postgres_api import PostgresApiStore
 from smsc.store.postgres_campaigns import PostgresCampaigns
+from smsc.store.postgres_cluster import PostgresCluster
 from smsc.store.postgres_contacts import PostgresContacts
 from smsc.store.postgres_reports import PostgresReports
 from smsc.store.postgres_rows import (
@@ -85,7 +86,7 @@ _LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_a
 
 
 class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, PostgresCampaigns,
-                    PostgresReports):
+                    PostgresReports, PostgresCluster):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
 

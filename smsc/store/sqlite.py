@@ -481,7 +481,8 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
 
     # --- operator queues ------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:  # noqa: ARG002 (one process)
         sql = SELECT_MESSAGE + " WHERE next_at IS NOT NULL AND next_at <= ?"
         params: list[Any] = [now]
         if exclude_generation is not None:
