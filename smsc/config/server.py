@@ -39,6 +39,7 @@ class ServerSettings:
     system_id: str = "smsc"  # sent in bind responses
     node: str = ""  # this node's id among several on one database; "": kept in node_file
     node_file: str = "smsc-node-id"  # where a generated node id is kept (relative: to the cwd)
+    node_lease: float = 10.0  # a node silent this long is dead (its binds, leases, claims go)
     message_id_format: str = "hex"  # or "decimal"
     window: int = 64  # requests a customer may have unanswered per bind
     window_full_status: int = CommandStatus.ESME_RTHROTTLED
@@ -104,7 +105,7 @@ def time_zone(name: str) -> tzinfo:
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "drain_timeout", "lock_for", "commit_delay", "due_interval",
               "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay",
-              "webhook_timeout", "webhook_retry_min", "webhook_retry_max"}
+              "webhook_timeout", "webhook_retry_min", "webhook_retry_max", "node_lease"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batch",
          "unbound_error_limit", "listen_backlog", "max_connections",
          "max_connections_per_address", "pending_binds", "pending_binds_per_address",
@@ -203,6 +204,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
     if out.get("webhook_retry_min", 5.0) > out.get("webhook_retry_max", 3600.0):
         raise ConfigError("server.webhook_retry_min", "must not exceed webhook_retry_max")
+    if not 1.0 <= out.get("node_lease", 10.0) <= 600.0:
+        raise ConfigError("server.node_lease", "must be between 1 s and 10 min")
     if out.get("webhook_timeout", 10.0) <= 0:
         raise ConfigError("server.webhook_timeout", "must be longer than 0")
     return out

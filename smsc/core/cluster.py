@@ -33,9 +33,15 @@ from smsc.store.base import Store
 class ClusterPolicy:
     heartbeat: float = 1.0  # seconds between a node's heartbeats (and outbox lease renewals)
     lease: float = 10.0  # a node silent this long is dead; an outbox lease lasts this long
-    poll: float = 1.0  # seconds between looks at the shared outbox, whatever the hints say
-    claim: float = 30.0  # a part a round took is another node's to take after this (a crash)
+    claim: float = 10.0  # a part a round took is another node's to take after this (a crash)
     shares: SharePolicy = DEFAULT_SHARE_POLICY
+
+
+    @classmethod
+    def for_lease(cls, lease: float) -> ClusterPolicy:
+        """A node lease of ``lease`` seconds (``server.node_lease``): parts claimed as long,
+        heartbeats five or more times a lease (at most every second)."""
+        return cls(heartbeat=min(1.0, lease / 5), lease=lease, claim=lease)
 
 
 DEFAULT_CLUSTER_POLICY = ClusterPolicy()

@@ -29,7 +29,7 @@ from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
-from smsc.core.cluster import DEFAULT_CLUSTER_POLICY, ClusterPolicy
+from smsc.core.cluster import ClusterPolicy
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
@@ -74,7 +74,7 @@ class SmscService(service.Service):
                  reload_config: Callable[[], Config] | None = None,
                  hasher: Runner | None = None, node: str = "",
                  clustered: bool | None = None,
-                 cluster_policy: ClusterPolicy = DEFAULT_CLUSTER_POLICY) -> None:
+                 cluster_policy: ClusterPolicy | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -110,6 +110,8 @@ class SmscService(service.Service):
         # binds, throughput and outbox deliveries counted and leased in the store.
         self.cluster: ClusterNode | None = None
         if store.shared_by_nodes if clustered is None else clustered:
+            if cluster_policy is None:
+                cluster_policy = ClusterPolicy.for_lease(settings.node_lease)
             self.cluster = ClusterNode(reactor, store, self.worker, node or settings.node or
                                        "node", courier=self.courier, health=self.health,
                                        policy=cluster_policy,
