@@ -65,9 +65,10 @@ class SmscGroup(click.Group):
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite database file (default: server.database of the config, "
-    "smsc.sqlite in the working directory).",
+    metavar="FILE|URL",
+    help="SQLite database file, or a PostgreSQL URL such as "
+    "postgresql://smsc@db.example/smsc for several nodes (default: server.database of the "
+    "config, smsc.sqlite in the working directory).",
 )
 @click.option(
     "--config",
@@ -77,7 +78,7 @@ class SmscGroup(click.Group):
 )
 @click.version_option(package_name="smsc")
 @click.pass_context
-def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
+def main(ctx: click.Context, db_path: str | None, config_path: Path | None) -> None:
     """smsc: an SMPP 3.4 server and SMS-centre simulator with a routing core.
 
     \b

@@ -30,35 +30,27 @@ import psycopg
 from smsc.store import acceptance, credit
 from smsc.store.base import (
     CLOSED_ACCOUNT_NOTE,
-    FAILED_WEBHOOKS_KEPT,
-    LOCK_KINDS,
     AccountExists,
     StoreError,
     UnknownAccount,
-    count_failure,
-    hand_lock,
-    lock_key,
 )
 from smsc.store.credit import LedgerRow
 from smsc.store.postgres_api import PostgresApiStore
 from smsc.store.postgres_campaigns import PostgresCampaigns
 from smsc.store.postgres_cluster import PostgresCluster
 from smsc.store.postgres_contacts import PostgresContacts
+from smsc.store.postgres_locks import PostgresLocks
+from smsc.store.postgres_outbox import PostgresOutbox, new_ids
 from smsc.store.postgres_reports import PostgresReports
 from smsc.store.postgres_rows import (
     INSERT_LEDGER,
     INSERT_MESSAGE,
-    INSERT_OUTBOX,
     SELECT_ACCOUNT,
     SELECT_MESSAGE,
-    SELECT_OUTBOX,
     account_of,
     account_to_row,
     message_from_row,
     new_message_row,
-    outbox_from_row,
-    outbox_row,
-    stored_outbox,
 )
 from smsc.store.postgres_schema import CHANGE_COUNTER, GENERATION, NEXT_ID, upgrade
 from smsc.store.postgres_webhooks import PostgresWebhooks
@@ -66,14 +58,10 @@ from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
-    BindLocks,
     Bucket,
     FinalAtAcceptance,
     LedgerEntry,
     LedgerKind,
-    Lock,
-    LockKind,
-    LockState,
     MessageChange,
     NewMessage,
     OutboxItem,
@@ -85,8 +73,8 @@ _BALANCE = "SELECT owner, bought, subscription, subscription_expires_at FROM bal
 _LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_at"
 
 
-class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, PostgresCampaigns,
-                    PostgresReports, PostgresCluster):
+class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApiStore,
+                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
 
@@ -262,97 +250,6 @@ class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, Postgr
     def list_accounts(self) -> list[Account]:
         return [account_of(r) for r in self._read(SELECT_ACCOUNT + " ORDER BY system_id")]
 
-    # --- lockout --------------------------------------------------------------------------
-    @staticmethod
-    def _get_lock(conn: Conn, key: tuple[str, str, str], *, for_update: bool = False
-                  ) -> Lock | None:
-        row = conn.execute("SELECT failures, locked_until, last_failed_at FROM bind_locks "
-                           "WHERE kind = %s AND system_id = %s AND address = %s"
-                           + (" FOR UPDATE" if for_update else ""), key).fetchone()
-        if row is None:
-            return None
-        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
-                    locked_until=row[1], last_failed_at=row[2])
-
-    @staticmethod
-    def _put_lock(conn: Conn, s: Lock) -> None:
-        conn.execute(f"INSERT INTO bind_locks ({_LOCK_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-                     "ON CONFLICT (kind, system_id, address) DO UPDATE SET "
-                     "failures = excluded.failures, locked_until = excluded.locked_until, "
-                     "last_failed_at = excluded.last_failed_at",
-                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
-                      s.last_failed_at))
-
-    def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
-                    lock_after: int, lock_for: float) -> LockState:
-        key = lock_key(kind, system_id, address)
-        with self._write() as conn:
-            # The row exists before it is read for update, so two nodes counting a failure of
-            # the same key at once count both (the second waits for the first's row lock).
-            conn.execute(f"INSERT INTO bind_locks ({_LOCK_COLUMNS}) VALUES (%s, %s, %s, 0, 0, 0) "
-                         "ON CONFLICT DO NOTHING", key)
-            lock = count_failure(self._get_lock(conn, key, for_update=True), key, now,
-                                 lock_after, lock_for)
-            self._put_lock(conn, lock)
-        return lock.state
-
-    def bind_succeeded(self, system_id: str, address: str, now: float) -> None:
-        with self._write() as conn:
-            conn.cursor().executemany(
-                "DELETE FROM bind_locks WHERE kind = %s AND system_id = %s AND address = %s "
-                "AND locked_until <= %s",
-                [(*lock_key(kind, system_id, address), now) for kind in LOCK_KINDS])
-
-    def bind_locks(self, system_id: str, address: str) -> BindLocks:
-        keys = [lock_key(kind, system_id, address) for kind in LOCK_KINDS]
-        rows = self._read(f"SELECT {_LOCK_COLUMNS} FROM bind_locks WHERE (kind, system_id, "
-                          "address) IN ((%s, %s, %s), (%s, %s, %s), (%s, %s, %s))",
-                          [v for k in keys for v in k])
-        found = {(r[0], r[1], r[2]): Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2],
-                                          failures=r[3], locked_until=r[4],
-                                          last_failed_at=r[5]) for r in rows}
-        account, pair, at = (found[k].state if k in found else LockState() for k in keys)
-        return BindLocks(account=account, pair=pair, address=at)
-
-    def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = lock_key(LockKind.ACCOUNT, system_id, "")
-        with self._write() as conn:
-            if locked_until <= 0:
-                conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                             "AND address = %s", key)
-            else:
-                self._put_lock(conn, hand_lock(self._get_lock(conn, key, for_update=True),
-                                               system_id, locked_until))
-            self._bump_changes(conn)
-
-    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                                "AND address = %s", lock_key(kind, system_id, address)
-                                ).rowcount > 0
-
-    def locks(self, now: float) -> list[Lock]:
-        rows = self._read(f"SELECT {_LOCK_COLUMNS} FROM bind_locks "
-                          "WHERE locked_until = 0 OR locked_until > %s "
-                          "ORDER BY kind, system_id, address", (now,))
-        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
-                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
-
-    def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
-        with self._write() as conn:
-            gone = conn.execute("DELETE FROM bind_locks WHERE (locked_until > 0 AND "
-                                "locked_until <= %s) OR (locked_until = 0 AND "
-                                "last_failed_at < %s)", (now, stale_before)).rowcount
-            row = conn.execute("SELECT count(*) FROM bind_locks WHERE locked_until = 0"
-                               ).fetchone()
-            counters = int(row[0]) if row is not None else 0
-            if counters > max_counters:
-                gone += conn.execute(
-                    "DELETE FROM bind_locks WHERE (kind, system_id, address) IN (SELECT kind, "
-                    "system_id, address FROM bind_locks WHERE locked_until = 0 "
-                    "ORDER BY last_failed_at LIMIT %s)", (counters - max_counters,)).rowcount
-        return gone
-
     # --- credit ---------------------------------------------------------------------------
     @staticmethod
     def _balance_of(row: Sequence[Any]) -> Balance:
@@ -437,12 +334,6 @@ class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, Postgr
                 for r in self._read(sql, params)]
 
     # --- acceptance -----------------------------------------------------------------------
-    @staticmethod
-    def _new_ids(conn: Conn, sequence: str, count: int) -> list[int]:
-        rows = conn.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                            (sequence, count)).fetchall()
-        return [int(r[0]) for r in rows]
-
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
                decided: Sequence[FinalAtAcceptance | None] | None = None
@@ -460,7 +351,7 @@ class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, Postgr
                     "subscription_expires_at = %s WHERE owner = %s",
                     [(b.bought, b.subscription, b.subscription_expires_at, b.owner)
                      for b in plan.balances])
-            ids = self._new_ids(conn, "messages_id_seq", len(plan.parts)) if plan.parts else []
+            ids = new_ids(conn, "messages_id_seq", len(plan.parts)) if plan.parts else []
             if ids:
                 conn.cursor().executemany(INSERT_MESSAGE, [
                     (row_id, *new_message_row(batch[n], from_sub, batch[n].price - from_sub,
@@ -569,48 +460,3 @@ class PostgresStore(PostgresApiStore, PostgresWebhooks, PostgresContacts, Postgr
                 sql += f" AND {column} = %s"
                 params.append(value)
         return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]
-
-    # --- outbox ---------------------------------------------------------------------------
-    def _add_outbox(self, conn: Conn, items: Sequence[OutboxItem]) -> list[OutboxItem]:
-        if not items:
-            return []
-        ids = self._new_ids(conn, "outbox_id_seq", len(items))
-        conn.cursor().executemany(INSERT_OUTBOX, [outbox_row(item_id, i)
-                                                  for item_id, i in zip(ids, items, strict=True)])
-        return stored_outbox(ids, items)
-
-    def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
-        with self._write() as conn:
-            return self._add_outbox(conn, items)
-
-    def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
-                   hooked: bool = False, lease: float = 0.0) -> list[OutboxItem]:
-        which = "hook_style <> 0" if hooked else "hook_style = 0"
-        sql = (SELECT_OUTBOX + f" WHERE account = %s AND id > %s AND expires_at > %s AND {which} "
-               "AND claimed_until <= %s ORDER BY id LIMIT %s")
-        params = (account, after_id, now, now, limit)
-        if lease <= 0:
-            return [outbox_from_row(r) for r in self._read(sql, params)]
-        with self._write() as conn:
-            rows = conn.execute(sql + " FOR UPDATE SKIP LOCKED", params).fetchall()
-            if rows:
-                conn.execute("UPDATE outbox SET claimed_until = %s WHERE id = ANY(%s)",
-                             (now + lease, [r[0] for r in rows]))
-        return [outbox_from_row(r) for r in rows]
-
-    def ack_outbox(self, ids: Sequence[int]) -> None:
-        if ids:
-            with self._write() as conn:
-                conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
-
-    def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
-        with self._write() as conn:
-            moved = self._expire_hooked(conn, now, keep_failed)
-            return moved + conn.execute("DELETE FROM outbox WHERE expires_at <= %s "
-                                        "AND hook_style = 0", (now,)).rowcount
-
-    def outbox_count(self, account: str | None = None) -> int:
-        if account is None:
-            return int(self._read("SELECT count(*) FROM outbox")[0][0])
-        return int(self._read("SELECT count(*) FROM outbox WHERE account = %s",
-                              (account,))[0][0])

@@ -27,16 +27,10 @@ _PAGE = 2000  # rows a report reads per round trip
 class PostgresReports:
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
 
-    _lock: Any
-    _depth: int
-
     def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
         raise NotImplementedError  # PostgresStore's
 
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _live(self) -> psycopg.Connection[Any]:
         raise NotImplementedError  # PostgresStore's
 
     @staticmethod
