@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from smsc.core.cluster import DEFAULT_CLUSTER_POLICY, BindRegistry, ClusterPolicy, OutboxLeases
 from smsc.core.shares import SharedBucket
 from smsc.server.delivery import OutboxCourier
+from smsc.server.metrics import Metric
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -51,7 +52,7 @@ class ClusterNode:
         self.leases = OutboxLeases(policy)
         self.registry = BindRegistry(store, node, policy)
         self._bind_ids = itertools.count(1)
-        self._beats = 0
+        self.beats = 0  # heartbeats asked for since the start
         self._beating = False  # one heartbeat at a time
         self._loop: LoopingCall | None = None
         self._stopping = threading.Event()
@@ -147,9 +148,9 @@ class ClusterNode:
         if self._beating:  # the store is slow: the running one is enough
             return
         self._beating = True
-        self._beats += 1
+        self.beats += 1
         self._lease(self.leases.wanted(), self.leases.take_releases(),
-                    expire=self._beats % EXPIRE_EVERY == 0)
+                    expire=self.beats % EXPIRE_EVERY == 0)
 
     def _beat_failed(self, failure: Failure) -> None:
         self._beating = False
@@ -197,14 +198,20 @@ class ClusterNode:
                            Failure(ConnectionError(why)))  # type: ignore[no-untyped-call]
 
     def _hinted(self, hints: list[tuple[str, str]]) -> None:
+        """Hints from the other nodes (this node's own are left aside: what it committed it
+        has in hand)."""
         self.hints += len(hints)
         now = self.clock.seconds()
+        me = self.node
         announce: list[str] = []
         due = changes = False
         for channel, payload in hints:
             if channel == "smsc_outbox":
-                if self.leases.holds(payload, now):
-                    announce.append(payload)
+                account, _, origin = payload.partition("\t")
+                if origin != me and self.leases.holds(account, now):
+                    announce.append(account)
+            elif payload == me:
+                continue
             elif channel == "smsc_due":
                 due = True
             elif channel == "smsc_changes":
@@ -218,4 +225,20 @@ class ClusterNode:
             self.on_changes()
 
 
-__all__ = ["ClusterNode"]
+def cluster_metrics(node: ClusterNode) -> list[Metric]:
+    """What the metrics page shows of a node of a cluster (nothing here reads the store)."""
+    labels = (("node", node.node),)
+    return [
+        Metric("smsc_cluster_heartbeats_total", "counter",
+               "Heartbeats this node wrote to the store since the start.",
+               [(labels, node.beats)]),
+        Metric("smsc_cluster_outbox_leases", "gauge",
+               "Accounts whose outbox this node delivers (it holds their lease).",
+               [(labels, len(node.leases.held(node.clock.seconds())))]),
+        Metric("smsc_cluster_hints_total", "counter",
+               "Hints heard from other nodes (LISTEN/NOTIFY) since the start.",
+               [(labels, node.hints)]),
+    ]
+
+
+__all__ = ["ClusterNode", "cluster_metrics"]

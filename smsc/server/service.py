@@ -40,7 +40,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
-from smsc.server.cluster import ClusterNode
+from smsc.server.cluster import ClusterNode, cluster_metrics
 from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
@@ -221,7 +221,8 @@ class SmscService(service.Service):
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
             site = Site(MetricsPage(  # type: ignore[no-untyped-call]
-                lambda: service_metrics(self) + web_metrics(self.web)))
+                lambda: service_metrics(self) + web_metrics(self.web) + (
+                    cluster_metrics(self.cluster) if self.cluster is not None else [])))
             site.noisy = False
             port = await endpoint.listen(site)
             self.ports.append(port)

@@ -66,8 +66,11 @@ CHANNELS = ("smsc_outbox", "smsc_due", "smsc_changes")  # wake-up channels (see 
 
 class WakeUps(Protocol):
     """Hints from other nodes, on a connection of their own (never the store's): a new outbox
-    row (channel ``smsc_outbox``, the account as payload), new parts in the operator queues
-    (``smsc_due``), accounts or routing data changed (``smsc_changes``). Only hints: a hint
+    row (channel ``smsc_outbox``, payload ``account<TAB>node``), parts due at once in the
+    operator queues (``smsc_due``, payload the node), accounts or routing data changed
+    (``smsc_changes``, payload the node). ``node`` is the id of the node whose commit it was
+    (as given to :meth:`ClusterStore.node_started`), "" for any other writer (the CLI), so a
+    node can leave its own hints aside. Only hints: a hint
     may be lost (a dropped connection, a node that was not listening yet), so every reader
     also polls. Used from one thread (not the store's)."""
 

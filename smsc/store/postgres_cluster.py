@@ -12,7 +12,10 @@ throughput buckets and outbox leases in tables, and the wake-up hints as LISTEN/
   lease is free, ran out or is the node's own, and returns those the node holds.
 - **Hints**: triggers notify ``smsc_outbox`` (the account) when outbox rows for SMPP receivers
   are added, ``smsc_due`` when parts due at once are stored, ``smsc_changes`` when the change
-  counter moves; :meth:`PostgresCluster.wake_ups` listens on a connection of its own.
+  counter moves; :meth:`PostgresCluster.wake_ups` listens on a connection of its own. A
+  node's store connection carries its id (the setting ``smsc.node``, set with each heartbeat)
+  and the hints carry it too (the outbox's as ``account<TAB>node``), so a node can tell
+  its own commits' hints, whose items it has in hand already, from the others'.
 
 The tables and triggers are created the first time a handle uses them (under an advisory
 lock, idempotent), so this module needs no step in the store's versioned schema.
@@ -47,7 +50,8 @@ _SCHEMA = (
     # Hints (statement triggers: one notification per account and transaction at most).
     """CREATE OR REPLACE FUNCTION smsc_outbox_added() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         PERFORM pg_notify('smsc_outbox', account)
+         PERFORM pg_notify('smsc_outbox',
+                           account || E'\t' || coalesce(current_setting('smsc.node', true), ''))
            FROM (SELECT DISTINCT account FROM added WHERE hook_style = 0) AS a;
          RETURN NULL;
        END $$""",
@@ -58,7 +62,7 @@ _SCHEMA = (
        BEGIN
          IF EXISTS (SELECT 1 FROM added WHERE next_at IS NOT NULL
                     AND next_at <= extract(epoch FROM clock_timestamp()) + 0.05) THEN
-           PERFORM pg_notify('smsc_due', '');
+           PERFORM pg_notify('smsc_due', coalesce(current_setting('smsc.node', true), ''));
          END IF;
          RETURN NULL;
        END $$""",
@@ -67,7 +71,9 @@ _SCHEMA = (
     "FOR EACH STATEMENT EXECUTE FUNCTION smsc_due_added()",
     """CREATE OR REPLACE FUNCTION smsc_changed() RETURNS trigger LANGUAGE plpgsql AS $$
        BEGIN
-         IF NEW.name = 'change_counter' THEN PERFORM pg_notify('smsc_changes', ''); END IF;
+         IF NEW.name = 'change_counter' THEN
+           PERFORM pg_notify('smsc_changes', coalesce(current_setting('smsc.node', true), ''));
+         END IF;
          RETURN NULL;
        END $$""",
     "DROP TRIGGER IF EXISTS smsc_changed ON counters",
@@ -124,6 +130,7 @@ class PostgresCluster:
     # --- nodes -------------------------------------------------------------------------------
     def node_started(self, node: str, now: float, about: str = "") -> None:
         with self._cluster() as conn:
+            conn.execute("SELECT set_config('smsc.node', %s, false)", (node,))
             conn.execute("DELETE FROM cluster_binds WHERE node = %s", (node,))
             conn.execute("DELETE FROM cluster_leases WHERE node = %s", (node,))
             conn.execute("INSERT INTO cluster_nodes (node, started_at, seen_at, about) "
@@ -133,6 +140,8 @@ class PostgresCluster:
 
     def node_heartbeat(self, node: str, now: float) -> None:
         with self._cluster() as conn:
+            # again: a connection replaced after a break starts without it
+            conn.execute("SELECT set_config('smsc.node', %s, false)", (node,))
             conn.execute("INSERT INTO cluster_nodes (node, started_at, seen_at) "
                          "VALUES (%s, %s, %s) ON CONFLICT (node) DO UPDATE SET "
                          "seen_at = EXCLUDED.seen_at", (node, now, now))

@@ -7,6 +7,7 @@ run only where a second handle shares them (PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 from hypothesis import given
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from smsc.store.base import Store
 from smsc.store.cluster_base import BucketRow, grant
 from tests.store.conftest import StoreMaker
+from tests.store.test_store_contract import funded, outbox_item, part
 
 NOW = 1_700_000_000.0
 LEASE = 10.0
@@ -186,3 +188,34 @@ def test_nodes_racing_for_one_outbox_lease_get_it_once(maker: StoreMaker, store:
         t.join(30)
     assert len(holders) == 1
     assert store.outbox_leases(NOW) == {"acme": f"n{holders[0]}"}
+
+
+def test_other_nodes_hear_new_outbox_rows_due_parts_and_changes(maker: StoreMaker,
+                                                                store: Store) -> None:
+    """The hints (LISTEN/NOTIFY): an outbox row for an SMPP receiver names its account, a part
+    due at once says so, an account changed moves the change counter. A store of one process
+    has no other nodes to hear (wake_ups is None)."""
+    wake = store.wake_ups()
+    if not store.shared_by_nodes:
+        assert wake is None
+        return
+    assert wake is not None
+    try:
+        other = maker.again(store)
+        other.node_started("n2", time.time())
+        funded(other, bought=1000)
+        other.add_outbox([outbox_item("acme"), outbox_item("acme"), outbox_item("shop"),
+                          outbox_item("hooked", hook_url="http://x.example/", hook_style=1)])
+        now = time.time()
+        other.accept([part(1, at=now, next_at=now)], now)
+        heard: list[tuple[str, str]] = []
+        deadline = time.monotonic() + 10
+        wanted = {("smsc_outbox", "acme\tn2"), ("smsc_outbox", "shop\tn2"),
+                  ("smsc_due", "n2"), ("smsc_changes", "n2")}
+        while time.monotonic() < deadline and not wanted <= set(heard):
+            heard.extend(wake.wait(0.5))
+        assert wanted <= set(heard)  # each names the node whose commit it was
+        assert not [h for h in heard if h[1].startswith("hooked")]  # the webhook courier's
+        assert heard.count(("smsc_outbox", "acme\tn2")) == 1  # one per transaction
+    finally:
+        wake.close()
