@@ -84,8 +84,11 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         self._lock = threading.RLock()
         self._depth = 0  # write transactions open on this connection (nested ones join)
         self._conn: Conn = self._connect()
-        with self._lock:
-            self.schema_applied = upgrade(self._conn)
+        try:
+            self.schema_applied = upgrade(self._conn)  # versions applied now (logged by callers)
+        except BaseException:
+            self._conn.close()
+            raise
 
     # --- plumbing -------------------------------------------------------------------------
     def _connect(self) -> Conn:

@@ -57,6 +57,11 @@ class StoreMaker:
         """(implementation, location): enough for a subprocess to open the same data."""
         return self._specs[id(store)]
 
+    def release(self, store: Store) -> None:
+        """Close a store before the test ends (a state machine's example is over)."""
+        self._opened.remove(store)
+        store.close()
+
     def close_all(self) -> None:
         while self._opened:
             self._opened.pop().close()
@@ -100,10 +105,20 @@ class PostgresMaker(StoreMaker):
         self._schemas.append(schema)
         return self._open(("postgres", dsn))
 
+    def release(self, store: Store) -> None:
+        """Close it and, unless another handle on its schema is open, empty the schema for the
+        next store (a state machine makes one per example)."""
+        spec = self._specs[id(store)]
+        super().release(store)
+        if not any(self._specs.get(id(other)) == spec for other in self._opened):
+            schema = next(s for s in self._schemas if f"search_path={s} " in spec[1])
+            self._schemas.remove(schema)
+            postgres_db.recycle_schema(schema)
+
     def close_all(self) -> None:
         super().close_all()
-        for schema in self._schemas:
-            postgres_db.drop_schema(schema)
+        while self._schemas:
+            postgres_db.recycle_schema(self._schemas.pop())
 
 
 def open_spec(spec: tuple[str, str]) -> Store:

@@ -1114,6 +1114,9 @@ class CreditMachine(RuleBasedStateMachine):
         self.next_id = 1
         self.accepted: list[int] = []  # row ids of stored parts
 
+    def teardown(self) -> None:
+        self.maker.release(self.store)
+
     @initialize(acme=st.integers(0, 150), zeta=st.integers(0, 150), sub=st.integers(0, 150),
                 period=st.floats(HOUR, 2 * DAY))  # fmt: skip
     def accounts(self, acme: int, zeta: int, sub: int, period: float) -> None:

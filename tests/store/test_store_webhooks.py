@@ -312,7 +312,7 @@ class WebhookMachine(RuleBasedStateMachine):
         assert self.store.outbox_count() == len(self.live)
 
     def teardown(self) -> None:
-        self.store.close()
+        self.maker.release(self.store)
 
 
 def test_webhook_state_machine(maker: StoreMaker) -> None:
