@@ -1,10 +1,11 @@
 """Several smsc nodes on one PostgreSQL database, as subprocesses on loopback.
 
-Each node gets a config directory of its own (``[server] node`` names it, a short
-``node_lease`` lets the tests see a dead node's binds, leases and claims go within seconds)
-and listens on a port of its own (``tcp:0``, read from its announcement). The database is a
-schema of its own in the test run's database (tests.postgres_db), dropped afterwards. Nodes
-are stopped by PID: SIGTERM, then SIGKILL after a timeout.
+Each node is ``smsc --db postgresql://... serve`` with a config directory of its own
+(``[server] node`` names it, a short ``node_lease`` lets the tests see a dead node's binds,
+leases and claims go within seconds) and listens on a port of its own (``tcp:0``, read from
+its announcement). The database is a schema of its own in the test run's database
+(tests.postgres_db), dropped afterwards. Nodes are stopped by PID: SIGTERM, then SIGKILL
+after a timeout.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import queue
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -22,11 +22,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
+from urllib.parse import unquote
 
 from smsc.routing.accounts import hash_password
 from smsc.store.records import Account, Bucket
-from tests.integration.conftest import Login, write_config
-from tests.postgres_db import drop_schema, new_schema_dsn
+from tests.integration.conftest import SMSC_COMMAND, Login, write_config
+from tests.postgres_db import drop_schema, new_schema_url
 
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -77,10 +78,10 @@ def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def launch(dsn: str, directory: Path, name: str, *, node_lease: str = "3s",
+def launch(url: str, directory: Path, name: str, *, node_lease: str = "3s",
            server: dict[str, object] | None = None, delay: str = '"50ms"') -> tuple[
                Node, queue.Queue[str | None]]:
-    """Start one node (not waiting for it)."""
+    """Start one node, ``smsc --db URL --config CONFIG serve`` (not waiting for it)."""
     settings: dict[str, object] = {"node": name, "node_lease": node_lease,
                                    "listen": "tcp:0:interface=127.0.0.1"}
     settings.update(server or {})
@@ -88,9 +89,9 @@ def launch(dsn: str, directory: Path, name: str, *, node_lease: str = "3s",
     log = directory / f"{name}.{int(time.time() * 1000) % 10**8}.log"
     with log.open("ab") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tests.cluster.node_main", dsn, str(config)],
+            [*SMSC_COMMAND, "--db", url, "--config", str(config), "serve"],
             stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True,
-            cwd=Path(__file__).resolve().parents[2])
+            cwd=directory)
     assert process.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
     reader = threading.Thread(target=_pump, args=(process.stdout, lines), daemon=True)
@@ -120,9 +121,9 @@ def wait_started(node: Node, lines: queue.Queue[str | None]) -> Node:
     return node
 
 
-def start_nodes(dsn: str, directory: Path, names: Sequence[str], **kwargs: object) -> list[Node]:
+def start_nodes(url: str, directory: Path, names: Sequence[str], **kwargs: object) -> list[Node]:
     """Start the nodes together; each waited for in turn."""
-    launched = [launch(dsn, directory, name, **kwargs) for name in names]  # type: ignore[arg-type]
+    launched = [launch(url, directory, name, **kwargs) for name in names]  # type: ignore[arg-type]
     nodes: list[Node] = []
     try:
         for node, lines in launched:
@@ -136,12 +137,15 @@ def start_nodes(dsn: str, directory: Path, names: Sequence[str], **kwargs: objec
 
 @contextmanager
 def cluster_database() -> Iterator[str]:
-    """A fresh schema for one cluster; its dsn (search_path set), dropped afterwards."""
-    dsn, schema = new_schema_dsn("smsc_cluster")
+    """A fresh schema for one cluster: the ``postgresql://`` URL ``smsc --db`` takes (the
+    schema in its ``options``), dropped afterwards."""
+    url = new_schema_url("smsc_cluster")
+    schema = re.search(r"search_path=(\w+)", unquote(url))
+    assert schema is not None, url
     try:
-        yield dsn
+        yield url
     finally:
-        drop_schema(schema)
+        drop_schema(schema.group(1))
 
 
 def add_account(store: object, system_id: str, *, credit_cents: int = 100_000,
@@ -153,4 +157,4 @@ def add_account(store: object, system_id: str, *, credit_cents: int = 100_000,
     store.create_account(account)  # type: ignore[attr-defined]
     if credit_cents:
         store.credit(system_id, credit_cents, Bucket.BOUGHT, time.time())  # type: ignore[attr-defined]
-    return Login(system_id=system_id, password=password[:8])
+    return Login(system_id=system_id, password=password)

@@ -46,8 +46,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Postgres
                                                                          list[Node]]]:
     need_postgres()
     with cluster_database() as dsn:
-        store = PostgresStore(dsn)
-        store.nodes()  # the cluster tables exist before the nodes race to use them
+        store = PostgresStore(dsn)  # the nodes race to make the cluster's tables
         nodes = start_nodes(dsn, tmp_path_factory.mktemp("cluster"), ["a", "b", "c"])
         try:
             yield store, nodes
@@ -163,7 +162,6 @@ def test_kill9_of_a_node_under_load_loses_nothing(tmp_path: Path) -> None:
     need_postgres()
     with cluster_database() as dsn:
         store = PostgresStore(dsn)
-        store.nodes()
         nodes = start_nodes(dsn, tmp_path, ["a", "b", "c"], delay='"300ms"')
         a, b, c = nodes
         try:
