@@ -24,6 +24,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.config.endpoints import PROXIED
 from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
@@ -49,6 +50,7 @@ from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
+from smsc.server.proxied import listen
 from smsc.server.reload import ConfigReload, lock_policy
 from smsc.server.requests import MessageRequests
 from smsc.server.rounds import QueueRounds
@@ -210,12 +212,11 @@ class SmscService(service.Service):
         self.outbinder.use_targets(await self.worker.call(self.outbinder.load_targets))
         factory = self.factory
         for description in self.settings.listen:
-            endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
-                self.reactor, with_backlog(description, self.settings.listen_backlog))
-            port = await endpoint.listen(factory)
+            port = await listen(self.reactor,
+                                with_backlog(description, self.settings.listen_backlog), factory)
             self.ports.append(port)
             address = port.getHost()
-            kind = "ssl" if description.startswith("ssl:") else "tcp"
+            kind = "ssl" if description.removeprefix(PROXIED).startswith("ssl:") else "tcp"
             self.announce(f"listening on {kind}:{address.host}:{address.port}")
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
@@ -231,12 +232,11 @@ class SmscService(service.Service):
         if self.http_settings.listen:
             site = api_site(self.web, self.http_settings.max_body)
             for description in self.http_settings.listen:
-                endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
-                    self.reactor, with_backlog(description, self.settings.listen_backlog))
-                port = await endpoint.listen(site)
+                port = await listen(self.reactor, with_backlog(
+                    description, self.settings.listen_backlog), site)
                 self.ports.append(port)
                 address = port.getHost()
-                scheme = "https" if description.startswith("ssl:") else "http"
+                scheme = "https" if description.removeprefix(PROXIED).startswith("ssl:") else "http"
                 self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
             self.web.start()
         self.upkeep.start()
@@ -372,6 +372,8 @@ def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
 def with_backlog(description: str, backlog: int) -> str:
     """A tcp or ssl endpoint string with ``backlog=`` added unless it sets one (Twisted's
     default of 50 makes a burst of connects wait for SYN retries)."""
+    if description.startswith(PROXIED):
+        return PROXIED + with_backlog(description[len(PROXIED):], backlog)
     kind = description.split(":", 1)[0].lower()
     if kind not in ("tcp", "ssl", "tcp6") or "backlog=" in description:
         return description
