@@ -194,10 +194,16 @@ class PostgresCluster:
 
     # --- throughput shares ---------------------------------------------------------------------
     def take_tokens(self, key: str, rate: float, burst: float, want: int, now: float) -> int:
+        select = "SELECT tokens, at FROM cluster_buckets WHERE key = %s FOR UPDATE"
         with self._cluster() as conn:
-            found = conn.execute("SELECT tokens, at FROM cluster_buckets WHERE key = %s "
-                                 "FOR UPDATE", (key,)).fetchone()
-            row = BucketRow(tokens=found[0], at=found[1]) if found is not None else None
+            found = conn.execute(select, (key,)).fetchone()
+            if found is None:  # made full, once: of two nodes making it, one inserts
+                depth = burst if burst > 0 else max(1.0, rate)
+                conn.execute("INSERT INTO cluster_buckets (key, tokens, at) VALUES (%s, %s, %s) "
+                             "ON CONFLICT (key) DO NOTHING", (key, depth, now))
+                found = conn.execute(select, (key,)).fetchone()
+            assert found is not None
+            row = BucketRow(tokens=found[0], at=found[1])
             granted, after = grant(row, rate, burst, want, now)
             conn.execute("INSERT INTO cluster_buckets (key, tokens, at) VALUES (%s, %s, %s) "
                          "ON CONFLICT (key) DO UPDATE SET tokens = EXCLUDED.tokens, "

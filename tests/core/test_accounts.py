@@ -52,7 +52,7 @@ def test_a_test_account_another_node_made_meanwhile_is_taken_as_it_is() -> None:
     """Nodes starting at once on one database race to create the test account: the loser
     finds it (no error, no second bonus, no password to print)."""
     class Racing(MemoryStore):
-        def get_account(self, system_id: str):  # type: ignore[no-untyped-def]
+        def get_account(self, system_id: str) -> Account | None:
             found = super().get_account(system_id)
             if found is None and not getattr(self, "raced", False):
                 self.raced = True  # another node creates it between the read and the write
