@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
+import psycopg.conninfo
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
@@ -36,15 +37,16 @@ from smsc.store.base import (
 )
 from smsc.store.credit import LedgerRow
 from smsc.store.postgres_api import PostgresApiStore
+from smsc.store.postgres_batch import QueuedIds, apply_changes, insert_rows
 from smsc.store.postgres_campaigns import PostgresCampaigns
 from smsc.store.postgres_cluster import PostgresCluster
 from smsc.store.postgres_contacts import PostgresContacts
 from smsc.store.postgres_locks import PostgresLocks
-from smsc.store.postgres_outbox import PostgresOutbox, new_ids
+from smsc.store.postgres_outbox import PostgresOutbox
 from smsc.store.postgres_reports import PostgresReports
 from smsc.store.postgres_rows import (
-    INSERT_LEDGER,
-    INSERT_MESSAGE,
+    LEDGER_INSERTED,
+    MESSAGE_INSERTED,
     SELECT_ACCOUNT,
     SELECT_MESSAGE,
     account_of,
@@ -94,9 +96,11 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
     def _connect(self) -> Conn:
         # autocommit: a read is one statement; every write opens its transaction (_write).
         # prepare_threshold 1: the hot statements are prepared on their second use.
+        extra: dict[str, Any] = {}
+        if "application_name" not in psycopg.conninfo.conninfo_to_dict(self.dsn):
+            extra["application_name"] = "smsc"  # unless the URL names it (pg_stat_activity)
         return psycopg.connect(self.dsn, autocommit=True, prepare_threshold=1,
-                               connect_timeout=self._connect_timeout,
-                               application_name="smsc")
+                               connect_timeout=self._connect_timeout, **extra)
 
     def _live(self) -> Conn:
         """The connection, replaced first if it broke (the caller holds the lock)."""
@@ -107,9 +111,13 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         return self._conn
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[Conn]:
+    def _write(self, *, pipeline: bool = False) -> Iterator[Conn]:
         """One transaction. Opened inside another on the same thread (a method built on
-        another, such as accept_campaign on accept) it joins that one."""
+        another, such as accept_campaign on accept) it joins that one.
+
+        ``pipeline``: in pipeline mode, statements are queued and sent together; the client
+        waits for the server only where it fetches a result and at the commit. A method that
+        uses it fetches every result it needs (a cursor's rowcount is not known before)."""
         with self._lock:
             if self._depth:
                 self._depth += 1
@@ -121,8 +129,12 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             conn = self._live()
             self._depth = 1
             try:
-                with conn.transaction():
-                    yield conn
+                if pipeline:
+                    with conn.pipeline(), conn.transaction():
+                        yield conn
+                else:
+                    with conn.transaction():
+                        yield conn
             finally:
                 self._depth = 0
 
@@ -130,6 +142,20 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         with self._lock:
             conn = self._conn if self._depth else self._live()
             return conn.execute(sql, params).fetchall()
+
+    def _lazy_write(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """One statement whose loss in a crash of the database server costs only a repeat
+        (an ack: a receipt sent again; a claim: a part taken again), committed without
+        waiting for its WAL to reach the disk (synchronous_commit off for this transaction):
+        one round trip and no fsync. Its rows (RETURNING)."""
+        with self._lock:
+            if self._depth:
+                return self._conn.execute(sql, params).fetchall()
+            conn = self._live()
+            with conn.pipeline(), conn.transaction():
+                conn.execute("SET LOCAL synchronous_commit = off")
+                cursor = conn.execute(sql, params)
+            return cursor.fetchall() if cursor.description is not None else []
 
     @staticmethod
     def _bump_changes(conn: Conn) -> None:
@@ -268,8 +294,7 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
     @staticmethod
     def _ledger_rows(conn: Conn, rows: Sequence[LedgerRow]) -> None:
         if rows:
-            conn.cursor().executemany(INSERT_LEDGER, [
-                (r[0], r[1], int(r[2]), int(r[3]), *r[4:]) for r in rows])
+            insert_rows(conn, "ledger", LEDGER_INSERTED, rows)
 
     def _locked_balances(self, conn: Conn, owners: Sequence[str], now: float
                          ) -> dict[str, Balance]:
@@ -342,26 +367,33 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
                decided: Sequence[FinalAtAcceptance | None] | None = None
                ) -> list[AcceptOutcome]:
         groups = acceptance.group(batch)
-        with self._write() as conn:
-            # The plan is made from balances read under their row locks: no other
-            # transaction can change them before this one ends, so a debit never overdraws.
+        receipts = (sum(1 for d in decided if d is not None and d.receipt is not None)
+                    if decided is not None else 0)
+        with self._write(pipeline=True) as conn:
+            # Round trip 1: ids for every part and receipt that may be stored (those of
+            # refused groups are never used), and the owners' balances, read under their row
+            # locks: no other transaction can change them before this one ends, so the plan
+            # made from them never overdraws.
+            part_ids = self._queue_ids(conn, "messages_id_seq", len(batch))
+            receipt_ids = self._queue_ids(conn, "outbox_id_seq", receipts)
             read = self._locked_balances(conn, sorted(groups.owners), now)
             plan = acceptance.plan(batch, groups, read, now, hot_until=hot_until,
                                    generation=generation, decided=decided)
+            ids = part_ids.fetched()[:len(plan.parts)]
+            # Round trip 2: every write queued, sent with the commit.
             if plan.balances:
                 conn.cursor().executemany(
                     "UPDATE balances SET bought = %s, subscription = %s, "
                     "subscription_expires_at = %s WHERE owner = %s",
                     [(b.bought, b.subscription, b.subscription_expires_at, b.owner)
                      for b in plan.balances])
-            ids = new_ids(conn, "messages_id_seq", len(plan.parts)) if plan.parts else []
-            if ids:
-                conn.cursor().executemany(INSERT_MESSAGE, [
-                    (row_id, *new_message_row(batch[n], from_sub, batch[n].price - from_sub,
-                                              hot, decided[n] if decided is not None else None))
-                    for row_id, (n, from_sub, hot) in zip(ids, plan.parts, strict=True)])
+            insert_rows(conn, "messages", MESSAGE_INSERTED, [
+                (row_id, *new_message_row(batch[n], from_sub, batch[n].price - from_sub, hot,
+                                          decided[n] if decided is not None else None))
+                for row_id, (n, from_sub, hot) in zip(ids, plan.parts, strict=True)])
             self._ledger_rows(conn, plan.ledger)
-            stored = self._add_outbox(conn, [item for _, item in plan.receipts])
+            items = [item for _, item in plan.receipts]
+            stored = self._add_outbox(conn, items, receipt_ids.fetched()[:len(items)])
         return plan.outcomes(0, stored, ids=ids)
 
     # --- operator queues ------------------------------------------------------------------
@@ -387,34 +419,33 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         params += [now, limit]
         if lease <= 0:
             return [message_from_row(r) for r in self._read(sql, params)]
-        with self._write() as conn:
-            rows = conn.execute(sql + " FOR UPDATE SKIP LOCKED", params).fetchall()
-            if rows:
-                conn.execute("UPDATE messages SET claimed_until = %s WHERE id = ANY(%s)",
-                             (now + lease, [r[0] for r in rows]))
-        return [message_from_row(r) for r in rows]
+        # One statement: the due parts no other claimer holds (SKIP LOCKED), claimed.
+        columns = SELECT_MESSAGE.removeprefix("SELECT ").removesuffix(" FROM messages")
+        rows = self._lazy_write("UPDATE messages SET claimed_until = %s WHERE id IN (SELECT id "
+                                f"FROM ({sql} FOR UPDATE SKIP LOCKED) AS due) RETURNING {columns}",
+                                [now + lease, *params])
+        taken = [message_from_row(r) for r in rows]
+        taken.sort(key=lambda m: (m.next_at or 0.0, m.id))
+        return taken
 
     def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
               now: float) -> list[OutboxItem]:
-        with self._write() as conn:
+        with self._write(pipeline=True) as conn:
+            item_ids = self._queue_ids(conn, "outbox_id_seq", len(outbox))
             refunds = sorted({c.id for c in changes if c.refund})
             if refunds:
                 self._refund(conn, refunds, now)
             if changes:
-                # In the given order: the last change of a part wins. COALESCE keeps the
-                # stored content where a change carries none; the claim ends.
-                conn.cursor().executemany(
-                    "UPDATE messages SET state = %s, next_at = %s, attempts = %s, done_at = %s, "
-                    "error_code = %s, hot = 0, claimed_until = 0, "
-                    "short_message = COALESCE(%s, short_message), "
-                    "registered_delivery = COALESCE(%s, registered_delivery), "
-                    "scheduled_at = COALESCE(%s, scheduled_at), "
-                    "expires_at = COALESCE(%s, expires_at), "
-                    "text_snippet = COALESCE(%s, text_snippet) WHERE id = %s",
-                    [(c.state, c.next_at, c.attempts, c.done_at, c.error_code, c.short_message,
-                      c.registered_delivery, c.scheduled_at, c.expires_at, c.text_snippet, c.id)
-                     for c in changes])
-            return self._add_outbox(conn, outbox)
+                # One statement: the last change of a part wins; content a change does not
+                # carry stays; the claim ends.
+                apply_changes(conn, changes)
+            return self._add_outbox(conn, outbox, item_ids.fetched())
+
+    @staticmethod
+    def _queue_ids(conn: Conn, sequence: str, count: int) -> QueuedIds:
+        """``count`` fresh ids of a sequence, asked for now and read when needed (in pipeline
+        mode the request goes with the next round trip)."""
+        return QueuedIds(conn, sequence, count)
 
     def _refund(self, conn: Conn, ids: list[int], now: float) -> None:
         rows = conn.execute(
@@ -441,7 +472,9 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             self._put_balance(conn, balances[owner])
         self._ledger_rows(conn, ledger)
         if updates:
-            conn.cursor().executemany("UPDATE messages SET refunded = %s WHERE id = %s", updates)
+            conn.execute("UPDATE messages AS m SET refunded = u.back FROM unnest(%s::bigint[], "
+                         "%s::bigint[]) AS u(back, id) WHERE m.id = u.id",
+                         [[u[0] for u in updates], [u[1] for u in updates]])
 
     def queue_depths(self) -> dict[str, int]:
         return {r[0]: int(r[1]) for r in self._read(

@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from smsc.store.base import FAILED_WEBHOOKS_KEPT
+from smsc.store.postgres_batch import QueuedIds, insert_rows
 from smsc.store.postgres_rows import (
-    INSERT_OUTBOX,
+    OUTBOX_INSERTED,
     SELECT_OUTBOX,
     outbox_from_row,
     outbox_row,
@@ -22,14 +23,6 @@ from smsc.store.postgres_rows import (
 from smsc.store.records import OutboxItem
 
 Conn = psycopg.Connection[Any]
-
-
-def new_ids(conn: Conn, sequence: str, count: int) -> list[int]:
-    """``count`` fresh values of a sequence, increasing (not always consecutive: other
-    sessions draw from it at the same time)."""
-    rows = conn.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                        (sequence, count)).fetchall()
-    return [int(r[0]) for r in rows]
 
 
 class PostgresOutbox:
@@ -41,16 +34,22 @@ class PostgresOutbox:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # PostgresStore's
 
+    def _lazy_write(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError  # PostgresStore's
+
     if TYPE_CHECKING:  # PostgresWebhooks' (after this class in PostgresStore's bases)
         @staticmethod
         def _expire_hooked(conn: Conn, now: float, keep: int) -> int: ...
 
-    def _add_outbox(self, conn: Conn, items: Sequence[OutboxItem]) -> list[OutboxItem]:
+    def _add_outbox(self, conn: Conn, items: Sequence[OutboxItem],
+                    ids: Sequence[int] | None = None) -> list[OutboxItem]:
+        """Add items under ``ids`` (fresh ones of outbox_id_seq; drawn here without)."""
         if not items:
             return []
-        ids = new_ids(conn, "outbox_id_seq", len(items))
-        conn.cursor().executemany(INSERT_OUTBOX, [outbox_row(item_id, i)
-                                                  for item_id, i in zip(ids, items, strict=True)])
+        if ids is None:
+            ids = QueuedIds(conn, "outbox_id_seq", len(items)).fetched()
+        insert_rows(conn, "outbox", OUTBOX_INSERTED,
+                    [outbox_row(item_id, i) for item_id, i in zip(ids, items, strict=True)])
         return stored_outbox(ids, items)
 
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]:
@@ -65,23 +64,20 @@ class PostgresOutbox:
         params = (account, after_id, now, now, limit)
         if lease <= 0:
             return [outbox_from_row(r) for r in self._read(sql, params)]
-        with self._write() as conn:
-            rows = conn.execute(sql + " FOR UPDATE SKIP LOCKED", params).fetchall()
-            if rows:
-                conn.execute("UPDATE outbox SET claimed_until = %s WHERE id = ANY(%s)",
-                             (now + lease, [r[0] for r in rows]))
-        return [outbox_from_row(r) for r in rows]
+        # One statement: the items no other claimer holds (SKIP LOCKED), claimed.
+        rows = self._lazy_write("UPDATE outbox SET claimed_until = %s WHERE id IN (SELECT id "
+                                f"FROM ({sql} FOR UPDATE SKIP LOCKED) AS listed) RETURNING "
+                                + ", ".join(OUTBOX_INSERTED), (now + lease, *params))
+        return sorted((outbox_from_row(r) for r in rows), key=lambda i: i.id)
 
     def release_outbox(self, ids: Sequence[int]) -> None:
         if ids:
-            with self._write() as conn:
-                conn.execute("UPDATE outbox SET claimed_until = 0 WHERE id = ANY(%s)",
+            self._lazy_write("UPDATE outbox SET claimed_until = 0 WHERE id = ANY(%s)",
                              (list(ids),))
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
-        if ids:
-            with self._write() as conn:
-                conn.execute("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
+        if ids:  # a lost ack sends a receipt again: allowed (at least once)
+            self._lazy_write("DELETE FROM outbox WHERE id = ANY(%s)", (list(ids),))
 
     def expire_outbox(self, now: float, *, keep_failed: int = FAILED_WEBHOOKS_KEPT) -> int:
         with self._write() as conn:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from smsc.store.columns import OUTBOX_COLUMNS
+from smsc.store.columns import MESSAGE_COLUMNS, OUTBOX_COLUMNS
 from smsc.store.records import OutboxItem
 from smsc.store.sqlite_rows import (
     MESSAGE_FIELDS,
@@ -22,13 +22,14 @@ from smsc.store.sqlite_rows import (
 )
 
 SELECT_MESSAGE = f"SELECT {', '.join(MESSAGE_FIELDS)} FROM messages"
-INSERT_MESSAGE = (f"INSERT INTO messages ({', '.join(MESSAGE_FIELDS)}, hot) "
-                  f"VALUES ({', '.join(['%s'] * (len(MESSAGE_FIELDS) + 1))})")
+# The columns rows are inserted into, with their Python types (postgres_batch.insert_rows).
+MESSAGE_INSERTED: dict[str, type] = {**MESSAGE_COLUMNS}  # (id, *new_message_row(...))
+assert tuple(MESSAGE_INSERTED) == (*MESSAGE_FIELDS, "hot")
 SELECT_OUTBOX = f"SELECT {', '.join(OUTBOX_COLUMNS)} FROM outbox"
-INSERT_OUTBOX = (f"INSERT INTO outbox ({', '.join(OUTBOX_COLUMNS)}) "
-                 f"VALUES ({', '.join(['%s'] * len(OUTBOX_COLUMNS))})")
-INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
-                 "message_id, note) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+OUTBOX_INSERTED: dict[str, type] = {**OUTBOX_COLUMNS}  # outbox_row's
+LEDGER_INSERTED: dict[str, type] = {
+    "owner": str, "at": float, "kind": int, "bucket": int, "amount": int, "balance_after": int,
+    "account": str, "message_id": int, "note": str}  # a LedgerRow's
 ACCOUNT_COLUMNS = ("system_id", "password_hash", "parent", "created_at", "settings")
 SELECT_ACCOUNT = f"SELECT {', '.join(ACCOUNT_COLUMNS)} FROM accounts"
 
@@ -51,7 +52,7 @@ def account_of(row: Sequence[Any]) -> Any:
     return account_from_row(dict(zip(ACCOUNT_COLUMNS, row, strict=True)))
 
 
-__all__ = ["INSERT_LEDGER", "INSERT_MESSAGE", "INSERT_OUTBOX", "SELECT_ACCOUNT",
+__all__ = ["LEDGER_INSERTED", "MESSAGE_INSERTED", "OUTBOX_INSERTED", "SELECT_ACCOUNT",
            "SELECT_MESSAGE", "SELECT_OUTBOX", "account_of", "account_to_row", "id_runs",
            "message_from_row", "new_message_row", "outbox_from_row", "outbox_row",
            "stored_outbox"]

@@ -76,8 +76,9 @@ _VERSION_1 = (
     "CREATE SEQUENCE messages_id_seq",
     _MESSAGES,
     "CREATE INDEX messages_message_id ON messages (message_id)",
-    "CREATE INDEX messages_queue ON messages (operator, next_at) WHERE next_at IS NOT NULL",
-    "CREATE INDEX messages_account ON messages (account, id)",
+    # The operator queues: only waiting parts carry a next_at, so the index stays small; in
+    # take_due's order (next_at, then id), so a round reads its parts and stops.
+    "CREATE INDEX messages_queue ON messages (operator, next_at, id) WHERE next_at IS NOT NULL",
     "CREATE SEQUENCE outbox_id_seq",
     _OUTBOX,
     "CREATE INDEX outbox_account ON outbox (account, id)",
