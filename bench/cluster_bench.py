@@ -2,7 +2,7 @@
 same load client, same run.
 
     python -m bench.cluster_bench [--count N] [--clients 3] [--window 64] [--nodes 1,2,3]
-                                  [--postgres URL] [--out FILE]
+                                  [--repeat K] [--postgres URL] [--out FILE]
 
 Each configuration starts its nodes with ``smsc --db LOCATION serve`` (the benchmark's config,
 bench/conf/smsc.toml: an operator that delivers at once, a receipt per message) on a fresh
@@ -286,6 +286,15 @@ def measure(config: ClusterConfig, *, count: int, clients: int, window: int,
     return run.summary(latencies)  # milliseconds, as the load client logs them
 
 
+def median_run(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The run in the middle by throughput (a failed run counts as the slowest), with every
+    run's throughput beside it."""
+    ordered = sorted(runs, key=lambda r: (not r["fatal"], r["throughput"]))
+    middle = dict(ordered[len(ordered) // 2])
+    middle["throughputs"] = [r["throughput"] for r in runs]
+    return middle
+
+
 def table(rows: Sequence[dict[str, Any]]) -> str:
     """The markdown table; throughput also as a ratio to the SQLite node of the same run."""
     base = next((r["throughput"] for r in rows if r["store"] == "sqlite"), 0.0)
@@ -311,6 +320,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--nodes", default="1,2,3", help="PostgreSQL node counts to run")
     parser.add_argument("--postgres", default=DEFAULT_POSTGRES,
                         help="a PostgreSQL server to make the run's databases on")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run the configurations in turn this many times; each row is "
+                             "the configuration's median run (by msg/s)")
     parser.add_argument("--out", default="", help="write the results as JSON here")
     return parser.parse_args(argv)
 
@@ -319,11 +331,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
     configs = [ClusterConfig(store="sqlite", nodes=1)] + [
         ClusterConfig(store="postgres", nodes=int(n)) for n in args.nodes.split(",") if n]
-    rows = []
-    for config in configs:
-        print(f"running {config.label} ...", file=sys.stderr, flush=True)
-        rows.append(measure(config, count=args.count, clients=args.clients,
-                            window=args.window, postgres=args.postgres))
+    runs: dict[ClusterConfig, list[dict[str, Any]]] = {c: [] for c in configs}
+    for turn in range(max(1, args.repeat)):
+        for config in configs:
+            print(f"running {config.label} ({turn + 1} of {args.repeat}) ...",
+                  file=sys.stderr, flush=True)
+            runs[config].append(measure(config, count=args.count, clients=args.clients,
+                                        window=args.window, postgres=args.postgres))
+    rows = [median_run(runs[c]) for c in configs]
     print(table(rows))
     for row in rows:
         if row["fatal"]:
@@ -332,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps({
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_description(), "count": args.count, "clients": args.clients,
-            "window": args.window, "rows": rows}, indent=2))
+            "window": args.window, "repeat": args.repeat, "rows": rows}, indent=2))
     return 0 if all(not r["fatal"] and r["receipts_ok"] for r in rows) else 1
 
 
