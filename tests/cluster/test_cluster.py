@@ -13,6 +13,7 @@ committed without answering may also get receipts; they are not counted as repea
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections import Counter
@@ -33,6 +34,7 @@ from tests.integration.conftest import (
     bound_esme,
     check_receipt,
     receipt_id,
+    run_cli,
     submit,
 )
 from tests.postgres_db import need_postgres
@@ -62,6 +64,9 @@ def test_every_node_is_registered_and_heartbeats(cluster: tuple[PostgresStore,
     listed = {n.node: n for n in store.nodes()}
     assert sorted(listed) == ["a", "b", "c"]
     assert all(n.live(time.time(), 3.0) for n in listed.values())
+    shown = json.loads(run_cli(store.dsn, "node", "list", "--json"))
+    assert [(n["node"], n["live"]) for n in shown["nodes"]] == [("a", True), ("b", True),
+                                                                 ("c", True)]
 
 
 def test_receipts_reach_a_receiver_bound_to_another_node(
@@ -211,3 +216,35 @@ def _kill_when(node: Node, acked: list[str], count: int) -> None:
 
 
 __all__ = ["Login"]
+
+
+def test_an_accounts_throughput_holds_for_the_cluster(
+        cluster: tuple[PostgresStore, list[Node]]) -> None:
+    """5 messages a second (burst 5) for the account as a whole: transmitters on the three
+    nodes submitting at once get no more than the one bucket in the store gives in the time
+    it took (per-node buckets would let 3 x 5 through at once)."""
+    store, nodes = cluster
+    login = add_account(store, "pace01", throughput=5.0)
+    answers: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(nodes))
+    began = time.monotonic()
+
+    def work(node: Node) -> None:
+        with bound_esme(node.port, "tx", login) as tx:
+            start.wait(10)
+            seqs = [tx.send(submit(UA_NUMBERS[n % 5], b"pace")) for n in range(12)]
+            statuses = [tx.response(seq, 10.0).command_status for seq in seqs]
+        with lock:
+            answers.extend(statuses)
+
+    threads = [threading.Thread(target=work, args=(node,)) for node in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    elapsed = time.monotonic() - began
+    counts = Counter(answers)
+    assert len(answers) == 36
+    assert counts[CommandStatus.ESME_ROK] + counts[CommandStatus.ESME_RTHROTTLED] == 36
+    assert 1 <= counts[CommandStatus.ESME_ROK] <= 5 + 5.0 * elapsed, (counts, elapsed)
