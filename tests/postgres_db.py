@@ -111,11 +111,12 @@ def new_schema_dsn(prefix: str = "smsc", *, fresh: bool = False) -> tuple[str, s
     return pg.conninfo.make_conninfo(dsn, options=options), schema
 
 
-def new_schema_url(prefix: str = "smsc") -> str:
-    """A new, empty schema (no tables) in this process's database, as the
-    ``postgresql://`` URL ``smsc --db`` takes (the schema in its ``options``)."""
+def new_schema_url(prefix: str = "smsc", *, fresh: bool = True) -> str:
+    """An empty schema in this process's database (without tables unless ``fresh`` is
+    False: see :func:`new_schema_dsn`), as the ``postgresql://`` URL ``smsc --db`` takes (the
+    schema in its ``options``)."""
     pg = psycopg()
-    dsn, _ = new_schema_dsn(prefix, fresh=True)
+    dsn, _ = new_schema_dsn(prefix, fresh=fresh)
     parts = pg.conninfo.conninfo_to_dict(dsn)
     user = f"{quote(str(parts['user']))}@" if parts.get("user") else ""
     host = str(parts.get("host") or "127.0.0.1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from smsc.cli.webhooks import webhook
 from smsc.config.edit import EditError
 from smsc.config_error import ConfigError
 from smsc.store.base import StoreError
+from smsc.store.location import database_errors
 
 
 class SmscGroup(click.Group):
@@ -50,8 +50,8 @@ class SmscGroup(click.Group):
             raise click.ClickException(str(e)) from None
         except StoreError as e:
             raise click.ClickException(f"store: {e}") from None
-        except sqlite3.DatabaseError as e:
-            raise click.ClickException(f"database: {e}") from None
+        except database_errors() as e:  # sqlite3's, psycopg's (a PostgreSQL that went away)
+            raise click.ClickException(f"database: {str(e).strip()}") from None
         except BrokenPipeError:  # the reader went away (``smsc ... | head``): stop quietly
             raise click.exceptions.Exit(1) from None
         except OSError as e:

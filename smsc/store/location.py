@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib
 import re
+import sqlite3
+import sys
 from pathlib import Path
 
 from smsc.store.base import Store, StoreError
@@ -30,6 +32,15 @@ def shown(location: str) -> str:
     if is_postgres(location):
         return re.sub(r"^(\w+://[^:/@]*):[^@/]*@", r"\1:***@", location)
     return location
+
+
+def database_errors() -> tuple[type[Exception], ...]:
+    """The errors of the database drivers in use: sqlite3's, and psycopg's once a PostgreSQL
+    store was opened (for a command line that turns them into a one-line message)."""
+    psycopg = sys.modules.get("psycopg")
+    if psycopg is None:
+        return (sqlite3.DatabaseError,)
+    return (sqlite3.DatabaseError, psycopg.DatabaseError)
 
 
 def open_store(location: str, *, synchronous: str = "NORMAL") -> Store:

@@ -71,6 +71,10 @@ from smsc.store.records import (
 )
 
 Conn = psycopg.Connection[tuple[Any, ...]]
+_CONNECTION_DEFAULTS: dict[str, Any] = {
+    "application_name": "smsc", "keepalives": 1, "keepalives_idle": 10,
+    "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
+}
 _BALANCE = "SELECT owner, bought, subscription, subscription_expires_at FROM balances"
 _LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_at"
 
@@ -96,9 +100,11 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
     def _connect(self) -> Conn:
         # autocommit: a read is one statement; every write opens its transaction (_write).
         # prepare_threshold 1: the hot statements are prepared on their second use.
-        extra: dict[str, Any] = {}
-        if "application_name" not in psycopg.conninfo.conninfo_to_dict(self.dsn):
-            extra["application_name"] = "smsc"  # unless the URL names it (pg_stat_activity)
+        given = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        # Defaults the URL may override: the name in pg_stat_activity, and TCP keepalives and
+        # a send timeout, so a database that vanished from the network (no reset) is noticed
+        # within about half a minute instead of the store thread waiting for ever.
+        extra = {key: value for key, value in _CONNECTION_DEFAULTS.items() if key not in given}
         return psycopg.connect(self.dsn, autocommit=True, prepare_threshold=1,
                                connect_timeout=self._connect_timeout, **extra)
 

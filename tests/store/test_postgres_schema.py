@@ -1,5 +1,6 @@
-"""The PostgreSQL schema: versioned, applied on open, idempotent, and safe when several nodes
-start at once against one empty database."""
+"""The PostgreSQL store's own promises beyond the contract: the schema is versioned, applied on
+open, idempotent and safe when several nodes start at once against one empty database; a
+connection the database ended is replaced."""
 
 from __future__ import annotations
 
@@ -83,3 +84,21 @@ def test_a_newer_schema_is_refused(empty_schema: str) -> None:
         conn.execute("INSERT INTO schema_version (version) VALUES (999)")
     with pytest.raises(StoreError, match="version 999, newer"):
         _postgres_store(empty_schema)
+
+
+def test_a_broken_connection_is_replaced_on_the_next_call(empty_schema: str) -> None:
+    """The database ended the store's session (a restart, a dropped network): the call that
+    finds out fails, the next one runs on a new connection, and nothing committed is lost."""
+    store = _postgres_store(empty_schema)
+    try:
+        store.set_meta("before", "kept")
+        pg = postgres_db.psycopg()
+        with pg.connect(empty_schema, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (store._conn.info.backend_pid,))
+        with pytest.raises(pg.OperationalError):
+            store.get_meta("before")
+        assert store.get_meta("before") == "kept"
+        store.set_meta("after", "written")
+        assert store.get_meta("after") == "written"
+    finally:
+        store.close()
