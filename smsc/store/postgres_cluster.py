@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
+import psycopg.conninfo
 
 from smsc.store.cluster_base import CHANNELS, BucketRow, NodeInfo, WakeUps, grant
 
@@ -81,6 +82,10 @@ _SCHEMA = (
     "EXECUTE FUNCTION smsc_changed()",
 )
 
+_LISTENER_DEFAULTS: dict[str, Any] = {
+    "application_name": "smsc-listen", "keepalives": 1, "keepalives_idle": 10,
+    "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
+}
 _LIVE = ("node NOT IN (SELECT node FROM cluster_nodes WHERE seen_at <= %s)")  # now - lease
 
 
@@ -241,8 +246,11 @@ class PostgresWakeUps:
     """LISTEN on a connection of its own (autocommit), read from one thread."""
 
     def __init__(self, dsn: str) -> None:
-        self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10,
-                                     application_name="smsc-listen")
+        given = psycopg.conninfo.conninfo_to_dict(dsn)
+        # As the store's connection: keepalives, so a database gone from the network without a
+        # reset is noticed (the listener then connects again; the polls go on meanwhile).
+        extra = {k: v for k, v in _LISTENER_DEFAULTS.items() if k not in given}
+        self._conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10, **extra)
         self._lock = threading.Lock()
         for channel in CHANNELS:
             self._conn.execute(f"LISTEN {channel}")
