@@ -248,3 +248,39 @@ def test_an_accounts_throughput_holds_for_the_cluster(
     assert len(answers) == 36
     assert counts[CommandStatus.ESME_ROK] + counts[CommandStatus.ESME_RTHROTTLED] == 36
     assert 1 <= counts[CommandStatus.ESME_ROK] <= 5 + 5.0 * elapsed, (counts, elapsed)
+
+
+def test_kill9_of_the_node_delivering_receipts_hands_them_to_another(
+        cluster: tuple[PostgresStore, list[Node]]) -> None:
+    """The node holding an account's outbox lease dies with receipts not yet answered: once
+    its lease runs out (node_lease, 3 s here) the receiver bound to another node gets them.
+    Every acknowledged message's receipt arrives; a receipt the customer had answered comes
+    again only if the dead node had not removed it yet (at most receipt_window, 64, per
+    receiver bind it had); the node left sends each once. (The last test of the module: it
+    kills node c.)"""
+    store, (a, b, c) = cluster
+    login = add_account(store, "hand01")
+    answered: list[str] = []
+
+    def first_ten(pdu: pdus.DeliverSm) -> int | None:
+        if len(answered) < 10:
+            answered.append(receipt_id(pdu.short_message).decode())
+            return 0
+        return None  # the rest stay unanswered: still in the outbox when c dies
+
+    with bound_esme(c.port, "rx", login) as rx_c, bound_esme(a.port, "tx", login) as tx:
+        rx_c.deliver_status = first_ten
+        ids = [accepted(tx.request(submit(UA_NUMBERS[n % 5], f"h{n}".encode())))
+               for n in range(60)]
+        rx_c.wait_receipts(20, RECEIPTS)  # ten answered, more sent and left unanswered
+        c.kill9()
+        with bound_esme(b.port, "rx", login) as rx_b:
+            rx_b.wait_for(lambda: set(ids) <= set(answered) | {
+                receipt_id(r.short_message).decode() for r in rx_b.receipts()},
+                RECEIPTS, "every receipt, from the node left")
+            rx_b.listen(0.5)
+            from_b = Counter(receipt_id(r.short_message).decode() for r in rx_b.receipts())
+    assert set(ids) - set(answered) <= set(from_b)  # nothing c left unanswered is lost
+    assert len(set(ids) - set(answered)) == 50
+    assert len(set(answered) & set(from_b)) <= 64  # answered, not yet removed at the kill
+    assert max(from_b.values()) == 1  # the node left sends each once
