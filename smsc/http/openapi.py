@@ -13,9 +13,10 @@ from smsc.http import models as m
 from smsc.http.problems import CONTENT_TYPE
 
 _REF = "#/components/schemas/{model}"
-_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest,)
+_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest, m.ReplayRequest)
 _OUTPUTS: tuple[type[BaseModel], ...] = (m.SendAnswer, m.Balance, m.Quote, m.Message,
-                                         m.MessagePage, m.Cancelled, m.Problem)
+                                         m.MessagePage, m.Cancelled, m.FailedWebhookPage,
+                                         m.ReplayAnswer, m.Problem)
 PAGE_LIMIT_MAX = 1000
 PAGE_LIMIT_DEFAULT = 100
 
@@ -85,6 +86,15 @@ _LIST = [
                 "default": PAGE_LIMIT_DEFAULT}},
 ]
 
+_PAGE = [
+    {"name": "cursor", "in": "query", "required": False,
+     "schema": {"type": "string", "maxLength": 200},
+     "description": "The ``next`` of the previous page."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
+                "default": PAGE_LIMIT_DEFAULT}},
+]
+
 
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document."""
@@ -112,6 +122,19 @@ def document() -> dict[str, Any]:
         "/v1/balance": {
             "get": _operation("balance", "The account's credit", _ok("Balance", "The balance"),
                               (401, 503)),
+        },
+        "/v1/webhooks/failed": {
+            "get": _operation("failed_webhooks",
+                              "The account's receipts and MO whose webhook finally failed",
+                              _ok("FailedWebhookPage", "A page of failed webhooks"),
+                              (401, 422, 503), parameters=_PAGE),
+        },
+        "/v1/webhooks/failed/replay": {
+            "post": _operation("replay_webhooks",
+                               "Send failed webhooks again (every one, or by ids or event "
+                               "ids): fresh time to live, same event id",
+                               _ok("ReplayAnswer", "What went back into the outbox"),
+                               (401, 413, 415, 422, 503), body="ReplayRequest"),
         },
         "/v1/quote": {
             "post": _operation("quote", "What a send would cost; nothing is sent or billed",

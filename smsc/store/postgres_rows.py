@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from smsc.store.columns import MESSAGE_COLUMNS, OUTBOX_COLUMNS
-from smsc.store.records import OutboxItem
+from smsc.store.records import Account, OutboxItem
 from smsc.store.sqlite_rows import (
     MESSAGE_FIELDS,
     account_from_row,
@@ -47,7 +47,7 @@ def stored_outbox(ids: Sequence[int], items: Sequence[OutboxItem]) -> list[Outbo
             for item_id, i in zip(ids, items, strict=True)]
 
 
-def account_of(row: Sequence[Any]) -> Any:
+def account_of(row: Sequence[Any]) -> Account:
     """An Account from a row of SELECT_ACCOUNT."""
     return account_from_row(dict(zip(ACCOUNT_COLUMNS, row, strict=True)))
 

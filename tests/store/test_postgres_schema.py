@@ -102,3 +102,25 @@ def test_a_broken_connection_is_replaced_on_the_next_call(empty_schema: str) -> 
         assert store.get_meta("after") == "written"
     finally:
         store.close()
+
+
+def test_a_later_step_upgrades_an_older_database_once(empty_schema: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database at version 1 opened by code with a step 2: the step runs once, recorded with
+    its version; the data written before is kept."""
+    from smsc.store import postgres_schema
+
+    older = _postgres_store(empty_schema)
+    older.set_meta("written", "at version 1")
+    older.close()
+    step = (2, ("ALTER TABLE meta ADD COLUMN note text NOT NULL DEFAULT ''",))
+    monkeypatch.setattr(postgres_schema, "STEPS", (*postgres_schema.STEPS, step))
+    monkeypatch.setattr(postgres_schema, "SCHEMA_VERSION", 2)
+    newer = _postgres_store(empty_schema)
+    assert newer.schema_applied == [2]
+    assert newer.get_meta("written") == "at version 1"
+    newer.close()
+    again = _postgres_store(empty_schema)
+    assert again.schema_applied == []
+    again.close()
+    assert _versions(empty_schema) == [1, 2]

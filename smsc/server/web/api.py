@@ -155,7 +155,7 @@ class HttpApi:
     # --- POST /v1/messages ----------------------------------------------------------------------
     async def send(self, caller: Caller, body: bytes, idempotency_key: str | None) -> Reply:
         request = parse_body(m.SendRequest, body)
-        made = self._submits(request)
+        made = self._submits(request, caller.account)
         account = caller.account
         if idempotency_key is None:
             return await self._send(account, request, made)
@@ -190,9 +190,9 @@ class HttpApi:
         return reply
 
     @staticmethod
-    def _submits(request: m.SendRequest) -> Submits:
+    def _submits(request: m.SendRequest, account: Account | None = None) -> Submits:
         try:
-            return submits(request)
+            return submits(request, account_webhook=bool(account and account.webhook_url))
         except InputError as e:
             raise ProblemReply(problem(p.INVALID_REQUEST, str(e), errors=[
                 m.FieldError(field=e.field, message=str(e))])) from None

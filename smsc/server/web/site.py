@@ -21,6 +21,7 @@ from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
 from smsc.server.web.api import HttpApi
+from smsc.server.web.webhook_endpoints import WebhookEndpoints
 
 _log = Logger()
 _MESSAGE = re.compile(r"/v1/messages/([^/]{1,64})")
@@ -29,6 +30,8 @@ _ROUTES: dict[str, tuple[str, ...]] = {  # path -> methods (a message's path is 
     "/v1/balance": ("GET",),
     "/v1/quote": ("POST",),
     "/v1/openapi.json": ("GET",),
+    "/v1/webhooks/failed": ("GET",),
+    "/v1/webhooks/failed/replay": ("POST",),
 }
 
 
@@ -61,9 +64,10 @@ def bounded_request(max_body: int) -> type[BoundedRequest]:
 class ApiResource(Resource):
     isLeaf = True  # noqa: N815 - the name Twisted looks for
 
-    def __init__(self, api: HttpApi) -> None:
+    def __init__(self, api: HttpApi, webhooks: WebhookEndpoints | None = None) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
+        self.webhooks = webhooks
         self._document = json.dumps(document()).encode("utf-8")
 
     def render(self, request: Request) -> Any:
@@ -106,6 +110,12 @@ class ApiResource(Resource):
             return await api.cancel(caller, message_id)
         if path == "/v1/balance":
             return await api.balance(caller)
+        if path.startswith("/v1/webhooks/"):
+            if self.webhooks is None:
+                raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path}"))
+            if method == "GET":
+                return await self.webhooks.failed(caller, _query(request))
+            return await self.webhooks.replay(caller, self._body(request))
         if method == "GET":
             return await api.list_messages(caller, _query(request))
         body = self._body(request)
@@ -201,10 +211,13 @@ class ApiRoot(Resource):
     child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
     problem document."""
 
-    def __init__(self, api: ApiResource) -> None:
+    def __init__(self, api: ApiResource, children: dict[bytes, Resource] | None = None
+                 ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.putChild(b"v1", api)
+        for name, child in (children or {}).items():
+            self.putChild(name, child)
 
     def getChild(self, path: bytes, request: Request) -> Resource:
         return self.api  # it answers unknown paths with a problem document
@@ -213,9 +226,12 @@ class ApiRoot(Resource):
         return self.api.render(request)
 
 
-def api_site(api: HttpApi, max_body: int) -> Site:
-    """The Site serving the API: bounded bodies, idle connections closed after a minute."""
-    site = ApiSite(ApiRoot(ApiResource(api)), timeout=60)  # type: ignore[no-untyped-call]
+def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None,
+             webhooks: WebhookEndpoints | None = None) -> Site:
+    """The Site serving the API (with its failed-webhook endpoints, and ``children`` beside
+    ``/v1``: ``/cgi-bin``): bounded bodies, idle connections closed after a minute."""
+    site = ApiSite(ApiRoot(ApiResource(api, webhooks), children),  # type: ignore[no-untyped-call]
+                   timeout=60)
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
     site.displayTracebacks = False
