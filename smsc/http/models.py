@@ -155,6 +155,8 @@ class Quote(Money):
     invalid: int
     duplicates: int
     blacklisted: int
+    opted_out: int = Field(default=0, description="Destinations on the account's opt-out "
+                                                  "list (refused, code opted_out).")
     parts: int
     total: int
     balance: int

@@ -34,6 +34,13 @@ LISTEN_WAIT = 0.5  # seconds the listener waits for a hint before looking at ``s
 LISTEN_RETRY = 1.0  # seconds before the listener connects again after a failure
 
 
+CAMPAIGN_KEY = "campaign "  # a campaign's lease key: this and its id
+
+
+def campaign_key(campaign_id: int) -> str:
+    return f"{CAMPAIGN_KEY}{campaign_id}"
+
+
 class ClusterNode:
     """One node's part in the cluster; built by the service when the store is shared."""
 
@@ -50,6 +57,9 @@ class ClusterNode:
         self.policy = policy
         self.about = about
         self.leases = OutboxLeases(policy)
+        # Running campaigns, each stepped by one node: leased like outboxes, under keys no
+        # account can have (a system_id has no space).
+        self.campaign_leases = OutboxLeases(policy)
         self.registry = BindRegistry(store, node, policy)
         self._bind_ids = itertools.count(1)
         self.beats = 0  # heartbeats asked for since the start
@@ -96,7 +106,7 @@ class ClusterNode:
     # --- receivers and outbox leases ----------------------------------------------------------
     def receiver_bound(self, account: str) -> None:
         if self.leases.want(account):
-            self._lease([account], [])
+            self._lease([account], [], campaigns=[])
 
     def receiver_gone(self, account: str) -> None:
         self.leases.unwant(account)
@@ -108,10 +118,30 @@ class ClusterNode:
     def may_deliver(self, account: str) -> bool:
         return self.leases.holds(account, self.clock.seconds())
 
-    def _lease(self, wanted: list[str], releases: list[str], expire: bool = False) -> None:
+    # --- campaigns --------------------------------------------------------------------------
+    def campaigns_found(self, campaign_ids: list[int]) -> None:
+        """The campaigns running now (the campaign sender's poll): lease the new ones, give up
+        those no longer running."""
+        keys = {campaign_key(i) for i in campaign_ids}
+        leases = self.campaign_leases
+        new = [key for key in sorted(keys) if leases.want(key)]
+        for key in set(leases.wanted()) - keys:
+            leases.unwant(key)
+        if new:
+            self._lease([], [], campaigns=new)
+
+    def may_run(self, campaign_id: int) -> bool:
+        return self.campaign_leases.holds(campaign_key(campaign_id), self.clock.seconds())
+
+    def _lease(self, wanted: list[str], releases: list[str], expire: bool = False, *,
+               campaigns: list[str] | None = None) -> None:
         now = self.clock.seconds()
-        d = self.worker.call(self._beat_in_store, now, wanted, releases, expire)
-        d.addCallbacks(self._leased, self._beat_failed, callbackArgs=(wanted, now))
+        asked_campaigns = self.campaign_leases.wanted() if campaigns is None else campaigns
+        releases = releases + self.campaign_leases.take_releases()
+        d = self.worker.call(self._beat_in_store, now, wanted + asked_campaigns, releases,
+                             expire)
+        d.addCallbacks(self._leased, self._beat_failed,
+                       callbackArgs=(wanted, asked_campaigns, now))
 
     def _beat_in_store(self, now: float, wanted: list[str], releases: list[str],
                        expire: bool) -> list[str]:
@@ -128,9 +158,13 @@ class ClusterNode:
                           "released", dead=", ".join(dead))
         return held
 
-    def _leased(self, held: list[str], wanted: list[str], asked_at: float) -> None:
+    def _leased(self, held: list[str], wanted: list[str], campaigns: list[str],
+                asked_at: float) -> None:
         self._beating = False
-        gained, lost = self.leases.leased(wanted, held, asked_at)
+        held_campaigns = [key for key in held if key.startswith(CAMPAIGN_KEY)]
+        held_outboxes = [key for key in held if not key.startswith(CAMPAIGN_KEY)]
+        self.campaign_leases.leased(campaigns, held_campaigns, asked_at)
+        gained, lost = self.leases.leased(wanted, held_outboxes, asked_at)
         self._forget(lost)
         if gained:
             self.courier.dispatcher.announce(gained)
@@ -144,7 +178,9 @@ class ClusterNode:
 
     # --- heartbeat ----------------------------------------------------------------------------
     def _beat(self) -> None:
-        self._forget(self.leases.expired(self.clock.seconds()))
+        now = self.clock.seconds()
+        self._forget(self.leases.expired(now))
+        self.campaign_leases.expired(now)
         if self._beating:  # the store is slow: the running one is enough
             return
         self._beating = True
@@ -241,4 +277,4 @@ def cluster_metrics(node: ClusterNode) -> list[Metric]:
     ]
 
 
-__all__ = ["ClusterNode", "cluster_metrics"]
+__all__ = ["CAMPAIGN_KEY", "ClusterNode", "campaign_key", "cluster_metrics"]

@@ -7,7 +7,8 @@ timeout; smsc.server.connections), ``sessions`` (the bind path and the binds per
 smsc.server.sessions), ``submits`` (submit to answer, the group commit, the id block refill;
 smsc.server.submits), ``requests`` (query, cancel, replace; smsc.server.requests), ``rounds``
 (the operator queues' due loop; smsc.server.rounds), ``reloader`` (config reload;
-smsc.server.reload) and ``upkeep`` (the periodic work; smsc.server.upkeep). The decision is
+smsc.server.reload), ``upkeep`` (the periodic work; smsc.server.upkeep) and ``campaigns``
+(the running campaigns' steps; smsc.server.campaigns). The decision is
 the core's, the plumbing (which thread, which batch, which connection) is theirs.
 """
 
@@ -41,6 +42,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
+from smsc.server.campaigns import CampaignSender
 from smsc.server.cluster import ClusterNode, cluster_metrics
 from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
@@ -155,6 +157,13 @@ class SmscService(service.Service):
         if self.cluster is not None:
             self.cluster.on_due = self.rounds.wake
             self.cluster.on_changes = self.upkeep.check_changes
+        # Campaigns the store says are running: the same intake, committer, ids and throttles.
+        self.campaigns = CampaignSender(self.clock, core, self.worker, self.committer,
+                                        self.sessions.throttles, self.health,
+                                        refill_ids=self.submits.refill_if_low)
+        if self.cluster is not None:  # each running campaign stepped by one node
+            self.campaigns.found = self.cluster.campaigns_found
+            self.campaigns.may_run = self.cluster.may_run
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -244,6 +253,7 @@ class SmscService(service.Service):
                 self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
             self.web.start()
         self.upkeep.start()
+        self.campaigns.start()
         self.rounds.schedule(0.0)
         self.webhooks.wake()
         self.started.callback(None)
@@ -264,6 +274,7 @@ class SmscService(service.Service):
         for port in self.ports:
             await defer.maybeDeferred(port.stopListening)
         self.upkeep.stop()
+        self.campaigns.stop()
         self.web.stop()
         self.rounds.stop()
         self.submits.stop()

@@ -33,6 +33,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ApiServer, 
     server = start_api_server(tmp_path_factory.mktemp("contract"))
     system_id, key = server.account(credit="100000")
     _failed_webhook(server, system_id)  # so that its listing has rows to check
+    # a list (id 1) with contacts, a campaign (id 1) on it and an opt-out, so that generated
+    # requests for id 1 (a boundary hypothesis tries first) reach the endpoints' real work
+    made = server.request("POST", "/v1/lists", key=key, body={"name": "seed", "country": "UA"})
+    assert made.status == 200 and made.json["id"] == 1, made.body
+    server.request("POST", "/v1/lists/1/contacts", key=key,
+                   raw=b"number,name\n0671234567,Ann\n380501234567,\n",
+                   headers={"Content-Type": "text/csv"})
+    campaign = server.request("POST", "/v1/campaigns", key=key, body={
+        "name": "seed", "lists": [1], "text": "Hi {name|there}", "from": "Shop"})
+    assert campaign.status == 200 and campaign.json["id"] == 1, campaign.body
+    server.request("POST", "/v1/opt-outs", key=key, body={"numbers": ["380501234567"]})
     yield server, key
     server.stop()
 

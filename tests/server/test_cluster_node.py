@@ -6,6 +6,7 @@ tests/cluster (real processes); this is the server's wiring without a database."
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -15,8 +16,10 @@ from smsc.pdu import pdus
 from smsc.pdu.codec import encode
 from smsc.pdu.constants import CommandStatus
 from smsc.server.cluster import cluster_metrics
+from smsc.store.campaign_records import MarkState
 from smsc.store.memory import MemoryStore
-from smsc.store.records import OutboxItem, OutboxKind
+from smsc.store.records import MessageFilter, OutboxItem, OutboxKind
+from tests.campaigns.test_campaign_server import _campaign as start_campaign
 from tests.server.harness import OPERATOR_DELAY, Esme, Rig, add_account, make_config
 
 S = CommandStatus
@@ -161,3 +164,18 @@ def test_hints_from_other_nodes_wake_this_one_and_its_own_are_left_aside(
     a.advance(0.05)
     (delivered,) = receiver.deliveries()
     assert delivered.short_message == b"hi"
+
+
+def test_a_running_campaign_is_stepped_by_one_node(
+        nodes: tuple[SharedMemoryStore, Rig, Rig]) -> None:
+    """Both nodes see the running campaign; the one that leased it sends every contact once,
+    the other none."""
+    store, a, b = nodes
+    numbers = [f"3805012{i:05d}" for i in range(40)]
+    # 10 a second: steps over four seconds, both nodes polling all the while
+    campaign_id = start_campaign(store, numbers, throughput=10, now=a.clock.seconds())
+    advance((a, b), 6.0)
+    sent = Counter(m.destination_addr for m in store.messages(MessageFilter(account="acme")))
+    assert sent == Counter(numbers)
+    assert sorted([a.service.campaigns.sent, b.service.campaigns.sent]) == [0, 40]
+    assert store.campaign_counts(campaign_id) == {MarkState.SENT: 40}

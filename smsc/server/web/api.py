@@ -225,7 +225,12 @@ class HttpApi:
             chunk = requests[start:start + SLICE]
             await self._ids_for(len(chunk))  # others may have taken ids meanwhile
             builder.add(chunk, self.clock.seconds())
-        batch = builder.batch()
+        numbers = builder.numbers()
+        opted: set[str] = set()
+        if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
+            opted = await self._store("reading opt-outs", self.store.opted_out,
+                                      account.system_id, numbers)
+        batch = builder.batch(opted)
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
             outcomes = await self._commit(batch.parts, batch.groups)
@@ -250,8 +255,12 @@ class HttpApi:
         made = self._submits(request)
         account = caller.account
         q = quote(self.core.intake, account, made.requests, self.clock.seconds())
-        balance = await self._store("reading a balance", self.store.balance,
-                                    account.credit_owner, self.clock.seconds())
+        store, numbers, now = self.store, q.numbers(), self.clock.seconds()
+        balance, opted = await self._store(
+            "reading a balance", lambda: (store.balance(account.credit_owner, now),
+                                          store.opted_out(account.system_id, numbers)
+                                          if numbers else set()))
+        q = q.opting_out(opted)
         return quote_answer(q, account, self.decimals(account.currency),
                             balance.available(self.clock.seconds()), made.data_coding)
 

@@ -21,6 +21,10 @@ from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
 from smsc.server.web.api import HttpApi
+from smsc.server.web.campaigns_api import CampaignsApi
+from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
+from smsc.server.web.lists_api import ListsApi
+from smsc.server.web.optouts_api import OptOutsApi
 from smsc.server.web.webhook_endpoints import WebhookEndpoints
 
 _log = Logger()
@@ -62,12 +66,17 @@ def bounded_request(max_body: int) -> type[BoundedRequest]:
 
 
 class ApiResource(Resource):
+    """``extras``: more groups of paths (contact lists, campaigns, opt-outs), each in its own
+    module (:class:`smsc.server.web.endpoints.Endpoints`)."""
+
     isLeaf = True  # noqa: N815 - the name Twisted looks for
 
-    def __init__(self, api: HttpApi, webhooks: WebhookEndpoints | None = None) -> None:
+    def __init__(self, api: HttpApi, webhooks: WebhookEndpoints | None = None,
+                 extras: tuple[Endpoints, ...] = ()) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.webhooks = webhooks
+        self.extras = extras
         self._document = json.dumps(document()).encode("utf-8")
 
     def render(self, request: Request) -> Any:
@@ -78,19 +87,22 @@ class ApiResource(Resource):
         d.addErrback(self._failed, request, gone)
         return NOT_DONE_YET
 
-    async def _answer(self, request: Request) -> Reply:
+    async def _answer(self, request: Request) -> AnyReply:
         try:
             return await self._route(request)
         except ProblemReply as e:
             return e.reply
 
-    async def _route(self, request: Request) -> Reply:
+    async def _route(self, request: Request) -> AnyReply:
         path = (request.path or b"/").decode("utf-8", "replace")
         method = (request.method or b"GET").decode("ascii", "replace").upper()
         if path == "/v1/openapi.json" and method in ("GET", "HEAD"):
             return Reply(200, JSON, self._document)
         match = _MESSAGE.fullmatch(path)
         methods = ("GET", "DELETE") if match else _ROUTES.get(path)
+        extra = None
+        if methods is None:
+            extra, methods = self._extra(path)
         if methods is None:
             raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path[:100]}"))
         if method not in methods:
@@ -103,6 +115,8 @@ class ApiResource(Resource):
         caller = await self.api.authenticate(_header(request, b"authorization"),
                                              _address(request))
         api = self.api
+        if extra is not None:
+            return await extra.answer(caller, method, path, request)
         if match:
             message_id = match.group(1)
             if method == "GET":
@@ -123,6 +137,13 @@ class ApiResource(Resource):
             return await api.quote(caller, body)
         return await api.send(caller, body, _idempotency_key(request))
 
+    def _extra(self, path: str) -> tuple[Endpoints | None, tuple[str, ...] | None]:
+        for extra in self.extras:
+            methods = extra.methods(path)
+            if methods is not None:
+                return extra, methods
+        return None, None
+
     @staticmethod
     def _body(request: Request) -> bytes:
         kind = (_header(request, b"content-type") or "").split(";")[0].strip().lower()
@@ -134,7 +155,7 @@ class ApiResource(Resource):
         content.seek(0)
         return content.read()  # type: ignore[no-any-return]
 
-    def _write(self, reply: Reply, request: Request, gone: list[bool]) -> None:
+    def _write(self, reply: AnyReply, request: Request, gone: list[bool]) -> None:
         self.api.answers[reply.status] += 1
         if gone:
             return
@@ -143,6 +164,9 @@ class ApiResource(Resource):
         request.setHeader(b"cache-control", b"no-store")  # type: ignore[no-untyped-call]
         for name, value in reply.headers:
             request.setHeader(name.encode("ascii"), value.encode("ascii"))  # type: ignore[no-untyped-call]
+        if isinstance(reply, StreamReply):
+            defer.ensureDeferred(write_stream(reply, request))
+            return
         if request.method != b"HEAD":
             request.write(reply.body)  # type: ignore[no-untyped-call]
         request.finish()  # type: ignore[no-untyped-call]
@@ -228,9 +252,12 @@ class ApiRoot(Resource):
 
 def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None,
              webhooks: WebhookEndpoints | None = None) -> Site:
-    """The Site serving the API (with its failed-webhook endpoints, and ``children`` beside
-    ``/v1``: ``/cgi-bin``): bounded bodies, idle connections closed after a minute."""
-    site = ApiSite(ApiRoot(ApiResource(api, webhooks), children),  # type: ignore[no-untyped-call]
+    """The Site serving the API (with its failed-webhook endpoints, its contact lists,
+    campaigns and opt-outs, and ``children`` beside ``/v1``: ``/cgi-bin``): bounded bodies,
+    idle connections closed after a minute."""
+    extras = (ListsApi(api), CampaignsApi(api), OptOutsApi(api))
+    site = ApiSite(ApiRoot(ApiResource(api, webhooks, extras),  # type: ignore[no-untyped-call]
+                           children),
                    timeout=60)
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
