@@ -49,12 +49,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Postgres
     need_postgres()
     with cluster_database() as dsn:
         store = PostgresStore(dsn)  # the nodes race to make the cluster's tables
-        nodes = start_nodes(dsn, tmp_path_factory.mktemp("cluster"), ["a", "b", "c"])
         try:
-            yield store, nodes
+            nodes = start_nodes(dsn, tmp_path_factory.mktemp("cluster"), ["a", "b", "c"])
+            try:
+                yield store, nodes
+            finally:
+                for node in nodes:
+                    node.stop()
         finally:
-            for node in nodes:
-                node.stop()
             store.close()
 
 
@@ -167,7 +169,11 @@ def test_kill9_of_a_node_under_load_loses_nothing(tmp_path: Path) -> None:
     need_postgres()
     with cluster_database() as dsn:
         store = PostgresStore(dsn)
-        nodes = start_nodes(dsn, tmp_path, ["a", "b", "c"], delay='"300ms"')
+        try:
+            nodes = start_nodes(dsn, tmp_path, ["a", "b", "c"], delay='"300ms"')
+        except BaseException:
+            store.close()
+            raise
         a, b, c = nodes
         try:
             login = add_account(store, "kill01")
