@@ -21,6 +21,7 @@ from smsc.cli.contact_lists import contact_list
 from smsc.cli.context import CliContext
 from smsc.cli.credit import credit
 from smsc.cli.mo import mo
+from smsc.cli.nodes import node
 from smsc.cli.operators import operator
 from smsc.cli.opt_outs import optout
 from smsc.cli.outcome_rules import outcome
@@ -111,5 +112,6 @@ for command in (
     contact_list,
     campaign,
     optout,
+    node,
 ):
     main.add_command(command)

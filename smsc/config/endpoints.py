@@ -2,8 +2,8 @@
 
 The server hands them to Twisted's ``serverFromString``; a mistake found only there would stop
 a server that has already opened its database. This checks the kinds smsc documents (tcp, tcp6,
-ssl, unix) the way Twisted reads them, and reads a bare port number as a TCP listener on the
-loopback address."""
+ssl, unix, each optionally behind ``haproxy:``) the way Twisted reads them, and reads a bare
+port number as a TCP listener on the loopback address."""
 
 from __future__ import annotations
 
@@ -12,6 +12,9 @@ import re
 from typing import Final
 
 KINDS: Final = ("tcp", "tcp6", "ssl", "unix")
+# A prefix that makes a listener read the PROXY protocol (v1 or v2) header a load balancer such
+# as HAProxy sends first: the connection then has the customer's address, not the balancer's.
+PROXIED: Final = "haproxy:"
 _SPLIT: Final = re.compile(r"(?<!\\):")
 
 
@@ -28,6 +31,12 @@ def server_endpoint(value: str) -> str:
     """``value`` as a server endpoint string ("2776" becomes "tcp:2776:interface=127.0.0.1");
     EndpointError with what is wrong."""
     text = value.strip()
+    if text.startswith(PROXIED):  # behind a load balancer speaking the PROXY protocol
+        inner = text[len(PROXIED):]
+        if inner.startswith(PROXIED) or not inner or inner.isdigit():
+            raise EndpointError(f"{value!r}: haproxy: wraps one endpoint, as in "
+                                "haproxy:tcp:2775:interface=0.0.0.0")
+        return PROXIED + server_endpoint(inner)
     if text.isascii() and text.isdigit():
         _port(text, value)
         return f"tcp:{int(text)}:interface=127.0.0.1"
@@ -69,7 +78,8 @@ def server_endpoint(value: str) -> str:
 
 def endpoint_files(value: str) -> list[str]:
     """The files an ssl endpoint reads (privateKey, certKey), for checking that they exist."""
-    kind, *args = _SPLIT.split(value.strip())
+    text = value.strip()
+    kind, *args = _SPLIT.split(text[len(PROXIED):] if text.startswith(PROXIED) else text)
     if kind != "ssl":
         return []
     return [arg.partition("=")[2].replace("\\:", ":") for arg in args

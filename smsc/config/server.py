@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
@@ -36,6 +37,9 @@ class ServerSettings:
     database: str = "smsc.sqlite"
     synchronous: str = "NORMAL"
     system_id: str = "smsc"  # sent in bind responses
+    node: str = ""  # this node's id among several on one database; "": kept in node_file
+    node_file: str = "smsc-node-id"  # where a generated node id is kept (relative: to the cwd)
+    node_lease: float = 10.0  # a node silent this long is dead (its binds, leases, claims go)
     message_id_format: str = "hex"  # or "decimal"
     window: int = 64  # requests a customer may have unanswered per bind
     window_full_status: int = CommandStatus.ESME_RTHROTTLED
@@ -101,13 +105,19 @@ def time_zone(name: str) -> tzinfo:
 _DURATIONS = {"enquire_link_interval", "inactivity_timeout", "response_timeout",
               "bind_timeout", "drain_timeout", "lock_for", "commit_delay", "due_interval",
               "receipt_retry_min", "receipt_retry_max", "bind_refusal_delay",
-              "webhook_timeout", "webhook_retry_min", "webhook_retry_max"}
+              "webhook_timeout", "webhook_retry_min", "webhook_retry_max", "node_lease"}
 _INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batch",
          "unbound_error_limit", "listen_backlog", "max_connections",
          "max_connections_per_address", "pending_binds", "pending_binds_per_address",
          "queued_binds", "hash_threads", "webhook_in_flight", "webhook_per_host"}
 _COUNTS = {"lock_after", "unknown_id_lock_after"}  # 0 allowed: never
+_NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _STRINGS = {"database", "system_id"}
+
+
+def valid_node_id(text: str) -> bool:
+    """A node id: 1 to 64 letters, digits, '.', '_' or '-'."""
+    return bool(_NODE_ID.fullmatch(text))
 
 
 def _int(value: object, path: str, low: int, high: int) -> int:
@@ -153,6 +163,13 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
             if key == "system_id" and len(value) > 15:
                 raise ConfigError(path, "must be at most 15 characters (SMPP system_id)")
             out[key] = value
+        elif key in ("node", "node_file"):
+            if not isinstance(value, str) or (key == "node_file" and not value):
+                raise ConfigError(path, "must be a non-empty string" if key == "node_file"
+                                  else "must be a string (\"\": generated)")
+            if key == "node" and value and not valid_node_id(value):
+                raise ConfigError(path, "must be 1 to 64 letters, digits, '.', '_' or '-'")
+            out[key] = value
         elif key == "receipt_time_zone":
             if not isinstance(value, str):
                 raise ConfigError(path, "must be a time zone name like \"Europe/Kyiv\"")
@@ -187,6 +204,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError("server.receipt_retry_min", "must not exceed receipt_retry_max")
     if out.get("webhook_retry_min", 5.0) > out.get("webhook_retry_max", 3600.0):
         raise ConfigError("server.webhook_retry_min", "must not exceed webhook_retry_max")
+    if not 1.0 <= out.get("node_lease", 10.0) <= 600.0:
+        raise ConfigError("server.node_lease", "must be between 1 s and 10 min")
     if out.get("webhook_timeout", 10.0) <= 0:
         raise ConfigError("server.webhook_timeout", "must be longer than 0")
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from smsc.core.hooks import new_webhook_secret
 from smsc.routing.accounts import hash_password, new_password
-from smsc.store.base import Store
+from smsc.store.base import AccountExists, Store
 from smsc.store.records import Account, Bucket
 
 TEST_PASSWORD_META = "test_account_password"  # where earlier versions kept it in clear
@@ -16,7 +16,8 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
                         currency: str, throughput: float, now: float) -> tuple[Account, str | None]:
     """Create the integrators' test account if it is missing, with its bonus credit; returns the
     account and, when it was just created, its password (to print once: like every password it
-    is stored only as a hash; ``smsc account passwd`` prints a new one)."""
+    is stored only as a hash; ``smsc account passwd`` prints a new one). Several nodes starting
+    at once on one database: one of them creates it (and credits it), the others find it."""
     existing = store.get_account(system_id)
     if existing is not None:
         if store.get_meta(f"{TEST_PASSWORD_META}:{system_id}"):
@@ -26,7 +27,13 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     account = Account(system_id=system_id, password_hash=hash_password(password),
                       currency=currency, throughput=throughput, test_account=True,
                       created_at=now, webhook_secret=new_webhook_secret())
-    store.create_account(account)
+    try:
+        store.create_account(account)
+    except AccountExists:  # another node starting at the same time made it first
+        made = store.get_account(system_id)
+        if made is None:  # pragma: no cover - made and removed again meanwhile
+            raise
+        return made, None
     if credit:
         store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")
     return account, password

@@ -24,6 +24,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from smsc.core.shares import SharedBucket
 from smsc.core.submit import Answer, BindContext, Intake, Prepared
 from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
@@ -186,13 +187,13 @@ def answer_batch(intake: Intake, batch: Batch, outcomes: Sequence[AcceptOutcome]
 def _tokens(throttle: object, parts: int) -> int:
     """Tokens a message of ``parts`` takes: one a part, but never more than the bucket holds
     (a message longer than the burst takes a full bucket, so it can pass at all)."""
-    if isinstance(throttle, TokenBucket):
+    if isinstance(throttle, TokenBucket | SharedBucket):
         return max(1, min(parts, int(throttle.burst)))
     return parts
 
 
 def _wait(throttle: object, now: float, parts: int) -> float:
-    if isinstance(throttle, TokenBucket):
+    if isinstance(throttle, TokenBucket | SharedBucket):
         wait = throttle.wait(now, _tokens(throttle, parts))
         return wait if math.isfinite(wait) else 1.0
     return 1.0

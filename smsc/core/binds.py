@@ -36,9 +36,11 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from smsc.core.shares import DEFAULT_SHARE_POLICY, SharedBucket, SharePolicy, account_key
 from smsc.core.submit import BindContext
 from smsc.pdu.constants import CommandStatus, standard_status
 from smsc.routing.accounts import (
@@ -251,18 +253,35 @@ class Throttles:
     """Each account's throughput bucket, shared by all its binds (and any other caller acting
     for it): the context a submit is prepared in. A new bucket when the account's throughput or
     burst changed (the bucket's own rules say what they make of the account's settings).
-    Event loop only."""
 
-    def __init__(self) -> None:
-        self._buckets: dict[str, TokenBucket] = {}
+    On one node the buckets are :class:`TokenBucket` in memory. With ``ask`` (a node of a
+    cluster) they are :class:`smsc.core.shares.SharedBucket`: shares of a bucket kept in the
+    store, ``ask`` called with a bucket whose share runs low (the server fetches more on the
+    store thread). Event loop only."""
 
-    def throttle(self, account: Account) -> TokenBucket | None:
+    def __init__(self, ask: Callable[[SharedBucket], None] | None = None,
+                 policy: SharePolicy = DEFAULT_SHARE_POLICY) -> None:
+        self._buckets: dict[str, TokenBucket | SharedBucket] = {}
+        self._ask = ask
+        self._policy = policy
+
+    @property
+    def shared(self) -> bool:
+        return self._ask is not None
+
+    def throttle(self, account: Account) -> TokenBucket | SharedBucket | None:
         if account.throughput <= 0:
             return None
-        wanted = TokenBucket.for_account(account)
         bucket = self._buckets.get(account.system_id)
-        if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
-            bucket = self._buckets[account.system_id] = wanted
+        if self._ask is None:
+            wanted = TokenBucket.for_account(account)
+            if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
+                bucket = self._buckets[account.system_id] = wanted
+            return bucket
+        shared = SharedBucket(account_key(account.system_id), account.throughput,
+                              account.burst, self._ask, self._policy)
+        if bucket is None or (bucket.rate, bucket.burst) != (shared.rate, shared.burst):
+            bucket = self._buckets[account.system_id] = shared
         return bucket
 
     def caller(self, account: Account) -> BindContext:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -71,6 +71,9 @@ class OutboxDispatcher:
         # yet: a read that ran before the removal may still return them; they are not taken
         # again (see acks_done).
         self._known: set[int] = set()
+        # A node of a cluster delivers an account's outbox only while it holds its lease
+        # (smsc.core.cluster.OutboxLeases); None: always (one node).
+        self.may_deliver: Callable[[str], bool] | None = None
 
     # --- receivers ----------------------------------------------------------------------------
     def bound(self, account: str, receiver: Receiver) -> None:
@@ -99,6 +102,22 @@ class OutboxDispatcher:
                 self._known.discard(item.id)
             del self._accounts[account]
 
+    def forget_loaded(self, account: str) -> None:
+        """Another node delivers ``account``'s outbox now (this one lost its lease): forget the
+        items loaded and not sent (the store keeps them); the next lease reads from the start.
+        Items in flight are still answered and removed as usual."""
+        queue = self._accounts.get(account)
+        if queue is None:
+            return
+        for item in queue.ready:
+            self._known.discard(item.id)
+        for _, _, item in queue.retry:
+            self._known.discard(item.id)
+        queue.ready.clear()
+        queue.retry.clear()
+        queue.loaded_up_to = 0
+        queue.exhausted = False
+
     def accounts(self) -> list[str]:
         return list(self._accounts)
 
@@ -118,8 +137,11 @@ class OutboxDispatcher:
         start, for every account: that finds items another process wrote (``smsc mo inject``)
         under an id below ones already loaded."""
         out = []
+        may = self.may_deliver
         for account, queue in self._accounts.items():
             if queue.pull_in_flight or not queue.receivers:
+                continue
+            if may is not None and not may(account):
                 continue
             if queue.exhausted and not rescan:
                 continue
@@ -160,11 +182,14 @@ class OutboxDispatcher:
         the webhook courier's and are left out."""
         later: set[str] = set()
         known = self._known
+        may = self.may_deliver
         for item in items:
             if item.hook_style:
                 continue
             queue = self._accounts.get(item.account)
             if queue is None or not queue.receivers:
+                continue
+            if may is not None and not may(item.account):
                 continue
             if (queue.exhausted and queue.held < self.per_account
                     and item.account not in later):
@@ -191,8 +216,11 @@ class OutboxDispatcher:
     def assign(self, now: float) -> list[tuple[Receiver, OutboxItem]]:
         """Items to send now, each with the receiver that has room for it."""
         out: list[tuple[Receiver, OutboxItem]] = []
-        for queue in self._accounts.values():
+        may = self.may_deliver
+        for account, queue in self._accounts.items():
             if not queue.receivers:
+                continue
+            if may is not None and not may(account):
                 continue
             retry = queue.retry
             while retry and retry[0][0] <= now:

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, tzinfo
 
 from smsc.core.ids import MessageIdFormat
+from smsc.core.shares import SharedPacing, SharePolicy
 from smsc.operators.mo import MoRules
 from smsc.operators.pacing import OperatorPacing
 from smsc.operators.simulation import OperatorSimulator
@@ -32,6 +33,9 @@ _ENROUTE = int(MessageState.ENROUTE)
 
 
 class Queues:
+    shares: SharePolicy | None = None  # set (share_pacing): operators paced across a cluster
+    claim_lease = 0.0  # a node of a cluster claims the parts it takes for this long (clustered)
+
     def __init__(self, store: Store, *, simulator: OperatorSimulator, mo_rules: MoRules,
                  due_batch: int, receipt_zone: tzinfo, id_format: MessageIdFormat,
                  hot_limit: int, hot_horizon: float) -> None:
@@ -60,9 +64,26 @@ class Queues:
         self.mo_rules = mo_rules
         self.due_batch = due_batch
         self.receipt_zone = receipt_zone  # the dates in receipt texts
-        self.pacing = OperatorPacing(simulator.profiles)
+        self.pacing: OperatorPacing | SharedPacing = (
+            OperatorPacing(simulator.profiles) if self.shares is None
+            else SharedPacing(simulator.profiles, self.store.take_tokens, self.shares))
         if self.operators is not None:
             self.operators.update(simulator.profiles)
+
+    def clustered(self, policy: SharePolicy, claim_lease: float) -> None:
+        """A node among several on one database: operators paced in shares of buckets in the
+        store (:meth:`share_pacing`), every part taken with a claim (``claim_lease``), and no
+        part held in memory (another node's rounds could not tell it is held: every part
+        waits in the store, where claims keep two nodes from taking it)."""
+        self.share_pacing(policy)
+        self.claim_lease = claim_lease
+        self.hot_limit = 0
+
+    def share_pacing(self, policy: SharePolicy) -> None:
+        """A node of a cluster: the operators' throughput is drawn in shares from buckets in
+        the store (:class:`smsc.core.shares.SharedPacing`), from now on and after reloads."""
+        self.shares = policy
+        self.pacing = SharedPacing(self.simulator.profiles, self.store.take_tokens, policy)
 
     # --- accounts ------------------------------------------------------------------------------
     def refresh_accounts(self) -> None:

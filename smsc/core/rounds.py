@@ -110,7 +110,8 @@ class Rounds:
                 full = full or len(taken) >= batch_size
                 continue
             batch = self.store.take_due(now, room, [operator],
-                                        exclude_generation=queues.generation or None)
+                                        exclude_generation=queues.generation or None,
+                                        lease=queues.claim_lease)
             if batch:
                 backlog.add(operator)
             else:

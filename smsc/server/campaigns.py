@@ -89,6 +89,11 @@ class CampaignSender:
         self.stopping = False
         self._loop: LoopingCall | None = None
         self._polling = False
+        # A node of a cluster (set by the service): every node sees the running campaigns;
+        # ``found`` tells it which (it leases them), and a campaign is run only by the node
+        # ``may_run`` says holds its lease.
+        self.found: Callable[[list[int]], None] | None = None
+        self.may_run: Callable[[int], bool] | None = None
 
     # --- lifecycle ------------------------------------------------------------------------
     def start(self) -> None:
@@ -120,10 +125,15 @@ class CampaignSender:
         self._polling = False
         if self.stopping:
             return
+        if self.found is not None:
+            self.found([c.id for c in campaigns])
+        may_run = self.may_run
         for campaign in campaigns:
             run = self.runs.get(campaign.id)
             if run is not None:
                 continue  # its own steps carry it
+            if may_run is not None and not may_run(campaign.id):
+                continue  # another node runs it (or this one's lease is not in yet)
             if len(self.runs) >= self.most_at_once:
                 break  # the next poll finds it again
             self.runs[campaign.id] = run = _Run(campaign)
@@ -147,6 +157,9 @@ class CampaignSender:
         if run is None or self.stopping:
             return
         run.call = None
+        if self.may_run is not None and not self.may_run(campaign_id):
+            self._forget(campaign_id)  # its lease went to another node
+            return
         now = self.clock.seconds()
         bucket = self.throttles.throttle(run.account) if run.account is not None else None
         room = bucket.available(now) if bucket is not None else math.inf

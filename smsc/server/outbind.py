@@ -58,8 +58,11 @@ class Outbinder:
                 if a.outbind_to and a.enabled}
 
     def _waiting(self, accounts: list[str], now: float) -> list[str]:
+        """Accounts with items waiting (store thread). On a node of a cluster an account whose
+        outbox another node leases has a receiver bound there: no outbind for it."""
         store = self._store
-        return [a for a in accounts if store.outbox_for(a, 0, 1, now)]
+        leased = store.outbox_leases(now) if store.shared_by_nodes else {}
+        return [a for a in accounts if a not in leased and store.outbox_for(a, 0, 1, now)]
 
     # --- on the event loop --------------------------------------------------------------------
     def use_targets(self, targets: dict[str, Account]) -> None:

@@ -56,6 +56,13 @@ class QueueRounds:
             return
         self._due_call = self.clock.callLater(delay, self._run_due)
 
+    def wake(self) -> None:
+        """New parts may be due (another node's hint): the next round now, unless one runs
+        (its end schedules the next)."""
+        call = self._due_call
+        if call is not None and call.active() and not self.stopping:
+            call.reset(0.0)
+
     def _run_due(self) -> None:
         self._due_call = None
         # While customers are bound, rounds stay short so their commits get the store thread

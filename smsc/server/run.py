@@ -28,6 +28,7 @@ from twisted.logger import (
 from zope.interface import implementer
 
 from smsc.config.loader import Config
+from smsc.config.node import node_id
 from smsc.core.centre import SmscCore
 from smsc.core.ids import IdBlock, MessageIdFormat
 from smsc.core.routebook import RouteBook
@@ -64,9 +65,11 @@ def build_service(reactor: Any, config: Config, store: Store, *,
                     mo_rules=config.operators.mo_rules, receipt_zone=settings.receipt_zone,
                     opt_out=config.opt_out)
     core_ref.append(core)
+    # A node among several on one database needs an id that outlives a restart.
+    node = node_id(settings) if store.shared_by_nodes else settings.node or "local"
     return SmscService(reactor, settings, store, core, ids, announce=announce, worker=worker,
                        routing=routing, config=config, reload_config=reload_config,
-                       hasher=hasher)
+                       hasher=hasher, node=node)
 
 
 def start_error(error: BaseException) -> str:

@@ -25,10 +25,13 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.server import Site
 
+from smsc.config.endpoints import PROXIED
 from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
+from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
+from smsc.core.cluster import ClusterPolicy
 from smsc.core.ids import IdBlock
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
@@ -40,6 +43,7 @@ from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
 from smsc.server.campaigns import CampaignSender
+from smsc.server.cluster import ClusterNode, cluster_metrics
 from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
@@ -48,6 +52,7 @@ from smsc.server.metrics import MetricsPage
 from smsc.server.observed import service_metrics
 from smsc.server.outbind import Outbinder
 from smsc.server.protocol import SmppServerFactory, SmppServerProtocol
+from smsc.server.proxied import listen
 from smsc.server.reload import ConfigReload, lock_policy
 from smsc.server.requests import MessageRequests
 from smsc.server.rounds import QueueRounds
@@ -73,7 +78,9 @@ class SmscService(service.Service):
                  worker: StoreWorker | None = None, routing: RouteBook | None = None,
                  config: Config | None = None,
                  reload_config: Callable[[], Config] | None = None,
-                 hasher: Runner | None = None) -> None:
+                 hasher: Runner | None = None, node: str = "",
+                 clustered: bool | None = None,
+                 cluster_policy: ClusterPolicy | None = None) -> None:
         self.reactor = reactor
         self.clock: IReactorTime = reactor
         self.settings = settings
@@ -105,6 +112,20 @@ class SmscService(service.Service):
         self.sessions = BoundSessions(reactor, settings, core, self.worker, self.hasher,
                                       self.connections, self.courier, self.logs, self.health)
         self.binder = self.sessions.binder
+        # A node among several on one database (the store says; tests may ask for it on one):
+        # binds, throughput and outbox deliveries counted and leased in the store.
+        self.cluster: ClusterNode | None = None
+        if store.shared_by_nodes if clustered is None else clustered:
+            if cluster_policy is None:
+                cluster_policy = ClusterPolicy.for_lease(settings.node_lease)
+            self.cluster = ClusterNode(reactor, store, self.worker, node or settings.node or
+                                       "node", courier=self.courier, health=self.health,
+                                       policy=cluster_policy,
+                                       about=" ".join(settings.listen))
+            self.sessions.cluster = self.cluster
+            self.sessions.throttles = Throttles(self.cluster.ask, cluster_policy.shares)
+            self.courier.dispatcher.may_deliver = self.cluster.may_deliver
+            core.queues.clustered(cluster_policy.shares, cluster_policy.claim)
         self.outbinder = Outbinder(reactor, self.worker, store, factory=lambda: self.factory,
                                    system_id=settings.system_id,
                                    receiving=self.sessions.receiving,
@@ -133,10 +154,16 @@ class SmscService(service.Service):
                            decimals=_decimals(routing),
                            refill_ids=self.submits.refill_if_low)
         self.upkeep.rescans.append(self.webhooks.wake)
+        if self.cluster is not None:
+            self.cluster.on_due = self.rounds.wake
+            self.cluster.on_changes = self.upkeep.check_changes
         # Campaigns the store says are running: the same intake, committer, ids and throttles.
         self.campaigns = CampaignSender(self.clock, core, self.worker, self.committer,
                                         self.sessions.throttles, self.health,
                                         refill_ids=self.submits.refill_if_low)
+        if self.cluster is not None:  # each running campaign stepped by one node
+            self.campaigns.found = self.cluster.campaigns_found
+            self.campaigns.may_run = self.cluster.may_run
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -187,24 +214,27 @@ class SmscService(service.Service):
     async def _start(self) -> None:
         depths = await self.worker.call(self.core.begin)
         self.core.queue_depths.reload(depths)
+        if self.cluster is not None:
+            await self.cluster.start()
+            self.announce(f"cluster node {self.cluster.node}")
         first, count = await self.worker.call(self.core.reserve_ids, self.ids.block_size)
         self.ids.add_block(first, count)
         self.upkeep.change_counter = await self.worker.call(self.store.change_counter)
         self.outbinder.use_targets(await self.worker.call(self.outbinder.load_targets))
         factory = self.factory
         for description in self.settings.listen:
-            endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
-                self.reactor, with_backlog(description, self.settings.listen_backlog))
-            port = await endpoint.listen(factory)
+            port = await listen(self.reactor,
+                                with_backlog(description, self.settings.listen_backlog), factory)
             self.ports.append(port)
             address = port.getHost()
-            kind = "ssl" if description.startswith("ssl:") else "tcp"
+            kind = "ssl" if description.removeprefix(PROXIED).startswith("ssl:") else "tcp"
             self.announce(f"listening on {kind}:{address.host}:{address.port}")
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
             site = Site(MetricsPage(  # type: ignore[no-untyped-call]
-                lambda: service_metrics(self) + web_metrics(self.web)))
+                lambda: service_metrics(self) + web_metrics(self.web) + (
+                    cluster_metrics(self.cluster) if self.cluster is not None else [])))
             site.noisy = False
             port = await endpoint.listen(site)
             self.ports.append(port)
@@ -215,12 +245,11 @@ class SmscService(service.Service):
                             {b"cgi-bin": SendsmsResource(self.web, self.binder)},
                             WebhookEndpoints(self.web, self.webhooks.desk))
             for description in self.http_settings.listen:
-                endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
-                    self.reactor, with_backlog(description, self.settings.listen_backlog))
-                port = await endpoint.listen(site)
+                port = await listen(self.reactor, with_backlog(
+                    description, self.settings.listen_backlog), site)
                 self.ports.append(port)
                 address = port.getHost()
-                scheme = "https" if description.startswith("ssl:") else "http"
+                scheme = "https" if description.removeprefix(PROXIED).startswith("ssl:") else "http"
                 self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
             self.web.start()
         self.upkeep.start()
@@ -269,6 +298,8 @@ class SmscService(service.Service):
         await defer.maybeDeferred(self.webhooks.stop)
         while not self.worker.idle():
             await _sleep(self.clock, 0.01)
+        if self.cluster is not None:
+            await self.cluster.stop()
         # Closing checkpoints the WAL (disk I/O): on the store thread, like every store call.
         await self.worker.call(self.store.close)
         self.hasher.stop()
@@ -356,6 +387,8 @@ def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
 def with_backlog(description: str, backlog: int) -> str:
     """A tcp or ssl endpoint string with ``backlog=`` added unless it sets one (Twisted's
     default of 50 makes a burst of connects wait for SYN retries)."""
+    if description.startswith(PROXIED):
+        return PROXIED + with_backlog(description[len(PROXIED):], backlog)
     kind = description.split(":", 1)[0].lower()
     if kind not in ("tcp", "ssl", "tcp6") or "backlog=" in description:
         return description

@@ -14,11 +14,14 @@ from twisted.python.failure import Failure
 from smsc.config.server import ServerSettings
 from smsc.core.binds import Throttles
 from smsc.core.centre import BindVerdict, SmscCore
+from smsc.core.cluster import Admission
+from smsc.core.shares import SharedBucket
 from smsc.core.submit import BindContext
 from smsc.pdu import pdus
 from smsc.pdu.constants import INTERFACE_VERSION, CommandStatus, Tag
 from smsc.pdu.tlv import Tlvs
 from smsc.server.binding import BindDispatcher, Runner
+from smsc.server.cluster import ClusterNode
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
@@ -40,6 +43,7 @@ class BindRecord:
     account: Account
     bind_type: BindType
     context: BindContext
+    cluster_id: int = 0  # its registration in the store (a node of a cluster); 0: none
 
 
 class BoundSessions:
@@ -50,12 +54,16 @@ class BoundSessions:
                  worker: StoreWorker, hasher: Runner, connections: Connections,
                  courier: OutboxCourier, logs: LogLimiter, health: StoreHealth) -> None:
         self.clock: IReactorTime = reactor
+        self.worker = worker
         self.settings = settings  # swapped by a config reload
         self.connections = connections
         self.courier = courier
         self.logs = logs
         self.health = health
         self.outbinder: Outbinder | None = None  # set once the service built it
+        # A node of a cluster (set by the service): binds registered in the store, counted
+        # across nodes, and receivers leasing their accounts' outboxes.
+        self.cluster: ClusterNode | None = None
         self.by_account: dict[str, set[SmppServerProtocol]] = {}
         self.throttles = Throttles()  # each account's bucket, shared by its binds
         self.bound = 0  # binds accepted since the start
@@ -88,6 +96,30 @@ class BoundSessions:
                bind_type: BindType) -> None:
         if conn not in self.connections:  # gone while the store thread checked the bind
             return
+        cluster = self.cluster
+        if verdict.status != 0 or verdict.account is None or cluster is None:
+            self._answer(verdict, conn, pdu, bind_type)
+            return
+        # A node of a cluster: the account's binds are counted across the nodes.
+        bind_id = cluster.next_bind_id()
+        d = self.worker.call(cluster.registry.admit, verdict, bind_id, self.clock.seconds())
+        d.addCallback(self._registered, conn, pdu, bind_type, bind_id)
+        d.addErrback(self._request_failed, conn, pdu)
+
+    def _registered(self, admission: Admission, conn: SmppServerProtocol,
+                    pdu: pdus.BindRequest, bind_type: BindType, bind_id: int) -> None:
+        verdict = admission.verdict
+        admitted = verdict.status == 0 and verdict.account is not None
+        if conn not in self.connections or not admitted:
+            if admitted and self.cluster is not None:
+                self.cluster.release_bind(bind_id)
+            if conn in self.connections:
+                self._answer(verdict, conn, pdu, bind_type)
+            return
+        self._answer(verdict, conn, pdu, bind_type, bind_id, admission.share)
+
+    def _answer(self, verdict: BindVerdict, conn: SmppServerProtocol, pdu: pdus.BindRequest,
+                bind_type: BindType, cluster_id: int = 0, share: int = 0) -> None:
         status = verdict.status
         account = verdict.account
         if status != 0 or account is None:
@@ -109,14 +141,19 @@ class BoundSessions:
             else:
                 conn.respond(pdu.response(command_status=verdict.answered))
             return
+        context = self.throttles.caller(account)
+        if share and isinstance(context.throttle, SharedBucket):
+            context.throttle.granted(share, self.clock.seconds())
         conn.respond(pdu.response(system_id=self.settings.system_id, tlvs=_SC_VERSION))
-        record = BindRecord(account=account, bind_type=bind_type,
-                            context=self.throttles.caller(account))
+        record = BindRecord(account=account, bind_type=bind_type, context=context,
+                            cluster_id=cluster_id)
         conn.bind = record
         self.bound += 1
         self.by_account.setdefault(account.system_id, set()).add(conn)
         if bind_type.can_receive:
             self.courier.receiver_bound(account.system_id, conn)
+            if self.cluster is not None:
+                self.cluster.receiver_bound(account.system_id)
             if self.outbinder is not None:
                 self.outbinder.receiver_bound(account.system_id)
 
@@ -156,6 +193,12 @@ class BoundSessions:
             if record.bind_type.can_receive:
                 self.courier.receiver_gone(account, conn)
             conn.bind = None
+            cluster = self.cluster
+            if cluster is not None:
+                if record.cluster_id:
+                    cluster.release_bind(record.cluster_id)
+                if record.bind_type.can_receive and not self.receiving(account):
+                    cluster.receiver_gone(account)
 
     def accounts_reloaded(self, accounts: dict[str, Account | None]) -> None:
         """Edits made while customers are bound (credit aside, which the store owns) take

@@ -81,6 +81,11 @@ class Upkeep:
         for rescan in self.rescans:
             rescan()
         self.reloader.poll()
+        self.check_changes()
+
+    def check_changes(self) -> None:
+        """Read the store's change counter; accounts, outbind targets and routing data are
+        read again when it moved (every second, and at once on another node's hint)."""
         d = self.worker.call(self.store.change_counter)
         d.addCallback(self._changes_seen)
         d.addErrback(self._loop_failed)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from smsc.store.api_base import ApiStore
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.cluster_base import ClusterStore
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.records import (
     AcceptOutcome,
@@ -108,9 +109,11 @@ def hand_lock(old: Lock | None, system_id: str, locked_until: float) -> Lock:
                 last_failed_at=old.last_failed_at if old is not None else 0.0)
 
 
-class Store(ApiStore, Protocol):
+class Store(ApiStore, ClusterStore, Protocol):
     """Everything smsc keeps; the HTTP API's part (API keys, Idempotency-Key answers, message
-    pages) is declared in :class:`smsc.store.api_base.ApiStore`."""
+    pages) is declared in :class:`smsc.store.api_base.ApiStore`, what lets several nodes share
+    one database (heartbeats, bind registrations, throughput shares, outbox leases) in
+    :class:`smsc.store.cluster_base.ClusterStore`."""
 
     # --- lifecycle and meta ---------------------------------------------------------------
     def close(self) -> None: ...

@@ -31,6 +31,7 @@ from smsc.store.base import (
 )
 from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
+from smsc.store.local_cluster import LocalCluster
 from smsc.store.memory_api import MemoryApiStore
 from smsc.store.memory_campaigns import MemoryCampaigns
 from smsc.store.memory_contacts import MemoryContacts
@@ -80,7 +81,7 @@ def _matches(m: StoredMessage, q: MessageFilter) -> bool:
     return q.until is None or m.submitted_at < q.until
 
 
-class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaigns):
+class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaigns, LocalCluster):
     """Everything in dicts and lists; safe to call from several threads (one lock)."""
 
     def __init__(self) -> None:

@@ -39,6 +39,7 @@ from smsc.store.credit import LedgerRow
 from smsc.store.postgres_api import PostgresApiStore
 from smsc.store.postgres_batch import QueuedIds, apply_changes, insert_rows
 from smsc.store.postgres_campaigns import PostgresCampaigns
+from smsc.store.postgres_cluster import PostgresCluster
 from smsc.store.postgres_contacts import PostgresContacts
 from smsc.store.postgres_locks import PostgresLocks
 from smsc.store.postgres_outbox import PostgresOutbox
@@ -79,7 +80,7 @@ _LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_a
 
 
 class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApiStore,
-                    PostgresContacts, PostgresCampaigns, PostgresReports):
+                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
 

@@ -35,6 +35,7 @@ from smsc.store.base import (
 )
 from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
+from smsc.store.local_cluster import LocalCluster
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -81,7 +82,8 @@ _GROUPS = {"account": "account", "operator": "operator", "state": "state", "rout
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
-class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns):
+class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns,
+                  LocalCluster):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one

@@ -1,6 +1,7 @@
 """The [server] section: each setting checked with its path in the error."""
 
 from datetime import UTC
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,31 @@ def test_lockout_mistakes_name_their_setting(tables: dict[str, dict[str, object]
     with pytest.raises(ConfigError) as caught:
         server_settings_from_mapping(tables)
     assert path in str(caught.value) and says in str(caught.value)
+
+
+def test_a_nodes_id_is_configured_or_generated_once_and_kept(tmp_path: Path) -> None:
+    from smsc.config.node import node_id
+
+    named = server_settings_from_mapping({"server": {"node": "smsc-a.1", "node_lease": "3s"}})
+    assert (node_id(named), named.node_lease) == ("smsc-a.1", 3.0)
+    kept = tmp_path / "state" / "node-id"
+    kept.parent.mkdir()
+    generated = server_settings_from_mapping({"server": {"node_file": str(kept)}})
+    first = node_id(generated)
+    assert kept.read_text().strip() == first and node_id(generated) == first  # a restart
+    kept.write_text("not an id!\n")
+    with pytest.raises(ConfigError, match=r"server\.node_file"):
+        node_id(generated)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("node", "a b", "letters, digits"),
+    ("node", "x" * 65, "letters, digits"),
+    ("node", 7, "must be a string"),
+    ("node_file", "", "non-empty"),
+    ("node_lease", "0.5s", "between 1 s and 10 min"),
+])
+def test_node_settings_are_checked(key: str, value: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as error:
+        server_settings_from_mapping({"server": {key: value}})
+    assert f"server.{key}" in str(error.value)

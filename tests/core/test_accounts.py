@@ -1,10 +1,10 @@
-"""smsc.core.accounts without Twisted: the rules of removing an account."""
+"""smsc.core.accounts without Twisted: the rules of removing an account, the test account."""
 
 from __future__ import annotations
 
 import pytest
 
-from smsc.core.accounts import CreditLeft, HasSubAccounts, check_removal
+from smsc.core.accounts import CreditLeft, HasSubAccounts, check_removal, ensure_test_account
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, Bucket
 
@@ -46,3 +46,23 @@ def test_a_sub_account_draws_on_its_parent_and_is_removed_freely() -> None:
     sub = store.get_account("acme-eu")
     assert sub is not None
     check_removal(store, sub, T0, force=False)
+
+
+def test_a_test_account_another_node_made_meanwhile_is_taken_as_it_is() -> None:
+    """Nodes starting at once on one database race to create the test account: the loser
+    finds it (no error, no second bonus, no password to print)."""
+    class Racing(MemoryStore):
+        def get_account(self, system_id: str) -> Account | None:
+            found = super().get_account(system_id)
+            if found is None and not getattr(self, "raced", False):
+                self.raced = True  # another node creates it between the read and the write
+                ensure_test_account(self, system_id=system_id, password="first", credit=500,
+                                    currency="EUR", throughput=0.0, now=1.0)
+                return None
+            return found
+
+    store = Racing()
+    account, password = ensure_test_account(store, system_id="smsctest", password="", credit=500,
+                                            currency="EUR", throughput=0.0, now=2.0)
+    assert password is None and account.created_at == 1.0
+    assert store.balance("smsctest", 2.0).bought == 500

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from smsc.store.location import open_store
 from smsc.store.records import MessageFilter
-from smsc.store.sqlite import SqliteStore
 from tests.integration.conftest import (
     RECEIPT_TIMEOUT,
     SmscServer,
@@ -41,7 +41,7 @@ def _csv(path: Path, numbers: list[str]) -> Path:
     return path
 
 
-def _campaign(db: Path, account: str, csv: Path, *options: str) -> None:
+def _campaign(db: Path | str, account: str, csv: Path, *options: str) -> None:
     run_cli(db, "list", "create", "spring", "--account", account, "--country", "UA")
     run_cli(db, "list", "import", "spring", str(csv), "--account", account)
     run_cli(db, "campaign", "create", "spring", "--account", account, "--list", "spring",
@@ -49,7 +49,7 @@ def _campaign(db: Path, account: str, csv: Path, *options: str) -> None:
     run_cli(db, "campaign", "start", "spring", "--account", account)
 
 
-def _show(db: Path, account: str) -> dict[str, object]:
+def _show(db: Path | str, account: str) -> dict[str, object]:
     shown: dict[str, object] = json.loads(run_cli(db, "campaign", "show", "spring",
                                                   "--account", account, "--json"))
     return shown
@@ -62,8 +62,8 @@ def _wait(what: str, condition: Callable[[], bool], timeout: float = CAMPAIGN_TI
         time.sleep(0.1)
 
 
-def _sent_to(db: Path, account: str) -> Counter[str]:
-    store = SqliteStore(db)
+def _sent_to(db: Path | str, account: str) -> Counter[str]:
+    store = open_store(str(db))
     try:
         return Counter(m.destination_addr for m in store.messages(MessageFilter(account=account)))
     finally:

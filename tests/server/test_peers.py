@@ -249,6 +249,7 @@ def test_a_backlog_in_the_endpoint_string_is_kept() -> None:
     assert with_backlog("tcp:2775:backlog=10", 1024) == "tcp:2775:backlog=10"
     assert with_backlog("ssl:3550:privateKey=k.pem", 9).endswith(":backlog=9")
     assert with_backlog("unix:/tmp/s", 9) == "unix:/tmp/s"
+    assert with_backlog("haproxy:tcp:2775", 9) == "haproxy:tcp:2775:backlog=9"
 
 
 # --- the log limiter --------------------------------------------------------------------------
@@ -262,3 +263,15 @@ def test_the_log_limiter_lets_a_burst_through_then_one_line_per_interval() -> No
     assert limiter.allow("c", 1.0) == 0
     assert len(limiter) == 2  # the oldest key went: the table is bounded
     assert limiter.forget_all() == 0 and len(limiter) == 0
+
+
+def test_an_endpoint_behind_a_balancer_is_checked_as_the_one_it_wraps() -> None:
+    from smsc.config.endpoints import EndpointError, endpoint_files, server_endpoint
+
+    assert server_endpoint("haproxy:tcp:2775:interface=0.0.0.0") == (
+        "haproxy:tcp:2775:interface=0.0.0.0")
+    assert endpoint_files("haproxy:ssl:3550:privateKey=k.pem:certKey=c.pem") == ["k.pem",
+                                                                                 "c.pem"]
+    for bad in ("haproxy:", "haproxy:haproxy:tcp:1", "haproxy:tpc:2775", "haproxy:2775"):
+        with pytest.raises(EndpointError):
+            server_endpoint(bad)
