@@ -129,6 +129,7 @@ class SmscService(service.Service):
                            decimals=_decimals(routing),
                            refill_ids=self.submits.refill_if_low)
         self.upkeep.rescans.append(self.webhooks.wake)
+        self.upkeep.changed.append(self.web.verified.clear)  # a key revoked, an account changed
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,

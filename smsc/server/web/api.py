@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.config.http import HttpSettings
-from smsc.core.apikeys import ApiKeyDesk
+from smsc.core.apikeys import ApiKeyDesk, VerifiedKeys
 from smsc.core.batch import Batch, BatchAnswer, BatchBuilder, answer_batch
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
@@ -77,6 +77,12 @@ def parse_body(model: type[T], body: bytes) -> T:
                                    errors=field_errors(e))) from None
 
 
+def _refused() -> ProblemReply:
+    return ProblemReply(problem(p.UNAUTHORIZED, "give a valid API key as "
+                                                "'Authorization: Bearer <key>'",
+                                headers=(("WWW-Authenticate", 'Bearer realm="smsc"'),)))
+
+
 class HttpApi:
     """The API's endpoints over the server's collaborators (the composition root passes them)."""
 
@@ -97,6 +103,7 @@ class HttpApi:
         self.decimals = decimals
         self.refill_ids = refill_ids
         self.keys = ApiKeyDesk(core.binds)
+        self.verified = VerifiedKeys()  # cleared by Upkeep when the store's counter moves
         self.lookups = Lookups(store, core.id_format)
         self.logs = LogLimiter()  # refused keys, per address
         self._purge: task.LoopingCall | None = None
@@ -135,21 +142,28 @@ class HttpApi:
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
         """The caller of a request with this Authorization header, from ``address``; a 401
-        that says nothing more for a missing, unknown, revoked or wrong key and for a lock."""
-        refused = ProblemReply(problem(p.UNAUTHORIZED, "give a valid API key as "
-                                                       "'Authorization: Bearer <key>'",
-                                       headers=(("WWW-Authenticate", 'Bearer realm="smsc"'),)))
+        that says nothing more for a missing, unknown, revoked or wrong key and for a lock.
+        A key verified in the last few seconds from the same address is taken without the
+        store (see :class:`smsc.core.apikeys.VerifiedKeys`)."""
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise refused
-        verdict = await self._store("checking an API key", self.keys.authenticate,
-                                    token.strip(), address, self.clock.seconds())
-        if verdict.account is None:
-            held = self.logs.allow(("apikey", address), self.clock.seconds())
-            if held is not None:
-                _log.info("HTTP API key refused from {address}: {reason}{note}",
-                          address=address, reason=verdict.reason, note=suppressed_note(held))
-            raise refused
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise _refused()
+        now = self.clock.seconds()
+        verdict = self.verified.get(token, address, now)
+        if verdict is None:
+            verdict = await self._store("checking an API key", self.keys.authenticate,
+                                        token, address, now)
+            if verdict.account is None:
+                self.verified.clear()  # a refusal may have set a lock
+                held = self.logs.allow(("apikey", address), self.clock.seconds())
+                if held is not None:
+                    _log.info("HTTP API key refused from {address}: {reason}{note}",
+                              address=address, reason=verdict.reason,
+                              note=suppressed_note(held))
+                raise _refused()
+            self.verified.put(token, address, verdict, now)
+        assert verdict.account is not None
         return Caller(account=verdict.account, address=address)
 
     # --- POST /v1/messages ----------------------------------------------------------------------
