@@ -158,16 +158,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     from twisted.internet import reactor
 
     api = CeilingApi(reactor, receipts=args.receipts, per_host=args.per_host)
-    port = reactor.listenTCP(args.port, site(api), interface=args.interface)  # type: ignore[attr-defined]
-    host = port.getHost()
+    port = reactor.listenTCP(args.port, site(api), interface=args.interface)
+    host: Any = port.getHost()
 
     def announce() -> None:
         sys.stdout.write(f"HTTP API on http://{host.host}:{host.port}/v1\n")
         sys.stdout.flush()
 
-    reactor.callWhenRunning(announce)  # type: ignore[attr-defined]
-    reactor.callLater(args.lifetime, reactor.stop)  # type: ignore[attr-defined]
-    reactor.run()  # type: ignore[attr-defined]
+    reactor.callWhenRunning(announce)
+    reactor.callLater(args.lifetime, reactor.stop)
+    reactor.run()
     return 0
 
 
