@@ -12,6 +12,7 @@ event and the headers for customers.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import json
@@ -151,7 +152,10 @@ def _iso(moment: float | datetime) -> str:
     return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(value: str, zone: tzinfo) -> str | None:
+    """A receipt date as ISO 8601 in UTC (None: unreadable); kept, as the receipts of a busy
+    minute share their dates."""
     try:
         return _iso(parse_receipt_date(value, zone))
     except ValueError:
