@@ -13,7 +13,8 @@ The calls go through Twisted's ``Agent`` over a persistent ``HTTPConnectionPool`
 ``HTTPClient`` is not in the way of each call: its per-request wrapping (the URL parsed and
 re-encoded, a cookie agent, a gzip decoder, a buffered response) cost about as much CPU as the
 rest of the call together, and a webhook needs none of it (no cookies, no redirects, no gzip
-asked). A URL is made ASCII (an IRI's host in IDNA, its path percent-encoded) once and kept.
+asked). A URL is made ASCII (an IRI's host in IDNA, its path percent-encoded) once and kept,
+and so is the endpoint of each host (:class:`KeptEndpoints`).
 
 Delivery is at least once: an item leaves the outbox only once a 2xx answer's removal is
 committed; a crash before that sends it again when its claim's lease runs out, under the same
@@ -27,23 +28,27 @@ from typing import Any
 import treq
 from hyperlink import EncodedURL
 from twisted.internet import defer
+from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
     DNSLookupError,
     TimeoutError,
 )
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import (
+    URI,
     Agent,
+    BrowserLikePolicyForHTTPS,
     HTTPConnectionPool,
     ResponseFailed,
     _HTTP11ClientFactory,
 )
+from twisted.web.error import SchemeNotSupported
 from twisted.web.http_headers import Headers
-from twisted.web.iweb import IAgent, IBodyProducer, IResponse
+from twisted.web.iweb import IAgent, IAgentEndpointFactory, IBodyProducer, IResponse
 from zope.interface import implementer
 
 from smsc.core.webhook_desk import WebhookDesk
@@ -81,6 +86,40 @@ class _Octets:
 
     def resumeProducing(self) -> None:
         pass
+
+
+@implementer(IAgentEndpointFactory)
+class KeptEndpoints:
+    """The endpoint of each (scheme, host, port), made once and kept (the most recent
+    ``limit``): Twisted's Agent makes a new one, its host name through IDNA, for every
+    request. The same endpoints it would make: TCP for http, TLS (a browser-like policy:
+    the certificate checked against the host) for https."""
+
+    def __init__(self, reactor: Any, connect_timeout: float, limit: int = MAX_URLS) -> None:
+        self._reactor = reactor
+        self._timeout = connect_timeout
+        self._tls = BrowserLikePolicyForHTTPS()  # type: ignore[no-untyped-call]
+        self._known: dict[tuple[bytes, bytes, int], IStreamClientEndpoint] = {}
+        self.limit = limit
+
+    def endpointForURI(self, uri: URI) -> IStreamClientEndpoint:
+        key = (uri.scheme, uri.host, uri.port)
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        endpoint = HostnameEndpoint(self._reactor, uri.host.decode("ascii"), uri.port,
+                                    timeout=self._timeout)
+        made: IStreamClientEndpoint
+        if uri.scheme == b"http":
+            made = endpoint
+        elif uri.scheme == b"https":
+            made = wrapClientTLS(self._tls.creatorForNetloc(uri.host, uri.port), endpoint)
+        else:
+            raise SchemeNotSupported(f"Unsupported scheme: {uri.scheme!r}")
+        if len(self._known) >= self.limit:
+            del self._known[next(iter(self._known))]
+        self._known[key] = made
+        return made
 
 
 class RequestUris:
@@ -161,9 +200,8 @@ class WebhookCourier:
         self._pool.retryAutomatically = False  # a retry is the queue's decision, not the pool's
         self._pool._factory = _QuietFactory
         self._logs = LogLimiter()  # failed calls: a few lines per host, then one per 5 s
-        self._agent: IAgent = agent if agent is not None else Agent(
-            reactor, connectTimeout=policy.connect_timeout,  # type: ignore[no-untyped-call]
-            pool=self._pool)
+        self._agent: IAgent = agent if agent is not None else Agent.usingEndpointFactory(  # type: ignore[no-untyped-call]
+            reactor, KeptEndpoints(reactor, policy.connect_timeout), pool=self._pool)
         self._uris = RequestUris()
         self._writing = False
         self._pump_call: IDelayedCall | None = None

@@ -12,13 +12,17 @@ from collections.abc import Iterator
 import pytest
 from treq.testing import RequestTraversalAgent
 from twisted.internet import task
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.testing import MemoryReactorClock
+from twisted.web.client import URI
+from twisted.web.error import SchemeNotSupported
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import WebhookPolicy
-from smsc.server.webhooks import RequestUris, WebhookCourier
+from smsc.server.webhooks import KeptEndpoints, RequestUris, WebhookCourier
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, OutboxItem
 from tests.core.test_webhooks import FMT, SECRET, _receipt_item
@@ -198,3 +202,17 @@ def test_an_iri_is_sent_as_its_uri() -> None:
     assert uris("http://bücher.example/ä") == b"http://xn--bcher-kva.example/%C3%A4"
     uris("http://third.example/")
     assert len(uris._known) == 2  # the oldest went
+
+
+def test_endpoints_are_made_once_per_host_as_the_agent_would() -> None:
+    reactor = MemoryReactorClock()
+    endpoints = KeptEndpoints(reactor, 5.0, limit=2)
+    plain = endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/a"))
+    assert isinstance(plain, HostnameEndpoint)
+    assert endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/b")) is plain
+    secure = endpoints.endpointForURI(URI.fromBytes(b"https://hooks.example/a"))
+    assert secure is not plain and not isinstance(secure, HostnameEndpoint)  # TLS around it
+    with pytest.raises(SchemeNotSupported):
+        endpoints.endpointForURI(URI.fromBytes(b"ftp://hooks.example/a"))
+    endpoints.endpointForURI(URI.fromBytes(b"http://other.example/"))
+    assert endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/")) is not plain
