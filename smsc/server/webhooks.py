@@ -226,6 +226,9 @@ class WebhookCourier:
         self._claim_call = self._clock.callLater(self.queue.policy.gather, self._claim)
 
     def _claim(self) -> None:
+        pending = self._claim_call
+        if pending is not None and pending.active():  # called early: the timer is not needed
+            pending.cancel()
         self._claim_call = None
         if self.stopping:
             return
