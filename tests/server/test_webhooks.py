@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
 from treq.testing import RequestTraversalAgent
@@ -174,7 +175,7 @@ def test_claims_and_acknowledgements_gather_into_few_store_calls() -> None:
         calls["claim"] += 1
         return claim(*args, **kwargs)  # type: ignore[arg-type]
 
-    def counted_ack(ids: list[int]) -> None:
+    def counted_ack(ids: Sequence[int]) -> None:
         calls["ack"] += 1
         ack(ids)
 
@@ -205,14 +206,17 @@ def test_an_iri_is_sent_as_its_uri() -> None:
 
 
 def test_endpoints_are_made_once_per_host_as_the_agent_would() -> None:
-    reactor = MemoryReactorClock()
-    endpoints = KeptEndpoints(reactor, 5.0, limit=2)
-    plain = endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/a"))
-    assert isinstance(plain, HostnameEndpoint)
-    assert endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/b")) is plain
-    secure = endpoints.endpointForURI(URI.fromBytes(b"https://hooks.example/a"))
-    assert secure is not plain and not isinstance(secure, HostnameEndpoint)  # TLS around it
+    endpoints = KeptEndpoints(MemoryReactorClock(), 5.0, limit=2)  # type: ignore[no-untyped-call]
+
+    def endpoint(url: bytes) -> Any:
+        return endpoints.endpointForURI(URI.fromBytes(url))  # type: ignore[no-untyped-call]
+
+    plain = endpoint(b"http://hooks.example:8080/a")
+    assert type(plain) is HostnameEndpoint
+    assert endpoint(b"http://hooks.example:8080/b") is plain
+    secure = endpoint(b"https://hooks.example/a")
+    assert type(secure) is not HostnameEndpoint  # TLS around one
     with pytest.raises(SchemeNotSupported):
-        endpoints.endpointForURI(URI.fromBytes(b"ftp://hooks.example/a"))
-    endpoints.endpointForURI(URI.fromBytes(b"http://other.example/"))
-    assert endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example:8080/")) is not plain
+        endpoint(b"ftp://hooks.example/a")
+    endpoint(b"http://other.example/")
+    assert endpoint(b"http://hooks.example:8080/") is not plain  # the oldest went
