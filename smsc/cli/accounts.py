@@ -405,6 +405,7 @@ def add(
             parent=parent,
             currency=currency,
             created_at=now,
+            webhook_secret=new_webhook_secret(),  # every account's webhooks are signed
         ),
         options,
     )
@@ -453,7 +454,8 @@ def set_(cli: CliContext, /, system_id: str, **options: Any) -> None:
         if getattr(found, f.name) != getattr(changed, f.name)
     ]
     click.echo(f"account {system_id}: changed {', '.join(names)}")
-    if changed.webhook_secret != found.webhook_secret:
+    if changed.webhook_secret != found.webhook_secret or (
+            changed.webhook_url and not found.webhook_url):
         click.echo(f"webhook secret: {changed.webhook_secret}  (the receiver checks signatures "
                    "with it; `smsc account show` shows it again)")
 

@@ -4,6 +4,7 @@ currency, password, sender IDs) are smsc.routing.accounts'."""
 
 from __future__ import annotations
 
+from smsc.core.hooks import new_webhook_secret
 from smsc.routing.accounts import hash_password, new_password
 from smsc.store.base import Store
 from smsc.store.records import Account, Bucket
@@ -24,7 +25,7 @@ def ensure_test_account(store: Store, *, system_id: str, password: str, credit: 
     password = password or new_password()
     account = Account(system_id=system_id, password_hash=hash_password(password),
                       currency=currency, throughput=throughput, test_account=True,
-                      created_at=now)
+                      created_at=now, webhook_secret=new_webhook_secret())
     store.create_account(account)
     if credit:
         store.credit(system_id, credit, Bucket.BOUGHT, now, note="test account bonus")

@@ -7,9 +7,13 @@ What this adds to the submit of one submit_sm, and decides here:
 - duplicates are removed, first as written, then as read (``+380...`` and ``380...`` are one
   number: the number the route was decided for): nobody gets the same message twice, and a
   duplicate costs no id, no queue room and no throughput;
+- a destination on the account's opt-out list (its number as read; the caller reads the list,
+  :meth:`BatchBuilder.numbers` says which numbers to look up) is refused SMSC_ROPTEDOUT: it
+  asked the account to stop, and an HTTP send respects that as a campaign does;
 - the account's throughput is counted per part (a message of three parts takes three tokens),
   from the bucket its SMPP binds share; a destination past it is refused ESME_RTHROTTLED, and
-  when every destination is, ``retry_after`` says when the first would fit.
+  when every destination is, ``retry_after`` says when the first would fit. Duplicates and
+  opted-out destinations take none.
 
 Nothing here touches the store: it runs on the event loop like the rest of intake.
 """
@@ -17,7 +21,7 @@ Nothing here touches the store: it runs on the event loop like the rest of intak
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from smsc.core.submit import Answer, BindContext, Intake, Prepared
@@ -56,7 +60,8 @@ class Batch:
 
 class BatchBuilder:
     """A batch prepared a slice at a time (so a caller on the event loop can let other work
-    run between slices): :meth:`add` each slice in order, then :meth:`batch`."""
+    run between slices): :meth:`add` each slice in order, then :meth:`batch` with the opted-out
+    numbers among :meth:`numbers`."""
 
     def __init__(self, intake: Intake, caller: BindContext, *,
                  hook: MessageHook | None = None) -> None:
@@ -67,14 +72,12 @@ class BatchBuilder:
         self.seen_written: set[str] = set()
         self.seen_read: set[str] = set()
         self.items: list[BatchItem] = []
-        self.parts: list[NewMessage] = []
         self.duplicates = 0
-        self.throttled_for = 0  # parts the first throttled destination needed
         self.now = 0.0
 
     def add(self, requests: Sequence[tuple[str, pdus.SubmitSm]], now: float) -> None:
         """Prepare (destination as written, submit_sm) pairs at ``now``, in order."""
-        intake, throttle, hook = self.intake, self.throttle, self.hook
+        intake, hook = self.intake, self.hook
         self.now = now
         for to, request in requests:
             if to in self.seen_written:
@@ -91,36 +94,59 @@ class BatchBuilder:
                 intake.refused(prepared)  # its queue room back; the id stays unused
                 self.duplicates += 1
                 continue
+            self.seen_read.add(number)
+            self.items.append(BatchItem(to=to, prepared=prepared))
+
+    def numbers(self) -> list[str]:
+        """The numbers (as read) of the destinations prepared so far: those whose opt-out
+        the caller looks up (at most one per destination, so at most MAX_DESTINATIONS)."""
+        return [i.prepared.parts[0].destination_addr for i in self.items
+                if i.prepared is not None]
+
+    def batch(self, opted_out: Collection[str] = ()) -> Batch:
+        """The batch: destinations whose number is in ``opted_out`` refused SMSC_ROPTEDOUT,
+        then the throughput taken per part, in order."""
+        intake, throttle, now = self.intake, self.throttle, self.now
+        items: list[BatchItem] = []
+        parts: list[NewMessage] = []
+        throttled_for = 0  # parts the first throttled destination needed
+        for item in self.items:
+            prepared = item.prepared
+            if prepared is None:
+                items.append(item)
+                continue
+            if prepared.parts[0].destination_addr in opted_out:
+                intake.refused(prepared)
+                items.append(BatchItem(to=item.to, status=S.SMSC_ROPTEDOUT,
+                                       detail="the number opted out of the account's "
+                                              "messages"))
+                continue
             if throttle is not None and not throttle.take(now, _tokens(throttle,
                                                                        len(prepared.parts))):
                 intake.refused(prepared)
-                self.throttled_for = self.throttled_for or len(prepared.parts)
-                self.items.append(BatchItem(to=to, status=S.ESME_RTHROTTLED,
-                                            detail="the account's throughput limit is reached"))
+                throttled_for = throttled_for or len(prepared.parts)
+                items.append(BatchItem(to=item.to, status=S.ESME_RTHROTTLED,
+                                       detail="the account's throughput limit is reached"))
                 continue
-            self.seen_read.add(number)
-            self.items.append(BatchItem(to=to, prepared=prepared))
-            self.parts.extend(prepared.parts)
-
-    def batch(self) -> Batch:
-        items = self.items
+            items.append(item)
+            parts.extend(prepared.parts)
         retry_after = 0.0
         if items and all(i.status == S.ESME_RTHROTTLED for i in items):
-            retry_after = _wait(self.throttle, self.now, self.throttled_for)
-        return Batch(items=tuple(items), duplicates=self.duplicates, parts=tuple(self.parts),
+            retry_after = _wait(throttle, now, throttled_for)
+        return Batch(items=tuple(items), duplicates=self.duplicates, parts=tuple(parts),
                      groups=sum(1 for i in items if i.prepared is not None),
                      retry_after=retry_after)
 
 
 def prepare_batch(intake: Intake, caller: BindContext,
                   requests: Sequence[tuple[str, pdus.SubmitSm]], now: float, *,
-                  hook: MessageHook | None = None) -> Batch:
+                  hook: MessageHook | None = None, opted_out: Collection[str] = ()) -> Batch:
     """Each (destination as written, submit_sm) prepared in order, duplicates left out,
-    throughput taken per part; ``hook``: where every message's receipts go (see
-    :meth:`Intake.prepare`)."""
+    ``opted_out`` numbers refused, throughput taken per part; ``hook``: where every message's
+    receipts go (see :meth:`Intake.prepare`)."""
     builder = BatchBuilder(intake, caller, hook=hook)
     builder.add(requests, now)
-    return builder.batch()
+    return builder.batch(opted_out)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -39,7 +39,18 @@ _FROM: Final = {
 
 
 class CampaignRefused(ValueError):
-    """A change the campaign's state or content does not allow, with the reason."""
+    """A change the campaign's state or content does not allow, with the reason; ``field``
+    names what is wrong: "lists", "text", "window", "throughput", "validity", "from",
+    "account" or "" (an HTTP answer names it)."""
+
+    def __init__(self, reason: str, field: str = "") -> None:
+        super().__init__(reason)
+        self.field = field
+
+
+class IllegalTransition(CampaignRefused):
+    """A change the campaign's state does not allow (the module's table): resuming a cancelled
+    campaign, pausing a draft ... (the HTTP API answers 409)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,22 +78,23 @@ class CampaignControl:
         for name in spec.lists:
             lst = self.store.contact_list(spec.account, name)
             if lst is None:
-                raise CampaignRefused(f"account {spec.account} has no list {name!r}")
+                raise CampaignRefused(f"account {spec.account} has no list {name!r}", "lists")
             found.append(lst)
         if not found:
-            raise CampaignRefused("a campaign needs at least one list")
+            raise CampaignRefused("a campaign needs at least one list", "lists")
         try:
             template = Template.parse(spec.template)
             for lst in found:
                 template.bind(lst.columns)
         except TemplateError as e:
-            raise CampaignRefused(str(e)) from None
+            raise CampaignRefused(str(e), "text") from None
         try:
             window = SendingWindow.parse(spec.window)
         except WindowError as e:
-            raise CampaignRefused(f"window {spec.window!r}: {e}") from None
+            raise CampaignRefused(f"window {spec.window!r}: {e}", "window") from None
         if spec.throughput < 0 or spec.validity < 0:
-            raise CampaignRefused("throughput and validity cannot be negative")
+            raise CampaignRefused("throughput and validity cannot be negative",
+                                  "throughput" if spec.throughput < 0 else "validity")
         return self.store.create_campaign(Campaign(
             account=spec.account, name=spec.name, lists=tuple(x.id for x in found),
             template=spec.template, source=spec.source, start_at=spec.start_at,
@@ -94,24 +106,25 @@ class CampaignControl:
         first problem."""
         account = self.store.get_account(campaign.account)
         if account is None or not account.enabled:
-            raise CampaignRefused(f"account {campaign.account} does not exist or is disabled")
+            raise CampaignRefused(f"account {campaign.account} does not exist or is disabled",
+                                  "account")
         if campaign.source:
             ton, npi = address_type(campaign.source)
             try:
                 check_sender(account, campaign.source, ton, npi)
             except PduError as e:
-                raise CampaignRefused(f"sender {campaign.source!r}: {e}") from None
+                raise CampaignRefused(f"sender {campaign.source!r}: {e}", "from") from None
         elif not account.default_sender:
-            raise CampaignRefused("no sender, and the account has no default sender")
+            raise CampaignRefused("no sender, and the account has no default sender", "from")
         template = Template.parse(campaign.template)
         for list_id in campaign.lists:
             lst = self.store.contact_list_by_id(list_id)
             if lst is None:
-                raise CampaignRefused(f"list {list_id} no longer exists")
+                raise CampaignRefused(f"list {list_id} no longer exists", "lists")
             try:
                 bound = template.bind(lst.columns)
             except TemplateError as e:
-                raise CampaignRefused(f"list {lst.name!r}: {e}") from None
+                raise CampaignRefused(f"list {lst.name!r}: {e}", "text") from None
             after = 0
             while True:
                 page = self.store.contacts(list_id, after=after, limit=PAGE)
@@ -123,7 +136,8 @@ class CampaignControl:
                         bound.render(contact.number, contact.fields)
                     except MissingValue as e:
                         raise CampaignRefused(f"list {lst.name!r}, {contact.number}: {e} "
-                                              "(give the field a default: {name|...})") from None
+                                              "(give the field a default: {name|...})",
+                                              "text") from None
 
     def change(self, campaign_id: int, action: str, now: float) -> Campaign:
         """``start``, ``pause``, ``resume`` or ``cancel`` (the module's table)."""
@@ -134,7 +148,7 @@ class CampaignControl:
         if allowed is None:
             raise CampaignRefused(f"{action!r} is not start, pause, resume or cancel")
         if campaign.state not in allowed:
-            raise CampaignRefused(f"campaign {campaign.name!r} is {campaign.state.value}: it "
+            raise IllegalTransition(f"campaign {campaign.name!r} is {campaign.state.value}: it "
                                   f"cannot {action}")
         if action in ("start", "resume"):
             self.check(campaign)

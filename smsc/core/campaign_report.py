@@ -17,7 +17,7 @@ one page whatever the campaign's size.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Final
 
@@ -64,6 +64,18 @@ class CampaignReport:
     parts: int = 0
     charged: int = 0
 
+    def add(self, o: ContactOutcome) -> None:
+        """Count one contact's outcome."""
+        self.marks[o.mark.value] += 1
+        if o.mark == MarkState.SKIPPED:
+            self.skipped[o.note.split(" (", 1)[0] or "skipped"] += 1
+        if o.stat:
+            self.outcomes[o.stat] += 1
+            self.parts += o.parts
+            self.charged += o.charged
+            if o.stat not in (PENDING, "DELIVRD", "ACCEPTD"):
+                self.errors[(o.stat, o.error_code)] += 1
+
     @property
     def finished(self) -> int:
         return sum(v for k, v in self.outcomes.items() if k != PENDING)
@@ -94,17 +106,24 @@ def _outcome(store: Store, mark: CampaignMark) -> ContactOutcome:
                    error_code=worst.error_code, parts=len(parts), charged=charged)
 
 
-def outcomes(store: Store, campaign_id: int,
-             each: Callable[[ContactOutcome], None]) -> None:
-    """Every number of the campaign with its outcome, by number, page by page."""
+def outcome_pages(store: Store, campaign_id: int) -> Iterator[list[ContactOutcome]]:
+    """Every number of the campaign with its outcome, by number, a page per ``next`` (a
+    server runs each ``next`` as one call on its store thread)."""
     after = ""
     while True:
         page = store.campaign_marks(campaign_id, after=after, limit=PAGE)
         if not page:
             return
         after = page[-1].number
-        for mark in page:
-            each(_outcome(store, mark))
+        yield [_outcome(store, mark) for mark in page]
+
+
+def outcomes(store: Store, campaign_id: int,
+             each: Callable[[ContactOutcome], None]) -> None:
+    """Every number of the campaign with its outcome, by number, page by page."""
+    for page in outcome_pages(store, campaign_id):
+        for o in page:
+            each(o)
 
 
 def campaign_report(store: Store, campaign_id: int,
@@ -113,15 +132,7 @@ def campaign_report(store: Store, campaign_id: int,
     report = CampaignReport()
 
     def count(o: ContactOutcome) -> None:
-        report.marks[o.mark.value] += 1
-        if o.mark == MarkState.SKIPPED:
-            report.skipped[o.note.split(" (", 1)[0] or "skipped"] += 1
-        if o.stat:
-            report.outcomes[o.stat] += 1
-            report.parts += o.parts
-            report.charged += o.charged
-            if o.stat not in (PENDING, "DELIVRD", "ACCEPTD"):
-                report.errors[(o.stat, o.error_code)] += 1
+        report.add(o)
         if each is not None:
             each(o)
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -245,6 +245,17 @@ class ContactImport:
         """Import every row of ``lines``; ``progress`` hears the rows done after each batch.
         CsvProblem when the file cannot be imported at all (nothing is written then)."""
         header, rows = read_csv(lines, number_column)
+        summary = ImportSummary()
+        for summary in self.batches(header, rows):
+            if progress is not None:
+                progress(summary.rows)
+        return summary
+
+    def batches(self, header: CsvHeader, rows: Iterable[CsvRow]) -> Iterator[ImportSummary]:
+        """Import ``rows`` a batch at a time: each ``next`` reads rows until a batch is full,
+        writes it (one ``Store.add_contacts``) and yields the summary so far; the last yield
+        is the whole import's. A server runs each ``next`` as one call on its store thread,
+        so other work runs between batches."""
         summary = ImportSummary(number_column=header.number_column,
                                 columns=header.field_columns, separator=header.separator)
         columns = [c for c in header.field_columns if c]
@@ -270,13 +281,10 @@ class ContactImport:
             if len(batch) >= self.batch_size:
                 self._write(summary, batch, columns)
                 batch = []
-                if progress is not None:
-                    progress(summary.rows)
+                yield summary
         if batch or summary.rows == 0:
             self._write(summary, batch, columns)
-        if progress is not None:
-            progress(summary.rows)
-        return summary
+        yield summary
 
     def _problem(self, summary: ImportSummary, row: CsvRow, kind: str, why: str) -> None:
         if kind == "invalid":
@@ -293,6 +301,33 @@ class ContactImport:
         summary.duplicates += len(batch) - len(new)
         if new:
             summary.opted_out += len(self.store.opted_out(self.account.system_id, new))
+
+
+def records(contacts: Iterable[tuple[str, Mapping[str, str]]]
+            ) -> tuple[CsvHeader, Iterator[CsvRow]]:
+    """Contacts given as (number, fields) records (the HTTP API's JSON) as a header and rows
+    for :meth:`ContactImport.batches`: the columns are ``number`` then every field name in
+    the order first met; a row's ``line`` is its position, from 1. Field names and values
+    are read as a CSV file's are (stripped; a value over MAX_FIELD makes the row invalid)."""
+    given = list(contacts)
+    names: dict[str, None] = {}
+    for _, fields in given:
+        for name in fields:
+            if name.strip() and name.strip() != "number":
+                names.setdefault(name.strip(), None)
+    header = CsvHeader(",", ("number", *names), 0)
+
+    def rows() -> Iterator[CsvRow]:
+        for at, (number, fields) in enumerate(given, 1):
+            cleaned = {k.strip(): v.strip() for k, v in fields.items()
+                       if k.strip() and k.strip() != "number"}
+            problem = ""
+            if any(len(v) > MAX_FIELD for v in cleaned.values()):
+                problem = f"has a field longer than {MAX_FIELD} characters"
+            yield CsvRow(at, number.strip(),
+                         {name: cleaned.get(name, "") for name in names}, problem)
+
+    return header, rows()
 
 
 def account_blacklist(store: Store, account: Account) -> Blacklist:

@@ -1,12 +1,22 @@
 """Kannel's dlr-url: the URL template a Kannel application gives with its message, fetched
-(HTTP GET) for each delivery report after its %-escapes are replaced, as Kannel's user guide
-lists them (table "Parameters (Escape Codes)").
+(HTTP GET) for each delivery report it asked for (its ``dlr-mask``) after its %-escapes are
+replaced, as Kannel's user guide lists them (table "Parameters (Escape Codes)") and Kannel
+1.4's smsbox fills them in (``gw/urltrans.c``).
 
 Every value is URL-encoded as a form value (space as ``+``; everything but letters, digits and
-``-_.~`` as ``%XX`` of its UTF-8 octets), except ``%S`` (Kannel leaves it as it is, with ``*``
-made ``~``). ``%%`` is a ``%``; a ``%`` followed by anything else is left as written.
+``-_.~`` as ``%XX`` of its UTF-8 octets), except ``%S`` (left as it is, with ``*`` made ``~``),
+``%t`` (Kannel writes ``YYYY-MM-DD+HH:MM:SS``) and ``%e`` (hexadecimal). ``%%`` is a ``%``;
+``%#group#name#`` (Kannel's meta-data) is empty; a ``%`` followed by anything else is left as
+written.
 
-For a delivery report ``%d`` is Kannel's dlr-mask bit of the report's state (:func:`dlr_value`).
+For a delivery report ``%d`` is Kannel's dlr-mask bit of the report's state
+(:func:`dlr_value`): the SMPP receipt's stat read as Kannel's SMPP module reads it. Two more
+kinds of report are Kannel's own, made when the submit is answered (:func:`smsc_answer`):
+``8`` the SMSC accepted it (``%A`` is ``ACK/``), ``16`` the SMSC refused it (``%A`` is
+``NACK/0x<status>/<reason>``).
+
+The message's hook carries its dlr-mask with the template (:func:`kannel_hook`): a report is
+called only when the mask asks for its value (:func:`wanted`), as Kannel does.
 """
 
 from __future__ import annotations
@@ -16,79 +26,124 @@ from datetime import UTC, datetime
 from urllib.parse import quote_plus
 
 from smsc.pdu import pdus
-from smsc.pdu.constants import ESM_TYPE_MASK, EsmClass, Tag
+from smsc.pdu.constants import ESM_TYPE_MASK, CommandStatus, EsmClass, Tag
 from smsc.pdu.receipt_text import ReceiptError, ReceiptText
-from smsc.store.records import OutboxItem
+from smsc.pdu.tlv import Tlvs
+from smsc.store.records import HookStyle, MessageHook, OutboxItem
 
 SMSC_ID = "smsc"  # %i: the smsc-id Kannel would name the connection by
 # Kannel's dlr-mask bits
 DLR_DELIVERED, DLR_FAILED, DLR_BUFFERED, DLR_SMSC_ACCEPTED, DLR_SMSC_REJECTED = 1, 2, 4, 8, 16
-_BY_STAT = {"DELIVRD": DLR_DELIVERED, "ENROUTE": DLR_BUFFERED, "ACCEPTD": DLR_SMSC_ACCEPTED,
-            "REJECTD": DLR_SMSC_REJECTED}
+EVERY_REPORT = 31
+# Kannel's SMPP module: these stats are "buffered", DELIVRD delivered, anything else failed.
+_BUFFERED_STATS = frozenset({"ACCEPTD", "ACKED", "BUFFRED", "BUFFERD", "ENROUTE"})
+ACK, NACK = "ACK/", "NACK/"
 # Escapes with a value of their own (the word escapes k s S r a come from the text).
-ESCAPES = frozenset("bdtTpPqQiIAFnoOcCmMuDB")
+ESCAPES = frozenset("bdtTpPqQiIAFnoOcCmMuDBefRvV")
 WORD_ESCAPES = frozenset("ksSra")
+_RAW = frozenset("te")  # written as Kannel writes them, not encoded again
+_RECEIPT_TYPES = (int(EsmClass.TYPE_DELIVERY_RECEIPT),
+                  int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION))
 
 
 def dlr_value(stat: str, *, final: bool = True) -> int:
-    """Kannel's ``%d`` for a receipt's stat: 1 delivered, 2 failed (undeliverable, expired,
-    deleted, unknown), 4 buffered (an intermediate notification, ENROUTE), 8 accepted by the
-    SMSC (ACCEPTD), 16 rejected (REJECTD)."""
-    if not final:
+    """Kannel's ``%d`` for a receipt's stat: 1 delivered (DELIVRD), 4 buffered (ACCEPTD,
+    ENROUTE, an intermediate notification), 2 failed (every other stat: UNDELIV, EXPIRED,
+    DELETED, UNKNOWN, REJECTD)."""
+    if not final or stat in _BUFFERED_STATS:
         return DLR_BUFFERED
-    return _BY_STAT.get(stat, DLR_FAILED)
+    return DLR_DELIVERED if stat == "DELIVRD" else DLR_FAILED
 
 
 def registered_delivery_for(dlr_mask: int) -> int:
-    """The SMPP registered_delivery that asks for the receipts a Kannel ``dlr-mask`` wants: a
-    final receipt for 1 or 2 (only failures when 2 comes without 1), an intermediate
-    notification for 4. Bits 8 and 16 (the SMSC accepted or rejected the submit) have no
-    receipt: the sendsms answer says it. Note that a final receipt is one request for both
-    outcomes: with a mask of 1 alone, failures are reported too (Kannel would not call)."""
-    final = 1 if dlr_mask & DLR_DELIVERED else 2 if dlr_mask & DLR_FAILED else 0
+    """The SMPP registered_delivery that makes the receipts a Kannel ``dlr-mask`` may want: 1
+    (delivered) alone a receipt of success only (3), 2 (failed) alone of failures only (2),
+    both, or 4 (buffered: a final ACCEPTD is one), every final receipt (1); 4 also the
+    intermediate notifications (0x10). :func:`wanted` then leaves out what the mask does not
+    ask for. Bits 8 and 16 need no receipt: they are called when the submit is answered."""
+    wants = dlr_mask & (DLR_DELIVERED | DLR_FAILED | DLR_BUFFERED)
+    if not wants:
+        return 0
+    if wants == DLR_DELIVERED:
+        final = 3
+    elif wants == DLR_FAILED:
+        final = 2
+    else:
+        final = 1
     return final | (0x10 if dlr_mask & DLR_BUFFERED else 0)
+
+
+def wanted(dlr_mask: int, value: int) -> bool:
+    """Whether a report of ``value`` is called for a message of ``dlr_mask``. As Kannel's
+    bearerbox, an SMSC refusal (16) is reported to a mask asking for failures (2) too."""
+    if value == DLR_SMSC_REJECTED:
+        return bool(dlr_mask & (DLR_SMSC_REJECTED | DLR_FAILED))
+    return bool(dlr_mask & value)
+
+
+def kannel_hook(template: str, dlr_mask: int) -> MessageHook:
+    """A message's hook for a dlr-url and its mask: stored as ``"<mask> <template>"`` (a URL
+    has no spaces; :func:`split_hook` reads it back)."""
+    return MessageHook(url=f"{dlr_mask} {template}", style=HookStyle.KANNEL)
+
+
+def split_hook(hook_url: str) -> tuple[int, str]:
+    """(dlr-mask, template) of a KANNEL hook's url; one without a mask asks for every kind."""
+    mask, space, template = hook_url.partition(" ")
+    if space and mask.isdigit() and mask.isascii():
+        return int(mask), template
+    return EVERY_REPORT, hook_url
+
+
+def smsc_answer(*, accepted: bool, status: int, handset: str, sender: str,
+                message_id: str) -> pdus.DeliverSm:
+    """The report of the SMSC's answer to a submit (Kannel's 8 or 16), kept in the outbox as a
+    deliver_sm of the default type from the handset whose text is Kannel's ``%A``: ``ACK/``, or
+    ``NACK/0x<status, 8 hex digits>/<status name>``. ``message_id`` (``%F``, ``%I``) is the id
+    the submit was answered with (none for a refusal)."""
+    text = ACK if accepted else f"{NACK}0x{status:08x}/{CommandStatus.name_of(status)}"
+    tlvs = Tlvs.of({Tag.RECEIPTED_MESSAGE_ID: message_id}) if message_id else Tlvs()
+    return pdus.DeliverSm(source_addr=handset, destination_addr=sender, esm_class=0,
+                          short_message=text.encode("utf-8"), tlvs=tlvs)
 
 
 def _plus(number: str) -> str:
     return "+" + number[2:] if number.startswith("00") else number
 
 
-def _coding(data_coding: int) -> tuple[str, str]:
-    """Kannel's %c (0 default, 1 7-bit, 2 8-bit, 3 UCS2) and %C (charset)."""
-    if data_coding == 8:
-        return "3", "UTF-16BE"
-    if data_coding in (2, 4):
-        return "2", "binary"
-    return ("0" if data_coding == 0 else "1"), "GSM"
-
-
 def values_of(pdu: pdus.DeliverSm, item: OutboxItem, *,
               format_id: Callable[[int], str] = str) -> dict[str, str]:
-    """The escapes' values for the delivery report (or MO) ``pdu`` carried by ``item``: the
-    keys of :data:`ESCAPES`, unencoded; ``b`` is the text the word escapes read."""
-    text = bytes(pdu.short_message).rstrip(b"\x00").decode("latin-1")
-    final = pdu.esm_class & ESM_TYPE_MASK != int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION)
-    try:
-        receipt: ReceiptText | None = ReceiptText.parse(text)
-    except ReceiptError:
-        receipt = None
+    """The escapes' values for the delivery report (or SMSC answer) ``pdu`` carried by
+    ``item``: the keys of :data:`ESCAPES`, unencoded; ``b`` is the text the word escapes read."""
+    raw = bytes(pdu.short_message).rstrip(b"\x00")
+    text = raw.decode("utf-8" if pdu.esm_class & ESM_TYPE_MASK not in _RECEIPT_TYPES
+                      else "latin-1", "replace")
+    receipt: ReceiptText | None = None
+    if pdu.esm_class & ESM_TYPE_MASK in _RECEIPT_TYPES:
+        final = pdu.esm_class & ESM_TYPE_MASK == int(EsmClass.TYPE_DELIVERY_RECEIPT)
+        try:
+            receipt = ReceiptText.parse(text)
+        except ReceiptError:
+            receipt = None
+        value = dlr_value(receipt.stat, final=final) if receipt is not None else DLR_FAILED
+    else:  # the SMSC's answer to the submit
+        value = DLR_SMSC_ACCEPTED if text.startswith(ACK) else DLR_SMSC_REJECTED
     message_id = (pdu.tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID)
                   or (receipt.message_id if receipt is not None else "")
                   or (format_id(item.message_id) if item.message_id is not None else ""))
     moment = datetime.fromtimestamp(item.created_at, UTC)
-    coding, charset = _coding(pdu.data_coding)
     return {
-        "b": text,
-        "d": str(dlr_value(receipt.stat, final=final) if receipt is not None else DLR_FAILED),
-        "A": text,
-        "F": str(receipt.err) if receipt is not None else "",
+        "b": text, "A": text, "e": raw.hex().upper(),
+        "d": str(value),
+        "F": message_id, "I": message_id,
         "p": pdu.source_addr, "P": pdu.destination_addr,
         "q": _plus(pdu.source_addr), "Q": _plus(pdu.destination_addr),
-        "i": SMSC_ID, "I": message_id,
-        "t": moment.strftime("%Y-%m-%d %H:%M"), "T": str(int(item.created_at)),
+        "i": SMSC_ID,
+        "t": moment.strftime("%Y-%m-%d+%H:%M:%S"), "T": str(int(item.created_at)),
         "n": item.account, "o": item.account,
-        "c": coding, "C": charset, "O": str(pdu.data_coding),
-        "m": "", "M": "", "u": "", "D": "", "B": "",
+        # A report has no coding, class or MWI of its own: Kannel writes them undefined.
+        "c": "-1", "C": "UTF-8", "O": f"{pdu.data_coding:02d}", "m": "-1", "M": "-1",
+        "u": "", "D": "", "B": "", "f": "", "v": "", "V": "",
     }
 
 
@@ -97,7 +152,8 @@ def _encode(value: str) -> str:
 
 
 def expand(template: str, values: Mapping[str, str]) -> str:
-    """``template`` with every escape replaced by its value (URL-encoded but ``%S``).
+    """``template`` with every escape replaced by its value (URL-encoded but ``%S``, ``%t``
+    and ``%e``; ``%R`` is the template itself).
 
     The word escapes read the words of ``values["b"]`` (split on whitespace): ``%k`` the first,
     each ``%s`` (and ``%S``) the next one from the second on, ``%r`` the words no ``%s`` took
@@ -116,6 +172,13 @@ def expand(template: str, values: Mapping[str, str]) -> str:
         i += 2
         if code == "%":
             out.append("%")
+        elif code == "#":  # %#group#name#: meta-data, which smsc has none of
+            group_end = template.find("#", i)
+            name_end = template.find("#", group_end + 1) if group_end >= 0 else -1
+            if name_end >= 0:
+                i = name_end + 1
+            elif group_end >= 0:
+                i = group_end + 1
         elif code in WORD_ESCAPES:
             if code == "k":
                 out.append(_encode(words[0] if words else ""))
@@ -127,8 +190,10 @@ def expand(template: str, values: Mapping[str, str]) -> str:
                 out.append(_encode(" ".join(words[next_word:])))
             else:
                 out.append(_encode(" ".join(words)))
+        elif code == "R":
+            out.append(_encode(template))
         elif code in ESCAPES and code in values:
-            out.append(_encode(values[code]))
+            out.append(values[code] if code in _RAW else _encode(values[code]))
         else:
             out.append("%" + code)
     return "".join(out)

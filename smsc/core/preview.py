@@ -113,32 +113,27 @@ class CampaignPreview:
             now: float, each: Callable[[PreviewRow], None] | None = None) -> Preview:
         """The preview of ``template`` from ``source`` to every contact of ``lists`` (in order);
         TemplateError first when a list lacks a field's column. ``each`` hears every row."""
+        steps = self.start(lists, template, source=source, each=each)
+        while (page := steps.read(now)) is not None:
+            steps.price(page, now)
+        return steps.preview
+
+    def start(self, lists: Sequence[ContactList], template: Template, *, source: str,
+              each: Callable[[PreviewRow], None] | None = None) -> PreviewSteps:
+        """The same preview a page at a time, for a server: :meth:`PreviewSteps.read` on its
+        store thread, :meth:`PreviewSteps.price` on its event loop (where routing runs),
+        until ``read`` gives None; then ``preview`` is :meth:`run`'s answer."""
         bound = [(lst, template.bind(lst.columns)) for lst in lists]
         for lst in lists:
             if lst.account != self.account.system_id:
                 raise TemplateError(f"the list {lst.name!r} is not {self.account.system_id}'s")
-        preview = Preview(credit_owner=self.account.credit_owner)
-        earlier: list[int] = []
-        for lst, fitted in bound:
-            after = 0
-            while True:
-                contacts = self.store.contacts(lst.id, after=after, limit=self.page)
-                if not contacts:
-                    break
-                after = contacts[-1].id
-                self._page(preview, lst, fitted, contacts, earlier, source, now, each)
-            earlier.append(lst.id)
-        preview.balance = self.store.balance(self.account.credit_owner, now).available(now)
-        return preview
+        return PreviewSteps(self, bound, source, each)
 
-    def _page(self, preview: Preview, lst: ContactList, fitted: BoundTemplate,
-              contacts: list[Contact], earlier: list[int], source: str, now: float,
+    def _page(self, preview: Preview, page: PreviewPage, source: str, now: float,
               each: Callable[[PreviewRow], None] | None) -> None:
-        numbers = [c.number for c in contacts]
-        seen = self.store.contacts_present(earlier, numbers) if earlier else set()
-        opted = self.store.opted_out(self.account.system_id, numbers)
-        for contact in contacts:
-            row = self._row(lst, fitted, contact, contact.number in seen,
+        seen, opted = page.seen, page.opted
+        for contact in page.contacts:
+            row = self._row(page.contact_list, page.fitted, contact, contact.number in seen,
                             contact.number in opted, source, now)
             self._count(preview, row)
             if len(preview.rows) < self.first_rows:
@@ -208,4 +203,58 @@ class CampaignPreview:
             preview.invalid_reasons[reason] = preview.invalid_reasons.get(reason, 0) + 1
 
 
-__all__ = ["CampaignPreview", "Preview", "PreviewRow", "RouteCost"]
+@dataclass(frozen=True, slots=True)
+class PreviewPage:
+    """One page of a list's contacts as read from the store, with those of its numbers in an
+    earlier list of the campaign (``seen``) and on the account's opt-out list (``opted``)."""
+
+    contact_list: ContactList
+    fitted: BoundTemplate
+    contacts: list[Contact]
+    seen: set[str]
+    opted: set[str]
+
+
+class PreviewSteps:
+    """A preview under way (:meth:`CampaignPreview.start`): where it is in its lists and the
+    figures so far."""
+
+    def __init__(self, previewer: CampaignPreview,
+                 bound: list[tuple[ContactList, BoundTemplate]], source: str,
+                 each: Callable[[PreviewRow], None] | None) -> None:
+        self.previewer = previewer
+        self.bound = bound
+        self.source = source
+        self.each = each
+        self.preview = Preview(credit_owner=previewer.account.credit_owner)
+        self._list = 0  # index into ``bound``
+        self._after = 0  # the last contact id read of that list
+
+    def read(self, now: float) -> PreviewPage | None:
+        """The next page (store thread); None at the end, when the balance is read too."""
+        p = self.previewer
+        store = p.store
+        while self._list < len(self.bound):
+            lst, fitted = self.bound[self._list]
+            contacts = store.contacts(lst.id, after=self._after, limit=p.page)
+            if not contacts:
+                self._list += 1
+                self._after = 0
+                continue
+            self._after = contacts[-1].id
+            numbers = [c.number for c in contacts]
+            earlier = [x.id for x, _ in self.bound[:self._list]]
+            seen = store.contacts_present(earlier, numbers) if earlier else set()
+            opted = store.opted_out(p.account.system_id, numbers)
+            return PreviewPage(lst, fitted, contacts, seen, opted)
+        owner = p.account.credit_owner
+        self.preview.balance = store.balance(owner, now).available(now)
+        return None
+
+    def price(self, page: PreviewPage, now: float) -> None:
+        """Personalise, split and price a page read (no store call)."""
+        self.previewer._page(self.preview, page, self.source, now, self.each)
+
+
+__all__ = ["CampaignPreview", "Preview", "PreviewPage", "PreviewRow", "PreviewSteps",
+           "RouteCost"]

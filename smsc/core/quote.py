@@ -7,14 +7,17 @@ through the intake's route), and whether the send would refuse it at intake (tes
 routing, queue room at the current depth) and with which status. Duplicates are left out as
 the send leaves them out (as written, then as read). A blacklisted destination the account's
 mode accepts costs nothing (the send stores it UNDELIV, unbilled); one its mode refuses is
-refused. The total is what the send would debit, to the minor unit, if nothing changed in
-between (credit is only checked by the send's commit: the caller compares with the balance).
+refused. A destination on the account's opt-out list is refused SMSC_ROPTEDOUT as the send
+refuses it (:meth:`Quote.opting_out`, with the numbers the caller read from the store for
+:meth:`Quote.numbers`). The total is what the send would debit, to the minor unit, if
+nothing changed in between (credit is only checked by the send's commit: the caller compares
+with the balance).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 from smsc.core.content import submit_content
 from smsc.core.submit import Intake
@@ -79,6 +82,27 @@ class Quote:
     def blacklisted(self) -> int:
         return sum(1 for line in self.lines
                    if line.blacklisted or line.status == S.SMSC_RBLACKLISTED)
+
+    @property
+    def opted_out(self) -> int:
+        return sum(1 for line in self.lines if line.status == S.SMSC_ROPTEDOUT)
+
+    def numbers(self) -> list[str]:
+        """The numbers (as read) of the destinations the send would accept: those whose
+        opt-out the caller looks up."""
+        return [line.destination for line in self.lines if not line.status]
+
+    def opting_out(self, opted_out: Collection[str]) -> Quote:
+        """This quote with the destinations whose number is in ``opted_out`` refused
+        SMSC_ROPTEDOUT, as the send refuses them."""
+        if not opted_out:
+            return self
+        lines = tuple(
+            QuoteLine(to=line.to, status=S.SMSC_ROPTEDOUT, destination=line.destination,
+                      detail="the number opted out of the account's messages")
+            if not line.status and line.destination in opted_out else line
+            for line in self.lines)
+        return replace(self, lines=lines)
 
 
 def quote(intake: Intake, account: Account, requests: Sequence[tuple[str, pdus.SubmitSm]],

@@ -8,8 +8,10 @@ nothing here does network I/O. The calls and their verdicts come from :mod:`smsc
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, tzinfo
 
+from smsc.core.hooks import new_webhook_secret
 from smsc.core.rounds import DEFAULT_RECEIPT_TTL
 from smsc.core.webhooks import (
     ACK,
@@ -19,6 +21,7 @@ from smsc.core.webhooks import (
     WebhookCall,
     WebhookPolicy,
     call_for,
+    kannel_wanted,
 )
 from smsc.pdu.errors import PduError
 from smsc.store.base import Store
@@ -43,19 +46,34 @@ class WebhookDesk:
                                           keep_failed=self.policy.keep_failed)
         accounts: dict[str, Account | None] = {}
         calls: list[WebhookCall] = []
+        unwanted: list[int] = []
         for item in items:
             if item.account not in accounts:
-                accounts[item.account] = self.store.get_account(item.account)
+                accounts[item.account] = self._account(item.account)
             account = accounts[item.account]
             if account is None:
                 self._fail_now(item, "account removed", now)
                 continue
             try:
+                if item.hook_style == HookStyle.KANNEL and not kannel_wanted(item):
+                    unwanted.append(item.id)
+                    continue
                 calls.append(call_for(item, account.webhook_secret, now,
                                       format_id=self.format_id, zone=self.zone))
             except (PduError, ValueError) as e:
                 self._fail_now(item, f"cannot make the call: {e}", now)
+        if unwanted:  # reports the message's dlr-mask does not ask for
+            self.store.ack_outbox(unwanted)
         return calls
+
+    def _account(self, system_id: str) -> Account | None:
+        """The account, given a webhook secret on first use if it has none (so no JSON
+        webhook goes unsigned)."""
+        account = self.store.get_account(system_id)
+        if account is not None and not account.webhook_secret:
+            account = replace(account, webhook_secret=new_webhook_secret())
+            self.store.update_account(account)
+        return account
 
     def _fail_now(self, item: OutboxItem, why: str, now: float) -> None:
         self.store.fail_webhook(item.id, item.attempts, why, now, keep=self.policy.keep_failed)

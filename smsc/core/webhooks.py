@@ -106,7 +106,20 @@ def host_of(url: str) -> str:
 def event_id(item: OutboxItem) -> str:
     """The id of the event an item carries: stable across retries, restarts and replays (the
     outbox item id the store assigned)."""
-    return f"evt-{item.id}"
+    return event_id_for(item.id)
+
+
+def event_id_for(item_id: int) -> str:
+    """The event id of the outbox item ``item_id``."""
+    return f"evt-{item_id}"
+
+
+def item_id_of(event: str) -> int | None:
+    """The outbox item id of an event id (:func:`event_id`); None for anything else."""
+    prefix, _, number = event.partition("-")
+    if prefix != "evt" or not number.isdigit() or not number.isascii() or len(number) > 18:
+        return None
+    return int(number)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -242,7 +255,8 @@ def call_for(item: OutboxItem, secret: str, now: float, *,
     """The HTTP call carrying ``item``: a signed JSON POST, or a Kannel dlr-url GET."""
     eid = event_id(item)
     if item.hook_style == HookStyle.KANNEL:
-        url = dlr_url.expand(item.hook_url, dlr_url.values_of(
+        _, template = dlr_url.split_hook(item.hook_url)
+        url = dlr_url.expand(template, dlr_url.values_of(
             deliver_sm_of(item), item, format_id=format_id))
         return WebhookCall(item=item, method="GET", url=url, body=b"",
                            headers=(("User-Agent", USER_AGENT), (EVENT_ID_HEADER, eid)))
@@ -256,6 +270,13 @@ def call_for(item: OutboxItem, secret: str, now: float, *,
     return WebhookCall(item=item, method="POST", url=item.hook_url, headers=headers, body=body)
 
 
+def kannel_wanted(item: OutboxItem) -> bool:
+    """Whether the dlr-mask of a KANNEL item's message asks for the report it carries (one
+    it does not ask for is removed without a call, as Kannel calls only what the mask asks)."""
+    mask, _ = dlr_url.split_hook(item.hook_url)
+    return dlr_url.wanted(mask, int(dlr_url.values_of(deliver_sm_of(item), item)["d"]))
+
+
 def failed_view(failed: FailedWebhook, *, format_id: Callable[[int], str] = str
                 ) -> dict[str, Any]:
     """A failed webhook as ``smsc webhook failed --json`` and the HTTP API show it."""
@@ -267,7 +288,8 @@ def failed_view(failed: FailedWebhook, *, format_id: Callable[[int], str] = str
         "type": "mo" if item.kind == OutboxKind.MO else "receipt",
         "message_id": format_id(item.message_id) if item.message_id is not None else None,
         "style": HookStyle(item.hook_style).name.lower(),
-        "url": item.hook_url,
+        "url": (dlr_url.split_hook(item.hook_url)[1] if item.hook_style == HookStyle.KANNEL
+                else item.hook_url),
         "attempts": failed.attempts,
         "last_error": failed.last_error,
         "created_at": _iso(item.created_at),

@@ -89,7 +89,8 @@ def quote_answer(q: Quote, account: Account, decimals: int, available: int,
                       routes=[m.RouteTotal(route=r, destinations=d, parts=n, total=t)
                               for r, d, n, t in q.by_route()],
                       valid=len(lines) - q.refused, invalid=q.refused,
-                      duplicates=q.duplicates, blacklisted=q.blacklisted, parts=q.parts,
+                      duplicates=q.duplicates, blacklisted=q.blacklisted,
+                      opted_out=q.opted_out, parts=q.parts,
                       total=q.total, balance=available, enough_credit=q.total <= available))
 
 

@@ -59,8 +59,8 @@ class SendRequest(_In):
                     "operator's maximum); absent: the operator's default.")
     receipt: bool | None = Field(
         default=None, description="Ask for a delivery receipt; absent: yes when webhook_url "
-                                  "is given, else no (the account's webhook URL or SMPP "
-                                  "receivers get it).")
+                                  "is given or the account has a webhook URL, else no (the "
+                                  "account's SMPP receivers would get it).")
     webhook_url: AnyHttpUrl | None = Field(
         default=None, description="Where this message's receipt is posted (else the "
                                   "account's webhook URL).")
@@ -155,6 +155,8 @@ class Quote(Money):
     invalid: int
     duplicates: int
     blacklisted: int
+    opted_out: int = Field(default=0, description="Destinations on the account's opt-out "
+                                                  "list (refused, code opted_out).")
     parts: int
     total: int
     balance: int
@@ -210,10 +212,53 @@ class Cancelled(_Out):
     state: State
 
 
+class FailedWebhook(_Out):
+    """A receipt or MO whose webhook did not succeed within its time to live."""
+
+    id: int = Field(description="Its id (give it to a replay).")
+    event_id: str = Field(description="The X-Smsc-Event-Id it was sent with (and will be).")
+    type: Literal["receipt", "mo"]
+    message_id: str | None = Field(default=None, description="The message a receipt is of.")
+    style: Literal["json", "kannel"] = Field(
+        description="json: a signed POST; kannel: a GET of a sendsms dlr-url.")
+    url: str = Field(description="Where it was sent (a Kannel dlr-url as given, unexpanded).")
+    attempts: int
+    last_error: str
+    created_at: datetime
+    failed_at: datetime
+
+
+class FailedWebhookPage(_Out):
+    webhooks: list[FailedWebhook] = Field(description="Oldest first.")
+    next: str | None = Field(description="The cursor of the next page; null at the end.")
+
+
+MAX_REPLAY = 10_000
+
+
+class ReplayRequest(_In):
+    """Which failed webhooks to send again: every one (``all``), or those with these ``ids`` or
+    ``event_ids`` (one of the three)."""
+
+    all: bool = Field(default=False, description="Every failed webhook of the account.")
+    ids: list[Annotated[int, Field(ge=1)]] | None = Field(default=None, max_length=MAX_REPLAY)
+    event_ids: list[Annotated[str, StringConstraints(min_length=1, max_length=32)]] | None = (
+        Field(default=None, max_length=MAX_REPLAY))
+
+
+class ReplayAnswer(_Out):
+    replayed: list[str] = Field(description="The event ids back in the outbox (fresh time to "
+                                            "live, same event id).")
+    not_found: list[str] = Field(description="Ids or event ids given that are not among the "
+                                             "account's failed webhooks.")
+
+
 __all__ = [
     "MAX_DESTINATIONS",
     "Balance",
     "Cancelled",
+    "FailedWebhook",
+    "FailedWebhookPage",
     "FieldError",
     "Message",
     "MessagePage",
@@ -223,6 +268,8 @@ __all__ = [
     "QuotedMessage",
     "Receipt",
     "Refused",
+    "ReplayAnswer",
+    "ReplayRequest",
     "RouteTotal",
     "SendAnswer",
     "SendRequest",

@@ -10,53 +10,16 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from smsc.http import models as m
-from smsc.http.problems import CONTENT_TYPE
+from smsc.http.openapi_campaigns import CAMPAIGN_INPUTS, CAMPAIGN_OUTPUTS, campaign_paths
+from smsc.http.openapi_parts import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
+from smsc.http.openapi_parts import REF as _REF
+from smsc.http.openapi_parts import ok_response as _ok
+from smsc.http.openapi_parts import operation as _operation
 
-_REF = "#/components/schemas/{model}"
-_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest,)
+_INPUTS: tuple[type[BaseModel], ...] = (m.SendRequest, m.ReplayRequest, *CAMPAIGN_INPUTS)
 _OUTPUTS: tuple[type[BaseModel], ...] = (m.SendAnswer, m.Balance, m.Quote, m.Message,
-                                         m.MessagePage, m.Cancelled, m.Problem)
-PAGE_LIMIT_MAX = 1000
-PAGE_LIMIT_DEFAULT = 100
-
-_DESCRIPTIONS = {
-    400: "Bad request", 401: "Not authenticated (a missing, unknown or revoked API key, or an "
-    "address locked after failed attempts)", 402: "Not enough credit",
-    404: "No such message", 409: "Conflict", 413: "Body too large",
-    415: "Not JSON", 422: "Invalid input (errors name the fields)",
-    429: "The account's throughput is spent (Retry-After says when to retry)",
-    503: "The store is not answering, or the queue is full",
-}
-
-
-def _problem(code: int) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "description": _DESCRIPTIONS.get(code, "Problem"),
-        "content": {CONTENT_TYPE: {"schema": {"$ref": _REF.format(model="Problem")}}},
-    }
-    if code in (429, 503):
-        answer["headers"] = {"Retry-After": {"description": "Seconds to wait",
-                                             "schema": {"type": "string",
-                                                        "pattern": "^[0-9]+$"}}}
-    return answer
-
-
-def _ok(model: str, description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": _REF.format(model=model)}}}}
-
-
-def _operation(op_id: str, summary: str, ok: dict[str, Any], problems: tuple[int, ...], *,
-               body: str | None = None, parameters: list[dict[str, Any]] | None = None
-               ) -> dict[str, Any]:
-    op: dict[str, Any] = {"operationId": op_id, "summary": summary,
-                          "responses": {"200": ok, **{str(c): _problem(c) for c in problems}}}
-    if body is not None:
-        op["requestBody"] = {"required": True, "content": {
-            "application/json": {"schema": {"$ref": _REF.format(model=body)}}}}
-    if parameters:
-        op["parameters"] = parameters
-    return op
+                                         m.MessagePage, m.Cancelled, m.FailedWebhookPage,
+                                         m.ReplayAnswer, m.Problem, *CAMPAIGN_OUTPUTS)
 
 
 _ID = {"name": "id", "in": "path", "required": True,
@@ -80,6 +43,15 @@ _LIST = [
     {"name": "cursor", "in": "query", "required": False,
      "schema": {"type": "string", "maxLength": 200},
      "description": "The ``next`` of the previous page (give the same filters again)."},
+    {"name": "limit", "in": "query", "required": False,
+     "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
+                "default": PAGE_LIMIT_DEFAULT}},
+]
+
+_PAGE = [
+    {"name": "cursor", "in": "query", "required": False,
+     "schema": {"type": "string", "maxLength": 200},
+     "description": "The ``next`` of the previous page."},
     {"name": "limit", "in": "query", "required": False,
      "schema": {"type": "integer", "minimum": 1, "maximum": PAGE_LIMIT_MAX,
                 "default": PAGE_LIMIT_DEFAULT}},
@@ -113,12 +85,26 @@ def document() -> dict[str, Any]:
             "get": _operation("balance", "The account's credit", _ok("Balance", "The balance"),
                               (401, 503)),
         },
+        "/v1/webhooks/failed": {
+            "get": _operation("failed_webhooks",
+                              "The account's receipts and MO whose webhook finally failed",
+                              _ok("FailedWebhookPage", "A page of failed webhooks"),
+                              (401, 422, 503), parameters=_PAGE),
+        },
+        "/v1/webhooks/failed/replay": {
+            "post": _operation("replay_webhooks",
+                               "Send failed webhooks again (every one, or by ids or event "
+                               "ids): fresh time to live, same event id",
+                               _ok("ReplayAnswer", "What went back into the outbox"),
+                               (401, 413, 415, 422, 503), body="ReplayRequest"),
+        },
         "/v1/quote": {
             "post": _operation("quote", "What a send would cost; nothing is sent or billed",
                                _ok("Quote", "The quote"), (401, 413, 415, 422, 503),
                                body="SendRequest"),
         },
     }
+    paths.update(campaign_paths())
     return {
         "openapi": "3.1.0",
         "info": {"title": "smsc HTTP API", "version": "1",

@@ -61,6 +61,8 @@ BY_STATUS: Final[dict[int, Refusal]] = {
     S.SMSC_RINVPARTS: Refusal("invalid_parts", 422, "The parts do not fit together"),
     S.SMSC_RCOVERAGE: Refusal("no_coverage", 422, "The destination is not covered"),
     S.SMSC_RACCOUNTDISABLED: Refusal("account_disabled", 403, "The account is disabled"),
+    S.SMSC_ROPTEDOUT: Refusal("opted_out", 422,
+                              "The number opted out of the account's messages"),
 }
 UNKNOWN: Final = Refusal("unknown_error", 422, "The message cannot be sent")
 
@@ -77,8 +79,20 @@ IDEMPOTENCY_REUSED: Final = Refusal("idempotency_key_reused", 422,
 IDEMPOTENCY_IN_PROGRESS: Final = Refusal("idempotency_in_progress", 409,
                                          "A request with this Idempotency-Key is running")
 STORE_UNAVAILABLE: Final = Refusal("store_unavailable", 503, "The store is not answering")
+# Contact lists and campaigns.
+INVALID_CSV: Final = Refusal("invalid_csv", 422, "The CSV file cannot be imported")
+LIST_EXISTS: Final = Refusal("list_exists", 409, "The account has a list of that name")
+CAMPAIGN_EXISTS: Final = Refusal("campaign_exists", 409,
+                                 "The account has a campaign of that name")
+ILLEGAL_TRANSITION: Final = Refusal("illegal_transition", 409,
+                                    "The campaign's state does not allow this")
+CAMPAIGN_INVALID: Final = Refusal("invalid_campaign", 422, "The campaign is not valid")
+CAMPAIGN_NOT_READY: Final = Refusal("campaign_not_ready", 422,
+                                    "The campaign cannot run as it is")
 OWN: Final = (INVALID_REQUEST, UNAUTHORIZED, NOT_FOUND, METHOD_NOT_ALLOWED, UNSUPPORTED_MEDIA,
-              TOO_LARGE, IDEMPOTENCY_REUSED, IDEMPOTENCY_IN_PROGRESS, STORE_UNAVAILABLE)
+              TOO_LARGE, IDEMPOTENCY_REUSED, IDEMPOTENCY_IN_PROGRESS, STORE_UNAVAILABLE,
+              INVALID_CSV, LIST_EXISTS, CAMPAIGN_EXISTS, ILLEGAL_TRANSITION, CAMPAIGN_INVALID,
+              CAMPAIGN_NOT_READY)
 
 
 def refusal(status: int) -> Refusal:

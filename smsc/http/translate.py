@@ -13,6 +13,8 @@ client would have sent it, so the core decides everything the same way for both.
   other offsets are written in UTC); one without an offset is a wall-clock time in the
   recipient's zone (the recipient-local-time flag, TLV 0x1501, set for the message).
 - The validity is a relative SMPP time of that many seconds.
+- A receipt is asked for when the request says so; when it does not, when the message or the
+  account has a webhook URL (its receipt then has somewhere to go).
 """
 
 from __future__ import annotations
@@ -82,8 +84,10 @@ def _schedule(value: datetime | None) -> tuple[str, bool]:
         raise InputError("schedule", str(e)) from None
 
 
-def submits(request: SendRequest) -> Submits:
-    """One submit_sm per destination; InputError for text the encoding cannot carry."""
+def submits(request: SendRequest, *, account_webhook: bool = False) -> Submits:
+    """One submit_sm per destination; InputError for text the encoding cannot carry.
+    ``account_webhook``: the account has a webhook URL (a receipt is then asked for unless the
+    request says no)."""
     text = request.text
     data_coding = (choose_data_coding(text) if request.encoding == "auto"
                    else DATA_CODING[request.encoding])
@@ -106,7 +110,8 @@ def submits(request: SendRequest) -> Submits:
     if request.validity is not None:
         validity = format_relative(timedelta(seconds=request.validity))
     source, source_ton, source_npi = _sender(request.sender)
-    receipt = request.receipt if request.receipt is not None else request.webhook_url is not None
+    receipt = (request.receipt if request.receipt is not None
+               else request.webhook_url is not None or account_webhook)
     fields: dict[str, Any] = {
         "source_addr": source, "source_addr_ton": source_ton, "source_addr_npi": source_npi,
         "dest_addr_ton": 0, "dest_addr_npi": 1, "schedule_delivery_time": schedule,

@@ -105,6 +105,7 @@ class CommandStatus(IntEnum):
     SMSC_RINVPARTS = 0x406
     SMSC_RCOVERAGE = 0x407
     SMSC_RACCOUNTDISABLED = 0x408
+    SMSC_ROPTEDOUT = 0x409  # the number opted out of the account (HTTP sends; never SMPP's)
 
     @classmethod
     def name_of(cls, value: int) -> str:
@@ -126,6 +127,7 @@ STANDARD_FOR_VENDOR: dict[int, int] = {
     CommandStatus.SMSC_RINVPARTS: CommandStatus.ESME_RSUBMITFAIL,
     CommandStatus.SMSC_RCOVERAGE: CommandStatus.ESME_RINVDSTADR,
     CommandStatus.SMSC_RACCOUNTDISABLED: CommandStatus.ESME_RBINDFAIL,
+    CommandStatus.SMSC_ROPTEDOUT: CommandStatus.ESME_RINVDSTADR,
 }
 
 

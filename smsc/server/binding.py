@@ -29,6 +29,7 @@ from twisted.logger import Logger
 from twisted.python.threadpool import ThreadPool
 
 from smsc.core.binds import BindDesk, BindVerdict, admit, canonical_address
+from smsc.core.verified_logins import VerifiedLogins
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import password_matches
 from smsc.store.records import BindType
@@ -95,11 +96,16 @@ class BindDispatcher:
         self._logged_at = float("-inf")
 
     def authenticate(self, system_id: str, password: str, bind_type: BindType, address: str,
-                     alive: Callable[[], bool] = lambda: True) -> defer.Deferred[BindVerdict]:
+                     alive: Callable[[], bool] = lambda: True, *,
+                     opens_bind: bool = True,
+                     verified: VerifiedLogins | None = None) -> defer.Deferred[BindVerdict]:
         """The verdict on a bind. ``alive`` tells whether its connection is still open: a bind
         whose connection closed while it waited is dropped unchecked. The verdict has counted
         the account's binds open (``open_binds``) just before it fires: a caller registering an
-        admitted bind in its callback keeps the count exact."""
+        admitted bind in its callback keeps the count exact. ``opens_bind`` False: a login that
+        opens no bind (a Kannel-style sendsms request), checked and counted alike but not held
+        to the account's max_binds. ``verified``: logins that matched recently need no hash
+        (a login sent with every request); a match is remembered there."""
         address = canonical_address(address)
         held = self.in_progress.get(address, 0)
         if held >= self.per_address:
@@ -123,10 +129,12 @@ class BindDispatcher:
             self._running_at[address] = self._running_at.get(address, 0) + 1
             self._serial += 1
             self._served_at[address] = self._serial
-            steps = defer.ensureDeferred(self._steps(system_id, password, bind_type, address))
+            steps = defer.ensureDeferred(self._steps(system_id, password, bind_type, address,
+                                                     verified))
             steps.chainDeferred(verdict)
 
-        verdict.addCallback(self._admit)
+        if opens_bind:
+            verdict.addCallback(self._admit)
         if full:
             self._waiting.setdefault(address, deque()).append(start)
             self.queued += 1
@@ -141,14 +149,20 @@ class BindDispatcher:
         return admit(verdict, self._open_binds(account.system_id))
 
     async def _steps(self, system_id: str, password: str, bind_type: BindType,
-                     address: str) -> BindVerdict:
+                     address: str, verified: VerifiedLogins | None = None) -> BindVerdict:
         desk = self._desk()
         clock = self._clock
         try:
             check = await self._worker.call(desk.check, system_id, address, clock.seconds())
             if check.refused is not None:
                 return check.refused
-            ok = await self._hasher.call(password_matches, check.account, password)
+            if verified is not None and verified.holds(check.account, password,
+                                                       clock.seconds()):
+                ok = True
+            else:
+                ok = await self._hasher.call(password_matches, check.account, password)
+                if ok and verified is not None and check.account is not None:
+                    verified.remember(check.account, password, clock.seconds())
             return await self._worker.call(desk.finish, check, ok, bind_type, clock.seconds())
         finally:
             self._done(address)

@@ -54,7 +54,9 @@ from smsc.server.storehealth import StoreHealth
 from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
 from smsc.server.web.api import HttpApi
+from smsc.server.web.sendsms import SendsmsResource
 from smsc.server.web.site import api_site, web_metrics
+from smsc.server.web.webhook_endpoints import WebhookEndpoints
 from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
@@ -204,7 +206,9 @@ class SmscService(service.Service):
             address = port.getHost()
             self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
         if self.http_settings.listen:
-            site = api_site(self.web, self.http_settings.max_body)
+            site = api_site(self.web, self.http_settings.max_body,
+                            {b"cgi-bin": SendsmsResource(self.web, self.binder)},
+                            WebhookEndpoints(self.web, self.webhooks.desk))
             for description in self.http_settings.listen:
                 endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                     self.reactor, with_backlog(description, self.settings.listen_backlog))

@@ -9,6 +9,7 @@ from smsc.core.campaign_control import (
     BY_HAND,
     CampaignControl,
     CampaignRefused,
+    IllegalTransition,
     NewCampaign,
     step_budget,
 )
@@ -47,36 +48,43 @@ def test_create_start_pause_resume_cancel() -> None:
     assert control.change(made.id, "resume", NOW).state == CampaignState.RUNNING
     assert control.change(made.id, "cancel", NOW).state == CampaignState.CANCELLED
     for action in ("start", "pause", "resume", "cancel"):
-        with pytest.raises(CampaignRefused, match="cancelled"):
+        with pytest.raises(IllegalTransition, match="cancelled"):
             control.change(made.id, action, NOW)
+    draft = control.create(_spec(name="d"), NOW)
+    with pytest.raises(IllegalTransition, match="draft"):
+        control.change(draft.id, "pause", NOW)
 
 
-@pytest.mark.parametrize(("kw", "says"), [
-    ({"lists": ("nope",)}, "no list 'nope'"),
-    ({"lists": ()}, "at least one list"),
-    ({"template": "Hi {surname}"}, "surname"),
-    ({"template": "Hi {name"}, "never closed"),
-    ({"window": "9-20"}, "window"),
-    ({"throughput": -1.0}, "negative"),
+@pytest.mark.parametrize(("kw", "says", "field"), [
+    ({"lists": ("nope",)}, "no list 'nope'", "lists"),
+    ({"lists": ()}, "at least one list", "lists"),
+    ({"template": "Hi {surname}"}, "surname", "text"),
+    ({"template": "Hi {name"}, "never closed", "text"),
+    ({"window": "9-20"}, "window", "window"),
+    ({"throughput": -1.0}, "negative", "throughput"),
+    ({"validity": -1.0}, "negative", "validity"),
 ])
-def test_create_refuses_with_the_reason(kw: dict[str, object], says: str) -> None:
+def test_create_refuses_with_the_reason(kw: dict[str, object], says: str, field: str) -> None:
     control, _ = _control()
-    with pytest.raises(CampaignRefused, match=says):
+    with pytest.raises(CampaignRefused, match=says) as refused:
         control.create(_spec(**kw), NOW)
+    assert refused.value.field == field and not isinstance(refused.value, IllegalTransition)
 
 
 def test_a_contact_missing_a_value_stops_the_start() -> None:
     control, _ = _control()
     made = control.create(_spec(template="Hi {name}"), NOW)
-    with pytest.raises(CampaignRefused, match=r"380671000002.*no value for \{name\}"):
+    with pytest.raises(CampaignRefused, match=r"380671000002.*no value for \{name\}") as e:
         control.change(made.id, "start", NOW)
+    assert e.value.field == "text" and not isinstance(e.value, IllegalTransition)
 
 
 def test_the_sender_is_checked_at_start() -> None:
     control, _ = _control(require_registered_sender=True, sender_ids=("Shop",))
     made = control.create(_spec(source="Other"), NOW)
-    with pytest.raises(CampaignRefused, match="sender 'Other'"):
+    with pytest.raises(CampaignRefused, match="sender 'Other'") as e:
         control.change(made.id, "start", NOW)
+    assert e.value.field == "from"
     no_sender = control.create(_spec(name="d", source=""), NOW)
     with pytest.raises(CampaignRefused, match="default sender"):
         control.change(no_sender.id, "start", NOW)

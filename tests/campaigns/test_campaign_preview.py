@@ -143,3 +143,31 @@ def test_a_field_the_list_lacks_is_an_error_before_anything() -> None:
     lst = store.create_contact_list("acme", "a", now=NOW)
     with pytest.raises(TemplateError, match="surname"):
         _Core(store, account).preview([lst], "Hi {surname}")
+
+
+def test_a_preview_in_steps_is_the_preview_in_one_go() -> None:
+    """CampaignPreview.start (a server: reads on its store thread, pricing on its event loop)
+    gives what run gives, a page per read."""
+    store = MemoryStore()
+    account = Account(system_id="acme", password_hash="h")
+    store.create_account(account)
+    store.credit("acme", 100, Bucket.BOUGHT, NOW)
+    store.opt_out("acme", NUMBERS[3], NOW)
+    a = store.create_contact_list("acme", "a", now=NOW)
+    b = store.create_contact_list("acme", "b", now=NOW)
+    store.add_contacts(a.id, [Contact(number=n) for n in NUMBERS[:7]])
+    store.add_contacts(b.id, [Contact(number=n) for n in NUMBERS[5:]])
+    lists = [store.contact_list_by_id(a.id), store.contact_list_by_id(b.id)]
+    core = _Core(store, account)
+    whole, _ = core.preview(lists, "Hi")
+    previewer = CampaignPreview(store, account, core.routing.route,
+                                test_status=core.desk.test_submit_status, page=3)
+    steps = previewer.start(lists, Template.parse("Hi"), source="Shop")  # type: ignore[arg-type]
+    reads = 0
+    while (page := steps.read(NOW)) is not None:
+        assert len(page.contacts) <= 3
+        reads += 1
+        steps.price(page, NOW)
+    assert reads == 3 + 2  # 7 contacts in pages of 3, then 5
+    assert steps.preview == whole
+    assert (whole.contacts, whole.duplicates, whole.opted_out) == (12, 2, 1)

@@ -18,6 +18,7 @@ from smsc.core.contacts import (
     ImportSummary,
     clean_number,
     read_csv,
+    records,
     separator_of,
 )
 from smsc.routing.numbers import NumberPlan
@@ -207,3 +208,31 @@ def test_any_text_written_by_a_csv_writer_reads_back(separator: str,
     assert header.columns == ("number", "a", "b") and header.separator == separator
     got = [(r.fields["a"], r.fields["b"]) for r in read]
     assert got == [(a.strip(), b.strip()) for a, b in rows]
+
+
+def test_an_import_in_batches_yields_after_each_batch() -> None:
+    store, account = _store()
+    target = store.create_contact_list("acme", "l", now=NOW)
+    importer = ContactImport(store, target, account, numbers=PLAN, batch_size=2)
+    header, rows = read_csv(io.StringIO("number\n" + "".join(
+        f"38067100000{i}\n" for i in range(5)) + "nope\n", newline=""))
+    steps = importer.batches(header, rows)
+    first = next(steps)
+    assert (first.rows, first.added) == (2, 2)
+    sizes = [s.added for s in steps]
+    assert sizes == [4, 5] and store.contacts_present([target.id], ["380671000004"])
+
+
+def test_records_read_as_a_csv_file_is() -> None:
+    store, account = _store()
+    target = store.create_contact_list("acme", "l", country="UA", now=NOW)
+    header, rows = records([("0671234567", {"name": " Ann ", "number": "x"}),
+                            ("+380671234567", {"city": "Kyiv"}),
+                            ("12", {}), ("380501234567", {"name": "y" * 10_001})])
+    assert header.columns == ("number", "name", "city") and header.number_index == 0
+    *_, summary = ContactImport(store, target, account, numbers=PLAN).batches(header, rows)
+    assert (summary.added, summary.duplicates, summary.invalid) == (1, 1, 2)
+    assert [p.line for p in summary.problems] == [3, 4]
+    [contact] = store.contacts(target.id)
+    assert contact.number == "380671234567" and dict(contact.fields) == {"name": "Ann",
+                                                                        "city": ""}

@@ -175,6 +175,7 @@ def test_set_changes_every_setting(cli: Cli) -> None:
         blacklist_mode=BlacklistMode.REFUSE,
         refund_failed=True,
         created_at=found.created_at if found else 0.0,
+        webhook_secret=found.webhook_secret if found else "",  # made with the account
         outbind_to="tcp:host=192.0.2.10:port=2776",
         outbind_password="knock",
         hold_incomplete_sets=600.0,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from tests.cli.conftest import Cli
 
 
-def test_a_webhook_url_makes_a_secret_shown_once_set_and_kept(cli: Cli) -> None:
-    cli("account", "add", "acme", "--password", "s3cret")
+def test_an_account_has_a_secret_shown_with_its_first_webhook_url_and_kept(cli: Cli) -> None:
+    out = cli("account", "add", "acme", "--password", "s3cret")
+    made = out.split("webhook secret: ")[1].split()[0]  # every account has one from the start
     out = cli("account", "set", "acme", "--webhook-url", "https://shop.example/hook")
-    assert "changed webhook_url, webhook_secret" in out
-    secret = out.split("webhook secret: ")[1].split()[0]
-    assert len(secret) == 64
+    assert "changed webhook_url" in out
+    secret = out.split("webhook secret: ")[1].split()[0]  # shown with the first URL
+    assert len(secret) == 64 and secret == made
     info = cli.json("account", "show", "acme")
     assert info["webhook_url"] == "https://shop.example/hook"
     assert info["webhook_secret"] == secret

@@ -1,12 +1,13 @@
 """smsc.core.batch and smsc.core.quote without Twisted: a send to many destinations through
-Intake.prepare (duplicates as written and as read left out, throughput per part, answers per
-destination), and a quote that prices exactly what the send prepares, taking nothing."""
+Intake.prepare (duplicates as written and as read left out, opted-out numbers refused,
+throughput per part, answers per destination), and a quote that prices exactly what the send
+prepares, taking nothing."""
 
 from __future__ import annotations
 
 import itertools
 
-from smsc.core.batch import answer_batch, prepare_batch
+from smsc.core.batch import BatchBuilder, answer_batch, prepare_batch
 from smsc.core.centre import operator_desk
 from smsc.core.depths import QueueDepths
 from smsc.core.quote import quote
@@ -110,3 +111,31 @@ def test_a_quote_prices_what_the_send_prepares_and_takes_nothing() -> None:
     batch = prepare_batch(intake, BindContext(account=ACCOUNT, throttle=None), requests, T0)
     assert q.total == sum(p.price for p in batch.parts) == 30
     assert q.parts == len(batch.parts) == 9
+
+
+def test_opted_out_numbers_are_refused_and_take_no_throughput_or_queue_room() -> None:
+    intake, depths, _ = _intake()
+    bucket = TokenBucket(rate=1.0, burst=1.0)
+    builder = BatchBuilder(intake, BindContext(account=ACCOUNT, throttle=bucket))
+    builder.add(_requests("+380671", "380672", "912"), T0)
+    assert builder.numbers() == ["380671", "380672"]  # as read, for the opt-out lookup
+    batch = builder.batch({"380671"})
+    assert [(i.to, i.status) for i in batch.items] == [
+        ("+380671", S.SMSC_ROPTEDOUT), ("380672", 0), ("912", S.ESME_RINVDSTADR)]
+    assert depths.get("op") == 1  # the opted-out one gave its room back
+    assert len(batch.parts) == 1  # and the one token went to 380672
+    [part] = batch.parts
+    answers = answer_batch(intake, batch, [AcceptOutcome(
+        message_id=part.message_id, destination_addr=part.destination_addr, status=0,
+        charged=5)], ACCOUNT)
+    assert [a.answer.cause for a in answers] == [S.SMSC_ROPTEDOUT, 0, S.ESME_RINVDSTADR]
+
+
+def test_a_quote_refuses_opted_out_numbers_as_the_send_does() -> None:
+    intake, _, _ = _intake()
+    q = quote(intake, ACCOUNT, _requests("+380671", "380672", "380673"), T0)
+    assert q.numbers() == ["380671", "380672", "380673"]
+    assert q.opting_out(set()) is q
+    out = q.opting_out({"380671", "380673"})
+    assert out.opted_out == 2 and out.refused == 2 and out.total == 5 and out.parts == 1
+    assert [line.status for line in out.lines] == [S.SMSC_ROPTEDOUT, 0, S.SMSC_ROPTEDOUT]

@@ -169,7 +169,7 @@ class HttpApi:
     # --- POST /v1/messages ----------------------------------------------------------------------
     async def send(self, caller: Caller, body: bytes, idempotency_key: str | None) -> Reply:
         request = parse_body(m.SendRequest, body)
-        made = self._submits(request)
+        made = self._submits(request, caller.account)
         account = caller.account
         if idempotency_key is None:
             return await self._send(account, request, made)
@@ -204,9 +204,9 @@ class HttpApi:
         return reply
 
     @staticmethod
-    def _submits(request: m.SendRequest) -> Submits:
+    def _submits(request: m.SendRequest, account: Account | None = None) -> Submits:
         try:
-            return submits(request)
+            return submits(request, account_webhook=bool(account and account.webhook_url))
         except InputError as e:
             raise ProblemReply(problem(p.INVALID_REQUEST, str(e), errors=[
                 m.FieldError(field=e.field, message=str(e))])) from None
@@ -239,7 +239,12 @@ class HttpApi:
             chunk = requests[start:start + SLICE]
             await self._ids_for(len(chunk))  # others may have taken ids meanwhile
             builder.add(chunk, self.clock.seconds())
-        batch = builder.batch()
+        numbers = builder.numbers()
+        opted: set[str] = set()
+        if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
+            opted = await self._store("reading opt-outs", self.store.opted_out,
+                                      account.system_id, numbers)
+        batch = builder.batch(opted)
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
             outcomes = await self._commit(batch.parts, batch.groups)
@@ -264,8 +269,12 @@ class HttpApi:
         made = self._submits(request)
         account = caller.account
         q = quote(self.core.intake, account, made.requests, self.clock.seconds())
-        balance = await self._store("reading a balance", self.store.balance,
-                                    account.credit_owner, self.clock.seconds())
+        store, numbers, now = self.store, q.numbers(), self.clock.seconds()
+        balance, opted = await self._store(
+            "reading a balance", lambda: (store.balance(account.credit_owner, now),
+                                          store.opted_out(account.system_id, numbers)
+                                          if numbers else set()))
+        q = q.opting_out(opted)
         return quote_answer(q, account, self.decimals(account.currency),
                             balance.available(self.clock.seconds()), made.data_coding)
 

@@ -21,6 +21,11 @@ from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
 from smsc.server.web.api import HttpApi
+from smsc.server.web.campaigns_api import CampaignsApi
+from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
+from smsc.server.web.lists_api import ListsApi
+from smsc.server.web.optouts_api import OptOutsApi
+from smsc.server.web.webhook_endpoints import WebhookEndpoints
 
 _log = Logger()
 _MESSAGE = re.compile(r"/v1/messages/([^/]{1,64})")
@@ -29,6 +34,8 @@ _ROUTES: dict[str, tuple[str, ...]] = {  # path -> methods (a message's path is 
     "/v1/balance": ("GET",),
     "/v1/quote": ("POST",),
     "/v1/openapi.json": ("GET",),
+    "/v1/webhooks/failed": ("GET",),
+    "/v1/webhooks/failed/replay": ("POST",),
 }
 
 
@@ -66,11 +73,17 @@ def bounded_request(max_body: int) -> type[BoundedRequest]:
 
 
 class ApiResource(Resource):
+    """``extras``: more groups of paths (contact lists, campaigns, opt-outs), each in its own
+    module (:class:`smsc.server.web.endpoints.Endpoints`)."""
+
     isLeaf = True  # noqa: N815 - the name Twisted looks for
 
-    def __init__(self, api: HttpApi) -> None:
+    def __init__(self, api: HttpApi, webhooks: WebhookEndpoints | None = None,
+                 extras: tuple[Endpoints, ...] = ()) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
+        self.webhooks = webhooks
+        self.extras = extras
         self._document = json.dumps(document()).encode("utf-8")
 
     def render(self, request: Request) -> Any:
@@ -81,19 +94,22 @@ class ApiResource(Resource):
         d.addErrback(self._failed, request, gone)
         return NOT_DONE_YET
 
-    async def _answer(self, request: Request) -> Reply:
+    async def _answer(self, request: Request) -> AnyReply:
         try:
             return await self._route(request)
         except ProblemReply as e:
             return e.reply
 
-    async def _route(self, request: Request) -> Reply:
+    async def _route(self, request: Request) -> AnyReply:
         path = (request.path or b"/").decode("utf-8", "replace")
         method = (request.method or b"GET").decode("ascii", "replace").upper()
         if path == "/v1/openapi.json" and method in ("GET", "HEAD"):
             return Reply(200, JSON, self._document)
         match = _MESSAGE.fullmatch(path)
         methods = ("GET", "DELETE") if match else _ROUTES.get(path)
+        extra = None
+        if methods is None:
+            extra, methods = self._extra(path)
         if methods is None:
             raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path[:100]}"))
         if method not in methods:
@@ -106,6 +122,8 @@ class ApiResource(Resource):
         caller = await self.api.authenticate(_header(request, b"authorization"),
                                              _address(request))
         api = self.api
+        if extra is not None:
+            return await extra.answer(caller, method, path, request)
         if match:
             message_id = match.group(1)
             if method == "GET":
@@ -113,12 +131,25 @@ class ApiResource(Resource):
             return await api.cancel(caller, message_id)
         if path == "/v1/balance":
             return await api.balance(caller)
+        if path.startswith("/v1/webhooks/"):
+            if self.webhooks is None:
+                raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path}"))
+            if method == "GET":
+                return await self.webhooks.failed(caller, _query(request))
+            return await self.webhooks.replay(caller, self._body(request))
         if method == "GET":
             return await api.list_messages(caller, _query(request))
         body = self._body(request)
         if path == "/v1/quote":
             return await api.quote(caller, body)
         return await api.send(caller, body, _idempotency_key(request))
+
+    def _extra(self, path: str) -> tuple[Endpoints | None, tuple[str, ...] | None]:
+        for extra in self.extras:
+            methods = extra.methods(path)
+            if methods is not None:
+                return extra, methods
+        return None, None
 
     @staticmethod
     def _body(request: Request) -> bytes:
@@ -131,7 +162,7 @@ class ApiResource(Resource):
         content.seek(0)
         return content.read()  # type: ignore[no-any-return]
 
-    def _write(self, reply: Reply, request: Request, gone: list[bool]) -> None:
+    def _write(self, reply: AnyReply, request: Request, gone: list[bool]) -> None:
         self.api.answers[reply.status] += 1
         if gone:
             return
@@ -140,6 +171,9 @@ class ApiResource(Resource):
         request.setHeader(b"cache-control", b"no-store")  # type: ignore[no-untyped-call]
         for name, value in reply.headers:
             request.setHeader(name.encode("ascii"), value.encode("ascii"))  # type: ignore[no-untyped-call]
+        if isinstance(reply, StreamReply):
+            defer.ensureDeferred(write_stream(reply, request))
+            return
         # the length known: the answer goes whole, not chunked
         request.setHeader(b"content-length", b"%d" % len(reply.body))  # type: ignore[no-untyped-call]
         if request.method != b"HEAD":
@@ -210,10 +244,13 @@ class ApiRoot(Resource):
     child of its own (``putChild``: a Kannel-style ``/cgi-bin``), anything else is a 404
     problem document."""
 
-    def __init__(self, api: ApiResource) -> None:
+    def __init__(self, api: ApiResource, children: dict[bytes, Resource] | None = None
+                 ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self.api = api
         self.putChild(b"v1", api)
+        for name, child in (children or {}).items():
+            self.putChild(name, child)
 
     def getChild(self, path: bytes, request: Request) -> Resource:
         return self.api  # it answers unknown paths with a problem document
@@ -222,9 +259,15 @@ class ApiRoot(Resource):
         return self.api.render(request)
 
 
-def api_site(api: HttpApi, max_body: int) -> Site:
-    """The Site serving the API: bounded bodies, idle connections closed after a minute."""
-    site = ApiSite(ApiRoot(ApiResource(api)), timeout=60)  # type: ignore[no-untyped-call]
+def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None,
+             webhooks: WebhookEndpoints | None = None) -> Site:
+    """The Site serving the API (with its failed-webhook endpoints, its contact lists,
+    campaigns and opt-outs, and ``children`` beside ``/v1``: ``/cgi-bin``): bounded bodies,
+    idle connections closed after a minute."""
+    extras = (ListsApi(api), CampaignsApi(api), OptOutsApi(api))
+    site = ApiSite(ApiRoot(ApiResource(api, webhooks, extras),  # type: ignore[no-untyped-call]
+                           children),
+                   timeout=60)
     site.requestFactory = bounded_request(max_body)
     site.noisy = False
     site.displayTracebacks = False
