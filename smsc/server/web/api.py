@@ -46,6 +46,7 @@ from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
+from smsc.server.web.opt_out_reads import OptOutReads
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -105,6 +106,7 @@ class HttpApi:
         self.keys = ApiKeyDesk(core.binds)
         self.verified = VerifiedKeys()  # cleared by Upkeep when the store's counter moves
         self.lookups = Lookups(store, core.id_format)
+        self.opt_outs = OptOutReads(reactor, worker, store)  # one store call per turn
         self.logs = LogLimiter()  # refused keys, per address
         self._purge: task.LoopingCall | None = None
         # For the metrics (smsc.server.web.site.web_metrics): answers by HTTP status, and the
@@ -138,6 +140,15 @@ class HttpApi:
             return await self.worker.call(fn, *args)
         except Exception:
             self.health.failed(what, Failure())  # type: ignore[no-untyped-call]
+            raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
+
+    async def _opted_out(self, account: str, numbers: list[str]) -> set[str]:
+        """The opted-out ``numbers`` (read with the other sends of this turn); a 503 if the
+        store fails."""
+        try:
+            return await self.opt_outs.read(account, numbers)
+        except Exception:
+            self.health.failed("reading opt-outs", Failure())  # type: ignore[no-untyped-call]
             raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
@@ -242,8 +253,7 @@ class HttpApi:
         numbers = builder.numbers()
         opted: set[str] = set()
         if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
-            opted = await self._store("reading opt-outs", self.store.opted_out,
-                                      account.system_id, numbers)
+            opted = await self._opted_out(account.system_id, numbers)
         batch = builder.batch(opted)
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
