@@ -113,6 +113,9 @@ class BenchOptions:
     system_id: str = ""
     password: str = ""
     repeat: int = 1
+    # A postgresql:// URL: smsc runs on PostgreSQL, a fresh schema of that database per run
+    # (bench.postgres_bench); "" for a fresh SQLite file.
+    postgres: str = ""
 
 
 class ChildProcess:
@@ -233,6 +236,7 @@ class Target:
     system_id: str
     password: str
     child: ChildProcess
+    database: str = ""  # the PostgreSQL URL the server runs on, if it does
 
 
 class StartError(RuntimeError):
@@ -292,7 +296,7 @@ def start_ceiling(receipts: bool, options: BenchOptions) -> Iterator[Target]:
         child.close()
 
 
-def smsc_command(options: BenchOptions, db: Path, *args: str) -> list[str]:
+def smsc_command(options: BenchOptions, db: Path | str, *args: str) -> list[str]:
     """The command line of ``smsc --db DB ARGS...``: the one place that knows how to call smsc."""
     base = list(options.smsc_base_command)
     if not base:
@@ -310,9 +314,13 @@ def start_smsc(options: BenchOptions) -> Iterator[Target]:
     With ``options.system_id`` an account with that password and ample credit is created first
     (``smsc account add``); otherwise the test account the server prints on first start is used.
     """
-    with tempfile.TemporaryDirectory(prefix="smsc-bench-") as work:
-        directory = Path(work)
-        db = directory / "bench.db"
+    with contextlib.ExitStack() as stack:
+        directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="smsc-bench-")))
+        db: Path | str = directory / "bench.db"
+        if options.postgres:
+            from bench.postgres_bench import fresh_schema
+
+            db = stack.enter_context(fresh_schema(options.postgres))
         if options.system_id:
             command = smsc_command(
                 options,
@@ -362,6 +370,7 @@ def start_smsc(options: BenchOptions) -> Iterator[Target]:
                 system_id=system_id,
                 password=password,
                 child=child,
+                database=db if isinstance(db, str) else "",
             )
         finally:
             child.stop(options.stop_timeout)
@@ -394,11 +403,13 @@ def run_load(target: Target, scenario: Scenario, options: BenchOptions) -> dict[
     if scenario.receipts:
         argv.append("--receipts")
     cpu_before = target.child.cpu_seconds()
+    db_before = _database_cpu(target)
     limit = options.max_seconds + options.receipt_timeout + 60
     finished = run_to_end(argv, cwd=REPO_ROOT, timeout=limit)
     if finished is None:
         return {"fatal": f"the load client did not finish within {limit:.0f} s"}
     cpu_after = target.child.cpu_seconds()
+    db_after = _database_cpu(target)
     code, out, err = finished
     lines = out.strip().splitlines()
     try:
@@ -408,7 +419,18 @@ def run_load(target: Target, scenario: Scenario, options: BenchOptions) -> dict[
     answered = int(result.get("acked_ok", 0)) + sum(result.get("errors", {}).values())
     if cpu_before is not None and cpu_after is not None and answered:
         result["server_cpu_us_per_msg"] = round((cpu_after - cpu_before) / answered * 1e6, 1)
+    if db_before is not None and db_after is not None and answered:
+        result["database_cpu_us_per_msg"] = round((db_after - db_before) / answered * 1e6, 1)
     return result
+
+
+def _database_cpu(target: Target) -> float | None:
+    """CPU seconds of the PostgreSQL backends serving ``target`` (None on SQLite)."""
+    if not target.database:
+        return None
+    from bench.postgres_bench import backend_cpu_seconds
+
+    return backend_cpu_seconds(target.database)
 
 
 @dataclass(slots=True, kw_only=True)

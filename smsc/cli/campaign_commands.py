@@ -1,7 +1,7 @@
 """``smsc campaign create/start/pause/resume/cancel/show/report/clean``: a campaign's record,
-its life (smsc.core.campaign_control) and its report (smsc.core.campaign_report). A running
-server sends the campaigns that are RUNNING once the campaign runner is wired into it; until
-then these commands keep the record."""
+its life (smsc.core.campaign_control) and its report (smsc.core.campaign_report). These write
+the store; a running server sends the campaigns that are RUNNING (smsc.server.campaigns) and
+notices a change of state by polling the store."""
 
 from __future__ import annotations
 

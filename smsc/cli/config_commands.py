@@ -72,7 +72,7 @@ def check(cli: CliContext, file: Path | None, quiet: bool) -> None:
 def unknown_accounts(cli: CliContext, config: Config) -> list[str]:
     """Price lists, outcome rules and MO rules that name an account the database does not
     have (a typo, or an example left active): they apply to whoever creates that name."""
-    if not cli.database.exists():
+    if not cli.database_exists():
         return []
     known = {a.system_id for a in cli.store().list_accounts()}
     named = [(f"account_prices.{p.account}", p.account) for p in config.routing.account_prices]
@@ -80,7 +80,7 @@ def unknown_accounts(cli: CliContext, config: Config) -> list[str]:
               for n, r in enumerate(config.operators.outcome_rules, 1) if r.account]
     named += [(f"mo_rules[{n}]", r.account)
               for n, r in enumerate(config.operators.mo_rules, 1) if r.account]
-    return [f"{path}: no account {account!r} in {cli.database} (it applies to whoever "
+    return [f"{path}: no account {account!r} in {cli.database_shown} (it applies to whoever "
             f"creates one of that name)" for path, account in named if account not in known]
 
 

@@ -18,14 +18,14 @@ from smsc.config_error import ConfigError
 from smsc.core.ids import MessageIdFormat
 from smsc.routing.config import RoutingConfig
 from smsc.routing.prices import format_amount, parse_amount
-from smsc.store.base import Store
+from smsc.store import location
+from smsc.store.base import Store, StoreError
 from smsc.store.records import Account
-from smsc.store.sqlite import SqliteStore
 
 
 @dataclass
 class CliContext:
-    db_path: Path | None
+    db_path: str | None  # --db: an SQLite file or a postgresql:// URL
     config_path: Path | None
     _config: Config | None = field(default=None, repr=False)
     _store: Store | None = field(default=None, repr=False)
@@ -95,15 +95,29 @@ class CliContext:
 
     # --- the database ----------------------------------------------------------------------
     @property
-    def database(self) -> Path:
+    def database(self) -> str:
+        """Where the store is: --db, else the config's server.database (an SQLite file's path
+        or a postgresql:// URL; see smsc.store.location)."""
         if self.db_path is not None:
             return self.db_path
-        return Path(self.lenient_config.server.database)
+        return self.lenient_config.server.database
+
+    @property
+    def database_shown(self) -> str:
+        """The database for messages (a URL's password left out)."""
+        return location.shown(self.database)
+
+    def database_exists(self) -> bool:
+        """Whether the database may hold data already (a server always may)."""
+        return location.exists(self.database)
 
     def store(self) -> Store:
         if self._store is None:
-            self._store = SqliteStore(self.database,
-                                      synchronous=self.lenient_config.server.synchronous)
+            try:
+                self._store = location.open_store(
+                    self.database, synchronous=self.lenient_config.server.synchronous)
+            except StoreError as e:
+                raise click.ClickException(str(e)) from None
         return self._store
 
     def close(self) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from smsc.cli.webhooks import webhook
 from smsc.config.edit import EditError
 from smsc.config_error import ConfigError
 from smsc.store.base import StoreError
+from smsc.store.location import database_errors
 
 
 class SmscGroup(click.Group):
@@ -49,8 +49,8 @@ class SmscGroup(click.Group):
             raise click.ClickException(str(e)) from None
         except StoreError as e:
             raise click.ClickException(f"store: {e}") from None
-        except sqlite3.DatabaseError as e:
-            raise click.ClickException(f"database: {e}") from None
+        except database_errors() as e:  # sqlite3's, psycopg's (a PostgreSQL that went away)
+            raise click.ClickException(f"database: {str(e).strip()}") from None
         except BrokenPipeError:  # the reader went away (``smsc ... | head``): stop quietly
             raise click.exceptions.Exit(1) from None
         except OSError as e:
@@ -65,9 +65,10 @@ class SmscGroup(click.Group):
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="SQLite database file (default: server.database of the config, "
-    "smsc.sqlite in the working directory).",
+    metavar="FILE|URL",
+    help="SQLite database file, or a PostgreSQL URL such as "
+    "postgresql://smsc@db.example/smsc for several nodes (default: server.database of the "
+    "config, smsc.sqlite in the working directory).",
 )
 @click.option(
     "--config",
@@ -77,7 +78,7 @@ class SmscGroup(click.Group):
 )
 @click.version_option(package_name="smsc")
 @click.pass_context
-def main(ctx: click.Context, db_path: Path | None, config_path: Path | None) -> None:
+def main(ctx: click.Context, db_path: str | None, config_path: Path | None) -> None:
     """smsc: an SMPP 3.4 server and SMS-centre simulator with a routing core.
 
     \b

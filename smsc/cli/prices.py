@@ -46,7 +46,7 @@ def _target(route: str | None, prefix: str | None, account: str | None) -> None:
 def _list_currency(cli: CliContext, account: str, currency: str | None) -> str:
     if currency:
         return currency.upper()
-    if cli.database.exists():
+    if cli.database_exists():
         found = cli.store().get_account(account)
         if found is not None:
             return found.currency
@@ -106,9 +106,9 @@ def set_(
     _target(route, prefix, account)
     editor = cli.editor()
     if account:
-        if not force and cli.database.exists() and cli.store().get_account(account) is None:
+        if not force and cli.database_exists() and cli.store().get_account(account) is None:
             raise click.ClickException(
-                f"no account {account!r} in {cli.database} (see `smsc account list`): give "
+                f"no account {account!r} in {cli.database_shown} (see `smsc account list`): give "
                 "--force to prepare a price list for an account you will create"
             )
         currency = _list_currency(cli, account, currency)
@@ -180,7 +180,7 @@ def list_(cli: CliContext, account: str | None, as_json: bool) -> None:
     lists = {p.account: p for p in routing.account_prices}
     rows: list[dict[str, Any]] = []
     own = lists.get(account) if account else None
-    if account and own is None and cli.database.exists():
+    if account and own is None and cli.database_exists():
         found = cli.store().get_account(account)
         if found is not None and found.parent:
             own = lists.get(found.parent)

@@ -65,7 +65,7 @@ def check_currency_change(cli: CliContext, route: str, currency: str, force: boo
     if currency == old or force:
         return currency
     lists = {p.account: p for p in routing.account_prices}
-    accounts = cli.store().list_accounts() if cli.database.exists() else []
+    accounts = cli.store().list_accounts() if cli.database_exists() else []
     losing = []
     for a in accounts:
         own = lists.get(a.system_id) or (lists.get(a.parent) if a.parent else None)

@@ -78,7 +78,7 @@ def _login(cli: CliContext, system_id: str | None, password: str | None) -> tupl
 def _default_source(cli: CliContext, system_id: str) -> str:
     """Without --from: an empty source_addr when the account (in this database) has a default
     sender, so the server puts it in as for any client; else "smsc"."""
-    if cli.database.exists():
+    if cli.database_exists():
         found = cli.store().get_account(system_id)
         if found is not None and found.default_sender:
             return ""

@@ -17,6 +17,7 @@ from smsc.core.parts import is_held
 from smsc.core.queues import Queues, held_part
 from smsc.core.rounds import decide_part, frame_item
 from smsc.slotted import slot_constructor
+from smsc.store.campaign_records import CampaignWrite
 from smsc.store.records import (
     AcceptOutcome,
     FinalAtAcceptance,
@@ -45,19 +46,29 @@ class Acceptance:
         self.queues = queues
         self.store = queues.store
 
-    def commit(self, parts: Sequence[NewMessage], now: float) -> Committed:
+    def commit(self, parts: Sequence[NewMessage], now: float,
+               campaign: CampaignWrite | None = None) -> Committed:
         """Accept a batch in one transaction; parts final at acceptance
         (:meth:`_decide_at_acceptance`)
-        are stored final with their receipts, the others are held in memory until due."""
+        are stored final with their receipts, the others are held in memory until due.
+        ``campaign``: a campaign's marks and cursor, written in the same transaction
+        (``Store.accept_campaign``)."""
         queues = self.queues
         queues.saw(parts)
         decided = self._decide_at_acceptance(parts, now) if queues.generation else None
         if not queues.generation or len(queues.hot) >= queues.hot_limit:
-            outcomes = self.store.accept(parts, now, decided=decided)
+            if campaign is None:
+                outcomes = self.store.accept(parts, now, decided=decided)
+            else:
+                outcomes = self._accept_campaign(campaign, parts, now, None, 0, decided)
         else:
             hot_until = now + queues.hot_horizon
-            outcomes = self.store.accept(parts, now, hot_until=hot_until,
-                                         generation=queues.generation, decided=decided)
+            if campaign is None:
+                outcomes = self.store.accept(parts, now, hot_until=hot_until,
+                                             generation=queues.generation, decided=decided)
+            else:
+                outcomes = self._accept_campaign(campaign, parts, now, hot_until,
+                                                 queues.generation, decided)
             queues.hold(parts, outcomes, hot_until, decided)
         for p in parts:
             if p.part_total > 1:
@@ -66,6 +77,14 @@ class Acceptance:
         if decided is None:
             return Committed(outcomes=outcomes)
         return self._count_finals(parts, decided, outcomes, now)
+
+    def _accept_campaign(self, campaign: CampaignWrite, parts: Sequence[NewMessage], now: float,
+                         hot_until: float | None, generation: int,
+                         decided: list[FinalAtAcceptance | None] | None
+                         ) -> list[AcceptOutcome]:
+        return self.store.accept_campaign(campaign.campaign_id, parts, campaign.marks, now,
+                                          cursor=campaign.cursor, hot_until=hot_until,
+                                          generation=generation, decided=decided)
 
     def _decide_at_acceptance(self, parts: Sequence[NewMessage], now: float
                               ) -> list[FinalAtAcceptance | None] | None:

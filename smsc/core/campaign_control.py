@@ -157,10 +157,3 @@ class CampaignControl:
             return self.store.set_campaign_state(campaign_id, PAUSED, now, BY_HAND)
         return self.store.set_campaign_state(campaign_id, CampaignState.CANCELLED, now)
 
-
-def step_budget(campaign: Campaign, elapsed: float, *, most: int = 1000) -> int:
-    """How many contacts a step may handle after ``elapsed`` seconds at the campaign's
-    throughput (0: ``most``); at least one once a whole message's time has passed."""
-    if campaign.throughput <= 0:
-        return most
-    return max(0, min(most, int(campaign.throughput * elapsed)))

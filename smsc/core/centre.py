@@ -46,7 +46,7 @@ class SmscCore:
         self.queues = Queues(store, simulator=simulator, mo_rules=mo_rules, due_batch=due_batch,
                              receipt_zone=receipt_zone, id_format=id_format,
                              hot_limit=hot_limit, hot_horizon=hot_horizon)
-        acceptance = Acceptance(self.queues)
+        acceptance = self.acceptance = Acceptance(self.queues)
         self.opt_outs = OptOuts(store, opt_out)  # handsets' STOP/START (smsc.core.optout)
         rounds = Rounds(self.queues, self.opt_outs)
         messages = Messages(self.queues, rounds)

@@ -8,6 +8,12 @@ latency stays low when there is little of it. Every commit runs on the store thr
 small: a commit can wait for SQLite's write lock (another process writing) or for the disk, and
 the event loop must never wait (every other bind's PDUs would wait with it).
 
+A caller whose parts must share a transaction with writes of its own (a campaign's step: its
+contacts' marks and cursor with its messages, smsc.server.campaigns) gives its own commit
+function (:meth:`GroupCommitter.add_alone`): that commit runs alone, in turn with the batches
+(one batch, then one such commit, when both wait), through the same store lane, answers and
+``after``.
+
 Failures go to ``health`` (a :class:`~smsc.server.storehealth.StoreHealth`), which logs them at
 a bounded rate; each waiting submit is answered None (the service answers ESME_RSYSERR) and the
 next commit is tried as usual, so service comes back with the store.
@@ -15,6 +21,7 @@ next commit is tried as usual, so service comes back with the store.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -49,12 +56,17 @@ class GroupCommitter:
         self._waiting: list[tuple[int, Answer]] = []  # (number of groups, answer)
         self._timer: IDelayedCall | None = None
         self._running = False
+        # Commits that run alone: (parts, groups, answer, commit), in the order added.
+        self._alone: deque[tuple[Sequence[NewMessage], int, Answer, Commit]] = deque()
+        self._last_alone = False  # whether the last commit ran alone: turns alternate
         self.commits = 0
+        self.batch_commits = 0  # commits of batches (those of their own aside)
         self.committed_parts = 0
 
     @property
     def queued(self) -> int:
-        return len(self._parts)
+        """Parts waiting for a commit (a commit of its own with no parts counts as one)."""
+        return len(self._parts) + sum(max(1, len(parts)) for parts, *_ in self._alone)
 
     @property
     def running(self) -> bool:
@@ -72,16 +84,32 @@ class GroupCommitter:
         elif self._timer is None:
             self._timer = self._reactor.callLater(self.delay, self._flush)
 
+    def add_alone(self, parts: Sequence[NewMessage], groups: int, answer: Answer,
+                  commit: Commit) -> None:
+        """Parts committed by ``commit`` (store thread) in a commit of their own, which may
+        write more in its transaction; answered like :meth:`add`."""
+        self._alone.append((parts, groups, answer, commit))
+        if not self._running and self._timer is None:
+            self._timer = self._reactor.callLater(0, self._flush)
+
     def _flush(self) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
-        if self._running or not self._waiting:
+        if self._running or not (self._waiting or self._alone):
             return
-        parts, self._parts = self._parts, []
-        waiting, self._waiting = self._waiting, []
+        commit = self._commit
+        if self._alone and (not self._waiting or not self._last_alone):
+            parts, groups, answer, commit = self._alone.popleft()
+            waiting = [(groups, answer)]
+            self._last_alone = True
+        else:
+            parts, self._parts = self._parts, []
+            waiting, self._waiting = self._waiting, []
+            self._last_alone = False
+            self.batch_commits += 1
         self._running = True
-        d = self._worker.urgent(self._commit, parts, self._reactor.seconds())
+        d = self._worker.urgent(commit, parts, self._reactor.seconds())
         d.addCallbacks(self._done, self._failed, callbackArgs=(waiting, len(parts)),
                        errbackArgs=(waiting,))
 
@@ -99,7 +127,7 @@ class GroupCommitter:
             position += groups
         if self._after is not None:
             self._after(committed)
-        if self._waiting:
+        if self._waiting or self._alone:
             self._flush()
 
     def _failed(self, failure: Failure, waiting: list[tuple[int, Answer]]) -> Any:
@@ -110,7 +138,7 @@ class GroupCommitter:
             _log.failure("group commit failed; answering ESME_RSYSERR", failure)
         for _, answer in waiting:
             answer(None)
-        if self._waiting:
+        if self._waiting or self._alone:
             self._timer = self._reactor.callLater(self.delay, self._flush)
         return None
 

@@ -13,6 +13,7 @@ from smsc.core.outbox import OutboxDispatcher
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.pdu.constants import CommandStatus
 from smsc.server.binding import BindDispatcher
+from smsc.server.campaigns import CampaignSender
 from smsc.server.committer import GroupCommitter
 from smsc.server.metrics import Labels, Metric
 from smsc.server.outbind import Outbinder
@@ -78,6 +79,8 @@ class ObservedService(Protocol):
     def worker(self) -> StoreWorker: ...
     @property
     def health(self) -> StoreHealth: ...
+    @property
+    def campaigns(self) -> CampaignSender: ...
 
 
 def _status(status: int) -> Labels:
@@ -167,6 +170,12 @@ def service_metrics(service: ObservedService) -> list[Metric]:
                [((), webhooks.held)]),
         Metric("smsc_outbind_attempts_total", "counter", "Outbind connections tried.",
                [((), service.outbinder.attempts)]),
+        Metric("smsc_campaign_messages_total", "counter",
+               "Messages of campaigns accepted (committed with their contacts' marks).",
+               [((), service.campaigns.sent)]),
+        Metric("smsc_campaigns_running", "gauge",
+               "Campaigns the server is stepping through now.",
+               [((), len(service.campaigns.runs))]),
         Metric("smsc_store_calls_pending", "gauge", "Calls queued for or running on the store.",
                [((), service.worker.pending)]),
         Metric("smsc_store_failures_total", "counter",

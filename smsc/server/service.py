@@ -7,7 +7,8 @@ timeout; smsc.server.connections), ``sessions`` (the bind path and the binds per
 smsc.server.sessions), ``submits`` (submit to answer, the group commit, the id block refill;
 smsc.server.submits), ``requests`` (query, cancel, replace; smsc.server.requests), ``rounds``
 (the operator queues' due loop; smsc.server.rounds), ``reloader`` (config reload;
-smsc.server.reload) and ``upkeep`` (the periodic work; smsc.server.upkeep). The decision is
+smsc.server.reload), ``upkeep`` (the periodic work; smsc.server.upkeep) and ``campaigns``
+(the running campaigns' steps; smsc.server.campaigns). The decision is
 the core's, the plumbing (which thread, which batch, which connection) is theirs.
 """
 
@@ -38,6 +39,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.session import Role, Session
 from smsc.server.binding import HashPool, Runner
+from smsc.server.campaigns import CampaignSender
 from smsc.server.confirmations import OptOutConfirmations
 from smsc.server.connections import Connections
 from smsc.server.delivery import OutboxCourier
@@ -132,6 +134,10 @@ class SmscService(service.Service):
                            refill_ids=self.submits.refill_if_low)
         self.upkeep.rescans.append(self.webhooks.wake)
         self.upkeep.changed.append(self.web.verified.clear)  # a key revoked, an account changed
+        # Campaigns the store says are running: the same intake, committer, ids and throttles.
+        self.campaigns = CampaignSender(self.clock, core, self.worker, self.committer,
+                                        self.sessions.throttles, self.health,
+                                        refill_ids=self.submits.refill_if_low)
         self.ports: list[IListeningPort] = []
         self.factory = SmppServerFactory(self, self.clock, settings.receipt_window,
                                          output_buffer=settings.output_buffer,
@@ -219,6 +225,7 @@ class SmscService(service.Service):
                 self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
             self.web.start()
         self.upkeep.start()
+        self.campaigns.start()
         self.rounds.schedule(0.0)
         self.webhooks.wake()
         self.started.callback(None)
@@ -239,6 +246,7 @@ class SmscService(service.Service):
         for port in self.ports:
             await defer.maybeDeferred(port.stopListening)
         self.upkeep.stop()
+        self.campaigns.stop()
         self.web.stop()
         self.rounds.stop()
         self.submits.stop()

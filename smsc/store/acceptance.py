@@ -79,10 +79,12 @@ class Plan:
     ledger: list[LedgerRow]  # the DEBIT rows, in order
     receipts: list[tuple[Key, OutboxItem]]  # receipts of parts final at acceptance, in parts' order
 
-    def outcomes(self, first_id: int, stored: Sequence[OutboxItem] = ()) -> list[AcceptOutcome]:
+    def outcomes(self, first_id: int, stored: Sequence[OutboxItem] = (), *,
+                 ids: Sequence[int] | None = None) -> list[AcceptOutcome]:
         """One outcome per group, in first-seen order: ``first_id`` is the id of the first
-        row of ``parts`` (the others follow one by one), ``stored`` the receipts as written,
-        with their ids, in the order of ``receipts``."""
+        row of ``parts`` (the others follow one by one) unless ``ids`` gives each row's id
+        along ``parts`` (a store whose concurrent writers may interleave ids), ``stored`` the
+        receipts as written, with their ids, in the order of ``receipts``."""
         items: dict[Key, list[OutboxItem]] = {}
         for (key, _), item in zip(self.receipts, stored, strict=True):
             items.setdefault(key, []).append(item)
@@ -94,8 +96,12 @@ class Plan:
                 out.append(self.refused[key])
                 continue
             charged, index, count = place
-            start = first_id + index
-            out.append(_outcome(key[0], key[1], 0, charged, tuple(range(start, start + count)),
+            if ids is None:
+                start = first_id + index
+                part_ids: tuple[int, ...] = tuple(range(start, start + count))
+            else:
+                part_ids = tuple(ids[index:index + count])
+            out.append(_outcome(key[0], key[1], 0, charged, part_ids,
                                 tuple(items.get(key, ()))))
         return out
 

@@ -248,10 +248,18 @@ class Store(ApiStore, Protocol):
 
     # --- operator queues --------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:
         """Up to ``limit`` non-final parts whose ``next_at`` <= now, oldest first (ties by id),
-        leaving out parts held by ``exclude_generation``. Taking does not change them; ``apply``
-        does."""
+        leaving out parts held by ``exclude_generation`` and parts under a claim whose lease
+        runs past ``now``. Taking does not change them; ``apply`` does.
+
+        ``lease`` > 0 claims the parts taken until ``now + lease``: no other take_due (another
+        node's) returns them before that, unless :meth:`apply` changes them first, which ends
+        the claim. A claimer that dies leaves its parts to be taken again when the lease runs
+        out. PostgreSQL shares claims between nodes (``FOR UPDATE SKIP LOCKED``: two claimers
+        never get the same part); the memory and SQLite stores keep them in the store object
+        (one process)."""
         ...
 
     def apply(
@@ -279,11 +287,22 @@ class Store(ApiStore, Protocol):
     def add_outbox(self, items: Sequence[OutboxItem]) -> list[OutboxItem]: ...
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
-                   hooked: bool = False) -> list[OutboxItem]:
+                   hooked: bool = False, lease: float = 0.0) -> list[OutboxItem]:
         """Unexpired items of an account with id > after_id and no hook (``hook_style`` 0: for
         its SMPP receivers), in id order (items whose ``not_before`` lies ahead included: the
-        reader holds them until then). Items with a hook are the webhook courier's; with
-        ``hooked`` it is those (and only those) that are listed, the same way (for reports)."""
+        reader holds them until then), leaving out items under a claim whose lease runs past
+        ``now``. Items with a hook are the webhook courier's; with ``hooked`` it is those (and
+        only those) that are listed, the same way (for reports).
+
+        ``lease`` > 0 claims the items listed until ``now + lease``, as :meth:`take_due` claims
+        parts: several nodes with receivers of one account each get different items, and the
+        items of a node that dies come back when the lease runs out. :meth:`ack_outbox` removes
+        them; :meth:`release_outbox` ends a claim early."""
+        ...
+
+    def release_outbox(self, ids: Sequence[int]) -> None:
+        """End the claims (see :meth:`outbox_for`) on these items, unsent: they may be listed
+        again at once. Ids not in the outbox are left out."""
         ...
 
     def ack_outbox(self, ids: Sequence[int]) -> None:

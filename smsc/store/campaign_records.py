@@ -67,3 +67,13 @@ class CampaignMark:
     note: str = ""
     due_at: float | None = None  # WAITING: when its window opens
     at: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CampaignWrite:
+    """What a campaign's step writes in the transaction of its messages
+    (``Store.accept_campaign``): its contacts' marks and, unless None, its new cursor."""
+
+    campaign_id: int
+    marks: tuple[CampaignMark, ...] = ()
+    cursor: tuple[int, int] | None = None

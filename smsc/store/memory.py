@@ -29,6 +29,7 @@ from smsc.store.base import (
     hand_lock,
     lock_key,
 )
+from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
 from smsc.store.memory_api import MemoryApiStore
 from smsc.store.memory_campaigns import MemoryCampaigns
@@ -96,6 +97,8 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
         self._parts: dict[int, list[int]] = {}  # message_id -> row ids
         self._pending: set[int] = set()  # row ids with a next_at: the operator queues
         self._hot: dict[int, int] = {}  # row id -> generation of the process holding it
+        self._claims = LeasedClaims()  # parts claimed by take_due with a lease
+        self._outbox_claims = LeasedClaims()  # outbox items claimed by outbox_for
         self._generation = 0
         self._refund_done: set[int] = set()  # row ids whose refund has been handled
         self._outbox: dict[int, OutboxItem] = {}  # in id order
@@ -341,15 +344,21 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
 
     # --- operator queues --------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:  # fmt: skip
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:  # fmt: skip
         with self._lock:
+            held = self._claims.held(now)
             due = [self._messages[i] for i in self._pending
-                   if exclude_generation is None or self._hot.get(i, 0) != exclude_generation]
-        due = [m for m in due if m.next_at is not None and m.next_at <= now]
-        if operators is not None:
-            due = [m for m in due if m.operator in operators]
-        due.sort(key=lambda m: (m.next_at, m.id))
-        return _first(due, limit)
+                   if (exclude_generation is None or self._hot.get(i, 0) != exclude_generation)
+                   and i not in held]
+            due = [m for m in due if m.next_at is not None and m.next_at <= now]
+            if operators is not None:
+                due = [m for m in due if m.operator in operators]
+            due.sort(key=lambda m: (m.next_at, m.id))
+            taken = _first(due, limit)
+            if lease > 0:
+                self._claims.claim((m.id for m in taken), now + lease)
+        return taken
 
     def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
               now: float) -> list[OutboxItem]:  # fmt: skip
@@ -362,6 +371,7 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
                 if m is None:
                     continue
                 self._hot.pop(c.id, None)
+                self._claims.end((c.id,))
                 edits = {k: getattr(c, k) for k in _EDITABLE if getattr(c, k) is not None}
                 m = dataclasses.replace(m, state=c.state, next_at=c.next_at, **edits)
                 m = dataclasses.replace(m, attempts=c.attempts, done_at=c.done_at)
@@ -429,15 +439,25 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
             return self._add_outbox(items)
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
-                   hooked: bool = False) -> list[OutboxItem]:
+                   hooked: bool = False, lease: float = 0.0) -> list[OutboxItem]:
         with self._lock:
+            held = self._outbox_claims.held(now)
             found = sorted((i for i in self._outbox.values()
                             if i.account == account and i.id > after_id
-                            and bool(i.hook_style) == hooked), key=lambda i: i.id)
-        return _first([i for i in found if i.expires_at > now], limit)
+                            and bool(i.hook_style) == hooked and i.id not in held),
+                           key=lambda i: i.id)
+            taken = _first([i for i in found if i.expires_at > now], limit)
+            if lease > 0:
+                self._outbox_claims.claim((i.id for i in taken), now + lease)
+        return taken
+
+    def release_outbox(self, ids: Sequence[int]) -> None:
+        with self._lock:
+            self._outbox_claims.end(ids)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         with self._lock:
+            self._outbox_claims.end(ids)
             for i in ids:
                 self._outbox.pop(i, None)
                 self._webhook_errors.pop(i, None)

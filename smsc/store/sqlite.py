@@ -33,6 +33,7 @@ from smsc.store.base import (
     hand_lock,
     lock_key,
 )
+from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
 from smsc.store.records import (
     AcceptOutcome,
@@ -97,6 +98,10 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         self._conn = conn
         self._lock = threading.RLock()
         self._depth = 0  # write transactions open on this connection (nested ones join)
+        # Claims with a lease (take_due, outbox_for): in this object, as one process owns an
+        # SQLite file's queues (PostgreSQL keeps them in its rows, for several nodes).
+        self._claims = LeasedClaims()
+        self._outbox_claims = LeasedClaims()
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
         conn.execute("PRAGMA busy_timeout=30000")
@@ -479,9 +484,15 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
 
     # --- operator queues ------------------------------------------------------------------
     def take_due(self, now: float, limit: int, operators: Sequence[str] | None = None, *,
-                 exclude_generation: int | None = None) -> list[StoredMessage]:
+                 exclude_generation: int | None = None,
+                 lease: float = 0.0) -> list[StoredMessage]:
         sql = SELECT_MESSAGE + " WHERE next_at IS NOT NULL AND next_at <= ?"
         params: list[Any] = [now]
+        with self._lock:
+            held = self._claims.held(now)
+            if held:
+                sql += f" AND id NOT IN ({', '.join('?' * len(held))})"
+                params += held
         if exclude_generation is not None:
             sql += " AND hot != ?"
             params.append(exclude_generation)
@@ -494,8 +505,12 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                 sql += f" AND operator IN ({', '.join('?' * len(operators))})"
             params += list(operators)
         params.append(limit)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY next_at, id LIMIT ?",
-                                                         params)]
+        with self._lock:
+            taken = [message_from_row(r)
+                     for r in self._read(sql + " ORDER BY next_at, id LIMIT ?", params)]
+            if lease > 0:
+                self._claims.claim((m.id for m in taken), now + lease)
+        return taken
 
     def apply(self, changes: Sequence[MessageChange], outbox: Sequence[OutboxItem],
               now: float) -> list[OutboxItem]:
@@ -505,6 +520,7 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                 self._refund(conn, refunds, now)
             # One statement for every change, run in the given order: the last change of a
             # part wins. COALESCE keeps the stored content where a change carries none.
+            self._claims.end(c.id for c in changes)
             conn.executemany(
                 "UPDATE messages SET state = ?, next_at = ?, attempts = ?, done_at = ?, "
                 "error_code = ?, hot = 0, short_message = COALESCE(?, short_message), "
@@ -583,14 +599,29 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             return self._add_outbox(conn, items)
 
     def outbox_for(self, account: str, after_id: int, limit: int, now: float, *,
-                   hooked: bool = False) -> list[OutboxItem]:
+                   hooked: bool = False, lease: float = 0.0) -> list[OutboxItem]:
         which = "hook_style != 0" if hooked else "hook_style = 0"
-        return [outbox_from_row(r) for r in self._read(
-            SELECT_OUTBOX + f" WHERE account = ? AND id > ? AND expires_at > ? AND {which} "
-            "ORDER BY id LIMIT ?", (account, after_id, now, limit))]
+        sql = SELECT_OUTBOX + f" WHERE account = ? AND id > ? AND expires_at > ? AND {which}"
+        params: list[Any] = [account, after_id, now]
+        with self._lock:
+            held = self._outbox_claims.held(now)
+            if held:
+                sql += f" AND id NOT IN ({', '.join('?' * len(held))})"
+                params += held
+            taken = [outbox_from_row(r)
+                     for r in self._read(sql + " ORDER BY id LIMIT ?", [*params, limit])]
+            if lease > 0:
+                self._outbox_claims.claim((i.id for i in taken), now + lease)
+        return taken
+
+    def release_outbox(self, ids: Sequence[int]) -> None:
+        with self._lock:
+            self._outbox_claims.end(ids)
 
     def ack_outbox(self, ids: Sequence[int]) -> None:
         if ids:
+            with self._lock:
+                self._outbox_claims.end(ids)
             with self._write() as conn:
                 # Answers come back mostly in id order: one range delete per run of ids.
                 conn.executemany("DELETE FROM outbox WHERE id BETWEEN ? AND ?", id_runs(ids))

@@ -1,4 +1,5 @@
-"""Conversions between store records and SQLite rows."""
+"""Conversions between store records and SQL rows (SQLite's, and PostgreSQL's through
+:mod:`smsc.store.postgres_rows`); no driver is imported here."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from operator import attrgetter
 from typing import Any
 
 from smsc.slotted import slot_constructor
+from smsc.store.columns import MESSAGE_COLUMNS, OUTBOX_COLUMNS
 from smsc.store.records import (
     Account,
     BindType,
@@ -20,7 +22,6 @@ from smsc.store.records import (
     OutboxKind,
     StoredMessage,
 )
-from smsc.store.sqlite_schema import MESSAGE_COLUMNS, OUTBOX_COLUMNS
 
 ENROUTE = 1  # MessageState.ENROUTE: stored and waiting in its operator queue
 

@@ -11,9 +11,8 @@ from smsc.core.campaign_control import (
     CampaignRefused,
     IllegalTransition,
     NewCampaign,
-    step_budget,
 )
-from smsc.store.campaign_records import Campaign, CampaignState
+from smsc.store.campaign_records import CampaignState
 from smsc.store.contact_records import Contact
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account
@@ -89,8 +88,3 @@ def test_the_sender_is_checked_at_start() -> None:
     with pytest.raises(CampaignRefused, match="default sender"):
         control.change(no_sender.id, "start", NOW)
 
-
-def test_step_budget() -> None:
-    c = Campaign(account="a", name="n", lists=(), template="", throughput=50.0)
-    assert step_budget(c, 0.1) == 5 and step_budget(c, 100.0) == 1000
-    assert step_budget(Campaign(account="a", name="n", lists=(), template=""), 0.1) == 1000

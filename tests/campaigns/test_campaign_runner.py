@@ -6,13 +6,14 @@ two lists."""
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from smsc.config.loader import load_config, packaged_defaults
-from smsc.core.campaign_runner import NO_CREDIT, CampaignRunner
+from smsc.core.campaign_runner import NO_ACCOUNT, NO_CREDIT, CampaignRunner
 from smsc.core.centre import SmscCore
 from smsc.core.ids import MessageIdFormat
 from smsc.core.routebook import RouteBook
@@ -243,3 +244,17 @@ def test_a_cancel_between_read_and_commit_stays_cancelled() -> None:
     found = store.campaign(campaign_id)
     assert found is not None and found.state == CampaignState.CANCELLED  # not DONE
     assert runner.step(campaign_id, core.intake, MORNING_UTC, 10).sent == 0
+
+
+def test_a_disabled_account_pauses_its_campaign_and_skips_nobody() -> None:
+    store = MemoryStore()
+    campaign_id = _setup(store, UA[:3])
+    account = store.get_account("acme")
+    assert account is not None
+    store.update_account(replace(account, enabled=False))
+    core, runner = _core(store), CampaignRunner(store)
+    result = runner.step(campaign_id, core.intake, MORNING_UTC, 10)
+    assert (result.state, result.reason) == (CampaignState.PAUSED, NO_ACCOUNT)
+    assert store.campaign_counts(campaign_id) == {}
+    found = store.campaign(campaign_id)
+    assert found is not None and (found.cursor_list, found.cursor_contact) == (0, 0)

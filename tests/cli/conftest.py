@@ -23,7 +23,7 @@ CONF = Path(__file__).resolve().parents[2] / "conf"
 class Cli:
     """``smsc --db DB --config CONFIG ...`` in this process."""
 
-    db: Path
+    db: Path | str  # an SQLite file or a postgresql:// URL
     config: Path
     _stores: list[SqliteStore] = field(default_factory=list)
 

@@ -47,6 +47,7 @@ from smsc.pdu.events import (
 )
 from smsc.pdu.session import Session
 from smsc.pdu.transitions import Role
+from tests import postgres_db
 
 HOST = "127.0.0.1"
 LISTEN = f"tcp:0:interface={HOST}"
@@ -168,7 +169,7 @@ def _pump_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def run_cli(db: Path, *args: str) -> str:
+def run_cli(db: Path | str, *args: str) -> str:
     """``smsc --db DB ARGS`` through the real click command, in this process (fast); its output,
     or an AssertionError with it."""
     result = CliRunner().invoke(smsc_cli, ["--db", str(db), *args], catch_exceptions=False)
@@ -181,12 +182,13 @@ class SmscServer:
     """A running ``smsc serve`` subprocess."""
 
     process: subprocess.Popen[str]
-    db: Path
+    db: Path | str  # an SQLite file, or a PostgreSQL URL (database_at)
     config: Path
     log: Path
     port: int
     test_login: Login | None  # printed on the first start of a database only
     lines: list[str] = field(default_factory=list)
+    workdir: Path = Path()  # the server's working directory (the SQLite file's)
     _reader: threading.Thread | None = None
 
     @property
@@ -264,7 +266,7 @@ class SmscServer:
 
 
 def start_server(
-    db: Path,
+    db: Path | str,
     config: Path,
     *,
     timeout: float = STARTUP_TIMEOUT,
@@ -276,7 +278,9 @@ def start_server(
 
     ``extra_listen`` endpoints (``ssl:0:...``) are listed before the TCP one: the server opens
     them in order, so their announcements are in ``lines`` by then (see ``announced_port``)."""
-    log = db.with_suffix(f".{int(time.time() * 1000) % 10**8}.log")
+    # Next to the database file (or, on PostgreSQL, the config): its log and working directory.
+    where = db if isinstance(db, Path) else config.parent / "smsc.postgres"
+    log = where.with_suffix(f".{int(time.time() * 1000) % 10**8}.log")
     listen = [arg for endpoint in (*extra_listen, LISTEN) for arg in ("--listen", endpoint)]
     with log.open("ab") as log_file:
         process = subprocess.Popen(
@@ -286,7 +290,7 @@ def start_server(
             stderr=log_file,
             stdin=subprocess.DEVNULL,
             text=True,
-            cwd=db.parent,
+            cwd=where.parent,
         )
     assert process.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
@@ -331,15 +335,35 @@ def start_server(
                 port=port,
                 test_login=login,
                 lines=seen,
+                workdir=where.parent,
                 _reader=reader,
             )
 
 
+def database_at(kind: str, directory: Path) -> Path | str:
+    """Where a test server keeps its data: ``kind`` "sqlite", a file in ``directory``;
+    "postgres", a URL naming a schema of its own in the test run's PostgreSQL database
+    (tests.postgres_db: the test skips without PostgreSQL, or fails where it is required)."""
+    if kind == "sqlite":
+        return directory / "smsc.sqlite"
+    return postgres_db.new_schema_url("smsc_server")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_kind(request: pytest.FixtureRequest) -> str:
+    """The store a test's servers run on, for tests parametrised over both."""
+    kind: str = request.param
+    return kind
+
+
 @pytest.fixture(scope="module")
-def smsc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmscServer]:
-    """One server per test module: a fresh database, operators that deliver after 50 ms."""
+def smsc(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmscServer]:
+    """One server per test module: a fresh database, operators that deliver after 50 ms. On
+    SQLite, unless a test asks for "postgres" (``parametrize("smsc", [...], indirect=True)``)."""
     directory = tmp_path_factory.mktemp("smsc")
-    server = start_server(directory / "smsc.sqlite", write_config(directory))
+    kind = getattr(request, "param", "sqlite")
+    server = start_server(database_at(kind, directory), write_config(directory))
     yield server
     server.stop()
 
@@ -355,7 +379,7 @@ def servers() -> Iterator[Callable[..., SmscServer]]:
     """Start servers in a test; every one is stopped by its PID at the end."""
     started: list[SmscServer] = []
 
-    def start(db: Path, config: Path, *extra_args: str) -> SmscServer:
+    def start(db: Path | str, config: Path, *extra_args: str) -> SmscServer:
         server = start_server(db, config, extra_args=extra_args)
         started.append(server)
         return server

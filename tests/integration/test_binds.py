@@ -254,7 +254,7 @@ def test_account_added_by_the_cli_while_the_server_runs_can_bind(smsc: SmscServe
         capture_output=True,
         text=True,
         timeout=30,
-        cwd=smsc.db.parent,
+        cwd=smsc.workdir,
         check=False,
     )
     assert result.returncode == 0, result.stderr

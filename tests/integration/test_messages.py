@@ -13,6 +13,7 @@ import re
 import struct
 from typing import Any
 
+import pytest
 from aiosmpplib import NPI, TON, BindMode, DeliverSm, PhoneNumber, SubmitSm, SubmitSmResp
 
 from smsc.pdu import CommandStatus, Tag, Tlvs, pdus
@@ -67,6 +68,8 @@ LONG_TEXT = " ".join(f"word{n:03d}" for n in range(51))[:459]  # exactly 3 x 153
 # --- submit and its receipt, three clients ---------------------------------------------------
 
 
+@pytest.mark.parametrize("smsc", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
+                         indirect=True)
 def test_smpplib_submit_gets_a_receipt_with_the_same_id(smsc: SmscServer, login: Login) -> None:
     with smpplib_client(smsc.port) as client:
         client.bind_transceiver(system_id=login.system_id, password=login.password)

@@ -25,6 +25,7 @@ from tests.integration.conftest import (
     accepted,
     bound_esme,
     check_receipt,
+    database_at,
     submit,
     write_config,
 )
@@ -116,9 +117,9 @@ def slow_config(tmp_path: Path) -> Path:
 
 
 def test_kill_9_with_receipts_pending_then_every_receipt_arrives_once(
-    tmp_path: Path, servers
+    tmp_path: Path, servers, store_kind: str
 ) -> None:
-    db, config = tmp_path / "smsc.sqlite", slow_config(tmp_path)
+    db, config = database_at(store_kind, tmp_path), slow_config(tmp_path)
     first = servers(db, config)
     login = first.add_account()
     with bound_esme(first.port, "tx", login) as esme:

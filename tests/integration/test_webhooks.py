@@ -20,8 +20,8 @@ from smsc.core.ids import MessageIdFormat
 from smsc.core.routebook import Routed
 from smsc.core.submit import BindContext
 from smsc.pdu import pdus
+from smsc.store.location import open_store
 from smsc.store.records import Account, HookStyle, MessageHook
-from smsc.store.sqlite import SqliteStore
 from tests.integration.conftest import (
     UA_NUMBERS,
     Login,
@@ -210,7 +210,7 @@ def test_a_kannel_dlr_url_given_with_a_message_is_fetched_with_its_escapes(
     core in this process on the server's database: the running server finds its receipt and
     GETs the template with the escapes replaced."""
     login = server.add_account()
-    store = SqliteStore(server.db)
+    store = open_store(str(server.db))
     try:
         account = store.get_account(login.system_id)
         assert account is not None

@@ -91,3 +91,26 @@ def test_a_failed_commit_answers_none_and_the_next_goes_on() -> None:
     clock.advance(DELAY)
     assert core.batches == [1] and answers[1] is not None
     assert committer.health.recoveries == 1  # the store recovered
+
+
+def test_a_commit_of_its_own_runs_alone_in_turn_with_the_batches() -> None:
+    clock, worker, core, committer, answers = rig()
+    own: list[int] = []
+
+    def alone(parts: Sequence[NewMessage], now: float) -> Committed:
+        own.append(len(parts))
+        return Committed(outcomes=[AcceptOutcome(message_id=9, status=0)])
+
+    worker.hold = True  # a batch is committing
+    committer.add([part()], 1, answers.append)
+    clock.advance(DELAY)
+    committer.add_alone([part(), part()], 1, answers.append, alone)
+    committer.add([part()], 1, answers.append)
+    committer.add([part()], 1, answers.append)
+    assert committer.queued == 4
+    worker.release()  # the first batch, then the one of its own, then the next batch
+    clock.advance(DELAY)
+    assert core.batches == [1, 2] and own == [2]
+    assert [len(a or []) for a in answers] == [1, 1, 1, 1]
+    assert answers[1] == [AcceptOutcome(message_id=9, status=0)]  # before the second batch
+    assert committer.queued == 0 and committer.commits == 3

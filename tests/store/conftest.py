@@ -5,10 +5,10 @@ empty store, ``again(store)`` opens another handle on the same data (a second pr
 for the implementations that keep data outside the Python object, and ``spec(store)`` names that
 data for a subprocess. Every store a maker opened is closed when the test ends.
 
-A PostgreSQL store does not exist yet; its parameter looks for ``smsc.store.postgres.PostgresStore``
-and skips (with the reason) until that module, psycopg and a server are all there. It then gives
-every store a schema of its own in the database ``test`` at 127.0.0.1:5432 (override the address
-with the environment variable SMSC_TEST_POSTGRES), dropped when the test ends.
+The PostgreSQL parameter gives every store a schema of its own, dropped when the test ends, in
+the test process's own database (:mod:`tests.postgres_db`: the server at SMSC_TEST_POSTGRES,
+default 127.0.0.1:5432). Without psycopg or a reachable server it skips with the reason, or
+fails where SMSC_REQUIRE_POSTGRES=1.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import itertools
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,8 +25,8 @@ import pytest
 from smsc.store.base import Store
 from smsc.store.memory import MemoryStore
 from smsc.store.sqlite import SqliteStore
+from tests import postgres_db
 
-POSTGRES_DSN = os.environ.get("SMSC_TEST_POSTGRES", "postgresql://127.0.0.1:5432/test")
 IMPLEMENTATIONS = ("memory", "sqlite", "postgres")
 
 
@@ -58,6 +56,11 @@ class StoreMaker:
     def spec(self, store: Store) -> tuple[str, str]:
         """(implementation, location): enough for a subprocess to open the same data."""
         return self._specs[id(store)]
+
+    def release(self, store: Store) -> None:
+        """Close a store before the test ends (a state machine's example is over)."""
+        self._opened.remove(store)
+        store.close()
 
     def close_all(self) -> None:
         while self._opened:
@@ -93,31 +96,29 @@ class PostgresMaker(StoreMaker):
     name = "postgres"
     shared = True
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._dsn = dsn
         self._schemas: list[str] = []
 
     def new(self) -> Store:
-        psycopg = _psycopg()
-        schema = f"smsc_contract_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(self._dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
+        dsn, schema = postgres_db.new_schema_dsn("smsc_contract")
         self._schemas.append(schema)
-        dsn = psycopg.conninfo.make_conninfo(self._dsn, options=f"-csearch_path={schema}")
         return self._open(("postgres", dsn))
+
+    def release(self, store: Store) -> None:
+        """Close it and, unless another handle on its schema is open, empty the schema for the
+        next store (a state machine makes one per example)."""
+        spec = self._specs[id(store)]
+        super().release(store)
+        if not any(self._specs.get(id(other)) == spec for other in self._opened):
+            schema = next(s for s in self._schemas if f"search_path={s} " in spec[1])
+            self._schemas.remove(schema)
+            postgres_db.recycle_schema(schema)
 
     def close_all(self) -> None:
         super().close_all()
-        with _psycopg().connect(self._dsn, autocommit=True) as conn:
-            for schema in self._schemas:
-                conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-
-
-def _psycopg() -> Any:
-    """psycopg, imported only where PostgreSQL is wanted (it is an optional dependency)."""
-    importlib.import_module("psycopg.conninfo")
-    return importlib.import_module("psycopg")
+        while self._schemas:
+            postgres_db.recycle_schema(self._schemas.pop())
 
 
 def open_spec(spec: tuple[str, str]) -> Store:
@@ -132,32 +133,6 @@ def open_spec(spec: tuple[str, str]) -> Store:
     raise ValueError(f"no store called {kind!r}")
 
 
-_postgres_problem: list[str] = []  # computed once per session
-
-
-def postgres_problem() -> str:
-    """Why the PostgreSQL parameter cannot run here, or "" when it can."""
-    if not _postgres_problem:
-        _postgres_problem.append(_find_postgres_problem())
-    return _postgres_problem[0]
-
-
-def _find_postgres_problem() -> str:
-    if importlib.util.find_spec("smsc.store.postgres") is None:
-        return "no PostgreSQL store yet (smsc.store.postgres.PostgresStore does not exist)"
-    if not hasattr(importlib.import_module("smsc.store.postgres"), "PostgresStore"):
-        return "smsc.store.postgres has no PostgresStore"
-    if importlib.util.find_spec("psycopg") is None:
-        return "psycopg is not installed"
-    psycopg = _psycopg()
-    try:
-        with psycopg.connect(POSTGRES_DSN, connect_timeout=3):
-            pass
-    except psycopg.Error as e:
-        return f"PostgreSQL unreachable at {POSTGRES_DSN}: {e}".strip()
-    return ""
-
-
 @pytest.fixture(
     params=[pytest.param(name, marks=[pytest.mark.postgres] if name == "postgres" else [])
             for name in IMPLEMENTATIONS]
@@ -169,10 +144,8 @@ def maker(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StoreMaker
     elif request.param == "sqlite":
         m = SqliteMaker(tmp_path)
     else:
-        problem = postgres_problem()
-        if problem:
-            pytest.skip(problem)
-        m = PostgresMaker(POSTGRES_DSN)
+        postgres_db.need_postgres()
+        m = PostgresMaker()
     try:
         yield m
     finally:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from smsc.store.columns import MESSAGE_COLUMNS
 from smsc.store.http_records import ApiKey
 from smsc.store.records import Account, BindLocks, LockKind, LockState, OutboxItem, OutboxKind
 from smsc.store.sqlite import SqliteStore
-from smsc.store.sqlite_schema import MESSAGE_COLUMNS, SCHEMA_VERSION
+from smsc.store.sqlite_schema import SCHEMA_VERSION
 
 NOW = 1_700_000_000.0
 

@@ -1,0 +1,154 @@
+"""The PostgreSQL store's blacklist, number portability and reports: a mixin of
+:class:`smsc.store.postgres.PostgresStore` (see the methods' contract in
+:mod:`smsc.store.base`)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import psycopg
+
+from smsc.store.base import StoreError
+from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
+from smsc.store.records import (
+    BlacklistEntry,
+    MessageFilter,
+    PortedNumber,
+    StoredMessage,
+    SummaryRow,
+)
+
+_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
+_PAGE = 2000  # rows a report reads per round trip
+
+
+class PostgresReports:
+    """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
+
+    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        raise NotImplementedError  # PostgresStore's
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError  # PostgresStore's
+
+    @staticmethod
+    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
+        raise NotImplementedError  # PostgresStore's
+
+    # --- blacklist and portability --------------------------------------------------------
+    def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int:
+        if not entries:
+            return 0
+        with self._write() as conn:
+            added = conn.execute(
+                "INSERT INTO blacklist (account, number, prefix, note) SELECT * FROM "
+                "unnest(%s::text[], %s::text[], %s::integer[], %s::text[]) "
+                "ON CONFLICT DO NOTHING",
+                ([e.account for e in entries], [e.number for e in entries],
+                 [int(e.prefix) for e in entries], [e.note for e in entries])).rowcount
+            if added:
+                self._bump_changes(conn)
+            return added
+
+    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM blacklist WHERE account = %s AND number = %s "
+                                   "AND prefix = %s", (account, number, int(prefix))).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
+        sql = "SELECT account, number, prefix, note FROM blacklist"
+        params: tuple[Any, ...] = ()
+        if account is not None:
+            sql += " WHERE account = %s"
+            params = (account,)
+        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
+                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
+
+    def add_ported(self, entries: Sequence[PortedNumber]) -> int:
+        with self._write() as conn:
+            if entries:
+                conn.cursor().executemany(
+                    "INSERT INTO ported (number, operator) VALUES (%s, %s) ON CONFLICT "
+                    "(number) DO UPDATE SET operator = excluded.operator",
+                    [(e.number, e.operator) for e in entries])
+            self._bump_changes(conn)
+        return len(entries)
+
+    def remove_ported(self, number: str) -> bool:
+        with self._write() as conn:
+            removed = conn.execute("DELETE FROM ported WHERE number = %s", (number,)).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def ported(self) -> list[PortedNumber]:
+        return [PortedNumber(number=r[0], operator=r[1])
+                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
+
+    # --- reports --------------------------------------------------------------------------
+    @staticmethod
+    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("account", query.account), ("state", query.state),
+                              ("operator", query.operator), ("message_id", query.message_id)):
+            if value is not None:
+                clauses.append(f"{column} = %s")
+                params.append(value)
+        if query.since is not None:
+            clauses.append("submitted_at >= %s")
+            params.append(query.since)
+        if query.until is not None:
+            clauses.append("submitted_at < %s")
+            params.append(query.until)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+    def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
+        """Read page by page (by id), so a report over millions of parts holds one page."""
+        where, params = self._where(query)
+        left = query.limit
+        after = 0
+        while left is None or left > 0:
+            page = _PAGE if left is None else min(_PAGE, left)
+            clause = (where + " AND" if where else " WHERE") + " id > %s"
+            rows = self._read(SELECT_MESSAGE + clause + " ORDER BY id LIMIT %s",
+                              [*params, after, page])
+            for r in rows:
+                yield message_from_row(r)
+            if len(rows) < page:
+                return
+            after = rows[-1][0]
+            if left is not None:
+                left -= len(rows)
+
+    def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
+        columns = []
+        for g in group_by:
+            if g not in _GROUPS:
+                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
+            columns.append(_GROUPS[g])
+        where, params = self._where(query)
+        keys = ", ".join(columns) if columns else "''::text"
+        width = max(1, len(columns))
+        by = ", ".join(str(n) for n in range(1, width + 1))  # the key columns, by position
+        head = self._read(f"SELECT {keys}, count(*), count(DISTINCT message_id), "
+                          f"sum(charged_subscription + charged_bought)::bigint, "
+                          f"sum(refunded)::bigint FROM messages{where} GROUP BY {by}", params)
+        states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
+                            f"GROUP BY {by}, state", params)
+        per_key: dict[tuple[str, ...], dict[int, int]] = {}
+        for r in states:
+            key = tuple(str(v) for v in r[:width]) if columns else ()
+            per_key.setdefault(key, {})[r[width]] = r[width + 1]
+        out = []
+        for r in head:
+            key = tuple(str(v) for v in r[:width]) if columns else ()
+            parts, messages, charged, refunded = r[width:]
+            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
+                                  refunded=refunded or 0, states=per_key.get(key, {})))
+        return sorted(out, key=lambda row: row.key)
