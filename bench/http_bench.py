@@ -7,13 +7,17 @@ operator that delivers at once) with SMPP and the HTTP API on loopback ports of 
 
 - ``smpp``: the SMPP load client (:mod:`bench.load`), 1 bind, window 64, a receipt per message;
 - ``http single``: :mod:`bench.http_load`, one destination per POST, keep-alive connections;
-- ``http batch``: POSTs of ``--batch`` destinations each.
+- ``http batch``: POSTs of ``--batch`` destinations each;
+- ``ceiling single`` and ``ceiling batch``: the same two loads against the HTTP ceiling
+  responder (:mod:`bench.http_ceiling`: twisted.web answering ids, a receipt POSTed per message
+  through the same Twisted client and pool smsc uses, no other work), as ``bench.run``
+  measures the SMPP path against :mod:`bench.ceiling`.
 
 The HTTP scenarios ask for a receipt per message on a per-message ``webhook_url`` pointing at
 the load client's own receiver, so "receipts/s" says whether webhook deliveries keep pace. The
-table gives messages/s, p50/p99 per request, the receipts and each HTTP rate's ratio to the
-SMPP rate of the same run (goals: batch >= 0.8, single >= 1/3). ``--repeat`` runs the scenarios
-in turn K times and reports each one's median run.
+table gives messages/s, p50/p99 per request, the receipts, each HTTP rate's ratio to the SMPP
+rate of the same run (goals: batch >= 0.8, single >= 1/3) and to the ceiling's rate for the
+same load. ``--repeat`` runs the scenarios in turn K times and reports each one's median run.
 
 Every subprocess is started here and stopped by its own PID; every wait has a time limit.
 """
@@ -48,7 +52,7 @@ from bench.run import (
     smsc_command,
 )
 
-__all__ = ["HttpScenario", "main", "run_http"]
+__all__ = ["HttpScenario", "main", "run_http", "start_http_ceiling"]
 
 HTTP_LISTENING = re.compile(r"HTTP API on http://(?P<host>[^\s:/]+):(?P<port>\d+)/v1")
 SYSTEM_ID = "bench"
@@ -63,6 +67,7 @@ class HttpScenario:
     name: str
     batch: int  # 0: the SMPP path
     connections: int
+    ceiling: bool = False  # against bench.http_ceiling, not smsc
 
 
 def _setup(options: BenchOptions, db: Path, directory: Path) -> str:
@@ -132,8 +137,28 @@ def run_http(address: tuple[str, int], key: str, scenario: HttpScenario,
     return result
 
 
+@contextlib.contextmanager
+def start_http_ceiling(options: BenchOptions) -> Iterator[tuple[tuple[str, int], ChildProcess]]:
+    """The HTTP ceiling responder (with receipts) for the ``with`` block: its address."""
+    lifetime = options.max_seconds + options.receipt_timeout + 120
+    argv = [sys.executable, "-m", "bench.http_ceiling", "--port", "0", "--receipts",
+            "--lifetime", str(lifetime)]
+    child = ChildProcess(argv, cwd=REPO_ROOT, name="http-ceiling")
+    try:
+        found = child.wait_for([HTTP_LISTENING], options.startup_timeout)
+        if found is None:
+            raise StartError("the HTTP ceiling responder did not start\n" + child.output_tail())
+        yield (found[0]["host"], int(found[0]["port"])), child
+    finally:
+        child.stop(options.stop_timeout)
+        child.close()
+
+
 def measure(scenario: HttpScenario, options: BenchOptions) -> dict[str, Any]:
     try:
+        if scenario.ceiling:
+            with start_http_ceiling(options) as (address, child):
+                return run_http(address, "ceiling", scenario, options, child)
         with start_server(options) as (smpp, http, key):
             if scenario.batch == 0:
                 return run_load(smpp, SMPP, options)
@@ -153,20 +178,32 @@ def _median(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return chosen
 
 
-def _row(scenario: HttpScenario, result: dict[str, Any], smpp_rate: float) -> list[str]:
+def _row(scenario: HttpScenario, result: dict[str, Any], smpp_rate: float,
+         ceiling_rate: float) -> list[str]:
     if result.get("fatal"):
         return [scenario.name, "failed: " + str(result["fatal"]).splitlines()[0][:80],
-                "", "", "", "", ""]
+                "", "", "", "", "", ""]
     rate = float(result.get("throughput", 0.0))
     receipts = (f"{result.get('receipts_received', 0)}/{result.get('receipts_expected', 0)}"
                 f" at {float(result.get('receipts_throughput', 0.0)):,.0f}/s")
     ratio = f"{rate / smpp_rate:.2f}" if smpp_rate and scenario.batch else "1"
+    to_ceiling = (f"{rate / ceiling_rate:.2f}" if ceiling_rate and scenario.batch
+                  and not scenario.ceiling else "-")
     return [scenario.name, f"{rate:,.0f}", f"{float(result.get('p50_ms', 0.0)):.1f}",
-            f"{float(result.get('p99_ms', 0.0)):.1f}", receipts, ratio,
+            f"{float(result.get('p99_ms', 0.0)):.1f}", receipts, ratio, to_ceiling,
             str(result.get("server_cpu_us_per_msg", ""))]
 
 
-HEADER = ["scenario", "msg/s", "p50 ms", "p99 ms", "receipts", "vs SMPP", "server us/msg"]
+HEADER = ["scenario", "msg/s", "p50 ms", "p99 ms", "receipts", "vs SMPP", "vs ceiling",
+          "server us/msg"]
+
+
+def ceiling_of(scenario: HttpScenario, scenarios: Sequence[HttpScenario]) -> str | None:
+    """The name of the ceiling scenario with the same load as ``scenario``."""
+    for other in scenarios:
+        if other.ceiling and other.batch == scenario.batch:
+            return other.name
+    return None
 
 
 def _markdown(rows: list[list[str]]) -> str:
@@ -179,13 +216,18 @@ def verdict(results: dict[str, dict[str, Any]], scenarios: Sequence[HttpScenario
     smpp_rate = float(results["smpp"].get("throughput", 0.0))
     lines = []
     for scenario in scenarios:
-        if not scenario.batch:
+        if not scenario.batch or scenario.ceiling:
             continue
         goal = BATCH_GOAL if scenario.batch > 1 else SINGLE_GOAL
         rate = float(results[scenario.name].get("throughput", 0.0))
         ratio = rate / smpp_rate if smpp_rate else 0.0
         met = "met" if ratio >= goal else "NOT met"
-        lines.append(f"{scenario.name}: {ratio:.2f} of the SMPP rate (goal {goal:.2f}): {met}")
+        line = f"{scenario.name}: {ratio:.2f} of the SMPP rate (goal {goal:.2f}): {met}"
+        ceiling = ceiling_of(scenario, scenarios)
+        top = float(results.get(ceiling, {}).get("throughput", 0.0)) if ceiling else 0.0
+        if top:
+            line += f"; {rate / top:.2f} of the ceiling's {top:,.0f} msg/s"
+        lines.append(line)
     return lines
 
 
@@ -211,7 +253,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     scenarios = [
         HttpScenario(name="smpp", batch=0, connections=1),
+        HttpScenario(name="ceiling single", batch=1, connections=args.single_connections,
+                     ceiling=True),
         HttpScenario(name="http single", batch=1, connections=args.single_connections),
+        HttpScenario(name=f"ceiling batch {args.batch}", batch=args.batch,
+                     connections=args.batch_connections, ceiling=True),
         HttpScenario(name=f"http batch {args.batch}", batch=args.batch,
                      connections=args.batch_connections),
     ]
@@ -225,7 +271,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                   file=sys.stderr, flush=True)
     results = {name: _median(r) for name, r in runs.items()}
     smpp_rate = float(results["smpp"].get("throughput", 0.0))
-    rows = [_row(s, results[s.name], smpp_rate) for s in scenarios]
+    rows = []
+    for scenario in scenarios:
+        ceiling = ceiling_of(scenario, scenarios)
+        top = float(results[ceiling].get("throughput", 0.0)) if ceiling else 0.0
+        rows.append(_row(scenario, results[scenario.name], smpp_rate, top))
     table = _markdown(rows)
     lines = verdict(results, scenarios)
     print(table)

@@ -191,6 +191,8 @@ class WebhookTally:
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
+        except asyncio.CancelledError:  # the receiver closes at the end of the run
+            pass
         finally:
             writer.close()
 

@@ -1,5 +1,6 @@
-"""The HTTP benchmark works end to end: a real server, the HTTP load client with single and
-batch POSTs, and receipts counted by the client's own webhook receiver."""
+"""The HTTP benchmark works end to end: a real server and the HTTP ceiling responder, the HTTP
+load client with single and batch POSTs, and receipts counted by the client's own webhook
+receiver."""
 
 from __future__ import annotations
 
@@ -23,7 +24,14 @@ def test_single_and_batch_posts_are_answered_and_every_webhook_receipt_arrives_o
     batch = measure(HttpScenario(name="http batch 50", batch=50, connections=2), OPTIONS)
     _checked(batch, OPTIONS.count)
     assert batch["requests"] == 3  # 50 + 50 + 20
-    results = {"smpp": {"throughput": 1.0}, "http single": single, "http batch 50": batch}
+    ceiling = measure(HttpScenario(name="ceiling single", batch=1, connections=4,
+                                   ceiling=True), OPTIONS)
+    _checked(ceiling, OPTIONS.count)
+    results = {"smpp": {"throughput": 1.0}, "http single": single, "http batch 50": batch,
+               "ceiling single": ceiling}
     lines = verdict(results, [HttpScenario(name="http single", batch=1, connections=4),
+                              HttpScenario(name="ceiling single", batch=1, connections=4,
+                                           ceiling=True),
                               HttpScenario(name="http batch 50", batch=50, connections=2)])
     assert len(lines) == 2 and all("of the SMPP rate" in line for line in lines)
+    assert "of the ceiling's" in lines[0] and "ceiling" not in lines[1]

@@ -138,6 +138,11 @@ class WebhookQueue:
     def has_verdicts(self) -> bool:
         return bool(self._verdicts)
 
+    @property
+    def verdicts(self) -> int:
+        """Verdicts waiting to be written."""
+        return len(self._verdicts)
+
     def take_verdicts(self) -> list[tuple[OutboxItem, Verdict]]:
         verdicts, self._verdicts = self._verdicts, []
         return verdicts

@@ -19,8 +19,9 @@ client would have sent it, so the core decides everything the same way for both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME
 from smsc.http.models import SendRequest
@@ -111,13 +112,15 @@ def submits(request: SendRequest, *, account_webhook: bool = False) -> Submits:
     source, source_ton, source_npi = _sender(request.sender)
     receipt = (request.receipt if request.receipt is not None
                else request.webhook_url is not None or account_webhook)
-    template = pdus.SubmitSm(source_addr=source, source_addr_ton=source_ton,
-                             source_addr_npi=source_npi, dest_addr_ton=0, dest_addr_npi=1,
-                             schedule_delivery_time=schedule, validity_period=validity,
-                             registered_delivery=1 if receipt else 0,
-                             data_coding=data_coding, short_message=short_message,
-                             tlvs=Tlvs(tlvs) if tlvs else EMPTY_TLVS)
-    return Submits(requests=tuple((to, replace(template, destination_addr=to.strip()))
+    fields: dict[str, Any] = {
+        "source_addr": source, "source_addr_ton": source_ton, "source_addr_npi": source_npi,
+        "dest_addr_ton": 0, "dest_addr_npi": 1, "schedule_delivery_time": schedule,
+        "validity_period": validity, "registered_delivery": 1 if receipt else 0,
+        "data_coding": data_coding, "short_message": short_message,
+        "tlvs": Tlvs(tlvs) if tlvs else EMPTY_TLVS}
+    # each made whole (dataclasses.replace of a template costs twice as much per destination)
+    make = pdus.SubmitSm
+    return Submits(requests=tuple((to, make(destination_addr=to.strip(), **fields))
                                   for to in request.to),
                    data_coding=data_coding)
 

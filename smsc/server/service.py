@@ -157,6 +157,7 @@ class SmscService(service.Service):
         if self.cluster is not None:
             self.cluster.on_due = self.rounds.wake
             self.cluster.on_changes = self.upkeep.check_changes
+        self.upkeep.changed.append(self.web.verified.clear)  # a key revoked, an account changed
         # Campaigns the store says are running: the same intake, committer, ids and throttles.
         self.campaigns = CampaignSender(self.clock, core, self.worker, self.committer,
                                         self.sessions.throttles, self.health,

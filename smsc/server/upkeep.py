@@ -48,6 +48,7 @@ class Upkeep:
         self.change_counter = -1
         self._loops: list[LoopingCall] = []
         self.rescans: list[Callable[[], None]] = []  # more every-second pulls (webhooks)
+        self.changed: list[Callable[[], None]] = []  # told when the change counter moves
 
     def start(self) -> None:
         for interval, fn in ((0.5, self.connections.housekeeping), (1.0, self._every_second),
@@ -94,6 +95,8 @@ class Upkeep:
         if counter == self.change_counter:
             return
         self.change_counter = counter
+        for told in self.changed:
+            told()
         self.reloader.rebuild_routes()
         outbind = self.worker.call(self.outbinder.load_targets)
         outbind.addCallback(self.outbinder.use_targets)

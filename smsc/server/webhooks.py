@@ -8,6 +8,14 @@ the event loop through one bounded connection pool, and is woken when items are 
 (``wake``, from ``OutboxCourier.offer``) and every second (``Upkeep``), which also finds items
 another process wrote and retries that came due.
 
+The calls go through Twisted's ``Agent`` over a persistent ``HTTPConnectionPool`` (keep-alive,
+``per_host`` connections kept per host); answers are read with ``treq.collect``. treq's
+``HTTPClient`` is not in the way of each call: its per-request wrapping (the URL parsed and
+re-encoded, a cookie agent, a gzip decoder, a buffered response) cost about as much CPU as the
+rest of the call together, and a webhook needs none of it (no cookies, no redirects, no gzip
+asked). A URL is made ASCII (an IRI's host in IDNA, its path percent-encoded) once and kept,
+and so is the endpoint of each host (:class:`KeptEndpoints`).
+
 Delivery is at least once: an item leaves the outbox only once a 2xx answer's removal is
 committed; a crash before that sends it again when its claim's lease runs out, under the same
 event id.
@@ -15,27 +23,33 @@ event id.
 
 from __future__ import annotations
 
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
-import treq.client
+import treq
+from hyperlink import EncodedURL
 from twisted.internet import defer
+from twisted.internet.endpoints import HostnameEndpoint, wrapClientTLS
 from twisted.internet.error import (
     ConnectError,
     ConnectionRefusedError,
     DNSLookupError,
     TimeoutError,
 )
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.client import (
+    URI,
     Agent,
+    BrowserLikePolicyForHTTPS,
     HTTPConnectionPool,
     ResponseFailed,
     _HTTP11ClientFactory,
 )
-from twisted.web.iweb import IResponse
+from twisted.web.error import SchemeNotSupported
+from twisted.web.http_headers import Headers
+from twisted.web.iweb import IAgent, IAgentEndpointFactory, IBodyProducer, IResponse
+from zope.interface import implementer
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
@@ -47,6 +61,85 @@ from smsc.store.records import OutboxItem
 
 _log = Logger()
 ERROR_TEXT = 200  # characters of an answer's body kept in the error of a failed call
+MAX_URLS = 4096  # URLs kept made into request octets
+
+
+@implementer(IBodyProducer)
+class _Octets:
+    """A request body already in memory, written whole at once."""
+
+    __slots__ = ("body", "length")
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.length = len(body)
+
+    def startProducing(self, consumer: Any) -> Any:
+        consumer.write(self.body)
+        return defer.succeed(None)
+
+    def stopProducing(self) -> None:
+        pass
+
+    def pauseProducing(self) -> None:
+        pass
+
+    def resumeProducing(self) -> None:
+        pass
+
+
+@implementer(IAgentEndpointFactory)
+class KeptEndpoints:
+    """The endpoint of each (scheme, host, port), made once and kept (the most recent
+    ``limit``): Twisted's Agent makes a new one, its host name through IDNA, for every
+    request. The same endpoints it would make: TCP for http, TLS (a browser-like policy:
+    the certificate checked against the host) for https."""
+
+    def __init__(self, reactor: Any, connect_timeout: float, limit: int = MAX_URLS) -> None:
+        self._reactor = reactor
+        self._timeout = connect_timeout
+        self._tls = BrowserLikePolicyForHTTPS()  # type: ignore[no-untyped-call]
+        self._known: dict[tuple[bytes, bytes, int], IStreamClientEndpoint] = {}
+        self.limit = limit
+
+    def endpointForURI(self, uri: URI) -> IStreamClientEndpoint:
+        key = (uri.scheme, uri.host, uri.port)
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        endpoint = HostnameEndpoint(self._reactor, uri.host.decode("ascii"), uri.port,
+                                    timeout=self._timeout)
+        made: IStreamClientEndpoint
+        if uri.scheme == b"http":
+            made = endpoint
+        elif uri.scheme == b"https":
+            made = wrapClientTLS(self._tls.creatorForNetloc(uri.host, uri.port), endpoint)
+        else:
+            raise SchemeNotSupported(f"Unsupported scheme: {uri.scheme!r}")
+        if len(self._known) >= self.limit:
+            del self._known[next(iter(self._known))]
+        self._known[key] = made
+        return made
+
+
+class RequestUris:
+    """URLs as the octets of a request target: ASCII kept as it is, an IRI made a URI (as
+    treq does); remembered, the most recent ``limit``."""
+
+    def __init__(self, limit: int = MAX_URLS) -> None:
+        self._known: dict[str, bytes] = {}
+        self.limit = limit
+
+    def __call__(self, url: str) -> bytes:
+        known = self._known.get(url)
+        if known is not None:
+            return known
+        made = (url if url.isascii() else EncodedURL.from_text(url).to_uri().to_text()
+                ).encode("ascii")
+        if len(self._known) >= self.limit:
+            del self._known[next(iter(self._known))]
+        self._known[url] = made
+        return made
 
 
 class _Body:
@@ -93,7 +186,7 @@ class WebhookCourier:
 
     def __init__(self, reactor: Any, worker: StoreWorker, desk: WebhookDesk,
                  queue: WebhookQueue, *, health: StoreHealth | None = None,
-                 client: treq.client.HTTPClient | None = None) -> None:
+                 agent: IAgent | None = None) -> None:
         self._reactor = reactor
         self._clock: IReactorTime = reactor
         self._worker = worker
@@ -107,12 +200,13 @@ class WebhookCourier:
         self._pool.retryAutomatically = False  # a retry is the queue's decision, not the pool's
         self._pool._factory = _QuietFactory
         self._logs = LogLimiter()  # failed calls: a few lines per host, then one per 5 s
-        self._http = client if client is not None else treq.client.HTTPClient(
-            Agent(reactor, connectTimeout=policy.connect_timeout,  # type: ignore[no-untyped-call]
-                  pool=self._pool),
-            cookiejar=CookieJar(DefaultCookiePolicy(allowed_domains=[])))  # type: ignore[arg-type]
+        self._agent: IAgent = agent if agent is not None else Agent.usingEndpointFactory(  # type: ignore[no-untyped-call]
+            reactor, KeptEndpoints(reactor, policy.connect_timeout), pool=self._pool)
+        self._uris = RequestUris()
         self._writing = False
         self._pump_call: IDelayedCall | None = None
+        self._claim_call: IDelayedCall | None = None
+        self._write_call: IDelayedCall | None = None
         self.stopping = False
 
     # --- claims -------------------------------------------------------------------------------
@@ -124,8 +218,18 @@ class WebhookCourier:
                 return
 
     def wake(self) -> None:
-        """Claim due items from the store, unless a claim runs (it claims again after) or
-        memory holds enough already."""
+        """Claim due items from the store soon (after the policy's ``gather``, so the items
+        of the next few commits come in one claim), unless a claim is due already, runs (it
+        claims again after) or memory holds enough already."""
+        if self.stopping or self._claim_call is not None:
+            return
+        self._claim_call = self._clock.callLater(self.queue.policy.gather, self._claim)
+
+    def _claim(self) -> None:
+        pending = self._claim_call
+        if pending is not None and pending.active():  # called early: the timer is not needed
+            pending.cancel()
+        self._claim_call = None
         if self.stopping:
             return
         asked = self.queue.claim_size()
@@ -137,8 +241,8 @@ class WebhookCourier:
     def _claimed(self, calls: list[WebhookCall], asked: int) -> None:
         again = self.queue.claimed(calls, asked)
         self._schedule_pump()
-        if again:
-            self.wake()
+        if again and not self.stopping:
+            self._claim()  # it came back full: more are due now
 
     def _claim_failed(self, failure: Failure) -> None:
         self.queue.claim_failed()
@@ -158,10 +262,10 @@ class WebhookCourier:
 
     def _send(self, call: WebhookCall) -> None:
         body = _Body(ERROR_TEXT)
-        headers: dict[bytes | str, bytes | str] = dict(call.headers)
-        d = defer.maybeDeferred(self._http.request, call.method, call.url, headers=headers,
-                                data=call.body if call.method == "POST" else None,
-                                allow_redirects=False)
+        headers = Headers()
+        for name, value in call.headers:
+            headers.addRawHeader(name, value)
+        d = defer.maybeDeferred(self._request, call, headers)
 
         def read(response: IResponse) -> Any:
             return treq.collect(response, body).addCallback(lambda _: response.code)
@@ -170,6 +274,10 @@ class WebhookCourier:
         d.addTimeout(self.queue.policy.timeout, self._clock)
         d.addCallbacks(self._answered, self._no_answer, callbackArgs=(call, body),
                        errbackArgs=(call,))
+
+    def _request(self, call: WebhookCall, headers: Headers) -> defer.Deferred[IResponse]:
+        return self._agent.request(call.method.encode("ascii"), self._uris(call.url), headers,
+                                   _Octets(call.body) if call.method == "POST" else None)
 
     def _answered(self, status: int, call: WebhookCall, body: _Body) -> None:
         error = "" if 200 <= status < 300 else (
@@ -188,12 +296,24 @@ class WebhookCourier:
                 _log.info("webhook {event} to {host}: {error}; {next}{suppressed}",
                           event=call.item.id, host=call.host, error=verdict.error,
                           next=_next(verdict, self._clock), suppressed=suppressed_note(left_out))
-        self._write()
+        self._schedule_write()
         self._schedule_pump()
 
     # --- verdicts to the store ------------------------------------------------------------------
+    def _schedule_write(self) -> None:
+        """Write the verdicts waiting after the policy's ``gather`` (at once when a claim's
+        worth waits), so one transaction acknowledges many."""
+        if self.queue.verdicts >= self.queue.policy.claim_batch:
+            self._write()
+        elif self._write_call is None and not self._writing:
+            self._write_call = self._clock.callLater(self.queue.policy.gather, self._write)
+
     def _write(self) -> None:
         """Write the verdicts waiting (one write at a time; the next takes what came meanwhile)."""
+        if self._write_call is not None:
+            if self._write_call.active():
+                self._write_call.cancel()
+            self._write_call = None
         if self._writing or not self.queue.has_verdicts:
             return
         verdicts = self.queue.take_verdicts()
@@ -205,7 +325,8 @@ class WebhookCourier:
     def _written(self, _: object, items: list[OutboxItem]) -> None:
         self._writing = False
         self.queue.written(items)
-        self._write()
+        if self.queue.has_verdicts:
+            self._schedule_write()
         self.wake()
 
     def _store_failed(self, failure: Failure, what: str) -> None:
@@ -225,9 +346,11 @@ class WebhookCourier:
         at once for the next start) and close the kept connections. Calls in flight are left
         to their timeouts; their items come back after their lease."""
         self.stopping = True
-        if self._pump_call is not None and self._pump_call.active():
-            self._pump_call.cancel()
-        self._pump_call = None
+        for pending in (self._pump_call, self._claim_call):
+            if pending is not None and pending.active():
+                pending.cancel()
+        self._pump_call = self._claim_call = None
+        self._write()  # the verdicts gathering now, without waiting for company
         unsent = self.queue.unsent()
         released = (self._worker.call(self.desk.release, unsent, self._clock.seconds())
                     if unsent else defer.succeed(None))

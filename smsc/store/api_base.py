@@ -27,8 +27,9 @@ class ApiStore(Protocol):
         ...
 
     def revoke_api_key(self, key_id: str, now: float) -> bool:
-        """Mark a key revoked at ``now`` (it stays listed); False when there is no such key or
-        it was revoked already."""
+        """Mark a key revoked at ``now`` (it stays listed) and move the change counter (a
+        running server forgets the keys it verified lately); False when there is no such key
+        or it was revoked already."""
         ...
 
     def touch_api_key(self, key_id: str, now: float) -> None:

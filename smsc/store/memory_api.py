@@ -21,6 +21,7 @@ class MemoryApiStore:
         _accounts: dict[str, Account]
         _messages: dict[int, StoredMessage]
         _parts: dict[int, list[int]]
+        _changes: int
 
     def _api_state(self) -> tuple[dict[str, ApiKey], dict[tuple[str, str], IdempotentAnswer]]:
         state = self.__dict__.get("_api")
@@ -54,6 +55,7 @@ class MemoryApiStore:
             if key is None or key.revoked_at is not None:
                 return False
             keys[key_id] = dataclasses.replace(key, revoked_at=now)
+            self._changes += 1
             return True
 
     def touch_api_key(self, key_id: str, now: float) -> None:

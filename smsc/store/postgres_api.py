@@ -39,6 +39,10 @@ class PostgresApiStore:
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # PostgresStore's
 
+    @staticmethod
+    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
+        raise NotImplementedError  # PostgresStore's
+
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
@@ -63,8 +67,11 @@ class PostgresApiStore:
 
     def revoke_api_key(self, key_id: str, now: float) -> bool:
         with self._write() as conn:
-            return conn.execute("UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND "
-                                "revoked_at IS NULL", (now, key_id)).rowcount > 0
+            revoked = conn.execute("UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND "
+                                   "revoked_at IS NULL", (now, key_id)).rowcount > 0
+            if revoked:
+                self._bump_changes(conn)
+            return revoked
 
     def touch_api_key(self, key_id: str, now: float) -> None:
         with self._write() as conn:

@@ -38,6 +38,9 @@ class SqliteApiStore:
 
         def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
 
+        @staticmethod
+        def _bump_changes(conn: sqlite3.Connection) -> None: ...
+
         _lock: Any
         _conn: sqlite3.Connection
 
@@ -65,8 +68,11 @@ class SqliteApiStore:
 
     def revoke_api_key(self, key_id: str, now: float) -> bool:
         with self._write() as conn:
-            return conn.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND "
-                                "revoked_at IS NULL", (now, key_id)).rowcount > 0
+            revoked = conn.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND "
+                                   "revoked_at IS NULL", (now, key_id)).rowcount > 0
+            if revoked:
+                self._bump_changes(conn)
+            return revoked
 
     def touch_api_key(self, key_id: str, now: float) -> None:
         with self._write() as conn:

@@ -114,3 +114,28 @@ def test_a_store_that_cannot_check_keys_is_a_503_not_a_401() -> None:
     store.broken = False
     status, balance = answer(call(rig, "GET", "/v1/balance", key))
     assert status == 200 and balance["available"] == 100_000
+
+
+def test_a_verified_key_skips_the_store_until_a_refusal_or_a_change() -> None:
+    rig = Rig(MemoryStore())
+    add_account(rig.store, sender_ids=("Shop",))
+    key = keyed(rig)
+    looked_up: list[str] = []
+    api_key = rig.store.api_key
+
+    def counted(key_id: str) -> Any:
+        looked_up.append(key_id)
+        return api_key(key_id)
+
+    rig.store.api_key = counted  # type: ignore[method-assign]
+    for _ in range(3):
+        assert answer(call(rig, "GET", "/v1/balance", key))[0] == 200
+    assert len(looked_up) == 1  # the next two took the key verified a moment ago
+    wrong = key[:-4] + ("AAAA" if not key.endswith("AAAA") else "BBBB")
+    assert answer(call(rig, "GET", "/v1/balance", wrong))[0] == 401
+    assert answer(call(rig, "GET", "/v1/balance", key))[0] == 200
+    assert len(looked_up) == 3  # the refusal emptied what was verified: asked again
+    key_id = key.removeprefix("smsc_").split(".")[0]
+    assert rig.store.revoke_api_key(key_id, START)
+    rig.advance(1.0)  # the upkeep sees the change counter move
+    assert answer(call(rig, "GET", "/v1/balance", key))[0] == 401

@@ -1,4 +1,4 @@
-"""The webhook courier as an adapter: treq's in-memory stub for HTTP, a task.Clock, the store
+"""The webhook courier as an adapter: treq's in-memory agent for HTTP, a task.Clock, the store
 worker inline. The limits in flight, a call that never answers (timeout, then a retry in the
 store), acknowledgements removing items, and a stop that claims nothing more."""
 
@@ -7,18 +7,23 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 import pytest
-from treq.testing import StubTreq
+from treq.testing import RequestTraversalAgent
 from twisted.internet import task
+from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.testing import MemoryReactorClock
+from twisted.web.client import URI
+from twisted.web.error import SchemeNotSupported
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import WebhookPolicy
-from smsc.server.webhooks import WebhookCourier
+from smsc.server.webhooks import KeptEndpoints, RequestUris, WebhookCourier
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, OutboxItem
 from tests.core.test_webhooks import FMT, SECRET, _receipt_item
@@ -27,7 +32,7 @@ from tests.server.harness import InlineWorker
 
 URL = "http://hooks.example/smsc"
 POLICY = WebhookPolicy(timeout=2.0, retry_min=5.0, per_host=2, max_in_flight=3,
-                       claim_batch=8, max_held=16)
+                       claim_batch=8, max_held=16, gather=0.0)
 
 
 class Hooks(Resource):
@@ -56,7 +61,7 @@ class Hooks(Resource):
         return b"ok"
 
 
-Rig = tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, StubTreq]
+Rig = tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, RequestTraversalAgent]
 
 
 @pytest.fixture
@@ -67,16 +72,15 @@ def rig() -> Iterator[Rig]:
     clock = task.Clock()
     clock.advance(T0 + 10)
     hooks = Hooks()
-    stub = StubTreq(hooks)  # type: ignore[no-untyped-call]
+    stub = RequestTraversalAgent(hooks)  # type: ignore[no-untyped-call]
     courier = WebhookCourier(clock, InlineWorker(),
                              WebhookDesk(store, policy=POLICY, format_id=FMT),
-                             WebhookQueue(POLICY, draw=lambda: 0.5),
-                             client=stub)  # type: ignore[arg-type]
+                             WebhookQueue(POLICY, draw=lambda: 0.5), agent=stub)
     yield courier, store, hooks, clock, stub
     courier.stop()
 
 
-def _turn(clock: task.Clock, stub: StubTreq) -> None:
+def _turn(clock: task.Clock, stub: RequestTraversalAgent) -> None:
     """One turn of the event loop: scheduled pumps run, the stub answers what it can."""
     clock.advance(0)
     stub.flush()  # type: ignore[no-untyped-call]
@@ -153,3 +157,66 @@ def test_a_stop_gives_the_unsent_items_back_due_at_once(rig: Rig) -> None:
     courier.stop()
     due = {i.id for i in store.claim_webhooks(clock.seconds(), 10, 1.0)}
     assert len(due) == 3 and due <= {i.id for i in items}  # the two in flight keep their lease
+
+
+def test_claims_and_acknowledgements_gather_into_few_store_calls() -> None:
+    store = MemoryStore()
+    store.create_account(Account(system_id="acct", password_hash="x", webhook_url=URL,
+                                 webhook_secret=SECRET))
+    clock = task.Clock()
+    clock.advance(T0 + 10)
+    hooks = Hooks()
+    agent = RequestTraversalAgent(hooks)  # type: ignore[no-untyped-call]
+    policy = dataclasses.replace(POLICY, per_host=8, max_in_flight=8, gather=0.01)
+    calls = {"claim": 0, "ack": 0}
+    claim, ack = store.claim_webhooks, store.ack_outbox
+
+    def counted_claim(*args: object, **kwargs: object) -> list[OutboxItem]:
+        calls["claim"] += 1
+        return claim(*args, **kwargs)  # type: ignore[arg-type]
+
+    def counted_ack(ids: Sequence[int]) -> None:
+        calls["ack"] += 1
+        ack(ids)
+
+    store.claim_webhooks = counted_claim  # type: ignore[method-assign]
+    store.ack_outbox = counted_ack  # type: ignore[method-assign]
+    courier = WebhookCourier(clock, InlineWorker(), WebhookDesk(store, policy=policy,
+                                                                format_id=FMT),
+                             WebhookQueue(policy, draw=lambda: 0.5), agent=agent)
+    for _ in range(3):  # three commits in a row, each waking the courier
+        courier.offer(_add(store, 2))
+    _turn(clock, agent)
+    assert calls["claim"] == 0  # the claim waits for company
+    clock.advance(0.01)
+    _turn(clock, agent)
+    assert calls == {"claim": 1, "ack": 0} and len(hooks.seen) == 6
+    clock.advance(0.01)
+    _turn(clock, agent)
+    assert calls["ack"] == 1 and store.outbox_count() == 0  # six answers, one transaction
+    courier.stop()
+
+
+def test_an_iri_is_sent_as_its_uri() -> None:
+    uris = RequestUris(limit=2)
+    assert uris("http://hooks.example/a?b=1") == b"http://hooks.example/a?b=1"
+    assert uris("http://bücher.example/ä") == b"http://xn--bcher-kva.example/%C3%A4"
+    uris("http://third.example/")
+    assert len(uris._known) == 2  # the oldest went
+
+
+def test_endpoints_are_made_once_per_host_as_the_agent_would() -> None:
+    endpoints = KeptEndpoints(MemoryReactorClock(), 5.0, limit=2)  # type: ignore[no-untyped-call]
+
+    def endpoint(url: bytes) -> Any:
+        return endpoints.endpointForURI(URI.fromBytes(url))  # type: ignore[no-untyped-call]
+
+    plain = endpoint(b"http://hooks.example:8080/a")
+    assert type(plain) is HostnameEndpoint
+    assert endpoint(b"http://hooks.example:8080/b") is plain
+    secure = endpoint(b"https://hooks.example/a")
+    assert type(secure) is not HostnameEndpoint  # TLS around one
+    with pytest.raises(SchemeNotSupported):
+        endpoint(b"ftp://hooks.example/a")
+    endpoint(b"http://other.example/")
+    assert endpoint(b"http://hooks.example:8080/") is not plain  # the oldest went

@@ -19,7 +19,7 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.config.http import HttpSettings
-from smsc.core.apikeys import ApiKeyDesk
+from smsc.core.apikeys import ApiKeyDesk, VerifiedKeys
 from smsc.core.batch import Batch, BatchAnswer, BatchBuilder, answer_batch
 from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
@@ -46,6 +46,7 @@ from smsc.server.committer import GroupCommitter
 from smsc.server.delivery import OutboxCourier
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
+from smsc.server.web.opt_out_reads import OptOutReads
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 from smsc.store.records import (
@@ -77,6 +78,12 @@ def parse_body(model: type[T], body: bytes) -> T:
                                    errors=field_errors(e))) from None
 
 
+def _refused() -> ProblemReply:
+    return ProblemReply(problem(p.UNAUTHORIZED, "give a valid API key as "
+                                                "'Authorization: Bearer <key>'",
+                                headers=(("WWW-Authenticate", 'Bearer realm="smsc"'),)))
+
+
 class HttpApi:
     """The API's endpoints over the server's collaborators (the composition root passes them)."""
 
@@ -97,7 +104,9 @@ class HttpApi:
         self.decimals = decimals
         self.refill_ids = refill_ids
         self.keys = ApiKeyDesk(core.binds)
+        self.verified = VerifiedKeys()  # cleared by Upkeep when the store's counter moves
         self.lookups = Lookups(store, core.id_format)
+        self.opt_outs = OptOutReads(reactor, worker, store)  # one store call per turn
         self.logs = LogLimiter()  # refused keys, per address
         self._purge: task.LoopingCall | None = None
         # For the metrics (smsc.server.web.site.web_metrics): answers by HTTP status, and the
@@ -133,23 +142,39 @@ class HttpApi:
             self.health.failed(what, Failure())  # type: ignore[no-untyped-call]
             raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
+    async def _opted_out(self, account: str, numbers: list[str]) -> set[str]:
+        """The opted-out ``numbers`` (read with the other sends of this turn); a 503 if the
+        store fails."""
+        try:
+            return await self.opt_outs.read(account, numbers)
+        except Exception:
+            self.health.failed("reading opt-outs", Failure())  # type: ignore[no-untyped-call]
+            raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
+
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
         """The caller of a request with this Authorization header, from ``address``; a 401
-        that says nothing more for a missing, unknown, revoked or wrong key and for a lock."""
-        refused = ProblemReply(problem(p.UNAUTHORIZED, "give a valid API key as "
-                                                       "'Authorization: Bearer <key>'",
-                                       headers=(("WWW-Authenticate", 'Bearer realm="smsc"'),)))
+        that says nothing more for a missing, unknown, revoked or wrong key and for a lock.
+        A key verified in the last few seconds from the same address is taken without the
+        store (see :class:`smsc.core.apikeys.VerifiedKeys`)."""
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise refused
-        verdict = await self._store("checking an API key", self.keys.authenticate,
-                                    token.strip(), address, self.clock.seconds())
-        if verdict.account is None:
-            held = self.logs.allow(("apikey", address), self.clock.seconds())
-            if held is not None:
-                _log.info("HTTP API key refused from {address}: {reason}{note}",
-                          address=address, reason=verdict.reason, note=suppressed_note(held))
-            raise refused
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise _refused()
+        now = self.clock.seconds()
+        verdict = self.verified.get(token, address, now)
+        if verdict is None:
+            verdict = await self._store("checking an API key", self.keys.authenticate,
+                                        token, address, now)
+            if verdict.account is None:
+                self.verified.clear()  # a refusal may have set a lock
+                held = self.logs.allow(("apikey", address), self.clock.seconds())
+                if held is not None:
+                    _log.info("HTTP API key refused from {address}: {reason}{note}",
+                              address=address, reason=verdict.reason,
+                              note=suppressed_note(held))
+                raise _refused()
+            self.verified.put(token, address, verdict, now)
+        assert verdict.account is not None
         return Caller(account=verdict.account, address=address)
 
     # --- POST /v1/messages ----------------------------------------------------------------------
@@ -228,8 +253,7 @@ class HttpApi:
         numbers = builder.numbers()
         opted: set[str] = set()
         if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
-            opted = await self._store("reading opt-outs", self.store.opted_out,
-                                      account.system_id, numbers)
+            opted = await self._opted_out(account.system_id, numbers)
         batch = builder.batch(opted)
         outcomes: list[AcceptOutcome] | None = []
         if batch.parts:
