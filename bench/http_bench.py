@@ -320,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"... {scenario.name}", file=sys.stderr, flush=True)
             result = measure(scenario, options)
             runs[scenario.name].append(result)
-            print(f"    msg/s {result.get('throughput', result.get('fatal'))}",
+            print(f"    msg/s {result.get('throughput', result.get('fatal'))},"
+                  f" server us/msg {result.get('server_cpu_us_per_msg', '-')},"
+                  f" client us/msg {result.get('client_cpu_us_per_msg', '-')}",
                   file=sys.stderr, flush=True)
     results = {name: _median(r) for name, r in runs.items()}
     smpp_rate = float(results["smpp"].get("throughput", 0.0))
