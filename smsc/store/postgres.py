@@ -36,6 +36,8 @@ from smsc.store.base import (
     UnknownAccount,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.portable_lists import PortableLists
+from smsc.store.portable_queries import PortableQueries, postgres_text
 from smsc.store.postgres_api import PostgresApiStore
 from smsc.store.postgres_batch import QueuedIds, apply_changes, insert_rows
 from smsc.store.postgres_campaigns import PostgresCampaigns
@@ -62,7 +64,6 @@ from smsc.store.records import (
     Balance,
     Bucket,
     FinalAtAcceptance,
-    LedgerEntry,
     LedgerKind,
     MessageChange,
     NewMessage,
@@ -80,7 +81,8 @@ _LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_a
 
 
 class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApiStore,
-                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster):
+                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster,
+                    PortableQueries, PortableLists):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
 
@@ -162,6 +164,9 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
                 conn.execute("SET LOCAL synchronous_commit = off")
                 cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description is not None else []
+
+    # The portable mixins' SQL, written with ``?``, in psycopg's placeholders.
+    _sql = staticmethod(postgres_text)
 
     @staticmethod
     def _bump_changes(conn: Conn) -> None:
@@ -349,24 +354,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             self._ledger_rows(conn, [row])
             return new
 
-    def ledger(self, owner: str, *, since: float | None = None,
-               limit: int | None = None) -> list[LedgerEntry]:
-        sql = ("SELECT id, owner, at, kind, bucket, amount, balance_after, account, message_id, "
-               "note FROM ledger WHERE owner = %s")
-        params: list[Any] = [owner]
-        if since is not None:
-            sql += " AND at >= %s"
-            params.append(since)
-        if limit is not None:  # the newest ``limit`` rows, still in id order
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT %s) AS newest ORDER BY id"
-            params.append(limit)
-        else:
-            sql += " ORDER BY id"
-        return [LedgerEntry(id=r[0], owner=r[1], at=r[2], kind=LedgerKind(r[3]),
-                            bucket=Bucket(r[4]), amount=r[5], balance_after=r[6],
-                            account=r[7] or "", message_id=r[8], note=r[9] or "")
-                for r in self._read(sql, params)]
-
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,
@@ -486,19 +473,3 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         return {r[0]: int(r[1]) for r in self._read(
             "SELECT operator, count(*) FROM messages WHERE next_at IS NOT NULL "
             "GROUP BY operator")}
-
-    def get_messages(self, message_id: int) -> list[StoredMessage]:
-        return [message_from_row(r) for r in self._read(
-            SELECT_MESSAGE + " WHERE message_id = %s ORDER BY part_index, id", (message_id,))]
-
-    def find_pending(self, account: str, source_addr: str, destination_addr: str,
-                     service_type: str) -> list[StoredMessage]:
-        sql = SELECT_MESSAGE + " WHERE account = %s AND next_at IS NOT NULL"
-        params: list[Any] = [account]
-        for column, value in (("source_addr", source_addr),
-                              ("destination_addr", destination_addr),
-                              ("service_type", service_type)):
-            if value:
-                sql += f" AND {column} = %s"
-                params.append(value)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]

@@ -56,28 +56,6 @@ class PostgresApiStore:
             if not added:
                 raise StoreError(f"API key id {key.key_id} exists already")
 
-    def api_key(self, key_id: str) -> ApiKey | None:
-        rows = self._read(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = %s", (key_id,))
-        return _key(rows[0]) if rows else None
-
-    def api_keys(self, account: str) -> list[ApiKey]:
-        return [_key(r) for r in self._read(
-            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE account = %s "
-            "ORDER BY created_at, key_id", (account,))]
-
-    def revoke_api_key(self, key_id: str, now: float) -> bool:
-        with self._write() as conn:
-            revoked = conn.execute("UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND "
-                                   "revoked_at IS NULL", (now, key_id)).rowcount > 0
-            if revoked:
-                self._bump_changes(conn)
-            return revoked
-
-    def touch_api_key(self, key_id: str, now: float) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE api_keys SET last_used_at = %s WHERE key_id = %s",
-                         (now, key_id))
-
     # --- Idempotency-Key answers --------------------------------------------------------------
     def claim_idempotency(self, account: str, key: str, fingerprint: str, now: float,
                           lease_until: float, expires_at: float) -> IdempotentAnswer | None:
@@ -99,20 +77,6 @@ class PostgresApiStore:
                          "body = '' WHERE account = %s AND key = %s",
                          (fingerprint, now, expires_at, lease_until, account, key))
             return None
-
-    def finish_idempotency(self, account: str, key: str, status: int, content_type: str,
-                           body: bytes) -> None:
-        if not status:
-            raise ValueError("a finished answer has an HTTP status")
-        with self._write() as conn:
-            conn.execute("UPDATE idempotency SET status = %s, content_type = %s, body = %s "
-                         "WHERE account = %s AND key = %s",
-                         (status, content_type, body, account, key))
-
-    def release_idempotency(self, account: str, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM idempotency WHERE account = %s AND key = %s AND status = 0",
-                         (account, key))
 
     def purge_idempotency(self, now: float, max_rows: int) -> int:
         with self._write() as conn:

@@ -82,16 +82,6 @@ class PostgresCampaigns:
                                      f"{campaign.name!r}")
         return _campaign(found)
 
-    def campaign(self, campaign_id: int) -> Campaign | None:
-        rows = self._read(_SELECT + " WHERE id = %s", (campaign_id,))
-        return _campaign(rows[0]) if rows else None
-
-    def campaigns(self, account: str | None = None) -> list[Campaign]:
-        if account is None:
-            return [_campaign(r) for r in self._read(_SELECT + " ORDER BY account, id")]
-        return [_campaign(r) for r in self._read(_SELECT + " WHERE account = %s ORDER BY id",
-                                                 (account,))]
-
     def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
                            reason: str = "") -> Campaign:
         with self._write() as conn:
@@ -149,22 +139,3 @@ class PostgresCampaigns:
         return {number: MarkState(state) for number, state in self._read(
             "SELECT number, state FROM campaign_marks WHERE campaign_id = %s "
             "AND number = ANY(%s)", (campaign_id, list(numbers[:MAX_PAGE])))}
-
-    def campaign_waiting(self, campaign_id: int, due_by: float,
-                         limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = %s "
-                          "AND state = 'waiting' AND due_at <= %s ORDER BY due_at, number "
-                          "LIMIT %s", (campaign_id, due_by, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]
-
-    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
-        return {MarkState(state): int(count) for state, count in self._read(
-            "SELECT state, count(*) FROM campaign_marks WHERE campaign_id = %s GROUP BY state",
-            (campaign_id,))}
-
-    def campaign_marks(self, campaign_id: int, *, after: str = "",
-                       limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = %s "
-                          "AND number > %s ORDER BY number LIMIT %s",
-                          (campaign_id, after, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
-from smsc.store.contact_records import MAX_PAGE, Contact, ContactList, OptOut
+from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 
 _LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
 _SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
@@ -53,24 +53,6 @@ class PostgresContacts:
         return ContactList(id=int(row[0]), account=account, name=name, country=country,
                            created_at=now)
 
-    def contact_list(self, account: str, name: str) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.account = %s AND l.name = %s", (account, name))
-        return _list(rows[0]) if rows else None
-
-    def contact_list_by_id(self, list_id: int) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.id = %s", (list_id,))
-        return _list(rows[0]) if rows else None
-
-    def contact_lists(self, account: str | None = None) -> list[ContactList]:
-        sql = f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE l.account = %s"
-            params = (account,)
-        return [_list(r) for r in self._read(sql + " ORDER BY l.account, l.name", params)]
-
     def add_contacts(self, list_id: int, contacts: Sequence[Contact],
                      columns: Sequence[str] = ()) -> list[bool]:
         with self._write() as conn:
@@ -105,11 +87,6 @@ class PostgresContacts:
             added.discard(number)  # a later duplicate in the batch was not added
         return out
 
-    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
-        rows = self._read("SELECT id, number, fields FROM contacts WHERE list_id = %s "
-                          "AND id > %s ORDER BY id LIMIT %s", (list_id, after, _page(limit)))
-        return [Contact(id=r[0], number=r[1], fields=json.loads(r[2])) for r in rows]
-
     def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
         ids = list(dict.fromkeys(list_ids))
         if not ids or not numbers:
@@ -123,22 +100,11 @@ class PostgresContacts:
             return conn.execute("DELETE FROM contacts WHERE list_id = %s AND number = ANY(%s)",
                                 (list_id, list(numbers))).rowcount
 
-    def delete_contact_list(self, list_id: int) -> bool:
-        with self._write() as conn:
-            conn.execute("DELETE FROM contacts WHERE list_id = %s", (list_id,))
-            return conn.execute("DELETE FROM contact_lists WHERE id = %s",
-                                (list_id,)).rowcount > 0
-
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
             return conn.execute("INSERT INTO opt_outs (account, number, at, note) "
                                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                 (account, number, now, note)).rowcount > 0
-
-    def opt_in(self, account: str, number: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM opt_outs WHERE account = %s AND number = %s",
-                                (account, number)).rowcount > 0
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         if not numbers:
@@ -146,9 +112,3 @@ class PostgresContacts:
         return {r[0] for r in self._read(
             "SELECT number FROM opt_outs WHERE account = %s AND number = ANY(%s)",
             (account, list(numbers[:MAX_PAGE])))}
-
-    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
-        rows = self._read("SELECT account, number, at, note FROM opt_outs WHERE account = %s "
-                          "AND number > %s ORDER BY number LIMIT %s",
-                          (account, after, _page(limit)))
-        return [OptOut(account=r[0], number=r[1], at=r[2], note=r[3] or "") for r in rows]

@@ -93,19 +93,6 @@ class PostgresLocks:
                                                system_id, locked_until))
             self._bump_changes(conn)
 
-    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                                "AND address = %s", lock_key(kind, system_id, address)
-                                ).rowcount > 0
-
-    def locks(self, now: float) -> list[Lock]:
-        rows = self._read(f"SELECT {_LOCK_COLUMNS} FROM bind_locks "
-                          "WHERE locked_until = 0 OR locked_until > %s "
-                          "ORDER BY kind, system_id, address", (now,))
-        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
-                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
-
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:
             gone = conn.execute("DELETE FROM bind_locks WHERE (locked_until > 0 AND "

@@ -52,23 +52,6 @@ class PostgresReports:
                 self._bump_changes(conn)
             return added
 
-    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM blacklist WHERE account = %s AND number = %s "
-                                   "AND prefix = %s", (account, number, int(prefix))).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
-        sql = "SELECT account, number, prefix, note FROM blacklist"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE account = %s"
-            params = (account,)
-        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
-                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
-
     def add_ported(self, entries: Sequence[PortedNumber]) -> int:
         with self._write() as conn:
             if entries:
@@ -78,17 +61,6 @@ class PostgresReports:
                     [(e.number, e.operator) for e in entries])
             self._bump_changes(conn)
         return len(entries)
-
-    def remove_ported(self, number: str) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM ported WHERE number = %s", (number,)).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def ported(self) -> list[PortedNumber]:
-        return [PortedNumber(number=r[0], operator=r[1])
-                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
 
     # --- reports --------------------------------------------------------------------------
     @staticmethod

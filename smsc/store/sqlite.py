@@ -36,6 +36,8 @@ from smsc.store.base import (
 from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
 from smsc.store.local_cluster import LocalCluster
+from smsc.store.portable_lists import PortableLists
+from smsc.store.portable_queries import PortableQueries
 from smsc.store.records import (
     AcceptOutcome,
     Account,
@@ -44,7 +46,6 @@ from smsc.store.records import (
     BlacklistEntry,
     Bucket,
     FinalAtAcceptance,
-    LedgerEntry,
     LedgerKind,
     Lock,
     LockKind,
@@ -83,7 +84,7 @@ WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a c
 
 
 class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns,
-                  LocalCluster):
+                  LocalCluster, PortableQueries, PortableLists):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -146,6 +147,11 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        """The portable mixins' SQL as it is: SQLite reads their ``?`` placeholders."""
+        return sql
 
     @staticmethod
     def _bump_changes(conn: sqlite3.Connection) -> None:
@@ -359,20 +365,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                                                locked_until))
             self._bump_changes(conn)
 
-    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
-        with self._write() as conn:
-            cur = conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
-                               "AND address = ?", lock_key(kind, system_id, address))
-            return cur.rowcount > 0
-
-    def locks(self, now: float) -> list[Lock]:
-        rows = self._read("SELECT kind, system_id, address, failures, locked_until, "
-                          "last_failed_at FROM bind_locks "
-                          "WHERE locked_until = 0 OR locked_until > ? "
-                          "ORDER BY kind, system_id, address", (now,))
-        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
-                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
-
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:
             gone = conn.execute("DELETE FROM bind_locks WHERE (locked_until > 0 AND "
@@ -438,24 +430,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             self._put_balance(conn, new)
             conn.execute(_INSERT_LEDGER, row)
             return new
-
-    def ledger(self, owner: str, *, since: float | None = None,
-               limit: int | None = None) -> list[LedgerEntry]:
-        sql = ("SELECT id, owner, at, kind, bucket, amount, balance_after, account, message_id, "
-               "note FROM ledger WHERE owner = ?")
-        params: list[Any] = [owner]
-        if since is not None:
-            sql += " AND at >= ?"
-            params.append(since)
-        if limit is not None:  # the newest ``limit`` rows, still in id order
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id"
-            params.append(limit)
-        else:
-            sql += " ORDER BY id"
-        return [LedgerEntry(id=r[0], owner=r[1], at=r[2], kind=LedgerKind(r[3]),
-                            bucket=Bucket(r[4]), amount=r[5], balance_after=r[6],
-                            account=r[7] or "", message_id=r[8], note=r[9] or "")
-                for r in self._read(sql, params)]
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
@@ -562,22 +536,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         return dict(self._read("SELECT operator, count(*) FROM messages "
                                "WHERE next_at IS NOT NULL GROUP BY operator"))
 
-    def get_messages(self, message_id: int) -> list[StoredMessage]:
-        return [message_from_row(r) for r in self._read(
-            SELECT_MESSAGE + " WHERE message_id = ? ORDER BY part_index, id", (message_id,))]
-
-    def find_pending(self, account: str, source_addr: str, destination_addr: str,
-                     service_type: str) -> list[StoredMessage]:
-        sql = SELECT_MESSAGE + " WHERE account = ? AND next_at IS NOT NULL"
-        params: list[Any] = [account]
-        for column, value in (("source_addr", source_addr),
-                              ("destination_addr", destination_addr),
-                              ("service_type", service_type)):
-            if value:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]
-
     # --- outbox ---------------------------------------------------------------------------
     @staticmethod
     def _add_outbox(conn: sqlite3.Connection, items: Sequence[OutboxItem]) -> list[OutboxItem]:
@@ -651,23 +609,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                 self._bump_changes(conn)
             return added
 
-    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM blacklist WHERE account = ? AND number = ? "
-                                   "AND prefix = ?", (account, number, int(prefix))).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
-        sql = "SELECT account, number, prefix, note FROM blacklist"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE account = ?"
-            params = (account,)
-        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
-                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
-
     def add_ported(self, entries: Sequence[PortedNumber]) -> int:
         with self._write() as conn:
             conn.executemany("INSERT INTO ported (number, operator) VALUES (?, ?) ON CONFLICT"
@@ -675,17 +616,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                              [(e.number, e.operator) for e in entries])
             self._bump_changes(conn)
         return len(entries)
-
-    def remove_ported(self, number: str) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM ported WHERE number = ?", (number,)).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def ported(self) -> list[PortedNumber]:
-        return [PortedNumber(number=r[0], operator=r[1])
-                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
 
     # --- reports --------------------------------------------------------------------------
     @staticmethod

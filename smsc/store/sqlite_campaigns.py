@@ -11,7 +11,7 @@ import contextlib
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -81,6 +81,9 @@ class SqliteCampaigns:
                ) -> list[AcceptOutcome]:
         raise NotImplementedError  # SqliteStore's
 
+    if TYPE_CHECKING:  # PortableLists'
+        def campaign(self, campaign_id: int) -> Campaign | None: ...
+
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
             if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
@@ -107,16 +110,6 @@ class SqliteCampaigns:
         found = self.campaign(new_id)
         assert found is not None
         return found
-
-    def campaign(self, campaign_id: int) -> Campaign | None:
-        rows = self._read(_SELECT + " WHERE id = ?", (campaign_id,))
-        return _campaign(rows[0]) if rows else None
-
-    def campaigns(self, account: str | None = None) -> list[Campaign]:
-        if account is None:
-            return [_campaign(r) for r in self._read(_SELECT + " ORDER BY account, id")]
-        return [_campaign(r) for r in self._read(_SELECT + " WHERE account = ? ORDER BY id",
-                                                 (account,))]
 
     def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
                            reason: str = "") -> Campaign:
@@ -176,22 +169,3 @@ class SqliteCampaigns:
                     f"IN ({', '.join('?' * len(chunk))})", [campaign_id, *chunk]):
                 found[number] = MarkState(state)
         return found
-
-    def campaign_waiting(self, campaign_id: int, due_by: float,
-                         limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = ? "
-                          "AND state = 'waiting' AND due_at <= ? ORDER BY due_at, number "
-                          "LIMIT ?", (campaign_id, due_by, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]
-
-    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
-        return {MarkState(state): count for state, count in self._read(
-            "SELECT state, count(*) FROM campaign_marks WHERE campaign_id = ? GROUP BY state",
-            (campaign_id,))}
-
-    def campaign_marks(self, campaign_id: int, *, after: str = "",
-                       limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = ? "
-                          "AND number > ? ORDER BY number LIMIT ?",
-                          (campaign_id, after, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]

@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
-from smsc.store.contact_records import MAX_PAGE, Contact, ContactList, OptOut
+from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 
 _LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
 _SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
@@ -78,24 +78,6 @@ class SqliteContacts:
         return ContactList(id=list_id, account=account, name=name, country=country,
                            created_at=now)
 
-    def contact_list(self, account: str, name: str) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.account = ? AND l.name = ?", (account, name))
-        return _list(rows[0]) if rows else None
-
-    def contact_list_by_id(self, list_id: int) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.id = ?", (list_id,))
-        return _list(rows[0]) if rows else None
-
-    def contact_lists(self, account: str | None = None) -> list[ContactList]:
-        sql = f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE l.account = ?"
-            params = (account,)
-        return [_list(r) for r in self._read(sql + " ORDER BY l.account, l.name", params)]
-
     def add_contacts(self, list_id: int, contacts: Sequence[Contact],
                      columns: Sequence[str] = ()) -> list[bool]:
         added: list[bool] = []
@@ -117,11 +99,6 @@ class SqliteContacts:
                                                           ensure_ascii=False)))
                 added.append(cursor.rowcount > 0)
         return added
-
-    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
-        rows = self._read("SELECT id, number, fields FROM contacts WHERE list_id = ? AND id > ? "
-                          "ORDER BY id LIMIT ?", (list_id, after, _page(limit)))
-        return [Contact(id=r[0], number=r[1], fields=json.loads(r[2])) for r in rows]
 
     def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -145,21 +122,10 @@ class SqliteContacts:
                     f"({', '.join('?' * len(chunk))})", [list_id, *chunk]).rowcount
         return removed
 
-    def delete_contact_list(self, list_id: int) -> bool:
-        with self._write() as conn:
-            conn.execute("DELETE FROM contacts WHERE list_id = ?", (list_id,))
-            return conn.execute("DELETE FROM contact_lists WHERE id = ?",
-                                (list_id,)).rowcount > 0
-
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
             return conn.execute("INSERT OR IGNORE INTO opt_outs (account, number, at, note) "
                                 "VALUES (?, ?, ?, ?)", (account, number, now, note)).rowcount > 0
-
-    def opt_in(self, account: str, number: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM opt_outs WHERE account = ? AND number = ?",
-                                (account, number)).rowcount > 0
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -168,8 +134,3 @@ class SqliteContacts:
                               f"({', '.join('?' * len(chunk))})", [account, *chunk])
             found.update(r[0] for r in rows)
         return found
-
-    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
-        rows = self._read("SELECT account, number, at, note FROM opt_outs WHERE account = ? "
-                          "AND number > ? ORDER BY number LIMIT ?", (account, after, _page(limit)))
-        return [OptOut(account=r[0], number=r[1], at=r[2], note=r[3] or "") for r in rows]

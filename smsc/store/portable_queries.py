@@ -1,0 +1,128 @@
+"""Store methods whose SQL is the same on SQLite and PostgreSQL, written once.
+
+:class:`PortableQueries` is a mixin of both SQL stores. Its SQL is written with ``?``
+placeholders and passed through the store's ``_sql`` before it runs: SQLite's returns it as it
+is, PostgreSQL's swaps each ``?`` for ``%s`` (:func:`postgres_text`). Values are always
+parameters, never part of the text. Methods whose SQL differs (locking reads, upserts, arrays
+against ``IN`` lists) stay in each store's own modules."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from smsc.store.base import lock_key
+from smsc.store.records import (
+    BlacklistEntry,
+    LedgerEntry,
+    Lock,
+    LockKind,
+    PortedNumber,
+    StoredMessage,
+)
+from smsc.store.row_records import LEDGER_COLUMNS, LOCK_COLUMNS, ledger_entry_of, lock_of
+from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
+
+
+@functools.lru_cache(maxsize=512)
+def postgres_text(sql: str) -> str:
+    """``sql`` with its ``?`` placeholders as psycopg's ``%s`` (each distinct text is
+    translated once). Text with a ``%`` of its own is refused: psycopg would read it as a
+    placeholder."""
+    if "%" in sql:
+        raise ValueError(f"portable SQL has no '%': {sql!r}")
+    return sql.replace("?", "%s")
+
+
+class PortableQueries:
+    """Messages, credit ledger, blacklist, portability and lockout reads and removals."""
+
+    if TYPE_CHECKING:  # provided by the store
+        def _write(self) -> contextlib.AbstractContextManager[Any]: ...
+
+        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
+
+        @staticmethod
+        def _sql(sql: str) -> str: ...
+
+        @staticmethod
+        def _bump_changes(conn: Any) -> None: ...
+
+    # --- credit ---------------------------------------------------------------------------
+    def ledger(self, owner: str, *, since: float | None = None,
+               limit: int | None = None) -> list[LedgerEntry]:
+        sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE owner = ?"
+        params: list[Any] = [owner]
+        if since is not None:
+            sql += " AND at >= ?"
+            params.append(since)
+        if limit is not None:  # the newest ``limit`` rows, still in id order
+            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) AS newest ORDER BY id"
+            params.append(limit)
+        else:
+            sql += " ORDER BY id"
+        return [ledger_entry_of(r) for r in self._read(self._sql(sql), params)]
+
+    # --- operator queues ------------------------------------------------------------------
+    def get_messages(self, message_id: int) -> list[StoredMessage]:
+        return [message_from_row(r) for r in self._read(self._sql(
+            SELECT_MESSAGE + " WHERE message_id = ? ORDER BY part_index, id"), (message_id,))]
+
+    def find_pending(self, account: str, source_addr: str, destination_addr: str,
+                     service_type: str) -> list[StoredMessage]:
+        sql = SELECT_MESSAGE + " WHERE account = ? AND next_at IS NOT NULL"
+        params: list[Any] = [account]
+        for column, value in (("source_addr", source_addr),
+                              ("destination_addr", destination_addr),
+                              ("service_type", service_type)):
+            if value:
+                sql += f" AND {column} = ?"
+                params.append(value)
+        return [message_from_row(r) for r in self._read(self._sql(sql + " ORDER BY id"), params)]
+
+    # --- blacklist and portability --------------------------------------------------------
+    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
+        with self._write() as conn:
+            removed: int = conn.execute(self._sql(
+                "DELETE FROM blacklist WHERE account = ? AND number = ? AND prefix = ?"),
+                (account, number, int(prefix))).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
+        sql = "SELECT account, number, prefix, note FROM blacklist"
+        params: tuple[Any, ...] = ()
+        if account is not None:
+            sql += " WHERE account = ?"
+            params = (account,)
+        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
+                for r in self._read(self._sql(sql + " ORDER BY account, number, prefix"),
+                                    params)]
+
+    def remove_ported(self, number: str) -> bool:
+        with self._write() as conn:
+            removed: int = conn.execute(self._sql("DELETE FROM ported WHERE number = ?"),
+                                        (number,)).rowcount
+            if removed:
+                self._bump_changes(conn)
+            return removed > 0
+
+    def ported(self) -> list[PortedNumber]:
+        return [PortedNumber(number=r[0], operator=r[1])
+                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
+
+    # --- lockouts -------------------------------------------------------------------------
+    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
+        with self._write() as conn:
+            return bool(conn.execute(self._sql(
+                "DELETE FROM bind_locks WHERE kind = ? AND system_id = ? AND address = ?"),
+                lock_key(kind, system_id, address)).rowcount > 0)
+
+    def locks(self, now: float) -> list[Lock]:
+        rows = self._read(self._sql(f"SELECT {LOCK_COLUMNS} FROM bind_locks "
+                                    "WHERE locked_until = 0 OR locked_until > ? "
+                                    "ORDER BY kind, system_id, address"), (now,))
+        return [lock_of(r) for r in rows]
