@@ -115,6 +115,16 @@ class PortableQueries:
                 for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
 
     # --- lockouts -------------------------------------------------------------------------
+    def _put_lock(self, conn: Any, s: Lock) -> None:
+        conn.execute(self._sql(f"INSERT INTO bind_locks ({LOCK_COLUMNS}) "
+                               "VALUES (?, ?, ?, ?, ?, ?) "
+                               "ON CONFLICT (kind, system_id, address) DO UPDATE SET "
+                               "failures = excluded.failures, "
+                               "locked_until = excluded.locked_until, "
+                               "last_failed_at = excluded.last_failed_at"),
+                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
+                      s.last_failed_at))
+
     def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
         with self._write() as conn:
             return bool(conn.execute(self._sql(

@@ -77,7 +77,6 @@ _CONNECTION_DEFAULTS: dict[str, Any] = {
     "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
 }
 _BALANCE = "SELECT owner, bought, subscription, subscription_expires_at FROM balances"
-_LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_at"
 
 
 class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApiStore,

@@ -13,21 +13,7 @@ from smsc.store.api_pages import page_of
 from smsc.store.base import StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
-
-_KEY_COLUMNS = "key_id, account, secret_hash, created_at, last_used_at, revoked_at, note"
-_ANSWER_COLUMNS = ("account, key, fingerprint, created_at, expires_at, lease_until, status, "
-                   "content_type, body")
-
-
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(key_id=row[0], account=row[1], secret_hash=row[2], created_at=row[3],
-                  last_used_at=row[4], revoked_at=row[5], note=row[6] or "")
-
-
-def _answer(row: Sequence[Any]) -> IdempotentAnswer:
-    return IdempotentAnswer(account=row[0], key=row[1], fingerprint=row[2], created_at=row[3],
-                            expires_at=row[4], lease_until=row[5], status=row[6],
-                            content_type=row[7], body=bytes(row[8]))
+from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
 
 
 class PostgresApiStore:
@@ -49,7 +35,7 @@ class PostgresApiStore:
             if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
                                 (key.account,)).fetchone():
                 raise UnknownAccount(key.account)
-            added = conn.execute(f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES "
+            added = conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES "
                                  "(%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                  (key.key_id, key.account, key.secret_hash, key.created_at,
                                   key.last_used_at, key.revoked_at, key.note)).rowcount
@@ -62,13 +48,13 @@ class PostgresApiStore:
         with self._write() as conn:
             # A pending row first (nothing if one is there), then read it locked: two nodes
             # claiming one key at once are served one after the other.
-            conn.execute(f"INSERT INTO idempotency ({_ANSWER_COLUMNS}) "
+            conn.execute(f"INSERT INTO idempotency ({ANSWER_COLUMNS}) "
                          "VALUES (%s, %s, %s, %s, %s, %s, 0, '', '') ON CONFLICT DO NOTHING",
                          (account, key, fingerprint, now, expires_at, -1.0))
-            row = conn.execute(f"SELECT {_ANSWER_COLUMNS} FROM idempotency WHERE account = %s "
+            row = conn.execute(f"SELECT {ANSWER_COLUMNS} FROM idempotency WHERE account = %s "
                                "AND key = %s FOR UPDATE", (account, key)).fetchone()
             assert row is not None
-            kept = _answer(row)
+            kept = answer_of(row)
             if kept.lease_until != -1.0 and kept.expires_at > now and not (
                     kept.pending and kept.lease_until <= now):
                 return kept

@@ -21,26 +21,10 @@ from smsc.store.base import (
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
 from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
+from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of
 
-_COLUMNS = ("id", "account", "name", "lists", "template", "source", "start_at", "window_start",
-            "window_end", "throughput", "validity", "registered_delivery", "state",
-            "pause_reason", "cursor_list", "cursor_contact", "created_at", "updated_at")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM campaigns"
-_MARK_COLUMNS = "number, state, list_id, contact_id, message_id, note, due_at, at"
+_RETURNING = f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}"
 _DONE = [MarkState.SENT.value, MarkState.SKIPPED.value]
-
-
-def _campaign(row: Sequence[Any]) -> Campaign:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    values["lists"] = tuple(json.loads(values["lists"]))
-    values["state"] = CampaignState(values["state"])
-    return Campaign(**values)
-
-
-def _mark(row: Sequence[Any]) -> CampaignMark:
-    return CampaignMark(number=row[0], state=MarkState(row[1]), list_id=row[2],
-                        contact_id=row[3], message_id=row[4], note=row[5], due_at=row[6],
-                        at=row[7])
 
 
 class PostgresCampaigns:
@@ -69,29 +53,29 @@ class PostgresCampaigns:
                 if row is None or row[0] != campaign.account:
                     raise UnknownContactList(f"account {campaign.account!r} has no contact "
                                              f"list with id {list_id}")
-            values = {name: getattr(campaign, name) for name in _COLUMNS[1:]}
+            values = {name: getattr(campaign, name) for name in CAMPAIGN_COLUMNS[1:]}
             values.update(lists=json.dumps(list(campaign.lists)),
                           state=CampaignState.DRAFT.value, pause_reason="", cursor_list=0,
                           cursor_contact=0, created_at=now, updated_at=now)
             found = conn.execute(
                 f"INSERT INTO campaigns ({', '.join(values)}) VALUES "
                 f"({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING "
-                f"RETURNING {', '.join(_COLUMNS)}", list(values.values())).fetchone()
+                + _RETURNING, list(values.values())).fetchone()
             if found is None:
                 raise CampaignExists(f"account {campaign.account!r} has a campaign "
                                      f"{campaign.name!r}")
-        return _campaign(found)
+        return campaign_of(found)
 
     def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
                            reason: str = "") -> Campaign:
         with self._write() as conn:
-            found = conn.execute(f"UPDATE campaigns SET state = %s, pause_reason = %s, "
-                                 f"updated_at = %s WHERE id = %s RETURNING {', '.join(_COLUMNS)}",
+            found = conn.execute("UPDATE campaigns SET state = %s, pause_reason = %s, "
+                                 "updated_at = %s WHERE id = %s " + _RETURNING,
                                  (CampaignState(state).value, reason, now,
                                   campaign_id)).fetchone()
             if found is None:
                 raise UnknownCampaign(f"no campaign with id {campaign_id}")
-        return _campaign(found)
+        return campaign_of(found)
 
     def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
                         marks: Sequence[CampaignMark], now: float, *,

@@ -15,19 +15,6 @@ import psycopg
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 
-_LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
-_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
-
-
-def _list(row: Sequence[Any]) -> ContactList:
-    return ContactList(id=row[0], account=row[1], name=row[2], country=row[3] or "",
-                       columns=tuple(json.loads(row[4] or "[]")), created_at=row[5],
-                       size=int(row[6]) if len(row) > 6 else 0)
-
-
-def _page(limit: int) -> int:
-    return max(0, min(limit, MAX_PAGE))
-
 
 class PostgresContacts:
     """The contact-list and opt-out methods of the Store protocol, on PostgreSQL."""

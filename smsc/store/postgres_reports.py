@@ -10,7 +10,6 @@ from typing import Any
 
 import psycopg
 
-from smsc.store.base import StoreError
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
 from smsc.store.records import (
     BlacklistEntry,
@@ -19,8 +18,8 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.row_records import filter_where, summary_columns, summary_rows
 
-_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 _PAGE = 2000  # rows a report reads per round trip
 
 
@@ -63,26 +62,9 @@ class PostgresReports:
         return len(entries)
 
     # --- reports --------------------------------------------------------------------------
-    @staticmethod
-    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("account", query.account), ("state", query.state),
-                              ("operator", query.operator), ("message_id", query.message_id)):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        if query.since is not None:
-            clauses.append("submitted_at >= %s")
-            params.append(query.since)
-        if query.until is not None:
-            clauses.append("submitted_at < %s")
-            params.append(query.until)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
         """Read page by page (by id), so a report over millions of parts holds one page."""
-        where, params = self._where(query)
+        where, params = filter_where(query, "%s")
         left = query.limit
         after = 0
         while left is None or left > 0:
@@ -99,12 +81,8 @@ class PostgresReports:
                 left -= len(rows)
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
-        columns = []
-        for g in group_by:
-            if g not in _GROUPS:
-                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
-            columns.append(_GROUPS[g])
-        where, params = self._where(query)
+        columns = summary_columns(group_by)
+        where, params = filter_where(query, "%s")
         keys = ", ".join(columns) if columns else "''::text"
         width = max(1, len(columns))
         by = ", ".join(str(n) for n in range(1, width + 1))  # the key columns, by position
@@ -113,14 +91,4 @@ class PostgresReports:
                           f"sum(refunded)::bigint FROM messages{where} GROUP BY {by}", params)
         states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
                             f"GROUP BY {by}, state", params)
-        per_key: dict[tuple[str, ...], dict[int, int]] = {}
-        for r in states:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            per_key.setdefault(key, {})[r[width]] = r[width + 1]
-        out = []
-        for r in head:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            parts, messages, charged, refunded = r[width:]
-            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
-                                  refunded=refunded or 0, states=per_key.get(key, {})))
-        return sorted(out, key=lambda row: row.key)
+        return summary_rows(width, bool(columns), head, states)

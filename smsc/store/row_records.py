@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from smsc.store.base import StoreError
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE, ContactList
 from smsc.store.http_records import ApiKey, IdempotentAnswer
@@ -38,8 +39,8 @@ LIST_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
 KEY_COLUMNS = "key_id, account, secret_hash, created_at, last_used_at, revoked_at, note"
 ANSWER_COLUMNS = ("account, key, fingerprint, created_at, expires_at, lease_until, status, "
                   "content_type, body")
-SUMMARY_GROUPS = {"account": "account", "operator": "operator", "state": "state",
-                  "route": "route"}
+_SUMMARY_GROUPS = {"account": "account", "operator": "operator", "state": "state",
+                   "route": "route"}
 
 
 def ledger_entry_of(r: Sequence[Any]) -> LedgerEntry:
@@ -112,6 +113,16 @@ def filter_where(query: MessageFilter, mark: str) -> tuple[str, list[Any]]:
         clauses.append(f"submitted_at < {mark}")
         params.append(query.until)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+
+
+def summary_columns(group_by: Sequence[str]) -> list[str]:
+    """The columns a summary groups by, for the names asked for (StoreError for others)."""
+    columns = []
+    for g in group_by:
+        if g not in _SUMMARY_GROUPS:
+            raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
+        columns.append(_SUMMARY_GROUPS[g])
+    return columns
 
 
 def summary_rows(width: int, grouped: bool, head: Sequence[Sequence[Any]],

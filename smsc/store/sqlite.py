@@ -58,6 +58,13 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.row_records import (
+    LOCK_COLUMNS,
+    filter_where,
+    lock_of,
+    summary_columns,
+    summary_rows,
+)
 from smsc.store.sqlite_api import SqliteApiStore
 from smsc.store.sqlite_campaigns import SqliteCampaigns
 from smsc.store.sqlite_contacts import SqliteContacts
@@ -79,7 +86,6 @@ from smsc.store.sqlite_webhooks import SqliteWebhooks
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own counters
-_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
@@ -315,22 +321,9 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
 
     @staticmethod
     def _get_lock(conn: sqlite3.Connection, key: tuple[str, str, str]) -> Lock | None:
-        row = conn.execute("SELECT failures, locked_until, last_failed_at FROM bind_locks "
-                           "WHERE kind = ? AND system_id = ? AND address = ?", key).fetchone()
-        if row is None:
-            return None
-        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
-                    locked_until=row[1], last_failed_at=row[2])
-
-    @staticmethod
-    def _put_lock(conn: sqlite3.Connection, s: Lock) -> None:
-        conn.execute("INSERT INTO bind_locks (kind, system_id, address, failures, locked_until, "
-                     "last_failed_at) VALUES (?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT(kind, system_id, address) DO UPDATE SET "
-                     "failures = excluded.failures, locked_until = excluded.locked_until, "
-                     "last_failed_at = excluded.last_failed_at",
-                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
-                      s.last_failed_at))
+        row = conn.execute(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE kind = ? "
+                           "AND system_id = ? AND address = ?", key).fetchone()
+        return None if row is None else lock_of(row)
 
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
@@ -618,25 +611,8 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         return len(entries)
 
     # --- reports --------------------------------------------------------------------------
-    @staticmethod
-    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("account", query.account), ("state", query.state),
-                              ("operator", query.operator), ("message_id", query.message_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if query.since is not None:
-            clauses.append("submitted_at >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            clauses.append("submitted_at < ?")
-            params.append(query.until)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
-        where, params = self._where(query)
+        where, params = filter_where(query, "?")
         sql = SELECT_MESSAGE + where + " ORDER BY id"
         if query.limit is not None:
             sql += " LIMIT ?"
@@ -645,12 +621,8 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             yield message_from_row(r)
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
-        columns = []
-        for g in group_by:
-            if g not in _GROUPS:
-                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
-            columns.append(_GROUPS[g])
-        where, params = self._where(query)
+        columns = summary_columns(group_by)
+        where, params = filter_where(query, "?")
         keys = ", ".join(columns) if columns else "''"
         head = self._read(f"SELECT {keys}, count(*), count(DISTINCT message_id), "
                           f"sum(charged_subscription + charged_bought), sum(refunded) "
@@ -658,14 +630,4 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
                             f"GROUP BY {keys}, state", params)
         width = max(1, len(columns))
-        per_key: dict[tuple[str, ...], dict[int, int]] = {}
-        for r in states:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            per_key.setdefault(key, {})[r[width]] = r[width + 1]
-        out = []
-        for r in head:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            parts, messages, charged, refunded = r[width:]
-            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
-                                  refunded=refunded or 0, states=per_key.get(key, {})))
-        return sorted(out, key=lambda row: row.key)
+        return summary_rows(width, bool(columns), head, states)

@@ -12,22 +12,8 @@ from typing import TYPE_CHECKING, Any
 from smsc.store.api_pages import page_of
 from smsc.store.base import StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
+from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
 from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
-
-_KEY_COLUMNS = "key_id, account, secret_hash, created_at, last_used_at, revoked_at, note"
-_ANSWER_COLUMNS = ("account, key, fingerprint, created_at, expires_at, lease_until, status, "
-                   "content_type, body")
-
-
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(key_id=row[0], account=row[1], secret_hash=row[2], created_at=row[3],
-                  last_used_at=row[4], revoked_at=row[5], note=row[6] or "")
-
-
-def _answer(row: Sequence[Any]) -> IdempotentAnswer:
-    return IdempotentAnswer(account=row[0], key=row[1], fingerprint=row[2], created_at=row[3],
-                            expires_at=row[4], lease_until=row[5], status=row[6],
-                            content_type=row[7], body=bytes(row[8]))
 
 
 class SqliteApiStore:
@@ -51,7 +37,7 @@ class SqliteApiStore:
                                 (key.account,)).fetchone():
                 raise UnknownAccount(key.account)
             try:
-                conn.execute(f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (key.key_id, key.account, key.secret_hash, key.created_at,
                               key.last_used_at, key.revoked_at, key.note))
             except sqlite3.IntegrityError:
@@ -61,13 +47,13 @@ class SqliteApiStore:
     def claim_idempotency(self, account: str, key: str, fingerprint: str, now: float,
                           lease_until: float, expires_at: float) -> IdempotentAnswer | None:
         with self._write() as conn:
-            row = conn.execute(f"SELECT {_ANSWER_COLUMNS} FROM idempotency WHERE account = ? "
+            row = conn.execute(f"SELECT {ANSWER_COLUMNS} FROM idempotency WHERE account = ? "
                                "AND key = ?", (account, key)).fetchone()
             if row is not None:
-                kept = _answer(row)
+                kept = answer_of(row)
                 if kept.expires_at > now and not (kept.pending and kept.lease_until <= now):
                     return kept
-            conn.execute(f"INSERT OR REPLACE INTO idempotency ({_ANSWER_COLUMNS}) "
+            conn.execute(f"INSERT OR REPLACE INTO idempotency ({ANSWER_COLUMNS}) "
                          "VALUES (?, ?, ?, ?, ?, ?, 0, '', x'')",
                          (account, key, fingerprint, now, expires_at, lease_until))
             return None

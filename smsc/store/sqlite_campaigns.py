@@ -25,12 +25,8 @@ from smsc.store.base import (
 from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
 from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
+from smsc.store.row_records import CAMPAIGN_COLUMNS
 
-_COLUMNS = ("id", "account", "name", "lists", "template", "source", "start_at", "window_start",
-            "window_end", "throughput", "validity", "registered_delivery", "state",
-            "pause_reason", "cursor_list", "cursor_contact", "created_at", "updated_at")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM campaigns"
-_MARK_COLUMNS = "number, state, list_id, contact_id, message_id, note, due_at, at"
 _DONE = (MarkState.SENT.value, MarkState.SKIPPED.value)
 
 
@@ -51,19 +47,6 @@ def create_campaign_tables(db: sqlite_utils.Database) -> None:
                "due_at FLOAT, at FLOAT NOT NULL, PRIMARY KEY (campaign_id, number))")
     db.execute("CREATE INDEX IF NOT EXISTS campaign_marks_waiting ON campaign_marks "
                "(campaign_id, due_at) WHERE state = 'waiting'")
-
-
-def _campaign(row: Sequence[Any]) -> Campaign:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    values["lists"] = tuple(json.loads(values["lists"]))
-    values["state"] = CampaignState(values["state"])
-    return Campaign(**values)
-
-
-def _mark(row: Sequence[Any]) -> CampaignMark:
-    return CampaignMark(number=row[0], state=MarkState(row[1]), list_id=row[2],
-                        contact_id=row[3], message_id=row[4], note=row[5], due_at=row[6],
-                        at=row[7])
 
 
 class SqliteCampaigns:
@@ -95,7 +78,7 @@ class SqliteCampaigns:
                 if row is None or row[0] != campaign.account:
                     raise UnknownContactList(f"account {campaign.account!r} has no contact "
                                              f"list with id {list_id}")
-            values = {name: getattr(campaign, name) for name in _COLUMNS[1:]}
+            values = {name: getattr(campaign, name) for name in CAMPAIGN_COLUMNS[1:]}
             values.update(lists=json.dumps(list(campaign.lists)),
                           state=CampaignState.DRAFT.value, pause_reason="", cursor_list=0,
                           cursor_contact=0, created_at=now, updated_at=now)

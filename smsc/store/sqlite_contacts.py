@@ -18,9 +18,6 @@ import sqlite_utils
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 
-_LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
-_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
-
 
 def create_contact_tables(db: sqlite_utils.Database) -> None:
     """The tables of contact lists, contacts and opt-outs, if missing (an older database gets
@@ -38,19 +35,9 @@ def create_contact_tables(db: sqlite_utils.Database) -> None:
                "at FLOAT NOT NULL, note TEXT NOT NULL DEFAULT '', PRIMARY KEY (account, number))")
 
 
-def _list(row: Sequence[Any]) -> ContactList:
-    return ContactList(id=row[0], account=row[1], name=row[2], country=row[3] or "",
-                       columns=tuple(json.loads(row[4] or "[]")), created_at=row[5],
-                       size=row[6] if len(row) > 6 else 0)
-
-
 def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def _page(limit: int) -> int:
-    return max(0, min(limit, MAX_PAGE))
 
 
 class SqliteContacts:
