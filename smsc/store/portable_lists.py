@@ -6,10 +6,8 @@ batches against lists of numbers differ between the two and stay in each store's
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smsc.store.campaign_records import Campaign, CampaignMark, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
@@ -26,21 +24,11 @@ from smsc.store.row_records import (
     contact_list_of,
     page_size,
 )
+from smsc.store.sql_parts import SqlStoreParts
 
 
-class PortableLists:
+class PortableLists(SqlStoreParts[Any]):
     """Campaign, contact-list, opt-out and API-key reads and simple updates."""
-
-    if TYPE_CHECKING:  # provided by the store
-        def _write(self) -> contextlib.AbstractContextManager[Any]: ...
-
-        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        @staticmethod
-        def _sql(sql: str) -> str: ...
-
-        @staticmethod
-        def _bump_changes(conn: Any) -> None: ...
 
     # --- campaigns ------------------------------------------------------------------------
     def campaign(self, campaign_id: int) -> Campaign | None:

@@ -8,10 +8,8 @@ against ``IN`` lists) stay in each store's own modules."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from smsc.store.base import lock_key
 from smsc.store.records import (
@@ -23,6 +21,7 @@ from smsc.store.records import (
     StoredMessage,
 )
 from smsc.store.row_records import LEDGER_COLUMNS, LOCK_COLUMNS, ledger_entry_of, lock_of
+from smsc.store.sql_parts import SqlStoreParts
 from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
 
 
@@ -36,19 +35,8 @@ def postgres_text(sql: str) -> str:
     return sql.replace("?", "%s")
 
 
-class PortableQueries:
+class PortableQueries(SqlStoreParts[Any]):
     """Messages, credit ledger, blacklist, portability and lockout reads and removals."""
-
-    if TYPE_CHECKING:  # provided by the store
-        def _write(self) -> contextlib.AbstractContextManager[Any]: ...
-
-        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        @staticmethod
-        def _sql(sql: str) -> str: ...
-
-        @staticmethod
-        def _bump_changes(conn: Any) -> None: ...
 
     # --- credit ---------------------------------------------------------------------------
     def ledger(self, owner: str, *, since: float | None = None,

@@ -3,8 +3,6 @@ PostgreSQL: a mixin of :class:`smsc.store.postgres.PostgresStore`."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
@@ -14,20 +12,11 @@ from smsc.store.base import StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
 from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
+from smsc.store.sql_parts import SqlStoreParts
 
 
-class PostgresApiStore:
+class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
     """API keys, Idempotency-Key answers and message pages (see ApiStore for the contract)."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
-        raise NotImplementedError  # PostgresStore's
 
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:

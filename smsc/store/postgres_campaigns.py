@@ -4,7 +4,6 @@ own transaction (the store's ``_write`` nests)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -22,19 +21,14 @@ from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, M
 from smsc.store.contact_records import MAX_PAGE
 from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
 from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of
+from smsc.store.sql_parts import SqlStoreParts
 
 _RETURNING = f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}"
 _DONE = [MarkState.SENT.value, MarkState.SKIPPED.value]
 
 
-class PostgresCampaigns:
+class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
     """The campaign methods of the Store protocol, on PostgreSQL."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
 
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,

@@ -5,7 +5,6 @@ most MAX_PAGE rows)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -14,16 +13,11 @@ import psycopg
 
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
+from smsc.store.sql_parts import SqlStoreParts
 
 
-class PostgresContacts:
+class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
     """The contact-list and opt-out methods of the Store protocol, on PostgreSQL."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
 
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:

@@ -5,8 +5,6 @@ one of them."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import psycopg
@@ -14,22 +12,13 @@ import psycopg
 from smsc.store.base import LOCK_KINDS, count_failure, hand_lock, lock_key
 from smsc.store.records import BindLocks, Lock, LockKind, LockState
 from smsc.store.row_records import LOCK_COLUMNS, lock_of
+from smsc.store.sql_parts import SqlStoreParts
 
 Conn = psycopg.Connection[Any]
 
 
-class PostgresLocks:
+class PostgresLocks(SqlStoreParts[Conn]):
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
-
-    def _write(self) -> contextlib.AbstractContextManager[Conn]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: Conn) -> None:
-        raise NotImplementedError  # PostgresStore's
 
     if TYPE_CHECKING:  # PortableQueries'
         def _put_lock(self, conn: Conn, s: Lock) -> None: ...

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -19,22 +18,13 @@ from smsc.store.records import (
     SummaryRow,
 )
 from smsc.store.row_records import filter_where, summary_columns, summary_rows
+from smsc.store.sql_parts import SqlStoreParts
 
 _PAGE = 2000  # rows a report reads per round trip
 
 
-class PostgresReports:
+class PostgresReports(SqlStoreParts[psycopg.Connection[Any]]):
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
-        raise NotImplementedError  # PostgresStore's
 
     # --- blacklist and portability --------------------------------------------------------
     def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int:

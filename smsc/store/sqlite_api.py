@@ -4,29 +4,21 @@ SQLite: a mixin of :class:`smsc.store.sqlite.SqliteStore` (its tables are made b
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smsc.store.api_pages import page_of
 from smsc.store.base import StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
+from smsc.store.sql_parts import SqlStoreParts
 from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
 
 
-class SqliteApiStore:
+class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
     """API keys, Idempotency-Key answers and message pages (see ApiStore for the contract)."""
 
     if TYPE_CHECKING:  # provided by SqliteStore
-        def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
-
-        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        @staticmethod
-        def _bump_changes(conn: sqlite3.Connection) -> None: ...
-
         _lock: Any
         _conn: sqlite3.Connection
 

@@ -7,11 +7,10 @@ transaction) and ``_read``.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import sqlite_utils
 
@@ -26,6 +25,7 @@ from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, M
 from smsc.store.contact_records import MAX_PAGE
 from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
 from smsc.store.row_records import CAMPAIGN_COLUMNS
+from smsc.store.sql_parts import SqlStoreParts
 
 _DONE = (MarkState.SENT.value, MarkState.SKIPPED.value)
 
@@ -49,14 +49,8 @@ def create_campaign_tables(db: sqlite_utils.Database) -> None:
                "(campaign_id, due_at) WHERE state = 'waiting'")
 
 
-class SqliteCampaigns:
+class SqliteCampaigns(SqlStoreParts[sqlite3.Connection]):
     """The campaign methods of the Store protocol, on SQLite."""
-
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # SqliteStore's
 
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
                generation: int = 0,

@@ -7,16 +7,15 @@ object; a list's columns one JSON array. Every read is a page (at most MAX_PAGE 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import sqlite_utils
 
 from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
+from smsc.store.sql_parts import SqlStoreParts
 
 
 def create_contact_tables(db: sqlite_utils.Database) -> None:
@@ -40,14 +39,8 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
         yield items[start:start + size]
 
 
-class SqliteContacts:
+class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
     """The contact-list and opt-out methods of the Store protocol, on SQLite."""
-
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # SqliteStore's
 
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
