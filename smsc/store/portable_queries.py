@@ -9,10 +9,15 @@ against ``IN`` lists) stay in each store's own modules."""
 from __future__ import annotations
 
 import functools
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from smsc.store.base import lock_key
+from smsc.store import credit
+from smsc.store.base import CLOSED_ACCOUNT_NOTE, StoreError, UnknownAccount, lock_key
+from smsc.store.credit import LedgerRow
 from smsc.store.records import (
+    Account,
+    Balance,
     BlacklistEntry,
     LedgerEntry,
     Lock,
@@ -36,7 +41,64 @@ def postgres_text(sql: str) -> str:
 
 
 class PortableQueries(SqlStoreParts[Any]):
-    """Messages, credit ledger, blacklist, portability and lockout reads and removals."""
+    """Account checks and removal, the credit ledger, message lookups, blacklist, portability
+    and lockout reads and removals."""
+
+    if TYPE_CHECKING:  # the store's own: their SQL differs
+        def _current_balance(self, conn: Any, owner: str, now: float) -> Balance: ...
+
+        @staticmethod
+        def _put_balance(conn: Any, b: Balance) -> None: ...
+
+        @staticmethod
+        def _ledger_rows(conn: Any, rows: Sequence[LedgerRow]) -> None: ...
+
+    # --- accounts -------------------------------------------------------------------------
+    def _require_account(self, conn: Any, system_id: str) -> None:
+        """UnknownAccount unless the account exists (kept so until the transaction ends)."""
+        if conn.execute(self._sql("SELECT 1 FROM accounts WHERE system_id = ?" + self._FOR_SHARE),
+                        (system_id,)).fetchone() is None:
+            raise UnknownAccount(system_id)
+
+    def _check_parent(self, conn: Any, account: Account) -> None:
+        """A parent exists and is a main account; an account with sub-accounts has no parent."""
+        if account.parent is None:
+            return
+        if account.parent == account.system_id:
+            raise StoreError(f"{account.system_id} cannot be its own parent")
+        row = conn.execute(self._sql("SELECT parent FROM accounts WHERE system_id = ?"
+                                     + self._FOR_SHARE), (account.parent,)).fetchone()
+        if row is None:
+            raise UnknownAccount(account.parent)
+        if row[0] is not None:
+            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
+        if conn.execute(self._sql("SELECT 1 FROM accounts WHERE parent = ? LIMIT 1"),
+                        (account.system_id,)).fetchone():
+            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
+
+    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
+        with self._write() as conn:
+            if conn.execute(self._sql("SELECT 1 FROM accounts WHERE parent = ? LIMIT 1"),
+                            (system_id,)).fetchone():
+                raise StoreError(f"{system_id} has sub-accounts; remove them first")
+            if conn.execute(self._sql("DELETE FROM accounts WHERE system_id = ?"),
+                            (system_id,)).rowcount == 0:
+                raise UnknownAccount(system_id)
+            if conn.execute(self._sql("SELECT 1 FROM balances WHERE owner = ?"),
+                            (system_id,)).fetchone():
+                self._close_account_credit(conn, system_id, now)
+            # its account lock and its pairs' (an address lock has no system_id)
+            conn.execute(self._sql("DELETE FROM bind_locks WHERE system_id = ?"), (system_id,))
+            conn.execute(self._sql("DELETE FROM api_keys WHERE account = ?"), (system_id,))
+            self._bump_changes(conn)
+
+    def _close_account_credit(self, conn: Any, owner: str, now: float) -> None:
+        """Close a removed account's credit: its balance to zero, an ADJUST ledger row per
+        bucket that held credit."""
+        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
+                                          CLOSED_ACCOUNT_NOTE)
+        self._ledger_rows(conn, rows)
+        self._put_balance(conn, zero)
 
     # --- credit ---------------------------------------------------------------------------
     def ledger(self, owner: str, *, since: float | None = None,

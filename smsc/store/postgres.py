@@ -30,9 +30,7 @@ import psycopg.conninfo
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
-    CLOSED_ACCOUNT_NOTE,
     AccountExists,
-    StoreError,
     UnknownAccount,
 )
 from smsc.store.credit import LedgerRow
@@ -84,6 +82,9 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
                     PortableQueries, PortableLists):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
+
+    _FOR_SHARE = " FOR SHARE"
+    _FOR_UPDATE = " FOR UPDATE"
 
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
         self.dsn = dsn
@@ -232,23 +233,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         rows = self._read(SELECT_ACCOUNT + " WHERE system_id = %s", (system_id,))
         return account_of(rows[0]) if rows else None
 
-    @staticmethod
-    def _check_parent(conn: Conn, account: Account) -> None:
-        """A parent exists and is a main account; an account with sub-accounts has no parent."""
-        if account.parent is None:
-            return
-        if account.parent == account.system_id:
-            raise StoreError(f"{account.system_id} cannot be its own parent")
-        row = conn.execute("SELECT parent FROM accounts WHERE system_id = %s FOR SHARE",
-                           (account.parent,)).fetchone()
-        if row is None:
-            raise UnknownAccount(account.parent)
-        if row[0] is not None:
-            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
-        if conn.execute("SELECT 1 FROM accounts WHERE parent = %s LIMIT 1",
-                        (account.system_id,)).fetchone():
-            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
-
     def update_account(self, account: Account) -> None:
         with self._write() as conn:
             if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR UPDATE",
@@ -265,26 +249,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             if cur.rowcount == 0:
                 raise UnknownAccount(account.system_id)
             self._bump_changes(conn)
-
-    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE parent = %s LIMIT 1",
-                            (system_id,)).fetchone():
-                raise StoreError(f"{system_id} has sub-accounts; remove them first")
-            if conn.execute("DELETE FROM accounts WHERE system_id = %s",
-                            (system_id,)).rowcount == 0:
-                raise UnknownAccount(system_id)
-            if conn.execute("SELECT 1 FROM balances WHERE owner = %s", (system_id,)).fetchone():
-                self._close_account_credit(conn, system_id, now)
-            conn.execute("DELETE FROM bind_locks WHERE system_id = %s", (system_id,))
-            conn.execute("DELETE FROM api_keys WHERE account = %s", (system_id,))
-            self._bump_changes(conn)
-
-    def _close_account_credit(self, conn: Conn, owner: str, now: float) -> None:
-        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
-                                          CLOSED_ACCOUNT_NOTE)
-        self._ledger_rows(conn, rows)
-        self._put_balance(conn, zero)
 
     def list_accounts(self) -> list[Account]:
         return [account_of(r) for r in self._read(SELECT_ACCOUNT + " ORDER BY system_id")]

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 
 from smsc.store.api_pages import page_of
-from smsc.store.base import StoreError, UnknownAccount
+from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
 from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
@@ -21,9 +21,7 @@ class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                                (key.account,)).fetchone():
-                raise UnknownAccount(key.account)
+            self._require_account(conn, key.account)
             added = conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES "
                                  "(%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                  (key.key_id, key.account, key.secret_hash, key.created_at,

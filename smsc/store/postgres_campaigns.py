@@ -13,7 +13,6 @@ import psycopg
 from smsc.store.base import (
     CampaignExists,
     MarkedTwice,
-    UnknownAccount,
     UnknownCampaign,
     UnknownContactList,
 )
@@ -38,9 +37,7 @@ class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
 
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                            (campaign.account,)).fetchone() is None:
-                raise UnknownAccount(campaign.account)
+            self._require_account(conn, campaign.account)
             for list_id in campaign.lists:
                 row = conn.execute("SELECT account FROM contact_lists WHERE id = %s",
                                    (list_id,)).fetchone()

@@ -11,7 +11,7 @@ from typing import Any
 
 import psycopg
 
-from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
+from smsc.store.base import ContactListExists, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 from smsc.store.sql_parts import SqlStoreParts
 
@@ -22,9 +22,7 @@ class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                            (account,)).fetchone() is None:
-                raise UnknownAccount(account)
+            self._require_account(conn, account)
             row = conn.execute("INSERT INTO contact_lists (account, name, country, columns, "
                                "created_at) VALUES (%s, %s, %s, '[]', %s) "
                                "ON CONFLICT DO NOTHING RETURNING id",

@@ -16,6 +16,11 @@ ConnT = TypeVar("ConnT")
 class SqlStoreParts(Generic[ConnT]):
     """The store's transaction, read and change-counter plumbing, typed by its connection."""
 
+    # Appended to a read that must hold its rows until the transaction ends: PostgreSQL locks
+    # rows; SQLite's write transaction (BEGIN IMMEDIATE) holds the whole database already.
+    _FOR_SHARE = ""
+    _FOR_UPDATE = ""
+
     if TYPE_CHECKING:
         def _write(self) -> contextlib.AbstractContextManager[ConnT]: ...
 
@@ -24,3 +29,5 @@ class SqlStoreParts(Generic[ConnT]):
         def _sql(self, sql: str) -> str: ...
 
         def _bump_changes(self, conn: ConnT) -> None: ...
+
+        def _require_account(self, conn: ConnT, system_id: str) -> None: ...

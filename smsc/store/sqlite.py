@@ -23,7 +23,6 @@ import sqlite_utils
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
-    CLOSED_ACCOUNT_NOTE,
     FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
@@ -259,23 +258,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             rows = list(self.db.query("SELECT * FROM accounts WHERE system_id = ?", [system_id]))
         return account_from_row(rows[0]) if rows else None
 
-    @staticmethod
-    def _check_parent(conn: sqlite3.Connection, account: Account) -> None:
-        """A parent exists and is a main account; an account with sub-accounts has no parent."""
-        if account.parent is None:
-            return
-        if account.parent == account.system_id:
-            raise StoreError(f"{account.system_id} cannot be its own parent")
-        row = conn.execute("SELECT parent FROM accounts WHERE system_id = ?",
-                           (account.parent,)).fetchone()
-        if row is None:
-            raise UnknownAccount(account.parent)
-        if row[0] is not None:
-            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
-        if conn.execute("SELECT 1 FROM accounts WHERE parent = ?",
-                        (account.system_id,)).fetchone():
-            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
-
     def update_account(self, account: Account) -> None:
         with self._write() as conn:
             if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
@@ -291,28 +273,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             if cur.rowcount == 0:
                 raise UnknownAccount(account.system_id)
             self._bump_changes(conn)
-
-    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE parent = ?", (system_id,)).fetchone():
-                raise StoreError(f"{system_id} has sub-accounts; remove them first")
-            if conn.execute("DELETE FROM accounts WHERE system_id = ?",
-                            (system_id,)).rowcount == 0:
-                raise UnknownAccount(system_id)
-            if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
-                self._close_account_credit(conn, system_id, now)
-            # its account lock and its pairs' (an address lock has no system_id)
-            conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
-            conn.execute("DELETE FROM api_keys WHERE account = ?", (system_id,))
-            self._bump_changes(conn)
-
-    def _close_account_credit(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
-        """Close a removed account's credit: its balance to zero, an ADJUST ledger row per
-        bucket that held credit."""
-        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
-                                          CLOSED_ACCOUNT_NOTE)
-        conn.executemany(_INSERT_LEDGER, rows)
-        self._put_balance(conn, zero)
 
     def list_accounts(self) -> list[Account]:
         with self._lock:
@@ -387,6 +347,10 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         conn.execute("UPDATE balances SET bought = ?, subscription = ?, "
                      "subscription_expires_at = ? WHERE owner = ?",
                      (b.bought, b.subscription, b.subscription_expires_at, b.owner))
+
+    @staticmethod
+    def _ledger_rows(conn: sqlite3.Connection, rows: Sequence[LedgerRow]) -> None:
+        conn.executemany(_INSERT_LEDGER, rows)
 
     @staticmethod
     def _put_debited(conn: sqlite3.Connection, old: Balance, new: Balance) -> None:

@@ -8,7 +8,7 @@ import sqlite3
 from typing import TYPE_CHECKING, Any
 
 from smsc.store.api_pages import page_of
-from smsc.store.base import StoreError, UnknownAccount
+from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
 from smsc.store.sql_parts import SqlStoreParts
@@ -25,9 +25,7 @@ class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                                (key.account,)).fetchone():
-                raise UnknownAccount(key.account)
+            self._require_account(conn, key.account)
             try:
                 conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (key.key_id, key.account, key.secret_hash, key.created_at,

@@ -17,7 +17,6 @@ import sqlite_utils
 from smsc.store.base import (
     CampaignExists,
     MarkedTwice,
-    UnknownAccount,
     UnknownCampaign,
     UnknownContactList,
 )
@@ -63,9 +62,7 @@ class SqliteCampaigns(SqlStoreParts[sqlite3.Connection]):
 
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                            (campaign.account,)).fetchone() is None:
-                raise UnknownAccount(campaign.account)
+            self._require_account(conn, campaign.account)
             for list_id in campaign.lists:
                 row = conn.execute("SELECT account FROM contact_lists WHERE id = ?",
                                    (list_id,)).fetchone()

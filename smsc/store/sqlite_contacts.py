@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import sqlite_utils
 
-from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
+from smsc.store.base import ContactListExists, UnknownContactList
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 from smsc.store.sql_parts import SqlStoreParts
 
@@ -45,9 +45,7 @@ class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                            (account,)).fetchone() is None:
-                raise UnknownAccount(account)
+            self._require_account(conn, account)
             try:
                 cursor = conn.execute("INSERT INTO contact_lists (account, name, country, "
                                       "columns, created_at) VALUES (?, ?, ?, '[]', ?)",
