@@ -7,11 +7,14 @@ batches against lists of numbers differ between the two and stay in each store's
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from smsc.store.base import MarkedTwice, UnknownCampaign
 from smsc.store.campaign_records import Campaign, CampaignMark, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.http_records import ApiKey
+from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
 from smsc.store.row_records import (
     KEY_COLUMNS,
     LIST_COLUMNS,
@@ -30,7 +33,50 @@ from smsc.store.sql_parts import SqlStoreParts
 class PortableLists(SqlStoreParts[Any]):
     """Campaign, contact-list, opt-out and API-key reads and simple updates."""
 
+    if TYPE_CHECKING:  # the store's own
+        def accept(self, batch: Sequence[NewMessage], now: float, *,
+                   hot_until: float | None = None, generation: int = 0,
+                   decided: Sequence[FinalAtAcceptance | None] | None = None
+                   ) -> list[AcceptOutcome]: ...
+
+        def _handled_mark(self, conn: Any, campaign_id: int,
+                          numbers: Sequence[str]) -> str | None: ...
+
+        def _put_marks(self, conn: Any, rows: Sequence[tuple[Any, ...]]) -> None: ...
+
     # --- campaigns ------------------------------------------------------------------------
+    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
+                        marks: Sequence[CampaignMark], now: float, *,
+                        cursor: tuple[int, int] | None = None,
+                        hot_until: float | None = None, generation: int = 0,
+                        decided: Sequence[FinalAtAcceptance | None] | None = None
+                        ) -> list[AcceptOutcome]:
+        """``accept`` runs inside this method's transaction (the store's ``_write`` nests)."""
+        numbers = [m.number for m in marks]
+        with self._write() as conn:
+            # The campaign's row locked (PostgreSQL): two nodes running one campaign take turns.
+            if conn.execute(self._sql("SELECT 1 FROM campaigns WHERE id = ?" + self._FOR_UPDATE),
+                            (campaign_id,)).fetchone() is None:
+                raise UnknownCampaign(f"no campaign with id {campaign_id}")
+            if len(set(numbers)) != len(numbers):
+                raise MarkedTwice("a number appears twice among the marks")
+            done = self._handled_mark(conn, campaign_id, numbers)
+            if done is not None:
+                raise MarkedTwice(f"campaign {campaign_id} handled {done} already")
+            outcomes = self.accept(batch, now, hot_until=hot_until, generation=generation,
+                                   decided=decided)
+            accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
+            rows = [(campaign_id, m.number, m.state.value, m.list_id, m.contact_id,
+                     m.message_id, m.note, m.due_at, now) for m in marks
+                    if m.state != MarkState.SENT or (m.message_id, m.number) in accepted]
+            if rows:
+                self._put_marks(conn, rows)
+            if cursor is not None and all(not o.status for o in outcomes):
+                conn.execute(self._sql("UPDATE campaigns SET cursor_list = ?, "
+                                       "cursor_contact = ?, updated_at = ? WHERE id = ?"),
+                             (*cursor, now, campaign_id))
+        return outcomes
+
     def campaign(self, campaign_id: int) -> Campaign | None:
         rows = self._read(self._sql(SELECT_CAMPAIGN + " WHERE id = ?"), (campaign_id,))
         return campaign_of(rows[0]) if rows else None

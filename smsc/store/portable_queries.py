@@ -19,7 +19,9 @@ from smsc.store.records import (
     Account,
     Balance,
     BlacklistEntry,
+    Bucket,
     LedgerEntry,
+    LedgerKind,
     Lock,
     LockKind,
     PortedNumber,
@@ -101,6 +103,17 @@ class PortableQueries(SqlStoreParts[Any]):
         self._put_balance(conn, zero)
 
     # --- credit ---------------------------------------------------------------------------
+    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
+               expires_at: float | None = None, note: str = "", account: str = "",
+               kind: LedgerKind | None = None) -> Balance:
+        with self._write() as conn:
+            b = self._current_balance(conn, owner, now)
+            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
+                                         account=account, kind=kind)
+            self._put_balance(conn, new)
+            self._ledger_rows(conn, [row])
+            return new
+
     def ledger(self, owner: str, *, since: float | None = None,
                limit: int | None = None) -> list[LedgerEntry]:
         sql = f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE owner = ?"

@@ -60,9 +60,7 @@ from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
-    Bucket,
     FinalAtAcceptance,
-    LedgerKind,
     MessageChange,
     NewMessage,
     OutboxItem,
@@ -305,17 +303,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             return self._balance_of(rows[0])  # nothing to lapse: no write, no lock
         with self._write() as conn:
             return self._current_balance(conn, owner, now)
-
-    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "",
-               kind: LedgerKind | None = None) -> Balance:
-        with self._write() as conn:
-            b = self._current_balance(conn, owner, now)
-            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
-                                         account=account, kind=kind)
-            self._put_balance(conn, new)
-            self._ledger_rows(conn, [row])
-            return new
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,

@@ -1,6 +1,7 @@
-"""Campaigns in the PostgreSQL store: a mixin of :class:`smsc.store.postgres.PostgresStore`
-(tables in :mod:`smsc.store.postgres_schema`). :meth:`accept_campaign` runs ``accept`` inside its
-own transaction (the store's ``_write`` nests)."""
+"""Campaigns in the PostgreSQL store, the methods whose SQL is PostgreSQL's own: a mixin of
+:class:`smsc.store.postgres.PostgresStore` (tables in :mod:`smsc.store.postgres_schema`; the
+methods both SQL stores share, ``accept_campaign`` among them, in
+:class:`smsc.store.portable_lists.PortableLists`)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,11 @@ import psycopg
 
 from smsc.store.base import (
     CampaignExists,
-    MarkedTwice,
     UnknownCampaign,
     UnknownContactList,
 )
-from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.campaign_records import Campaign, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
-from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
 from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of
 from smsc.store.sql_parts import SqlStoreParts
 
@@ -28,12 +27,6 @@ _DONE = [MarkState.SENT.value, MarkState.SKIPPED.value]
 
 class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
     """The campaign methods of the Store protocol, on PostgreSQL."""
-
-    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0,
-               decided: Sequence[FinalAtAcceptance | None] | None = None
-               ) -> list[AcceptOutcome]:
-        raise NotImplementedError  # PostgresStore's
 
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
@@ -68,45 +61,27 @@ class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
                 raise UnknownCampaign(f"no campaign with id {campaign_id}")
         return campaign_of(found)
 
-    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
-                        marks: Sequence[CampaignMark], now: float, *,
-                        cursor: tuple[int, int] | None = None,
-                        hot_until: float | None = None, generation: int = 0,
-                        decided: Sequence[FinalAtAcceptance | None] | None = None
-                        ) -> list[AcceptOutcome]:
-        numbers = [m.number for m in marks]
-        with self._write() as conn:
-            # The campaign's row locked: two nodes running one campaign take turns.
-            if conn.execute("SELECT 1 FROM campaigns WHERE id = %s FOR UPDATE",
-                            (campaign_id,)).fetchone() is None:
-                raise UnknownCampaign(f"no campaign with id {campaign_id}")
-            if len(set(numbers)) != len(numbers):
-                raise MarkedTwice("a number appears twice among the marks")
-            if numbers:
-                done = conn.execute("SELECT number FROM campaign_marks WHERE campaign_id = %s "
-                                    "AND state = ANY(%s) AND number = ANY(%s) LIMIT 1",
-                                    (campaign_id, _DONE, numbers)).fetchone()
-                if done:
-                    raise MarkedTwice(f"campaign {campaign_id} handled {done[0]} already")
-            outcomes = self.accept(batch, now, hot_until=hot_until, generation=generation,
-                                   decided=decided)
-            accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
-            rows = [(campaign_id, m.number, m.state.value, m.list_id, m.contact_id,
-                     m.message_id, m.note, m.due_at, now) for m in marks
-                    if m.state != MarkState.SENT or (m.message_id, m.number) in accepted]
-            if rows:
-                conn.cursor().executemany(
-                    "INSERT INTO campaign_marks (campaign_id, number, state, list_id, "
-                    "contact_id, message_id, note, due_at, at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (campaign_id, number) DO UPDATE SET state = excluded.state, "
-                    "list_id = excluded.list_id, contact_id = excluded.contact_id, "
-                    "message_id = excluded.message_id, note = excluded.note, "
-                    "due_at = excluded.due_at, at = excluded.at", rows)
-            if cursor is not None and all(not o.status for o in outcomes):
-                conn.execute("UPDATE campaigns SET cursor_list = %s, cursor_contact = %s, "
-                             "updated_at = %s WHERE id = %s", (*cursor, now, campaign_id))
-        return outcomes
+    @staticmethod
+    def _handled_mark(conn: psycopg.Connection[Any], campaign_id: int,
+                      numbers: Sequence[str]) -> str | None:
+        """One of ``numbers`` the campaign sent or skipped already, if any."""
+        if not numbers:
+            return None
+        done = conn.execute("SELECT number FROM campaign_marks WHERE campaign_id = %s "
+                            "AND state = ANY(%s) AND number = ANY(%s) LIMIT 1",
+                            (campaign_id, _DONE, list(numbers))).fetchone()
+        return None if done is None else str(done[0])
+
+    @staticmethod
+    def _put_marks(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
+        conn.cursor().executemany(
+            "INSERT INTO campaign_marks (campaign_id, number, state, list_id, "
+            "contact_id, message_id, note, due_at, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (campaign_id, number) DO UPDATE SET state = excluded.state, "
+            "list_id = excluded.list_id, contact_id = excluded.contact_id, "
+            "message_id = excluded.message_id, note = excluded.note, "
+            "due_at = excluded.due_at, at = excluded.at", rows)
 
     def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
         if not numbers:

@@ -43,9 +43,7 @@ from smsc.store.records import (
     Balance,
     BindLocks,
     BlacklistEntry,
-    Bucket,
     FinalAtAcceptance,
-    LedgerKind,
     Lock,
     LockKind,
     LockState,
@@ -376,17 +374,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
     def balance(self, owner: str, now: float) -> Balance:
         with self._write() as conn:
             return self._current_balance(conn, owner, now)
-
-    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "",
-               kind: LedgerKind | None = None) -> Balance:
-        with self._write() as conn:
-            b = self._current_balance(conn, owner, now)
-            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
-                                         account=account, kind=kind)
-            self._put_balance(conn, new)
-            conn.execute(_INSERT_LEDGER, row)
-            return new
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,

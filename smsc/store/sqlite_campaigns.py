@@ -1,8 +1,9 @@
-"""Campaigns in the SQLite store: their tables and the Store methods on them.
+"""Campaigns in the SQLite store: their tables and the Store methods on them whose SQL is
+SQLite's own.
 
-:class:`SqliteCampaigns` is a mixin of :class:`smsc.store.sqlite.SqliteStore`; it uses the
-store's ``_write`` (which nests: :meth:`accept_campaign` runs ``accept`` inside its own
-transaction) and ``_read``.
+:class:`SqliteCampaigns` is a mixin of :class:`smsc.store.sqlite.SqliteStore`; the methods
+both SQL stores share (reads, ``accept_campaign``) are in
+:class:`smsc.store.portable_lists.PortableLists`.
 """
 
 from __future__ import annotations
@@ -10,19 +11,17 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from smsc.store.base import (
     CampaignExists,
-    MarkedTwice,
     UnknownCampaign,
     UnknownContactList,
 )
-from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.campaign_records import Campaign, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
-from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
 from smsc.store.row_records import CAMPAIGN_COLUMNS
 from smsc.store.sql_parts import SqlStoreParts
 
@@ -50,12 +49,6 @@ def create_campaign_tables(db: sqlite_utils.Database) -> None:
 
 class SqliteCampaigns(SqlStoreParts[sqlite3.Connection]):
     """The campaign methods of the Store protocol, on SQLite."""
-
-    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0,
-               decided: Sequence[FinalAtAcceptance | None] | None = None
-               ) -> list[AcceptOutcome]:
-        raise NotImplementedError  # SqliteStore's
 
     if TYPE_CHECKING:  # PortableLists'
         def campaign(self, campaign_id: int) -> Campaign | None: ...
@@ -98,40 +91,24 @@ class SqliteCampaigns(SqlStoreParts[sqlite3.Connection]):
         assert found is not None
         return found
 
-    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
-                        marks: Sequence[CampaignMark], now: float, *,
-                        cursor: tuple[int, int] | None = None,
-                        hot_until: float | None = None, generation: int = 0,
-                        decided: Sequence[FinalAtAcceptance | None] | None = None
-                        ) -> list[AcceptOutcome]:
-        numbers = [m.number for m in marks]
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM campaigns WHERE id = ?",
-                            (campaign_id,)).fetchone() is None:
-                raise UnknownCampaign(f"no campaign with id {campaign_id}")
-            if len(set(numbers)) != len(numbers):
-                raise MarkedTwice("a number appears twice among the marks")
-            for start in range(0, len(numbers), 500):
-                chunk = numbers[start:start + 500]
-                done = conn.execute(
-                    f"SELECT number FROM campaign_marks WHERE campaign_id = ? AND state IN "
-                    f"(?, ?) AND number IN ({', '.join('?' * len(chunk))})",
-                    [campaign_id, *_DONE, *chunk]).fetchall()
-                if done:
-                    raise MarkedTwice(f"campaign {campaign_id} handled {done[0][0]} already")
-            outcomes = self.accept(batch, now, hot_until=hot_until, generation=generation,
-                                   decided=decided)
-            accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
-            rows = [(campaign_id, m.number, m.state.value, m.list_id, m.contact_id,
-                     m.message_id, m.note, m.due_at, now) for m in marks
-                    if m.state != MarkState.SENT or (m.message_id, m.number) in accepted]
-            conn.executemany("INSERT OR REPLACE INTO campaign_marks (campaign_id, number, "
-                             "state, list_id, contact_id, message_id, note, due_at, at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            if cursor is not None and all(not o.status for o in outcomes):
-                conn.execute("UPDATE campaigns SET cursor_list = ?, cursor_contact = ?, "
-                             "updated_at = ? WHERE id = ?", (*cursor, now, campaign_id))
-        return outcomes
+    def _handled_mark(self, conn: sqlite3.Connection, campaign_id: int,
+                      numbers: Sequence[str]) -> str | None:
+        """One of ``numbers`` the campaign sent or skipped already, if any."""
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start:start + 500]
+            done = conn.execute(
+                f"SELECT number FROM campaign_marks WHERE campaign_id = ? AND state IN "
+                f"(?, ?) AND number IN ({', '.join('?' * len(chunk))})",
+                [campaign_id, *_DONE, *chunk]).fetchone()
+            if done:
+                return str(done[0])
+        return None
+
+    @staticmethod
+    def _put_marks(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        conn.executemany("INSERT OR REPLACE INTO campaign_marks (campaign_id, number, "
+                         "state, list_id, contact_id, message_id, note, due_at, at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
         found: dict[str, MarkState] = {}
