@@ -10,7 +10,7 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from smsc.store.base import MarkedTwice, UnknownCampaign
+from smsc.store.base import MarkedTwice, UnknownCampaign, UnknownContactList
 from smsc.store.campaign_records import Campaign, CampaignMark, MarkState
 from smsc.store.contact_records import Contact, ContactList, OptOut
 from smsc.store.http_records import ApiKey
@@ -107,7 +107,29 @@ class PortableLists(SqlStoreParts[Any]):
             "AND number > ? ORDER BY number LIMIT ?"), (campaign_id, after, page_size(limit)))
         return [campaign_mark_of(r) for r in rows]
 
+    def _check_lists(self, conn: Any, campaign: Campaign) -> None:
+        """UnknownContactList unless each of the campaign's lists is its account's."""
+        for list_id in campaign.lists:
+            row = conn.execute(self._sql("SELECT account FROM contact_lists WHERE id = ?"),
+                               (list_id,)).fetchone()
+            if row is None or row[0] != campaign.account:
+                raise UnknownContactList(f"account {campaign.account!r} has no contact "
+                                         f"list with id {list_id}")
+
     # --- contact lists and opt-outs -------------------------------------------------------
+    def _add_columns(self, conn: Any, list_id: int, columns: Sequence[str]) -> None:
+        """The list's columns extended by those of ``columns`` it lacks (its row locked until
+        the transaction ends); UnknownContactList if there is no such list."""
+        row = conn.execute(self._sql("SELECT columns FROM contact_lists WHERE id = ?"
+                                     + self._FOR_UPDATE), (list_id,)).fetchone()
+        if row is None:
+            raise UnknownContactList(f"no contact list with id {list_id}")
+        have = list(json.loads(row[0] or "[]"))
+        more = [c for c in dict.fromkeys(columns) if c not in have]
+        if more:
+            conn.execute(self._sql("UPDATE contact_lists SET columns = ? WHERE id = ?"),
+                         (json.dumps(have + more), list_id))
+
     def contact_list(self, account: str, name: str) -> ContactList | None:
         rows = self._read(self._sql(f"SELECT {LIST_COLUMNS}, {LIST_SIZE} FROM contact_lists l "
                                     "WHERE l.account = ? AND l.name = ?"), (account, name))

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smsc.store import credit
-from smsc.store.base import CLOSED_ACCOUNT_NOTE, StoreError, UnknownAccount, lock_key
+from smsc.store.base import CLOSED_ACCOUNT_NOTE, StoreError, UnknownAccount, hand_lock, lock_key
 from smsc.store.credit import LedgerRow
 from smsc.store.records import (
     Account,
@@ -178,6 +178,24 @@ class PortableQueries(SqlStoreParts[Any]):
                 for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
 
     # --- lockouts -------------------------------------------------------------------------
+    def _get_lock(self, conn: Any, key: tuple[str, str, str], *, for_update: bool = False
+                  ) -> Lock | None:
+        row = conn.execute(self._sql(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE kind = ? "
+                                     "AND system_id = ? AND address = ?"
+                                     + (self._FOR_UPDATE if for_update else "")), key).fetchone()
+        return None if row is None else lock_of(row)
+
+    def set_lock(self, system_id: str, locked_until: float) -> None:
+        key = lock_key(LockKind.ACCOUNT, system_id, "")
+        with self._write() as conn:
+            if locked_until <= 0:
+                conn.execute(self._sql("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
+                                       "AND address = ?"), key)
+            else:
+                self._put_lock(conn, hand_lock(self._get_lock(conn, key, for_update=True),
+                                               system_id, locked_until))
+            self._bump_changes(conn)
+
     def _put_lock(self, conn: Any, s: Lock) -> None:
         conn.execute(self._sql(f"INSERT INTO bind_locks ({LOCK_COLUMNS}) "
                                "VALUES (?, ?, ?, ?, ?, ?) "

@@ -5,20 +5,18 @@ methods both SQL stores share, ``accept_campaign`` among them, in
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from smsc.store.base import (
     CampaignExists,
     UnknownCampaign,
-    UnknownContactList,
 )
 from smsc.store.campaign_records import Campaign, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
-from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of
+from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of, new_campaign_row
 from smsc.store.sql_parts import SqlStoreParts
 
 _RETURNING = f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}"
@@ -28,19 +26,14 @@ _DONE = [MarkState.SENT.value, MarkState.SKIPPED.value]
 class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
     """The campaign methods of the Store protocol, on PostgreSQL."""
 
+    if TYPE_CHECKING:  # PortableLists'
+        def _check_lists(self, conn: Any, campaign: Campaign) -> None: ...
+
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
             self._require_account(conn, campaign.account)
-            for list_id in campaign.lists:
-                row = conn.execute("SELECT account FROM contact_lists WHERE id = %s",
-                                   (list_id,)).fetchone()
-                if row is None or row[0] != campaign.account:
-                    raise UnknownContactList(f"account {campaign.account!r} has no contact "
-                                             f"list with id {list_id}")
-            values = {name: getattr(campaign, name) for name in CAMPAIGN_COLUMNS[1:]}
-            values.update(lists=json.dumps(list(campaign.lists)),
-                          state=CampaignState.DRAFT.value, pause_reason="", cursor_list=0,
-                          cursor_contact=0, created_at=now, updated_at=now)
+            self._check_lists(conn, campaign)
+            values = new_campaign_row(campaign, now)
             found = conn.execute(
                 f"INSERT INTO campaigns ({', '.join(values)}) VALUES "
                 f"({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING "

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from smsc.store.base import ContactListExists, UnknownContactList
+from smsc.store.base import ContactListExists
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 from smsc.store.sql_parts import SqlStoreParts
 
 
 class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
     """The contact-list and opt-out methods of the Store protocol, on PostgreSQL."""
+
+    if TYPE_CHECKING:  # PortableLists'
+        def _add_columns(self, conn: Any, list_id: int, columns: Sequence[str]) -> None: ...
 
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
@@ -35,15 +38,7 @@ class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
     def add_contacts(self, list_id: int, contacts: Sequence[Contact],
                      columns: Sequence[str] = ()) -> list[bool]:
         with self._write() as conn:
-            row = conn.execute("SELECT columns FROM contact_lists WHERE id = %s FOR UPDATE",
-                               (list_id,)).fetchone()
-            if row is None:
-                raise UnknownContactList(f"no contact list with id {list_id}")
-            have = list(json.loads(row[0] or "[]"))
-            more = [c for c in dict.fromkeys(columns) if c not in have]
-            if more:
-                conn.execute("UPDATE contact_lists SET columns = %s WHERE id = %s",
-                             (json.dumps(have + more), list_id))
+            self._add_columns(conn, list_id, columns)
             if not contacts:
                 return []
             # One statement for the batch: WITH ORDINALITY keeps the batch order for the ids;

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from smsc.store.base import LOCK_KINDS, count_failure, hand_lock, lock_key
+from smsc.store.base import LOCK_KINDS, count_failure, lock_key
 from smsc.store.records import BindLocks, Lock, LockKind, LockState
 from smsc.store.row_records import LOCK_COLUMNS, lock_of
 from smsc.store.sql_parts import SqlStoreParts
@@ -23,13 +23,8 @@ class PostgresLocks(SqlStoreParts[Conn]):
     if TYPE_CHECKING:  # PortableQueries'
         def _put_lock(self, conn: Conn, s: Lock) -> None: ...
 
-    @staticmethod
-    def _get_lock(conn: Conn, key: tuple[str, str, str], *, for_update: bool = False
-                  ) -> Lock | None:
-        row = conn.execute(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE kind = %s "
-                           "AND system_id = %s AND address = %s"
-                           + (" FOR UPDATE" if for_update else ""), key).fetchone()
-        return None if row is None else lock_of(row)
+        def _get_lock(self, conn: Conn, key: tuple[str, str, str], *,
+                      for_update: bool = False) -> Lock | None: ...
 
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
@@ -59,17 +54,6 @@ class PostgresLocks(SqlStoreParts[Conn]):
         found = {(r[0], r[1], r[2]): lock_of(r) for r in rows}
         account, pair, at = (found[k].state if k in found else LockState() for k in keys)
         return BindLocks(account=account, pair=pair, address=at)
-
-    def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = lock_key(LockKind.ACCOUNT, system_id, "")
-        with self._write() as conn:
-            if locked_until <= 0:
-                conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                             "AND address = %s", key)
-            else:
-                self._put_lock(conn, hand_lock(self._get_lock(conn, key, for_update=True),
-                                               system_id, locked_until))
-            self._bump_changes(conn)
 
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:

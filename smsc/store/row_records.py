@@ -64,6 +64,15 @@ def campaign_of(row: Sequence[Any]) -> Campaign:
     return Campaign(**values)
 
 
+def new_campaign_row(campaign: Campaign, now: float) -> dict[str, Any]:
+    """The column values of a new campaign (a draft at its start), by name, without its id."""
+    values = {name: getattr(campaign, name) for name in CAMPAIGN_COLUMNS[1:]}
+    values.update(lists=json.dumps(list(campaign.lists)), state=CampaignState.DRAFT.value,
+                  pause_reason="", cursor_list=0, cursor_contact=0, created_at=now,
+                  updated_at=now)
+    return values
+
+
 def campaign_mark_of(row: Sequence[Any]) -> CampaignMark:
     """A CampaignMark from a row of MARK_COLUMNS."""
     return CampaignMark(number=row[0], state=MarkState(row[1]), list_id=row[2],

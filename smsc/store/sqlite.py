@@ -29,7 +29,6 @@ from smsc.store.base import (
     StoreError,
     UnknownAccount,
     count_failure,
-    hand_lock,
     lock_key,
 )
 from smsc.store.claims import LeasedClaims
@@ -44,7 +43,6 @@ from smsc.store.records import (
     BindLocks,
     BlacklistEntry,
     FinalAtAcceptance,
-    Lock,
     LockKind,
     LockState,
     MessageChange,
@@ -56,9 +54,7 @@ from smsc.store.records import (
     SummaryRow,
 )
 from smsc.store.row_records import (
-    LOCK_COLUMNS,
     filter_where,
-    lock_of,
     summary_columns,
     summary_rows,
 )
@@ -277,12 +273,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             rows = list(self.db.query("SELECT * FROM accounts ORDER BY system_id"))
         return [account_from_row(r) for r in rows]
 
-    @staticmethod
-    def _get_lock(conn: sqlite3.Connection, key: tuple[str, str, str]) -> Lock | None:
-        row = conn.execute(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE kind = ? "
-                           "AND system_id = ? AND address = ?", key).fetchone()
-        return None if row is None else lock_of(row)
-
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
         key = lock_key(kind, system_id, address)
@@ -304,17 +294,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                      for kind in LOCK_KINDS]
         account, pair, at = (LockState() if f is None else f.state for f in found)
         return BindLocks(account=account, pair=pair, address=at)
-
-    def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = lock_key(LockKind.ACCOUNT, system_id, "")
-        with self._write() as conn:
-            if locked_until <= 0:
-                conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
-                             "AND address = ?", key)
-            else:
-                self._put_lock(conn, hand_lock(self._get_lock(conn, key), system_id,
-                                               locked_until))
-            self._bump_changes(conn)
 
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from smsc.store.base import ContactListExists, UnknownContactList
+from smsc.store.base import ContactListExists
 from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
 from smsc.store.sql_parts import SqlStoreParts
 
@@ -42,6 +43,9 @@ def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
 class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
     """The contact-list and opt-out methods of the Store protocol, on SQLite."""
 
+    if TYPE_CHECKING:  # PortableLists'
+        def _add_columns(self, conn: Any, list_id: int, columns: Sequence[str]) -> None: ...
+
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
         with self._write() as conn:
@@ -60,15 +64,7 @@ class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
                      columns: Sequence[str] = ()) -> list[bool]:
         added: list[bool] = []
         with self._write() as conn:
-            row = conn.execute("SELECT columns FROM contact_lists WHERE id = ?",
-                               (list_id,)).fetchone()
-            if row is None:
-                raise UnknownContactList(f"no contact list with id {list_id}")
-            have = list(json.loads(row[0] or "[]"))
-            more = [c for c in dict.fromkeys(columns) if c not in have]
-            if more:
-                conn.execute("UPDATE contact_lists SET columns = ? WHERE id = ?",
-                             (json.dumps(have + more), list_id))
+            self._add_columns(conn, list_id, columns)
             insert = ("INSERT OR IGNORE INTO contacts (list_id, number, fields) "
                       "VALUES (?, ?, ?)")
             for contact in contacts:
