@@ -31,6 +31,9 @@ from smsc.store.row_records import LEDGER_COLUMNS, LOCK_COLUMNS, ledger_entry_of
 from smsc.store.sql_parts import SqlStoreParts
 from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
 
+_SELECT_LOCK = ("SELECT failures, locked_until, last_failed_at FROM bind_locks "
+                "WHERE kind = ? AND system_id = ? AND address = ?")
+
 
 @functools.lru_cache(maxsize=512)
 def postgres_text(sql: str) -> str:
@@ -180,10 +183,12 @@ class PortableQueries(SqlStoreParts[Any]):
     # --- lockouts -------------------------------------------------------------------------
     def _get_lock(self, conn: Any, key: tuple[str, str, str], *, for_update: bool = False
                   ) -> Lock | None:
-        row = conn.execute(self._sql(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE kind = ? "
-                                     "AND system_id = ? AND address = ?"
-                                     + (self._FOR_UPDATE if for_update else "")), key).fetchone()
-        return None if row is None else lock_of(row)
+        sql = _SELECT_LOCK + self._FOR_UPDATE if for_update else _SELECT_LOCK
+        row = conn.execute(self._sql(sql), key).fetchone()
+        if row is None:
+            return None
+        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
+                    locked_until=row[1], last_failed_at=row[2])
 
     def set_lock(self, system_id: str, locked_until: float) -> None:
         key = lock_key(LockKind.ACCOUNT, system_id, "")
