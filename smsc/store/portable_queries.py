@@ -29,7 +29,7 @@ from smsc.store.records import (
 )
 from smsc.store.row_records import LEDGER_COLUMNS, LOCK_COLUMNS, ledger_entry_of, lock_of
 from smsc.store.sql_parts import SqlStoreParts
-from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
+from smsc.store.sqlite_rows import SELECT_MESSAGE, account_to_row, message_from_row
 
 _SELECT_LOCK = ("SELECT failures, locked_until, last_failed_at FROM bind_locks "
                 "WHERE kind = ? AND system_id = ? AND address = ?")
@@ -80,6 +80,25 @@ class PortableQueries(SqlStoreParts[Any]):
         if conn.execute(self._sql("SELECT 1 FROM accounts WHERE parent = ? LIMIT 1"),
                         (account.system_id,)).fetchone():
             raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
+
+    def update_account(self, account: Account) -> None:
+        with self._write() as conn:
+            if not conn.execute(self._sql("SELECT 1 FROM accounts WHERE system_id = ?"
+                                          + self._FOR_UPDATE), (account.system_id,)).fetchone():
+                raise UnknownAccount(account.system_id)
+            self._check_parent(conn, account)
+            if account.parent is None:
+                conn.execute(self._sql("INSERT INTO balances (owner, bought, subscription) "
+                                       "VALUES (?, 0, 0) ON CONFLICT (owner) DO NOTHING"),
+                             (account.system_id,))
+            row = account_to_row(account)
+            cur = conn.execute(self._sql("UPDATE accounts SET password_hash = ?, parent = ?, "
+                                         "settings = ? WHERE system_id = ?"),
+                               (row["password_hash"], row["parent"], row["settings"],
+                                row["system_id"]))
+            if cur.rowcount == 0:
+                raise UnknownAccount(account.system_id)
+            self._bump_changes(conn)
 
     def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
         with self._write() as conn:

@@ -231,23 +231,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         rows = self._read(SELECT_ACCOUNT + " WHERE system_id = %s", (system_id,))
         return account_of(rows[0]) if rows else None
 
-    def update_account(self, account: Account) -> None:
-        with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR UPDATE",
-                                (account.system_id,)).fetchone():
-                raise UnknownAccount(account.system_id)
-            self._check_parent(conn, account)
-            if account.parent is None:
-                conn.execute("INSERT INTO balances (owner, bought, subscription) "
-                             "VALUES (%s, 0, 0) ON CONFLICT (owner) DO NOTHING",
-                             (account.system_id,))
-            cur = conn.execute("UPDATE accounts SET password_hash = %(password_hash)s, "
-                               "parent = %(parent)s, settings = %(settings)s "
-                               "WHERE system_id = %(system_id)s", account_to_row(account))
-            if cur.rowcount == 0:
-                raise UnknownAccount(account.system_id)
-            self._bump_changes(conn)
-
     def list_accounts(self) -> list[Account]:
         return [account_of(r) for r in self._read(SELECT_ACCOUNT + " ORDER BY system_id")]
 

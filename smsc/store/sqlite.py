@@ -252,22 +252,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             rows = list(self.db.query("SELECT * FROM accounts WHERE system_id = ?", [system_id]))
         return account_from_row(rows[0]) if rows else None
 
-    def update_account(self, account: Account) -> None:
-        with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                                (account.system_id,)).fetchone():
-                raise UnknownAccount(account.system_id)
-            self._check_parent(conn, account)
-            if account.parent is None:
-                conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
-                             "VALUES (?, 0, 0)", (account.system_id,))
-            cur = conn.execute("UPDATE accounts SET password_hash = :password_hash, "
-                               "parent = :parent, settings = :settings "
-                               "WHERE system_id = :system_id", account_to_row(account))
-            if cur.rowcount == 0:
-                raise UnknownAccount(account.system_id)
-            self._bump_changes(conn)
-
     def list_accounts(self) -> list[Account]:
         with self._lock:
             rows = list(self.db.query("SELECT * FROM accounts ORDER BY system_id"))
