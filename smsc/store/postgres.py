@@ -30,12 +30,12 @@ import psycopg.conninfo
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
-    CLOSED_ACCOUNT_NOTE,
     AccountExists,
-    StoreError,
     UnknownAccount,
 )
 from smsc.store.credit import LedgerRow
+from smsc.store.portable_lists import PortableLists
+from smsc.store.portable_queries import PortableQueries, postgres_text
 from smsc.store.postgres_api import PostgresApiStore
 from smsc.store.postgres_batch import QueuedIds, apply_changes, insert_rows
 from smsc.store.postgres_campaigns import PostgresCampaigns
@@ -60,10 +60,7 @@ from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
-    Bucket,
     FinalAtAcceptance,
-    LedgerEntry,
-    LedgerKind,
     MessageChange,
     NewMessage,
     OutboxItem,
@@ -76,13 +73,16 @@ _CONNECTION_DEFAULTS: dict[str, Any] = {
     "keepalives_interval": 5, "keepalives_count": 3, "tcp_user_timeout": 30_000,
 }
 _BALANCE = "SELECT owner, bought, subscription, subscription_expires_at FROM balances"
-_LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_at"
 
 
 class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApiStore,
-                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster):
+                    PostgresContacts, PostgresCampaigns, PostgresReports, PostgresCluster,
+                    PortableQueries, PortableLists):
     """The Store protocol on a PostgreSQL database named by a libpq connection string or URL
     (``postgresql://user@host:5432/db``)."""
+
+    _FOR_SHARE = " FOR SHARE"
+    _FOR_UPDATE = " FOR UPDATE"
 
     def __init__(self, dsn: str, *, connect_timeout: int = 10) -> None:
         self.dsn = dsn
@@ -163,6 +163,9 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
                 cursor = conn.execute(sql, params)
             return cursor.fetchall() if cursor.description is not None else []
 
+    # The portable mixins' SQL, written with ``?``, in psycopg's placeholders.
+    _sql = staticmethod(postgres_text)
+
     @staticmethod
     def _bump_changes(conn: Conn) -> None:
         conn.execute("UPDATE counters SET value = value + 1 WHERE name = %s", (CHANGE_COUNTER,))
@@ -228,60 +231,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         rows = self._read(SELECT_ACCOUNT + " WHERE system_id = %s", (system_id,))
         return account_of(rows[0]) if rows else None
 
-    @staticmethod
-    def _check_parent(conn: Conn, account: Account) -> None:
-        """A parent exists and is a main account; an account with sub-accounts has no parent."""
-        if account.parent is None:
-            return
-        if account.parent == account.system_id:
-            raise StoreError(f"{account.system_id} cannot be its own parent")
-        row = conn.execute("SELECT parent FROM accounts WHERE system_id = %s FOR SHARE",
-                           (account.parent,)).fetchone()
-        if row is None:
-            raise UnknownAccount(account.parent)
-        if row[0] is not None:
-            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
-        if conn.execute("SELECT 1 FROM accounts WHERE parent = %s LIMIT 1",
-                        (account.system_id,)).fetchone():
-            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
-
-    def update_account(self, account: Account) -> None:
-        with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR UPDATE",
-                                (account.system_id,)).fetchone():
-                raise UnknownAccount(account.system_id)
-            self._check_parent(conn, account)
-            if account.parent is None:
-                conn.execute("INSERT INTO balances (owner, bought, subscription) "
-                             "VALUES (%s, 0, 0) ON CONFLICT (owner) DO NOTHING",
-                             (account.system_id,))
-            cur = conn.execute("UPDATE accounts SET password_hash = %(password_hash)s, "
-                               "parent = %(parent)s, settings = %(settings)s "
-                               "WHERE system_id = %(system_id)s", account_to_row(account))
-            if cur.rowcount == 0:
-                raise UnknownAccount(account.system_id)
-            self._bump_changes(conn)
-
-    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE parent = %s LIMIT 1",
-                            (system_id,)).fetchone():
-                raise StoreError(f"{system_id} has sub-accounts; remove them first")
-            if conn.execute("DELETE FROM accounts WHERE system_id = %s",
-                            (system_id,)).rowcount == 0:
-                raise UnknownAccount(system_id)
-            if conn.execute("SELECT 1 FROM balances WHERE owner = %s", (system_id,)).fetchone():
-                self._close_account_credit(conn, system_id, now)
-            conn.execute("DELETE FROM bind_locks WHERE system_id = %s", (system_id,))
-            conn.execute("DELETE FROM api_keys WHERE account = %s", (system_id,))
-            self._bump_changes(conn)
-
-    def _close_account_credit(self, conn: Conn, owner: str, now: float) -> None:
-        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
-                                          CLOSED_ACCOUNT_NOTE)
-        self._ledger_rows(conn, rows)
-        self._put_balance(conn, zero)
-
     def list_accounts(self) -> list[Account]:
         return [account_of(r) for r in self._read(SELECT_ACCOUNT + " ORDER BY system_id")]
 
@@ -337,35 +286,6 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
             return self._balance_of(rows[0])  # nothing to lapse: no write, no lock
         with self._write() as conn:
             return self._current_balance(conn, owner, now)
-
-    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "",
-               kind: LedgerKind | None = None) -> Balance:
-        with self._write() as conn:
-            b = self._current_balance(conn, owner, now)
-            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
-                                         account=account, kind=kind)
-            self._put_balance(conn, new)
-            self._ledger_rows(conn, [row])
-            return new
-
-    def ledger(self, owner: str, *, since: float | None = None,
-               limit: int | None = None) -> list[LedgerEntry]:
-        sql = ("SELECT id, owner, at, kind, bucket, amount, balance_after, account, message_id, "
-               "note FROM ledger WHERE owner = %s")
-        params: list[Any] = [owner]
-        if since is not None:
-            sql += " AND at >= %s"
-            params.append(since)
-        if limit is not None:  # the newest ``limit`` rows, still in id order
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT %s) AS newest ORDER BY id"
-            params.append(limit)
-        else:
-            sql += " ORDER BY id"
-        return [LedgerEntry(id=r[0], owner=r[1], at=r[2], kind=LedgerKind(r[3]),
-                            bucket=Bucket(r[4]), amount=r[5], balance_after=r[6],
-                            account=r[7] or "", message_id=r[8], note=r[9] or "")
-                for r in self._read(sql, params)]
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
@@ -486,19 +406,3 @@ class PostgresStore(PostgresLocks, PostgresOutbox, PostgresWebhooks, PostgresApi
         return {r[0]: int(r[1]) for r in self._read(
             "SELECT operator, count(*) FROM messages WHERE next_at IS NOT NULL "
             "GROUP BY operator")}
-
-    def get_messages(self, message_id: int) -> list[StoredMessage]:
-        return [message_from_row(r) for r in self._read(
-            SELECT_MESSAGE + " WHERE message_id = %s ORDER BY part_index, id", (message_id,))]
-
-    def find_pending(self, account: str, source_addr: str, destination_addr: str,
-                     service_type: str) -> list[StoredMessage]:
-        sql = SELECT_MESSAGE + " WHERE account = %s AND next_at IS NOT NULL"
-        params: list[Any] = [account]
-        for column, value in (("source_addr", source_addr),
-                              ("destination_addr", destination_addr),
-                              ("service_type", service_type)):
-            if value:
-                sql += f" AND {column} = %s"
-                params.append(value)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]

@@ -3,80 +3,31 @@ PostgreSQL: a mixin of :class:`smsc.store.postgres.PostgresStore`."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
 from typing import Any
 
 import psycopg
 
 from smsc.store.api_pages import page_of
-from smsc.store.base import StoreError, UnknownAccount
+from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
-
-_KEY_COLUMNS = "key_id, account, secret_hash, created_at, last_used_at, revoked_at, note"
-_ANSWER_COLUMNS = ("account, key, fingerprint, created_at, expires_at, lease_until, status, "
-                   "content_type, body")
+from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
+from smsc.store.sql_parts import SqlStoreParts
 
 
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(key_id=row[0], account=row[1], secret_hash=row[2], created_at=row[3],
-                  last_used_at=row[4], revoked_at=row[5], note=row[6] or "")
-
-
-def _answer(row: Sequence[Any]) -> IdempotentAnswer:
-    return IdempotentAnswer(account=row[0], key=row[1], fingerprint=row[2], created_at=row[3],
-                            expires_at=row[4], lease_until=row[5], status=row[6],
-                            content_type=row[7], body=bytes(row[8]))
-
-
-class PostgresApiStore:
+class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
     """API keys, Idempotency-Key answers and message pages (see ApiStore for the contract)."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
-        raise NotImplementedError  # PostgresStore's
 
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                                (key.account,)).fetchone():
-                raise UnknownAccount(key.account)
-            added = conn.execute(f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES "
+            self._require_account(conn, key.account)
+            added = conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES "
                                  "(%s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                  (key.key_id, key.account, key.secret_hash, key.created_at,
                                   key.last_used_at, key.revoked_at, key.note)).rowcount
             if not added:
                 raise StoreError(f"API key id {key.key_id} exists already")
-
-    def api_key(self, key_id: str) -> ApiKey | None:
-        rows = self._read(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = %s", (key_id,))
-        return _key(rows[0]) if rows else None
-
-    def api_keys(self, account: str) -> list[ApiKey]:
-        return [_key(r) for r in self._read(
-            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE account = %s "
-            "ORDER BY created_at, key_id", (account,))]
-
-    def revoke_api_key(self, key_id: str, now: float) -> bool:
-        with self._write() as conn:
-            revoked = conn.execute("UPDATE api_keys SET revoked_at = %s WHERE key_id = %s AND "
-                                   "revoked_at IS NULL", (now, key_id)).rowcount > 0
-            if revoked:
-                self._bump_changes(conn)
-            return revoked
-
-    def touch_api_key(self, key_id: str, now: float) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE api_keys SET last_used_at = %s WHERE key_id = %s",
-                         (now, key_id))
 
     # --- Idempotency-Key answers --------------------------------------------------------------
     def claim_idempotency(self, account: str, key: str, fingerprint: str, now: float,
@@ -84,13 +35,13 @@ class PostgresApiStore:
         with self._write() as conn:
             # A pending row first (nothing if one is there), then read it locked: two nodes
             # claiming one key at once are served one after the other.
-            conn.execute(f"INSERT INTO idempotency ({_ANSWER_COLUMNS}) "
+            conn.execute(f"INSERT INTO idempotency ({ANSWER_COLUMNS}) "
                          "VALUES (%s, %s, %s, %s, %s, %s, 0, '', '') ON CONFLICT DO NOTHING",
                          (account, key, fingerprint, now, expires_at, -1.0))
-            row = conn.execute(f"SELECT {_ANSWER_COLUMNS} FROM idempotency WHERE account = %s "
+            row = conn.execute(f"SELECT {ANSWER_COLUMNS} FROM idempotency WHERE account = %s "
                                "AND key = %s FOR UPDATE", (account, key)).fetchone()
             assert row is not None
-            kept = _answer(row)
+            kept = answer_of(row)
             if kept.lease_until != -1.0 and kept.expires_at > now and not (
                     kept.pending and kept.lease_until <= now):
                 return kept
@@ -99,20 +50,6 @@ class PostgresApiStore:
                          "body = '' WHERE account = %s AND key = %s",
                          (fingerprint, now, expires_at, lease_until, account, key))
             return None
-
-    def finish_idempotency(self, account: str, key: str, status: int, content_type: str,
-                           body: bytes) -> None:
-        if not status:
-            raise ValueError("a finished answer has an HTTP status")
-        with self._write() as conn:
-            conn.execute("UPDATE idempotency SET status = %s, content_type = %s, body = %s "
-                         "WHERE account = %s AND key = %s",
-                         (status, content_type, body, account, key))
-
-    def release_idempotency(self, account: str, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM idempotency WHERE account = %s AND key = %s AND status = 0",
-                         (account, key))
 
     def purge_idempotency(self, now: float, max_rows: int) -> int:
         with self._write() as conn:

@@ -1,147 +1,80 @@
-"""Campaigns in the PostgreSQL store: a mixin of :class:`smsc.store.postgres.PostgresStore`
-(tables in :mod:`smsc.store.postgres_schema`). :meth:`accept_campaign` runs ``accept`` inside its
-own transaction (the store's ``_write`` nests)."""
+"""Campaigns in the PostgreSQL store, the methods whose SQL is PostgreSQL's own: a mixin of
+:class:`smsc.store.postgres.PostgresStore` (tables in :mod:`smsc.store.postgres_schema`; the
+methods both SQL stores share, ``accept_campaign`` among them, in
+:class:`smsc.store.portable_lists.PortableLists`)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
 from smsc.store.base import (
     CampaignExists,
-    MarkedTwice,
-    UnknownAccount,
     UnknownCampaign,
-    UnknownContactList,
 )
-from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.campaign_records import Campaign, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
-from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
+from smsc.store.row_records import CAMPAIGN_COLUMNS, campaign_of, new_campaign_row
+from smsc.store.sql_parts import SqlStoreParts
 
-_COLUMNS = ("id", "account", "name", "lists", "template", "source", "start_at", "window_start",
-            "window_end", "throughput", "validity", "registered_delivery", "state",
-            "pause_reason", "cursor_list", "cursor_contact", "created_at", "updated_at")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM campaigns"
-_MARK_COLUMNS = "number, state, list_id, contact_id, message_id, note, due_at, at"
+_RETURNING = f"RETURNING {', '.join(CAMPAIGN_COLUMNS)}"
 _DONE = [MarkState.SENT.value, MarkState.SKIPPED.value]
 
 
-def _campaign(row: Sequence[Any]) -> Campaign:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    values["lists"] = tuple(json.loads(values["lists"]))
-    values["state"] = CampaignState(values["state"])
-    return Campaign(**values)
-
-
-def _mark(row: Sequence[Any]) -> CampaignMark:
-    return CampaignMark(number=row[0], state=MarkState(row[1]), list_id=row[2],
-                        contact_id=row[3], message_id=row[4], note=row[5], due_at=row[6],
-                        at=row[7])
-
-
-class PostgresCampaigns:
+class PostgresCampaigns(SqlStoreParts[psycopg.Connection[Any]]):
     """The campaign methods of the Store protocol, on PostgreSQL."""
 
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0,
-               decided: Sequence[FinalAtAcceptance | None] | None = None
-               ) -> list[AcceptOutcome]:
-        raise NotImplementedError  # PostgresStore's
+    if TYPE_CHECKING:  # PortableLists'
+        def _check_lists(self, conn: Any, campaign: Campaign) -> None: ...
 
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                            (campaign.account,)).fetchone() is None:
-                raise UnknownAccount(campaign.account)
-            for list_id in campaign.lists:
-                row = conn.execute("SELECT account FROM contact_lists WHERE id = %s",
-                                   (list_id,)).fetchone()
-                if row is None or row[0] != campaign.account:
-                    raise UnknownContactList(f"account {campaign.account!r} has no contact "
-                                             f"list with id {list_id}")
-            values = {name: getattr(campaign, name) for name in _COLUMNS[1:]}
-            values.update(lists=json.dumps(list(campaign.lists)),
-                          state=CampaignState.DRAFT.value, pause_reason="", cursor_list=0,
-                          cursor_contact=0, created_at=now, updated_at=now)
+            self._require_account(conn, campaign.account)
+            self._check_lists(conn, campaign)
+            values = new_campaign_row(campaign, now)
             found = conn.execute(
                 f"INSERT INTO campaigns ({', '.join(values)}) VALUES "
                 f"({', '.join(['%s'] * len(values))}) ON CONFLICT DO NOTHING "
-                f"RETURNING {', '.join(_COLUMNS)}", list(values.values())).fetchone()
+                + _RETURNING, list(values.values())).fetchone()
             if found is None:
                 raise CampaignExists(f"account {campaign.account!r} has a campaign "
                                      f"{campaign.name!r}")
-        return _campaign(found)
-
-    def campaign(self, campaign_id: int) -> Campaign | None:
-        rows = self._read(_SELECT + " WHERE id = %s", (campaign_id,))
-        return _campaign(rows[0]) if rows else None
-
-    def campaigns(self, account: str | None = None) -> list[Campaign]:
-        if account is None:
-            return [_campaign(r) for r in self._read(_SELECT + " ORDER BY account, id")]
-        return [_campaign(r) for r in self._read(_SELECT + " WHERE account = %s ORDER BY id",
-                                                 (account,))]
+        return campaign_of(found)
 
     def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
                            reason: str = "") -> Campaign:
         with self._write() as conn:
-            found = conn.execute(f"UPDATE campaigns SET state = %s, pause_reason = %s, "
-                                 f"updated_at = %s WHERE id = %s RETURNING {', '.join(_COLUMNS)}",
+            found = conn.execute("UPDATE campaigns SET state = %s, pause_reason = %s, "
+                                 "updated_at = %s WHERE id = %s " + _RETURNING,
                                  (CampaignState(state).value, reason, now,
                                   campaign_id)).fetchone()
             if found is None:
                 raise UnknownCampaign(f"no campaign with id {campaign_id}")
-        return _campaign(found)
+        return campaign_of(found)
 
-    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
-                        marks: Sequence[CampaignMark], now: float, *,
-                        cursor: tuple[int, int] | None = None,
-                        hot_until: float | None = None, generation: int = 0,
-                        decided: Sequence[FinalAtAcceptance | None] | None = None
-                        ) -> list[AcceptOutcome]:
-        numbers = [m.number for m in marks]
-        with self._write() as conn:
-            # The campaign's row locked: two nodes running one campaign take turns.
-            if conn.execute("SELECT 1 FROM campaigns WHERE id = %s FOR UPDATE",
-                            (campaign_id,)).fetchone() is None:
-                raise UnknownCampaign(f"no campaign with id {campaign_id}")
-            if len(set(numbers)) != len(numbers):
-                raise MarkedTwice("a number appears twice among the marks")
-            if numbers:
-                done = conn.execute("SELECT number FROM campaign_marks WHERE campaign_id = %s "
-                                    "AND state = ANY(%s) AND number = ANY(%s) LIMIT 1",
-                                    (campaign_id, _DONE, numbers)).fetchone()
-                if done:
-                    raise MarkedTwice(f"campaign {campaign_id} handled {done[0]} already")
-            outcomes = self.accept(batch, now, hot_until=hot_until, generation=generation,
-                                   decided=decided)
-            accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
-            rows = [(campaign_id, m.number, m.state.value, m.list_id, m.contact_id,
-                     m.message_id, m.note, m.due_at, now) for m in marks
-                    if m.state != MarkState.SENT or (m.message_id, m.number) in accepted]
-            if rows:
-                conn.cursor().executemany(
-                    "INSERT INTO campaign_marks (campaign_id, number, state, list_id, "
-                    "contact_id, message_id, note, due_at, at) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-                    "ON CONFLICT (campaign_id, number) DO UPDATE SET state = excluded.state, "
-                    "list_id = excluded.list_id, contact_id = excluded.contact_id, "
-                    "message_id = excluded.message_id, note = excluded.note, "
-                    "due_at = excluded.due_at, at = excluded.at", rows)
-            if cursor is not None and all(not o.status for o in outcomes):
-                conn.execute("UPDATE campaigns SET cursor_list = %s, cursor_contact = %s, "
-                             "updated_at = %s WHERE id = %s", (*cursor, now, campaign_id))
-        return outcomes
+    @staticmethod
+    def _handled_mark(conn: psycopg.Connection[Any], campaign_id: int,
+                      numbers: Sequence[str]) -> str | None:
+        """One of ``numbers`` the campaign sent or skipped already, if any."""
+        if not numbers:
+            return None
+        done = conn.execute("SELECT number FROM campaign_marks WHERE campaign_id = %s "
+                            "AND state = ANY(%s) AND number = ANY(%s) LIMIT 1",
+                            (campaign_id, _DONE, list(numbers))).fetchone()
+        return None if done is None else str(done[0])
+
+    @staticmethod
+    def _put_marks(conn: psycopg.Connection[Any], rows: Sequence[tuple[Any, ...]]) -> None:
+        conn.cursor().executemany(
+            "INSERT INTO campaign_marks (campaign_id, number, state, list_id, "
+            "contact_id, message_id, note, due_at, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (campaign_id, number) DO UPDATE SET state = excluded.state, "
+            "list_id = excluded.list_id, contact_id = excluded.contact_id, "
+            "message_id = excluded.message_id, note = excluded.note, "
+            "due_at = excluded.due_at, at = excluded.at", rows)
 
     def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
         if not numbers:
@@ -149,22 +82,3 @@ class PostgresCampaigns:
         return {number: MarkState(state) for number, state in self._read(
             "SELECT number, state FROM campaign_marks WHERE campaign_id = %s "
             "AND number = ANY(%s)", (campaign_id, list(numbers[:MAX_PAGE])))}
-
-    def campaign_waiting(self, campaign_id: int, due_by: float,
-                         limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = %s "
-                          "AND state = 'waiting' AND due_at <= %s ORDER BY due_at, number "
-                          "LIMIT %s", (campaign_id, due_by, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]
-
-    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
-        return {MarkState(state): int(count) for state, count in self._read(
-            "SELECT state, count(*) FROM campaign_marks WHERE campaign_id = %s GROUP BY state",
-            (campaign_id,))}
-
-    def campaign_marks(self, campaign_id: int, *, after: str = "",
-                       limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = %s "
-                          "AND number > %s ORDER BY number LIMIT %s",
-                          (campaign_id, after, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]

@@ -5,45 +5,27 @@ most MAX_PAGE rows)."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
-from smsc.store.contact_records import MAX_PAGE, Contact, ContactList, OptOut
-
-_LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
-_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
+from smsc.store.base import ContactListExists
+from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
+from smsc.store.sql_parts import SqlStoreParts
 
 
-def _list(row: Sequence[Any]) -> ContactList:
-    return ContactList(id=row[0], account=row[1], name=row[2], country=row[3] or "",
-                       columns=tuple(json.loads(row[4] or "[]")), created_at=row[5],
-                       size=int(row[6]) if len(row) > 6 else 0)
-
-
-def _page(limit: int) -> int:
-    return max(0, min(limit, MAX_PAGE))
-
-
-class PostgresContacts:
+class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
     """The contact-list and opt-out methods of the Store protocol, on PostgreSQL."""
 
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
+    if TYPE_CHECKING:  # PortableLists'
+        def _add_columns(self, conn: Any, list_id: int, columns: Sequence[str]) -> None: ...
 
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = %s FOR SHARE",
-                            (account,)).fetchone() is None:
-                raise UnknownAccount(account)
+            self._require_account(conn, account)
             row = conn.execute("INSERT INTO contact_lists (account, name, country, columns, "
                                "created_at) VALUES (%s, %s, %s, '[]', %s) "
                                "ON CONFLICT DO NOTHING RETURNING id",
@@ -53,36 +35,10 @@ class PostgresContacts:
         return ContactList(id=int(row[0]), account=account, name=name, country=country,
                            created_at=now)
 
-    def contact_list(self, account: str, name: str) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.account = %s AND l.name = %s", (account, name))
-        return _list(rows[0]) if rows else None
-
-    def contact_list_by_id(self, list_id: int) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.id = %s", (list_id,))
-        return _list(rows[0]) if rows else None
-
-    def contact_lists(self, account: str | None = None) -> list[ContactList]:
-        sql = f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE l.account = %s"
-            params = (account,)
-        return [_list(r) for r in self._read(sql + " ORDER BY l.account, l.name", params)]
-
     def add_contacts(self, list_id: int, contacts: Sequence[Contact],
                      columns: Sequence[str] = ()) -> list[bool]:
         with self._write() as conn:
-            row = conn.execute("SELECT columns FROM contact_lists WHERE id = %s FOR UPDATE",
-                               (list_id,)).fetchone()
-            if row is None:
-                raise UnknownContactList(f"no contact list with id {list_id}")
-            have = list(json.loads(row[0] or "[]"))
-            more = [c for c in dict.fromkeys(columns) if c not in have]
-            if more:
-                conn.execute("UPDATE contact_lists SET columns = %s WHERE id = %s",
-                             (json.dumps(have + more), list_id))
+            self._add_columns(conn, list_id, columns)
             if not contacts:
                 return []
             # One statement for the batch: WITH ORDINALITY keeps the batch order for the ids;
@@ -105,11 +61,6 @@ class PostgresContacts:
             added.discard(number)  # a later duplicate in the batch was not added
         return out
 
-    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
-        rows = self._read("SELECT id, number, fields FROM contacts WHERE list_id = %s "
-                          "AND id > %s ORDER BY id LIMIT %s", (list_id, after, _page(limit)))
-        return [Contact(id=r[0], number=r[1], fields=json.loads(r[2])) for r in rows]
-
     def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
         ids = list(dict.fromkeys(list_ids))
         if not ids or not numbers:
@@ -123,22 +74,11 @@ class PostgresContacts:
             return conn.execute("DELETE FROM contacts WHERE list_id = %s AND number = ANY(%s)",
                                 (list_id, list(numbers))).rowcount
 
-    def delete_contact_list(self, list_id: int) -> bool:
-        with self._write() as conn:
-            conn.execute("DELETE FROM contacts WHERE list_id = %s", (list_id,))
-            return conn.execute("DELETE FROM contact_lists WHERE id = %s",
-                                (list_id,)).rowcount > 0
-
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
             return conn.execute("INSERT INTO opt_outs (account, number, at, note) "
                                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
                                 (account, number, now, note)).rowcount > 0
-
-    def opt_in(self, account: str, number: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM opt_outs WHERE account = %s AND number = %s",
-                                (account, number)).rowcount > 0
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         if not numbers:
@@ -146,9 +86,3 @@ class PostgresContacts:
         return {r[0] for r in self._read(
             "SELECT number FROM opt_outs WHERE account = %s AND number = ANY(%s)",
             (account, list(numbers[:MAX_PAGE])))}
-
-    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
-        rows = self._read("SELECT account, number, at, note FROM opt_outs WHERE account = %s "
-                          "AND number > %s ORDER BY number LIMIT %s",
-                          (account, after, _page(limit)))
-        return [OptOut(account=r[0], number=r[1], at=r[2], note=r[3] or "") for r in rows]

@@ -5,51 +5,26 @@ one of them."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 
-from smsc.store.base import LOCK_KINDS, count_failure, hand_lock, lock_key
+from smsc.store.base import LOCK_KINDS, count_failure, lock_key
 from smsc.store.records import BindLocks, Lock, LockKind, LockState
+from smsc.store.row_records import LOCK_COLUMNS, lock_of
+from smsc.store.sql_parts import SqlStoreParts
 
 Conn = psycopg.Connection[Any]
-_LOCK_COLUMNS = "kind, system_id, address, failures, locked_until, last_failed_at"
 
 
-class PostgresLocks:
+class PostgresLocks(SqlStoreParts[Conn]):
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
 
-    def _write(self) -> contextlib.AbstractContextManager[Conn]:
-        raise NotImplementedError  # PostgresStore's
+    if TYPE_CHECKING:  # PortableQueries'
+        def _put_lock(self, conn: Conn, s: Lock) -> None: ...
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: Conn) -> None:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _get_lock(conn: Conn, key: tuple[str, str, str], *, for_update: bool = False
-                  ) -> Lock | None:
-        row = conn.execute("SELECT failures, locked_until, last_failed_at FROM bind_locks "
-                           "WHERE kind = %s AND system_id = %s AND address = %s"
-                           + (" FOR UPDATE" if for_update else ""), key).fetchone()
-        if row is None:
-            return None
-        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
-                    locked_until=row[1], last_failed_at=row[2])
-
-    @staticmethod
-    def _put_lock(conn: Conn, s: Lock) -> None:
-        conn.execute(f"INSERT INTO bind_locks ({_LOCK_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s) "
-                     "ON CONFLICT (kind, system_id, address) DO UPDATE SET "
-                     "failures = excluded.failures, locked_until = excluded.locked_until, "
-                     "last_failed_at = excluded.last_failed_at",
-                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
-                      s.last_failed_at))
+        def _get_lock(self, conn: Conn, key: tuple[str, str, str], *,
+                      for_update: bool = False) -> Lock | None: ...
 
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
@@ -57,7 +32,7 @@ class PostgresLocks:
         with self._write() as conn:
             # The row exists before it is read for update, so two nodes counting a failure of
             # the same key at once count both (the second waits for the first's row lock).
-            conn.execute(f"INSERT INTO bind_locks ({_LOCK_COLUMNS}) VALUES (%s, %s, %s, 0, 0, 0) "
+            conn.execute(f"INSERT INTO bind_locks ({LOCK_COLUMNS}) VALUES (%s, %s, %s, 0, 0, 0) "
                          "ON CONFLICT DO NOTHING", key)
             lock = count_failure(self._get_lock(conn, key, for_update=True), key, now,
                                  lock_after, lock_for)
@@ -73,38 +48,12 @@ class PostgresLocks:
 
     def bind_locks(self, system_id: str, address: str) -> BindLocks:
         keys = [lock_key(kind, system_id, address) for kind in LOCK_KINDS]
-        rows = self._read(f"SELECT {_LOCK_COLUMNS} FROM bind_locks WHERE (kind, system_id, "
+        rows = self._read(f"SELECT {LOCK_COLUMNS} FROM bind_locks WHERE (kind, system_id, "
                           "address) IN ((%s, %s, %s), (%s, %s, %s), (%s, %s, %s))",
                           [v for k in keys for v in k])
-        found = {(r[0], r[1], r[2]): Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2],
-                                          failures=r[3], locked_until=r[4],
-                                          last_failed_at=r[5]) for r in rows}
+        found = {(r[0], r[1], r[2]): lock_of(r) for r in rows}
         account, pair, at = (found[k].state if k in found else LockState() for k in keys)
         return BindLocks(account=account, pair=pair, address=at)
-
-    def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = lock_key(LockKind.ACCOUNT, system_id, "")
-        with self._write() as conn:
-            if locked_until <= 0:
-                conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                             "AND address = %s", key)
-            else:
-                self._put_lock(conn, hand_lock(self._get_lock(conn, key, for_update=True),
-                                               system_id, locked_until))
-            self._bump_changes(conn)
-
-    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM bind_locks WHERE kind = %s AND system_id = %s "
-                                "AND address = %s", lock_key(kind, system_id, address)
-                                ).rowcount > 0
-
-    def locks(self, now: float) -> list[Lock]:
-        rows = self._read(f"SELECT {_LOCK_COLUMNS} FROM bind_locks "
-                          "WHERE locked_until = 0 OR locked_until > %s "
-                          "ORDER BY kind, system_id, address", (now,))
-        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
-                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
 
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:

@@ -5,7 +5,6 @@ receivers of one account bound to several nodes each get different items."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +20,13 @@ from smsc.store.postgres_rows import (
     stored_outbox,
 )
 from smsc.store.records import OutboxItem
+from smsc.store.sql_parts import SqlStoreParts
 
 Conn = psycopg.Connection[Any]
 
 
-class PostgresOutbox:
+class PostgresOutbox(SqlStoreParts[Conn]):
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
-
-    def _write(self) -> contextlib.AbstractContextManager[Conn]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
 
     def _lazy_write(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # PostgresStore's

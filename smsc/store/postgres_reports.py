@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import psycopg
 
-from smsc.store.base import StoreError
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
 from smsc.store.records import (
     BlacklistEntry,
@@ -19,23 +17,14 @@ from smsc.store.records import (
     StoredMessage,
     SummaryRow,
 )
+from smsc.store.row_records import filter_where, summary_columns, summary_rows
+from smsc.store.sql_parts import SqlStoreParts
 
-_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 _PAGE = 2000  # rows a report reads per round trip
 
 
-class PostgresReports:
+class PostgresReports(SqlStoreParts[psycopg.Connection[Any]]):
     """Mixed into :class:`smsc.store.postgres.PostgresStore`."""
-
-    def _write(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        raise NotImplementedError  # PostgresStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # PostgresStore's
-
-    @staticmethod
-    def _bump_changes(conn: psycopg.Connection[Any]) -> None:
-        raise NotImplementedError  # PostgresStore's
 
     # --- blacklist and portability --------------------------------------------------------
     def add_blacklist(self, entries: Sequence[BlacklistEntry]) -> int:
@@ -52,23 +41,6 @@ class PostgresReports:
                 self._bump_changes(conn)
             return added
 
-    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM blacklist WHERE account = %s AND number = %s "
-                                   "AND prefix = %s", (account, number, int(prefix))).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
-        sql = "SELECT account, number, prefix, note FROM blacklist"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE account = %s"
-            params = (account,)
-        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
-                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
-
     def add_ported(self, entries: Sequence[PortedNumber]) -> int:
         with self._write() as conn:
             if entries:
@@ -79,38 +51,10 @@ class PostgresReports:
             self._bump_changes(conn)
         return len(entries)
 
-    def remove_ported(self, number: str) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM ported WHERE number = %s", (number,)).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def ported(self) -> list[PortedNumber]:
-        return [PortedNumber(number=r[0], operator=r[1])
-                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
-
     # --- reports --------------------------------------------------------------------------
-    @staticmethod
-    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("account", query.account), ("state", query.state),
-                              ("operator", query.operator), ("message_id", query.message_id)):
-            if value is not None:
-                clauses.append(f"{column} = %s")
-                params.append(value)
-        if query.since is not None:
-            clauses.append("submitted_at >= %s")
-            params.append(query.since)
-        if query.until is not None:
-            clauses.append("submitted_at < %s")
-            params.append(query.until)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
         """Read page by page (by id), so a report over millions of parts holds one page."""
-        where, params = self._where(query)
+        where, params = filter_where(query, "%s")
         left = query.limit
         after = 0
         while left is None or left > 0:
@@ -127,12 +71,8 @@ class PostgresReports:
                 left -= len(rows)
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
-        columns = []
-        for g in group_by:
-            if g not in _GROUPS:
-                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
-            columns.append(_GROUPS[g])
-        where, params = self._where(query)
+        columns = summary_columns(group_by)
+        where, params = filter_where(query, "%s")
         keys = ", ".join(columns) if columns else "''::text"
         width = max(1, len(columns))
         by = ", ".join(str(n) for n in range(1, width + 1))  # the key columns, by position
@@ -141,14 +81,4 @@ class PostgresReports:
                           f"sum(refunded)::bigint FROM messages{where} GROUP BY {by}", params)
         states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
                             f"GROUP BY {by}, state", params)
-        per_key: dict[tuple[str, ...], dict[int, int]] = {}
-        for r in states:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            per_key.setdefault(key, {})[r[width]] = r[width + 1]
-        out = []
-        for r in head:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            parts, messages, charged, refunded = r[width:]
-            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
-                                  refunded=refunded or 0, states=per_key.get(key, {})))
-        return sorted(out, key=lambda row: row.key)
+        return summary_rows(width, bool(columns), head, states)

@@ -23,30 +23,26 @@ import sqlite_utils
 
 from smsc.store import acceptance, credit
 from smsc.store.base import (
-    CLOSED_ACCOUNT_NOTE,
     FAILED_WEBHOOKS_KEPT,
     LOCK_KINDS,
     AccountExists,
     StoreError,
     UnknownAccount,
     count_failure,
-    hand_lock,
     lock_key,
 )
 from smsc.store.claims import LeasedClaims
 from smsc.store.credit import LedgerRow
 from smsc.store.local_cluster import LocalCluster
+from smsc.store.portable_lists import PortableLists
+from smsc.store.portable_queries import PortableQueries
 from smsc.store.records import (
     AcceptOutcome,
     Account,
     Balance,
     BindLocks,
     BlacklistEntry,
-    Bucket,
     FinalAtAcceptance,
-    LedgerEntry,
-    LedgerKind,
-    Lock,
     LockKind,
     LockState,
     MessageChange,
@@ -56,6 +52,11 @@ from smsc.store.records import (
     PortedNumber,
     StoredMessage,
     SummaryRow,
+)
+from smsc.store.row_records import (
+    filter_where,
+    summary_columns,
+    summary_rows,
 )
 from smsc.store.sqlite_api import SqliteApiStore
 from smsc.store.sqlite_campaigns import SqliteCampaigns
@@ -78,12 +79,11 @@ from smsc.store.sqlite_webhooks import SqliteWebhooks
 _INSERT_LEDGER = ("INSERT INTO ledger (owner, at, kind, bucket, amount, balance_after, account, "
                   "message_id, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _USER_META = "user:"  # get_meta/set_meta keys live apart from the store's own counters
-_GROUPS = {"account": "account", "operator": "operator", "state": "state", "route": "route"}
 WAL_SIZE_LIMIT = 64 * 1024 * 1024  # bytes the WAL file is cut back to after a checkpoint
 
 
 class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaigns,
-                  LocalCluster):
+                  LocalCluster, PortableQueries, PortableLists):
     """The Store protocol on one SQLite database file (or ``":memory:"``).
 
     Safe to call from several threads (calls are serialised); the server calls it from one
@@ -146,6 +146,11 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
     def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         with self._lock:
             return self._conn.execute(sql, params).fetchall()
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        """The portable mixins' SQL as it is: SQLite reads their ``?`` placeholders."""
+        return sql
 
     @staticmethod
     def _bump_changes(conn: sqlite3.Connection) -> None:
@@ -247,84 +252,10 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             rows = list(self.db.query("SELECT * FROM accounts WHERE system_id = ?", [system_id]))
         return account_from_row(rows[0]) if rows else None
 
-    @staticmethod
-    def _check_parent(conn: sqlite3.Connection, account: Account) -> None:
-        """A parent exists and is a main account; an account with sub-accounts has no parent."""
-        if account.parent is None:
-            return
-        if account.parent == account.system_id:
-            raise StoreError(f"{account.system_id} cannot be its own parent")
-        row = conn.execute("SELECT parent FROM accounts WHERE system_id = ?",
-                           (account.parent,)).fetchone()
-        if row is None:
-            raise UnknownAccount(account.parent)
-        if row[0] is not None:
-            raise StoreError(f"{account.parent} is a sub-account; sub-accounts have no children")
-        if conn.execute("SELECT 1 FROM accounts WHERE parent = ?",
-                        (account.system_id,)).fetchone():
-            raise StoreError(f"{account.system_id} has sub-accounts and cannot become one")
-
-    def update_account(self, account: Account) -> None:
-        with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                                (account.system_id,)).fetchone():
-                raise UnknownAccount(account.system_id)
-            self._check_parent(conn, account)
-            if account.parent is None:
-                conn.execute("INSERT OR IGNORE INTO balances (owner, bought, subscription) "
-                             "VALUES (?, 0, 0)", (account.system_id,))
-            cur = conn.execute("UPDATE accounts SET password_hash = :password_hash, "
-                               "parent = :parent, settings = :settings "
-                               "WHERE system_id = :system_id", account_to_row(account))
-            if cur.rowcount == 0:
-                raise UnknownAccount(account.system_id)
-            self._bump_changes(conn)
-
-    def delete_account(self, system_id: str, *, now: float = 0.0) -> None:
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE parent = ?", (system_id,)).fetchone():
-                raise StoreError(f"{system_id} has sub-accounts; remove them first")
-            if conn.execute("DELETE FROM accounts WHERE system_id = ?",
-                            (system_id,)).rowcount == 0:
-                raise UnknownAccount(system_id)
-            if conn.execute("SELECT 1 FROM balances WHERE owner = ?", (system_id,)).fetchone():
-                self._close_account_credit(conn, system_id, now)
-            # its account lock and its pairs' (an address lock has no system_id)
-            conn.execute("DELETE FROM bind_locks WHERE system_id = ?", (system_id,))
-            conn.execute("DELETE FROM api_keys WHERE account = ?", (system_id,))
-            self._bump_changes(conn)
-
-    def _close_account_credit(self, conn: sqlite3.Connection, owner: str, now: float) -> None:
-        """Close a removed account's credit: its balance to zero, an ADJUST ledger row per
-        bucket that held credit."""
-        zero, rows = credit.close_account(self._current_balance(conn, owner, now), now,
-                                          CLOSED_ACCOUNT_NOTE)
-        conn.executemany(_INSERT_LEDGER, rows)
-        self._put_balance(conn, zero)
-
     def list_accounts(self) -> list[Account]:
         with self._lock:
             rows = list(self.db.query("SELECT * FROM accounts ORDER BY system_id"))
         return [account_from_row(r) for r in rows]
-
-    @staticmethod
-    def _get_lock(conn: sqlite3.Connection, key: tuple[str, str, str]) -> Lock | None:
-        row = conn.execute("SELECT failures, locked_until, last_failed_at FROM bind_locks "
-                           "WHERE kind = ? AND system_id = ? AND address = ?", key).fetchone()
-        if row is None:
-            return None
-        return Lock(kind=LockKind(key[0]), system_id=key[1], address=key[2], failures=row[0],
-                    locked_until=row[1], last_failed_at=row[2])
-
-    @staticmethod
-    def _put_lock(conn: sqlite3.Connection, s: Lock) -> None:
-        conn.execute("INSERT INTO bind_locks (kind, system_id, address, failures, locked_until, "
-                     "last_failed_at) VALUES (?, ?, ?, ?, ?, ?) "
-                     "ON CONFLICT(kind, system_id, address) DO UPDATE SET "
-                     "failures = excluded.failures, locked_until = excluded.locked_until, "
-                     "last_failed_at = excluded.last_failed_at",
-                     (s.kind.value, s.system_id, s.address, s.failures, s.locked_until,
-                      s.last_failed_at))
 
     def bind_failed(self, kind: LockKind, system_id: str, address: str, now: float,
                     lock_after: int, lock_for: float) -> LockState:
@@ -347,31 +278,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                      for kind in LOCK_KINDS]
         account, pair, at = (LockState() if f is None else f.state for f in found)
         return BindLocks(account=account, pair=pair, address=at)
-
-    def set_lock(self, system_id: str, locked_until: float) -> None:
-        key = lock_key(LockKind.ACCOUNT, system_id, "")
-        with self._write() as conn:
-            if locked_until <= 0:
-                conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
-                             "AND address = ?", key)
-            else:
-                self._put_lock(conn, hand_lock(self._get_lock(conn, key), system_id,
-                                               locked_until))
-            self._bump_changes(conn)
-
-    def unlock(self, kind: LockKind, system_id: str, address: str) -> bool:
-        with self._write() as conn:
-            cur = conn.execute("DELETE FROM bind_locks WHERE kind = ? AND system_id = ? "
-                               "AND address = ?", lock_key(kind, system_id, address))
-            return cur.rowcount > 0
-
-    def locks(self, now: float) -> list[Lock]:
-        rows = self._read("SELECT kind, system_id, address, failures, locked_until, "
-                          "last_failed_at FROM bind_locks "
-                          "WHERE locked_until = 0 OR locked_until > ? "
-                          "ORDER BY kind, system_id, address", (now,))
-        return [Lock(kind=LockKind(r[0]), system_id=r[1], address=r[2], failures=r[3],
-                     locked_until=r[4], last_failed_at=r[5]) for r in rows]
 
     def purge_locks(self, now: float, stale_before: float, max_counters: int) -> int:
         with self._write() as conn:
@@ -404,6 +310,10 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                      (b.bought, b.subscription, b.subscription_expires_at, b.owner))
 
     @staticmethod
+    def _ledger_rows(conn: sqlite3.Connection, rows: Sequence[LedgerRow]) -> None:
+        conn.executemany(_INSERT_LEDGER, rows)
+
+    @staticmethod
     def _put_debited(conn: sqlite3.Connection, old: Balance, new: Balance) -> None:
         """Write a debited balance only over the one the debit was planned from (a conditional
         update): should anything have changed it since it was read, the accept fails and rolls
@@ -427,35 +337,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
     def balance(self, owner: str, now: float) -> Balance:
         with self._write() as conn:
             return self._current_balance(conn, owner, now)
-
-    def credit(self, owner: str, amount: int, bucket: Bucket, now: float, *,
-               expires_at: float | None = None, note: str = "", account: str = "",
-               kind: LedgerKind | None = None) -> Balance:
-        with self._write() as conn:
-            b = self._current_balance(conn, owner, now)
-            new, row = credit.top_up_row(b, amount, bucket, now, expires_at=expires_at, note=note,
-                                         account=account, kind=kind)
-            self._put_balance(conn, new)
-            conn.execute(_INSERT_LEDGER, row)
-            return new
-
-    def ledger(self, owner: str, *, since: float | None = None,
-               limit: int | None = None) -> list[LedgerEntry]:
-        sql = ("SELECT id, owner, at, kind, bucket, amount, balance_after, account, message_id, "
-               "note FROM ledger WHERE owner = ?")
-        params: list[Any] = [owner]
-        if since is not None:
-            sql += " AND at >= ?"
-            params.append(since)
-        if limit is not None:  # the newest ``limit`` rows, still in id order
-            sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT ?) ORDER BY id"
-            params.append(limit)
-        else:
-            sql += " ORDER BY id"
-        return [LedgerEntry(id=r[0], owner=r[1], at=r[2], kind=LedgerKind(r[3]),
-                            bucket=Bucket(r[4]), amount=r[5], balance_after=r[6],
-                            account=r[7] or "", message_id=r[8], note=r[9] or "")
-                for r in self._read(sql, params)]
 
     # --- acceptance -----------------------------------------------------------------------
     def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
@@ -562,22 +443,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         return dict(self._read("SELECT operator, count(*) FROM messages "
                                "WHERE next_at IS NOT NULL GROUP BY operator"))
 
-    def get_messages(self, message_id: int) -> list[StoredMessage]:
-        return [message_from_row(r) for r in self._read(
-            SELECT_MESSAGE + " WHERE message_id = ? ORDER BY part_index, id", (message_id,))]
-
-    def find_pending(self, account: str, source_addr: str, destination_addr: str,
-                     service_type: str) -> list[StoredMessage]:
-        sql = SELECT_MESSAGE + " WHERE account = ? AND next_at IS NOT NULL"
-        params: list[Any] = [account]
-        for column, value in (("source_addr", source_addr),
-                              ("destination_addr", destination_addr),
-                              ("service_type", service_type)):
-            if value:
-                sql += f" AND {column} = ?"
-                params.append(value)
-        return [message_from_row(r) for r in self._read(sql + " ORDER BY id", params)]
-
     # --- outbox ---------------------------------------------------------------------------
     @staticmethod
     def _add_outbox(conn: sqlite3.Connection, items: Sequence[OutboxItem]) -> list[OutboxItem]:
@@ -651,23 +516,6 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
                 self._bump_changes(conn)
             return added
 
-    def remove_blacklist(self, number: str, account: str = "", prefix: bool = False) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM blacklist WHERE account = ? AND number = ? "
-                                   "AND prefix = ?", (account, number, int(prefix))).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def blacklist(self, account: str | None = None) -> list[BlacklistEntry]:
-        sql = "SELECT account, number, prefix, note FROM blacklist"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE account = ?"
-            params = (account,)
-        return [BlacklistEntry(account=r[0], number=r[1], prefix=bool(r[2]), note=r[3] or "")
-                for r in self._read(sql + " ORDER BY account, number, prefix", params)]
-
     def add_ported(self, entries: Sequence[PortedNumber]) -> int:
         with self._write() as conn:
             conn.executemany("INSERT INTO ported (number, operator) VALUES (?, ?) ON CONFLICT"
@@ -676,37 +524,9 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             self._bump_changes(conn)
         return len(entries)
 
-    def remove_ported(self, number: str) -> bool:
-        with self._write() as conn:
-            removed = conn.execute("DELETE FROM ported WHERE number = ?", (number,)).rowcount
-            if removed:
-                self._bump_changes(conn)
-            return removed > 0
-
-    def ported(self) -> list[PortedNumber]:
-        return [PortedNumber(number=r[0], operator=r[1])
-                for r in self._read("SELECT number, operator FROM ported ORDER BY number")]
-
     # --- reports --------------------------------------------------------------------------
-    @staticmethod
-    def _where(query: MessageFilter) -> tuple[str, list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        for column, value in (("account", query.account), ("state", query.state),
-                              ("operator", query.operator), ("message_id", query.message_id)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                params.append(value)
-        if query.since is not None:
-            clauses.append("submitted_at >= ?")
-            params.append(query.since)
-        if query.until is not None:
-            clauses.append("submitted_at < ?")
-            params.append(query.until)
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
-
     def messages(self, query: MessageFilter) -> Iterator[StoredMessage]:
-        where, params = self._where(query)
+        where, params = filter_where(query, "?")
         sql = SELECT_MESSAGE + where + " ORDER BY id"
         if query.limit is not None:
             sql += " LIMIT ?"
@@ -715,12 +535,8 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             yield message_from_row(r)
 
     def summary(self, group_by: Sequence[str], query: MessageFilter) -> list[SummaryRow]:
-        columns = []
-        for g in group_by:
-            if g not in _GROUPS:
-                raise StoreError(f"cannot group by {g!r}; use account, operator, state or route")
-            columns.append(_GROUPS[g])
-        where, params = self._where(query)
+        columns = summary_columns(group_by)
+        where, params = filter_where(query, "?")
         keys = ", ".join(columns) if columns else "''"
         head = self._read(f"SELECT {keys}, count(*), count(DISTINCT message_id), "
                           f"sum(charged_subscription + charged_bought), sum(refunded) "
@@ -728,14 +544,4 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
         states = self._read(f"SELECT {keys}, state, count(*) FROM messages{where} "
                             f"GROUP BY {keys}, state", params)
         width = max(1, len(columns))
-        per_key: dict[tuple[str, ...], dict[int, int]] = {}
-        for r in states:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            per_key.setdefault(key, {})[r[width]] = r[width + 1]
-        out = []
-        for r in head:
-            key = tuple(str(v) for v in r[:width]) if columns else ()
-            parts, messages, charged, refunded = r[width:]
-            out.append(SummaryRow(key=key, parts=parts, messages=messages, charged=charged or 0,
-                                  refunded=refunded or 0, states=per_key.get(key, {})))
-        return sorted(out, key=lambda row: row.key)
+        return summary_rows(width, bool(columns), head, states)

@@ -4,108 +4,49 @@ SQLite: a mixin of :class:`smsc.store.sqlite.SqliteStore` (its tables are made b
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smsc.store.api_pages import page_of
-from smsc.store.base import StoreError, UnknownAccount
+from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
+from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
+from smsc.store.sql_parts import SqlStoreParts
 from smsc.store.sqlite_rows import SELECT_MESSAGE, message_from_row
 
-_KEY_COLUMNS = "key_id, account, secret_hash, created_at, last_used_at, revoked_at, note"
-_ANSWER_COLUMNS = ("account, key, fingerprint, created_at, expires_at, lease_until, status, "
-                   "content_type, body")
 
-
-def _key(row: Sequence[Any]) -> ApiKey:
-    return ApiKey(key_id=row[0], account=row[1], secret_hash=row[2], created_at=row[3],
-                  last_used_at=row[4], revoked_at=row[5], note=row[6] or "")
-
-
-def _answer(row: Sequence[Any]) -> IdempotentAnswer:
-    return IdempotentAnswer(account=row[0], key=row[1], fingerprint=row[2], created_at=row[3],
-                            expires_at=row[4], lease_until=row[5], status=row[6],
-                            content_type=row[7], body=bytes(row[8]))
-
-
-class SqliteApiStore:
+class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
     """API keys, Idempotency-Key answers and message pages (see ApiStore for the contract)."""
 
     if TYPE_CHECKING:  # provided by SqliteStore
-        def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
-
-        def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]: ...
-
-        @staticmethod
-        def _bump_changes(conn: sqlite3.Connection) -> None: ...
-
         _lock: Any
         _conn: sqlite3.Connection
 
     # --- API keys -----------------------------------------------------------------------------
     def add_api_key(self, key: ApiKey) -> None:
         with self._write() as conn:
-            if not conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                                (key.account,)).fetchone():
-                raise UnknownAccount(key.account)
+            self._require_account(conn, key.account)
             try:
-                conn.execute(f"INSERT INTO api_keys ({_KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                conn.execute(f"INSERT INTO api_keys ({KEY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (key.key_id, key.account, key.secret_hash, key.created_at,
                               key.last_used_at, key.revoked_at, key.note))
             except sqlite3.IntegrityError:
                 raise StoreError(f"API key id {key.key_id} exists already") from None
 
-    def api_key(self, key_id: str) -> ApiKey | None:
-        rows = self._read(f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE key_id = ?", (key_id,))
-        return _key(rows[0]) if rows else None
-
-    def api_keys(self, account: str) -> list[ApiKey]:
-        return [_key(r) for r in self._read(
-            f"SELECT {_KEY_COLUMNS} FROM api_keys WHERE account = ? ORDER BY created_at, key_id",
-            (account,))]
-
-    def revoke_api_key(self, key_id: str, now: float) -> bool:
-        with self._write() as conn:
-            revoked = conn.execute("UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND "
-                                   "revoked_at IS NULL", (now, key_id)).rowcount > 0
-            if revoked:
-                self._bump_changes(conn)
-            return revoked
-
-    def touch_api_key(self, key_id: str, now: float) -> None:
-        with self._write() as conn:
-            conn.execute("UPDATE api_keys SET last_used_at = ? WHERE key_id = ?", (now, key_id))
-
     # --- Idempotency-Key answers --------------------------------------------------------------
     def claim_idempotency(self, account: str, key: str, fingerprint: str, now: float,
                           lease_until: float, expires_at: float) -> IdempotentAnswer | None:
         with self._write() as conn:
-            row = conn.execute(f"SELECT {_ANSWER_COLUMNS} FROM idempotency WHERE account = ? "
+            row = conn.execute(f"SELECT {ANSWER_COLUMNS} FROM idempotency WHERE account = ? "
                                "AND key = ?", (account, key)).fetchone()
             if row is not None:
-                kept = _answer(row)
+                kept = answer_of(row)
                 if kept.expires_at > now and not (kept.pending and kept.lease_until <= now):
                     return kept
-            conn.execute(f"INSERT OR REPLACE INTO idempotency ({_ANSWER_COLUMNS}) "
+            conn.execute(f"INSERT OR REPLACE INTO idempotency ({ANSWER_COLUMNS}) "
                          "VALUES (?, ?, ?, ?, ?, ?, 0, '', x'')",
                          (account, key, fingerprint, now, expires_at, lease_until))
             return None
-
-    def finish_idempotency(self, account: str, key: str, status: int, content_type: str,
-                           body: bytes) -> None:
-        if not status:
-            raise ValueError("a finished answer has an HTTP status")
-        with self._write() as conn:
-            conn.execute("UPDATE idempotency SET status = ?, content_type = ?, body = ? "
-                         "WHERE account = ? AND key = ?",
-                         (status, content_type, body, account, key))
-
-    def release_idempotency(self, account: str, key: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM idempotency WHERE account = ? AND key = ? AND status = 0",
-                         (account, key))
 
     def purge_idempotency(self, now: float, max_rows: int) -> int:
         with self._write() as conn:

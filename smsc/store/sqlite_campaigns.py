@@ -1,36 +1,28 @@
-"""Campaigns in the SQLite store: their tables and the Store methods on them.
+"""Campaigns in the SQLite store: their tables and the Store methods on them whose SQL is
+SQLite's own.
 
-:class:`SqliteCampaigns` is a mixin of :class:`smsc.store.sqlite.SqliteStore`; it uses the
-store's ``_write`` (which nests: :meth:`accept_campaign` runs ``accept`` inside its own
-transaction) and ``_read``.
+:class:`SqliteCampaigns` is a mixin of :class:`smsc.store.sqlite.SqliteStore`; the methods
+both SQL stores share (reads, ``accept_campaign``) are in
+:class:`smsc.store.portable_lists.PortableLists`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
 from smsc.store.base import (
     CampaignExists,
-    MarkedTwice,
-    UnknownAccount,
     UnknownCampaign,
-    UnknownContactList,
 )
-from smsc.store.campaign_records import Campaign, CampaignMark, CampaignState, MarkState
+from smsc.store.campaign_records import Campaign, CampaignState, MarkState
 from smsc.store.contact_records import MAX_PAGE
-from smsc.store.records import AcceptOutcome, FinalAtAcceptance, NewMessage
+from smsc.store.row_records import new_campaign_row
+from smsc.store.sql_parts import SqlStoreParts
 
-_COLUMNS = ("id", "account", "name", "lists", "template", "source", "start_at", "window_start",
-            "window_end", "throughput", "validity", "registered_delivery", "state",
-            "pause_reason", "cursor_list", "cursor_contact", "created_at", "updated_at")
-_SELECT = f"SELECT {', '.join(_COLUMNS)} FROM campaigns"
-_MARK_COLUMNS = "number, state, list_id, contact_id, message_id, note, due_at, at"
 _DONE = (MarkState.SENT.value, MarkState.SKIPPED.value)
 
 
@@ -53,49 +45,20 @@ def create_campaign_tables(db: sqlite_utils.Database) -> None:
                "(campaign_id, due_at) WHERE state = 'waiting'")
 
 
-def _campaign(row: Sequence[Any]) -> Campaign:
-    values = dict(zip(_COLUMNS, row, strict=True))
-    values["lists"] = tuple(json.loads(values["lists"]))
-    values["state"] = CampaignState(values["state"])
-    return Campaign(**values)
-
-
-def _mark(row: Sequence[Any]) -> CampaignMark:
-    return CampaignMark(number=row[0], state=MarkState(row[1]), list_id=row[2],
-                        contact_id=row[3], message_id=row[4], note=row[5], due_at=row[6],
-                        at=row[7])
-
-
-class SqliteCampaigns:
+class SqliteCampaigns(SqlStoreParts[sqlite3.Connection]):
     """The campaign methods of the Store protocol, on SQLite."""
 
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
+    if TYPE_CHECKING:  # PortableLists'
+        def campaign(self, campaign_id: int) -> Campaign | None: ...
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # SqliteStore's
-
-    def accept(self, batch: Sequence[NewMessage], now: float, *, hot_until: float | None = None,
-               generation: int = 0,
-               decided: Sequence[FinalAtAcceptance | None] | None = None
-               ) -> list[AcceptOutcome]:
-        raise NotImplementedError  # SqliteStore's
+    if TYPE_CHECKING:  # PortableLists'
+        def _check_lists(self, conn: Any, campaign: Campaign) -> None: ...
 
     def create_campaign(self, campaign: Campaign, now: float) -> Campaign:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                            (campaign.account,)).fetchone() is None:
-                raise UnknownAccount(campaign.account)
-            for list_id in campaign.lists:
-                row = conn.execute("SELECT account FROM contact_lists WHERE id = ?",
-                                   (list_id,)).fetchone()
-                if row is None or row[0] != campaign.account:
-                    raise UnknownContactList(f"account {campaign.account!r} has no contact "
-                                             f"list with id {list_id}")
-            values = {name: getattr(campaign, name) for name in _COLUMNS[1:]}
-            values.update(lists=json.dumps(list(campaign.lists)),
-                          state=CampaignState.DRAFT.value, pause_reason="", cursor_list=0,
-                          cursor_contact=0, created_at=now, updated_at=now)
+            self._require_account(conn, campaign.account)
+            self._check_lists(conn, campaign)
+            values = new_campaign_row(campaign, now)
             try:
                 cursor = conn.execute(
                     f"INSERT INTO campaigns ({', '.join(values)}) VALUES "
@@ -107,16 +70,6 @@ class SqliteCampaigns:
         found = self.campaign(new_id)
         assert found is not None
         return found
-
-    def campaign(self, campaign_id: int) -> Campaign | None:
-        rows = self._read(_SELECT + " WHERE id = ?", (campaign_id,))
-        return _campaign(rows[0]) if rows else None
-
-    def campaigns(self, account: str | None = None) -> list[Campaign]:
-        if account is None:
-            return [_campaign(r) for r in self._read(_SELECT + " ORDER BY account, id")]
-        return [_campaign(r) for r in self._read(_SELECT + " WHERE account = ? ORDER BY id",
-                                                 (account,))]
 
     def set_campaign_state(self, campaign_id: int, state: CampaignState, now: float,
                            reason: str = "") -> Campaign:
@@ -131,40 +84,24 @@ class SqliteCampaigns:
         assert found is not None
         return found
 
-    def accept_campaign(self, campaign_id: int, batch: Sequence[NewMessage],
-                        marks: Sequence[CampaignMark], now: float, *,
-                        cursor: tuple[int, int] | None = None,
-                        hot_until: float | None = None, generation: int = 0,
-                        decided: Sequence[FinalAtAcceptance | None] | None = None
-                        ) -> list[AcceptOutcome]:
-        numbers = [m.number for m in marks]
-        with self._write() as conn:
-            if conn.execute("SELECT 1 FROM campaigns WHERE id = ?",
-                            (campaign_id,)).fetchone() is None:
-                raise UnknownCampaign(f"no campaign with id {campaign_id}")
-            if len(set(numbers)) != len(numbers):
-                raise MarkedTwice("a number appears twice among the marks")
-            for start in range(0, len(numbers), 500):
-                chunk = numbers[start:start + 500]
-                done = conn.execute(
-                    f"SELECT number FROM campaign_marks WHERE campaign_id = ? AND state IN "
-                    f"(?, ?) AND number IN ({', '.join('?' * len(chunk))})",
-                    [campaign_id, *_DONE, *chunk]).fetchall()
-                if done:
-                    raise MarkedTwice(f"campaign {campaign_id} handled {done[0][0]} already")
-            outcomes = self.accept(batch, now, hot_until=hot_until, generation=generation,
-                                   decided=decided)
-            accepted = {(o.message_id, o.destination_addr) for o in outcomes if not o.status}
-            rows = [(campaign_id, m.number, m.state.value, m.list_id, m.contact_id,
-                     m.message_id, m.note, m.due_at, now) for m in marks
-                    if m.state != MarkState.SENT or (m.message_id, m.number) in accepted]
-            conn.executemany("INSERT OR REPLACE INTO campaign_marks (campaign_id, number, "
-                             "state, list_id, contact_id, message_id, note, due_at, at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            if cursor is not None and all(not o.status for o in outcomes):
-                conn.execute("UPDATE campaigns SET cursor_list = ?, cursor_contact = ?, "
-                             "updated_at = ? WHERE id = ?", (*cursor, now, campaign_id))
-        return outcomes
+    def _handled_mark(self, conn: sqlite3.Connection, campaign_id: int,
+                      numbers: Sequence[str]) -> str | None:
+        """One of ``numbers`` the campaign sent or skipped already, if any."""
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start:start + 500]
+            done = conn.execute(
+                f"SELECT number FROM campaign_marks WHERE campaign_id = ? AND state IN "
+                f"(?, ?) AND number IN ({', '.join('?' * len(chunk))})",
+                [campaign_id, *_DONE, *chunk]).fetchone()
+            if done:
+                return str(done[0])
+        return None
+
+    @staticmethod
+    def _put_marks(conn: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+        conn.executemany("INSERT OR REPLACE INTO campaign_marks (campaign_id, number, "
+                         "state, list_id, contact_id, message_id, note, due_at, at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def campaign_marked(self, campaign_id: int, numbers: Sequence[str]) -> dict[str, MarkState]:
         found: dict[str, MarkState] = {}
@@ -176,22 +113,3 @@ class SqliteCampaigns:
                     f"IN ({', '.join('?' * len(chunk))})", [campaign_id, *chunk]):
                 found[number] = MarkState(state)
         return found
-
-    def campaign_waiting(self, campaign_id: int, due_by: float,
-                         limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = ? "
-                          "AND state = 'waiting' AND due_at <= ? ORDER BY due_at, number "
-                          "LIMIT ?", (campaign_id, due_by, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]
-
-    def campaign_counts(self, campaign_id: int) -> dict[MarkState, int]:
-        return {MarkState(state): count for state, count in self._read(
-            "SELECT state, count(*) FROM campaign_marks WHERE campaign_id = ? GROUP BY state",
-            (campaign_id,))}
-
-    def campaign_marks(self, campaign_id: int, *, after: str = "",
-                       limit: int = 1000) -> list[CampaignMark]:
-        rows = self._read(f"SELECT {_MARK_COLUMNS} FROM campaign_marks WHERE campaign_id = ? "
-                          "AND number > ? ORDER BY number LIMIT ?",
-                          (campaign_id, after, max(0, min(limit, MAX_PAGE))))
-        return [_mark(r) for r in rows]

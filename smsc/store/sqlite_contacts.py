@@ -7,19 +7,16 @@ object; a list's columns one JSON array. Every read is a page (at most MAX_PAGE 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
-from smsc.store.base import ContactListExists, UnknownAccount, UnknownContactList
-from smsc.store.contact_records import MAX_PAGE, Contact, ContactList, OptOut
-
-_LIST_COLUMNS = "l.id, l.account, l.name, l.country, l.columns, l.created_at"
-_SIZE = "(SELECT count(*) FROM contacts c WHERE c.list_id = l.id)"
+from smsc.store.base import ContactListExists
+from smsc.store.contact_records import MAX_PAGE, Contact, ContactList
+from smsc.store.sql_parts import SqlStoreParts
 
 
 def create_contact_tables(db: sqlite_utils.Database) -> None:
@@ -38,36 +35,21 @@ def create_contact_tables(db: sqlite_utils.Database) -> None:
                "at FLOAT NOT NULL, note TEXT NOT NULL DEFAULT '', PRIMARY KEY (account, number))")
 
 
-def _list(row: Sequence[Any]) -> ContactList:
-    return ContactList(id=row[0], account=row[1], name=row[2], country=row[3] or "",
-                       columns=tuple(json.loads(row[4] or "[]")), created_at=row[5],
-                       size=row[6] if len(row) > 6 else 0)
-
-
 def _chunks(items: Sequence[str], size: int = 500) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def _page(limit: int) -> int:
-    return max(0, min(limit, MAX_PAGE))
-
-
-class SqliteContacts:
+class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
     """The contact-list and opt-out methods of the Store protocol, on SQLite."""
 
-    def _write(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
-        raise NotImplementedError  # SqliteStore's
-
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError  # SqliteStore's
+    if TYPE_CHECKING:  # PortableLists'
+        def _add_columns(self, conn: Any, list_id: int, columns: Sequence[str]) -> None: ...
 
     def create_contact_list(self, account: str, name: str, *, country: str = "",
                             now: float) -> ContactList:
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM accounts WHERE system_id = ?",
-                            (account,)).fetchone() is None:
-                raise UnknownAccount(account)
+            self._require_account(conn, account)
             try:
                 cursor = conn.execute("INSERT INTO contact_lists (account, name, country, "
                                       "columns, created_at) VALUES (?, ?, ?, '[]', ?)",
@@ -78,37 +60,11 @@ class SqliteContacts:
         return ContactList(id=list_id, account=account, name=name, country=country,
                            created_at=now)
 
-    def contact_list(self, account: str, name: str) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.account = ? AND l.name = ?", (account, name))
-        return _list(rows[0]) if rows else None
-
-    def contact_list_by_id(self, list_id: int) -> ContactList | None:
-        rows = self._read(f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l "
-                          "WHERE l.id = ?", (list_id,))
-        return _list(rows[0]) if rows else None
-
-    def contact_lists(self, account: str | None = None) -> list[ContactList]:
-        sql = f"SELECT {_LIST_COLUMNS}, {_SIZE} FROM contact_lists l"
-        params: tuple[Any, ...] = ()
-        if account is not None:
-            sql += " WHERE l.account = ?"
-            params = (account,)
-        return [_list(r) for r in self._read(sql + " ORDER BY l.account, l.name", params)]
-
     def add_contacts(self, list_id: int, contacts: Sequence[Contact],
                      columns: Sequence[str] = ()) -> list[bool]:
         added: list[bool] = []
         with self._write() as conn:
-            row = conn.execute("SELECT columns FROM contact_lists WHERE id = ?",
-                               (list_id,)).fetchone()
-            if row is None:
-                raise UnknownContactList(f"no contact list with id {list_id}")
-            have = list(json.loads(row[0] or "[]"))
-            more = [c for c in dict.fromkeys(columns) if c not in have]
-            if more:
-                conn.execute("UPDATE contact_lists SET columns = ? WHERE id = ?",
-                             (json.dumps(have + more), list_id))
+            self._add_columns(conn, list_id, columns)
             insert = ("INSERT OR IGNORE INTO contacts (list_id, number, fields) "
                       "VALUES (?, ?, ?)")
             for contact in contacts:
@@ -117,11 +73,6 @@ class SqliteContacts:
                                                           ensure_ascii=False)))
                 added.append(cursor.rowcount > 0)
         return added
-
-    def contacts(self, list_id: int, *, after: int = 0, limit: int = 1000) -> list[Contact]:
-        rows = self._read("SELECT id, number, fields FROM contacts WHERE list_id = ? AND id > ? "
-                          "ORDER BY id LIMIT ?", (list_id, after, _page(limit)))
-        return [Contact(id=r[0], number=r[1], fields=json.loads(r[2])) for r in rows]
 
     def contacts_present(self, list_ids: Sequence[int], numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -145,21 +96,10 @@ class SqliteContacts:
                     f"({', '.join('?' * len(chunk))})", [list_id, *chunk]).rowcount
         return removed
 
-    def delete_contact_list(self, list_id: int) -> bool:
-        with self._write() as conn:
-            conn.execute("DELETE FROM contacts WHERE list_id = ?", (list_id,))
-            return conn.execute("DELETE FROM contact_lists WHERE id = ?",
-                                (list_id,)).rowcount > 0
-
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
             return conn.execute("INSERT OR IGNORE INTO opt_outs (account, number, at, note) "
                                 "VALUES (?, ?, ?, ?)", (account, number, now, note)).rowcount > 0
-
-    def opt_in(self, account: str, number: str) -> bool:
-        with self._write() as conn:
-            return conn.execute("DELETE FROM opt_outs WHERE account = ? AND number = ?",
-                                (account, number)).rowcount > 0
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()
@@ -168,8 +108,3 @@ class SqliteContacts:
                               f"({', '.join('?' * len(chunk))})", [account, *chunk])
             found.update(r[0] for r in rows)
         return found
-
-    def opt_outs(self, account: str, *, after: str = "", limit: int = 1000) -> list[OptOut]:
-        rows = self._read("SELECT account, number, at, note FROM opt_outs WHERE account = ? "
-                          "AND number > ? ORDER BY number LIMIT ?", (account, after, _page(limit)))
-        return [OptOut(account=r[0], number=r[1], at=r[2], note=r[3] or "") for r in rows]
