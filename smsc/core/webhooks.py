@@ -97,7 +97,10 @@ ACK, RETRY, FAIL = "ack", "retry", "fail"
 DEFAULT_POLICY = WebhookPolicy()
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
+    """The scheme, host and port of ``url`` (kept: a call's host is asked for several times,
+    and the calls of a busy receiver share their URL)."""
     scheme, _, rest = url.partition("://")
     authority = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
     return f"{scheme.lower()}://{authority.rsplit('@', 1)[-1].lower()}"
@@ -125,8 +128,16 @@ def item_id_of(event: str) -> int | None:
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """The value of the signature header: ``sha256=`` and the hex HMAC-SHA256 under
     ``secret`` of ``timestamp``, ``.`` and the body."""
-    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    mac = _keyed(secret).copy()
+    mac.update(timestamp.encode() + b"." + body)
     return "sha256=" + mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=1024)
+def _keyed(secret: str) -> hmac.HMAC:
+    """HMAC-SHA256 keyed with ``secret``, nothing hashed yet (copied per event: the key's
+    set-up done once per account)."""
+    return hmac.new(secret.encode(), digestmod=hashlib.sha256)
 
 
 def signature_matches(secret: str, timestamp: str, body: bytes, header: str) -> bool:

@@ -23,6 +23,7 @@ event id.
 
 from __future__ import annotations
 
+from collections import deque
 from typing import Any
 
 import treq
@@ -205,6 +206,11 @@ class _Body:
             self.kept += data[:room]
 
 
+def _read(response: IResponse, body: _Body) -> defer.Deferred[int]:
+    """Read an answer's body (its first octets kept); its status."""
+    return treq.collect(response, body).addCallback(lambda _: response.code)
+
+
 def why(failure: Failure) -> str:
     """A short reason for a call that got no answer."""
     error = failure.value
@@ -255,6 +261,9 @@ class WebhookCourier:
         self._pump_call: IDelayedCall | None = None
         self._claim_call: IDelayedCall | None = None
         self._write_call: IDelayedCall | None = None
+        self._flying: dict[int, defer.Deferred[Any]] = {}  # item id -> its call in flight
+        self._deadlines: deque[tuple[float, int, defer.Deferred[Any]]] = deque()
+        self._deadline_call: IDelayedCall | None = None
         self.stopping = False
 
     # --- claims -------------------------------------------------------------------------------
@@ -313,15 +322,44 @@ class WebhookCourier:
         headers = Headers()
         for name, value in call.headers:
             headers.addRawHeader(name, value)
-        d = defer.maybeDeferred(self._request, call, headers)
-
-        def read(response: IResponse) -> Any:
-            return treq.collect(response, body).addCallback(lambda _: response.code)
-
-        d.addCallback(read)
-        d.addTimeout(self.queue.policy.timeout, self._clock)
+        try:
+            d = self._request(call, headers)
+        except Exception:
+            d = defer.fail()
+        self._limit_time(call.item.id, d)
+        d.addCallback(_read, body)
         d.addCallbacks(self._answered, self._no_answer, callbackArgs=(call, body),
                        errbackArgs=(call,))
+
+    def _limit_time(self, item_id: int, d: defer.Deferred[Any]) -> None:
+        """Cancel the call (a timeout) if it has not ended after the policy's ``timeout``.
+        One timer for every call in flight, not one each: calls start in time order and share
+        the limit, so their deadlines queue in order; the timer wakes at the first."""
+        self._flying[item_id] = d
+        self._deadlines.append((self._clock.seconds() + self.queue.policy.timeout, item_id, d))
+        if self._deadline_call is None:
+            self._deadline_call = self._clock.callLater(self.queue.policy.timeout,
+                                                        self._expire)
+
+    def _expire(self) -> None:
+        self._deadline_call = None
+        now = self._clock.seconds()
+        deadlines, flying = self._deadlines, self._flying
+        while deadlines and deadlines[0][0] <= now:
+            _, item_id, d = deadlines.popleft()
+            if flying.get(item_id) is d:
+                d.cancel()
+        self._drop_ended()
+        if deadlines:
+            self._deadline_call = self._clock.callLater(max(0.0, deadlines[0][0] - now),
+                                                        self._expire)
+
+    def _drop_ended(self) -> None:
+        """Forget the deadlines of calls that ended, from the oldest (so the queue holds
+        about what is in flight)."""
+        deadlines, flying = self._deadlines, self._flying
+        while deadlines and flying.get(deadlines[0][1]) is not deadlines[0][2]:
+            deadlines.popleft()
 
     def _request(self, call: WebhookCall, headers: Headers) -> defer.Deferred[IResponse]:
         return self._agent.request(call.method.encode("ascii"), self._uris(call.url), headers,
@@ -337,6 +375,8 @@ class WebhookCourier:
         self._settle(call, None, why(failure))
 
     def _settle(self, call: WebhookCall, status: int | None, error: str) -> None:
+        self._flying.pop(call.item.id, None)
+        self._drop_ended()
         verdict = self.queue.answered(call, status, error, self._clock.seconds())
         if verdict.action != "ack":
             left_out = self._logs.allow(call.host, self._clock.seconds())
