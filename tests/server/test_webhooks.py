@@ -125,6 +125,24 @@ def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> 
     assert courier.queue.counts["retried"] == 2
 
 
+def test_each_call_times_out_at_its_own_deadline(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    hooks.hang = True
+    courier.offer(_add(store, 4))
+    _turn(clock, stub)
+    assert courier.queue.in_flight == 2
+    clock.advance(POLICY.timeout)  # the first two time out, the next two start now
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 2 and courier.queue.in_flight == 2
+    clock.advance(POLICY.timeout - 0.01)
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 2 and courier.queue.in_flight == 2  # not yet
+    clock.advance(0.01)
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 4 and courier.queue.in_flight == 0
+    assert not courier._deadlines and not courier._flying  # nothing kept past its call
+
+
 def test_a_stopped_courier_claims_nothing(rig: Rig) -> None:
     courier, store, hooks, clock, stub = rig
     courier.stop()
