@@ -257,7 +257,7 @@ class _WiredEndpoints:
         class _Wired:
             def connect(self, factory: Any) -> Any:
                 protocol = factory.buildProtocol(None)
-                transport = StringTransport()
+                transport = StringTransport()  # type: ignore[no-untyped-call]
                 protocol.makeConnection(transport)
                 outer.transports.append(transport)
                 return defer.succeed(protocol)
@@ -268,17 +268,17 @@ class _WiredEndpoints:
 def test_the_agent_parses_each_target_once_and_writes_it_as_the_agent_would() -> None:
     endpoints = _WiredEndpoints()
     pool = HTTPConnectionPool(MemoryReactorClock(), persistent=False)  # type: ignore[no-untyped-call]
-    agent = KeptTargetAgent.over(MemoryReactorClock(), endpoints, pool)  # type: ignore[no-untyped-call]
+    agent = KeptTargetAgent.over(MemoryReactorClock(), endpoints, pool)  # type: ignore[no-untyped-call,arg-type]
     agent.limit = 2
     agent.request(b"POST", b"http://hooks.example:8080/a?b=1", Headers(), None)
     agent.request(b"POST", b"http://hooks.example:8080/a?b=1", None, None)
-    sent = [t.value() for t in endpoints.transports]
+    sent = [t.value() for t in endpoints.transports]  # type: ignore[no-untyped-call]
     assert len(sent) == 2 and len(endpoints.asked) == 1  # the second call: the kept target
     for request in sent:
         assert request.startswith(b"POST /a?b=1 HTTP/1.1\r\n")
         assert b"\r\nHost: hooks.example:8080\r\n" in request
     agent.request(b"GET", b"http://[::1]/x", None, None)
-    assert b"\r\nHost: [::1]\r\n" in endpoints.transports[-1].value()
+    assert b"\r\nHost: [::1]\r\n" in endpoints.transports[-1].value()  # type: ignore[no-untyped-call]
     agent.request(b"GET", b"http://third.example/", None, None)
     assert len(agent._targets) == 2  # the oldest went
     refused: list[Any] = []
