@@ -11,7 +11,11 @@ operator that delivers at once) with SMPP and the HTTP API on loopback ports of 
 - ``ceiling single`` and ``ceiling batch``: the same two loads against the HTTP ceiling
   responder (:mod:`bench.http_ceiling`: twisted.web answering ids, a receipt POSTed per message
   through the same Twisted client and pool smsc uses, no other work), as ``bench.run``
-  measures the SMPP path against :mod:`bench.ceiling`.
+  measures the SMPP path against :mod:`bench.ceiling`;
+- ``ceiling-lean single`` and ``ceiling-lean batch``: the same against the lean ceiling
+  (:mod:`bench.http_ceiling_lean`: the same behaviour on a plain Twisted Protocol, llhttp's
+  parser through ``httptools``, bytes written directly, a keep-alive pool per receiver): what
+  the HTTP layer would cost if it were as thin as it gets on Twisted in CPython.
 
 The HTTP scenarios ask for a receipt per message on a per-message ``webhook_url`` pointing at
 the load client's own receiver, so "receipts/s" says whether webhook deliveries keep pace. The
@@ -52,7 +56,8 @@ from bench.run import (
     smsc_command,
 )
 
-__all__ = ["HttpScenario", "main", "run_http", "start_http_ceiling"]
+__all__ = ["LEAN", "WEB", "HttpScenario", "lean_projection", "main", "run_http",
+           "start_http_ceiling"]
 
 HTTP_LISTENING = re.compile(r"HTTP API on http://(?P<host>[^\s:/]+):(?P<port>\d+)/v1")
 SYSTEM_ID = "bench"
@@ -60,6 +65,8 @@ PASSWORD = "benchpw"
 SMPP = Scenario(binds=1, window=64, receipts=True)
 BATCH_GOAL = 0.8
 SINGLE_GOAL = 1 / 3
+WEB = "bench.http_ceiling"  # the twisted.web ceiling
+LEAN = "bench.http_ceiling_lean"  # the lean ceiling (httptools on a plain Protocol)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -67,7 +74,8 @@ class HttpScenario:
     name: str
     batch: int  # 0: the SMPP path
     connections: int
-    ceiling: bool = False  # against bench.http_ceiling, not smsc
+    ceiling: bool = False  # against a ceiling responder, not smsc
+    responder: str = WEB  # the ceiling's module: WEB or LEAN
 
 
 def _setup(options: BenchOptions, db: Path, directory: Path) -> str:
@@ -138,10 +146,11 @@ def run_http(address: tuple[str, int], key: str, scenario: HttpScenario,
 
 
 @contextlib.contextmanager
-def start_http_ceiling(options: BenchOptions) -> Iterator[tuple[tuple[str, int], ChildProcess]]:
-    """The HTTP ceiling responder (with receipts) for the ``with`` block: its address."""
+def start_http_ceiling(options: BenchOptions, responder: str = WEB,
+                       ) -> Iterator[tuple[tuple[str, int], ChildProcess]]:
+    """A ceiling responder (with receipts) for the ``with`` block: its address."""
     lifetime = options.max_seconds + options.receipt_timeout + 120
-    argv = [sys.executable, "-m", "bench.http_ceiling", "--port", "0", "--receipts",
+    argv = [sys.executable, "-m", responder, "--port", "0", "--receipts",
             "--lifetime", str(lifetime)]
     child = ChildProcess(argv, cwd=REPO_ROOT, name="http-ceiling")
     try:
@@ -157,7 +166,7 @@ def start_http_ceiling(options: BenchOptions) -> Iterator[tuple[tuple[str, int],
 def measure(scenario: HttpScenario, options: BenchOptions) -> dict[str, Any]:
     try:
         if scenario.ceiling:
-            with start_http_ceiling(options) as (address, child):
+            with start_http_ceiling(options, scenario.responder) as (address, child):
                 return run_http(address, "ceiling", scenario, options, child)
         with start_server(options) as (smpp, http, key):
             if scenario.batch == 0:
@@ -187,8 +196,9 @@ def _row(scenario: HttpScenario, result: dict[str, Any], smpp_rate: float,
     receipts = (f"{result.get('receipts_received', 0)}/{result.get('receipts_expected', 0)}"
                 f" at {float(result.get('receipts_throughput', 0.0)):,.0f}/s")
     ratio = f"{rate / smpp_rate:.2f}" if smpp_rate and scenario.batch else "1"
+    lean = scenario.responder != WEB
     to_ceiling = (f"{rate / ceiling_rate:.2f}" if ceiling_rate and scenario.batch
-                  and not scenario.ceiling else "-")
+                  and (lean or not scenario.ceiling) else "-")
     return [scenario.name, f"{rate:,.0f}", f"{float(result.get('p50_ms', 0.0)):.1f}",
             f"{float(result.get('p99_ms', 0.0)):.1f}", receipts, ratio, to_ceiling,
             str(result.get("server_cpu_us_per_msg", ""))]
@@ -198,12 +208,51 @@ HEADER = ["scenario", "msg/s", "p50 ms", "p99 ms", "receipts", "vs SMPP", "vs ce
           "server us/msg"]
 
 
-def ceiling_of(scenario: HttpScenario, scenarios: Sequence[HttpScenario]) -> str | None:
-    """The name of the ceiling scenario with the same load as ``scenario``."""
+def ceiling_of(scenario: HttpScenario, scenarios: Sequence[HttpScenario],
+               responder: str = WEB) -> str | None:
+    """The name of the ceiling scenario (of ``responder``) with the same load as ``scenario``."""
     for other in scenarios:
-        if other.ceiling and other.batch == scenario.batch:
+        if other.ceiling and other.responder == responder and other.batch == scenario.batch:
             return other.name
     return None
+
+
+def _cpu(result: dict[str, Any]) -> float:
+    return float(result.get("server_cpu_us_per_msg") or 0.0)
+
+
+def lean_projection(results: dict[str, dict[str, Any]],
+                    scenarios: Sequence[HttpScenario]) -> list[str]:
+    """For each lean ceiling row: its rate and CPU against the twisted.web ceiling's and the
+    SMPP path's, and what smsc would cost per message with the lean HTTP layer (its own CPU
+    less the twisted.web ceiling's, plus the lean ceiling's), as a share of the SMPP rate if
+    the rate followed the CPU per message (the SMPP row's rate times its CPU over that)."""
+    smpp = results.get("smpp", {})
+    smpp_rate, smpp_cpu = float(smpp.get("throughput", 0.0)), _cpu(smpp)
+    lines = []
+    for scenario in scenarios:
+        if not scenario.ceiling or scenario.responder == WEB:
+            continue
+        lean = results.get(scenario.name, {})
+        web = results.get(ceiling_of(scenario, scenarios) or "", {})
+        smsc = next((results.get(s.name, {}) for s in scenarios
+                     if not s.ceiling and s.batch == scenario.batch), {})
+        rate = float(lean.get("throughput", 0.0))
+        web_rate = float(web.get("throughput", 0.0))
+        line = f"{scenario.name}: {rate:,.0f} msg/s, {_cpu(lean):.0f} us/msg"
+        if web_rate:
+            line += (f"; {rate / web_rate:.2f} of the twisted.web ceiling's rate"
+                     f" ({_cpu(web):.0f} us/msg)")
+        if smpp_rate:
+            line += f"; {rate / smpp_rate:.2f} of the SMPP rate ({smpp_cpu:.0f} us/msg)"
+        if _cpu(smsc) and _cpu(web) and _cpu(lean) and smpp_cpu and smpp_rate:
+            own = _cpu(smsc) - _cpu(web)
+            projected = own + _cpu(lean)
+            line += (f"; smsc with a lean HTTP layer: {own:.0f} us of its own + {_cpu(lean):.0f}"
+                     f" = {projected:.0f} us/msg, about {smpp_cpu / projected:.2f} of the"
+                     " SMPP rate by CPU")
+        lines.append(line)
+    return lines
 
 
 def _markdown(rows: list[list[str]]) -> str:
@@ -255,9 +304,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         HttpScenario(name="smpp", batch=0, connections=1),
         HttpScenario(name="ceiling single", batch=1, connections=args.single_connections,
                      ceiling=True),
+        HttpScenario(name="ceiling-lean single", batch=1, connections=args.single_connections,
+                     ceiling=True, responder=LEAN),
         HttpScenario(name="http single", batch=1, connections=args.single_connections),
         HttpScenario(name=f"ceiling batch {args.batch}", batch=args.batch,
                      connections=args.batch_connections, ceiling=True),
+        HttpScenario(name=f"ceiling-lean batch {args.batch}", batch=args.batch,
+                     connections=args.batch_connections, ceiling=True, responder=LEAN),
         HttpScenario(name=f"http batch {args.batch}", batch=args.batch,
                      connections=args.batch_connections),
     ]
@@ -267,7 +320,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"... {scenario.name}", file=sys.stderr, flush=True)
             result = measure(scenario, options)
             runs[scenario.name].append(result)
-            print(f"    msg/s {result.get('throughput', result.get('fatal'))}",
+            print(f"    msg/s {result.get('throughput', result.get('fatal'))},"
+                  f" server us/msg {result.get('server_cpu_us_per_msg', '-')},"
+                  f" client us/msg {result.get('client_cpu_us_per_msg', '-')}",
                   file=sys.stderr, flush=True)
     results = {name: _median(r) for name, r in runs.items()}
     smpp_rate = float(results["smpp"].get("throughput", 0.0))
@@ -277,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         top = float(results[ceiling].get("throughput", 0.0)) if ceiling else 0.0
         rows.append(_row(scenario, results[scenario.name], smpp_rate, top))
     table = _markdown(rows)
-    lines = verdict(results, scenarios)
+    lines = verdict(results, scenarios) + lean_projection(results, scenarios)
     print(table)
     for line in lines:
         print(line)

@@ -25,7 +25,7 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["CeilingApi", "main"]
+__all__ = ["CeilingApi", "CeilingIds", "main"]
 
 MAX_QUEUED = 1_000_000  # receipts waiting for a connection, at most (then dropped and counted)
 
@@ -53,28 +53,17 @@ class _Octets:
         pass
 
 
-class CeilingApi:
-    """The responder's state: the next message id and the receipts waiting to be POSTed."""
+class CeilingIds:
+    """What every ceiling responder does but its I/O: the next message id, the answer's JSON
+    and the receipts waiting to be POSTed (``pump`` sends them; the subclass's HTTP client)."""
 
-    def __init__(self, reactor: Any, *, receipts: bool, per_host: int) -> None:
-        from twisted.web.client import Agent, HTTPConnectionPool
-        from twisted.web.http_headers import Headers
-        from twisted.web.iweb import IBodyProducer
-        from zope.interface import classImplements
-
-        classImplements(_Octets, IBodyProducer)
-        self.reactor = reactor
+    def __init__(self, *, receipts: bool, per_host: int) -> None:
         self.receipts = receipts
         self.per_host = per_host
         self.next_id = 1
         self.waiting: deque[tuple[bytes, bytes]] = deque()  # (url, body)
         self.running = 0
         self.dropped = 0
-        pool = HTTPConnectionPool(reactor, persistent=True)  # type: ignore[no-untyped-call]
-        pool.maxPersistentPerHost = per_host
-        pool.retryAutomatically = False
-        self.agent = Agent(reactor, pool=pool)  # type: ignore[no-untyped-call]
-        self.headers = Headers({b"Content-Type": [b"application/json"]})
 
     def answer(self, body: bytes) -> bytes:
         request = json.loads(body)
@@ -94,6 +83,28 @@ class CeilingApi:
         if self.waiting:
             self.pump()
         return json.dumps({"messages": out, "accepted": len(out)}).encode()
+
+    def pump(self) -> None:
+        raise NotImplementedError
+
+
+class CeilingApi(CeilingIds):
+    """The twisted.web ceiling's state: receipts POSTed through Twisted's Agent."""
+
+    def __init__(self, reactor: Any, *, receipts: bool, per_host: int) -> None:
+        from twisted.web.client import Agent, HTTPConnectionPool
+        from twisted.web.http_headers import Headers
+        from twisted.web.iweb import IBodyProducer
+        from zope.interface import classImplements
+
+        super().__init__(receipts=receipts, per_host=per_host)
+        classImplements(_Octets, IBodyProducer)
+        self.reactor = reactor
+        pool = HTTPConnectionPool(reactor, persistent=True)  # type: ignore[no-untyped-call]
+        pool.maxPersistentPerHost = per_host
+        pool.retryAutomatically = False
+        self.agent = Agent(reactor, pool=pool)  # type: ignore[no-untyped-call]
+        self.headers = Headers({b"Content-Type": [b"application/json"]})
 
     def pump(self) -> None:
         """Receipts out, at most ``per_host`` at once (one receiver: the load client's),
@@ -132,8 +143,9 @@ def site(api: CeilingApi) -> Any:
     return made
 
 
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.http_ceiling",
+def _parse_args(argv: Sequence[str] | None,
+                prog: str = "python -m bench.http_ceiling") -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=prog,
                                      description="Trivial HTTP API responder (the ceiling).")
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
     parser.add_argument("--interface", default="127.0.0.1")

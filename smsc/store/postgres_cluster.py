@@ -17,8 +17,8 @@ throughput buckets and outbox leases in tables, and the wake-up hints as LISTEN/
   and the hints carry it too (the outbox's as ``account<TAB>node``), so a node can tell
   its own commits' hints, whose items it has in hand already, from the others'.
 
-The tables and triggers are created the first time a handle uses them (under an advisory
-lock, idempotent), so this module needs no step in the store's versioned schema.
+The tables and triggers are step 2 of the store's versioned schema
+(:data:`smsc.store.postgres_schema.STEPS`), applied on start like every step.
 """
 
 from __future__ import annotations
@@ -33,54 +33,7 @@ import psycopg.conninfo
 
 from smsc.store.cluster_base import CHANNELS, BucketRow, NodeInfo, WakeUps, grant
 
-_SCHEMA_LOCK = 0x736D6363  # pg_advisory_xact_lock key of the cluster tables ("smcc")
 _BIND_LOCK = 0x736D6362  # first key of the per-account bind locks ("smcb")
-
-_SCHEMA = (
-    'CREATE TABLE IF NOT EXISTS cluster_nodes (node text COLLATE "C" PRIMARY KEY, '
-    "started_at double precision NOT NULL, seen_at double precision NOT NULL, "
-    "about text NOT NULL DEFAULT '')",
-    'CREATE TABLE IF NOT EXISTS cluster_binds (node text COLLATE "C" NOT NULL, '
-    'bind_id bigint NOT NULL, account text COLLATE "C" NOT NULL, '
-    "at double precision NOT NULL, PRIMARY KEY (node, bind_id))",
-    "CREATE INDEX IF NOT EXISTS cluster_binds_account ON cluster_binds (account)",
-    'CREATE TABLE IF NOT EXISTS cluster_buckets (key text COLLATE "C" PRIMARY KEY, '
-    "tokens double precision NOT NULL, at double precision NOT NULL)",
-    'CREATE TABLE IF NOT EXISTS cluster_leases (account text COLLATE "C" PRIMARY KEY, '
-    'node text COLLATE "C" NOT NULL, until double precision NOT NULL)',
-    # Hints (statement triggers: one notification per account and transaction at most).
-    """CREATE OR REPLACE FUNCTION smsc_outbox_added() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         PERFORM pg_notify('smsc_outbox',
-                           account || E'\t' || coalesce(current_setting('smsc.node', true), ''))
-           FROM (SELECT DISTINCT account FROM added WHERE hook_style = 0) AS a;
-         RETURN NULL;
-       END $$""",
-    "DROP TRIGGER IF EXISTS smsc_outbox_added ON outbox",
-    "CREATE TRIGGER smsc_outbox_added AFTER INSERT ON outbox REFERENCING NEW TABLE AS added "
-    "FOR EACH STATEMENT EXECUTE FUNCTION smsc_outbox_added()",
-    """CREATE OR REPLACE FUNCTION smsc_due_added() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF EXISTS (SELECT 1 FROM added WHERE next_at IS NOT NULL
-                    AND next_at <= extract(epoch FROM clock_timestamp()) + 0.05) THEN
-           PERFORM pg_notify('smsc_due', coalesce(current_setting('smsc.node', true), ''));
-         END IF;
-         RETURN NULL;
-       END $$""",
-    "DROP TRIGGER IF EXISTS smsc_due_added ON messages",
-    "CREATE TRIGGER smsc_due_added AFTER INSERT ON messages REFERENCING NEW TABLE AS added "
-    "FOR EACH STATEMENT EXECUTE FUNCTION smsc_due_added()",
-    """CREATE OR REPLACE FUNCTION smsc_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-       BEGIN
-         IF NEW.name = 'change_counter' THEN
-           PERFORM pg_notify('smsc_changes', coalesce(current_setting('smsc.node', true), ''));
-         END IF;
-         RETURN NULL;
-       END $$""",
-    "DROP TRIGGER IF EXISTS smsc_changed ON counters",
-    "CREATE TRIGGER smsc_changed AFTER UPDATE ON counters FOR EACH ROW "
-    "EXECUTE FUNCTION smsc_changed()",
-)
 
 _LISTENER_DEFAULTS: dict[str, Any] = {
     "application_name": "smsc-listen", "keepalives": 1, "keepalives_idle": 10,
@@ -89,21 +42,12 @@ _LISTENER_DEFAULTS: dict[str, Any] = {
 _LIVE = ("node NOT IN (SELECT node FROM cluster_nodes WHERE seen_at <= %s)")  # now - lease
 
 
-def _schema_made(conn: Any) -> bool:
-    """Whether the cluster tables and the last trigger exist (a catalog read, no lock)."""
-    row = conn.execute("SELECT to_regclass('cluster_leases') IS NOT NULL AND EXISTS ("
-                       "SELECT 1 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                       "WHERE t.tgname = 'smsc_changed' "
-                       "AND c.oid = to_regclass('counters'))").fetchone()
-    return bool(row and row[0])
-
 
 class PostgresCluster:
     """Mixed into :class:`smsc.store.postgres.PostgresStore` (which provides ``dsn``,
     ``_write`` and ``_read``)."""
 
     dsn: str
-    _cluster_made = False
 
     if TYPE_CHECKING:  # the host class's plumbing
         def _write(self) -> contextlib.AbstractContextManager[Any]: ...
@@ -112,16 +56,9 @@ class PostgresCluster:
 
     @contextlib.contextmanager
     def _cluster(self) -> Iterator[Any]:
-        """One transaction on the cluster tables (made first if this handle has not yet)."""
-        made = self._cluster_made
+        """One transaction on the cluster tables (step 2 of the versioned schema)."""
         with self._write() as conn:
-            if not made and not _schema_made(conn):
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                if not _schema_made(conn):  # another handle made it while this one waited
-                    for statement in _SCHEMA:
-                        conn.execute(statement)
             yield conn
-        self._cluster_made = True
 
     @property
     def shared_by_nodes(self) -> bool:

@@ -134,6 +134,54 @@ _VERSION_1 = (
 )
 
 
+# Step 2: the cluster's tables (nodes, bind registrations, throughput buckets, outbox leases)
+# and the triggers of its wake-up hints (smsc.store.postgres_cluster).
+_VERSION_2 = (
+    'CREATE TABLE IF NOT EXISTS cluster_nodes (node text COLLATE "C" PRIMARY KEY, '
+    "started_at double precision NOT NULL, seen_at double precision NOT NULL, "
+    "about text NOT NULL DEFAULT '')",
+    'CREATE TABLE IF NOT EXISTS cluster_binds (node text COLLATE "C" NOT NULL, '
+    'bind_id bigint NOT NULL, account text COLLATE "C" NOT NULL, '
+    "at double precision NOT NULL, PRIMARY KEY (node, bind_id))",
+    "CREATE INDEX IF NOT EXISTS cluster_binds_account ON cluster_binds (account)",
+    'CREATE TABLE IF NOT EXISTS cluster_buckets (key text COLLATE "C" PRIMARY KEY, '
+    "tokens double precision NOT NULL, at double precision NOT NULL)",
+    'CREATE TABLE IF NOT EXISTS cluster_leases (account text COLLATE "C" PRIMARY KEY, '
+    'node text COLLATE "C" NOT NULL, until double precision NOT NULL)',
+    # Hints (statement triggers: one notification per account and transaction at most).
+    """CREATE OR REPLACE FUNCTION smsc_outbox_added() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         PERFORM pg_notify('smsc_outbox',
+                           account || E'\t' || coalesce(current_setting('smsc.node', true), ''))
+           FROM (SELECT DISTINCT account FROM added WHERE hook_style = 0) AS a;
+         RETURN NULL;
+       END $$""",
+    "DROP TRIGGER IF EXISTS smsc_outbox_added ON outbox",
+    "CREATE TRIGGER smsc_outbox_added AFTER INSERT ON outbox REFERENCING NEW TABLE AS added "
+    "FOR EACH STATEMENT EXECUTE FUNCTION smsc_outbox_added()",
+    """CREATE OR REPLACE FUNCTION smsc_due_added() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF EXISTS (SELECT 1 FROM added WHERE next_at IS NOT NULL
+                    AND next_at <= extract(epoch FROM clock_timestamp()) + 0.05) THEN
+           PERFORM pg_notify('smsc_due', coalesce(current_setting('smsc.node', true), ''));
+         END IF;
+         RETURN NULL;
+       END $$""",
+    "DROP TRIGGER IF EXISTS smsc_due_added ON messages",
+    "CREATE TRIGGER smsc_due_added AFTER INSERT ON messages REFERENCING NEW TABLE AS added "
+    "FOR EACH STATEMENT EXECUTE FUNCTION smsc_due_added()",
+    """CREATE OR REPLACE FUNCTION smsc_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+       BEGIN
+         IF NEW.name = 'change_counter' THEN
+           PERFORM pg_notify('smsc_changes', coalesce(current_setting('smsc.node', true), ''));
+         END IF;
+         RETURN NULL;
+       END $$""",
+    "DROP TRIGGER IF EXISTS smsc_changed ON counters",
+    "CREATE TRIGGER smsc_changed AFTER UPDATE ON counters FOR EACH ROW "
+    "EXECUTE FUNCTION smsc_changed()",
+)
+
 
 def _byte_order(statements: tuple[str, ...]) -> tuple[str, ...]:
     """Text columns compare byte by byte (COLLATE "C"), whatever the database's locale: pages
@@ -145,6 +193,7 @@ def _byte_order(statements: tuple[str, ...]) -> tuple[str, ...]:
 # (version, statements): each step brings the schema from the version before it to its own.
 STEPS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, _byte_order(_VERSION_1)),
+    (2, _VERSION_2),
 )
 SCHEMA_VERSION = STEPS[-1][0]
 
