@@ -26,6 +26,7 @@ from smsc.core.webhooks import (
     WebhookPolicy,
     backoff,
     call_for,
+    event_body,
     event_of,
     judge,
     signature,
@@ -108,6 +109,17 @@ def test_a_json_call_is_signed_over_timestamp_and_body() -> None:
     assert not signature_matches("other", headers[TIMESTAMP_HEADER], call.body,
                                  headers[SIGNATURE_HEADER])
     assert not signature_matches(SECRET, str(int(T0 + 6)), call.body, headers[SIGNATURE_HEADER])
+
+
+_KEYS = st.text(min_size=1, max_size=8)
+_LEAVES = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text()
+
+
+@given(st.dictionaries(_KEYS, _LEAVES | st.dictionaries(_KEYS, _LEAVES, max_size=4),
+                       max_size=12))
+def test_the_body_is_compact_json_with_its_keys_in_order(event: dict[str, object]) -> None:
+    assert event_body(event) == json.dumps(event, ensure_ascii=False, separators=(",", ":"),
+                                           sort_keys=True).encode()
 
 
 def test_the_signature_is_hmac_sha256_hex() -> None:

@@ -12,18 +12,19 @@ from typing import Any
 
 import pytest
 from treq.testing import RequestTraversalAgent
-from twisted.internet import task
+from twisted.internet import defer, task
 from twisted.internet.endpoints import HostnameEndpoint
-from twisted.internet.testing import MemoryReactorClock
-from twisted.web.client import URI
+from twisted.internet.testing import MemoryReactorClock, StringTransport
+from twisted.web.client import URI, HTTPConnectionPool
 from twisted.web.error import SchemeNotSupported
+from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import WebhookPolicy
-from smsc.server.webhooks import KeptEndpoints, RequestUris, WebhookCourier
+from smsc.server.webhooks import KeptEndpoints, KeptTargetAgent, RequestUris, WebhookCourier
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, OutboxItem
 from tests.core.test_webhooks import FMT, SECRET, _receipt_item
@@ -124,6 +125,24 @@ def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> 
     assert courier.queue.counts["retried"] == 2
 
 
+def test_each_call_times_out_at_its_own_deadline(rig: Rig) -> None:
+    courier, store, hooks, clock, stub = rig
+    hooks.hang = True
+    courier.offer(_add(store, 4))
+    _turn(clock, stub)
+    assert courier.queue.in_flight == 2
+    clock.advance(POLICY.timeout)  # the first two time out, the next two start now
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 2 and courier.queue.in_flight == 2
+    clock.advance(POLICY.timeout - 0.01)
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 2 and courier.queue.in_flight == 2  # not yet
+    clock.advance(0.01)
+    _turn(clock, stub)
+    assert courier.queue.counts["retried"] == 4 and courier.queue.in_flight == 0
+    assert not courier._deadlines and not courier._flying  # nothing kept past its call
+
+
 def test_a_stopped_courier_claims_nothing(rig: Rig) -> None:
     courier, store, hooks, clock, stub = rig
     courier.stop()
@@ -220,3 +239,48 @@ def test_endpoints_are_made_once_per_host_as_the_agent_would() -> None:
         endpoint(b"ftp://hooks.example/a")
     endpoint(b"http://other.example/")
     assert endpoint(b"http://hooks.example:8080/") is not plain  # the oldest went
+
+
+class _WiredEndpoints:
+    """Endpoints that connect at once to a StringTransport each (what the agent writes)."""
+
+    def __init__(self) -> None:
+        self.transports: list[StringTransport] = []
+        self.asked: list[URI] = []
+
+    def endpointForURI(self, uri: URI) -> Any:
+        if uri.scheme != b"http":
+            raise SchemeNotSupported(uri.scheme)
+        self.asked.append(uri)
+        outer = self
+
+        class _Wired:
+            def connect(self, factory: Any) -> Any:
+                protocol = factory.buildProtocol(None)
+                transport = StringTransport()  # type: ignore[no-untyped-call]
+                protocol.makeConnection(transport)
+                outer.transports.append(transport)
+                return defer.succeed(protocol)
+
+        return _Wired()
+
+
+def test_the_agent_parses_each_target_once_and_writes_it_as_the_agent_would() -> None:
+    endpoints = _WiredEndpoints()
+    pool = HTTPConnectionPool(MemoryReactorClock(), persistent=False)  # type: ignore[no-untyped-call]
+    agent = KeptTargetAgent.over(MemoryReactorClock(), endpoints, pool)  # type: ignore[no-untyped-call,arg-type]
+    agent.limit = 2
+    agent.request(b"POST", b"http://hooks.example:8080/a?b=1", Headers(), None)
+    agent.request(b"POST", b"http://hooks.example:8080/a?b=1", None, None)
+    sent = [t.value() for t in endpoints.transports]  # type: ignore[no-untyped-call]
+    assert len(sent) == 2 and len(endpoints.asked) == 1  # the second call: the kept target
+    for request in sent:
+        assert request.startswith(b"POST /a?b=1 HTTP/1.1\r\n")
+        assert b"\r\nHost: hooks.example:8080\r\n" in request
+    agent.request(b"GET", b"http://[::1]/x", None, None)
+    assert b"\r\nHost: [::1]\r\n" in endpoints.transports[-1].value()  # type: ignore[no-untyped-call]
+    agent.request(b"GET", b"http://third.example/", None, None)
+    assert len(agent._targets) == 2  # the oldest went
+    refused: list[Any] = []
+    agent.request(b"GET", b"ftp://hooks.example/", None, None).addErrback(refused.append)
+    assert refused and refused[0].check(SchemeNotSupported)
