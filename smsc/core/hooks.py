@@ -18,6 +18,20 @@ from smsc.store.records import Account, HookStyle, StoredMessage
 NO_HOOK: tuple[str, int] = ("", 0)
 MAX_URL = 2000
 _JSON = int(HookStyle.JSON)
+# A receipt going to a JSON webhook carries its message's reference (the HTTP API's) in this
+# vendor-specific TLV of its stored deliver_sm; the event's "reference" is read from it. Such a
+# PDU is never sent over SMPP.
+TAG_REFERENCE = 0x1502
+
+
+def with_reference(frame: bytes, hook_style: int, reference: str | None) -> bytes:
+    """``frame`` (an encoded deliver_sm) with ``reference`` appended as a TLV when the item
+    goes to a JSON webhook and there is one; else ``frame`` itself."""
+    if reference is None or hook_style != _JSON:
+        return frame
+    value = reference.encode()
+    tlv = TAG_REFERENCE.to_bytes(2, "big") + len(value).to_bytes(2, "big") + value
+    return (len(frame) + len(tlv)).to_bytes(4, "big") + frame[4:] + tlv
 
 
 def item_hook(message: StoredMessage | None, account: Account | None) -> tuple[str, int]:

@@ -80,12 +80,13 @@ class Lookups:
 
     def page(self, account: Account, *, before: int | None, limit: int,
              state: int | None = None, destination: str | None = None,
-             since: float | None = None, until: float | None = None) -> MessageList:
+             since: float | None = None, until: float | None = None,
+             reference: str | None = None) -> MessageList:
         """A page of ``account``'s messages, newest first (see ``Store.message_page``: a page
         may be short while more follow), those in ``state`` only when it is given."""
         page = self.store.message_page(account.system_id, before=before, limit=limit,
                                        scan=PAGE_SCAN, destination=destination, since=since,
-                                       until=until)
+                                       until=until, reference=reference)
         views = [view(self.id_format, parts) for parts in page.messages]
         if state is not None:
             views = [v for v in views if v.state == state]

@@ -208,4 +208,5 @@ def held_part(p: NewMessage, row_id: int) -> StoredMessage:
         scheduled_at=p.scheduled_at, expires_at=p.expires_at, next_at=p.next_at,
         state=_ENROUTE, attempts=0, done_at=None, error_code=0, text_snippet=p.text_snippet,
         blacklisted=p.blacklisted, refunded=0, forced_state=p.forced_state,
-        forced_error=p.forced_error, hook_url=p.hook_url, hook_style=p.hook_style)
+        forced_error=p.forced_error, hook_url=p.hook_url, hook_style=p.hook_style,
+        reference=p.reference)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import tzinfo
 
-from smsc.core.hooks import NO_HOOK, item_hook
+from smsc.core.hooks import NO_HOOK, item_hook, with_reference
 from smsc.core.optout import OptOutChange, OptOuts
 from smsc.core.queues import Queues
 from smsc.operators import alerts, receipts
@@ -253,6 +253,7 @@ def frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float,
         hook_url, hook_style = NO_HOOK
     else:
         hook_url, hook_style = item_hook(message, account)
+        frame = with_reference(frame, hook_style, message.reference)
     return _outbox_item(id=0, account=message.account, kind=kind, pdu=frame, created_at=now,
                         expires_at=now + ttl, message_id=message.message_id, attempts=0,
                         not_before=0.0, hook_url=hook_url, hook_style=hook_style)
@@ -261,6 +262,7 @@ def frame_item(message: StoredMessage, frame: bytes, now: float, ttl: float,
 def pdu_item(message: StoredMessage, pdu: pdus.DeliverSm, now: float, ttl: float,
              account: Account | None = None) -> OutboxItem:
     hook_url, hook_style = item_hook(message, account)
-    return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=encode(pdu),
+    frame = with_reference(encode(pdu), hook_style, message.reference)
+    return OutboxItem(account=message.account, kind=OutboxKind.RECEIPT, pdu=frame,
                       created_at=now, expires_at=now + ttl, message_id=message.message_id,
                       hook_url=hook_url, hook_style=hook_style)

@@ -139,11 +139,16 @@ class Intake:
         ``hook``: where the receipts of these parts go instead of the account's default (its
         ``webhook_url``, else its SMPP receivers); every part carries it (see
         :mod:`smsc.core.hooks`)."""
-        if hook is not None and hook.style:
+        if hook is not None and (hook.style or hook.reference is not None):
             prepared = self.prepare(caller, request, now)
+            reference = hook.reference
+            if not hook.style:  # the account's destination; only the reference is carried
+                return replace(prepared, parts=tuple(replace(p, reference=reference)
+                                                     for p in prepared.parts))
             url, style = hook.url, int(hook.style)
-            return replace(prepared, parts=tuple(replace(p, hook_url=url, hook_style=style)
-                                                 for p in prepared.parts))
+            return replace(prepared, parts=tuple(
+                replace(p, hook_url=url, hook_style=style, reference=reference)
+                for p in prepared.parts))
         kind = type(request)
         if kind is pdus.SubmitSm:
             return self.submit_sm(caller, request, now)  # type: ignore[arg-type]
@@ -395,7 +400,7 @@ class Intake:
                     blacklisted=routed.blacklisted, expires_at=expires),
                 text_snippet=content.snippet, blacklisted=routed.blacklisted,
                 forced_state=routed.forced_state, forced_error=routed.forced_error,
-                hook_url="", hook_style=0))
+                hook_url="", hook_style=0, reference=None))
         if hold > 0 and content.concat is not None and content.concat.total > 1:
             out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out

@@ -24,6 +24,7 @@ from typing import Any
 from pydantic_core import to_json
 
 from smsc.core import dlr_url
+from smsc.core.hooks import TAG_REFERENCE
 from smsc.pdu import pdus
 from smsc.pdu.codec import decode
 from smsc.pdu.constants import ESM_TYPE_MASK, EsmClass, Tag
@@ -248,6 +249,9 @@ def event_of(item: OutboxItem, *, format_id: Callable[[int], str] = str,
     network_error = _network_error(tlvs)
     if network_error is not None:
         event["network_error"] = network_error
+    reference = tlvs.raw(TAG_REFERENCE)
+    if reference is not None:
+        event["reference"] = reference.decode(errors="replace")
     if receipt is not None:
         event.update(submitted_at=_date(receipt.submit_date, zone),
                      done_at=_date(receipt.done_date, zone),

@@ -112,7 +112,7 @@ def message(v: MessageView, account: Account, decimals: int) -> m.Message:
         "decimals": decimals,
         "receipt": m.Receipt(requested=v.receipt_requested,
                              stat=stat if v.receipt_requested else None),
-        "parts": parts})
+        "parts": parts, "reference": first.reference})
 
 
 class ListQuery(BaseModel):
@@ -124,6 +124,7 @@ class ListQuery(BaseModel):
     since: AwareDatetime | None = None
     until: AwareDatetime | None = None
     cursor: str | None = Field(default=None, max_length=200)
+    reference: str | None = Field(default=None, max_length=64)
     limit: int = Field(default=PAGE_LIMIT_DEFAULT, ge=1, le=PAGE_LIMIT_MAX)
 
     @property

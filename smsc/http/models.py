@@ -65,7 +65,10 @@ class SendRequest(_In):
         default=None, description="Where this message's receipt is posted (else the "
                                   "account's webhook URL).")
     reference: str | None = Field(default=None, max_length=64,
-                                  description="Yours; given back in the answer.")
+                                  description="Yours: kept with each message, given back in "
+                                              "the answer, the message, its receipt "
+                                              "events, and matched by GET /v1/messages?"
+                                              "reference=.")
 
 
 class FieldError(_Out):
@@ -199,6 +202,7 @@ class Message(_Out):
     decimals: int
     receipt: Receipt
     parts: list[Part]
+    reference: str | None = Field(default=None, description="The send's reference, if any.")
 
 
 class MessagePage(_Out):

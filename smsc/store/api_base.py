@@ -68,15 +68,17 @@ class ApiStore(Protocol):
     # --- an account's messages ----------------------------------------------------------------
     def message_page(self, account: str, *, before: int | None, limit: int, scan: int,
                      destination: str | None = None, since: float | None = None,
-                     until: float | None = None) -> MessagePage:
+                     until: float | None = None,
+                     reference: str | None = None) -> MessagePage:
         """The messages of ``account`` with a message id below ``before`` (None: from the
         newest), newest first, each as all its parts for one destination (a message id with
         several destinations gives one entry per destination, in destination order), matching
         ``destination`` (the stored international number) and ``submitted_at`` in
-        [since, until). The walk stops after the message id that brings the page to ``limit``
-        entries (a message id is never cut, so a submit_multi's may take a page past
-        ``limit``) or once it has read about ``scan`` parts of any account, always on a whole
-        message id: a page may be short, even empty, while older messages remain.
+        [since, until), and ``reference`` (the customer's, exactly) when given. The walk
+        stops after the message id that brings the page to ``limit`` entries (a message id
+        is never cut, so a submit_multi's may take a page past ``limit``) or once it has read
+        about ``scan`` parts of any account, always on a whole message id: a page may be
+        short, even empty, while older messages remain.
         ``next_before`` is the message id to continue below; None only when nothing older is
         left."""
         ...

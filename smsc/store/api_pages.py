@@ -11,7 +11,8 @@ from smsc.store.records import StoredMessage
 
 
 def page_of(account: str, parts: Iterator[StoredMessage], limit: int, scan: int,
-            destination: str | None, since: float | None, until: float | None) -> MessagePage:
+            destination: str | None, since: float | None, until: float | None,
+            reference: str | None = None) -> MessagePage:
     """A :class:`MessagePage` from ``parts`` in descending message id order."""
     entries: list[tuple[StoredMessage, ...]] = []
     current: int | None = None
@@ -31,6 +32,8 @@ def page_of(account: str, parts: Iterator[StoredMessage], limit: int, scan: int,
             if since is not None and first.submitted_at < since:
                 continue
             if until is not None and first.submitted_at >= until:
+                continue
+            if reference is not None and first.reference != reference:
                 continue
             entries.append(tuple(found))
 

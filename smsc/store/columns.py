@@ -16,7 +16,8 @@ MESSAGE_COLUMNS: dict[str, Any] = {
     "submitted_at": float, "scheduled_at": float, "expires_at": float, "next_at": float,
     "state": int, "attempts": int, "done_at": float, "error_code": int,
     "text_snippet": str, "blacklisted": int, "refunded": int, "forced_state": int,
-    "forced_error": int, "hook_url": str, "hook_style": int, "hot": int,
+    "forced_error": int, "hook_url": str, "hook_style": int, "reference": str,
+    "hot": int,
 }
 OUTBOX_COLUMNS: dict[str, Any] = {
     "id": int, "account": str, "kind": int, "pdu": bytes, "created_at": float,

@@ -119,8 +119,9 @@ class MemoryApiStore:
     # --- an account's messages ----------------------------------------------------------------
     def message_page(self, account: str, *, before: int | None, limit: int, scan: int,
                      destination: str | None = None, since: float | None = None,
-                     until: float | None = None) -> MessagePage:
+                     until: float | None = None,
+                     reference: str | None = None) -> MessagePage:
         with self._lock:
             ids = sorted((m for m in self._parts if before is None or m < before), reverse=True)
             parts = [self._messages[i] for m in ids for i in self._parts[m]]
-        return page_of(account, iter(parts), limit, scan, destination, since, until)
+        return page_of(account, iter(parts), limit, scan, destination, since, until, reference)

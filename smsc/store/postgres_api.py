@@ -67,7 +67,8 @@ class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
     # --- an account's messages ----------------------------------------------------------------
     def message_page(self, account: str, *, before: int | None, limit: int, scan: int,
                      destination: str | None = None, since: float | None = None,
-                     until: float | None = None) -> MessagePage:
+                     until: float | None = None,
+                     reference: str | None = None) -> MessagePage:
         sql = SELECT_MESSAGE
         params: list[Any] = []
         if before is not None:
@@ -79,4 +80,4 @@ class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
             rows.itersize = min(max(scan, limit, 50), 2000)
             rows.execute(sql, params)
             return page_of(account, (message_from_row(r) for r in rows), limit, scan,
-                           destination, since, until)
+                           destination, since, until, reference)

@@ -183,6 +183,12 @@ _VERSION_2 = (
 )
 
 
+# Step 3: the customer's reference of a message (the HTTP API's ``reference``), nullable.
+_VERSION_3 = (
+    'ALTER TABLE messages ADD COLUMN IF NOT EXISTS reference text COLLATE "C"',
+)
+
+
 def _byte_order(statements: tuple[str, ...]) -> tuple[str, ...]:
     """Text columns compare byte by byte (COLLATE "C"), whatever the database's locale: pages
     ordered by number or name come out as on SQLite, and indexes serve ``>`` cursors."""
@@ -194,6 +200,7 @@ def _byte_order(statements: tuple[str, ...]) -> tuple[str, ...]:
 STEPS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, _byte_order(_VERSION_1)),
     (2, _VERSION_2),
+    (3, _VERSION_3),
 )
 SCHEMA_VERSION = STEPS[-1][0]
 

@@ -64,10 +64,13 @@ class HookStyle(IntEnum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MessageHook:
     """A message's own destination for its receipts, overriding its account's ``webhook_url``
-    (the HTTP API's ``webhook_url``, Kannel's ``dlr-url``)."""
+    (the HTTP API's ``webhook_url``, Kannel's ``dlr-url``), and the customer's own reference
+    for the message (the HTTP API's ``reference``). Style NONE with a reference keeps the
+    account's default destination and only carries the reference."""
 
     url: str
     style: HookStyle
+    reference: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,6 +265,7 @@ class NewMessage:
     # leaves it to the account (its webhook_url, else its SMPP receivers).
     hook_url: str = ""
     hook_style: int = 0
+    reference: str | None = None  # the customer's reference (HTTP API), shown back; no effect
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -322,6 +326,7 @@ class StoredMessage:
     forced_error: int = 0
     hook_url: str = ""  # as NewMessage.hook_url
     hook_style: int = 0  # a HookStyle
+    reference: str | None = None  # as NewMessage.reference
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

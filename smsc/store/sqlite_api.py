@@ -62,7 +62,8 @@ class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
     # --- an account's messages ----------------------------------------------------------------
     def message_page(self, account: str, *, before: int | None, limit: int, scan: int,
                      destination: str | None = None, since: float | None = None,
-                     until: float | None = None) -> MessagePage:
+                     until: float | None = None,
+                     reference: str | None = None) -> MessagePage:
         sql = SELECT_MESSAGE
         params: list[Any] = []
         if before is not None:
@@ -73,7 +74,7 @@ class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
             rows = self._conn.execute(sql, params)
             try:
                 return page_of(account, (message_from_row(r) for r in rows), limit, scan,
-                               destination, since, until)
+                               destination, since, until, reference)
             finally:
                 rows.close()
 

@@ -63,7 +63,7 @@ def new_message_row(m: NewMessage, from_subscription: int, from_bought: int, hot
         hot = 0
     return (*_NEW_HEAD(m), from_subscription, from_bought, *times, m.text_snippet,
             int(m.blacklisted), None, m.forced_state, m.forced_error, m.hook_url, m.hook_style,
-            hot)
+            m.reference, hot)
 
 
 def id_runs(ids: Sequence[int]) -> list[tuple[int, int]]:

@@ -14,9 +14,10 @@ from smsc.store.sqlite_contacts import create_contact_tables
 
 # 3: contact lists, opt-outs, campaigns (sqlite_contacts, sqlite_campaigns); webhook hooks on
 # messages and the outbox, webhook_failed; 4: both 3s of two lines of work, API keys and
-# idempotency answers (sqlite_api_schema). Every step is idempotent (tables and columns are
+# idempotency answers (sqlite_api_schema); 5: the customer's reference of a message (a nullable
+# messages column). Every step is idempotent (tables and columns are
 # added when missing), so any earlier database upgrades in one pass.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 NEXT_ID = "next_message_id"
 GENERATION = "generation"
 CHANGE_COUNTER = "change_counter"

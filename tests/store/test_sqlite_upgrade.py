@@ -88,3 +88,30 @@ def test_a_database_from_before_the_http_api_gains_its_tables(tmp_path: Path) ->
         assert store.claim_idempotency("acme", "k", "fp", NOW, NOW + 1, NOW + 2) is None
     finally:
         store.close()
+
+
+def test_a_database_from_before_references_gains_the_column_once(tmp_path: Path) -> None:
+    """Schema 4 had no message reference: its parts read as having none, opening it again
+    changes nothing, and new parts keep theirs."""
+    from dataclasses import replace
+
+    from tests.store.test_store_contract import funded, part
+
+    path = tmp_path / "v4.sqlite"
+    store = SqliteStore(str(path))
+    funded(store, bought=1_000)
+    store.accept([part(1)], NOW)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE messages DROP COLUMN reference")
+        conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    conn.close()
+    for _ in range(2):  # the upgrade is idempotent
+        SqliteStore(str(path)).close()
+    store = SqliteStore(str(path))
+    try:
+        assert store.get_messages(1)[0].reference is None
+        store.accept([replace(part(2), reference="r-2")], NOW)
+        assert store.get_messages(2)[0].reference == "r-2"
+    finally:
+        store.close()

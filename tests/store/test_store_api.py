@@ -4,6 +4,8 @@ messages."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from smsc.store.base import Store, StoreError, UnknownAccount
@@ -111,6 +113,23 @@ def test_message_pages_walk_an_account_s_messages_newest_first(store: Store) -> 
     assert [e[0].message_id for e in timed.messages] == [5]
     early = store.message_page("acme", before=None, limit=10, scan=1000, until=NOW + 5)
     assert [e[0].message_id for e in early.messages] == [4, 2, 1]
+
+
+def test_a_message_s_reference_round_trips_and_filters_a_page(store: Store) -> None:
+    """The customer's reference is stored with every part (None when not given) and read back
+    by ``get_messages`` and ``message_page``, which can match it exactly."""
+    funded(store, bought=10_000)
+    ref = "order-42 \u00e9t\u00e9"
+    store.accept([replace(part(1), reference=ref),
+                  *(replace(p, reference=ref) for p in parts(2, 2)),
+                  replace(part(3), reference="other"), part(4)], NOW)
+    assert [p.reference for p in store.get_messages(2)] == [ref, ref]
+    assert store.get_messages(4)[0].reference is None
+    found = store.message_page("acme", before=None, limit=10, scan=1000, reference=ref)
+    assert [e[0].message_id for e in found.messages] == [2, 1]
+    assert all(p.reference == ref for e in found.messages for p in e)
+    none = store.message_page("acme", before=None, limit=10, scan=1000, reference="order-4")
+    assert none.messages == ()
 
 
 def test_a_page_stops_after_its_scan_on_a_whole_message(store: Store) -> None:

@@ -267,8 +267,12 @@ class HttpApi:
         return batch, answered
 
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
-        hook = (MessageHook(url=str(request.webhook_url), style=HookStyle.JSON)
-                if request.webhook_url is not None else None)
+        hook: MessageHook | None = None
+        if request.webhook_url is not None:
+            hook = MessageHook(url=str(request.webhook_url), style=HookStyle.JSON,
+                               reference=request.reference)
+        elif request.reference is not None:  # the account's destination, with the reference
+            hook = MessageHook(url="", style=HookStyle.NONE, reference=request.reference)
         batch, answered = await self.submit(account, made.requests, hook)
         return send_answer(batch, answered, account, self.decimals(account.currency),
                            request.reference)
@@ -338,7 +342,7 @@ class HttpApi:
                 caller.account, before=before, limit=q.limit,
                 state=STATE_BY_NAME[q.state] if q.state else None, destination=q.destination,
                 since=q.since.timestamp() if q.since else None,
-                until=q.until.timestamp() if q.until else None))
+                until=q.until.timestamp() if q.until else None, reference=q.reference))
         return ok(m.MessagePage(
             messages=[message(v, caller.account, self.decimals(caller.account.currency))
                       for v in page.messages],
