@@ -361,3 +361,46 @@ def test_smpp_binds_and_the_api_share_the_account_s_throughput(api: ApiServer) -
             source_addr="Shop", source_addr_ton=5, dest_addr_ton=1, dest_addr_npi=1,
             destination_addr=UA[2], short_message=b"over SMPP"))
         assert refused.command_status == 0x58
+
+
+def test_a_send_s_reference_is_kept_listed_and_in_its_receipt_event(api: ApiServer) -> None:
+    """The reference comes back in the answer, the message by id, a list filtered by it, and
+    the JSON receipt event of the message's webhook; a send without one shows null."""
+    got: list[bytes] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            got.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
+    thread.start()
+    try:
+        _, key = api.account()
+        url = f"http://127.0.0.1:{receiver.server_address[1]}/dlr"
+        ref = "order-42/\u00e9"
+        hooked = send(api, key, to=[UA[0]], webhook_url=url, reference=ref)
+        assert hooked.status == 200 and hooked.json["reference"] == ref, hooked.body
+        plain = send(api, key, to=[UA[1]], reference=ref)  # the account's default receipts
+        none = send(api, key, to=[UA[2]])
+        ids = [a.json["messages"][0]["id"] for a in (hooked, plain, none)]
+        assert [api.request("GET", f"/v1/messages/{i}", key=key).json["reference"]
+                for i in ids] == [ref, ref, None]
+        query = "/v1/messages?reference=order-42%2F%C3%A9"
+        listed = api.request("GET", query, key=key).json
+        assert [m["id"] for m in listed["messages"]] == ids[1::-1]
+        assert all(m["reference"] == ref for m in listed["messages"])
+        other = api.request("GET", "/v1/messages?reference=order-4", key=key).json
+        assert other["messages"] == []
+        body = poll(lambda: next((b for b in got if ids[0].encode() in b), None), "the webhook")
+        event = json.loads(body)
+        assert event["type"] == "receipt" and event["reference"] == ref
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+        thread.join(timeout=5)
