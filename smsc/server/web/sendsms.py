@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from twisted.internet import defer, task
+from twisted.internet import task
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Request
+from twisted.web.server import Request
 
 from smsc.core.smsc_reports import answer_reports
 from smsc.core.verified_logins import VerifiedLogins
@@ -22,8 +21,8 @@ from smsc.http import kannel
 from smsc.http.replies import ProblemReply, Reply
 from smsc.server.binding import BindDispatcher
 from smsc.server.lograte import suppressed_note
+from smsc.server.web.answering import AnsweringResource, address_of, header_of
 from smsc.server.web.api import HttpApi
-from smsc.server.web.site import _address, _header
 from smsc.store.records import BindType
 
 _log = Logger()
@@ -31,7 +30,7 @@ PATH = b"/cgi-bin/sendsms"
 _METHODS = (b"GET", b"POST")
 
 
-class SendsmsResource(Resource):
+class SendsmsResource(AnsweringResource[Reply]):
     """``/cgi-bin/...``: ``sendsms`` by GET or POST; anything else as smsbox answers it."""
 
     isLeaf = True  # noqa: N815 - the name Twisted looks for
@@ -41,14 +40,6 @@ class SendsmsResource(Resource):
         self.api = api
         self.binder = binder
         self.verified = VerifiedLogins()  # a Kannel client logs in with every message
-
-    def render(self, request: Request) -> Any:
-        d = defer.ensureDeferred(self._answer(request))
-        gone: list[bool] = []
-        request.notifyFinish().addErrback(lambda _: gone.append(True))
-        d.addCallback(self._write, request, gone)
-        d.addErrback(self._failed, request, gone)
-        return NOT_DONE_YET
 
     async def _answer(self, request: Request) -> Reply:
         try:
@@ -71,11 +62,11 @@ class SendsmsResource(Resource):
             request.content.seek(0)
             body = request.content.read()
         read = kannel.read_request(_args(request), body=body,
-                                   content_type=_header(request, b"content-type") or "",
+                                   content_type=header_of(request, b"content-type") or "",
                                    headers=_kannel_headers(request))
         form = read.form
         account = await self._login(form.username or "", form.password or "",
-                                    _address(request))
+                                    address_of(request))
         receivers = kannel.receivers_or_refusal(read)
         hook = kannel.hook_of(form)
         requests = kannel.submits(form, receivers)

@@ -13,13 +13,14 @@ from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web import http
 from twisted.web.resource import Resource
-from twisted.web.server import NOT_DONE_YET, Request, Site
+from twisted.web.server import Request, Site
 
 from smsc.http import problems as p
 from smsc.http.openapi import document
 from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
+from smsc.server.web.answering import AnsweringResource, address_of, header_of
 from smsc.server.web.api import HttpApi
 from smsc.server.web.campaigns_api import CampaignsApi
 from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
@@ -72,7 +73,7 @@ def bounded_request(max_body: int) -> type[BoundedRequest]:
     return type("ApiRequest", (BoundedRequest,), {"max_body": max_body})
 
 
-class ApiResource(Resource):
+class ApiResource(AnsweringResource[AnyReply]):
     """``extras``: more groups of paths (contact lists, campaigns, opt-outs), each in its own
     module (:class:`smsc.server.web.endpoints.Endpoints`)."""
 
@@ -85,14 +86,6 @@ class ApiResource(Resource):
         self.webhooks = webhooks
         self.extras = extras
         self._document = json.dumps(document()).encode("utf-8")
-
-    def render(self, request: Request) -> Any:
-        d = defer.ensureDeferred(self._answer(request))
-        gone: list[bool] = []
-        request.notifyFinish().addErrback(lambda _: gone.append(True))
-        d.addCallback(self._write, request, gone)
-        d.addErrback(self._failed, request, gone)
-        return NOT_DONE_YET
 
     async def _answer(self, request: Request) -> AnyReply:
         try:
@@ -119,8 +112,8 @@ class ApiResource(Resource):
         if getattr(request, "too_large", False):
             raise ProblemReply(problem(p.TOO_LARGE, f"at most {self.api.settings.max_body} "
                                                     "octets"))
-        caller = await self.api.authenticate(_header(request, b"authorization"),
-                                             _address(request))
+        caller = await self.api.authenticate(header_of(request, b"authorization"),
+                                             address_of(request))
         api = self.api
         if extra is not None:
             return await extra.answer(caller, method, path, request)
@@ -153,7 +146,7 @@ class ApiResource(Resource):
 
     @staticmethod
     def _body(request: Request) -> bytes:
-        kind = (_header(request, b"content-type") or "").split(";")[0].strip().lower()
+        kind = (header_of(request, b"content-type") or "").split(";")[0].strip().lower()
         if kind and kind != "application/json" and not kind.endswith("+json"):
             raise ProblemReply(problem(p.UNSUPPORTED_MEDIA, f"not {kind}"))
         content = request.content
@@ -185,20 +178,10 @@ class ApiResource(Resource):
         self._write(problem(p.Refusal("internal_error", 500, "Internal error")), request, gone)
 
 
-def _header(request: Request, name: bytes) -> str | None:
-    value = request.getHeader(name)
-    if value is None:
-        return None
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
-def _address(request: Request) -> str:
-    address = request.getClientAddress()  # type: ignore[no-untyped-call]
-    return str(getattr(address, "host", "") or "unix")
 
 
 def _idempotency_key(request: Request) -> str | None:
-    key = _header(request, b"idempotency-key")
+    key = header_of(request, b"idempotency-key")
     if key is None:
         return None
     if not 1 <= len(key) <= 255 or not all(0x21 <= ord(c) <= 0x7E for c in key):
