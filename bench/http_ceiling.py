@@ -170,7 +170,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     from twisted.internet import reactor
 
     api = CeilingApi(reactor, receipts=args.receipts, per_host=args.per_host)
-    port = reactor.listenTCP(args.port, site(api), interface=args.interface)
+    return serve(reactor, site(api), args)
+
+
+def serve(reactor: Any, factory: Any, args: argparse.Namespace) -> int:
+    """Listen with ``factory`` as the arguments say, announce the address on stdout (the load
+    client waits for it) and run the reactor for the run's lifetime."""
+    port = reactor.listenTCP(args.port, factory, interface=args.interface)
     host: Any = port.getHost()
 
     def announce() -> None:

@@ -17,7 +17,6 @@ The first line on stdout is ``HTTP API on http://HOST:PORT/v1``, as for the othe
 
 from __future__ import annotations
 
-import sys
 from collections import deque
 from collections.abc import Sequence
 from typing import Any
@@ -27,7 +26,7 @@ import httptools
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
-from bench.http_ceiling import MAX_QUEUED, CeilingIds, _parse_args
+from bench.http_ceiling import MAX_QUEUED, CeilingIds, _parse_args, serve
 
 __all__ = ["LeanApi", "LeanServer", "main"]
 
@@ -242,17 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     reactor: Any = the_reactor
     api = LeanApi(reactor, receipts=args.receipts, per_host=args.per_host)
-    port = reactor.listenTCP(args.port, _Servers(api), interface=args.interface)
-    host: Any = port.getHost()
-
-    def announce() -> None:
-        sys.stdout.write(f"HTTP API on http://{host.host}:{host.port}/v1\n")
-        sys.stdout.flush()
-
-    reactor.callWhenRunning(announce)
-    reactor.callLater(args.lifetime, reactor.stop)
-    reactor.run()
-    return 0
+    return serve(reactor, _Servers(api), args)
 
 
 if __name__ == "__main__":
