@@ -37,7 +37,7 @@ def message(message_id: int, account: str, dest: str) -> NewMessage:
         destination_addr=dest, esm_class=0, data_coding=0, registered_delivery=1,
         short_message=b"hello", part_ref=0, part_total=1, part_index=1, operator="op",
         route="r", price=1, submitted_at=NOW + message_id, expires_at=NOW + 86_400,
-        next_at=None, text_snippet="hello")
+        next_at=NOW + 86_400, text_snippet="hello")  # waiting, a day ahead
 
 
 def fill(store: Store, others: int) -> float:
