@@ -56,9 +56,9 @@ class WebhookPolicy:
     jitter: float = 0.2  # each wait drawn within +-20 % of its value
     max_in_flight: int = 64  # calls running at once, every host together
     per_host: int = 8  # calls running at once to one host (and its connections kept)
-    claim_batch: int = 256  # items read from the store per claim
+    claim_batch: int = 1024  # items read from the store per claim
     gather: float = 0.01  # seconds a claim or a write of verdicts waits for more to join it
-    max_held: int = 1024  # items claimed and not settled yet, at most
+    max_held: int = 4096  # items claimed and not settled yet, at most
     keep_failed: int = 10_000  # rows the failed-webhook list keeps
     max_body: int = 64 * 1024  # octets of an answer read (the rest is dropped)
     batch: int = 100  # events one JSON call carries at most (of those waiting; never waited for)
