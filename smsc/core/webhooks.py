@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import random
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
@@ -205,9 +206,24 @@ def judge(item: OutboxItem, status: int | None, error: str, now: float, policy: 
 
 # --- the event ------------------------------------------------------------------------------
 def _iso(moment: float | datetime) -> str:
+    """ISO 8601 in UTC, as ``datetime.isoformat`` writes it (microseconds when there are
+    any) with a ``Z``; the seconds of a POSIX time written once and kept (the events of a
+    busy second share them)."""
     if isinstance(moment, datetime):
         return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+    frac, whole = math.modf(moment)
+    seconds = int(whole)
+    micro = round(frac * 1e6)  # as datetime.fromtimestamp rounds (half to even)
+    if micro >= 1_000_000:
+        seconds, micro = seconds + 1, micro - 1_000_000
+    elif micro < 0:
+        seconds, micro = seconds - 1, micro + 1_000_000
+    return _second(seconds) + (f".{micro:06d}Z" if micro else "Z")
+
+
+@functools.lru_cache(maxsize=256)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().removesuffix("+00:00")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -236,7 +252,7 @@ def _text(pdu: pdus.DeliverSm) -> tuple[str, dict[str, int] | None]:
     if part.concat is None:
         return text, None
     info = part.concat
-    return text, {"reference": info.reference, "index": info.index, "total": info.total}
+    return text, {"index": info.index, "reference": info.reference, "total": info.total}
 
 
 def deliver_sm_of(item: OutboxItem) -> pdus.DeliverSm:
@@ -287,7 +303,7 @@ def event_of(item: OutboxItem, *, format_id: Callable[[int], str] = str,
     if receipt is not None:
         event.update(submitted_at=_date(receipt.submit_date, zone),
                      done_at=_date(receipt.done_date, zone),
-                     parts={"submitted": receipt.submitted, "delivered": receipt.delivered},
+                     parts={"delivered": receipt.delivered, "submitted": receipt.submitted},
                      text=receipt.text)
     return event
 
@@ -323,8 +339,9 @@ def event_for(item: OutboxItem, secret: str, *, format_id: Callable[[int], str] 
                            headers=(("User-Agent", USER_AGENT),
                                     (EVENT_ID_HEADER, event_id(item))))
         return WebhookEvent(item=item, url=url, call=call)
+    event = event_of(item, format_id=format_id, zone=zone)  # its inner objects' keys in order
     return WebhookEvent(item=item, url=item.hook_url, secret=secret,
-                        event=_in_order(event_of(item, format_id=format_id, zone=zone)))
+                        event={key: event[key] for key in sorted(event)})
 
 
 def call_of(events: Sequence[WebhookEvent], now: float) -> WebhookCall:

@@ -464,3 +464,48 @@ def test_grouping_sends_every_event_once_within_the_cap(picks: list[tuple[int, i
             sent.extend(ids)
             queue.answered(call, 200, "", T0)
     assert sorted(sent) == sorted(by_id) and queue.waiting == 0
+
+
+@given(st.floats(min_value=0, max_value=4e9, allow_nan=False) | st.integers(0, 4_000_000_000))
+def test_times_are_written_as_datetime_writes_them(moment: float) -> None:
+    from datetime import datetime
+
+    from smsc.core.webhooks import _iso
+
+    expected = datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+    assert _iso(moment) == expected
+
+
+def test_an_events_keys_are_in_order_all_the_way_down() -> None:
+    parts = mo_deliver_sms(source_addr="380671234567", destination_addr="4242",
+                           text="x" * 200, reference=9)
+    long_mo = dataclasses.replace(_mo_item(), pdu=encode(parts[1]))
+    for item in (_receipt_item(), long_mo):
+        event = event_for(item, SECRET, format_id=FMT).event
+        assert event is not None and ("parts" in event or "part" in event)
+        assert json.dumps(event, separators=(",", ":")) == json.dumps(
+            event, separators=(",", ":"), sort_keys=True)
+
+
+def test_the_receivers_check_in_the_docs_takes_a_call_of_several_events() -> None:
+    """docs/webhooks.md's Python receiver, run on a real call: it checks the signature, takes
+    every event once and acknowledges the call."""
+    import pathlib
+    import time
+
+    text = (pathlib.Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    code = text.split("### Checking the signature", 1)[1].split("```python", 1)[1]
+    handled: list[str] = []
+    scope: dict[str, object] = {"handle": lambda event: handled.append(event["id"])}
+    exec(code.split("```", 1)[0], scope)  # the documentation's own example
+    receive = scope["receive"]
+    call = call_of([event_for(item, SECRET, format_id=FMT) for item in (_receipt_item(),
+                                                                        _mo_item())],
+                   time.time())
+    headers = dict(call.headers)
+    done: set[str] = set()
+    assert receive(SECRET, headers, call.body, done) == 204  # type: ignore[operator]
+    assert handled == ["evt-41", "evt-42"]
+    assert receive(SECRET, headers, call.body, done) == 204  # type: ignore[operator]
+    assert handled == ["evt-41", "evt-42"]  # a retry: nothing twice
+    assert receive("other", headers, call.body, done) == 401  # type: ignore[operator]

@@ -262,7 +262,7 @@ def test_sigterm_with_webhooks_pending_exits_0_and_the_rest_arrive_after_restart
     assert [e for e, n in receiver.acked_events().items() if n > 1] == []
 
 
-# --- several events per call -----------------------------------------------------------------------
+# --- several events per call ---------------------------------------------------------------
 def _each_once(receiver: WebhookReceiver, ids: set[str]) -> list[dict[str, object]]:
     """Every receipt of ``ids`` acknowledged, and no event acknowledged twice; the events
     acknowledged."""
@@ -271,7 +271,7 @@ def _each_once(receiver: WebhookReceiver, ids: set[str]) -> list[dict[str, objec
     assert [e for e, n in receiver.acked_events().items() if n > 1] == []
     acked = events_of(receiver.acked())
     assert {e["message_id"] for e in acked} == ids and len(acked) == len(ids)
-    return acked  # type: ignore[return-value]
+    return acked
 
 
 def test_a_busy_receiver_gets_several_events_per_call_each_once(
