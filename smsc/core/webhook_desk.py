@@ -19,6 +19,7 @@ from smsc.core.webhooks import (
     ACK,
     DEFAULT_POLICY,
     FAIL,
+    RETRY,
     Verdict,
     WebhookEvent,
     WebhookPolicy,
@@ -83,20 +84,20 @@ class WebhookDesk:
 
     def record(self, verdicts: Sequence[tuple[OutboxItem, Verdict]], now: float) -> None:
         """Write what the calls decided: acknowledged items removed (one transaction for every
-        call answered meanwhile), the others' retry kept or moved to the failed list (one
-        transaction each)."""
+        call answered meanwhile), the retries kept (one transaction for them all), the items
+        past their time to live moved to the failed list (one transaction each)."""
         acks = [item.id for item, verdict in verdicts if verdict.action == ACK]
         if acks:
             self.store.ack_outbox(acks)
+        retries = [(item.id, verdict.attempts, verdict.at, verdict.error)
+                   for item, verdict in verdicts if verdict.action == RETRY]
+        if retries:
+            self.store.retry_webhooks(retries)
         keep = self.policy.keep_failed
         for item, verdict in verdicts:
-            if verdict.action == ACK:
-                continue
             if verdict.action == FAIL:
                 self.store.fail_webhook(item.id, verdict.attempts, verdict.error, now,
                                         keep=keep)
-            else:
-                self.store.retry_webhook(item.id, verdict.attempts, verdict.at, verdict.error)
 
     def release(self, items: Sequence[OutboxItem], now: float) -> None:
         """Items claimed and never sent (the courier stops): due again at once, so the next
