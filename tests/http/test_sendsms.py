@@ -238,7 +238,7 @@ def test_a_dlr_url_answering_500_is_called_again(api: ApiServer,
     assert status == 202
     first, second = receiver.wait_for(lambda seen: len(seen) >= 2, "the call and its retry")
     assert (first.status, second.status) == (500, 200)
-    assert first.path == second.path and first.event_id == second.event_id
+    assert first.path == second.path and first.event_ids == second.event_ids
 
 
 def _failed(api: ApiServer, key: str) -> list[dict[str, object]]:
@@ -276,7 +276,7 @@ def test_failed_webhooks_are_listed_and_replayed_over_the_api(
                          body={"ids": [rows[0]["id"], 999999]})
     assert answer.status == 200
     assert answer.json == {"replayed": [rows[0]["event_id"]], "not_found": ["999999"]}
-    receiver.wait_for(lambda seen: any(r.status == 200 and r.event_id == rows[0]["event_id"]
+    receiver.wait_for(lambda seen: any(r.status == 200 and r.event_ids == [rows[0]["event_id"]]
                                        for r in seen), "the replayed call")
     answer = api.request("POST", "/v1/webhooks/failed/replay", key=key, body={"all": True})
     assert answer.json["replayed"] == [rows[1]["event_id"]]
