@@ -242,12 +242,12 @@ class SmscService(service.Service):
             address = port.getHost()
             self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
         if self.http_settings.listen:
-            site = api_site(self.web, self.http_settings.max_body,
+            api_factory = api_site(self.web, self.http_settings.max_body,
                             {b"cgi-bin": SendsmsResource(self.web, self.binder)},
                             WebhookEndpoints(self.web, self.webhooks.desk))
             for description in self.http_settings.listen:
                 port = await listen(self.reactor, with_backlog(
-                    description, self.settings.listen_backlog), site)
+                    description, self.settings.listen_backlog), api_factory)
                 self.ports.append(port)
                 address = port.getHost()
                 scheme = "https" if description.removeprefix(PROXIED).startswith("ssl:") else "http"

@@ -11,8 +11,6 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Final
 
-from twisted.web.server import Request
-
 from smsc.core.campaign_control import (
     CampaignControl,
     CampaignRefused,
@@ -39,6 +37,7 @@ from smsc.server.web.endpoints import (
     on_store,
     path_id,
 )
+from smsc.server.web.web_request import WebRequest
 from smsc.store.base import CampaignExists, UnknownContactList
 from smsc.store.campaign_records import Campaign
 from smsc.store.contact_records import ContactList
@@ -66,7 +65,7 @@ class CampaignsApi:
         return ("POST",) if what in _POSTS else None
 
     async def answer(self, caller: Caller, method: str, path: str,
-                     request: Request) -> AnyReply:
+                     request: WebRequest) -> AnyReply:
         if path == "/v1/campaigns":
             if method == "POST":
                 return await self.create(caller, json_body(c.NewCampaign, request))

@@ -18,13 +18,13 @@ from twisted.internet import defer
 from twisted.internet.interfaces import IPushProducer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.server import Request
 from zope.interface import implementer
 
 from smsc.http import models as m
 from smsc.http import problems as p
 from smsc.http.replies import ProblemReply, Reply, field_errors, problem
 from smsc.server.web.api import Caller, HttpApi, parse_body
+from smsc.server.web.web_request import WebRequest
 
 T = TypeVar("T", bound=BaseModel)
 _log = Logger()
@@ -54,7 +54,7 @@ class Endpoints(Protocol):
     def methods(self, path: str) -> tuple[str, ...] | None: ...
 
     async def answer(self, caller: Caller, method: str, path: str,
-                     request: Request) -> AnyReply: ...
+                     request: WebRequest) -> AnyReply: ...
 
 
 async def on_store(api: HttpApi, what: str, fn: Callable[..., Any], *args: Any,
@@ -72,18 +72,18 @@ async def on_store(api: HttpApi, what: str, fn: Callable[..., Any], *args: Any,
         raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
 
-def header(request: Request, name: bytes) -> str | None:
+def header(request: WebRequest, name: bytes) -> str | None:
     value = request.getHeader(name)
     if value is None:
         return None
     return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
 
-def media_type(request: Request) -> str:
+def media_type(request: WebRequest) -> str:
     return (header(request, b"content-type") or "").split(";")[0].strip().lower()
 
 
-def query(request: Request) -> dict[str, str]:
+def query(request: WebRequest) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, values in (request.args or {}).items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
@@ -92,7 +92,7 @@ def query(request: Request) -> dict[str, str]:
     return out
 
 
-def parse_query(model: type[T], request: Request) -> T:
+def parse_query(model: type[T], request: WebRequest) -> T:
     try:
         return model.model_validate(query(request))
     except ValidationError as e:
@@ -100,7 +100,7 @@ def parse_query(model: type[T], request: Request) -> T:
                                    errors=field_errors(e))) from None
 
 
-def content(request: Request) -> IO[bytes]:
+def content(request: WebRequest) -> IO[bytes]:
     """The request's body as a file at its start (twisted.web keeps a large one on disk). A
     body closed because the client went away is a problem answer nobody reads."""
     body = request.content
@@ -109,10 +109,10 @@ def content(request: Request) -> IO[bytes]:
     if body.closed:
         raise ProblemReply(problem(p.INVALID_REQUEST, "the client went away"))
     body.seek(0)
-    return body  # type: ignore[no-any-return]
+    return body
 
 
-def take_content(request: Request) -> IO[bytes]:
+def take_content(request: WebRequest) -> IO[bytes]:
     """The body, taken from the request: twisted.web closes a request's body when its client
     goes away, so one read on the store thread is taken first (the caller closes it)."""
     body = content(request)
@@ -120,7 +120,7 @@ def take_content(request: Request) -> IO[bytes]:
     return body
 
 
-def json_body(model: type[T], request: Request, *, optional: bool = False) -> T:
+def json_body(model: type[T], request: WebRequest, *, optional: bool = False) -> T:
     """The body as ``model`` (415 for a media type other than JSON; 422 naming the fields);
     ``optional``: an empty body is ``{}``."""
     kind = media_type(request)
@@ -132,7 +132,7 @@ def json_body(model: type[T], request: Request, *, optional: bool = False) -> T:
     return parse_body(model, body)
 
 
-def accepts_csv(request: Request) -> bool:
+def accepts_csv(request: WebRequest) -> bool:
     """Whether the client asked for CSV rather than JSON (``Accept: text/csv``)."""
     accept = (header(request, b"accept") or "").lower()
     return "text/csv" in accept and "application/json" not in accept
@@ -203,26 +203,26 @@ class _Pacer:
         self.resumeProducing()
 
 
-async def write_stream(reply: StreamReply, request: Request) -> None:
+async def write_stream(reply: StreamReply, request: WebRequest) -> None:
     """Write a streamed answer's chunks (headers already set), then finish; a failure half
     way drops the connection, so the client sees a cut answer, never a short complete one."""
     pacer = _Pacer()
-    request.registerProducer(pacer, True)  # type: ignore[no-untyped-call]
+    request.registerProducer(pacer, True)
     try:
         async for chunk in reply.chunks:
             if pacer.stopped:
                 break
-            request.write(chunk)  # type: ignore[no-untyped-call]
+            request.write(chunk)
             if pacer.paused is not None:
                 await pacer.paused
     except Exception:
         _log.failure("HTTP API answer failed half way", Failure())  # type: ignore[no-untyped-call]
-        request.unregisterProducer()  # type: ignore[no-untyped-call]
-        request.loseConnection()  # type: ignore[no-untyped-call]
+        request.unregisterProducer()
+        request.loseConnection()
         return
-    request.unregisterProducer()  # type: ignore[no-untyped-call]
+    request.unregisterProducer()
     if not pacer.stopped:
-        request.finish()  # type: ignore[no-untyped-call]
+        request.finish()
 
 
 __all__ = ["CSV", "AnyReply", "Endpoints", "StreamReply", "accepts_csv", "check_utf8",

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import IO, Final
 
 from pydantic import BaseModel, ConfigDict, Field
-from twisted.web.server import Request
 
 from smsc.core.contacts import ContactImport, CsvProblem, ImportSummary, read_csv, records
 from smsc.http import list_answers as la
@@ -35,6 +34,7 @@ from smsc.server.web.endpoints import (
     path_id,
     take_content,
 )
+from smsc.server.web.web_request import WebRequest
 from smsc.store.base import ContactListExists
 from smsc.store.contact_records import Contact, ContactList
 
@@ -75,7 +75,7 @@ class ListsApi:
         return ("GET", "POST") if found.group(2) else ("GET", "DELETE")
 
     async def answer(self, caller: Caller, method: str, path: str,
-                     request: Request) -> AnyReply:
+                     request: WebRequest) -> AnyReply:
         if path == "/v1/lists":
             if method == "POST":
                 return await self.create(caller, json_body(lm.NewList, request))
@@ -131,7 +131,7 @@ class ListsApi:
         return ok(lm.Deleted(id=target.id, deleted=True))
 
     # --- POST /v1/lists/{id}/contacts -----------------------------------------------------------
-    async def import_(self, caller: Caller, target: ContactList, request: Request) -> Reply:
+    async def import_(self, caller: Caller, target: ContactList, request: WebRequest) -> Reply:
         store, account = self.api.store, caller.account
         kind = media_type(request)
         if kind in ("text/csv", "application/csv", "text/plain"):

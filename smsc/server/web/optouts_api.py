@@ -7,8 +7,6 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from twisted.web.server import Request
-
 from smsc.http import list_answers as la
 from smsc.http import list_models as lm
 from smsc.http import problems as p
@@ -16,6 +14,7 @@ from smsc.http.replies import ProblemReply, Reply, ok, problem
 from smsc.server.web.api import Caller, HttpApi
 from smsc.server.web.endpoints import json_body, on_store, parse_query
 from smsc.server.web.lists_api import PageQuery
+from smsc.server.web.web_request import WebRequest
 
 _NUMBER: Final = re.compile(r"/v1/opt-outs/([^/]{1,40})")
 _DIGITS: Final = re.compile(r"[0-9]{1,15}")
@@ -32,7 +31,7 @@ class OptOutsApi:
             return ("DELETE",)
         return None
 
-    async def answer(self, caller: Caller, method: str, path: str, request: Request) -> Reply:
+    async def answer(self, caller: Caller, method: str, path: str, request: WebRequest) -> Reply:
         store, system_id = self.api.store, caller.account.system_id
         if path != "/v1/opt-outs":
             found = _NUMBER.fullmatch(path)

@@ -13,7 +13,6 @@ from typing import Any
 from twisted.internet import task
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web.server import Request
 
 from smsc.core.smsc_reports import answer_reports
 from smsc.core.verified_logins import VerifiedLogins
@@ -23,6 +22,7 @@ from smsc.server.binding import BindDispatcher
 from smsc.server.lograte import suppressed_note
 from smsc.server.web.answering import AnsweringResource, address_of, header_of
 from smsc.server.web.api import HttpApi
+from smsc.server.web.web_request import WebRequest
 from smsc.store.records import BindType
 
 _log = Logger()
@@ -41,7 +41,7 @@ class SendsmsResource(AnsweringResource[Reply]):
         self.binder = binder
         self.verified = VerifiedLogins()  # a Kannel client logs in with every message
 
-    async def _answer(self, request: Request) -> Reply:
+    async def _answer(self, request: WebRequest) -> Reply:
         try:
             return await self._sendsms(request)
         except kannel.KannelRefusal as e:
@@ -49,7 +49,7 @@ class SendsmsResource(AnsweringResource[Reply]):
         except ProblemReply:  # the store did not answer (logged by the store's health)
             return kannel.store_failure()
 
-    async def _sendsms(self, request: Request) -> Reply:
+    async def _sendsms(self, request: WebRequest) -> Reply:
         if request.path != PATH:
             return kannel.kannel_reply(404, "Unknown request.")
         if request.method not in _METHODS:
@@ -103,25 +103,25 @@ class SendsmsResource(AnsweringResource[Reply]):
                           note=suppressed_note(held))
         raise kannel.KannelRefusal(403, kannel.AUTHORIZATION_FAILED)
 
-    def _write(self, reply: Reply, request: Request, gone: list[bool]) -> None:
+    def _write(self, reply: Reply, request: WebRequest, gone: list[bool]) -> None:
         self.api.answers[reply.status] += 1
         if gone:
             return
         request.setResponseCode(reply.status)
-        request.setHeader(b"content-type", reply.content_type.encode("ascii"))  # type: ignore[no-untyped-call]
-        request.setHeader(b"pragma", b"no-cache")  # type: ignore[no-untyped-call]
-        request.setHeader(b"cache-control", b"no-cache")  # type: ignore[no-untyped-call]
+        request.setHeader(b"content-type", reply.content_type.encode("ascii"))
+        request.setHeader(b"pragma", b"no-cache")
+        request.setHeader(b"cache-control", b"no-cache")
         for name, value in reply.headers:
-            request.setHeader(name.encode("ascii"), value.encode("ascii"))  # type: ignore[no-untyped-call]
-        request.write(reply.body)  # type: ignore[no-untyped-call]
-        request.finish()  # type: ignore[no-untyped-call]
+            request.setHeader(name.encode("ascii"), value.encode("ascii"))
+        request.write(reply.body)
+        request.finish()
 
-    def _failed(self, failure: Failure, request: Request, gone: list[bool]) -> None:
+    def _failed(self, failure: Failure, request: WebRequest, gone: list[bool]) -> None:
         _log.failure("sendsms request failed", failure)
         self._write(kannel.kannel_reply(500, kannel.SENDING_FAILED), request, gone)
 
 
-def _args(request: Request) -> dict[str, list[bytes]]:
+def _args(request: WebRequest) -> dict[str, list[bytes]]:
     """The query's parameters (and a form-encoded body's: twisted.web parses it into args)."""
     out: dict[str, list[bytes]] = {}
     for key, values in (request.args or {}).items():
@@ -130,7 +130,7 @@ def _args(request: Request) -> dict[str, list[bytes]]:
     return out
 
 
-def _kannel_headers(request: Request) -> dict[str, str]:
+def _kannel_headers(request: WebRequest) -> dict[str, str]:
     """The ``X-Kannel-*`` headers (names lower-cased, the first value of each)."""
     out: dict[str, str] = {}
     for name, values in request.requestHeaders.getAllRawHeaders():

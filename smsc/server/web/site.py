@@ -1,6 +1,7 @@
-"""The twisted.web side of the HTTP API: requests with a bounded body, one leaf resource that
-routes ``/v1/...`` by path and method to :class:`smsc.server.web.api.HttpApi`, and the answer
-written back (unless the client went away)."""
+"""The HTTP API's site: one leaf resource that routes ``/v1/...`` by path and method to
+:class:`smsc.server.web.api.HttpApi`, the answer written back (unless the client went away),
+and the root beside it; served by :mod:`smsc.server.web.lean_server` (bodies bounded there by
+``max_body``: a request past it carries ``too_large`` and is answered 413 here)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ from typing import Any
 from twisted.internet import defer
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web import http
 from twisted.web.resource import Resource
-from twisted.web.server import Request, Site
 
 from smsc.http import problems as p
 from smsc.http.openapi import document
@@ -24,8 +23,10 @@ from smsc.server.web.answering import AnsweringResource, address_of, header_of
 from smsc.server.web.api import HttpApi
 from smsc.server.web.campaigns_api import CampaignsApi
 from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
+from smsc.server.web.lean_server import HttpLimits, LeanHttpFactory
 from smsc.server.web.lists_api import ListsApi
 from smsc.server.web.optouts_api import OptOutsApi
+from smsc.server.web.web_request import WebRequest
 from smsc.server.web.webhook_endpoints import WebhookEndpoints
 
 _log = Logger()
@@ -38,39 +39,6 @@ _ROUTES: dict[str, tuple[str, ...]] = {  # path -> methods (a message's path is 
     "/v1/webhooks/failed": ("GET",),
     "/v1/webhooks/failed/replay": ("POST",),
 }
-
-
-class BoundedRequest(Request):
-    """A request whose body is kept only up to ``max_body`` octets; past it the rest is read
-    and dropped and the request is answered 413."""
-
-    max_body = 1 << 20
-    too_large = False
-    _received = 0
-
-    def handleContentChunk(self, data: bytes) -> None:
-        self._received += len(data)
-        if self._received > self.max_body:
-            self.too_large = True
-            return
-        super().handleContentChunk(data)  # type: ignore[no-untyped-call]
-
-    def requestReceived(self, command: bytes, path: bytes, version: bytes) -> None:
-        # /v1 takes JSON, never a form: Twisted's form parsing of a POST reads its
-        # Content-Type through the email package, the costliest step of a small request.
-        if path.startswith(b"/v1/"):
-            self._parsePOSTFormSubmission = False
-        super().requestReceived(command, path, version)  # type: ignore[no-untyped-call]
-
-    def gotLength(self, length: int | None) -> None:
-        if length is not None and length > self.max_body:
-            self.too_large = True
-            length = None  # no content file sized for it
-        super().gotLength(length)  # type: ignore[no-untyped-call]
-
-
-def bounded_request(max_body: int) -> type[BoundedRequest]:
-    return type("ApiRequest", (BoundedRequest,), {"max_body": max_body})
 
 
 class ApiResource(AnsweringResource[AnyReply]):
@@ -87,13 +55,13 @@ class ApiResource(AnsweringResource[AnyReply]):
         self.extras = extras
         self._document = json.dumps(document()).encode("utf-8")
 
-    async def _answer(self, request: Request) -> AnyReply:
+    async def _answer(self, request: WebRequest) -> AnyReply:
         try:
             return await self._route(request)
         except ProblemReply as e:
             return e.reply
 
-    async def _route(self, request: Request) -> AnyReply:
+    async def _route(self, request: WebRequest) -> AnyReply:
         path = (request.path or b"/").decode("utf-8", "replace")
         method = (request.method or b"GET").decode("ascii", "replace").upper()
         if path == "/v1/openapi.json" and method in ("GET", "HEAD"):
@@ -145,7 +113,7 @@ class ApiResource(AnsweringResource[AnyReply]):
         return None, None
 
     @staticmethod
-    def _body(request: Request) -> bytes:
+    def _body(request: WebRequest) -> bytes:
         kind = (header_of(request, b"content-type") or "").split(";")[0].strip().lower()
         if kind and kind != "application/json" and not kind.endswith("+json"):
             raise ProblemReply(problem(p.UNSUPPORTED_MEDIA, f"not {kind}"))
@@ -153,34 +121,34 @@ class ApiResource(AnsweringResource[AnyReply]):
         if content is None:
             return b""
         content.seek(0)
-        return content.read()  # type: ignore[no-any-return]
+        return content.read()
 
-    def _write(self, reply: AnyReply, request: Request, gone: list[bool]) -> None:
+    def _write(self, reply: AnyReply, request: WebRequest, gone: list[bool]) -> None:
         self.api.answers[reply.status] += 1
         if gone:
             return
         request.setResponseCode(reply.status)
-        request.setHeader(b"content-type", reply.content_type.encode("ascii"))  # type: ignore[no-untyped-call]
-        request.setHeader(b"cache-control", b"no-store")  # type: ignore[no-untyped-call]
+        request.setHeader(b"content-type", reply.content_type.encode("ascii"))
+        request.setHeader(b"cache-control", b"no-store")
         for name, value in reply.headers:
-            request.setHeader(name.encode("ascii"), value.encode("ascii"))  # type: ignore[no-untyped-call]
+            request.setHeader(name.encode("ascii"), value.encode("ascii"))
         if isinstance(reply, StreamReply):
             defer.ensureDeferred(write_stream(reply, request))
             return
         # the length known: the answer goes whole, not chunked
-        request.setHeader(b"content-length", b"%d" % len(reply.body))  # type: ignore[no-untyped-call]
+        request.setHeader(b"content-length", b"%d" % len(reply.body))
         if request.method != b"HEAD":
-            request.write(reply.body)  # type: ignore[no-untyped-call]
-        request.finish()  # type: ignore[no-untyped-call]
+            request.write(reply.body)
+        request.finish()
 
-    def _failed(self, failure: Failure, request: Request, gone: list[bool]) -> None:
+    def _failed(self, failure: Failure, request: WebRequest, gone: list[bool]) -> None:
         _log.failure("HTTP API request failed", failure)
         self._write(problem(p.Refusal("internal_error", 500, "Internal error")), request, gone)
 
 
 
 
-def _idempotency_key(request: Request) -> str | None:
+def _idempotency_key(request: WebRequest) -> str | None:
     key = header_of(request, b"idempotency-key")
     if key is None:
         return None
@@ -190,21 +158,13 @@ def _idempotency_key(request: Request) -> str | None:
     return key
 
 
-def _query(request: Request) -> dict[str, str]:
+def _query(request: WebRequest) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, values in (request.args or {}).items():
         name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
         value = values[-1]
         out[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
     return out
-
-
-class ApiSite(Site):
-    """No access log line per request (the metrics count requests; a line each would be the
-    busiest log of a busy server, and unbounded)."""
-
-    def log(self, request: http.Request) -> None:
-        pass
 
 
 def web_metrics(api: HttpApi) -> list[Metric]:
@@ -235,26 +195,23 @@ class ApiRoot(Resource):
         for name, child in (children or {}).items():
             self.putChild(name, child)
 
-    def getChild(self, path: bytes, request: Request) -> Resource:
+    def getChild(self, path: bytes, request: WebRequest) -> Resource:
         return self.api  # it answers unknown paths with a problem document
 
-    def render(self, request: Request) -> Any:
+    def render(self, request: WebRequest) -> Any:
         return self.api.render(request)
 
 
 def api_site(api: HttpApi, max_body: int, children: dict[bytes, Resource] | None = None,
-             webhooks: WebhookEndpoints | None = None) -> Site:
-    """The Site serving the API (with its failed-webhook endpoints, its contact lists,
-    campaigns and opt-outs, and ``children`` beside ``/v1``: ``/cgi-bin``): bounded bodies,
-    idle connections closed after a minute."""
+             webhooks: WebhookEndpoints | None = None) -> LeanHttpFactory:
+    """The factory serving the API on a listener (with its failed-webhook endpoints, its
+    contact lists, campaigns and opt-outs, and ``children`` beside ``/v1``: ``/cgi-bin``):
+    bodies bounded by ``max_body``, idle connections closed after a minute, no access log
+    line per request (the metrics count answers; a line each would be the busiest log of a
+    busy server, and unbounded)."""
     extras = (ListsApi(api), CampaignsApi(api), OptOutsApi(api))
-    site = ApiSite(ApiRoot(ApiResource(api, webhooks, extras),  # type: ignore[no-untyped-call]
-                           children),
-                   timeout=60)
-    site.requestFactory = bounded_request(max_body)
-    site.noisy = False
-    site.displayTracebacks = False
-    return site
+    root = ApiRoot(ApiResource(api, webhooks, extras), children)
+    return LeanHttpFactory(root, api.clock, HttpLimits(max_body=max_body, timeout=60.0))
 
 
-__all__ = ["ApiResource", "ApiRoot", "BoundedRequest", "api_site", "web_metrics"]
+__all__ = ["ApiResource", "ApiRoot", "api_site", "web_metrics"]
