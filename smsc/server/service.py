@@ -19,6 +19,7 @@ from typing import Any
 
 from twisted.application import service
 from twisted.internet import defer, endpoints
+from twisted.internet.address import UNIXAddress
 from twisted.internet.error import CannotListenError
 from twisted.internet.interfaces import IListeningPort, IReactorTime
 from twisted.logger import Logger
@@ -229,7 +230,7 @@ class SmscService(service.Service):
             self.ports.append(port)
             address = port.getHost()
             kind = "ssl" if description.removeprefix(PROXIED).startswith("ssl:") else "tcp"
-            self.announce(f"listening on {kind}:{address.host}:{address.port}")
+            self.announce(f"listening on {_where(kind, address)}")
         if self.settings.metrics:
             endpoint = endpoints.serverFromString(  # type: ignore[no-untyped-call]
                 self.reactor, self.settings.metrics)
@@ -251,7 +252,10 @@ class SmscService(service.Service):
                 self.ports.append(port)
                 address = port.getHost()
                 scheme = "https" if description.removeprefix(PROXIED).startswith("ssl:") else "http"
-                self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
+                if isinstance(address, UNIXAddress):
+                    self.announce(f"HTTP API on unix:{_path(address)}")
+                else:
+                    self.announce(f"HTTP API on {scheme}://{address.host}:{address.port}/v1")
             self.web.start()
         self.upkeep.start()
         self.campaigns.start()
@@ -384,6 +388,18 @@ def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
                          max_in_flight=settings.webhook_in_flight,
                          per_host=settings.webhook_per_host,
                          batch=settings.webhook_batch)
+
+
+def _path(address: UNIXAddress) -> str:
+    name = address.name
+    return name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+
+
+def _where(kind: str, address: Any) -> str:
+    """A listener as announced: ``tcp:HOST:PORT`` (or ssl), ``unix:PATH`` for a UNIX socket."""
+    if isinstance(address, UNIXAddress):
+        return f"unix:{_path(address)}"
+    return f"{kind}:{address.host}:{address.port}"
 
 
 def with_backlog(description: str, backlog: int) -> str:

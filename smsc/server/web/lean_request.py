@@ -11,15 +11,12 @@ import tempfile
 from collections import defaultdict
 from email import message_from_bytes
 from http import HTTPStatus
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.web.http import parse_qs
-
-if TYPE_CHECKING:
-    from smsc.server.web.lean_server import LeanHttpProtocol
 
 SPOOL = 100_000  # a body longer than this (declared or read) is kept in a temporary file
 STREAM_ABOVE = 1 << 16  # octets written before finish past which the answer goes chunked
@@ -68,6 +65,20 @@ class ReadHeaders:
         return found or None
 
 
+class Channel(Protocol):
+    """What a request needs of its connection (:class:`smsc.server.web.lean_server.
+    LeanHttpProtocol`)."""
+
+    peer: Any
+    transport: Any
+
+    def head(self, request: LeanRequest) -> bytes: ...
+    def send(self, data: bytes) -> None: ...
+    def answered(self, request: LeanRequest) -> None: ...
+    def request_producer(self, request: LeanRequest, producer: Any) -> None: ...
+    def abort(self) -> None: ...
+
+
 class LeanRequest:
     """A request read by :class:`smsc.server.web.lean_server.LeanHttpProtocol`. Reading fills
     ``method``, ``uri``, the headers and the body; the resource then answers through
@@ -76,7 +87,7 @@ class LeanRequest:
     too_large = False  # the body passed max_body: it was dropped (the resource answers 413)
     refusal: tuple[int, bytes, bytes] | None = None  # (status, content type, body): no resource
 
-    def __init__(self, channel: LeanHttpProtocol) -> None:
+    def __init__(self, channel: Channel) -> None:
         self.channel = channel
         self.method = b"GET"
         self.uri = b""
@@ -187,7 +198,7 @@ class LeanRequest:
         return self.channel.peer
 
     def getHost(self) -> Any:
-        return self.channel.transport.getHost()  # type: ignore[union-attr]
+        return self.channel.transport.getHost()
 
     # --- answering ----------------------------------------------------------------------------
     def setResponseCode(self, code: int, message: bytes | None = None) -> None:
@@ -217,16 +228,17 @@ class LeanRequest:
             self.channel.send(data)
 
     def _start_stream(self) -> None:
-        """The head without a length: chunked for HTTP/1.1, else the end of the connection
-        ends the body."""
+        """The head, and the body so far: with the length the resource set, else chunked
+        for HTTP/1.1, else the end of the connection ends the body."""
         pending, self._buffer = b"".join(self._buffer), []
         self._buffered = 0
-        if self.clientproto == b"HTTP/1.1":
+        if b"content-length" in self.headers:
+            pass
+        elif self.clientproto == b"HTTP/1.1":
             self._chunked = True
             self.headers[b"transfer-encoding"] = b"chunked"
         else:
             self.keep_alive = False
-        self.headers.pop(b"content-length", None)
         self.started = True
         head = self.channel.head(self)
         if self.method == b"HEAD" or not pending:
@@ -322,4 +334,4 @@ def path_segments(path: bytes) -> list[bytes]:
     return [unquote_to_bytes(segment) for segment in path[1:].split(b"/")]
 
 
-__all__ = ["REASONS", "LeanRequest", "ReadHeaders", "header_name", "path_segments"]
+__all__ = ["REASONS", "Channel", "LeanRequest", "ReadHeaders", "header_name", "path_segments"]

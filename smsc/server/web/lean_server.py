@@ -124,6 +124,7 @@ class LeanHttpProtocol(Protocol):
         self._producer: Any = None  # the current answer's push producer
         self._ending = False  # no request after the ones queued: the connection then closes
         self._lost = False
+        self._closed = False  # the connection is being closed (what was written goes first)
         self._continue_owed: LeanRequest | None = None
         self._fed = 0  # octets of the request being read fed to the parser
         self._counted = 0  # of which body and chunk framing
@@ -217,7 +218,7 @@ class LeanHttpProtocol(Protocol):
         self._pace_reading()
 
     def _pace_reading(self) -> None:
-        if self._lost:
+        if self._lost or self._closed:
             return
         held = len(self._unparsed) - self._at
         pause = self._output_paused or self._ending or held > EAGER
@@ -241,20 +242,23 @@ class LeanHttpProtocol(Protocol):
         self._fed += len(piece)
         try:
             self.parser.feed_data(piece)
-        except httptools.HttpParserUpgrade:
+        except httptools.HttpParserError as e:
+            if not self._ending:  # (input after a last request is not read, nor refused)
+                self._parse_failed(e)
+            return
+        if self._fed - self._counted > self.limits.max_head + SLICE:
+            self._refused(431)  # a head, chunk line or trailer that never ends
+
+    def _parse_failed(self, error: Exception) -> None:
+        if isinstance(error, httptools.HttpParserUpgrade):
             # a request to switch protocols: answered as any, then the connection closes
             if self.queue:
                 self.queue[-1].keep_alive = False
             self._end()
-            return
-        except httptools.HttpParserInvalidMethodError:
-            self._refused(self._refuse or 501)
-            return
-        except httptools.HttpParserError:
+        elif isinstance(error, httptools.HttpParserInvalidMethodError):
+            self._refused(self._refuse or 501)  # a method llhttp does not know
+        else:
             self._refused(self._refuse or 400)
-            return
-        if self._fed - self._counted > self.limits.max_head + SLICE:
-            self._refused(431)  # a head, chunk line or trailer that never ends
 
     def _refused(self, status: int) -> None:
         """The input cannot be read on: the refusal is answered after the requests before it,
@@ -423,7 +427,8 @@ class LeanHttpProtocol(Protocol):
         self._close()
 
     def _close(self) -> None:
-        if not self._lost:
+        if not self._lost and not self._closed:
+            self._closed = True
             self.transport.loseConnection()  # type: ignore[union-attr]
 
     # --- idleness -----------------------------------------------------------------------------
