@@ -84,11 +84,16 @@ class LeanRequest:
     ``method``, ``uri``, the headers and the body; the resource then answers through
     :meth:`setResponseCode`, :meth:`setHeader`, :meth:`write` and :meth:`finish`."""
 
-    too_large = False  # the body passed max_body: it was dropped (the resource answers 413)
-    refusal: tuple[int, bytes, bytes] | None = None  # (status, content type, body): no resource
+    __slots__ = ("_buffer", "_buffered", "_chunked", "_chunks", "_content", "_file",
+                 "_finish_waiters", "_taken", "args", "channel", "clientproto", "code",
+                 "finished", "gone", "headers", "keep_alive", "method", "path", "postpath",
+                 "prepath", "producer", "received", "refusal", "requestHeaders", "started",
+                 "too_large", "uri")
 
     def __init__(self, channel: Channel) -> None:
         self.channel = channel
+        self.too_large = False  # the body passed max_body: dropped (the resource answers 413)
+        self.refusal: tuple[int, bytes, bytes] | None = None  # (status, type, body): no resource
         self.method = b"GET"
         self.uri = b""
         self.path = b""
@@ -331,7 +336,10 @@ def _multipart(content_type: bytes, body: bytes) -> dict[bytes, list[bytes]] | N
 
 def path_segments(path: bytes) -> list[bytes]:
     """The path's segments percent-decoded, as twisted.web's resource lookup takes them."""
-    return [unquote_to_bytes(segment) for segment in path[1:].split(b"/")]
+    segments = path[1:].split(b"/")
+    if b"%" not in path:
+        return segments
+    return [unquote_to_bytes(segment) for segment in segments]
 
 
 __all__ = ["REASONS", "Channel", "LeanRequest", "ReadHeaders", "header_name", "path_segments"]
