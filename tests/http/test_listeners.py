@@ -103,7 +103,7 @@ def _complete(data: bytes) -> int:
 def statuses(data: bytes) -> list[int]:
     """The statuses of the complete answers in ``data`` (bodies by Content-Length; a HEAD's
     answer must come last)."""
-    out = []
+    out: list[int] = []
     while True:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if not sep:

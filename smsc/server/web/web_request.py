@@ -5,14 +5,14 @@ class, so both serve."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import IO, Any, Protocol
 
 from twisted.internet.defer import Deferred
 
 
 class RawHeaders(Protocol):
-    def getAllRawHeaders(self) -> Iterable[tuple[bytes, list[bytes]]]: ...
+    def getAllRawHeaders(self) -> Iterable[tuple[bytes, Sequence[bytes]]]: ...
 
 
 class WebRequest(Protocol):
@@ -25,7 +25,9 @@ class WebRequest(Protocol):
     uri: bytes
     args: dict[bytes, list[bytes]]
     content: IO[bytes] | None
-    requestHeaders: RawHeaders  # noqa: N815 - twisted.web's name
+
+    @property
+    def requestHeaders(self) -> RawHeaders: ...  # twisted.web's name
 
     def getHeader(self, key: bytes) -> bytes | None: ...
     def getClientAddress(self) -> Any: ...
