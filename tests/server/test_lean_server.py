@@ -215,6 +215,19 @@ def test_a_body_past_max_body_is_read_and_dropped_and_the_connection_kept() -> N
     assert [a[0] for a in answers(transport)] == [413, 413] and not transport.disconnecting
 
 
+def test_a_body_endlessly_past_max_body_is_answered_and_closed_without_the_rest() -> None:
+    held = Held()
+    protocol, transport, _ = connect(held, max_body=10)
+    protocol.dataReceived(b"POST /endless HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for _ in range(100):  # a client that would send chunks for ever
+        protocol.dataReceived(b"8\r\n12345678\r\n")
+    [request] = held.pending
+    assert request.too_large and 20 < request.received <= 32  # dropped up to twice max_body
+    answer(request, b"413", 413)
+    [(status, headers, _)] = answers(transport)
+    assert status == 413 and headers["connection"] == "close" and transport.disconnecting
+
+
 def test_a_chunked_body_is_put_together() -> None:
     protocol, transport, _ = connect(Echo())
     protocol.dataReceived(b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"

@@ -14,7 +14,8 @@ sockets (any endpoint). What is bounded:
 - a request line and headers: ``max_head`` octets (431, 414 for a URL past ``max_url``),
   ``max_headers`` fields (431); an unreadable request is a 400, an unknown method a 501,
   each then closed;
-- a body: ``max_body`` kept (in memory, or a temporary file past 100 kB), the rest dropped;
+- a body: ``max_body`` kept (in memory, or a temporary file past 100 kB), the rest dropped
+  up to twice ``max_body``, then the 413 goes at once and the connection closes;
 - octets read ahead while a request is answered: ``EAGER`` (16 KiB), then reading pauses;
   requests read ahead: those of one ``SLICE`` (2 KiB) of input at most;
 - the answer: one request answered at a time; a streamed one follows the client's reading
@@ -339,6 +340,14 @@ class LeanHttpProtocol(Protocol):
         if request is not None:
             self._counted += len(body)
             request.body_read(body, self.limits.max_body)
+            if request.too_large and request.received > 2 * self.limits.max_body:
+                # Dropped long enough (a client that writes its whole body before reading
+                # has had max_body octets more to see the answer): answered now, without
+                # the rest, and the connection then closes - no peer holds it for ever.
+                request.keep_alive = False
+                self.queue.append(request)
+                self._reading = None
+                self._end()
 
     def on_message_complete(self) -> None:
         request, self._reading = self._reading, None
