@@ -222,10 +222,15 @@ class HttpApi:
             raise ProblemReply(problem(p.INVALID_REQUEST, str(e), errors=[
                 m.FieldError(field=e.field, message=str(e))])) from None
 
+    def _have_ids(self, count: int) -> bool:
+        """Whether the block holds ids for ``count`` more messages (its refill asked for on
+        time, as the SMPP path asks for it)."""
+        self.refill_ids()
+        return self.ids.remaining >= count
+
     async def _ids_for(self, count: int) -> None:
         """Enough message ids in the block for ``count`` more messages."""
-        self.refill_ids()
-        while self.ids.remaining < count:
+        while not self._have_ids(count):
             first, got = await self._store("reserving message ids", self.core.reserve_ids,
                                            max(count, self.ids.block_size))
             self.ids.add_block(first, got)
@@ -241,14 +246,16 @@ class HttpApi:
         """The send path every HTTP transport shares (this API, a Kannel-style sendsms): the
         submit_sm of each destination through the core's intake, the group commit, and each
         destination's answer once committed."""
-        await self._ids_for(len(requests))  # one reservation for a big batch
+        if not self._have_ids(len(requests)):
+            await self._ids_for(len(requests))  # one reservation for a big batch
         intake = self.core.intake
         builder = BatchBuilder(intake, self.throttles.caller(account), hook=hook)
         for start in range(0, len(requests), SLICE):
+            chunk = requests[start:start + SLICE] if start or len(requests) > SLICE else requests
             if start:  # let the other connections' work run between slices
                 await task.deferLater(self.clock, 0, lambda: None)
-            chunk = requests[start:start + SLICE]
-            await self._ids_for(len(chunk))  # others may have taken ids meanwhile
+                if not self._have_ids(len(chunk)):  # others may have taken ids meanwhile
+                    await self._ids_for(len(chunk))
             builder.add(chunk, self.clock.seconds())
         numbers = builder.numbers()
         opted: set[str] = set()
