@@ -7,9 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from smsc.core.batch import Batch, BatchAnswer, BatchItem
 from smsc.core.submit import Answer
+from smsc.http import models as m
+from smsc.http import problems as p
 from smsc.http.answers import decode_cursor, encode_cursor, send_answer
 from smsc.http.replies import ProblemReply
 from smsc.pdu.constants import CommandStatus
@@ -55,3 +59,41 @@ def test_cursors_round_trip_and_foreign_ones_are_refused() -> None:
         with pytest.raises(ProblemReply) as e:
             decode_cursor(bad)
         assert json.loads(e.value.reply.body)["errors"][0]["field"] == "cursor"
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.tuples(st.text(min_size=1, max_size=24),
+                                st.sampled_from([0, S.ESME_RINVDSTADR, S.SMSC_RNOCREDIT]),
+                                st.integers(1, 10), st.integers(0, 10**6)),
+                      min_size=1, max_size=5),
+       duplicates=st.integers(0, 3), reference=st.none() | st.text(max_size=64))
+def test_a_send_s_answer_is_what_its_models_encode(
+        lines: list[tuple[str, int, int, int]], duplicates: int, reference: str | None) -> None:
+    """The answer built as plain data and checked by SendAnswer's validator is the document
+    the models themselves give (every field, order and default alike)."""
+    answered = []
+    for n, (to, status, parts, charged) in enumerate(lines):
+        if status:
+            answered.append(refused(to, status))
+        else:
+            answered.append(BatchAnswer(item=BatchItem(to=to),
+                                        answer=Answer(status=0, cause=0, message_id=f"{n:08x}"),
+                                        parts=parts, charged=charged))
+    assume(len({a.answer.cause for a in answered} - {0}) != 1 or 0 in
+           {a.answer.cause for a in answered})  # not one refusal for all: that is a problem
+    batch = Batch(items=(), duplicates=duplicates, parts=(), groups=0)
+    reply = send_answer(batch, answered, ACCOUNT, 2, reference)
+    messages = [m.SentMessage(to=a.item.to, error=m.Refused(
+                    code=p.refusal(a.answer.cause).code, smpp_status=a.answer.status,
+                    detail=a.item.detail))
+                if a.answer.status else
+                m.SentMessage(to=a.item.to, id=a.answer.message_id, parts=a.parts,
+                              charged=a.charged) for a in answered]
+    expected = m.SendAnswer(
+        messages=messages, accepted=sum(1 for x in messages if x.id is not None),
+        refused=sum(1 for x in messages if x.id is None), duplicates=duplicates,
+        parts=sum(x.parts or 0 for x in messages), charged=sum(x.charged or 0 for x in messages),
+        currency=ACCOUNT.currency, decimals=2, reference=reference)
+    assert reply.status == 200
+    assert reply.body == expected.model_dump_json(by_alias=True).encode()
+    assert m.SendAnswer.model_validate_json(reply.body) == expected
