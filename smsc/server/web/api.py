@@ -48,6 +48,7 @@ from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
 from smsc.server.web.opt_out_reads import OptOutReads
 from smsc.server.worker import StoreWorker
+from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
     AcceptOutcome,
@@ -64,15 +65,21 @@ SLICE = 500  # destinations prepared per turn of the event loop
 LEASE = 300.0  # an Idempotency-Key claimed by a request that never finished is free after this
 
 
+_hook = slot_constructor(MessageHook)  # url, style, reference
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     account: Account
     address: str
 
 
+_caller = slot_constructor(Caller)  # account, address
+
+
 def parse_body(model: type[T], body: bytes) -> T:
-    try:
-        return model.model_validate_json(body)
+    try:  # the model's own validator, as model_validate_json calls it (without its wrapper)
+        return model.__pydantic_validator__.validate_json(body)  # type: ignore[no-any-return]
     except ValidationError as e:
         raise ProblemReply(problem(p.INVALID_REQUEST, "the body does not match the schema",
                                    errors=field_errors(e))) from None
@@ -175,7 +182,7 @@ class HttpApi:
                 raise _refused()
             self.verified.put(token, address, verdict, now)
         assert verdict.account is not None
-        return Caller(account=verdict.account, address=address)
+        return _caller(verdict.account, address)
 
     # --- POST /v1/messages ----------------------------------------------------------------------
     async def send(self, caller: Caller, body: bytes, idempotency_key: str | None) -> Reply:
@@ -276,10 +283,9 @@ class HttpApi:
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
         hook: MessageHook | None = None
         if request.webhook_url is not None:
-            hook = MessageHook(url=str(request.webhook_url), style=HookStyle.JSON,
-                               reference=request.reference)
+            hook = _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
         elif request.reference is not None:  # the account's destination, with the reference
-            hook = MessageHook(url="", style=HookStyle.NONE, reference=request.reference)
+            hook = _hook("", HookStyle.NONE, request.reference)
         batch, answered = await self.submit(account, made.requests, hook)
         return send_answer(batch, answered, account, self.decimals(account.currency),
                            request.reference)
