@@ -105,6 +105,14 @@ class BatchBuilder:
             self.seen_read.add(number)
             self.items.append(_item(to, prepared, 0, ""))
 
+    def abandon(self) -> None:
+        """The batch will not be committed (its opt-outs could not be read): every prepared
+        destination's queue room back."""
+        for item in self.items:
+            if item.prepared is not None:
+                self.intake.refused(item.prepared)
+        self.items = []
+
     def numbers(self) -> list[str]:
         """The numbers (as read) of the destinations prepared so far: those whose opt-out
         the caller looks up (at most one per destination, so at most MAX_DESTINATIONS)."""

@@ -55,7 +55,6 @@ from smsc.store.records import (
     Account,
     HookStyle,
     MessageHook,
-    NewMessage,
 )
 
 S = CommandStatus
@@ -149,14 +148,36 @@ class HttpApi:
             self.health.failed(what, Failure())  # type: ignore[no-untyped-call]
             raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
-    async def _opted_out(self, account: str, numbers: list[str]) -> set[str]:
-        """The opted-out ``numbers`` (read with the other sends of this turn); a 503 if the
-        store fails."""
-        try:
-            return await self.opt_outs.read(account, numbers)
-        except Exception:
-            self.health.failed("reading opt-outs", Failure())  # type: ignore[no-untyped-call]
-            raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
+    def _checked_and_committed(self, account: str, builder: BatchBuilder
+                               ) -> defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]]:
+        """The batch of ``builder`` once its numbers' opt-outs are read (with the other sends
+        of this turn), and the outcomes of its group commit (None: the commit failed). One
+        Deferred for both steps: the commit is queued in the opt-out read's callback, as the
+        send would have queued it on resuming, without resuming it in between. A failed read
+        is a 503, the prepared destinations' queue room given back."""
+        done: defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]] = defer.Deferred()
+
+        def commit(opted: set[str]) -> None:
+            batch = builder.batch(opted)
+            if not batch.parts:
+                done.callback((batch, []))
+                return
+            self.committer.add(batch.parts, batch.groups,
+                               lambda outcomes: done.callback((batch, outcomes)))
+
+        def unread(failure: Failure) -> None:
+            builder.abandon()
+            self.health.failed("reading opt-outs", failure)
+            done.errback(ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)))
+
+        numbers = builder.numbers()
+        if not numbers:  # refused if on the account's opt-out list (smsc.core.batch)
+            commit(set())
+            return done
+        read = self.opt_outs.read(account, numbers)
+        read.addCallbacks(commit, unread)
+        read.addErrback(done.errback)  # a fault of the batch itself: the send's own error
+        return done
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
         """The caller of a request with this Authorization header, from ``address``; a 401
@@ -242,12 +263,6 @@ class HttpApi:
                                            max(count, self.ids.block_size))
             self.ids.add_block(first, got)
 
-    async def _commit(self, parts: tuple[NewMessage, ...],
-                      groups: int) -> list[AcceptOutcome] | None:
-        done: defer.Deferred[list[AcceptOutcome] | None] = defer.Deferred()
-        self.committer.add(parts, groups, done.callback)
-        return await done
-
     async def submit(self, account: Account, requests: Sequence[tuple[str, pdus.SubmitSm]],
                      hook: MessageHook | None = None) -> tuple[Batch, list[BatchAnswer]]:
         """The send path every HTTP transport shares (this API, a Kannel-style sendsms): the
@@ -264,14 +279,7 @@ class HttpApi:
                 if not self._have_ids(len(chunk)):  # others may have taken ids meanwhile
                     await self._ids_for(len(chunk))
             builder.add(chunk, self.clock.seconds())
-        numbers = builder.numbers()
-        opted: set[str] = set()
-        if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
-            opted = await self._opted_out(account.system_id, numbers)
-        batch = builder.batch(opted)
-        outcomes: list[AcceptOutcome] | None = []
-        if batch.parts:
-            outcomes = await self._commit(batch.parts, batch.groups)
+        batch, outcomes = await self._checked_and_committed(account.system_id, builder)
         answered = answer_batch(intake, batch, outcomes, account)
         for a in answered:
             if a.answer.status:
