@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from smsc.http.models import FieldError, Problem
 from smsc.http.problems import CONTENT_TYPE, PROBLEM_TYPE_BASE, Refusal
+from smsc.slotted import slot_constructor
 
 JSON = "application/json"
 
@@ -32,15 +33,18 @@ class ProblemReply(Exception):
         self.reply = reply
 
 
+_reply = slot_constructor(Reply)  # status, content_type, body, headers
+
+
 def ok(model: BaseModel) -> Reply:
-    return Reply(200, JSON, model.__pydantic_serializer__.to_json(model, by_alias=True))
+    return _reply(200, JSON, model.__pydantic_serializer__.to_json(model, by_alias=True), ())
 
 
 def ok_data(model: type[BaseModel], data: dict[str, Any]) -> Reply:
     """``data`` validated as ``model`` (a ValidationError if it is not one: a bug) and encoded
     as ``ok`` encodes it, without building the model through its ``__init__``."""
     checked = model.__pydantic_validator__.validate_python(data)
-    return Reply(200, JSON, model.__pydantic_serializer__.to_json(checked, by_alias=True))
+    return _reply(200, JSON, model.__pydantic_serializer__.to_json(checked, by_alias=True), ())
 
 
 def problem(refusal: Refusal, detail: str | None = None, *, smpp_status: int | None = None,
