@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME, Content, submit_content
+from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME, Content, ContentMemo, submit_content
 from smsc.core.depths import QueueDepths
 from smsc.core.parts import held_until
 from smsc.core.routebook import Routed, RouteFn
@@ -141,6 +141,7 @@ class Intake:
         self._sets = Reassembler(max_pending_sets, reassembly_timeout)
         # For each pending concatenated set: the route its first part took.
         self._set_routes: dict[tuple[str, str, int, int], Routed] = {}
+        self._contents = ContentMemo()  # a run of one text is made content once
 
     # --- the three submit operations ---------------------------------------------------------
     def prepare(self, caller: BindContext, request: pdus.Pdu, now: float, *,
@@ -164,8 +165,8 @@ class Intake:
                   hook: MessageHook | None = None) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
-        content = submit_content(bind.account, pdu.esm_class, pdu.data_coding,
-                                 pdu.short_message, pdu.tlvs, self._take_reference)
+        content = self._contents.content(bind.account, pdu.esm_class, pdu.data_coding,
+                                         pdu.short_message, pdu.tlvs, self._take_reference)
         return self._single(bind.account, pdu, content, now, pdu.schedule_delivery_time,
                             pdu.validity_period, pdu.protocol_id, pdu.priority_flag,
                             _NO_HOOK if hook is None else _hook_fields(hook))
@@ -190,8 +191,8 @@ class Intake:
         self._check_esm_class(pdu.esm_class)
         hooked = _NO_HOOK if hook is None else _hook_fields(hook)
         account = bind.account
-        content = submit_content(account, pdu.esm_class, pdu.data_coding, pdu.short_message,
-                                 pdu.tlvs, self._take_reference)
+        content = self._contents.content(account, pdu.esm_class, pdu.data_coding,
+                                         pdu.short_message, pdu.tlvs, self._take_reference)
         message_id = self._new_id()
         unsuccess: list[RefusedDestination] = []
         parts: list[NewMessage] = []
