@@ -14,7 +14,7 @@ from smsc.core.batch import Batch, BatchAnswer, BatchItem
 from smsc.core.submit import Answer
 from smsc.http import models as m
 from smsc.http import problems as p
-from smsc.http.answers import decode_cursor, encode_cursor, send_answer
+from smsc.http.answers import AnswerTemplate, decode_cursor, encode_cursor, send_answer
 from smsc.http.replies import ProblemReply
 from smsc.pdu.constants import CommandStatus
 from smsc.store.records import Account
@@ -97,3 +97,35 @@ def test_a_send_s_answer_is_what_its_models_encode(
     assert reply.status == 200
     assert reply.body == expected.model_dump_json(by_alias=True).encode()
     assert m.SendAnswer.model_validate_json(reply.body) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(to=st.text(min_size=1, max_size=24), message_id=st.text(max_size=12).filter(bool),
+       parts=st.integers(0, 255), charged=st.integers(0, 2**40), duplicates=st.integers(0, 9),
+       currency=st.sampled_from(["EUR", "UAH", "USD"]), decimals=st.integers(0, 4),
+       reference=st.none() | st.text(max_size=64))
+def test_a_single_accepted_send_written_from_its_template_is_what_its_model_writes(
+        to: str, message_id: str, parts: int, charged: int, duplicates: int, currency: str,
+        decimals: int, reference: str | None) -> None:
+    account = Account(system_id="acme", password_hash="x", currency=currency)
+    sent = BatchAnswer(item=BatchItem(to=to),
+                       answer=Answer(status=0, cause=0, message_id=message_id), parts=parts,
+                       charged=charged)
+    batch = Batch(items=(), duplicates=duplicates, parts=(), groups=1)
+    reply = send_answer(batch, [sent], account, decimals, reference)
+    expected = m.SendAnswer(
+        messages=[m.SentMessage(to=to, id=message_id, parts=parts, charged=charged)],
+        accepted=1, refused=0, duplicates=duplicates, parts=parts, charged=charged,
+        currency=currency, decimals=decimals, reference=reference)
+    assert (reply.status, reply.content_type) == (200, "application/json")
+    assert reply.body == expected.model_dump_json(by_alias=True).encode()
+
+
+def test_a_template_refuses_a_marker_it_does_not_hold_once() -> None:
+    sample = {"to": "\x00a", "message": "\x00a"}
+    with pytest.raises(ValueError, match="not found once"):
+        AnswerTemplate(m.FieldError, {"field": "\x00a", "message": "\x00a"}, ["\x00a"])
+    with pytest.raises(ValueError, match="not found once"):
+        AnswerTemplate(m.FieldError, {**sample, "field": "x"}, ["\x00b"])
+    made = AnswerTemplate(m.FieldError, {"field": "\x00f", "message": "%d 100%"}, ["\x00f"])
+    assert made.fill('to "3"') == b'{"field":"to \\"3\\"","message":"%d 100%"}'
