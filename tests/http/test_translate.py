@@ -128,9 +128,10 @@ def test_each_destination_s_submit_sm_is_the_one_its_fields_make() -> None:
     each with its own destination."""
     made = submits(request(to=["+380671234567", " 380671234568 "], sender="+380501234567",
                            validity=60, webhook_url="https://shop.example/dlr"))
-    fields: dict[str, Any] = {"source_addr": "380501234567", "source_addr_ton": 1, "source_addr_npi": 1,
-              "dest_addr_ton": 0, "dest_addr_npi": 1, "validity_period": "000000000100000R",
-              "registered_delivery": 1, "data_coding": 0, "short_message": b"hello"}
+    fields: dict[str, Any] = {
+        "source_addr": "380501234567", "source_addr_ton": 1, "source_addr_npi": 1,
+        "dest_addr_ton": 0, "dest_addr_npi": 1, "validity_period": "000000000100000R",
+        "registered_delivery": 1, "data_coding": 0, "short_message": b"hello"}
     expected = [("+380671234567", pdus.SubmitSm(destination_addr="+380671234567", **fields)),
                 (" 380671234568 ", pdus.SubmitSm(destination_addr="380671234568", **fields))]
     assert list(made.requests) == expected
