@@ -291,10 +291,26 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOptions
     parser.add_argument("--max-seconds", type=float, default=60.0)
     parser.add_argument("--receipt-timeout", type=float, default=60.0)
     parser.add_argument("--out", type=Path, default=None, help="write the table as Markdown")
+    parser.add_argument("--only", default="",
+                        help="comma-separated kinds to run besides smpp: ceiling, lean, http "
+                             "(ceiling = the twisted.web ceiling) and single, batch; e.g. "
+                             "'http,single' runs smpp and http single")
     args = parser.parse_args(argv)
     options = BenchOptions(count=args.count, max_seconds=args.max_seconds,
                            receipt_timeout=args.receipt_timeout, repeat=args.repeat)
     return args, options
+
+
+def _chosen(scenario: HttpScenario, only: str) -> bool:
+    """Whether ``--only`` keeps the scenario (smpp always: every ratio is to it)."""
+    words = {w.strip() for w in only.split(",") if w.strip()}
+    if not words or scenario.batch == 0:
+        return True
+    kind = ("lean" if scenario.responder == LEAN else "ceiling") if scenario.ceiling else "http"
+    shape = "single" if scenario.batch == 1 else "batch"
+    kinds = words & {"ceiling", "lean", "http"}
+    shapes = words & {"single", "batch"}
+    return (not kinds or kind in kinds) and (not shapes or shape in shapes)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -314,6 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         HttpScenario(name=f"http batch {args.batch}", batch=args.batch,
                      connections=args.batch_connections),
     ]
+    scenarios = [s for s in scenarios if _chosen(s, args.only)]
     runs: dict[str, list[dict[str, Any]]] = {s.name: [] for s in scenarios}
     for _ in range(max(1, args.repeat)):
         for scenario in scenarios:  # in turn, so a slow spell of the machine hits each alike

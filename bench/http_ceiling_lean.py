@@ -1,14 +1,16 @@
 """The lean HTTP ceiling: :mod:`bench.http_ceiling`'s behaviour on a plain Twisted Protocol.
 
-The same do-nothing responder (``POST /v1/messages`` answered with an id per destination in
-the same JSON; with ``--receipts`` one receipt event per message POSTed to the request's
-``webhook_url``, keep-alive both ways), but without twisted.web or its HTTP client: requests
-in and the answers of the webhook calls are parsed by ``httptools`` (the llhttp bindings),
-answers and webhook requests are written as bytes directly, and the webhook calls go through a
-small keep-alive pool per receiver host (``--per-host`` connections, one call at a time on
-each: no pipelining; calls beyond that wait in the host's queue). It measures what one HTTP
-request in and one webhook out cost on Twisted's reactor in CPython when the HTTP layer is as
-thin as it gets: :mod:`bench.http_bench` runs it as the ``ceiling-lean`` rows.
+The same do-nothing responder (``POST /v1/messages`` answered with an id per destination in the
+same JSON; with ``--receipts`` one receipt event per message POSTed to the request's
+``webhook_url``, batched the same way, keep-alive both ways), but without twisted.web or its
+HTTP client: requests in and the answers of the webhook calls are parsed by ``httptools`` (the
+llhttp bindings), answers and webhook requests are written as bytes directly, and the webhook
+calls go through a small keep-alive pool per receiver host (``--per-host`` connections, one
+call at a time on each: no pipelining; events beyond that wait in the host's queue, and a
+connection that is free takes those waiting for its URL, at most ``--webhook-batch``, in one
+call). It measures what one HTTP request in and one webhook out cost on Twisted's reactor in
+CPython when the HTTP layer is as thin as it gets: :mod:`bench.http_bench` runs it as the
+``ceiling-lean`` rows.
 
     python -m bench.http_ceiling_lean --port 0 --receipts
 
@@ -26,7 +28,15 @@ import httptools
 from twisted.internet.protocol import Factory, Protocol, connectionDone
 from twisted.python.failure import Failure
 
-from bench.http_ceiling import MAX_QUEUED, CeilingIds, _parse_args, serve
+from bench.http_ceiling import (
+    MAX_QUEUED,
+    WEBHOOK_BATCH,
+    CeilingIds,
+    _parse_args,
+    events_body,
+    serve,
+    take_batch,
+)
 
 __all__ = ["LeanApi", "LeanServer", "main"]
 
@@ -129,21 +139,23 @@ class _HostPool:
         self.host = host
         self.port = port
         self.size = api.per_host
-        self.waiting: deque[bytes] = deque()  # whole request octets
+        self.waiting: deque[tuple[bytes, bytes]] = deque()  # (request head, one event's JSON)
         self.idle: list[_WebhookConnection] = []
         self.open = 0  # connections made or being made
 
-    def send(self, request: bytes) -> None:
+    def send(self, head: bytes, event: bytes) -> None:
         if len(self.waiting) >= MAX_QUEUED:
             self.api.dropped += 1
             return
-        self.waiting.append(request)
+        self.waiting.append((head, event))
         self._next()
 
     def _next(self) -> None:
         while self.waiting and self.idle:
+            head, events = take_batch(self.waiting, self.api.batch)
+            body = events_body(events)
             self.api.running += 1
-            self.idle.pop().call(self.waiting.popleft())
+            self.idle.pop().call(b"%s%d\r\n\r\n%s" % (head, len(body), body))
         if self.waiting and self.open < self.size:
             self.open += 1
             self.api.connect(self)
@@ -153,7 +165,7 @@ class _HostPool:
         self._next()
 
     def failed(self) -> None:
-        """A connection could not be made: its place is free; the first waiting call fails."""
+        """A connection could not be made: its place is free; the first waiting event fails."""
         self.open -= 1
         if self.waiting:
             self.waiting.popleft()
@@ -192,8 +204,9 @@ class _Servers(Factory):
 class LeanApi(CeilingIds):
     """The lean ceiling's state: the ids (as the other ceiling) and a pool per receiver."""
 
-    def __init__(self, reactor: Any, *, receipts: bool, per_host: int) -> None:
-        super().__init__(receipts=receipts, per_host=per_host)
+    def __init__(self, reactor: Any, *, receipts: bool, per_host: int,
+                 batch: int = WEBHOOK_BATCH) -> None:
+        super().__init__(receipts=receipts, per_host=per_host, batch=batch)
         self.reactor = reactor
         self.pools: dict[tuple[str, int], _HostPool] = {}
         self.targets: dict[bytes, tuple[_HostPool, bytes]] = {}  # url: (pool, request head)
@@ -202,13 +215,13 @@ class LeanApi(CeilingIds):
 
     def pump(self) -> None:
         while self.waiting:
-            url, body = self.waiting.popleft()
+            url, event = self.waiting.popleft()
             target = self.targets.get(url) or self._target(url)
             if target is None:
                 self.failed += 1
                 continue
             pool, head = target
-            pool.send(b"%s%d\r\n\r\n%s" % (head, len(body), body))
+            pool.send(head, event)
 
     def _target(self, url: bytes) -> tuple[_HostPool, bytes] | None:
         """The pool and the request head (up to the length) for a receiver URL, made once."""
@@ -240,7 +253,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from twisted.internet import reactor as the_reactor
 
     reactor: Any = the_reactor
-    api = LeanApi(reactor, receipts=args.receipts, per_host=args.per_host)
+    api = LeanApi(reactor, receipts=args.receipts, per_host=args.per_host,
+                  batch=args.webhook_batch)
     return serve(reactor, _Servers(api), args)
 
 

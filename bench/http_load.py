@@ -11,7 +11,9 @@ keep-alive, no pipelining); a request's latency runs from its write to the end o
 With ``--batch N`` every request carries N destinations and a message counts as sent when its
 destination got an id. Receipts: with ``--webhook-port`` the client runs a small HTTP receiver
 that answers every POST 204 and counts the receipts by message id; it stops waiting when every
-accepted message has one, or at ``--receipt-timeout``.
+accepted message has one, or at ``--receipt-timeout``. A webhook call's body is
+``{"events": [...]}`` with one or more events (docs/webhooks.md); each event counts, and the
+calls are counted too (``receipts_calls``: events per call = received / calls).
 
 Requests are built once as bytes; per request only the destination digits change. Everything
 is bounded: ``--count`` messages at most, ``--max-seconds`` of sending, ``--receipt-timeout``.
@@ -79,6 +81,7 @@ class HttpLoadResult:
     receipts_expected: int = 0
     receipts_received: int = 0
     receipts_duplicates: int = 0
+    receipts_calls: int = 0  # webhook calls that carried them
     receipts_elapsed_s: float = 0.0
     receipts_throughput: float = 0.0
     receipts_timed_out: bool = False
@@ -151,30 +154,39 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes]:
 
 
 class WebhookTally:
-    """A tiny HTTP receiver that answers every request 204 and counts receipts by message id."""
+    """A tiny HTTP receiver that answers every request 204 and counts receipts by message id
+    (every event of a call's ``{"events": [...]}``)."""
 
     def __init__(self, expected: set[str]) -> None:
         self.expected = expected
         self.seen: set[str] = set()
         self.duplicates = 0
+        self.calls = 0
         self.first_at = 0.0
         self.last_at = 0.0
         self.done = asyncio.Event()
 
     def tally(self, body: bytes) -> None:
         try:
-            event = json.loads(body)
+            call = json.loads(body)
         except ValueError:
             return
-        message_id = str(event.get("message_id") or event.get("id") or "")
+        events = call.get("events") if isinstance(call, dict) else None
+        if not isinstance(events, list):
+            return
+        self.calls += 1
         now = time.perf_counter()
         if not self.first_at:
             self.first_at = now
         self.last_at = now
-        if message_id in self.seen:
-            self.duplicates += 1
-        else:
-            self.seen.add(message_id)
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            message_id = str(event.get("message_id") or event.get("id") or "")
+            if message_id in self.seen:
+                self.duplicates += 1
+            else:
+                self.seen.add(message_id)
         if self.expected and self.expected <= self.seen:
             self.done.set()
 
@@ -263,6 +275,7 @@ async def run_http_load(settings: HttpLoadSettings) -> HttpLoadResult:
                     result.receipts_timed_out = True
             result.receipts_received = len(tally.seen & accepted)
             result.receipts_duplicates = tally.duplicates
+            result.receipts_calls = tally.calls
             if tally.first_at:
                 result.receipts_elapsed_s = tally.last_at - started
                 if result.receipts_elapsed_s > 0:

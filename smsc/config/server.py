@@ -73,12 +73,14 @@ class ServerSettings:
     receipt_retry_min: float = 1.0
     receipt_retry_max: float = 300.0
     # Receipts and MO by webhook (docs/webhooks.md): one call's time limit, the retry waits
-    # (doubling from min to max, with jitter), calls at once in all and per host.
+    # (doubling from min to max, with jitter), calls at once in all and per host, and the
+    # events one JSON call carries at most (only those already waiting are grouped).
     webhook_timeout: float = 10.0
     webhook_retry_min: float = 5.0
     webhook_retry_max: float = 3600.0
     webhook_in_flight: int = 64
     webhook_per_host: int = 8
+    webhook_batch: int = 100
     metrics: str = ""  # an endpoint for GET /metrics (Prometheus text); empty: none
     receipt_time_zone: str = "UTC"  # IANA name: the zone of the dates in receipt texts
     test_account: TestAccountSettings = dataclasses.field(default_factory=TestAccountSettings)
@@ -111,6 +113,7 @@ _INTS = {"window", "receipt_window", "max_pdu_length", "commit_batch", "due_batc
          "max_connections_per_address", "pending_binds", "pending_binds_per_address",
          "queued_binds", "hash_threads", "webhook_in_flight", "webhook_per_host"}
 _COUNTS = {"lock_after", "unknown_id_lock_after"}  # 0 allowed: never
+MAX_WEBHOOK_BATCH = 1000  # events one webhook call carries at most, the bound of the setting
 _NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 _STRINGS = {"database", "system_id"}
 
@@ -153,6 +156,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = parse_duration(value, path, positive=key == "drain_timeout")
         elif key in _INTS:
             out[key] = _int(value, path, 1, 64 if key == "hash_threads" else 2**31 - 1)
+        elif key == "webhook_batch":
+            out[key] = _int(value, path, 1, MAX_WEBHOOK_BATCH)
         elif key == "output_buffer":
             out[key] = _int(value, path, 4096, 2**31 - 1)
         elif key in _COUNTS:

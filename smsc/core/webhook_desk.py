@@ -1,8 +1,10 @@
-"""The store side of webhooks (store thread): claim due hooked outbox items and make them HTTP
-calls, write back what the calls decided, and list and replay the failed ones.
+"""The store side of webhooks (store thread): claim due hooked outbox items and make them
+events ready to send, write back what the calls decided, and list and replay the failed ones.
 
 Every method is called on the store thread (``smsc.server.worker.StoreWorker``) or by the CLI;
-nothing here does network I/O. The calls and their verdicts come from :mod:`smsc.core.webhooks`.
+nothing here does network I/O. The events, calls and verdicts come from
+:mod:`smsc.core.webhooks`; the event loop groups the events into calls
+(:class:`smsc.core.webhook_queue.WebhookQueue`).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from smsc.core.webhooks import (
     ACK,
     DEFAULT_POLICY,
     FAIL,
+    RETRY,
     Verdict,
-    WebhookCall,
+    WebhookEvent,
     WebhookPolicy,
-    call_for,
+    event_for,
     kannel_wanted,
 )
 from smsc.pdu.errors import PduError
@@ -38,14 +41,15 @@ class WebhookDesk:
         self.format_id = format_id
         self.zone = zone
 
-    def claim(self, now: float, limit: int) -> list[WebhookCall]:
-        """Up to ``limit`` due hooked items, claimed for the policy's lease, as calls (JSON
-        events signed with their account's secret). An item that cannot become a call (its
-        account is gone, its PDU cannot be read) goes to the failed list at once."""
+    def claim(self, now: float, limit: int) -> list[WebhookEvent]:
+        """Up to ``limit`` due hooked items, claimed for the policy's lease, as events (JSON
+        ones with their account's secret, to be signed by the call that carries them). An item
+        that cannot become an event (its account is gone, its PDU cannot be read) goes to the
+        failed list at once."""
         items = self.store.claim_webhooks(now, limit, self.policy.lease,
                                           keep_failed=self.policy.keep_failed)
         accounts: dict[str, Account | None] = {}
-        calls: list[WebhookCall] = []
+        events: list[WebhookEvent] = []
         unwanted: list[int] = []
         for item in items:
             if item.account not in accounts:
@@ -58,13 +62,13 @@ class WebhookDesk:
                 if item.hook_style == HookStyle.KANNEL and not kannel_wanted(item):
                     unwanted.append(item.id)
                     continue
-                calls.append(call_for(item, account.webhook_secret, now,
-                                      format_id=self.format_id, zone=self.zone))
+                events.append(event_for(item, account.webhook_secret,
+                                       format_id=self.format_id, zone=self.zone))
             except (PduError, ValueError) as e:
                 self._fail_now(item, f"cannot make the call: {e}", now)
         if unwanted:  # reports the message's dlr-mask does not ask for
             self.store.ack_outbox(unwanted)
-        return calls
+        return events
 
     def _account(self, system_id: str) -> Account | None:
         """The account, given a webhook secret on first use if it has none (so no JSON
@@ -79,20 +83,21 @@ class WebhookDesk:
         self.store.fail_webhook(item.id, item.attempts, why, now, keep=self.policy.keep_failed)
 
     def record(self, verdicts: Sequence[tuple[OutboxItem, Verdict]], now: float) -> None:
-        """Write what the calls decided: acknowledged items removed (one transaction), the
-        others' retry kept or moved to the failed list (one transaction each)."""
+        """Write what the calls decided: acknowledged items removed (one transaction for every
+        call answered meanwhile), the retries kept (one transaction for them all), the items
+        past their time to live moved to the failed list (one transaction each)."""
         acks = [item.id for item, verdict in verdicts if verdict.action == ACK]
         if acks:
             self.store.ack_outbox(acks)
+        retries = [(item.id, verdict.attempts, verdict.at, verdict.error)
+                   for item, verdict in verdicts if verdict.action == RETRY]
+        if retries:
+            self.store.retry_webhooks(retries)
         keep = self.policy.keep_failed
         for item, verdict in verdicts:
-            if verdict.action == ACK:
-                continue
             if verdict.action == FAIL:
                 self.store.fail_webhook(item.id, verdict.attempts, verdict.error, now,
                                         keep=keep)
-            else:
-                self.store.retry_webhook(item.id, verdict.attempts, verdict.at, verdict.error)
 
     def release(self, items: Sequence[OutboxItem], now: float) -> None:
         """Items claimed and never sent (the courier stops): due again at once, so the next

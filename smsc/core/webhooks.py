@@ -1,13 +1,15 @@
 """Receipts and MO by webhook: the pure decisions (no I/O).
 
-An outbox item with a hook (see :mod:`smsc.core.hooks`) becomes one HTTP call
-(:class:`WebhookCall`): for the JSON style a POST of the event (:func:`event_of`) signed with
-HMAC-SHA256 under the account's secret (:func:`signature`), for the KANNEL style a GET of the
-part's dlr-url template with Kannel's escapes substituted (:mod:`smsc.core.dlr_url`). After
-the call, :func:`judge` says what happens to the item: any 2xx removes it (an acknowledgement,
-as a deliver_sm_resp is); anything else is tried again after :func:`backoff` unless that falls
-past its time to live, when it moves to the failed-webhook list. docs/webhooks.md describes the
-event and the headers for customers.
+An outbox item with a hook (see :mod:`smsc.core.hooks`) becomes a :class:`WebhookEvent` when it
+is claimed: for the JSON style its event (:func:`event_of`), for the KANNEL style a GET of the
+part's dlr-url template with Kannel's escapes substituted (:mod:`smsc.core.dlr_url`), a call of
+its own. JSON events waiting for the same URL with the same secret go out together: one
+:class:`WebhookCall` (:func:`call_of`) POSTs ``{"events": [...]}`` with 1 to ``batch`` events,
+signed once with HMAC-SHA256 under the account's secret (:func:`signature`). After the call,
+:func:`judge` says what happens to each item it carried: any 2xx removes it (an
+acknowledgement, as a deliver_sm_resp is); anything else is tried again after :func:`backoff`
+unless that falls past its time to live, when it moves to the failed-webhook list.
+docs/webhooks.md describes the call, the events and the headers for customers.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -35,7 +38,8 @@ from smsc.pdu.text import TextError, decode_text
 from smsc.pdu.udh import read_part
 from smsc.store.records import FailedWebhook, HookStyle, OutboxItem, OutboxKind
 
-EVENT_ID_HEADER = "X-Smsc-Event-Id"
+EVENT_ID_HEADER = "X-Smsc-Event-Id"  # a Kannel call's event (a JSON call's are in its body)
+EVENT_COUNT_HEADER = "X-Smsc-Event-Count"  # the events a JSON call carries
 TIMESTAMP_HEADER = "X-Smsc-Timestamp"
 SIGNATURE_HEADER = "X-Smsc-Signature"
 USER_AGENT = "smsc-webhooks/1"
@@ -53,11 +57,12 @@ class WebhookPolicy:
     jitter: float = 0.2  # each wait drawn within +-20 % of its value
     max_in_flight: int = 64  # calls running at once, every host together
     per_host: int = 8  # calls running at once to one host (and its connections kept)
-    claim_batch: int = 256  # items read from the store per claim
+    claim_batch: int = 1024  # items read from the store per claim
     gather: float = 0.01  # seconds a claim or a write of verdicts waits for more to join it
-    max_held: int = 1024  # items claimed and not settled yet, at most
+    max_held: int = 4096  # items claimed and not settled yet, at most
     keep_failed: int = 10_000  # rows the failed-webhook list keeps
     max_body: int = 64 * 1024  # octets of an answer read (the rest is dropped)
+    batch: int = 100  # events one JSON call carries at most (of those waiting; never waited for)
 
     @property
     def lease(self) -> float:
@@ -70,9 +75,9 @@ class WebhookPolicy:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookCall:
-    """One HTTP call carrying one outbox item."""
+    """One HTTP call carrying one or more outbox items (their events in the body, in order)."""
 
-    item: OutboxItem
+    items: tuple[OutboxItem, ...]
     method: str  # POST (JSON) or GET (KANNEL)
     url: str
     headers: tuple[tuple[str, str], ...]
@@ -82,6 +87,34 @@ class WebhookCall:
     def host(self) -> str:
         """The scheme, host and port the call goes to (the unit of per-host limits)."""
         return host_of(self.url)
+
+    @property
+    def key(self) -> int:
+        """The call's identity among those in flight: its first item's id (an item is in
+        one call at a time)."""
+        return self.items[0].id
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookEvent:
+    """A claimed hooked item, ready to go: a JSON ``event`` (sent with the others waiting for
+    the same URL and secret) or, for the KANNEL style, a ``call`` of its own."""
+
+    item: OutboxItem
+    url: str
+    secret: str = ""
+    event: dict[str, Any] | None = None  # the JSON event, its keys in order
+    call: WebhookCall | None = None  # a Kannel GET
+
+    @property
+    def host(self) -> str:
+        return host_of(self.url)
+
+    @property
+    def group(self) -> Hashable:
+        """Events of the same group may share a call: JSON events of one URL and secret; a
+        Kannel call shares with none (its item id)."""
+        return (self.url, self.secret) if self.call is None else self.item.id
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,9 +206,24 @@ def judge(item: OutboxItem, status: int | None, error: str, now: float, policy: 
 
 # --- the event ------------------------------------------------------------------------------
 def _iso(moment: float | datetime) -> str:
+    """ISO 8601 in UTC, as ``datetime.isoformat`` writes it (microseconds when there are
+    any) with a ``Z``; the seconds of a POSIX time written once and kept (the events of a
+    busy second share them)."""
     if isinstance(moment, datetime):
         return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+    frac, whole = math.modf(moment)
+    seconds = int(whole)
+    micro = round(frac * 1e6)  # as datetime.fromtimestamp rounds (half to even)
+    if micro >= 1_000_000:
+        seconds, micro = seconds + 1, micro - 1_000_000
+    elif micro < 0:
+        seconds, micro = seconds - 1, micro + 1_000_000
+    return _second(seconds) + (f".{micro:06d}Z" if micro else "Z")
+
+
+@functools.lru_cache(maxsize=256)
+def _second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat().removesuffix("+00:00")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -204,7 +252,7 @@ def _text(pdu: pdus.DeliverSm) -> tuple[str, dict[str, int] | None]:
     if part.concat is None:
         return text, None
     info = part.concat
-    return text, {"reference": info.reference, "index": info.index, "total": info.total}
+    return text, {"index": info.index, "reference": info.reference, "total": info.total}
 
 
 def deliver_sm_of(item: OutboxItem) -> pdus.DeliverSm:
@@ -255,16 +303,22 @@ def event_of(item: OutboxItem, *, format_id: Callable[[int], str] = str,
     if receipt is not None:
         event.update(submitted_at=_date(receipt.submit_date, zone),
                      done_at=_date(receipt.done_date, zone),
-                     parts={"submitted": receipt.submitted, "delivered": receipt.delivered},
+                     parts={"delivered": receipt.delivered, "submitted": receipt.submitted},
                      text=receipt.text)
     return event
 
 
 def event_body(event: dict[str, Any]) -> bytes:
-    """The event as the octets POSTed and signed: compact UTF-8 JSON, keys in order (what
-    ``json.dumps(event, ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` writes,
-    made by pydantic's JSON writer in a sixth of the time)."""
-    return to_json({key: _in_order(event[key]) for key in sorted(event)})
+    """One event as compact UTF-8 JSON, keys in order (what ``json.dumps(event,
+    ensure_ascii=False, separators=(",", ":"), sort_keys=True)`` writes, made by pydantic's JSON
+    writer in a sixth of the time)."""
+    return to_json(_in_order(event))
+
+
+def events_body(events: Sequence[dict[str, Any]]) -> bytes:
+    """The octets a JSON call POSTs and signs: ``{"events": [...]}``, compact UTF-8 JSON, every
+    object's keys in order (events made by :func:`event_for` are in order already)."""
+    return to_json({"events": events})
 
 
 def _in_order(value: Any) -> Any:
@@ -273,24 +327,46 @@ def _in_order(value: Any) -> Any:
     return value
 
 
-def call_for(item: OutboxItem, secret: str, now: float, *,
-             format_id: Callable[[int], str] = str, zone: tzinfo = UTC) -> WebhookCall:
-    """The HTTP call carrying ``item``: a signed JSON POST, or a Kannel dlr-url GET."""
-    eid = event_id(item)
+def event_for(item: OutboxItem, secret: str, *, format_id: Callable[[int], str] = str,
+              zone: tzinfo = UTC) -> WebhookEvent:
+    """What a claimed item sends: its JSON event (keys in order, to be signed with
+    ``secret``), or its Kannel dlr-url GET."""
     if item.hook_style == HookStyle.KANNEL:
         _, template = dlr_url.split_hook(item.hook_url)
         url = dlr_url.expand(template, dlr_url.values_of(
             deliver_sm_of(item), item, format_id=format_id))
-        return WebhookCall(item=item, method="GET", url=url, body=b"",
-                           headers=(("User-Agent", USER_AGENT), (EVENT_ID_HEADER, eid)))
-    body = event_body(event_of(item, format_id=format_id, zone=zone))
+        call = WebhookCall(items=(item,), method="GET", url=url, body=b"",
+                           headers=(("User-Agent", USER_AGENT),
+                                    (EVENT_ID_HEADER, event_id(item))))
+        return WebhookEvent(item=item, url=url, call=call)
+    event = event_of(item, format_id=format_id, zone=zone)  # its inner objects' keys in order
+    return WebhookEvent(item=item, url=item.hook_url, secret=secret,
+                        event={key: event[key] for key in sorted(event)})
+
+
+def call_of(events: Sequence[WebhookEvent], now: float) -> WebhookCall:
+    """The call carrying ``events``: a Kannel event's own GET (alone), or one POST of the JSON
+    events given (of one URL and secret, in the order given), signed once at ``now``."""
+    first = events[0]
+    if first.call is not None:
+        if len(events) > 1:
+            raise ValueError("a Kannel call carries one event")
+        return first.call
+    body = events_body([e.event for e in events])  # type: ignore[misc]
     timestamp = str(int(now))
     headers: tuple[tuple[str, str], ...] = (
         ("Content-Type", "application/json"), ("User-Agent", USER_AGENT),
-        (EVENT_ID_HEADER, eid), (TIMESTAMP_HEADER, timestamp))
-    if secret:
-        headers += ((SIGNATURE_HEADER, signature(secret, timestamp, body)),)
-    return WebhookCall(item=item, method="POST", url=item.hook_url, headers=headers, body=body)
+        (EVENT_COUNT_HEADER, str(len(events))), (TIMESTAMP_HEADER, timestamp))
+    if first.secret:
+        headers += ((SIGNATURE_HEADER, signature(first.secret, timestamp, body)),)
+    return WebhookCall(items=tuple(e.item for e in events), method="POST", url=first.url,
+                       headers=headers, body=body)
+
+
+def call_for(item: OutboxItem, secret: str, now: float, *,
+             format_id: Callable[[int], str] = str, zone: tzinfo = UTC) -> WebhookCall:
+    """The call carrying ``item`` alone: a signed JSON POST of one event, or a Kannel GET."""
+    return call_of([event_for(item, secret, format_id=format_id, zone=zone)], now)
 
 
 def kannel_wanted(item: OutboxItem) -> bool:

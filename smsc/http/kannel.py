@@ -14,8 +14,11 @@ The answers are smsbox's (Kannel 1.4, ``gw/smsbox.c``), as ``text/html``:
 - 403 ``Authorization failed for sendsms``: a wrong username or password (it counts toward the
   lockout as a failed bind does), or a locked account or address;
 - 400 ``Missing receiver number, rejected`` (``Missing receiver(s) number(s), rejected`` in a
-  POST with a body), ``Empty receiver number not allowed, rejected``, and ``<Field> field
+  POST with a body, an XML one (:mod:`smsc.http.kannel_xml`) included),
+  ``Empty receiver number not allowed, rejected``, and ``<Field> field
   misformed, rejected`` for a value out of Kannel's range;
+- 400 ``Sending failed. A DTD (<!DOCTYPE) is not accepted``: an XML POST with a document type
+  declaration (smsbox would expand its entities; smsc's own words);
 - every receiver refused: ``Sending failed.`` and why, with the HTTP status the JSON API gives
   that refusal (:mod:`smsc.http.problems`: 402 no credit, 422 a bad number, 429 with
   Retry-After when the throughput is spent, 503 ...).
@@ -36,6 +39,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from smsc.core import dlr_url
 from smsc.core.batch import Batch, BatchAnswer
 from smsc.core.hooks import webhook_url_problem
+from smsc.http import kannel_xml
 from smsc.http import problems as p
 from smsc.http.replies import Reply
 from smsc.pdu import pdus
@@ -58,6 +62,7 @@ EMPTY_RECEIVER = "Empty receiver number not allowed, rejected"
 INVALID_CONTENT_TYPE = "Invalid content-type"
 UNSUPPORTED_CONTENT_TYPE = "Unsupported content-type, rejected"
 SENDING_FAILED = "Sending failed."
+XML_DTD_REFUSED = f"{SENDING_FAILED} A DTD (<!DOCTYPE) is not accepted"  # smsc's, not smsbox's
 MAX_RECEIVERS = 10_000  # as the JSON API's send
 SHORT_MESSAGE_MAX = 254
 PAYLOAD_MAX = 65_535
@@ -157,11 +162,12 @@ _HEADERS = {f"x-kannel-{name}": name for name in (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SendsmsRequest:
-    """A sendsms request read: its form, and whether it came as a POST with a body (Kannel's
-    words for a missing receiver differ)."""
+    """A sendsms request read: its form, whether it came as a POST with a body (Kannel's
+    words for a missing receiver differ), and an XML POST's receivers (None: ``to``'s)."""
 
     form: SendsmsForm
     posted: bool = False
+    receivers: tuple[str, ...] | None = None  # an XML POST's da/number texts, as written
 
 
 def read_request(args: Mapping[str, Sequence[bytes]], *, body: bytes | None,
@@ -194,7 +200,9 @@ def read_request(args: Mapping[str, Sequence[bytes]], *, body: bytes | None,
         if _scanned(raw.get("coding")) in (None, -1):
             raw["coding"] = _POST_TYPES[kind]
         posted = True
-    elif kind in ("text/html", "text/vnd.wap.wml", "text/xml"):
+    elif kind == "text/xml":
+        return _read_xml(body)
+    elif kind in ("text/html", "text/vnd.wap.wml"):
         raise KannelRefusal(415, UNSUPPORTED_CONTENT_TYPE)
     else:
         raise KannelRefusal(400, INVALID_CONTENT_TYPE)
@@ -203,6 +211,23 @@ def read_request(args: Mapping[str, Sequence[bytes]], *, body: bytes | None,
     except ValidationError as e:
         raise KannelRefusal(400, _misformed(e)) from None
     return SendsmsRequest(form=form, posted=posted)
+
+
+def _read_xml(body: bytes) -> SendsmsRequest:
+    """A text/xml POST (:mod:`smsc.http.kannel_xml`): its fields as a form's, its receivers
+    each a ``da/number``; the coding 7-bit unless given, as for a text/plain body."""
+    try:
+        submit = kannel_xml.read_xml(body)
+    except kannel_xml.XmlRefused:
+        raise KannelRefusal(400, XML_DTD_REFUSED) from None
+    raw = dict(submit.fields)
+    if raw.get("coding") in (None, -1):
+        raw["coding"] = 0
+    try:
+        form = SendsmsForm.model_validate(raw)
+    except ValidationError as e:
+        raise KannelRefusal(400, _misformed(e)) from None
+    return SendsmsRequest(form=form, posted=True, receivers=submit.receivers)
 
 
 def _charset_of(options: str) -> str:
@@ -234,11 +259,15 @@ def _misformed(error: ValidationError) -> str:
 
 def receivers_or_refusal(request: SendsmsRequest) -> list[str]:
     """The receivers of ``to`` (separated by spaces, or by ``+``, which a query decodes as a
-    space), each once in the order given; smsbox's refusal when there are none."""
+    space), or an XML POST's numbers (each as written, a blank one left out), each once in
+    the order given; smsbox's refusal when there are none."""
     to = request.form.to
-    if to is None:
+    if request.receivers is not None:
+        receivers = list(dict.fromkeys(r for r in request.receivers if r))
+    elif to is None:
         raise KannelRefusal(400, MISSING_RECEIVERS if request.posted else MISSING_RECEIVER)
-    receivers = list(dict.fromkeys(to.replace("+", " ").split()))
+    else:
+        receivers = list(dict.fromkeys(to.replace("+", " ").split()))
     if not receivers:
         raise KannelRefusal(400, EMPTY_RECEIVER)
     if len(receivers) > MAX_RECEIVERS:

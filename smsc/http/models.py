@@ -231,7 +231,9 @@ class FailedWebhook(_Out):
     """A receipt or MO whose webhook did not succeed within its time to live."""
 
     id: int = Field(description="Its id (give it to a replay).")
-    event_id: str = Field(description="The X-Smsc-Event-Id it was sent with (and will be).")
+    event_id: str = Field(description="The id of its event, the same in every attempt: the "
+                                      "event's id in a JSON webhook call, the X-Smsc-Event-Id "
+                                      "header of a Kannel one.")
     type: Literal["receipt", "mo"]
     message_id: str | None = Field(default=None, description="The message a receipt is of.")
     style: Literal["json", "kannel"] = Field(

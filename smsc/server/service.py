@@ -382,7 +382,8 @@ def webhook_policy(settings: ServerSettings) -> WebhookPolicy:
                          retry_min=settings.webhook_retry_min,
                          retry_max=settings.webhook_retry_max,
                          max_in_flight=settings.webhook_in_flight,
-                         per_host=settings.webhook_per_host)
+                         per_host=settings.webhook_per_host,
+                         batch=settings.webhook_batch)
 
 
 def with_backlog(description: str, backlog: int) -> str:

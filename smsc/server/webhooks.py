@@ -1,20 +1,21 @@
-"""Receipts and MO by webhook: carries outbox items with a hook over HTTP (treq), I/O only.
+"""Receipts and MO by webhook: carries outbox items with a hook over HTTP, I/O only.
 
 Every decision is the core's: :class:`smsc.core.webhook_desk.WebhookDesk` (store thread)
-claims due items and makes their calls and writes the verdicts back;
-:class:`smsc.core.webhook_queue.WebhookQueue` (event loop) says which call goes out next and
-judges each answer. This courier runs the store calls on the store thread, the HTTP calls on
-the event loop through one bounded connection pool, and is woken when items are committed here
-(``wake``, from ``OutboxCourier.offer``) and every second (``Upkeep``), which also finds items
-another process wrote and retries that came due.
+claims due items and makes them events and writes the verdicts back;
+:class:`smsc.core.webhook_queue.WebhookQueue` (event loop) groups the events waiting into calls
+(up to ``webhook_batch`` JSON events of one URL and secret per call), says which call goes out
+next and judges each answer. This courier runs the store calls on the store thread, the HTTP
+calls on the event loop through one bounded connection pool, and is woken when items are
+committed here (``wake``, from ``OutboxCourier.offer``) and every second (``Upkeep``), which
+also finds items another process wrote and retries that came due.
 
-The calls go through Twisted's ``Agent`` over a persistent ``HTTPConnectionPool`` (keep-alive,
-``per_host`` connections kept per host); answers are read with ``treq.collect``. treq's
-``HTTPClient`` is not in the way of each call: its per-request wrapping (the URL parsed and
-re-encoded, a cookie agent, a gzip decoder, a buffered response) cost about as much CPU as the
-rest of the call together, and a webhook needs none of it (no cookies, no redirects, no gzip
-asked). A URL is made ASCII (an IRI's host in IDNA, its path percent-encoded) once and kept,
-and so is the endpoint of each host (:class:`KeptEndpoints`).
+The calls go through Twisted's ``Agent`` (``Agent.usingEndpointFactory``) over a persistent
+``HTTPConnectionPool`` (keep-alive, ``per_host`` connections kept per host); answers are read
+with ``treq.collect``. treq's ``HTTPClient`` is not in the way of each call: its per-request
+wrapping (the URL parsed and re-encoded, a cookie agent, a gzip decoder, a buffered response)
+cost about as much CPU as the rest of the call together, and a webhook needs none of it (no
+cookies, no redirects, no gzip asked). A URL is made ASCII (an IRI's host in IDNA, its path
+percent-encoded) once and kept, and so is the endpoint of each host (:class:`KeptEndpoints`).
 
 Delivery is at least once: an item leaves the outbox only once a 2xx answer's removal is
 committed; a crash before that sends it again when its claim's lease runs out, under the same
@@ -36,17 +37,21 @@ from twisted.internet.error import (
     DNSLookupError,
     TimeoutError,
 )
-from twisted.internet.interfaces import IDelayedCall, IReactorTime, IStreamClientEndpoint
+from twisted.internet.interfaces import (
+    IDelayedCall,
+    IProtocol,
+    IProtocolFactory,
+    IReactorTime,
+    IStreamClientEndpoint,
+)
 from twisted.logger import Logger
 from twisted.python.failure import Failure
-from twisted.web._newclient import _ensureValidURI
 from twisted.web.client import (
     URI,
     Agent,
     BrowserLikePolicyForHTTPS,
     HTTPConnectionPool,
     ResponseFailed,
-    _HTTP11ClientFactory,
 )
 from twisted.web.error import SchemeNotSupported
 from twisted.web.http_headers import Headers
@@ -55,7 +60,7 @@ from zope.interface import implementer
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
-from smsc.core.webhooks import RETRY, Verdict, WebhookCall
+from smsc.core.webhooks import ACK, RETRY, Verdict, WebhookCall, WebhookEvent
 from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
 from smsc.server.worker import StoreWorker
@@ -90,12 +95,29 @@ class _Octets:
         pass
 
 
+@implementer(IStreamClientEndpoint)
+class _Quiet:
+    """An endpoint whose connections' factories say nothing (the pool's factory logs a
+    start and a stop line per connection: a flood with receivers that close every one)."""
+
+    __slots__ = ("endpoint",)
+
+    def __init__(self, endpoint: IStreamClientEndpoint) -> None:
+        self.endpoint = endpoint
+
+    def connect(self, protocolFactory: IProtocolFactory  # noqa: N803 (the interface's name)
+                ) -> defer.Deferred[IProtocol]:
+        protocolFactory.noisy = False  # type: ignore[attr-defined]
+        return self.endpoint.connect(protocolFactory)
+
+
 @implementer(IAgentEndpointFactory)
 class KeptEndpoints:
     """The endpoint of each (scheme, host, port), made once and kept (the most recent
     ``limit``): Twisted's Agent makes a new one, its host name through IDNA, for every
     request. The same endpoints it would make: TCP for http, TLS (a browser-like policy:
-    the certificate checked against the host) for https."""
+    the certificate checked against the host) for https; their connections' factories
+    quiet."""
 
     def __init__(self, reactor: Any, connect_timeout: float, limit: int = MAX_URLS) -> None:
         self._reactor = reactor
@@ -113,9 +135,10 @@ class KeptEndpoints:
                                     timeout=self._timeout)
         made: IStreamClientEndpoint
         if uri.scheme == b"http":
-            made = endpoint
+            made = _Quiet(endpoint)
         elif uri.scheme == b"https":
-            made = wrapClientTLS(self._tls.creatorForNetloc(uri.host, uri.port), endpoint)
+            made = _Quiet(wrapClientTLS(self._tls.creatorForNetloc(uri.host, uri.port),
+                                        endpoint))
         else:
             raise SchemeNotSupported(f"Unsupported scheme: {uri.scheme!r}")
         if len(self._known) >= self.limit:
@@ -142,53 +165,6 @@ class RequestUris:
             del self._known[next(iter(self._known))]
         self._known[url] = made
         return made
-
-
-class KeptTargetAgent(Agent):
-    """Twisted's ``Agent`` with each request target parsed once and kept (the most recent
-    ``limit``): ``Agent.request`` parses the URL (``URI.fromBytes``, ``urlparse``), makes its
-    path and the Host header's value and copies the headers to add it, for every call; with a
-    few receivers taking thousands of calls a second that was a third of a call's CPU. What
-    it does after (the pool's connection, the request written) is the Agent's own. The
-    headers given are used as they are, the Host header added to them."""
-
-    limit = MAX_URLS
-
-    @classmethod
-    def over(cls, reactor: Any, endpoints: IAgentEndpointFactory,
-             pool: HTTPConnectionPool) -> KeptTargetAgent:
-        agent: KeptTargetAgent = cls.usingEndpointFactory(  # type: ignore[no-untyped-call]
-            reactor, endpoints, pool=pool)
-        agent._targets = {}
-        return agent
-
-    _targets: dict[bytes, tuple[tuple[bytes, bytes, int], IStreamClientEndpoint, URI,
-                                bytes, bytes]]
-
-    def request(self, method: bytes, uri: bytes, headers: Headers | None = None,
-                bodyProducer: IBodyProducer | None = None  # noqa: N803 (IAgent.request)
-                ) -> defer.Deferred[IResponse]:
-        target = self._targets.get(uri)
-        if target is None:
-            parsed = URI.fromBytes(_ensureValidURI(uri.strip()))  # type: ignore[no-untyped-call]
-            try:
-                endpoint = self._getEndpoint(parsed)  # type: ignore[no-untyped-call]
-            except SchemeNotSupported:
-                return defer.fail(Failure())  # type: ignore[no-untyped-call]
-            target = ((parsed.scheme, parsed.host, parsed.port), endpoint, parsed,
-                      parsed.originForm,
-                      self._computeHostValue(  # type: ignore[no-untyped-call]
-                          parsed.scheme, parsed.host, parsed.port))
-            if len(self._targets) >= self.limit:
-                del self._targets[next(iter(self._targets))]
-            self._targets[uri] = target
-        key, endpoint, parsed, path, host = target
-        if headers is None:
-            headers = Headers()
-        if not headers.hasHeader(b"host"):
-            headers.addRawHeader(b"Host", host)
-        return self._requestWithEndpoint(key, endpoint, method, parsed, headers, bodyProducer,
-                                         path)
 
 
 class _Body:
@@ -228,13 +204,6 @@ def why(failure: Failure) -> str:
     return f"{type(error).__name__}: {error}"[:ERROR_TEXT]
 
 
-class _QuietFactory(_HTTP11ClientFactory):
-    """The pool's connection factory without its start and stop lines (one pair per
-    connection: a flood with receivers that close every connection)."""
-
-    noisy = False
-
-
 class WebhookCourier:
     """Carries hooked outbox items to their URLs and their verdicts back to the store."""
 
@@ -252,16 +221,16 @@ class WebhookCourier:
         self._pool.maxPersistentPerHost = policy.per_host
         self._pool.cachedConnectionTimeout = 60
         self._pool.retryAutomatically = False  # a retry is the queue's decision, not the pool's
-        self._pool._factory = _QuietFactory
         self._logs = LogLimiter()  # failed calls: a few lines per host, then one per 5 s
-        self._agent: IAgent = agent if agent is not None else KeptTargetAgent.over(
-            reactor, KeptEndpoints(reactor, policy.connect_timeout), self._pool)
+        self._agent: IAgent = agent if agent is not None else Agent.usingEndpointFactory(
+            reactor, KeptEndpoints(reactor, policy.connect_timeout),
+            pool=self._pool)  # type: ignore[no-untyped-call]
         self._uris = RequestUris()
         self._writing = False
         self._pump_call: IDelayedCall | None = None
         self._claim_call: IDelayedCall | None = None
         self._write_call: IDelayedCall | None = None
-        self._flying: dict[int, defer.Deferred[Any]] = {}  # item id -> its call in flight
+        self._flying: dict[int, defer.Deferred[Any]] = {}  # call key -> the call in flight
         self._deadlines: deque[tuple[float, int, defer.Deferred[Any]]] = deque()
         self._deadline_call: IDelayedCall | None = None
         self.stopping = False
@@ -295,8 +264,8 @@ class WebhookCourier:
         d = self._worker.call(self.desk.claim, self._clock.seconds(), asked)
         d.addCallbacks(self._claimed, self._claim_failed, callbackArgs=(asked,))
 
-    def _claimed(self, calls: list[WebhookCall], asked: int) -> None:
-        again = self.queue.claimed(calls, asked)
+    def _claimed(self, events: list[WebhookEvent], asked: int) -> None:
+        again = self.queue.claimed(events, asked)
         self._schedule_pump()
         if again and not self.stopping:
             self._claim()  # it came back full: more are due now
@@ -326,17 +295,17 @@ class WebhookCourier:
             d = self._request(call, headers)
         except Exception:
             d = defer.fail()
-        self._limit_time(call.item.id, d)
+        self._limit_time(call.key, d)
         d.addCallback(_read, body)
         d.addCallbacks(self._answered, self._no_answer, callbackArgs=(call, body),
                        errbackArgs=(call,))
 
-    def _limit_time(self, item_id: int, d: defer.Deferred[Any]) -> None:
+    def _limit_time(self, key: int, d: defer.Deferred[Any]) -> None:
         """Cancel the call (a timeout) if it has not ended after the policy's ``timeout``.
         One timer for every call in flight, not one each: calls start in time order and share
         the limit, so their deadlines queue in order; the timer wakes at the first."""
-        self._flying[item_id] = d
-        self._deadlines.append((self._clock.seconds() + self.queue.policy.timeout, item_id, d))
+        self._flying[key] = d
+        self._deadlines.append((self._clock.seconds() + self.queue.policy.timeout, key, d))
         if self._deadline_call is None:
             self._deadline_call = self._clock.callLater(self.queue.policy.timeout,
                                                         self._expire)
@@ -346,8 +315,8 @@ class WebhookCourier:
         now = self._clock.seconds()
         deadlines, flying = self._deadlines, self._flying
         while deadlines and deadlines[0][0] <= now:
-            _, item_id, d = deadlines.popleft()
-            if flying.get(item_id) is d:
+            _, key, d = deadlines.popleft()
+            if flying.get(key) is d:
                 d.cancel()
         self._drop_ended()
         if deadlines:
@@ -375,14 +344,17 @@ class WebhookCourier:
         self._settle(call, None, why(failure))
 
     def _settle(self, call: WebhookCall, status: int | None, error: str) -> None:
-        self._flying.pop(call.item.id, None)
+        self._flying.pop(call.key, None)
         self._drop_ended()
-        verdict = self.queue.answered(call, status, error, self._clock.seconds())
-        if verdict.action != "ack":
+        verdicts = self.queue.answered(call, status, error, self._clock.seconds())
+        _, verdict = verdicts[0]
+        if verdict.action != ACK:
             left_out = self._logs.allow(call.host, self._clock.seconds())
             if left_out is not None:
+                events = (f"{call.key}" if len(verdicts) == 1
+                          else f"{call.key} (and {len(verdicts) - 1} more events)")
                 _log.info("webhook {event} to {host}: {error}; {next}{suppressed}",
-                          event=call.item.id, host=call.host, error=verdict.error,
+                          event=events, host=call.host, error=verdict.error,
                           next=_next(verdict, self._clock), suppressed=suppressed_note(left_out))
         self._schedule_write()
         self._schedule_pump()

@@ -74,11 +74,13 @@ class ApiStore(Protocol):
         newest), newest first, each as all its parts for one destination (a message id with
         several destinations gives one entry per destination, in destination order), matching
         ``destination`` (the stored international number) and ``submitted_at`` in
-        [since, until), and ``reference`` (the customer's, exactly) when given. The walk
-        stops after the message id that brings the page to ``limit`` entries (a message id
-        is never cut, so a submit_multi's may take a page past ``limit``) or once it has read
-        about ``scan`` parts of any account, always on a whole message id: a page may be
-        short, even empty, while older messages remain.
+        [since, until), and ``reference`` (the customer's, exactly) when given. The page
+        ends after the message id that brings it to ``limit`` entries (a message id is never
+        cut, so a submit_multi's may take a page past ``limit``). Only the account's parts
+        are read, by index (those with ``reference`` when it is given); with ``destination``,
+        ``since`` or ``until``, the walk reads about ``scan`` of those parts at most, always
+        whole message ids, and checks those filters on them: such a page may be short, even
+        empty, while older messages remain.
         ``next_before`` is the message id to continue below; None only when nothing older is
         left."""
         ...

@@ -343,6 +343,11 @@ class Store(ApiStore, ClusterStore, Protocol):
         MAX_WEBHOOK_ERROR characters). False (nothing written) if the item is gone."""
         ...
 
+    def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
+        """:meth:`retry_webhook` for each ``(item_id, attempts, not_before, error)`` (the
+        events of a call that failed together), in one transaction; how many were written."""
+        ...
+
     def fail_webhook(self, item_id: int, attempts: int, error: str, now: float, *,
                      keep: int = FAILED_WEBHOOKS_KEPT) -> bool:
         """Move a hooked item from the outbox to the failed-webhook list in one transaction

@@ -9,6 +9,7 @@ is atomic like a database transaction.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import dataclasses
 import threading
@@ -96,6 +97,7 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
         self._ledger_id = 0
         self._messages: dict[int, StoredMessage] = {}  # by row id, in id order
         self._parts: dict[int, list[int]] = {}  # message_id -> row ids
+        self._sent: dict[str, list[int]] = {}  # account -> its message ids, ascending
         self._pending: set[int] = set()  # row ids with a next_at: the operator queues
         self._hot: dict[int, int] = {}  # row id -> generation of the process holding it
         self._claims = LeasedClaims()  # parts claimed by take_due with a lease
@@ -339,6 +341,8 @@ class MemoryStore(MemoryApiStore, MemoryWebhooks, MemoryContacts, MemoryCampaign
                     fields.update(state=done.state, attempts=done.attempts, done_at=done.done_at,
                                   error_code=done.error_code, next_at=None, refunded=0)
                 self._messages[row_id] = StoredMessage(**fields)
+                if p.message_id not in self._parts:
+                    bisect.insort(self._sent.setdefault(p.account, []), p.message_id)
                 self._parts.setdefault(p.message_id, []).append(row_id)
             stored = self._add_outbox([item for _, item in plan.receipts])
         return plan.outcomes(first_id, stored)

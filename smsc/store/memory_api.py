@@ -3,11 +3,12 @@ containers: a mixin of :class:`smsc.store.memory.MemoryStore`."""
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import threading
 from typing import TYPE_CHECKING
 
-from smsc.store.api_pages import page_of
+from smsc.store.api_pages import PageFilter, page_of
 from smsc.store.base import StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.records import Account, StoredMessage
@@ -21,6 +22,7 @@ class MemoryApiStore:
         _accounts: dict[str, Account]
         _messages: dict[int, StoredMessage]
         _parts: dict[int, list[int]]
+        _sent: dict[str, list[int]]
         _changes: int
 
     def _api_state(self) -> tuple[dict[str, ApiKey], dict[tuple[str, str], IdempotentAnswer]]:
@@ -121,7 +123,26 @@ class MemoryApiStore:
                      destination: str | None = None, since: float | None = None,
                      until: float | None = None,
                      reference: str | None = None) -> MessagePage:
+        wanted = PageFilter(account=account, before=before, destination=destination,
+                            since=since, until=until, reference=reference)
         with self._lock:
-            ids = sorted((m for m in self._parts if before is None or m < before), reverse=True)
-            parts = [self._messages[i] for m in ids for i in self._parts[m]]
-        return page_of(account, iter(parts), limit, scan, destination, since, until, reference)
+            sent = self._sent.get(account, [])
+            end = len(sent) if before is None else bisect.bisect_left(sent, before)
+            start, floor = 0, None
+            if wanted.bounded:  # as the SQL stores: the scan-th part's message id
+                read = 0
+                for n in range(end - 1, -1, -1):
+                    read += len(self._walked(sent[n], wanted))
+                    if read >= scan:
+                        start, floor = n, sent[n]
+                        break
+            parts = (p for n in range(end - 1, start - 1, -1)
+                     for p in self._walked(sent[n], wanted))
+            return page_of(wanted, parts, limit, floor)
+
+    def _walked(self, message_id: int, wanted: PageFilter) -> list[StoredMessage]:
+        """The parts of one message id the walk reads: those with the reference asked for."""
+        found = [self._messages[i] for i in self._parts[message_id]]
+        if wanted.reference is None:
+            return found
+        return [p for p in found if p.reference == wanted.reference]

@@ -43,6 +43,10 @@ class MemoryWebhooks:
             self._webhook_errors[item_id] = error[:MAX_WEBHOOK_ERROR]
         return True
 
+    def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
+        with self._lock:
+            return sum(self.retry_webhook(*retry) for retry in retries)
+
     def fail_webhook(self, item_id: int, attempts: int, error: str, now: float, *,
                      keep: int = FAILED_WEBHOOKS_KEPT) -> bool:
         with self._lock:

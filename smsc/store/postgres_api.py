@@ -7,7 +7,7 @@ from typing import Any
 
 import psycopg
 
-from smsc.store.api_pages import page_of
+from smsc.store.api_pages import PageFilter, page_of
 from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.postgres_rows import SELECT_MESSAGE, message_from_row
@@ -69,15 +69,15 @@ class PostgresApiStore(SqlStoreParts[psycopg.Connection[Any]]):
                      destination: str | None = None, since: float | None = None,
                      until: float | None = None,
                      reference: str | None = None) -> MessagePage:
-        sql = SELECT_MESSAGE
-        params: list[Any] = []
-        if before is not None:
-            sql += " WHERE message_id < %s"
-            params.append(before)
-        sql += " ORDER BY message_id DESC, id"
-        # A server-side cursor: only as far as the walk goes is read.
-        with self._write() as conn, conn.cursor(name="smsc_message_page") as rows:
-            rows.itersize = min(max(scan, limit, 50), 2000)
-            rows.execute(sql, params)
-            return page_of(account, (message_from_row(r) for r in rows), limit, scan,
-                           destination, since, until, reference)
+        wanted = PageFilter(account=account, before=before, destination=destination,
+                            since=since, until=until, reference=reference)
+        with self._write() as conn:
+            floor = None
+            if wanted.bounded:
+                row = conn.execute(*wanted.floor_query("%s", scan)).fetchone()
+                floor = int(row[0]) if row is not None else None
+            # A server-side cursor: only as far as the walk goes is read.
+            with conn.cursor(name="smsc_message_page") as rows:
+                rows.itersize = min(max(limit + 10, 50), 2000)
+                rows.execute(*wanted.parts_query(SELECT_MESSAGE, "%s", floor))
+                return page_of(wanted, (message_from_row(r) for r in rows), limit, floor)

@@ -189,6 +189,16 @@ _VERSION_3 = (
 )
 
 
+# Step 4: an account's messages by index, for the pages of GET /v1/messages (see
+# smsc.store.api_pages): newest first, and with one reference (only the parts that have one).
+# Built in the step's transaction: writes to messages wait while they build.
+_VERSION_4 = (
+    "CREATE INDEX IF NOT EXISTS messages_account ON messages (account, message_id)",
+    "CREATE INDEX IF NOT EXISTS messages_reference ON messages (account, reference, message_id) "
+    "WHERE reference IS NOT NULL",
+)
+
+
 def _byte_order(statements: tuple[str, ...]) -> tuple[str, ...]:
     """Text columns compare byte by byte (COLLATE "C"), whatever the database's locale: pages
     ordered by number or name come out as on SQLite, and indexes serve ``>`` cursors."""
@@ -201,6 +211,7 @@ STEPS: tuple[tuple[int, tuple[str, ...]], ...] = (
     (1, _byte_order(_VERSION_1)),
     (2, _VERSION_2),
     (3, _VERSION_3),
+    (4, _VERSION_4),
 )
 SCHEMA_VERSION = STEPS[-1][0]
 

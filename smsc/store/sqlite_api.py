@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING, Any
 
-from smsc.store.api_pages import page_of
+from smsc.store.api_pages import PageFilter, page_of
 from smsc.store.base import StoreError
 from smsc.store.http_records import ApiKey, IdempotentAnswer, MessagePage
 from smsc.store.row_records import ANSWER_COLUMNS, KEY_COLUMNS, answer_of
@@ -64,17 +64,15 @@ class SqliteApiStore(SqlStoreParts[sqlite3.Connection]):
                      destination: str | None = None, since: float | None = None,
                      until: float | None = None,
                      reference: str | None = None) -> MessagePage:
-        sql = SELECT_MESSAGE
-        params: list[Any] = []
-        if before is not None:
-            sql += " WHERE message_id < ?"
-            params.append(before)
-        sql += " ORDER BY message_id DESC"
+        wanted = PageFilter(account=account, before=before, destination=destination,
+                            since=since, until=until, reference=reference)
         with self._lock:
-            rows = self._conn.execute(sql, params)
+            floor = None
+            if wanted.bounded:
+                row = self._conn.execute(*wanted.floor_query("?", scan)).fetchone()
+                floor = row[0] if row is not None else None
+            rows = self._conn.execute(*wanted.parts_query(SELECT_MESSAGE, "?", floor))
             try:
-                return page_of(account, (message_from_row(r) for r in rows), limit, scan,
-                               destination, since, until, reference)
+                return page_of(wanted, (message_from_row(r) for r in rows), limit, floor)
             finally:
                 rows.close()
-

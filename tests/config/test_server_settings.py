@@ -130,3 +130,17 @@ def test_node_settings_are_checked(key: str, value: object, message: str) -> Non
     with pytest.raises(ConfigError, match=message) as error:
         server_settings_from_mapping({"server": {key: value}})
     assert f"server.{key}" in str(error.value)
+
+
+def test_webhook_batch_is_bounded_and_reaches_the_policy() -> None:
+    from smsc.server.service import webhook_policy
+
+    assert server_settings_from_mapping({}).webhook_batch == 100
+    assert webhook_policy(server_settings_from_mapping({})).batch == 100
+    one = server_settings_from_mapping({"server": {"webhook_batch": 1}})
+    assert webhook_policy(one).batch == 1
+    assert server_settings_from_mapping({"server": {"webhook_batch": 1000}}).webhook_batch == 1000
+    for wrong in (0, 1001, "10", True):
+        with pytest.raises(ConfigError) as caught:
+            server_settings_from_mapping({"server": {"webhook_batch": wrong}})
+        assert "server.webhook_batch" in str(caught.value)

@@ -16,7 +16,13 @@ from smsc.core.batch import BatchAnswer, BatchItem, prepare_batch
 from smsc.core.smsc_reports import answer_reports
 from smsc.core.submit import Answer, BindContext
 from smsc.core.webhook_desk import WebhookDesk
-from smsc.core.webhooks import SIGNATURE_HEADER, call_for, failed_view, kannel_wanted
+from smsc.core.webhooks import (
+    SIGNATURE_HEADER,
+    call_for,
+    call_of,
+    failed_view,
+    kannel_wanted,
+)
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, HookStyle, MessageHook, OutboxItem
@@ -139,10 +145,10 @@ def test_the_desk_removes_without_a_call_what_the_mask_does_not_ask() -> None:
 def test_an_account_without_a_secret_gets_one_on_first_use() -> None:
     desk, store = _desk(secret="")
     store.add_outbox([dataclasses.replace(_mo_item(), id=0)])
-    (call,) = desk.claim(T0, 10)
+    (event,) = desk.claim(T0, 10)
     secret = store.get_account("acct").webhook_secret  # type: ignore[union-attr]
-    assert len(secret) == 64
-    assert dict(call.headers)[SIGNATURE_HEADER]
+    assert len(secret) == 64 and event.secret == secret
+    assert dict(call_of([event], T0).headers)[SIGNATURE_HEADER]
 
 
 def test_a_failed_kannel_webhook_shows_its_template() -> None:

@@ -4,6 +4,7 @@ verdicts written back, failed webhooks listed and replayed."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhooks import (
@@ -11,6 +12,7 @@ from smsc.core.webhooks import (
     TIMESTAMP_HEADER,
     Verdict,
     WebhookPolicy,
+    call_of,
     signature_matches,
 )
 from smsc.store.memory import MemoryStore
@@ -34,17 +36,20 @@ def _add(store: MemoryStore, *items: OutboxItem) -> list[OutboxItem]:
     return store.add_outbox([dataclasses.replace(i, id=0) for i in items])
 
 
-def test_claims_become_calls_signed_with_the_account_secret() -> None:
+def test_claims_become_events_signed_with_the_account_secret() -> None:
     desk, store = _desk()
     receipt, mo = _add(store, _receipt_item(), _mo_item())
-    calls = desk.claim(T0 + 10, 10)
-    assert [c.item.id for c in calls] == [receipt.id, mo.id]
-    for call in calls:
-        headers = dict(call.headers)
-        assert signature_matches(SECRET, headers[TIMESTAMP_HEADER], call.body,
-                                 headers[SIGNATURE_HEADER])
+    events = desk.claim(T0 + 10, 10)
+    assert [e.item.id for e in events] == [receipt.id, mo.id]
+    assert {(e.url, e.secret) for e in events} == {("https://shop.example/hooks/smsc", SECRET)}
+    call = call_of(events, T0 + 10)
+    headers = dict(call.headers)
+    assert signature_matches(SECRET, headers[TIMESTAMP_HEADER], call.body,
+                             headers[SIGNATURE_HEADER])
+    assert [e["id"] for e in json.loads(call.body)["events"]] == [
+        f"evt-{receipt.id}", f"evt-{mo.id}"]
     assert desk.claim(T0 + 10, 10) == []  # leased
-    assert calls[0].item.not_before == T0 + 10 + POLICY.lease
+    assert events[0].item.not_before == T0 + 10 + POLICY.lease
 
 
 def test_verdicts_are_written_back() -> None:

@@ -397,8 +397,8 @@ def test_a_send_s_reference_is_kept_listed_and_in_its_receipt_event(api: ApiServ
         assert all(m["reference"] == ref for m in listed["messages"])
         other = api.request("GET", "/v1/messages?reference=order-4", key=key).json
         assert other["messages"] == []
-        body = poll(lambda: next((b for b in got if ids[0].encode() in b), None), "the webhook")
-        event = json.loads(body)
+        event = poll(lambda: next((e for b in got for e in json.loads(b)["events"]
+                                   if e["message_id"] == ids[0]), None), "the webhook")
         assert event["type"] == "receipt" and event["reference"] == ref
     finally:
         receiver.shutdown()

@@ -9,7 +9,9 @@ Test numbers (docs/operators.md): 61491570006 is DELIVRD after 2 s, 61491570156 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import sqlite3
 import time
 import urllib.error
 import urllib.parse
@@ -129,6 +131,57 @@ def test_a_post_with_x_kannel_headers_sends_its_body(api: ApiServer,
     assert (status, answer) == (400, "Missing receiver(s) number(s), rejected")
 
 
+def stored_texts(api: ApiServer, account: str) -> list[tuple[int, bytes]]:
+    """(data_coding, short_message) of the account's stored parts, read from the database."""
+    with contextlib.closing(sqlite3.connect(f"file:{api.db}?mode=ro", uri=True)) as db:
+        return [(int(c), bytes(m)) for c, m in db.execute(
+            "SELECT data_coding, short_message FROM messages WHERE account = ? ORDER BY id",
+            (account,))]
+
+
+def xml_submit(system_id: str, numbers: list[str], text: str, *, dlr: str = "",
+               extra: str = "", declaration: str = "") -> bytes:
+    """smsbox's XML sendsms document."""
+    da = "".join(f"<number>{n}</number>" for n in numbers)
+    return (f"{declaration}<message><submit><da>{da}</da><oa><number>Shop</number></oa>"
+            f"<ud>{text}</ud><from><username>{system_id}</username>"
+            f"<password>{PASSWORD}</password></from>{dlr}{extra}</submit></message>"
+            ).encode()
+
+
+def test_an_xml_post_sends_to_each_number_and_reports_to_its_dlr_url(
+        api: ApiServer, receiver: WebhookReceiver) -> None:
+    """smsbox's text/xml POST: every <da><number> a receiver, <ud> URL-decoded, the dlr-mask
+    and dlr-url of <statusrequest> followed; smsbox's answers and refusals."""
+    system_id, key = api.account(credit="100")
+    dlr = (f"<statusrequest><dlr-mask>3</dlr-mask><dlr-url>"
+           f"{dlr_url(receiver, 'xml').replace('&', '&amp;')}</dlr-url></statusrequest>")
+    body = xml_submit(system_id, [DELIVERED, f" {UNDELIVERABLE} "], "Hello%20from+XML", dlr=dlr,
+                      declaration='<?xml version="1.0" encoding="UTF-8"?>')
+    status, answer, headers = post(api, body, {"Content-Type": "text/xml"})
+    assert (status, answer, headers["Content-Type"]) == (
+        202, "0: Accepted for delivery", "text/html")
+    receiver.wait_for(lambda _: len(callbacks(receiver, "xml")) >= 2, "the DLR callbacks")
+    got = sorted((d["to"], d["type"], d["from"]) for d in callbacks(receiver, "xml"))
+    assert got == [(DELIVERED, "1", "Shop"), (UNDELIVERABLE, "2", "Shop")]
+    listed = api.request("GET", "/v1/messages?limit=10", key=key).json["messages"]
+    assert sorted(m["to"] for m in listed) == sorted([DELIVERED, UNDELIVERABLE])
+    # The text as smsbox reads it (7-bit, as a text/plain POST's), in the store.
+    assert stored_texts(api, system_id) == [(0, b"Hello from XML")] * 2
+    xml = {"Content-Type": "text/xml; charset=utf-8"}
+    assert post(api, xml_submit(system_id, [], "x"), xml)[:2] == (
+        400, "Missing receiver(s) number(s), rejected")
+    assert post(api, xml_submit(system_id, [DELIVERED], "x",
+                                extra="<dcs><coding>abc</coding></dcs>"), xml)[:2] == (
+        400, "Coding field misformed, rejected")
+    assert post(api, b"<message><submit><from>", xml)[:2] == (
+        403, "Authorization failed for sendsms")  # unreadable: no login in it, as smsbox
+    entity = xml_submit(system_id, [DELIVERED], "&e;", declaration=(
+        '<!DOCTYPE message [<!ENTITY e SYSTEM "file:///etc/passwd">]>'))
+    assert post(api, entity, xml)[:2] == (400, "Sending failed. A DTD (<!DOCTYPE) is not accepted")
+    assert api.balance(system_id) == 100 * 100 - 2 * 3  # two messages of 3, nothing more
+
+
 def test_refusals_in_smsbox_words(api: ApiServer, receiver: WebhookReceiver) -> None:
     system_id, _ = api.account(credit="100")
     base = {"username": system_id, "password": PASSWORD, "from": "Shop", "text": "x"}
@@ -185,7 +238,7 @@ def test_a_dlr_url_answering_500_is_called_again(api: ApiServer,
     assert status == 202
     first, second = receiver.wait_for(lambda seen: len(seen) >= 2, "the call and its retry")
     assert (first.status, second.status) == (500, 200)
-    assert first.path == second.path and first.event_id == second.event_id
+    assert first.path == second.path and first.event_ids == second.event_ids
 
 
 def _failed(api: ApiServer, key: str) -> list[dict[str, object]]:
@@ -223,7 +276,7 @@ def test_failed_webhooks_are_listed_and_replayed_over_the_api(
                          body={"ids": [rows[0]["id"], 999999]})
     assert answer.status == 200
     assert answer.json == {"replayed": [rows[0]["event_id"]], "not_found": ["999999"]}
-    receiver.wait_for(lambda seen: any(r.status == 200 and r.event_id == rows[0]["event_id"]
+    receiver.wait_for(lambda seen: any(r.status == 200 and r.event_ids == [rows[0]["event_id"]]
                                        for r in seen), "the replayed call")
     answer = api.request("POST", "/v1/webhooks/failed/replay", key=key, body={"all": True})
     assert answer.json["replayed"] == [rows[1]["event_id"]]

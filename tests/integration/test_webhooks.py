@@ -34,7 +34,7 @@ from tests.integration.conftest import (
     write_config,
 )
 from tests.integration.test_restart import Submitter
-from tests.integration.webhook_receiver import WebhookReceiver
+from tests.integration.webhook_receiver import WebhookReceiver, events_of
 from tests.operators.factories import simulator
 
 FAST_WEBHOOKS = {"webhook_timeout": "1s", "webhook_retry_min": "1s", "webhook_retry_max": "2s"}
@@ -73,7 +73,7 @@ def submit_many(server: SmscServer, login: Login, count: int) -> list[str]:
 
 
 def receipts_of(seen: list, ids: set[str]) -> bool:  # type: ignore[type-arg]
-    return {r.event["message_id"] for r in seen if r.status == 200} >= ids
+    return {e["message_id"] for e in events_of([r for r in seen if r.status == 200])} >= ids
 
 
 def test_receipts_arrive_signed_with_the_account_secret(server: SmscServer,
@@ -93,13 +93,16 @@ def test_receipts_arrive_signed_with_the_account_secret(server: SmscServer,
         assert request.method == "POST" and request.path == "/hooks/smsc"
         assert request.signed is True, request.headers
         assert request.headers["content-type"] == "application/json"
-        event = request.event
-        assert event["type"] == "receipt" and event["status"] == "DELIVRD"
-        assert event["id"] == request.event_id and event["account"] == login.system_id
-        assert event["from"] == "Tester" and event["to"] in UA_NUMBERS[:3]
-        assert event["parts"] == {"submitted": 1, "delivered": 1} and event["final"] is True
+        assert request.headers["x-smsc-event-count"] == str(len(request.events))
+        assert "x-smsc-event-id" not in request.headers
         assert abs(int(request.headers["x-smsc-timestamp"]) - time.time()) < 60
-    assert len({r.event_id for r in seen}) == len(seen) == 3
+        for event in request.events:
+            assert event["type"] == "receipt" and event["status"] == "DELIVRD"
+            assert event["id"].startswith("evt-") and event["account"] == login.system_id
+            assert event["from"] == "Tester" and event["to"] in UA_NUMBERS[:3]
+            assert event["parts"] == {"submitted": 1, "delivered": 1} and event["final"]
+    events = events_of(seen)
+    assert len({e["id"] for e in events}) == len(events) == 3
     # and nothing for the SMPP receivers
     with bound_esme(server.port, "rx", login) as rx:
         rx.listen(1.0)
@@ -111,7 +114,8 @@ def test_an_mo_arrives_as_an_event(server: SmscServer, receiver: WebhookReceiver
     server.cli("mo", "inject", "--account", login.system_id, "--from", "380671234567",
                "--to", "4242", "STOP ads please")
     (request,) = receiver.wait_for(lambda s: len(s) >= 1, "the MO")
-    event = request.event
+    event = request.event  # one event waiting: a call of its own, sent at once
+    assert request.headers["x-smsc-event-count"] == "1"
     assert request.signed is True
     assert (event["type"], event["from"], event["to"], event["text"]) == (
         "mo", "380671234567", "4242", "STOP ads please")
@@ -124,7 +128,7 @@ def test_a_receiver_answering_500_gets_the_same_event_again(
     (message_id,) = submit_many(server, login, 1)
     seen = receiver.wait_for(lambda s: len(s) >= 3 and s[-1].status == 200, "a third try")
     assert [r.status for r in seen] == [500, 500, 200]
-    assert len({r.event_id for r in seen}) == 1 and seen[0].event["message_id"] == message_id
+    assert len({r.event["id"] for r in seen}) == 1 and seen[0].event["message_id"] == message_id
     assert all(r.body == seen[0].body or r.event == seen[0].event for r in seen)
     assert all(r.signed for r in seen)
     time.sleep(2.5)  # a removed item is not sent again: nothing more arrives
@@ -164,7 +168,7 @@ def test_past_its_ttl_a_webhook_is_listed_as_failed_and_replay_sends_it_again(
     out = server.cli("webhook", "replay", "--all", "--account", login.system_id)
     assert "1 webhook(s) back in the outbox" in out
     seen = receiver.wait_for(lambda s: len(s) > tries and s[-1].status == 200, "the replay")
-    assert seen[-1].event_id == seen[0].event_id == row["event_id"]
+    assert seen[-1].event["id"] == seen[0].event["id"] == row["event_id"]
     assert json.loads(server.cli("webhook", "failed", "--account", login.system_id,
                                  "--json")) == []
 
@@ -192,7 +196,7 @@ def test_kill_9_with_webhooks_pending_then_every_receipt_arrives_once_per_event(
     time.sleep(1.0)  # anything more would be a duplicate
     counts = receiver.acked_events()
     assert [e for e, n in counts.items() if n > 1] == []
-    by_message = {r.event["message_id"] for r in receiver.acked()}
+    by_message = {e["message_id"] for e in events_of(receiver.acked())}
     assert by_message == acked
     assert second.running
 
@@ -256,3 +260,62 @@ def test_sigterm_with_webhooks_pending_exits_0_and_the_rest_arrive_after_restart
     receiver.wait_for(lambda s: receipts_of(s, acked), "every receipt", timeout=60)
     time.sleep(1.0)  # anything more would be a duplicate
     assert [e for e, n in receiver.acked_events().items() if n > 1] == []
+
+
+# --- several events per call ---------------------------------------------------------------
+def _each_once(receiver: WebhookReceiver, ids: set[str]) -> list[dict[str, object]]:
+    """Every receipt of ``ids`` acknowledged, and no event acknowledged twice; the events
+    acknowledged."""
+    receiver.wait_for(lambda s: receipts_of(s, ids), f"{len(ids)} receipts", timeout=60)
+    time.sleep(1.0)  # anything more would be a duplicate
+    assert [e for e, n in receiver.acked_events().items() if n > 1] == []
+    acked = events_of(receiver.acked())
+    assert {e["message_id"] for e in acked} == ids and len(acked) == len(ids)
+    return acked
+
+
+def test_a_busy_receiver_gets_several_events_per_call_each_once(
+        server: SmscServer, receiver: WebhookReceiver) -> None:
+    receiver.delay = 0.2  # each answer takes a while: receipts wait meanwhile, and group
+    login = hooked_account(server, receiver)
+    ids = set(submit_many(server, login, 120))
+    _each_once(receiver, ids)
+    seen = receiver.seen()
+    assert all(r.signed and r.status == 200 for r in seen)
+    assert max(len(r.events) for r in seen) > 1  # grouped under load
+    assert len(seen) < len(ids)
+    for request in seen:  # in the order they were made, within a call
+        assert request.headers["x-smsc-event-count"] == str(len(request.events))
+        numbers = [int(e["id"].removeprefix("evt-")) for e in request.events]
+        assert numbers == sorted(numbers)
+        assert len(request.events) <= 100  # webhook_batch's default
+
+
+def test_a_500_to_a_call_of_several_events_sends_each_again(
+        server: SmscServer, receiver: WebhookReceiver) -> None:
+    login = hooked_account(server, receiver)
+    receiver.stop()  # refused: the receipts wait for their retries, together
+    ids = set(submit_many(server, login, 30))
+    time.sleep(1.5)
+    receiver.answer = lambda n: 500 if n < 2 else 200
+    receiver.start()
+    acked = _each_once(receiver, ids)
+    seen = receiver.seen()
+    refused = [r for r in seen if r.status == 500]
+    assert len(refused) == 2 and max(len(r.events) for r in refused) > 1
+    again = {e["id"] for e in acked}
+    assert {e["id"] for e in events_of(refused)} <= again  # none lost
+    assert all(r.signed for r in seen)
+
+
+def test_with_webhook_batch_1_every_call_carries_one_event(
+        tmp_path: Path, servers: Callable[..., SmscServer], receiver: WebhookReceiver) -> None:
+    one = servers(tmp_path / "smsc.sqlite",
+                  write_config(tmp_path, server={**FAST_WEBHOOKS, "webhook_batch": 1}))
+    login = hooked_account(one, receiver)
+    receiver.stop()
+    ids = set(submit_many(one, login, 10))
+    time.sleep(1.5)  # waiting together: they would group if they could
+    receiver.start()
+    _each_once(receiver, ids)
+    assert {len(r.events) for r in receiver.seen()} == {1}

@@ -1,6 +1,8 @@
 """A customer's webhook receiver on loopback for the integration tests: records every request
 (method, path and query, headers, body), checks the HMAC signature on its own (the standard
-library's hmac, not smsc's code) and answers with the status the test sets.
+library's hmac, not smsc's code) and answers with the status the test sets, after ``delay``
+seconds if set (a busy receiver). A JSON call carries ``{"events": [...]}``; a Kannel GET one
+event named by its X-Smsc-Event-Id header.
 
 It can stop listening and start again on the same port (a receiver that was down). Bounded:
 at most MAX_REQUESTS are kept; every wait has a deadline.
@@ -34,13 +36,25 @@ class Request:
     signed: bool | None  # the signature checked out (None: no signature header)
 
     @property
-    def event(self) -> dict[str, Any]:
-        loaded: dict[str, Any] = json.loads(self.body)
-        return loaded
+    def events(self) -> list[dict[str, Any]]:
+        """The events of a JSON call (none for a GET)."""
+        if self.method != "POST":
+            return []
+        events: list[dict[str, Any]] = json.loads(self.body)["events"]
+        return events
 
     @property
-    def event_id(self) -> str:
-        return self.headers.get("x-smsc-event-id", "")
+    def event(self) -> dict[str, Any]:
+        """The event of a call that carries one (an AssertionError otherwise)."""
+        (only,) = self.events
+        return only
+
+    @property
+    def event_ids(self) -> list[str]:
+        """The ids of the events the call carries: the JSON events' ids, a GET's header."""
+        if self.method != "POST":
+            return [self.headers.get("x-smsc-event-id", "")]
+        return [event["id"] for event in self.events]
 
 
 class WebhookReceiver:
@@ -50,6 +64,7 @@ class WebhookReceiver:
         self._lock = threading.Lock()
         # the status for the next request (a function of how many came before)
         self.answer: Callable[[int], int] = lambda n: 200
+        self.delay = 0.0  # seconds before each answer
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -71,6 +86,8 @@ class WebhookReceiver:
                 body = self.rfile.read(length) if length else b""
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 status = receiver._record(self.command, self.path, headers, body)
+                if receiver.delay:
+                    time.sleep(min(receiver.delay, WAIT))
                 self.send_response(status)
                 reply = b"ok" if status < 300 else b"try again later"
                 self.send_header("Content-Length", str(len(reply)))
@@ -138,4 +155,9 @@ class WebhookReceiver:
 
     def acked_events(self) -> Counter[str]:
         """2xx answers per event id."""
-        return Counter(r.event_id for r in self.acked())
+        return Counter(event_id for r in self.acked() for event_id in r.event_ids)
+
+
+def events_of(requests: list[Request]) -> list[dict[str, Any]]:
+    """Every event the JSON calls ``requests`` carried, in order."""
+    return [event for r in requests for event in r.events]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -14,17 +15,17 @@ import pytest
 from treq.testing import RequestTraversalAgent
 from twisted.internet import defer, task
 from twisted.internet.endpoints import HostnameEndpoint
+from twisted.internet.protocol import Factory, Protocol
 from twisted.internet.testing import MemoryReactorClock, StringTransport
-from twisted.web.client import URI, HTTPConnectionPool
+from twisted.web.client import URI
 from twisted.web.error import SchemeNotSupported
-from twisted.web.http_headers import Headers
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Request
 
 from smsc.core.webhook_desk import WebhookDesk
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import WebhookPolicy
-from smsc.server.webhooks import KeptEndpoints, KeptTargetAgent, RequestUris, WebhookCourier
+from smsc.server.webhooks import KeptEndpoints, RequestUris, WebhookCourier, _Quiet
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account, OutboxItem
 from tests.core.test_webhooks import FMT, SECRET, _receipt_item
@@ -32,8 +33,10 @@ from tests.operators.factories import T0
 from tests.server.harness import InlineWorker
 
 URL = "http://hooks.example/smsc"
+# one event per call: the tests of the limits count calls; BATCHED groups them
 POLICY = WebhookPolicy(timeout=2.0, retry_min=5.0, per_host=2, max_in_flight=3,
-                       claim_batch=8, max_held=16, gather=0.0)
+                       claim_batch=8, max_held=16, gather=0.0, batch=1)
+BATCHED = dataclasses.replace(POLICY, batch=4)
 
 
 class Hooks(Resource):
@@ -45,7 +48,8 @@ class Hooks(Resource):
         super().__init__()  # type: ignore[no-untyped-call]
         self.status = 200
         self.hang = False
-        self.seen: list[tuple[str, bool]] = []  # event id, signature good
+        self.seen: list[tuple[str, bool]] = []  # event id, signature good (each event)
+        self.calls: list[list[str]] = []  # the event ids of each call
         self.waiting: list[Request] = []
 
     def render_POST(self, request: Request) -> bytes | int:
@@ -54,7 +58,10 @@ class Hooks(Resource):
         mac = hmac.new(SECRET.encode(), timestamp + b"." + body, hashlib.sha256).hexdigest()
         signed = hmac.compare_digest("sha256=" + mac,
                                      request.getHeader("x-smsc-signature") or "")
-        self.seen.append((request.getHeader("x-smsc-event-id") or "", signed))
+        ids = [event["id"] for event in json.loads(body)["events"]]
+        assert request.getHeader("x-smsc-event-count") == str(len(ids))
+        self.calls.append(ids)
+        self.seen.extend((event_id, signed) for event_id in ids)
         if self.hang:
             self.waiting.append(request)
             return NOT_DONE_YET
@@ -67,6 +74,15 @@ Rig = tuple[WebhookCourier, MemoryStore, Hooks, task.Clock, RequestTraversalAgen
 
 @pytest.fixture
 def rig() -> Iterator[Rig]:
+    yield from _rig(POLICY)
+
+
+@pytest.fixture
+def batched() -> Iterator[Rig]:
+    yield from _rig(BATCHED)
+
+
+def _rig(policy: WebhookPolicy) -> Iterator[Rig]:
     store = MemoryStore()
     store.create_account(Account(system_id="acct", password_hash="x", webhook_url=URL,
                                  webhook_secret=SECRET))
@@ -75,8 +91,8 @@ def rig() -> Iterator[Rig]:
     hooks = Hooks()
     stub = RequestTraversalAgent(hooks)  # type: ignore[no-untyped-call]
     courier = WebhookCourier(clock, InlineWorker(),
-                             WebhookDesk(store, policy=POLICY, format_id=FMT),
-                             WebhookQueue(POLICY, draw=lambda: 0.5), agent=stub)
+                             WebhookDesk(store, policy=policy, format_id=FMT),
+                             WebhookQueue(policy, draw=lambda: 0.5), agent=stub)
     yield courier, store, hooks, clock, stub
     courier.stop()
 
@@ -104,8 +120,39 @@ def test_acknowledged_items_leave_the_store(rig: Rig) -> None:
     assert store.outbox_count() == 0
     assert sorted(hooks.seen) == sorted((f"evt-{i.id}", True) for i in items)
     assert courier.queue.counts == {"sent": 5, "acked": 5, "retried": 0, "failed": 0,
-                                    "deferred": 0}
+                                    "deferred": 0, "calls": 5}
     assert courier.queue.held == 0 and courier.idle
+
+
+def test_waiting_events_go_together_within_the_batch(batched: Rig) -> None:
+    courier, store, hooks, clock, stub = batched
+    items = _add(store, 11)
+    courier.offer(items)
+    for _ in range(10):
+        _turn(clock, stub)
+        if store.outbox_count() == 0:
+            break
+    assert store.outbox_count() == 0
+    # 4 per call at most, 2 calls at once, each event once, in order within its call
+    assert [len(ids) for ids in hooks.calls] == [4, 4, 3]
+    assert sorted(hooks.seen) == sorted((f"evt-{i.id}", True) for i in items)
+    for ids in hooks.calls:
+        assert ids == sorted(ids, key=lambda e: int(e[4:]))
+    assert courier.queue.counts["calls"] == 3 and courier.queue.counts["acked"] == 11
+
+
+def test_a_failed_call_retries_every_event_it_carried(batched: Rig) -> None:
+    courier, store, hooks, clock, stub = batched
+    hooks.status = 500
+    items = _add(store, 3)
+    courier.offer(items)
+    for _ in range(5):
+        _turn(clock, stub)
+    assert hooks.calls == [[f"evt-{i.id}" for i in items]]
+    assert courier.queue.held == 0 and store.outbox_count() == 3
+    again = store.claim_webhooks(clock.seconds() + 6.0, 10, 1.0)
+    assert sorted((i.id, i.attempts) for i in again) == sorted((i.id, 1) for i in items)
+    assert courier.queue.counts["retried"] == 3
 
 
 def test_a_receiver_that_never_answers_times_out_within_the_limits(rig: Rig) -> None:
@@ -231,10 +278,10 @@ def test_endpoints_are_made_once_per_host_as_the_agent_would() -> None:
         return endpoints.endpointForURI(URI.fromBytes(url))  # type: ignore[no-untyped-call]
 
     plain = endpoint(b"http://hooks.example:8080/a")
-    assert type(plain) is HostnameEndpoint
+    assert type(plain.endpoint) is HostnameEndpoint
     assert endpoint(b"http://hooks.example:8080/b") is plain
     secure = endpoint(b"https://hooks.example/a")
-    assert type(secure) is not HostnameEndpoint  # TLS around one
+    assert type(secure.endpoint) is not HostnameEndpoint  # TLS around one
     with pytest.raises(SchemeNotSupported):
         endpoint(b"ftp://hooks.example/a")
     endpoint(b"http://other.example/")
@@ -265,22 +312,12 @@ class _WiredEndpoints:
         return _Wired()
 
 
-def test_the_agent_parses_each_target_once_and_writes_it_as_the_agent_would() -> None:
-    endpoints = _WiredEndpoints()
-    pool = HTTPConnectionPool(MemoryReactorClock(), persistent=False)  # type: ignore[no-untyped-call]
-    agent = KeptTargetAgent.over(MemoryReactorClock(), endpoints, pool)  # type: ignore[no-untyped-call,arg-type]
-    agent.limit = 2
-    agent.request(b"POST", b"http://hooks.example:8080/a?b=1", Headers(), None)
-    agent.request(b"POST", b"http://hooks.example:8080/a?b=1", None, None)
-    sent = [t.value() for t in endpoints.transports]  # type: ignore[no-untyped-call]
-    assert len(sent) == 2 and len(endpoints.asked) == 1  # the second call: the kept target
-    for request in sent:
-        assert request.startswith(b"POST /a?b=1 HTTP/1.1\r\n")
-        assert b"\r\nHost: hooks.example:8080\r\n" in request
-    agent.request(b"GET", b"http://[::1]/x", None, None)
-    assert b"\r\nHost: [::1]\r\n" in endpoints.transports[-1].value()  # type: ignore[no-untyped-call]
-    agent.request(b"GET", b"http://third.example/", None, None)
-    assert len(agent._targets) == 2  # the oldest went
-    refused: list[Any] = []
-    agent.request(b"GET", b"ftp://hooks.example/", None, None).addErrback(refused.append)
-    assert refused and refused[0].check(SchemeNotSupported)
+def test_the_endpoints_connections_are_quiet() -> None:
+    endpoints = KeptEndpoints(MemoryReactorClock(), 5.0)  # type: ignore[no-untyped-call]
+    made = endpoints.endpointForURI(URI.fromBytes(b"http://hooks.example/"))  # type: ignore[no-untyped-call]
+    assert isinstance(made, _Quiet) and type(made.endpoint) is HostnameEndpoint
+    wired = _WiredEndpoints().endpointForURI(URI.fromBytes(b"http://hooks.example/"))  # type: ignore[no-untyped-call]
+    factory = Factory.forProtocol(Protocol)
+    assert factory.noisy  # a factory's default: a line when it starts and when it stops
+    _Quiet(wired).connect(factory)
+    assert not factory.noisy

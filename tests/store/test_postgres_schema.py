@@ -127,3 +127,36 @@ def test_a_later_step_upgrades_an_older_database_once(empty_schema: str,
     assert again.schema_applied == []
     again.close()
     assert _versions(empty_schema) == list(range(1, current + 2))
+
+
+def test_a_database_at_step_3_gains_the_page_indexes(empty_schema: str) -> None:
+    """Step 4 adds messages_account and messages_reference to a database made at step 3; its
+    messages are paged as before."""
+    from dataclasses import replace
+
+    from smsc.store import postgres_schema
+    from tests.store.test_store_contract import NOW, funded, part
+
+    store = _postgres_store(empty_schema)
+    funded(store, bought=1_000)
+    store.accept([part(1), replace(part(2), reference="r-2")], NOW)
+    store.close()
+    pg = postgres_db.psycopg()
+    with pg.connect(empty_schema, autocommit=True) as conn:
+        conn.execute("DROP INDEX messages_account")
+        conn.execute("DROP INDEX messages_reference")
+        conn.execute("DELETE FROM schema_version WHERE version = 4")
+    upgraded = _postgres_store(empty_schema)
+    try:
+        assert upgraded.schema_applied == [4] == [postgres_schema.SCHEMA_VERSION]
+        page = upgraded.message_page("acme", before=None, limit=10, scan=100)
+        assert [e[0].message_id for e in page.messages] == [2, 1]
+        found = upgraded.message_page("acme", before=None, limit=10, scan=100, reference="r-2")
+        assert [e[0].message_id for e in found.messages] == [2]
+    finally:
+        upgraded.close()
+    with pg.connect(empty_schema) as conn:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'messages' "
+            "AND schemaname = current_schema()")}
+    assert {"messages_account", "messages_reference"} <= indexes

@@ -103,6 +103,7 @@ def test_a_database_from_before_references_gains_the_column_once(tmp_path: Path)
     store.accept([part(1)], NOW)
     store.close()
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX messages_reference")  # schema 6's, on the column
         conn.execute("ALTER TABLE messages DROP COLUMN reference")
         conn.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
     conn.close()
@@ -113,5 +114,46 @@ def test_a_database_from_before_references_gains_the_column_once(tmp_path: Path)
         assert store.get_messages(1)[0].reference is None
         store.accept([replace(part(2), reference="r-2")], NOW)
         assert store.get_messages(2)[0].reference == "r-2"
+    finally:
+        store.close()
+
+
+def test_a_database_from_before_the_page_indexes_gains_them_and_pages_by_them(
+        tmp_path: Path) -> None:
+    """Schema 5 had no index by account: opening it adds messages_account and
+    messages_reference (once), its messages are paged as before, and a page reads them."""
+    from dataclasses import replace
+
+    from tests.store.test_store_contract import funded, part
+
+    path = tmp_path / "v5.sqlite"
+    store = SqliteStore(str(path))
+    funded(store, bought=1_000)
+    store.accept([part(1), replace(part(2), reference="r-2")], NOW)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX messages_account")
+        conn.execute("DROP INDEX messages_reference")
+        conn.execute("UPDATE meta SET value = '5' WHERE key = 'schema_version'")
+    conn.close()
+    for _ in range(2):  # the upgrade is idempotent
+        SqliteStore(str(path)).close()
+    with sqlite3.connect(path) as conn:
+        indexes = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'")}
+        (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        plan = " ".join(r[-1] for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT * FROM messages WHERE account = 'acme' "
+            "ORDER BY message_id DESC"))
+    conn.close()
+    assert {"messages_account", "messages_reference"} <= indexes
+    assert version == str(SCHEMA_VERSION) == "6"
+    assert "messages_account" in plan
+    store = SqliteStore(str(path))
+    try:
+        page = store.message_page("acme", before=None, limit=10, scan=100)
+        assert [e[0].message_id for e in page.messages] == [2, 1] and page.next_before is None
+        found = store.message_page("acme", before=None, limit=10, scan=100, reference="r-2")
+        assert [e[0].message_id for e in found.messages] == [2]
     finally:
         store.close()

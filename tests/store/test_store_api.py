@@ -5,6 +5,7 @@ messages."""
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,8 @@ from smsc.store.base import Store, StoreError, UnknownAccount
 from smsc.store.http_records import ApiKey
 from smsc.store.records import Bucket
 from tests.store.test_store_contract import NOW, account, funded, part, parts
+
+Entry = tuple[int, str, list[int]]
 
 
 def key(key_id: str = "k1", owner: str = "acme", at: float = NOW) -> ApiKey:
@@ -132,19 +135,83 @@ def test_a_message_s_reference_round_trips_and_filters_a_page(store: Store) -> N
     assert none.messages == ()
 
 
-def test_a_page_stops_after_its_scan_on_a_whole_message(store: Store) -> None:
-    funded(store, bought=10_000)
-    store.create_account(account("other"))
-    store.credit("other", 10_000, Bucket.BOUGHT, NOW)
-    store.accept([part(1), *[part(i, account="other") for i in range(2, 8)]], NOW)
-    page = store.message_page("acme", before=None, limit=10, scan=3)
-    assert page.messages == () and page.next_before is not None
-    seen = []
-    before: int | None = page.next_before
-    for _ in range(10):
-        page = store.message_page("acme", before=before, limit=10, scan=3)
-        seen += [e[0].message_id for e in page.messages]
+def walk(store: Store, *, limit: int, scan: int, **filters: Any) -> tuple[list[Entry], int]:
+    """Every entry of ``acme``'s pages from the newest, following the cursor, as (message id,
+    destination, part indexes), and how many pages it took (at most 100)."""
+    seen: list[Entry] = []
+    before: int | None = None
+    for pages in range(1, 101):
+        page = store.message_page("acme", before=before, limit=limit, scan=scan, **filters)
+        seen += [(e[0].message_id, e[0].destination_addr, [p.part_index for p in e])
+                 for e in page.messages]
+        if page.next_before is None:
+            return seen, pages
+        assert before is None or page.next_before < before  # the cursor always moves on
         before = page.next_before
-        if before is None:
-            break
-    assert seen == [1]
+    raise AssertionError("the pages never ended")
+
+
+def test_a_page_finds_an_account_s_messages_among_many_of_another(store: Store) -> None:
+    """Only the account's own parts are read: 12,000 newer messages of another account cost
+    a page nothing, with or without filters, and the page says nothing older is left."""
+    funded(store, bought=100)
+    store.create_account(account("bulk"))
+    store.credit("bulk", 200_000, Bucket.BOUGHT, NOW)
+    store.accept([part(1), *parts(2, 2, dest="380671112233"),
+                  replace(part(3), reference="r-3")], NOW)
+    for first in range(4, 12_004, 2_000):
+        store.accept([part(i, account="bulk", dest="380671112233")
+                      for i in range(first, first + 2_000)], NOW)
+    page = store.message_page("acme", before=None, limit=10, scan=5_000)
+    assert [e[0].message_id for e in page.messages] == [3, 2, 1]
+    assert page.next_before is None
+    to = store.message_page("acme", before=None, limit=10, scan=5_000,
+                            destination="380671112233")
+    assert [[p.part_index for p in e] for e in to.messages] == [[1, 2]]
+    assert to.messages[0][0].message_id == 2 and to.next_before is None
+    ref = store.message_page("acme", before=None, limit=10, scan=5_000, reference="r-3")
+    assert [e[0].message_id for e in ref.messages] == [3] and ref.next_before is None
+    assert store.message_page("bulk", before=12_003, limit=2, scan=5_000).next_before == 12_001
+
+
+def test_pages_with_filters_follow_the_cursor_to_every_match_once(store: Store) -> None:
+    """Destination, time and reference filters across pages: short pages (a walk of at most
+    ``scan`` parts) are followed by the cursor, every match comes once, newest first, each
+    with all its parts and a submit_multi's destinations as entries of one message id."""
+    funded(store, bought=100_000)
+    store.create_account(account("bulk"))
+    store.credit("bulk", 100_000, Bucket.BOUGHT, NOW)
+    a, b = "380501111111", "380502222222"
+    multi_ids = (7, 14)
+    batch = []
+    for m in range(1, 41):
+        if m % 4 == 0:
+            batch.append(part(m, account="bulk", dest=a, at=NOW + m))
+        elif m % 5 == 0:  # a long message with a reference
+            batch += [replace(p, reference="r") for p in parts(m, 3, dest=a, at=NOW + m)]
+        elif m in multi_ids:  # a submit_multi to both
+            batch += [part(m, dest=a, at=NOW + m), part(m, dest=b, at=NOW + m)]
+        else:
+            batch.append(part(m, dest=b if m % 3 == 0 else a, at=NOW + m))
+    store.accept(batch, NOW)
+    mine = [m for m in range(40, 0, -1) if m % 4]
+    everything, _ = walk(store, limit=3, scan=1_000)
+    assert [e[0] for e in everything] == [m for m in mine
+                                          for _ in range(2 if m in multi_ids else 1)]
+    assert all(len(e[2]) == (3 if e[0] % 5 == 0 else 1) for e in everything)
+    to_a = [m for m in mine if m % 5 == 0 or m in multi_ids or m % 3]
+    for scan in (1, 3, 1_000):
+        found, pages = walk(store, limit=2, scan=scan, destination=a)
+        assert found == [(m, a, [1, 2, 3] if m % 5 == 0 else [1]) for m in to_a]
+        assert pages >= len(to_a) // 2
+        timed, _ = walk(store, limit=2, scan=scan, destination=a, since=NOW + 10,
+                        until=NOW + 30)
+        assert [e[0] for e in timed] == [m for m in to_a if 10 <= m < 30]
+        refs, _ = walk(store, limit=1, scan=scan, reference="r", until=NOW + 30)
+        assert [e[0] for e in refs] == [25, 15, 10, 5]
+    short = store.message_page("acme", before=None, limit=5, scan=3, destination=b)
+    assert [e[0].message_id for e in short.messages] == [39]  # 39, 38, 37 read: 39 is to b
+    assert short.next_before == 37
+    multi = store.message_page("acme", before=15, limit=1, scan=1_000)
+    assert [e[0].destination_addr for e in multi.messages] == [a, b]  # both, past the limit
+    assert multi.next_before == 14

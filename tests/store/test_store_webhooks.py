@@ -94,6 +94,22 @@ def test_a_claim_is_limited_and_takes_the_earliest_due_first(store: Store) -> No
     assert store.claim_webhooks(NOW, 0, 10.0) == []
 
 
+def test_the_events_of_a_failed_call_are_retried_together(store: Store) -> None:
+    funded(store)
+    items = store.add_outbox([_hooked() for _ in range(3)])
+    plain = store.add_outbox([outbox_item()])[0]  # not hooked: left alone
+    store.claim_webhooks(NOW, 10, 30.0)
+    assert store.retry_webhooks([]) == 0
+    written = store.retry_webhooks([(i.id, 1, NOW + 5 + n, "HTTP 500")
+                                    for n, i in enumerate(items)] + [(plain.id, 1, NOW, "x")])
+    assert written == 3
+    assert store.claim_webhooks(NOW + 4.5, 10, 30.0) == []
+    assert [(i.id, i.attempts) for i in store.claim_webhooks(NOW + 6, 10, 30.0)] == [
+        (items[0].id, 1), (items[1].id, 1)]
+    store.ack_outbox([i.id for i in items])
+    assert store.retry_webhooks([(items[0].id, 2, NOW, "gone")]) == 0
+
+
 def test_a_retry_is_kept_and_an_ack_removes_the_item(store: Store) -> None:
     funded(store)
     (item,) = store.add_outbox([_hooked()])
