@@ -389,28 +389,28 @@ class Intake:
         # waits (at most ``hold``) until the core sees the whole set and releases it.
         hold = account.hold_incomplete_sets if content.concat is not None else 0.0
         hook_url, hook_style, hook_reference = hooked
+        registered_delivery = getattr(pdu, "registered_delivery", 0)
+        service_type = getattr(pdu, "service_type", "")
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
-            out.append(_new_message(
-                message_id=message_id, account=account.system_id,
-                credit_owner=account.credit_owner, source_addr_ton=routed.source_ton,
-                source_addr_npi=routed.source_npi, source_addr=routed.source_addr,
-                dest_addr_ton=dest_ton, dest_addr_npi=dest_npi,
-                destination_addr=routed.destination_addr,
-                esm_class=content.esm_class | esm_bits, protocol_id=protocol_id,
-                priority_flag=priority_flag, data_coding=content.data_coding,
-                registered_delivery=getattr(pdu, "registered_delivery", 0),
-                short_message=octets, tlvs=content.tlvs,
-                service_type=getattr(pdu, "service_type", ""), part_ref=reference,
-                part_total=total, part_index=index, operator=operator, route=routed.route,
-                price=price, submitted_at=now, scheduled_at=scheduled, expires_at=expires,
-                next_at=self._operators.first_attempt_at(
+            out.append(_new_message(  # positional, in NewMessage's field order (named after)
+                message_id, account.system_id, account.credit_owner, routed.source_ton,
+                routed.source_npi, routed.source_addr, dest_ton, dest_npi,
+                routed.destination_addr, content.esm_class | esm_bits, protocol_id,
+                priority_flag, content.data_coding, registered_delivery, octets, content.tlvs,
+                service_type, reference, total, index, operator, routed.route, price, now,
+                scheduled, expires, self._operators.first_attempt_at(
                     operator=operator, message_id=message_id, part_index=index,
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
                     blacklisted=routed.blacklisted, expires_at=expires),
-                text_snippet=content.snippet, blacklisted=routed.blacklisted,
-                forced_state=routed.forced_state, forced_error=routed.forced_error,
-                hook_url=hook_url, hook_style=hook_style, reference=hook_reference))
+                content.snippet, routed.blacklisted, routed.forced_state, routed.forced_error,
+                hook_url, hook_style, hook_reference))
+            # message_id, account, credit_owner, source_addr_ton, source_addr_npi,
+            # source_addr, dest_addr_ton, dest_addr_npi, destination_addr, esm_class,
+            # protocol_id, priority_flag, data_coding, registered_delivery, short_message,
+            # tlvs, service_type, part_ref, part_total, part_index, operator, route, price,
+            # submitted_at, scheduled_at, expires_at, next_at, text_snippet, blacklisted,
+            # forced_state, forced_error, hook_url, hook_style, reference
         if hold > 0 and content.concat is not None and content.concat.total > 1:
             out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out

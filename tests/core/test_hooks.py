@@ -148,3 +148,28 @@ def test_every_part_of_every_submit_kind_is_made_with_its_hook_and_reference(
         prepared = core.intake.prepare(caller, request, T0, hook=hook)
         assert len(prepared.parts) == parts
         assert {(p.hook_url, p.hook_style, p.reference) for p in prepared.parts} == {expected}
+
+
+def test_a_part_holds_each_field_of_its_submit_where_the_record_names_it() -> None:
+    core, account, _ = _core()
+    pdu = pdus.SubmitSm(sequence_number=1, service_type="CMT", source_addr_ton=5,
+                        source_addr_npi=0, source_addr="Shop", dest_addr_ton=1, dest_addr_npi=1,
+                        destination_addr="380671000009", esm_class=0, protocol_id=3,
+                        priority_flag=2, registered_delivery=1, data_coding=3,
+                        short_message=b"hello")
+    prepared = core.intake.prepare(BindContext(account=account, throttle=None), pdu, T0,
+                                   hook=MessageHook(url="https://a.example/d",
+                                                    style=HookStyle.JSON, reference="ref"))
+    (part,) = prepared.parts
+    assert dataclasses.asdict(part) | {"next_at": 0.0, "expires_at": 0.0} == {
+        "message_id": prepared.message_id, "account": "acct", "credit_owner": "acct",
+        "source_addr_ton": 5, "source_addr_npi": 0, "source_addr": "Shop", "dest_addr_ton": 1,
+        "dest_addr_npi": 1, "destination_addr": "380671000009", "esm_class": 0,
+        "protocol_id": 3, "priority_flag": 2, "data_coding": 3, "registered_delivery": 1,
+        "short_message": b"hello", "tlvs": b"", "service_type": "CMT", "part_ref": 0,
+        "part_total": 1, "part_index": 1, "operator": "op", "route": "r", "price": 1,
+        "submitted_at": T0, "scheduled_at": None, "expires_at": 0.0, "next_at": 0.0,
+        "text_snippet": "hello", "blacklisted": False, "forced_state": 0, "forced_error": 0,
+        "hook_url": "https://a.example/d", "hook_style": int(HookStyle.JSON),
+        "reference": "ref"}
+    assert part.expires_at > T0 and part.next_at >= T0
