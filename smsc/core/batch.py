@@ -30,6 +30,7 @@ from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus
 from smsc.pdu.errors import PduError
 from smsc.routing.throttle import TokenBucket
+from smsc.slotted import slot_constructor
 from smsc.store.records import AcceptOutcome, Account, MessageHook, NewMessage
 
 S = CommandStatus
@@ -59,6 +60,12 @@ class Batch:
         return [i.prepared for i in self.items if i.prepared is not None]
 
 
+# Built through the slots on the hot path (every field given, in declaration order).
+_item = slot_constructor(BatchItem)  # to, prepared, status, detail
+_batch = slot_constructor(Batch)  # items, duplicates, parts, groups, retry_after
+_no_throttle = slot_constructor(BindContext)  # account, throttle
+
+
 class BatchBuilder:
     """A batch prepared a slice at a time (so a caller on the event loop can let other work
     run between slices): :meth:`add` each slice in order, then :meth:`batch` with the opted-out
@@ -67,7 +74,7 @@ class BatchBuilder:
     def __init__(self, intake: Intake, caller: BindContext, *,
                  hook: MessageHook | None = None) -> None:
         self.intake = intake
-        self.free = BindContext(account=caller.account, throttle=None)  # taken here, per part
+        self.free = _no_throttle(caller.account, None)  # taken here, per part
         self.throttle = caller.throttle
         self.hook = hook
         self.seen_written: set[str] = set()
@@ -88,7 +95,7 @@ class BatchBuilder:
             try:
                 prepared = intake.prepare(self.free, request, now, hook=hook)
             except PduError as e:
-                self.items.append(BatchItem(to=to, status=e.command_status, detail=str(e)))
+                self.items.append(_item(to, None, e.command_status, str(e)))
                 continue
             number = prepared.parts[0].destination_addr
             if number in self.seen_read:
@@ -96,7 +103,15 @@ class BatchBuilder:
                 self.duplicates += 1
                 continue
             self.seen_read.add(number)
-            self.items.append(BatchItem(to=to, prepared=prepared))
+            self.items.append(_item(to, prepared, 0, ""))
+
+    def abandon(self) -> None:
+        """The batch will not be committed (its opt-outs could not be read): every prepared
+        destination's queue room back."""
+        for item in self.items:
+            if item.prepared is not None:
+                self.intake.refused(item.prepared)
+        self.items = []
 
     def numbers(self) -> list[str]:
         """The numbers (as read) of the destinations prepared so far: those whose opt-out
@@ -111,6 +126,7 @@ class BatchBuilder:
         items: list[BatchItem] = []
         parts: list[NewMessage] = []
         throttled_for = 0  # parts the first throttled destination needed
+        groups = 0
         for item in self.items:
             prepared = item.prepared
             if prepared is None:
@@ -131,12 +147,11 @@ class BatchBuilder:
                 continue
             items.append(item)
             parts.extend(prepared.parts)
+            groups += 1
         retry_after = 0.0
         if items and all(i.status == S.ESME_RTHROTTLED for i in items):
             retry_after = _wait(throttle, now, throttled_for)
-        return Batch(items=tuple(items), duplicates=self.duplicates, parts=tuple(parts),
-                     groups=sum(1 for i in items if i.prepared is not None),
-                     retry_after=retry_after)
+        return _batch(tuple(items), self.duplicates, tuple(parts), groups, retry_after)
 
 
 def prepare_batch(intake: Intake, caller: BindContext,
@@ -168,20 +183,23 @@ def answer_batch(intake: Intake, batch: Batch, outcomes: Sequence[AcceptOutcome]
     for the refused."""
     out: list[BatchAnswer] = []
     position = 0
+    make = _batch_answer
     for item in batch.items:
         prepared = item.prepared
         if prepared is None:
-            out.append(BatchAnswer(item=item, answer=intake.refusal(account, item.status)))
+            out.append(make(item, intake.refusal(account, item.status), 0, 0))
             continue
         mine = None if outcomes is None else outcomes[position:position + 1]
         position += 1
         answer = intake.answer(prepared, mine, account)
         if answer.status or not mine:
-            out.append(BatchAnswer(item=item, answer=answer))
+            out.append(make(item, answer, 0, 0))
         else:
-            out.append(BatchAnswer(item=item, answer=answer, parts=len(prepared.parts),
-                                   charged=mine[0].charged))
+            out.append(make(item, answer, len(prepared.parts), mine[0].charged))
     return out
+
+
+_batch_answer = slot_constructor(BatchAnswer)  # item, answer, parts, charged
 
 
 def _tokens(throttle: object, parts: int) -> int:

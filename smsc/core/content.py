@@ -83,3 +83,32 @@ def submit_content(account: Account, esm_class: int, data_coding: int, short_mes
                                                max_parts=account.max_parts))
     return _content(data_coding, esm_class, segments, forward,
                     text_snippet(payload, data_coding), None, b"")
+
+
+class ContentMemo:
+    """The last plain single-part content made, kept: the destinations of a batch, the steps
+    of a campaign and a run of sends of one text carry the same content, made once for all
+    of them instead of once per message. Only a submit without TLVs or UDH whose content is
+    one segment is kept (a split message takes a new concatenation reference each time); one
+    entry, replaced by the next such content. Owned by :class:`smsc.core.submit.Intake`."""
+
+    __slots__ = ("_content", "_key")
+
+    def __init__(self) -> None:
+        self._key: tuple[bytes, int, int, int] | None = None
+        self._content: Content | None = None
+
+    def content(self, account: Account, esm_class: int, data_coding: int, short_message: bytes,
+                tlvs: Tlvs, take_reference: Callable[[], int]) -> Content:
+        """What :func:`submit_content` gives for these arguments."""
+        if tlvs or esm_class & _UDHI:
+            return submit_content(account, esm_class, data_coding, short_message, tlvs,
+                                  take_reference)
+        key = (short_message, data_coding, esm_class, account.max_parts)
+        if key == self._key and self._content is not None:
+            return self._content
+        made = submit_content(account, esm_class, data_coding, short_message, tlvs,
+                              take_reference)
+        if len(made.segments) == 1:
+            self._key, self._content = key, made
+        return made

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Protocol
 
-from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME, Content, submit_content
+from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME, Content, ContentMemo, submit_content
 from smsc.core.depths import QueueDepths
 from smsc.core.parts import held_until
 from smsc.core.routebook import Routed, RouteFn
@@ -38,6 +38,18 @@ _LONGEST_RELATIVE = 99 * 86_400 + 86_399  # a longer qos_time_to_live is cut to 
 
 
 _new_message = slot_constructor(NewMessage)  # keyword calls, without the dataclass __init__
+
+# Where a message's receipts go and its reference, as every part stores them: (hook_url,
+# hook_style, reference); the account's default destination and no reference by default.
+HookFields = tuple[str, int, str | None]
+_NO_HOOK: HookFields = ("", 0, None)
+
+
+def _hook_fields(hook: MessageHook) -> HookFields:
+    """A message hook as its parts store it: a style NONE hook keeps the account's destination
+    (no url) and carries only its reference."""
+    style = int(hook.style)
+    return (hook.url if style else "", style, hook.reference)
 
 
 class Throttle(Protocol):
@@ -129,6 +141,7 @@ class Intake:
         self._sets = Reassembler(max_pending_sets, reassembly_timeout)
         # For each pending concatenated set: the route its first part took.
         self._set_routes: dict[tuple[str, str, int, int], Routed] = {}
+        self._contents = ContentMemo()  # a run of one text is made content once
 
     # --- the three submit operations ---------------------------------------------------------
     def prepare(self, caller: BindContext, request: pdus.Pdu, now: float, *,
@@ -139,34 +152,27 @@ class Intake:
         ``hook``: where the receipts of these parts go instead of the account's default (its
         ``webhook_url``, else its SMPP receivers); every part carries it (see
         :mod:`smsc.core.hooks`)."""
-        if hook is not None and (hook.style or hook.reference is not None):
-            prepared = self.prepare(caller, request, now)
-            reference = hook.reference
-            if not hook.style:  # the account's destination; only the reference is carried
-                return replace(prepared, parts=tuple(replace(p, reference=reference)
-                                                     for p in prepared.parts))
-            url, style = hook.url, int(hook.style)
-            return replace(prepared, parts=tuple(
-                replace(p, hook_url=url, hook_style=style, reference=reference)
-                for p in prepared.parts))
         kind = type(request)
         if kind is pdus.SubmitSm:
-            return self.submit_sm(caller, request, now)  # type: ignore[arg-type]
+            return self.submit_sm(caller, request, now, hook=hook)  # type: ignore[arg-type]
         if kind is pdus.DataSm:
-            return self.data_sm(caller, request, now)  # type: ignore[arg-type]
+            return self.data_sm(caller, request, now, hook=hook)  # type: ignore[arg-type]
         if kind is pdus.SubmitMulti:
-            return self.submit_multi(caller, request, now)  # type: ignore[arg-type]
+            return self.submit_multi(caller, request, now, hook=hook)  # type: ignore[arg-type]
         raise PduError(S.ESME_RINVCMDID, f"{request.command_name} is not a submit")
 
-    def submit_sm(self, bind: BindContext, pdu: pdus.SubmitSm, now: float) -> Prepared:
+    def submit_sm(self, bind: BindContext, pdu: pdus.SubmitSm, now: float, *,
+                  hook: MessageHook | None = None) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
-        content = submit_content(bind.account, pdu.esm_class, pdu.data_coding,
-                                 pdu.short_message, pdu.tlvs, self._take_reference)
+        content = self._contents.content(bind.account, pdu.esm_class, pdu.data_coding,
+                                         pdu.short_message, pdu.tlvs, self._take_reference)
         return self._single(bind.account, pdu, content, now, pdu.schedule_delivery_time,
-                            pdu.validity_period, pdu.protocol_id, pdu.priority_flag)
+                            pdu.validity_period, pdu.protocol_id, pdu.priority_flag,
+                            _NO_HOOK if hook is None else _hook_fields(hook))
 
-    def data_sm(self, bind: BindContext, pdu: pdus.DataSm, now: float) -> Prepared:
+    def data_sm(self, bind: BindContext, pdu: pdus.DataSm, now: float, *,
+                hook: MessageHook | None = None) -> Prepared:
         self._check_esm_class(pdu.esm_class)
         self._throttle(bind, now, 1)
         content = submit_content(bind.account, pdu.esm_class, pdu.data_coding, b"", pdu.tlvs,
@@ -177,13 +183,16 @@ class Intake:
             if ttl <= 0:
                 raise PduError(S.ESME_RINVEXPIRY, "qos_time_to_live must be positive")
             validity = format_relative(timedelta(seconds=min(ttl, _LONGEST_RELATIVE)))
-        return self._single(bind.account, pdu, content, now, "", validity, 0, 0)
+        return self._single(bind.account, pdu, content, now, "", validity, 0, 0,
+                            _NO_HOOK if hook is None else _hook_fields(hook))
 
-    def submit_multi(self, bind: BindContext, pdu: pdus.SubmitMulti, now: float) -> Prepared:
+    def submit_multi(self, bind: BindContext, pdu: pdus.SubmitMulti, now: float, *,
+                     hook: MessageHook | None = None) -> Prepared:
         self._check_esm_class(pdu.esm_class)
+        hooked = _NO_HOOK if hook is None else _hook_fields(hook)
         account = bind.account
-        content = submit_content(account, pdu.esm_class, pdu.data_coding, pdu.short_message,
-                                 pdu.tlvs, self._take_reference)
+        content = self._contents.content(account, pdu.esm_class, pdu.data_coding,
+                                         pdu.short_message, pdu.tlvs, self._take_reference)
         message_id = self._new_id()
         unsuccess: list[RefusedDestination] = []
         parts: list[NewMessage] = []
@@ -205,7 +214,7 @@ class Intake:
                 made = self._parts_for(account, pdu, content, message_id, number,
                                        dest.dest_addr_ton, dest.dest_addr_npi, now,
                                        pdu.schedule_delivery_time, pdu.validity_period,
-                                       pdu.protocol_id, pdu.priority_flag)
+                                       pdu.protocol_id, pdu.priority_flag, hooked)
             except PduError as e:
                 unsuccess.append(RefusedDestination(number, dest.dest_addr_ton,
                                                     dest.dest_addr_npi, e.command_status))
@@ -334,11 +343,11 @@ class Intake:
 
     def _single(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm, content: Content,
                 now: float, schedule: str, validity: str, protocol_id: int,
-                priority_flag: int) -> Prepared:
+                priority_flag: int, hooked: HookFields) -> Prepared:
         message_id = self._new_id()
         parts = self._parts_for(account, pdu, content, message_id, pdu.destination_addr,
                                 pdu.dest_addr_ton, pdu.dest_addr_npi, now, schedule, validity,
-                                protocol_id, priority_flag)
+                                protocol_id, priority_flag, hooked)
         operator = parts[0].operator
         self.queue_depths.add(operator, len(parts))
         return _prepared(message_id, tuple(parts), 1, ((operator, len(parts)),), (), (), False)
@@ -346,7 +355,7 @@ class Intake:
     def _parts_for(self, account: Account, pdu: pdus.SubmitSm | pdus.DataSm | pdus.SubmitMulti,
                    content: Content, message_id: int, destination_addr: str, dest_ton: int,
                    dest_npi: int, now: float, schedule: str, validity: str, protocol_id: int,
-                   priority_flag: int) -> list[NewMessage]:
+                   priority_flag: int, hooked: HookFields) -> list[NewMessage]:
         test_status = self._operators.test_submit_status(destination_addr)
         if test_status:
             raise PduError(test_status, f"test number {destination_addr} refuses submits")
@@ -379,28 +388,29 @@ class Intake:
         # A part of a set the customer splits, on an account that holds incomplete sets: it
         # waits (at most ``hold``) until the core sees the whole set and releases it.
         hold = account.hold_incomplete_sets if content.concat is not None else 0.0
+        hook_url, hook_style, hook_reference = hooked
+        registered_delivery = getattr(pdu, "registered_delivery", 0)
+        service_type = getattr(pdu, "service_type", "")
         out: list[NewMessage] = []
         for octets, esm_bits, reference, total, index in content.segments:
-            out.append(_new_message(
-                message_id=message_id, account=account.system_id,
-                credit_owner=account.credit_owner, source_addr_ton=routed.source_ton,
-                source_addr_npi=routed.source_npi, source_addr=routed.source_addr,
-                dest_addr_ton=dest_ton, dest_addr_npi=dest_npi,
-                destination_addr=routed.destination_addr,
-                esm_class=content.esm_class | esm_bits, protocol_id=protocol_id,
-                priority_flag=priority_flag, data_coding=content.data_coding,
-                registered_delivery=getattr(pdu, "registered_delivery", 0),
-                short_message=octets, tlvs=content.tlvs,
-                service_type=getattr(pdu, "service_type", ""), part_ref=reference,
-                part_total=total, part_index=index, operator=operator, route=routed.route,
-                price=price, submitted_at=now, scheduled_at=scheduled, expires_at=expires,
-                next_at=self._operators.first_attempt_at(
+            out.append(_new_message(  # positional, in NewMessage's field order (named after)
+                message_id, account.system_id, account.credit_owner, routed.source_ton,
+                routed.source_npi, routed.source_addr, dest_ton, dest_npi,
+                routed.destination_addr, content.esm_class | esm_bits, protocol_id,
+                priority_flag, content.data_coding, registered_delivery, octets, content.tlvs,
+                service_type, reference, total, index, operator, routed.route, price, now,
+                scheduled, expires, self._operators.first_attempt_at(
                     operator=operator, message_id=message_id, part_index=index,
                     destination_addr=routed.destination_addr, now=now, scheduled_at=scheduled,
                     blacklisted=routed.blacklisted, expires_at=expires),
-                text_snippet=content.snippet, blacklisted=routed.blacklisted,
-                forced_state=routed.forced_state, forced_error=routed.forced_error,
-                hook_url="", hook_style=0, reference=None))
+                content.snippet, routed.blacklisted, routed.forced_state, routed.forced_error,
+                hook_url, hook_style, hook_reference))
+            # message_id, account, credit_owner, source_addr_ton, source_addr_npi,
+            # source_addr, dest_addr_ton, dest_addr_npi, destination_addr, esm_class,
+            # protocol_id, priority_flag, data_coding, registered_delivery, short_message,
+            # tlvs, service_type, part_ref, part_total, part_index, operator, route, price,
+            # submitted_at, scheduled_at, expires_at, next_at, text_snippet, blacklisted,
+            # forced_state, forced_error, hook_url, hook_style, reference
         if hold > 0 and content.concat is not None and content.concat.total > 1:
             out = [_with_next_at(p, held_until(p.next_at, now, hold, p.part_total)) for p in out]
         return out
@@ -410,16 +420,18 @@ class Intake:
         """Route one destination; the parts of a concatenated message all take the route of
         the first part seen, so a failover in between cannot split them."""
         source = getattr(pdu, "source_addr", "")
-        route_args = {"source_addr": source, "source_ton": getattr(pdu, "source_addr_ton", 0),
-                      "source_npi": getattr(pdu, "source_addr_npi", 0),
-                      "destination_addr": destination_addr, "dest_ton": dest_ton,
-                      "dest_npi": dest_npi, "now": now}
+        source_ton = getattr(pdu, "source_addr_ton", 0)
+        source_npi = getattr(pdu, "source_addr_npi", 0)
         if concat is None or concat.total == 1:
-            return self._route(account, **route_args)  # type: ignore[arg-type]
+            return self._route(account, source_addr=source, source_ton=source_ton,
+                               source_npi=source_npi, destination_addr=destination_addr,
+                               dest_ton=dest_ton, dest_npi=dest_npi, now=now)
         set_key = (account.system_id, destination_addr, concat.reference_bits, concat.reference)
         routed = self._set_routes.get(set_key)
         if routed is None:
-            routed = self._route(account, **route_args)  # type: ignore[arg-type]
+            routed = self._route(account, source_addr=source, source_ton=source_ton,
+                                 source_npi=source_npi, destination_addr=destination_addr,
+                                 dest_ton=dest_ton, dest_npi=dest_npi, now=now)
         complete = self._sets.add((account.system_id, destination_addr), concat, payload, now)
         if complete is not None:
             self._set_routes.pop(set_key, None)

@@ -10,8 +10,10 @@ import binascii
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from smsc.core.batch import Batch, BatchAnswer
 from smsc.core.lookup import MessageView
@@ -19,10 +21,11 @@ from smsc.core.quote import Quote
 from smsc.http import models as m
 from smsc.http import problems as p
 from smsc.http.openapi import PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX
-from smsc.http.replies import ProblemReply, Reply, ok, problem
+from smsc.http.replies import JSON, ProblemReply, Reply, ok, ok_data, problem
 from smsc.http.translate import encoding_name
 from smsc.pdu.constants import CommandStatus, MessageState
 from smsc.pdu.receipt_text import stat_for_state
+from smsc.slotted import slot_constructor
 from smsc.store.records import Account
 
 S = CommandStatus
@@ -37,6 +40,58 @@ def iso(t: float | None) -> datetime | None:
 def _refused(status: int, answered: int, detail: str) -> m.Refused:
     r = p.refusal(status)
     return m.Refused(code=r.code, smpp_status=answered, detail=detail or r.title)
+
+
+class AnswerTemplate:
+    """An answer of one shape written by its model's own validator and serializer once, with
+    a marker in place of each value; :meth:`fill` puts the values in (a string by
+    pydantic-core's ``to_json``, as the serializer encodes it; an int in decimal), so a send
+    answered this way costs no model per request. The shape and the fixed values are the
+    model's, checked by it once; the values filled in are the server's own (ids, counts, the
+    account's currency) and the request's, validated already, of the types the markers stand
+    for (the tests compare filled answers with what the model writes, byte for byte)."""
+
+    def __init__(self, model: type[BaseModel], sample: dict[str, Any],
+                 markers: Sequence[object]) -> None:
+        checked = model.__pydantic_validator__.validate_python(sample)
+        written = model.__pydantic_serializer__.to_json(checked, by_alias=True)
+        pieces: list[bytes] = []
+        for marker in markers:
+            before, found, written = written.partition(to_json(marker))
+            if not found or to_json(marker) in written:
+                raise ValueError(f"marker {marker!r} not found once in the template")
+            pieces.append(before)
+        pieces.append(written)
+        # One %-format: an int marker's place takes %d (an int's JSON), any other's %b with the
+        # value's to_json.
+        places = [b"%d" if type(marker) is int else b"%b" for marker in markers]
+        self._format = b"".join(piece.replace(b"%", b"%%") + place
+                                for piece, place in zip(pieces, [*places, b""], strict=True))
+        self._encoded = tuple(i for i, place in enumerate(places) if place == b"%b")
+
+    def fill(self, *values: Any) -> bytes:
+        filled = list(values)
+        for i in self._encoded:
+            filled[i] = to_json(filled[i])
+        return self._format % tuple(filled)
+
+
+# SendAnswer of one accepted destination: to, id, parts, charged, duplicates, total parts,
+# total charged, currency, decimals, reference (markers in that order).
+_ONE_SENT_MARKERS = ("\x00to", "\x00id", 910_000_001, 910_000_002, 910_000_003, 910_000_004,
+                     910_000_005, "\x00currency", 910_000_006, "\x00reference")
+_ONE_SENT = AnswerTemplate(m.SendAnswer, {
+    "messages": [{"to": "\x00to", "id": "\x00id", "parts": 910_000_001,
+                  "charged": 910_000_002}],
+    "accepted": 1, "refused": 0, "duplicates": 910_000_003, "parts": 910_000_004,
+    "charged": 910_000_005, "currency": "\x00currency", "decimals": 910_000_006,
+    "reference": "\x00reference"}, _ONE_SENT_MARKERS)
+_reply = slot_constructor(Reply)  # status, content_type, body, headers
+
+
+def _refusal(status: int, answered: int, detail: str) -> dict[str, object]:
+    r = p.refusal(status)
+    return {"code": r.code, "smpp_status": answered, "detail": detail or r.title}
 
 
 def send_answer(batch: Batch, answered: Sequence[BatchAnswer], account: Account, decimals: int,
@@ -55,20 +110,30 @@ def send_answer(batch: Batch, answered: Sequence[BatchAnswer], account: Account,
         raise ProblemReply(problem(p.refusal(status),
                                    first.item.detail or p.refusal(status).title,
                                    smpp_status=first.answer.status, retry_after=retry))
-    messages = []
+    if len(answered) == 1 and not answered[0].answer.status and answered[0].answer.message_id:
+        a = answered[0]  # one destination, accepted: the common single send
+        return _reply(200, JSON, _ONE_SENT.fill(
+            a.item.to, a.answer.message_id, a.parts, a.charged, batch.duplicates, a.parts,
+            a.charged, account.currency, decimals, reference), ())
+    # Built as plain data, then validated and encoded by SendAnswer's own pydantic validator
+    # and serializer (cheaper than a model object per destination; the same checks).
+    messages: list[dict[str, object]] = []
+    accepted = parts = charged = 0
     for a in answered:
-        if a.answer.status or not a.answer.message_id:
-            messages.append(m.SentMessage(to=a.item.to, error=_refused(
-                a.answer.cause, a.answer.status, a.item.detail)))
+        answer = a.answer
+        if answer.status or not answer.message_id:
+            messages.append({"to": a.item.to, "error": _refusal(answer.cause, answer.status,
+                                                                a.item.detail)})
         else:
-            messages.append(m.SentMessage(to=a.item.to, id=a.answer.message_id, parts=a.parts,
-                                          charged=a.charged))
-    accepted = sum(1 for x in messages if x.id is not None)
-    return ok(m.SendAnswer(messages=messages, accepted=accepted,
-                           refused=len(messages) - accepted, duplicates=batch.duplicates,
-                           parts=sum(x.parts or 0 for x in messages),
-                           charged=sum(x.charged or 0 for x in messages),
-                           currency=account.currency, decimals=decimals, reference=reference))
+            accepted += 1
+            parts += a.parts
+            charged += a.charged
+            messages.append({"to": a.item.to, "id": answer.message_id, "parts": a.parts,
+                             "charged": a.charged})
+    return ok_data(m.SendAnswer, {
+        "messages": messages, "accepted": accepted, "refused": len(messages) - accepted,
+        "duplicates": batch.duplicates, "parts": parts, "charged": charged,
+        "currency": account.currency, "decimals": decimals, "reference": reference})
 
 
 def quote_answer(q: Quote, account: Account, decimals: int, available: int,

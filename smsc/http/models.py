@@ -8,7 +8,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    UrlConstraints,
+    WithJsonSchema,
+)
+from pydantic_core import Url
 
 from smsc.http.problems import all_codes
 
@@ -17,6 +25,9 @@ MAX_TEXT = 40_000  # characters; the account's max_parts decides what is sent
 MAX_VALIDITY = 99 * 86_400 + 86_399  # the longest SMPP relative time
 
 Destination = Annotated[str, StringConstraints(min_length=1, max_length=24)]
+# pydantic's AnyHttpUrl, checked by pydantic-core alone: the same rules, schema and messages,
+# without AnyHttpUrl's wrapping of every value in a Python object (half a send's parse).
+HttpUrl = Annotated[Url, UrlConstraints(allowed_schemes=["http", "https"])]
 Encoding = Literal["auto", "gsm", "ucs2", "latin1", "ascii"]
 State = Literal["enroute", "delivered", "expired", "deleted", "undeliverable", "accepted",
                 "unknown", "rejected"]
@@ -61,7 +72,7 @@ class SendRequest(_In):
         default=None, description="Ask for a delivery receipt; absent: yes when webhook_url "
                                   "is given or the account has a webhook URL, else no (the "
                                   "account's SMPP receivers would get it).")
-    webhook_url: AnyHttpUrl | None = Field(
+    webhook_url: HttpUrl | None = Field(
         default=None, description="Where this message's receipt is posted (else the "
                                   "account's webhook URL).")
     reference: str | None = Field(default=None, max_length=64,

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from smsc.http.models import FieldError, Problem
 from smsc.http.problems import CONTENT_TYPE, PROBLEM_TYPE_BASE, Refusal
+from smsc.slotted import slot_constructor
 
 JSON = "application/json"
 
@@ -31,8 +33,18 @@ class ProblemReply(Exception):
         self.reply = reply
 
 
+_reply = slot_constructor(Reply)  # status, content_type, body, headers
+
+
 def ok(model: BaseModel) -> Reply:
-    return Reply(200, JSON, model.model_dump_json(by_alias=True).encode("utf-8"))
+    return _reply(200, JSON, model.__pydantic_serializer__.to_json(model, by_alias=True), ())
+
+
+def ok_data(model: type[BaseModel], data: dict[str, Any]) -> Reply:
+    """``data`` validated as ``model`` (a ValidationError if it is not one: a bug) and encoded
+    as ``ok`` encodes it, without building the model through its ``__init__``."""
+    checked = model.__pydantic_validator__.validate_python(data)
+    return _reply(200, JSON, model.__pydantic_serializer__.to_json(checked, by_alias=True), ())
 
 
 def problem(refusal: Refusal, detail: str | None = None, *, smpp_status: int | None = None,

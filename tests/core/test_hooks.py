@@ -14,6 +14,8 @@ from smsc.core.hooks import item_hook, new_webhook_secret, webhook_url_problem
 from smsc.core.ids import MessageIdFormat
 from smsc.core.submit import BindContext
 from smsc.pdu import pdus
+from smsc.pdu.constants import Tag
+from smsc.pdu.tlv import Tlvs
 from smsc.store.memory import MemoryStore
 from smsc.store.records import (
     Account,
@@ -25,6 +27,11 @@ from smsc.store.records import (
 )
 from tests.core.test_rounds import _route
 from tests.operators.factories import T0, message, simulator
+
+
+def _to(number: str) -> pdus.SmeAddress:
+    return pdus.SmeAddress(dest_addr_ton=1, dest_addr_npi=1, destination_addr=number)
+
 
 KANNEL = MessageHook(url="http://app.example/dlr?s=%d&to=%p", style=HookStyle.KANNEL)
 
@@ -117,3 +124,52 @@ def test_secrets_are_fresh_and_long() -> None:
     first, second = new_webhook_secret(), new_webhook_secret()
     assert first != second and len(first) == 64 and int(first, 16) >= 0
 
+
+
+@pytest.mark.parametrize(("hook", "expected"), [
+    (None, ("", 0, None)),
+    (MessageHook(url="", style=HookStyle.NONE, reference="order-7"), ("", 0, "order-7")),
+    (MessageHook(url="https://shop.example/dlr", style=HookStyle.JSON, reference="r"),
+     ("https://shop.example/dlr", int(HookStyle.JSON), "r")),
+    (KANNEL, (KANNEL.url, int(HookStyle.KANNEL), None)),
+])
+def test_every_part_of_every_submit_kind_is_made_with_its_hook_and_reference(
+        hook: MessageHook | None, expected: tuple[str, int, str | None]) -> None:
+    core, account, _ = _core()
+    caller = BindContext(account=account, throttle=None)
+    long = b"x" * 400  # three parts of 153
+    submit = pdus.SubmitSm(sequence_number=1, source_addr="Shop",
+                           destination_addr="380671000001", short_message=long)
+    data = pdus.DataSm(sequence_number=2, source_addr="Shop", destination_addr="380671000002",
+                       tlvs=Tlvs([(int(Tag.MESSAGE_PAYLOAD), long)]))
+    multi = pdus.SubmitMulti(sequence_number=3, source_addr="Shop", short_message=long,
+                             dest_addresses=(_to("380671000003"), _to("380671000004")))
+    for request, parts in ((submit, 3), (data, 3), (multi, 6)):
+        prepared = core.intake.prepare(caller, request, T0, hook=hook)
+        assert len(prepared.parts) == parts
+        assert {(p.hook_url, p.hook_style, p.reference) for p in prepared.parts} == {expected}
+
+
+def test_a_part_holds_each_field_of_its_submit_where_the_record_names_it() -> None:
+    core, account, _ = _core()
+    pdu = pdus.SubmitSm(sequence_number=1, service_type="CMT", source_addr_ton=5,
+                        source_addr_npi=0, source_addr="Shop", dest_addr_ton=1, dest_addr_npi=1,
+                        destination_addr="380671000009", esm_class=0, protocol_id=3,
+                        priority_flag=2, registered_delivery=1, data_coding=3,
+                        short_message=b"hello")
+    prepared = core.intake.prepare(BindContext(account=account, throttle=None), pdu, T0,
+                                   hook=MessageHook(url="https://a.example/d",
+                                                    style=HookStyle.JSON, reference="ref"))
+    (part,) = prepared.parts
+    assert dataclasses.asdict(part) | {"next_at": 0.0, "expires_at": 0.0} == {
+        "message_id": prepared.message_id, "account": "acct", "credit_owner": "acct",
+        "source_addr_ton": 5, "source_addr_npi": 0, "source_addr": "Shop", "dest_addr_ton": 1,
+        "dest_addr_npi": 1, "destination_addr": "380671000009", "esm_class": 0,
+        "protocol_id": 3, "priority_flag": 2, "data_coding": 3, "registered_delivery": 1,
+        "short_message": b"hello", "tlvs": b"", "service_type": "CMT", "part_ref": 0,
+        "part_total": 1, "part_index": 1, "operator": "op", "route": "r", "price": 1,
+        "submitted_at": T0, "scheduled_at": None, "expires_at": 0.0, "next_at": 0.0,
+        "text_snippet": "hello", "blacklisted": False, "forced_state": 0, "forced_error": 0,
+        "hook_url": "https://a.example/d", "hook_style": int(HookStyle.JSON),
+        "reference": "ref"}
+    assert part.expires_at > T0 and part.next_at >= T0

@@ -16,6 +16,7 @@ from smsc.http.models import SendRequest
 from smsc.http.openapi import document
 from smsc.http.problems import BY_STATUS, all_codes, refusal
 from smsc.http.translate import InputError, submits
+from smsc.pdu import pdus
 from smsc.pdu.constants import CommandStatus, Tag
 from smsc.store.memory import MemoryStore
 from smsc.store.records import Account
@@ -120,3 +121,31 @@ def test_api_keys_check_with_the_binds_lockout() -> None:
     assert desk.authenticate(made.token, "10.0.0.4", NOW).account is None  # address locked
     store.revoke_api_key(made.record.key_id, NOW)
     assert desk.authenticate(made.token, "10.0.0.5", NOW).account is None
+
+
+def test_each_destination_s_submit_sm_is_the_one_its_fields_make() -> None:
+    """The submit_sm made through the slots equals (and hashes as) one made by its dataclass,
+    each with its own destination."""
+    made = submits(request(to=["+380671234567", " 380671234568 "], sender="+380501234567",
+                           validity=60, webhook_url="https://shop.example/dlr"))
+    fields: dict[str, Any] = {
+        "source_addr": "380501234567", "source_addr_ton": 1, "source_addr_npi": 1,
+        "dest_addr_ton": 0, "dest_addr_npi": 1, "validity_period": "000000000100000R",
+        "registered_delivery": 1, "data_coding": 0, "short_message": b"hello"}
+    expected = [("+380671234567", pdus.SubmitSm(destination_addr="+380671234567", **fields)),
+                (" 380671234568 ", pdus.SubmitSm(destination_addr="380671234568", **fields))]
+    assert list(made.requests) == expected
+    assert [hash(r) for _, r in made.requests] == [hash(r) for _, r in expected]
+    with pytest.raises(AttributeError):
+        made.requests[0][1].destination_addr = "1"  # type: ignore[misc]
+
+
+def test_a_webhook_url_refused_names_the_field_as_before() -> None:
+    with pytest.raises(ValidationError) as e:
+        SendRequest.model_validate_json(json.dumps({"to": ["1"], "text": "x",
+                                                    "webhook_url": "ftp://x"}))
+    assert [(x["loc"], x["msg"]) for x in e.value.errors()] == [
+        (("webhook_url",), "URL scheme should be 'http' or 'https'")]
+    ok = SendRequest.model_validate_json(json.dumps({"to": ["1"], "text": "x",
+                                                     "webhook_url": "https://a.example/d"}))
+    assert str(ok.webhook_url) == "https://a.example/d"

@@ -139,3 +139,35 @@ def test_a_verified_key_skips_the_store_until_a_refusal_or_a_change() -> None:
     assert rig.store.revoke_api_key(key_id, START)
     rig.advance(1.0)  # the upkeep sees the change counter move
     assert answer(call(rig, "GET", "/v1/balance", key))[0] == 401
+
+
+class BrokenOptOuts(MemoryStore):
+    broken = False
+
+    def opted_out(self, account: str, numbers: Any) -> set[str]:
+        if self.broken:
+            raise sqlite3.OperationalError("database is locked")
+        return super().opted_out(account, numbers)
+
+
+def test_a_send_whose_opt_outs_cannot_be_read_is_a_503_that_holds_no_queue_room() -> None:
+    store = BrokenOptOuts()
+    rig = Rig(store)
+    add_account(store, sender_ids=("Shop",))
+    key = keyed(rig)
+    depths = rig.service.core.intake.queue_depths
+    before = dict(depths.items())
+    store.broken = True
+    request = call(rig, "POST", "/v1/messages", key,
+                   {"to": [DESTINATION], "text": "hi", "from": "Shop"})
+    rig.advance(COMMIT_DELAY)
+    status, problem = answer(request)
+    assert status == 503 and problem["code"] == "store_unavailable"
+    assert {k: v for k, v in depths.items() if v} == {k: v for k, v in before.items() if v}
+    assert list(store.messages(MessageFilter())) == []
+    store.broken = False
+    request = call(rig, "POST", "/v1/messages", key,
+                   {"to": [DESTINATION], "text": "hi", "from": "Shop"})
+    rig.advance(COMMIT_DELAY)
+    assert answer(request)[0] == 200
+    assert len(list(store.messages(MessageFilter()))) == 1

@@ -48,13 +48,13 @@ from smsc.server.lograte import LogLimiter, suppressed_note
 from smsc.server.storehealth import StoreHealth
 from smsc.server.web.opt_out_reads import OptOutReads
 from smsc.server.worker import StoreWorker
+from smsc.slotted import slot_constructor
 from smsc.store.base import Store
 from smsc.store.records import (
     AcceptOutcome,
     Account,
     HookStyle,
     MessageHook,
-    NewMessage,
 )
 
 S = CommandStatus
@@ -64,15 +64,21 @@ SLICE = 500  # destinations prepared per turn of the event loop
 LEASE = 300.0  # an Idempotency-Key claimed by a request that never finished is free after this
 
 
+_hook = slot_constructor(MessageHook)  # url, style, reference
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     account: Account
     address: str
 
 
+_caller = slot_constructor(Caller)  # account, address
+
+
 def parse_body(model: type[T], body: bytes) -> T:
-    try:
-        return model.model_validate_json(body)
+    try:  # the model's own validator, as model_validate_json calls it (without its wrapper)
+        return model.__pydantic_validator__.validate_json(body)  # type: ignore[no-any-return]
     except ValidationError as e:
         raise ProblemReply(problem(p.INVALID_REQUEST, "the body does not match the schema",
                                    errors=field_errors(e))) from None
@@ -142,14 +148,36 @@ class HttpApi:
             self.health.failed(what, Failure())  # type: ignore[no-untyped-call]
             raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
-    async def _opted_out(self, account: str, numbers: list[str]) -> set[str]:
-        """The opted-out ``numbers`` (read with the other sends of this turn); a 503 if the
-        store fails."""
-        try:
-            return await self.opt_outs.read(account, numbers)
-        except Exception:
-            self.health.failed("reading opt-outs", Failure())  # type: ignore[no-untyped-call]
-            raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
+    def _checked_and_committed(self, account: str, builder: BatchBuilder
+                               ) -> defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]]:
+        """The batch of ``builder`` once its numbers' opt-outs are read (with the other sends
+        of this turn), and the outcomes of its group commit (None: the commit failed). One
+        Deferred for both steps: the commit is queued in the opt-out read's callback, as the
+        send would have queued it on resuming, without resuming it in between. A failed read
+        is a 503, the prepared destinations' queue room given back."""
+        done: defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]] = defer.Deferred()
+
+        def commit(opted: set[str]) -> None:
+            batch = builder.batch(opted)
+            if not batch.parts:
+                done.callback((batch, []))
+                return
+            self.committer.add(batch.parts, batch.groups,
+                               lambda outcomes: done.callback((batch, outcomes)))
+
+        def unread(failure: Failure) -> None:
+            builder.abandon()
+            self.health.failed("reading opt-outs", failure)
+            done.errback(ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)))
+
+        numbers = builder.numbers()
+        if not numbers:  # refused if on the account's opt-out list (smsc.core.batch)
+            commit(set())
+            return done
+        read = self.opt_outs.read(account, numbers)
+        read.addCallbacks(commit, unread)
+        read.addErrback(done.errback)  # a fault of the batch itself: the send's own error
+        return done
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
         """The caller of a request with this Authorization header, from ``address``; a 401
@@ -175,7 +203,7 @@ class HttpApi:
                 raise _refused()
             self.verified.put(token, address, verdict, now)
         assert verdict.account is not None
-        return Caller(account=verdict.account, address=address)
+        return _caller(verdict.account, address)
 
     # --- POST /v1/messages ----------------------------------------------------------------------
     async def send(self, caller: Caller, body: bytes, idempotency_key: str | None) -> Reply:
@@ -222,42 +250,36 @@ class HttpApi:
             raise ProblemReply(problem(p.INVALID_REQUEST, str(e), errors=[
                 m.FieldError(field=e.field, message=str(e))])) from None
 
+    def _have_ids(self, count: int) -> bool:
+        """Whether the block holds ids for ``count`` more messages (its refill asked for on
+        time, as the SMPP path asks for it)."""
+        self.refill_ids()
+        return self.ids.remaining >= count
+
     async def _ids_for(self, count: int) -> None:
         """Enough message ids in the block for ``count`` more messages."""
-        self.refill_ids()
-        while self.ids.remaining < count:
+        while not self._have_ids(count):
             first, got = await self._store("reserving message ids", self.core.reserve_ids,
                                            max(count, self.ids.block_size))
             self.ids.add_block(first, got)
-
-    async def _commit(self, parts: tuple[NewMessage, ...],
-                      groups: int) -> list[AcceptOutcome] | None:
-        done: defer.Deferred[list[AcceptOutcome] | None] = defer.Deferred()
-        self.committer.add(parts, groups, done.callback)
-        return await done
 
     async def submit(self, account: Account, requests: Sequence[tuple[str, pdus.SubmitSm]],
                      hook: MessageHook | None = None) -> tuple[Batch, list[BatchAnswer]]:
         """The send path every HTTP transport shares (this API, a Kannel-style sendsms): the
         submit_sm of each destination through the core's intake, the group commit, and each
         destination's answer once committed."""
-        await self._ids_for(len(requests))  # one reservation for a big batch
+        if not self._have_ids(len(requests)):
+            await self._ids_for(len(requests))  # one reservation for a big batch
         intake = self.core.intake
         builder = BatchBuilder(intake, self.throttles.caller(account), hook=hook)
         for start in range(0, len(requests), SLICE):
+            chunk = requests[start:start + SLICE] if start or len(requests) > SLICE else requests
             if start:  # let the other connections' work run between slices
                 await task.deferLater(self.clock, 0, lambda: None)
-            chunk = requests[start:start + SLICE]
-            await self._ids_for(len(chunk))  # others may have taken ids meanwhile
+                if not self._have_ids(len(chunk)):  # others may have taken ids meanwhile
+                    await self._ids_for(len(chunk))
             builder.add(chunk, self.clock.seconds())
-        numbers = builder.numbers()
-        opted: set[str] = set()
-        if numbers:  # refused if on the account's opt-out list (smsc.core.batch)
-            opted = await self._opted_out(account.system_id, numbers)
-        batch = builder.batch(opted)
-        outcomes: list[AcceptOutcome] | None = []
-        if batch.parts:
-            outcomes = await self._commit(batch.parts, batch.groups)
+        batch, outcomes = await self._checked_and_committed(account.system_id, builder)
         answered = answer_batch(intake, batch, outcomes, account)
         for a in answered:
             if a.answer.status:
@@ -269,10 +291,9 @@ class HttpApi:
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
         hook: MessageHook | None = None
         if request.webhook_url is not None:
-            hook = MessageHook(url=str(request.webhook_url), style=HookStyle.JSON,
-                               reference=request.reference)
+            hook = _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
         elif request.reference is not None:  # the account's destination, with the reference
-            hook = MessageHook(url="", style=HookStyle.NONE, reference=request.reference)
+            hook = _hook("", HookStyle.NONE, request.reference)
         batch, answered = await self.submit(account, made.requests, hook)
         return send_answer(batch, answered, account, self.decimals(account.currency),
                            request.reference)

@@ -34,7 +34,10 @@ class OptOutReads:
     def read(self, account: str, numbers: Sequence[str]) -> defer.Deferred[set[str]]:
         """Which of ``numbers`` are on ``account``'s opt-out list; fails as the store did."""
         done: defer.Deferred[set[str]] = defer.Deferred()
-        wanted, asked = self._waiting.setdefault(account, (set(), []))
+        entry = self._waiting.get(account)
+        if entry is None:
+            entry = self._waiting[account] = (set(), [])
+        wanted, asked = entry
         wanted.update(numbers)
         asked.append((numbers, done))
         if self._flush_call is None:
