@@ -4,7 +4,7 @@ counted by the client's own webhook receiver."""
 
 from __future__ import annotations
 
-from bench.http_bench import LEAN, HttpScenario, lean_projection, measure, verdict
+from bench.http_bench import LEAN, HttpScenario, measure, verdict, webhook_pace
 from bench.run import BenchOptions
 
 OPTIONS = BenchOptions(count=120, max_seconds=30.0, receipt_timeout=30.0, startup_timeout=30.0)
@@ -34,25 +34,24 @@ def test_single_and_batch_posts_are_answered_and_every_webhook_receipt_arrives_o
                "http single": single, "http batch 50": batch, "ceiling single": ceiling,
                "ceiling-lean single": lean}
     lines = verdict(results, [HttpScenario(name="http single", batch=1, connections=4),
-                              HttpScenario(name="ceiling single", batch=1, connections=4,
-                                           ceiling=True),
+                              HttpScenario(name="ceiling-lean single", batch=1, connections=4,
+                                           ceiling=True, responder=LEAN),
                               HttpScenario(name="http batch 50", batch=50, connections=2)])
     assert len(lines) == 2 and all("of the SMPP rate" in line for line in lines)
-    assert "of the ceiling's" in lines[0] and "ceiling" not in lines[1]
+    assert "of the lean ceiling's" in lines[0] and "ceiling" not in lines[1]
 
 
-def test_the_lean_projection_adds_smscs_own_cost_to_the_lean_http_cost() -> None:
-    def run(rate: float, cpu: float) -> dict[str, object]:
-        return {"throughput": rate, "server_cpu_us_per_msg": cpu}
-
-    results = {"smpp": run(9000.0, 90.0), "ceiling single": run(2500.0, 330.0),
-               "ceiling-lean single": run(5000.0, 150.0), "http single": run(1200.0, 680.0)}
-    projection = lean_projection(results, [
-        HttpScenario(name="ceiling single", batch=1, connections=4, ceiling=True),
+def test_the_webhook_pace_is_receipts_over_messages_with_events_per_call() -> None:
+    results = {"smpp": {"throughput": 9000.0},
+               "http single": {"throughput": 2000.0, "receipts_throughput": 1900.0,
+                               "receipts_received": 20000, "receipts_calls": 1000},
+               "http batch 1000": {"throughput": 8000.0, "receipts_throughput": 8000.0}}
+    lines = webhook_pace(results, [
         HttpScenario(name="ceiling-lean single", batch=1, connections=4, ceiling=True,
                      responder=LEAN),
-        HttpScenario(name="http single", batch=1, connections=4)])
-    assert projection == [
-        "ceiling-lean single: 5,000 msg/s, 150 us/msg; 2.00 of the twisted.web ceiling's rate"
-        " (330 us/msg); 0.56 of the SMPP rate (90 us/msg); smsc with a lean HTTP layer: 350 us"
-        " of its own + 150 = 500 us/msg, about 0.18 of the SMPP rate by CPU"]
+        HttpScenario(name="http single", batch=1, connections=4),
+        HttpScenario(name="http batch 1000", batch=1000, connections=2)])
+    assert lines == [
+        "http single: webhooks 1,900 events/s over 2,000 msg/s = 0.95 (goal 1); 20.0 events"
+        " per call (1,000 calls)",
+        "http batch 1000: webhooks 8,000 events/s over 8,000 msg/s = 1.00 (goal 1)"]
