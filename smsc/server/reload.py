@@ -10,6 +10,7 @@ from typing import Any
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 
+from smsc.config.http import HttpSettings
 from smsc.config.loader import Config
 from smsc.config.server import ServerSettings
 from smsc.config.watch import ConfigWatch
@@ -34,8 +35,10 @@ class ConfigReload:
                  worker: StoreWorker, health: StoreHealth, *,
                  use_settings: Callable[[ServerSettings], None],
                  announce: Callable[[str], None], routing: RouteBook | None,
-                 config: Config | None, read: Callable[[], Config] | None) -> None:
+                 config: Config | None, read: Callable[[], Config] | None,
+                 use_http: Callable[[HttpSettings], None] | None = None) -> None:
         self.settings = settings
+        self.use_http = use_http  # takes a reloaded [http] table (its listen kept)
         self.core = core
         self.store = store
         self.worker = worker
@@ -88,9 +91,14 @@ class ConfigReload:
                                        synchronous=old.synchronous,
                                        message_id_format=old.message_id_format,
                                        hash_threads=old.hash_threads)
+        old_http = self.config.http if self.config is not None else None
         self.settings = settings
         self.config = new
         self.use_settings(settings)
+        if self.use_http is not None and old_http is not None:
+            if new.http.listen != old_http.listen:
+                _log.warn("config: http.listen takes effect at the next start")
+            self.use_http(dataclasses.replace(new.http, listen=old_http.listen))
         core = self.core
         # Operators and routing switch together. Built here and on the store thread (the
         # router reads the blacklist and ported numbers), then: the core (store thread) takes

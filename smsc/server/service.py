@@ -14,6 +14,7 @@ the core's, the plumbing (which thread, which batch, which connection) is theirs
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -62,6 +63,7 @@ from smsc.server.storehealth import StoreHealth
 from smsc.server.submits import Submits
 from smsc.server.upkeep import Upkeep
 from smsc.server.web.api import HttpApi
+from smsc.server.web.lean_server import LeanHttpFactory
 from smsc.server.web.sendsms import SendsmsResource
 from smsc.server.web.site import api_site, web_metrics
 from smsc.server.web.webhook_endpoints import WebhookEndpoints
@@ -143,11 +145,13 @@ class SmscService(service.Service):
                                         self.health)
         self.reloader = ConfigReload(settings, core, store, self.worker, self.health,
                                      use_settings=self._use_settings, announce=announce,
-                                     routing=routing, config=config, read=reload_config)
+                                     routing=routing, config=config, read=reload_config,
+                                     use_http=self._use_http)
         self.upkeep = Upkeep(self.clock, store, core, self.worker, self.courier,
                              self.outbinder, self.connections, self.sessions, self.reloader,
                              self.health, self.logs)
         self.http_settings = config.http if config is not None else HttpSettings()
+        self.api_factory: LeanHttpFactory | None = None  # the HTTP listeners' factory
         # The customer HTTP API (smsc.server.web): the same core, committer, ids and throttles.
         self.web = HttpApi(reactor, settings=self.http_settings, store=store, core=core, ids=ids,
                            worker=self.worker, committer=self.committer, courier=self.courier,
@@ -243,9 +247,10 @@ class SmscService(service.Service):
             address = port.getHost()
             self.announce(f"metrics on http://{address.host}:{address.port}/metrics")
         if self.http_settings.listen:
-            api_factory = api_site(self.web, self.http_settings.max_body,
-                            {b"cgi-bin": SendsmsResource(self.web, self.binder)},
-                            WebhookEndpoints(self.web, self.webhooks.desk))
+            self.api_factory = api_factory = api_site(
+                self.web, self.http_settings.max_body,
+                {b"cgi-bin": SendsmsResource(self.web, self.binder)},
+                WebhookEndpoints(self.web, self.webhooks.desk))
             for description in self.http_settings.listen:
                 port = await listen(self.reactor, with_backlog(
                     description, self.settings.listen_backlog), api_factory)
@@ -332,6 +337,15 @@ class SmscService(service.Service):
         factory.drain_timeout = settings.drain_timeout
         factory.unbound_error_limit = settings.unbound_error_limit
         self.core.binds.policy = lock_policy(settings)
+
+    def _use_http(self, settings: HttpSettings) -> None:
+        """A reloaded ``[http]`` table (its ``listen`` kept): the body limit for requests
+        read from now on, the Idempotency-Key answers' time to live and number."""
+        self.http_settings = settings
+        self.web.settings = settings
+        if self.api_factory is not None:
+            self.api_factory.limits = dataclasses.replace(self.api_factory.limits,
+                                                          max_body=settings.max_body)
 
     # --- connections (SmppEndpoint) -------------------------------------------------------------
     def new_session(self, now: float) -> Session:
