@@ -72,7 +72,7 @@ class Channel(Protocol):
     peer: Any
     transport: Any
 
-    def head(self, request: LeanRequest) -> bytes: ...
+    def head(self, request: LeanRequest, fields: bytes | None = None) -> bytes: ...
     def send(self, data: bytes) -> None: ...
     def answered(self, request: LeanRequest) -> None: ...
     def request_producer(self, request: LeanRequest, producer: Any) -> None: ...
@@ -269,6 +269,24 @@ class LeanRequest:
             self.channel.send(b"0\r\n\r\n")
         self._close_body()
         self.channel.answered(self)
+        waiters, self._finish_waiters = self._finish_waiters, None
+        for d in waiters or ():
+            d.callback(None)
+
+    def answer(self, code: int, fields: bytes, body: bytes) -> None:
+        """The whole answer at once (as :meth:`setResponseCode`, :meth:`setHeader`,
+        :meth:`write` and :meth:`finish` would write it, without a header set one by one):
+        ``fields`` the header lines (each ``Name: value\r\n``), then its Content-Length;
+        the body is not sent to a HEAD."""
+        if self.finished or self.gone:
+            return
+        self.finished = self.started = True
+        self.code = code
+        channel = self.channel
+        head = channel.head(self, b"%sContent-Length: %d\r\n" % (fields, len(body)))
+        channel.send(head if self.method == b"HEAD" or not body else head + body)
+        self._close_body()
+        channel.answered(self)
         waiters, self._finish_waiters = self._finish_waiters, None
         for d in waiters or ():
             d.callback(None)
