@@ -121,9 +121,9 @@ class LeanRequest:
         self.producer: Any = None
 
     # --- reading ------------------------------------------------------------------------------
-    def head_read(self, method: bytes, version: tuple[int, int]) -> None:
+    def head_read(self, method: bytes, clientproto: bytes) -> None:
         self.method = method
-        self.clientproto = b"HTTP/%d.%d" % version
+        self.clientproto = clientproto
         path, _, query = self.uri.partition(b"?")
         self.path = path
         if query:
@@ -177,6 +177,17 @@ class LeanRequest:
         data = content.read()
         content.seek(0)
         return data
+
+    def body(self) -> bytes:
+        """The body read, whole (as ``content`` read from its start; b"" once taken)."""
+        if self._content is None and self._file is None and not self._taken:
+            chunks = self._chunks
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        content = self.content
+        if content is None:
+            return b""
+        content.seek(0)
+        return content.read()
 
     @property
     def content(self) -> IO[bytes] | None:
