@@ -457,7 +457,8 @@ def tcp_connection(resource: Resource) -> tuple[LeanHttpProtocol, Any, socket.so
     factory = LeanHttpFactory(resource, reactor, HttpLimits())
     protocol = factory.buildProtocol(PEER)
     port = SimpleNamespace(_realPortNumber=80)  # what a transport shows of its listener
-    transport = tcp.Server(ours, protocol, ("192.0.2.7", 41000), port, 1, reactor)
+    transport = tcp.Server(ours, protocol, ("192.0.2.7", 41000), port, 1,  # type: ignore[arg-type]
+                           reactor)
     protocol.makeConnection(transport)
     return protocol, transport, theirs, reactor
 
