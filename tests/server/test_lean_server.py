@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import io
 import itertools
+import socket
+from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from twisted.internet import task
+from twisted.internet import task, tcp
 from twisted.internet.address import IPv4Address
 from twisted.internet.interfaces import IPushProducer
-from twisted.internet.testing import StringTransport
+from twisted.internet.testing import MemoryReactorClock, StringTransport
 from twisted.python.failure import Failure
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET
@@ -428,3 +430,82 @@ def test_a_body_without_a_length_is_no_body_and_what_follows_is_read_as_a_reques
     first, second = answers(transport)
     assert first[0] == 200 and first[2].startswith(b"POST /nolength []  from ")
     assert second[0] == 501 and transport.disconnecting  # '{"to"' read as a method
+
+
+
+class Sized(Resource):
+    """Answers ``/N`` with N octets of a repeating pattern, whole (with its length)."""
+
+    isLeaf = True  # noqa: N815
+
+    def render(self, request: Any) -> Any:
+        return pattern(int(request.path[1:]))
+
+
+def pattern(size: int) -> bytes:
+    return (b"0123456789abcdef" * (size // 16 + 1))[:size]
+
+
+def tcp_connection(resource: Resource) -> tuple[LeanHttpProtocol, Any, socket.socket,
+                                               MemoryReactorClock]:
+    """The server's end of a real (UNIX) socket pair as a Twisted TCP transport, on a
+    MemoryReactor that records which descriptors are registered for writing."""
+    reactor = MemoryReactorClock()
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    theirs.settimeout(0.5)
+    factory = LeanHttpFactory(resource, reactor, HttpLimits())
+    protocol = factory.buildProtocol(PEER)
+    port = SimpleNamespace(_realPortNumber=80)  # what a transport shows of its listener
+    transport = tcp.Server(ours, protocol, ("192.0.2.7", 41000), port, 1,  # type: ignore[arg-type]
+                           reactor)
+    protocol.makeConnection(transport)
+    return protocol, transport, theirs, reactor
+
+
+def read_all(sock: socket.socket) -> bytes:
+    """What ``sock`` has to read until nothing comes for half a second (bounded)."""
+    out = b""
+    for _ in range(10_000):
+        try:
+            piece = sock.recv(1 << 20)
+        except TimeoutError:
+            break
+        if not piece:
+            break
+        out += piece
+    return out
+
+
+def test_an_answer_goes_straight_to_an_idle_socket_without_registering_a_writer() -> None:
+    protocol, transport, theirs, reactor = tcp_connection(Sized())
+    try:
+        protocol.dataReceived(b"GET /5 HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /7 HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert transport not in reactor.getWriters()  # nothing left for the loop to write
+        assert [(s, b) for s, _, b in parse(read_all(theirs))] == [(200, b"01234"),
+                                                                    (200, b"0123456")]
+    finally:
+        transport.socket.close()
+        theirs.close()
+
+
+def test_an_answer_larger_than_the_socket_takes_goes_on_through_the_transport_in_order(
+) -> None:
+    size = 8 * 1024 * 1024  # beyond a socket pair's buffers
+    protocol, transport, theirs, reactor = tcp_connection(Sized())
+    try:
+        protocol.dataReceived(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n"
+                              b"GET /3 HTTP/1.1\r\nHost: x\r\n\r\n" % size)
+        assert transport in reactor.getWriters()  # the rest waits in the transport
+        received = b""
+        for _ in range(100_000):  # the client reads, the loop writes what it can
+            if transport not in reactor.getWriters():
+                break
+            transport.doWrite()
+            received += theirs.recv(1 << 20)
+        received += read_all(theirs)
+        assert [(s, b) for s, _, b in parse(received)] == [(200, pattern(size)), (200, b"012")]
+    finally:
+        transport.socket.close()
+        theirs.close()

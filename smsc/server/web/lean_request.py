@@ -72,7 +72,7 @@ class Channel(Protocol):
     peer: Any
     transport: Any
 
-    def head(self, request: LeanRequest) -> bytes: ...
+    def head(self, request: LeanRequest, fields: bytes | None = None) -> bytes: ...
     def send(self, data: bytes) -> None: ...
     def answered(self, request: LeanRequest) -> None: ...
     def request_producer(self, request: LeanRequest, producer: Any) -> None: ...
@@ -121,9 +121,9 @@ class LeanRequest:
         self.producer: Any = None
 
     # --- reading ------------------------------------------------------------------------------
-    def head_read(self, method: bytes, version: tuple[int, int]) -> None:
+    def head_read(self, method: bytes, clientproto: bytes) -> None:
         self.method = method
-        self.clientproto = b"HTTP/%d.%d" % version
+        self.clientproto = clientproto
         path, _, query = self.uri.partition(b"?")
         self.path = path
         if query:
@@ -177,6 +177,17 @@ class LeanRequest:
         data = content.read()
         content.seek(0)
         return data
+
+    def body(self) -> bytes:
+        """The body read, whole (as ``content`` read from its start; b"" once taken)."""
+        if self._content is None and self._file is None and not self._taken:
+            chunks = self._chunks
+            return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        content = self.content
+        if content is None:
+            return b""
+        content.seek(0)
+        return content.read()
 
     @property
     def content(self) -> IO[bytes] | None:
@@ -269,6 +280,24 @@ class LeanRequest:
             self.channel.send(b"0\r\n\r\n")
         self._close_body()
         self.channel.answered(self)
+        waiters, self._finish_waiters = self._finish_waiters, None
+        for d in waiters or ():
+            d.callback(None)
+
+    def answer(self, code: int, fields: bytes, body: bytes) -> None:
+        """The whole answer at once (as :meth:`setResponseCode`, :meth:`setHeader`,
+        :meth:`write` and :meth:`finish` would write it, without a header set one by one):
+        ``fields`` the header lines (each ``Name: value\r\n``), then its Content-Length;
+        the body is not sent to a HEAD."""
+        if self.finished or self.gone:
+            return
+        self.finished = self.started = True
+        self.code = code
+        channel = self.channel
+        head = channel.head(self, b"%sContent-Length: %d\r\n" % (fields, len(body)))
+        channel.send(head if self.method == b"HEAD" or not body else head + body)
+        self._close_body()
+        channel.answered(self)
         waiters, self._finish_waiters = self._finish_waiters, None
         for d in waiters or ():
             d.callback(None)

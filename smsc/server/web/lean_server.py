@@ -32,6 +32,7 @@ from typing import Any
 import httptools
 from twisted.internet.interfaces import IPushProducer, IReactorTime
 from twisted.internet.protocol import Factory, Protocol, connectionDone
+from twisted.internet.tcp import Server
 from twisted.logger import Logger
 from twisted.python.failure import Failure
 from twisted.web.http import datetimeToString
@@ -73,6 +74,21 @@ class HttpLimits:
     timeout: float = 60.0
 
 
+_VERSIONS = {"1.1": b"HTTP/1.1", "1.0": b"HTTP/1.0"}  # llhttp's version -> clientproto
+_STATUS_LINES: dict[tuple[int, bool], bytes] = {}
+
+
+def _status_line(code: int, http10: bool) -> bytes:
+    """``HTTP/1.x code reason\r\n`` (made once per status and version)."""
+    line = _STATUS_LINES.get((code, http10))
+    if line is None:
+        line = b"%s %d %s\r\n" % (b"HTTP/1.0" if http10 else b"HTTP/1.1", code,
+                                   REASONS.get(code, b"Unknown"))
+        if len(_STATUS_LINES) < 1024:
+            _STATUS_LINES[code, http10] = line
+    return line
+
+
 class _Refused(Exception):
     """Raised in a parser callback to stop reading (the status is kept by the protocol)."""
 
@@ -88,6 +104,7 @@ class LeanHttpFactory(Factory):
         self.clock = clock
         self.limits = limits
         self._date = b""
+        self._date_line = b""
         self._date_second = -1
 
     def buildProtocol(self, addr: Any) -> LeanHttpProtocol:
@@ -99,7 +116,14 @@ class LeanHttpFactory(Factory):
         if now != self._date_second:
             self._date_second = now
             self._date = datetimeToString(now)  # type: ignore[no-untyped-call]
+            self._date_line = b"Date: %s\r\nServer: smsc\r\n" % self._date
         return self._date
+
+    def date_line(self) -> bytes:
+        """The Date and Server header lines of an answer, made once a second."""
+        if int(self.clock.seconds()) != self._date_second:
+            self.date()
+        return self._date_line
 
 
 @implementer(IPushProducer)
@@ -300,8 +324,11 @@ class LeanHttpProtocol(Protocol):
         if self._headers > self.limits.max_headers:
             self._refuse = 431
             raise _Refused()
-        if self._in_head:  # not a trailer
-            request.requestHeaders.add(name, value)
+        if self._in_head:  # not a trailer (ReadHeaders.add, inlined: a call per header less)
+            headers = request.requestHeaders
+            name = name.lower()
+            headers.raw.append((name, value))
+            headers.last[name] = value
 
     def on_headers_complete(self) -> None:
         request = self._reading
@@ -309,17 +336,18 @@ class LeanHttpProtocol(Protocol):
         parser = self.parser
         self._in_head = False
         version = parser.get_http_version()
-        request.head_read(parser.get_method(), (1, 1) if version == "1.1" else
-                          (1, 0) if version == "1.0" else (0, 9))
+        request.head_read(parser.get_method(), _VERSIONS.get(version, b"HTTP/0.9"))
         self._counted = self._fed  # the head is read: what follows is body and framing
-        declared = request.getHeader(b"content-length")
-        chunked = b"chunked" in (request.getHeader(b"transfer-encoding") or b"").lower()
+        last = request.requestHeaders.last
+        declared = last.get(b"content-length")
         length = int(declared) if declared is not None and declared.isdigit() else 0
         if length > self.limits.max_body:
             request.too_large = True
-        expect = request.getHeader(b"expect")
-        if (expect is None or expect.lower() != b"100-continue" or version != "1.1"
-                or not (length or chunked)):
+        expect = last.get(b"expect")
+        if expect is None or expect.lower() != b"100-continue" or version != "1.1":
+            return
+        chunked = b"chunked" in last.get(b"transfer-encoding", b"").lower()
+        if not (length or chunked):
             return
         if request.too_large:  # answered now, without its body; the connection then closes
             request.keep_alive = False
@@ -391,25 +419,41 @@ class LeanHttpProtocol(Protocol):
             request.write(body)
             request.finish()
 
-    def head(self, request: LeanRequest) -> bytes:
-        """The status line and headers of ``request``'s answer."""
-        version = b"HTTP/1.0" if request.clientproto == b"HTTP/1.0" else b"HTTP/1.1"
-        lines = [b"%s %d %s\r\n" % (version, request.code, REASONS.get(request.code, b"Unknown"))]
-        lines.extend(b"%s: %s\r\n" % (header_name(name), value)
-                     for name, value in request.headers.items())
-        lines.append(b"Date: %s\r\nServer: smsc\r\n" % self.site.date())
+    def head(self, request: LeanRequest, fields: bytes | None = None) -> bytes:
+        """The status line and headers of ``request``'s answer: ``fields`` the header lines
+        made by the caller (each ``Name: value\r\n``), else those of ``request.headers``."""
+        http10 = request.clientproto == b"HTTP/1.0"
+        status = _status_line(request.code, http10)
+        if fields is None:
+            fields = b"".join([b"%s: %s\r\n" % (header_name(name), value)
+                               for name, value in request.headers.items()])
         if not request.keep_alive or (self._ending and not self.queue):
-            lines.append(b"Connection: close\r\n\r\n")
-        elif version == b"HTTP/1.0":
-            lines.append(b"Connection: keep-alive\r\n\r\n")
+            end = b"Connection: close\r\n\r\n"
+        elif http10:
+            end = b"Connection: keep-alive\r\n\r\n"
         else:
-            lines.append(b"\r\n")
-        return b"".join(lines)
+            end = b"\r\n"
+        return b"".join((status, fields, self.site.date_line(), end))
 
     def send(self, data: bytes) -> None:
-        if not self._lost:
-            self._last = self.site.clock.seconds()
-            self.transport.write(data)  # type: ignore[union-attr]
+        if self._lost:
+            return
+        self._last = self.site.clock.seconds()
+        transport: Any = self.transport
+        if (type(transport) is Server and transport.connected and not transport.disconnecting
+                and not transport.dataBuffer and not transport._tempDataBuffer):
+            # Nothing waits in the transport: sent now, without registering the socket for
+            # writing and unregistering it on the next turn of the loop (two epoll_ctl
+            # calls and a turn per answer); what the socket does not take goes through
+            # the transport as always (an error too: its own write meets it and closes).
+            try:
+                sent = transport.socket.send(data)
+            except OSError:
+                sent = 0
+            if sent == len(data):
+                return
+            data = data[sent:]
+        transport.write(data)
 
     def answered(self, request: LeanRequest) -> None:
         """``request``'s answer is written whole: the next one, or the end."""

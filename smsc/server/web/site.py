@@ -23,6 +23,7 @@ from smsc.server.web.answering import AnsweringResource, address_of, header_of
 from smsc.server.web.api import HttpApi
 from smsc.server.web.campaigns_api import CampaignsApi
 from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
+from smsc.server.web.lean_request import LeanRequest
 from smsc.server.web.lean_server import HttpLimits, LeanHttpFactory
 from smsc.server.web.lists_api import ListsApi
 from smsc.server.web.optouts_api import OptOutsApi
@@ -62,6 +63,8 @@ class ApiResource(AnsweringResource[AnyReply]):
             return e.reply
 
     async def _route(self, request: WebRequest) -> AnyReply:
+        if request.path == b"/v1/messages" and request.method == b"POST":
+            return await self._send(request)  # the busiest path, without the lookups below
         path = (request.path or b"/").decode("utf-8", "replace")
         method = (request.method or b"GET").decode("ascii", "replace").upper()
         if path == "/v1/openapi.json" and method in ("GET", "HEAD"):
@@ -105,6 +108,20 @@ class ApiResource(AnsweringResource[AnyReply]):
             return await api.quote(caller, body)
         return await api.send(caller, body, _idempotency_key(request))
 
+    async def _send(self, request: WebRequest) -> AnyReply:
+        """``POST /v1/messages`` (as :meth:`_route` answers it, in the same order of checks)."""
+        if getattr(request, "too_large", False):
+            raise ProblemReply(problem(p.TOO_LARGE, f"at most {self.api.settings.max_body} "
+                                                    "octets"))
+        api = self.api
+        caller = await api.authenticate(header_of(request, b"authorization"),
+                                        address_of(request))
+        if type(request) is LeanRequest and request.getHeader(b"content-type") in _JSON_TYPES:
+            body = request.body()  # JSON, said plainly: the body without a file made of it
+        else:
+            body = self._body(request)
+        return await api.send(caller, body, _idempotency_key(request))
+
     def _extra(self, path: str) -> tuple[Endpoints | None, tuple[str, ...] | None]:
         for extra in self.extras:
             methods = extra.methods(path)
@@ -127,6 +144,10 @@ class ApiResource(AnsweringResource[AnyReply]):
         self.api.answers[reply.status] += 1
         if gone:
             return
+        if not reply.headers and type(request) is LeanRequest and type(reply) is Reply:
+            # the usual answer: its header lines made once per content type, sent whole
+            request.answer(reply.status, _fields(reply.content_type), reply.body)
+            return
         request.setResponseCode(reply.status)
         request.setHeader(b"content-type", reply.content_type.encode("ascii"))
         request.setHeader(b"cache-control", b"no-store")
@@ -146,6 +167,22 @@ class ApiResource(AnsweringResource[AnyReply]):
         self._write(problem(p.Refusal("internal_error", 500, "Internal error")), request, gone)
 
 
+
+
+_JSON_TYPES = frozenset((None, b"application/json", b"application/json; charset=utf-8"))
+_FIELDS: dict[str, bytes] = {}
+
+
+def _fields(content_type: str) -> bytes:
+    """The header lines :meth:`ApiResource._write` sets for a reply of ``content_type`` and
+    no headers of its own (made once per content type, at most 64 kept)."""
+    fields = _FIELDS.get(content_type)
+    if fields is None:
+        fields = b"Content-Type: %s\r\nCache-Control: no-store\r\n" % (
+            content_type.encode("ascii"))
+        if len(_FIELDS) < 64:
+            _FIELDS[content_type] = fields
+    return fields
 
 
 def _idempotency_key(request: WebRequest) -> str | None:
