@@ -74,7 +74,8 @@ class BatchBuilder:
     def __init__(self, intake: Intake, caller: BindContext, *,
                  hook: MessageHook | None = None) -> None:
         self.intake = intake
-        self.free = _no_throttle(caller.account, None)  # taken here, per part
+        # the throughput is taken here, per part: intake prepares without it
+        self.free = caller if caller.throttle is None else _no_throttle(caller.account, None)
         self.throttle = caller.throttle
         self.hook = hook
         self.seen_written: set[str] = set()

@@ -158,12 +158,18 @@ class HttpApi:
         done: defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]] = defer.Deferred()
 
         def commit(opted: set[str]) -> None:
-            batch = builder.batch(opted)
-            if not batch.parts:
-                done.callback((batch, []))
-                return
-            self.committer.add(batch.parts, batch.groups,
-                               lambda outcomes: done.callback((batch, outcomes)))
+            try:
+                batch = builder.batch(opted)
+                if not batch.parts:
+                    done.callback((batch, []))
+                    return
+                self.committer.add(batch.parts, batch.groups,
+                                   lambda outcomes: done.callback((batch, outcomes)))
+            except Exception:  # a fault of the batch itself: the send's own error
+                if not done.called:
+                    done.errback()
+                else:
+                    raise
 
         def unread(failure: Failure) -> None:
             builder.abandon()
@@ -174,9 +180,7 @@ class HttpApi:
         if not numbers:  # refused if on the account's opt-out list (smsc.core.batch)
             commit(set())
             return done
-        read = self.opt_outs.read(account, numbers)
-        read.addCallbacks(commit, unread)
-        read.addErrback(done.errback)  # a fault of the batch itself: the send's own error
+        self.opt_outs.read(account, numbers, commit, unread)
         return done
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
@@ -254,7 +258,7 @@ class HttpApi:
         """Whether the block holds ids for ``count`` more messages (its refill asked for on
         time, as the SMPP path asks for it)."""
         self.refill_ids()
-        return self.ids.remaining >= count
+        return self.ids.holds(count)
 
     async def _ids_for(self, count: int) -> None:
         """Enough message ids in the block for ``count`` more messages."""
