@@ -71,6 +71,9 @@ class BatchBuilder:
     run between slices): :meth:`add` each slice in order, then :meth:`batch` with the opted-out
     numbers among :meth:`numbers`."""
 
+    __slots__ = ("duplicates", "free", "hook", "intake", "items", "now", "seen_read",
+                 "seen_written", "throttle")
+
     def __init__(self, intake: Intake, caller: BindContext, *,
                  hook: MessageHook | None = None) -> None:
         self.intake = intake
