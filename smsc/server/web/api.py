@@ -76,6 +76,16 @@ class Caller:
 _caller = slot_constructor(Caller)  # account, address
 
 
+def _hook_of(request: m.SendRequest) -> MessageHook | None:
+    """Where a send's receipts go: its ``webhook_url``, else the account's destination with
+    its reference (None: neither given)."""
+    if request.webhook_url is not None:
+        return _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
+    if request.reference is not None:
+        return _hook("", HookStyle.NONE, request.reference)
+    return None
+
+
 def parse_body(model: type[T], body: bytes) -> T:
     try:  # the model's own validator, as model_validate_json calls it (without its wrapper)
         return model.__pydantic_validator__.validate_json(body)  # type: ignore[no-any-return]
@@ -214,8 +224,10 @@ class HttpApi:
         request = parse_body(m.SendRequest, body)
         made = self._submits(request, caller.account)
         account = caller.account
-        if idempotency_key is None:
-            return await self._send(account, request, made)
+        if idempotency_key is None:  # the common send: no coroutine of _send in between
+            batch, answered = await self.submit(account, made.requests, _hook_of(request))
+            return send_answer(batch, answered, account, self.decimals(account.currency),
+                               request.reference)
         fingerprint = hashlib.sha256(b"POST /v1/messages\n" + body).hexdigest()
         now = self.clock.seconds()
         kept = await self._store("claiming an Idempotency-Key", self.store.claim_idempotency,
@@ -293,12 +305,7 @@ class HttpApi:
         return batch, answered
 
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
-        hook: MessageHook | None = None
-        if request.webhook_url is not None:
-            hook = _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
-        elif request.reference is not None:  # the account's destination, with the reference
-            hook = _hook("", HookStyle.NONE, request.reference)
-        batch, answered = await self.submit(account, made.requests, hook)
+        batch, answered = await self.submit(account, made.requests, _hook_of(request))
         return send_answer(batch, answered, account, self.decimals(account.currency),
                            request.reference)
 
