@@ -42,7 +42,9 @@ def test_a_caller_is_made_once_per_account_record_and_its_bucket_keeps_its_token
 def test_a_burst_change_alone_gives_a_new_bucket_and_caller() -> None:
     throttles = Throttles()
     first = throttles.caller(ACCOUNT)
-    burstier = throttles.caller(dataclasses.replace(ACCOUNT, burst=50))
+    burstier_account = dataclasses.replace(ACCOUNT, burst=50)
+    burstier = throttles.caller(burstier_account)
     assert burstier.throttle is not first.throttle
-    assert burstier.throttle is not None and burstier.throttle.burst == 50.0
+    bucket = throttles.throttle(burstier_account)
+    assert bucket is burstier.throttle and bucket is not None and bucket.burst == 50.0
     assert throttles.caller(ACCOUNT).throttle is not burstier.throttle  # and back again
