@@ -25,6 +25,7 @@ def test_ids_come_in_block_order_and_refills_are_asked_at_half_a_block(
         got.append(value)
         left = len(expected) - len(got)
         assert ids.remaining == left
+        assert all(ids.holds(n) == (n <= left) for n in (0, 1, left, left + 1, left + 30))
         assert ids.wants_refill == (left < block_size // 2)
     assert got == expected[:len(got)]
     if len(got) < takes:

@@ -71,10 +71,14 @@ class BatchBuilder:
     run between slices): :meth:`add` each slice in order, then :meth:`batch` with the opted-out
     numbers among :meth:`numbers`."""
 
+    __slots__ = ("duplicates", "free", "hook", "intake", "items", "now", "seen_read",
+                 "seen_written", "throttle")
+
     def __init__(self, intake: Intake, caller: BindContext, *,
                  hook: MessageHook | None = None) -> None:
         self.intake = intake
-        self.free = _no_throttle(caller.account, None)  # taken here, per part
+        # the throughput is taken here, per part: intake prepares without it
+        self.free = caller if caller.throttle is None else _no_throttle(caller.account, None)
         self.throttle = caller.throttle
         self.hook = hook
         self.seen_written: set[str] = set()

@@ -261,7 +261,10 @@ class Throttles:
 
     def __init__(self, ask: Callable[[SharedBucket], None] | None = None,
                  policy: SharePolicy = DEFAULT_SHARE_POLICY) -> None:
-        self._buckets: dict[str, TokenBucket | SharedBucket] = {}
+        # account -> (throughput, burst) as the account had them, its bucket
+        self._buckets: dict[str, tuple[tuple[float, int], TokenBucket | SharedBucket]] = {}
+        # account -> the record last asked for, its context (the same record: the same context)
+        self._callers: dict[str, tuple[Account, BindContext]] = {}
         self._ask = ask
         self._policy = policy
 
@@ -272,21 +275,36 @@ class Throttles:
     def throttle(self, account: Account) -> TokenBucket | SharedBucket | None:
         if account.throughput <= 0:
             return None
-        bucket = self._buckets.get(account.system_id)
+        settings = (account.throughput, account.burst)
+        kept = self._buckets.get(account.system_id)
+        if kept is not None and kept[0] == settings:  # nothing built for an unchanged account
+            return kept[1]
+        bucket: TokenBucket | SharedBucket
         if self._ask is None:
-            wanted = TokenBucket.for_account(account)
-            if bucket is None or (bucket.rate, bucket.burst) != (wanted.rate, wanted.burst):
-                bucket = self._buckets[account.system_id] = wanted
-            return bucket
-        shared = SharedBucket(account_key(account.system_id), account.throughput,
-                              account.burst, self._ask, self._policy)
-        if bucket is None or (bucket.rate, bucket.burst) != (shared.rate, shared.burst):
-            bucket = self._buckets[account.system_id] = shared
+            bucket = TokenBucket.for_account(account)
+        else:
+            bucket = SharedBucket(account_key(account.system_id), account.throughput,
+                                  account.burst, self._ask, self._policy)
+        if kept is not None and (kept[1].rate, kept[1].burst) == (bucket.rate, bucket.burst):
+            bucket = kept[1]  # the same bucket by its own rules: its tokens kept
+        self._buckets[account.system_id] = (settings, bucket)
         return bucket
 
     def caller(self, account: Account) -> BindContext:
-        """Who submits: ``account`` with its throttle."""
-        return BindContext(account=account, throttle=self.throttle(account))
+        """Who submits: ``account`` with its throttle (one context per account record and
+        bucket, not one per call)."""
+        throttle = self.throttle(account)
+        kept = self._callers.get(account.system_id)
+        if kept is not None and kept[0] is account and kept[1].throttle is throttle:
+            return kept[1]
+        context = BindContext(account=account, throttle=throttle)
+        if len(self._callers) >= _MAX_CALLERS and account.system_id not in self._callers:
+            self._callers.clear()  # bounded: rebuilt as accounts submit again
+        self._callers[account.system_id] = (account, context)
+        return context
+
+
+_MAX_CALLERS = 100_000
 
 
 __all__ = ["DEFAULT_LOCK_POLICY", "BindCheck", "BindDesk", "BindVerdict", "LockPolicy", "Throttles",

@@ -57,6 +57,10 @@ class IdBlock:
     def remaining(self) -> int:
         return (self._end - self._next) + sum(e - f for f, e in self._blocks)
 
+    def holds(self, count: int) -> bool:
+        """Whether ``count`` more ids are there (the current block alone answers it mostly)."""
+        return self._end - self._next >= count or self.remaining >= count
+
     @property
     def wants_refill(self) -> bool:
         if self.refill_pending:

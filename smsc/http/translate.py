@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from smsc.core.content import TAG_RECIPIENT_LOCAL_TIME
 from smsc.http.models import SendRequest
@@ -102,15 +103,19 @@ def _schedule(value: datetime | None) -> tuple[str, bool]:
         raise InputError("schedule", str(e)) from None
 
 
+@lru_cache(maxsize=16)  # a run of one text (a load, a client's template) is encoded once
+def _encoded(text: str, encoding: str) -> tuple[int, bytes]:
+    """(data_coding, octets) of ``text`` in ``encoding``; PduError if it cannot carry it."""
+    data_coding = choose_data_coding(text) if encoding == "auto" else DATA_CODING[encoding]
+    return data_coding, encode_text(text, data_coding)
+
+
 def submits(request: SendRequest, *, account_webhook: bool = False) -> Submits:
     """One submit_sm per destination; InputError for text the encoding cannot carry.
     ``account_webhook``: the account has a webhook URL (a receipt is then asked for unless the
     request says no)."""
-    text = request.text
-    data_coding = (choose_data_coding(text) if request.encoding == "auto"
-                   else DATA_CODING[request.encoding])
     try:
-        octets = encode_text(text, data_coding)
+        data_coding, octets = _encoded(request.text, request.encoding)
     except PduError as e:
         raise InputError("text", f"the text cannot be sent as {request.encoding}: {e}"
                          ) from None

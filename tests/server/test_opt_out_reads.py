@@ -24,6 +24,10 @@ def _store() -> MemoryStore:
     return store
 
 
+def _unexpected(value: object) -> None:
+    raise AssertionError(f"unexpected {value!r}")
+
+
 def test_the_sends_of_one_turn_share_one_store_call() -> None:
     clock, worker = task.Clock(), InlineWorker()
     reads = OptOutReads(clock, worker, _store())
@@ -31,12 +35,12 @@ def test_the_sends_of_one_turn_share_one_store_call() -> None:
     for account, numbers in (("acme", ["380671000001", "380671000002"]),
                              ("acme", ["380671000003"]),
                              ("other", ["380671000001", "380671000002"])):
-        reads.read(account, numbers).addCallback(got.append)
+        reads.read(account, numbers, got.append, _unexpected)
     assert got == [] and worker.calls == 0  # waiting for the end of the turn
     clock.advance(0)
     assert worker.calls == 1 and reads.reads == 1
     assert got == [{"380671000001"}, set(), {"380671000002"}]  # each its own list's
-    reads.read("acme", ["380671000001"]).addCallback(got.append)
+    reads.read("acme", ["380671000001"], got.append, _unexpected)
     clock.advance(0)
     assert worker.calls == 2 and got[-1] == {"380671000001"}
 
@@ -56,6 +60,20 @@ def test_a_failing_store_fails_every_send_of_the_turn() -> None:
         errors.append(type(failure.value))
 
     for account in ("acme", "other"):
-        reads.read(account, ["1"]).addErrback(failed)
+        reads.read(account, ["1"], _unexpected, failed)
     clock.advance(0)
     assert errors == [OSError, OSError]
+
+
+def test_a_caller_failing_on_its_answer_spares_the_others() -> None:
+    clock = task.Clock()
+    reads = OptOutReads(clock, InlineWorker(), _store())
+    got: list[set[str]] = []
+
+    def broken(opted: set[str]) -> None:
+        raise RuntimeError("the caller's own fault")
+
+    reads.read("acme", ["380671000001"], broken, _unexpected)
+    reads.read("acme", ["380671000001", "380671000009"], got.append, _unexpected)
+    clock.advance(0)
+    assert got == [{"380671000001"}]

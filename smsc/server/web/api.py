@@ -76,6 +76,16 @@ class Caller:
 _caller = slot_constructor(Caller)  # account, address
 
 
+def _hook_of(request: m.SendRequest) -> MessageHook | None:
+    """Where a send's receipts go: its ``webhook_url``, else the account's destination with
+    its reference (None: neither given)."""
+    if request.webhook_url is not None:
+        return _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
+    if request.reference is not None:
+        return _hook("", HookStyle.NONE, request.reference)
+    return None
+
+
 def parse_body(model: type[T], body: bytes) -> T:
     try:  # the model's own validator, as model_validate_json calls it (without its wrapper)
         return model.__pydantic_validator__.validate_json(body)  # type: ignore[no-any-return]
@@ -158,12 +168,18 @@ class HttpApi:
         done: defer.Deferred[tuple[Batch, list[AcceptOutcome] | None]] = defer.Deferred()
 
         def commit(opted: set[str]) -> None:
-            batch = builder.batch(opted)
-            if not batch.parts:
-                done.callback((batch, []))
-                return
-            self.committer.add(batch.parts, batch.groups,
-                               lambda outcomes: done.callback((batch, outcomes)))
+            try:
+                batch = builder.batch(opted)
+                if not batch.parts:
+                    done.callback((batch, []))
+                    return
+                self.committer.add(batch.parts, batch.groups,
+                                   lambda outcomes: done.callback((batch, outcomes)))
+            except Exception:  # a fault of the batch itself: the send's own error
+                if not done.called:
+                    done.errback()
+                else:
+                    raise
 
         def unread(failure: Failure) -> None:
             builder.abandon()
@@ -174,9 +190,7 @@ class HttpApi:
         if not numbers:  # refused if on the account's opt-out list (smsc.core.batch)
             commit(set())
             return done
-        read = self.opt_outs.read(account, numbers)
-        read.addCallbacks(commit, unread)
-        read.addErrback(done.errback)  # a fault of the batch itself: the send's own error
+        self.opt_outs.read(account, numbers, commit, unread)
         return done
 
     async def authenticate(self, authorization: str | None, address: str) -> Caller:
@@ -210,8 +224,10 @@ class HttpApi:
         request = parse_body(m.SendRequest, body)
         made = self._submits(request, caller.account)
         account = caller.account
-        if idempotency_key is None:
-            return await self._send(account, request, made)
+        if idempotency_key is None:  # the common send: no coroutine of _send in between
+            batch, answered = await self.submit(account, made.requests, _hook_of(request))
+            return send_answer(batch, answered, account, self.decimals(account.currency),
+                               request.reference)
         fingerprint = hashlib.sha256(b"POST /v1/messages\n" + body).hexdigest()
         now = self.clock.seconds()
         kept = await self._store("claiming an Idempotency-Key", self.store.claim_idempotency,
@@ -254,7 +270,7 @@ class HttpApi:
         """Whether the block holds ids for ``count`` more messages (its refill asked for on
         time, as the SMPP path asks for it)."""
         self.refill_ids()
-        return self.ids.remaining >= count
+        return self.ids.holds(count)
 
     async def _ids_for(self, count: int) -> None:
         """Enough message ids in the block for ``count`` more messages."""
@@ -289,12 +305,7 @@ class HttpApi:
         return batch, answered
 
     async def _send(self, account: Account, request: m.SendRequest, made: Submits) -> Reply:
-        hook: MessageHook | None = None
-        if request.webhook_url is not None:
-            hook = _hook(str(request.webhook_url), HookStyle.JSON, request.reference)
-        elif request.reference is not None:  # the account's destination, with the reference
-            hook = _hook("", HookStyle.NONE, request.reference)
-        batch, answered = await self.submit(account, made.requests, hook)
+        batch, answered = await self.submit(account, made.requests, _hook_of(request))
         return send_answer(batch, answered, account, self.decimals(account.currency),
                            request.reference)
 

@@ -9,17 +9,22 @@ Nothing is decided here: the store says which numbers are opted out, and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
-from twisted.internet import defer
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.logger import Logger
 from twisted.python.failure import Failure
 
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
 from smsc.store.contact_records import MAX_PAGE
 
-Asked = list[tuple[Sequence[str], defer.Deferred[set[str]]]]
+Found = Callable[[set[str]], object]
+Failed = Callable[[Failure], object]
+Asked = list[tuple[Sequence[str], Found, Failed]]
+_log = Logger()
+V = TypeVar("V")
 
 
 class OptOutReads:
@@ -31,18 +36,18 @@ class OptOutReads:
         self._flush_call: IDelayedCall | None = None
         self.reads = 0  # store calls made
 
-    def read(self, account: str, numbers: Sequence[str]) -> defer.Deferred[set[str]]:
-        """Which of ``numbers`` are on ``account``'s opt-out list; fails as the store did."""
-        done: defer.Deferred[set[str]] = defer.Deferred()
+    def read(self, account: str, numbers: Sequence[str], found: Found, failed: Failed) -> None:
+        """Which of ``numbers`` are on ``account``'s opt-out list: ``found`` called with them,
+        or ``failed`` with the store's failure (one of the two, once, from a later turn).
+        Callbacks, not a Deferred: a send pays for no Deferred of its own here."""
         entry = self._waiting.get(account)
         if entry is None:
             entry = self._waiting[account] = (set(), [])
         wanted, asked = entry
         wanted.update(numbers)
-        asked.append((numbers, done))
+        asked.append((numbers, found, failed))
         if self._flush_call is None:
             self._flush_call = self._clock.callLater(0, self._flush)
-        return done
 
     def _flush(self) -> None:
         self._flush_call = None
@@ -67,14 +72,22 @@ class OptOutReads:
     def _found(found: dict[str, set[str]], waiting: dict[str, tuple[set[str], Asked]]) -> None:
         for account, (_, asked) in waiting.items():
             opted = found.get(account, set())
-            for numbers, done in asked:
-                done.callback({n for n in numbers if n in opted} if opted else set())
+            for numbers, told, _failed in asked:
+                _tell(told, {n for n in numbers if n in opted} if opted else set())
 
     @staticmethod
     def _failed(failure: Failure, waiting: dict[str, tuple[set[str], Asked]]) -> None:
         for _, asked in waiting.values():
-            for _, done in asked:
-                done.errback(failure)
+            for _numbers, _found, told in asked:
+                _tell(told, failure)
+
+
+def _tell(callback: Callable[[V], object], value: V) -> None:
+    """One asker told; its own fault is logged and spares the others."""
+    try:
+        callback(value)
+    except Exception:
+        _log.failure("an opt-out read's caller failed")
 
 
 __all__ = ["OptOutReads"]
