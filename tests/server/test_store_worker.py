@@ -1,0 +1,66 @@
+"""smsc.server.worker.StoreWorker: calls run on its thread; their results come back on the
+event loop in the order asked, those that finished while the loop had not taken the previous
+ones in one wake-up."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from twisted.python.failure import Failure
+
+from smsc.server.worker import StoreWorker
+
+
+class HeldLoop:
+    """A reactor stand-in whose loop is busy: calls from the thread wait until ``run``."""
+
+    def __init__(self) -> None:
+        self.calls: list[Callable[[], Any]] = []
+        self.lock = threading.Lock()
+
+    def callFromThread(self, f: Callable[..., Any], *args: Any) -> None:
+        with self.lock:
+            self.calls.append(lambda: f(*args))
+
+    def run(self) -> int:
+        with self.lock:
+            calls, self.calls = self.calls, []
+        for call in calls:
+            call()
+        return len(calls)
+
+
+def test_results_that_wait_for_the_loop_come_back_in_order_in_one_wake_up() -> None:
+    loop = HeldLoop()
+    worker = StoreWorker(loop)  # type: ignore[arg-type]
+    worker.start()
+    gate = threading.Event()
+    got: list[object] = []
+    first = worker.call(gate.wait, 10.0)
+    first.addCallback(lambda _: got.append("first"))
+    for n in range(5):
+        worker.call(lambda n=n: n * n).addCallback(got.append)
+    failing = worker.call(lambda: 1 // 0)
+    failing.addErrback(lambda f: got.append(f.type.__name__) if isinstance(f, Failure) else None)
+    gate.set()
+    worker.stop()  # every queued call done
+    assert got == [] and worker.pending == 7
+    assert loop.run() == 1  # one wake-up for the seven results
+    assert got == ["first", 0, 1, 4, 9, 16, "ZeroDivisionError"]
+    assert worker.pending == 0 and worker.idle()
+
+
+def test_a_result_after_the_loop_took_the_last_wakes_it_again() -> None:
+    loop = HeldLoop()
+    worker = StoreWorker(loop)  # type: ignore[arg-type]
+    worker.start()
+    got: list[int] = []
+    worker.call(lambda: 1).addCallback(got.append)
+    worker.stop()
+    assert loop.run() == 1 and got == [1]
+    worker.start()
+    worker.call(lambda: 2).addCallback(got.append)
+    worker.stop()
+    assert loop.run() == 1 and got == [1, 2]
