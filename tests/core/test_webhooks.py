@@ -499,7 +499,7 @@ def test_a_receipt_events_keys_are_in_order_whatever_it_carries(
     """A receipt event made from a deliver_sm without a readable receipt text (its status and
     error from the TLVs) and with every optional field or none: keys still in order, each
     field what the TLVs say."""
-    tlvs: list[tuple[int, object]] = []
+    tlvs: list[tuple[int, int | NetworkErrorCode]] = []
     if state is not None:
         tlvs.append((Tag.MESSAGE_STATE, state))
     if with_network_error:

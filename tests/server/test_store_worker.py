@@ -43,7 +43,11 @@ def test_results_that_wait_for_the_loop_come_back_in_order_in_one_wake_up() -> N
     for n in range(5):
         worker.call(lambda n=n: n * n).addCallback(got.append)
     failing = worker.call(lambda: 1 // 0)
-    failing.addErrback(lambda f: got.append(f.type.__name__) if isinstance(f, Failure) else None)
+
+    def failed(failure: Failure) -> None:
+        got.append(failure.value.__class__.__name__)
+
+    failing.addErrback(failed)
     gate.set()
     worker.stop()  # every queued call done
     assert got == [] and worker.pending == 7
