@@ -68,3 +68,22 @@ def test_a_result_after_the_loop_took_the_last_wakes_it_again() -> None:
     worker.call(lambda: 2).addCallback(got.append)
     worker.stop()
     assert loop.run() == 1 and got == [1, 2]
+
+
+def test_urgent_calls_run_before_routine_ones_each_lane_in_order() -> None:
+    loop = HeldLoop()
+    worker = StoreWorker(loop)  # type: ignore[arg-type]
+    worker.start()
+    gate = threading.Event()
+    ran: list[str] = []
+    worker.call(gate.wait, 10.0)
+    for name in ("r1", "u1", "r2", "u2", "r3"):
+        if name.startswith("u"):
+            worker.urgent(ran.append, name)
+        else:
+            worker.call(ran.append, name)
+    gate.set()
+    worker.stop()  # the stop waits for every call queued before it
+    assert ran == ["u1", "u2", "r1", "r2", "r3"]
+    loop.run()
+    assert worker.idle()
