@@ -15,9 +15,9 @@ several results instead of one each; nothing waits for company).
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
-from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -36,11 +36,8 @@ class StoreWorker:
     def __init__(self, reactor: IReactorFromThreads, name: str = "smsc-store") -> None:
         self._reactor = reactor
         self._name = name
-        # the calls of each lane (and the stop) in order; one token in ``_tokens`` per call, put
-        # after it: a token taken means a call waits in some lane (a C queue wakes the thread,
-        # no Python condition variable per call)
-        self._lanes: tuple[deque[Any], deque[Any], deque[Any]] = (deque(), deque(), deque())
-        self._tokens: queue.SimpleQueue[None] = queue.SimpleQueue()
+        self._queue: queue.PriorityQueue[tuple[int, int, Any]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self.pending = 0
         self._lock = threading.Lock()
@@ -56,8 +53,7 @@ class StoreWorker:
         thread = self._thread
         if thread is None:
             return
-        self._lanes[_STOP].append(None)
-        self._tokens.put(None)
+        self._queue.put((_STOP, next(self._order), None))
         thread.join()
         self._thread = None
 
@@ -65,8 +61,7 @@ class StoreWorker:
              **kwargs: Any) -> Deferred[T]:
         self.pending += 1
         d: Deferred[T] = Deferred()
-        self._lanes[lane].append((d, fn, args, kwargs))
-        self._tokens.put(None)
+        self._queue.put((lane, next(self._order), (d, fn, args, kwargs)))
         return d
 
     def urgent(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> Deferred[T]:
@@ -76,18 +71,12 @@ class StoreWorker:
         return self.pending == 0
 
     def _run(self) -> None:
-        get = self._tokens.get
-        urgent, routine, _ = self._lanes
+        get = self._queue.get
         call_back = self._reactor.callFromThread
         lock, done = self._lock, self._done
         while True:
-            get()
-            if urgent:
-                job = urgent.popleft()
-            elif routine:
-                job = routine.popleft()
-            else:  # the stop, once both lanes are empty
-                self._lanes[_STOP].popleft()
+            lane, _, job = get()
+            if lane == _STOP:
                 return
             d, fn, args, kwargs = job
             try:
