@@ -7,10 +7,6 @@ Two lanes: ``urgent`` calls (the group commit, which customers are waiting for) 
 ``routine`` ones (queue rounds, outbox reads and acknowledgements, binds, reports); within a lane
 calls run in the order they were asked for, and results come back in that order (the outbox
 dispatcher relies on it: a read queued after a write sees the write).
-
-Results go back in order through one ``callFromThread`` for all those that finished while the
-event loop had not taken the previous ones yet (under load, one wake-up of the loop carries
-several results instead of one each; nothing waits for company).
 """
 
 from __future__ import annotations
@@ -40,8 +36,6 @@ class StoreWorker:
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
         self.pending = 0
-        self._lock = threading.Lock()
-        self._done: list[tuple[Deferred[Any], Any]] = []  # results the loop has not taken yet
 
     def start(self) -> None:
         if self._thread is None:
@@ -73,7 +67,6 @@ class StoreWorker:
     def _run(self) -> None:
         get = self._queue.get
         call_back = self._reactor.callFromThread
-        lock, done = self._lock, self._done
         while True:
             lane, _, job = get()
             if lane == _STOP:
@@ -82,20 +75,13 @@ class StoreWorker:
             try:
                 result = fn(*args, **kwargs)
             except BaseException:
-                result = Failure()  # type: ignore[no-untyped-call]
-            with lock:
-                done.append((d, result))
-                if len(done) > 1:  # the loop is told already and takes this one too
-                    continue
-            call_back(self._deliver)
-
-    def _deliver(self) -> None:
-        with self._lock:
-            done = self._done[:]
-            self._done.clear()
-        self.pending -= len(done)
-        for d, result in done:
-            if isinstance(result, Failure):
-                d.errback(result)
+                call_back(self._deliver, d, Failure())  # type: ignore[no-untyped-call]
             else:
-                d.callback(result)
+                call_back(self._deliver, d, result)
+
+    def _deliver(self, d: Deferred[Any], result: Any) -> None:
+        self.pending -= 1
+        if isinstance(result, Failure):
+            d.errback(result)
+        else:
+            d.callback(result)

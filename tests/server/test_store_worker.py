@@ -1,6 +1,5 @@
 """smsc.server.worker.StoreWorker: calls run on its thread; their results come back on the
-event loop in the order asked, those that finished while the loop had not taken the previous
-ones in one wake-up."""
+event loop in the order asked, urgent calls before routine ones."""
 
 from __future__ import annotations
 
@@ -32,7 +31,7 @@ class HeldLoop:
         return len(calls)
 
 
-def test_results_that_wait_for_the_loop_come_back_in_order_in_one_wake_up() -> None:
+def test_results_that_wait_for_the_loop_come_back_in_order() -> None:
     loop = HeldLoop()
     worker = StoreWorker(loop)  # type: ignore[arg-type]
     worker.start()
@@ -51,12 +50,12 @@ def test_results_that_wait_for_the_loop_come_back_in_order_in_one_wake_up() -> N
     gate.set()
     worker.stop()  # every queued call done
     assert got == [] and worker.pending == 7
-    assert loop.run() == 1  # one wake-up for the seven results
+    assert loop.run() == 7  # one wake-up per result
     assert got == ["first", 0, 1, 4, 9, 16, "ZeroDivisionError"]
     assert worker.pending == 0 and worker.idle()
 
 
-def test_a_result_after_the_loop_took_the_last_wakes_it_again() -> None:
+def test_a_restarted_worker_runs_its_calls_again() -> None:
     loop = HeldLoop()
     worker = StoreWorker(loop)  # type: ignore[arg-type]
     worker.start()
