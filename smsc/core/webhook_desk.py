@@ -31,6 +31,7 @@ from smsc.store.base import Store
 from smsc.store.records import Account, FailedWebhook, HookStyle, OutboxItem
 
 REPLAY_PAGE = 500
+MAX_ACCOUNTS = 4096  # accounts the claims keep between changes
 
 
 class WebhookDesk:
@@ -40,6 +41,10 @@ class WebhookDesk:
         self.policy = policy
         self.format_id = format_id
         self.zone = zone
+        # accounts as the claims found them, forgotten when the store's change counter moves
+        # (an account edited or removed, a secret given); at most MAX_ACCOUNTS kept
+        self._accounts: dict[str, Account | None] = {}
+        self._accounts_version = -1
 
     def claim(self, now: float, limit: int) -> list[WebhookEvent]:
         """Up to ``limit`` due hooked items, claimed for the policy's lease, as events (JSON
@@ -48,13 +53,20 @@ class WebhookDesk:
         failed list at once."""
         items = self.store.claim_webhooks(now, limit, self.policy.lease,
                                           keep_failed=self.policy.keep_failed)
-        accounts: dict[str, Account | None] = {}
+        if not items:
+            return []
+        version = self.store.change_counter()
+        accounts = self._accounts
+        if version != self._accounts_version or len(accounts) >= MAX_ACCOUNTS:
+            accounts.clear()
+            self._accounts_version = version
         events: list[WebhookEvent] = []
         unwanted: list[int] = []
         for item in items:
-            if item.account not in accounts:
-                accounts[item.account] = self._account(item.account)
-            account = accounts[item.account]
+            if item.account in accounts:
+                account = accounts[item.account]
+            else:
+                account = accounts[item.account] = self._account(item.account)
             if account is None:
                 self._fail_now(item, "account removed", now)
                 continue

@@ -25,6 +25,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable
 
 from smsc.core.webhooks import (
+    ACK,
     DEFAULT_POLICY,
     Verdict,
     WebhookCall,
@@ -168,12 +169,17 @@ class WebhookQueue:
             self._struggling.move_to_end(host)
             if len(self._struggling) > MAX_STRUGGLING:
                 self._struggling.popitem(last=False)
-        verdicts = [(item, judge(item, status, error, now, self.policy, self._draw))
-                    for item in call.items]
-        self._verdicts.extend(verdicts)
         counts = self.counts
-        for _, verdict in verdicts:
-            counts[_COUNTED[verdict.action]] += 1
+        if status is not None and 200 <= status < 300:  # judge's acknowledgement, shared
+            verdicts = [(item, _ACKS[item.attempts + 1] if item.attempts < _KEPT_ACKS
+                         else Verdict(ACK, item.attempts + 1, "")) for item in call.items]
+            counts["acked"] += len(verdicts)
+        else:
+            verdicts = [(item, judge(item, status, error, now, self.policy, self._draw))
+                        for item in call.items]
+            for _, verdict in verdicts:
+                counts[_COUNTED[verdict.action]] += 1
+        self._verdicts.extend(verdicts)
         return verdicts
 
     # --- writing the verdicts --------------------------------------------------------------------
@@ -214,6 +220,8 @@ class WebhookQueue:
 
 
 _COUNTED = {"ack": "acked", "retry": "retried", "fail": "failed"}
+_KEPT_ACKS = 64
+_ACKS = tuple(Verdict(ACK, attempts, "") for attempts in range(_KEPT_ACKS + 1))
 
 
 def _created(event: WebhookEvent) -> tuple[float, int]:

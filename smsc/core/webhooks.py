@@ -43,7 +43,8 @@ EVENT_COUNT_HEADER = "X-Smsc-Event-Count"  # the events a JSON call carries
 TIMESTAMP_HEADER = "X-Smsc-Timestamp"
 SIGNATURE_HEADER = "X-Smsc-Signature"
 USER_AGENT = "smsc-webhooks/1"
-_RECEIPT_TYPES = (int(EsmClass.TYPE_DELIVERY_RECEIPT), int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION))
+_DELIVERY_RECEIPT = int(EsmClass.TYPE_DELIVERY_RECEIPT)
+_RECEIPT_TYPES = (_DELIVERY_RECEIPT, int(EsmClass.TYPE_INTERMEDIATE_NOTIFICATION))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -265,46 +266,60 @@ def deliver_sm_of(item: OutboxItem) -> pdus.DeliverSm:
 def event_of(item: OutboxItem, *, format_id: Callable[[int], str] = str,
              zone: tzinfo = UTC) -> dict[str, Any]:
     """The JSON event of an outbox item (a receipt or an MO deliver_sm), as docs/webhooks.md
-    lists its fields. ``format_id`` writes message ids as customers know them (the server's
-    ``message_id_format``); ``zone`` is the clock receipt dates are written on."""
+    lists its fields, its keys (and its inner objects' keys) in order. ``format_id`` writes
+    message ids as customers know them (the server's ``message_id_format``); ``zone`` is the
+    clock receipt dates are written on."""
     pdu = deliver_sm_of(item)
-    event: dict[str, Any] = {"id": event_id(item), "account": item.account,
-                             "created_at": _iso(item.created_at)}
     if item.kind == OutboxKind.MO or pdu.esm_class & ESM_TYPE_MASK not in _RECEIPT_TYPES:
-        text, part = _text(pdu)
-        event.update(type="mo", **{"from": pdu.source_addr}, to=pdu.destination_addr,
-                     text=text, data_coding=pdu.data_coding)
-        if part is not None:
-            event["part"] = part
-        return event
+        return _mo_event(item, pdu)
     tlvs = pdu.tlvs
     receipted = tlvs.get_str(Tag.RECEIPTED_MESSAGE_ID)
     try:
         receipt: ReceiptText | None = ReceiptText.parse(pdu.short_message)
     except ReceiptError:
         receipt = None
-    state = tlvs.get_int(Tag.MESSAGE_STATE)
-    status = (receipt.stat if receipt is not None
-              else stat_for_state(state) if state is not None else "UNKNOWN")
+    network_error = _network_error(tlvs)
     message_id = (receipted or (receipt.message_id if receipt is not None else None)
                   or (format_id(item.message_id) if item.message_id is not None else ""))
-    event.update(
-        type="receipt", message_id=message_id,
-        final=pdu.esm_class & ESM_TYPE_MASK == int(EsmClass.TYPE_DELIVERY_RECEIPT),
-        # the receipt goes from the handset back to the sender: "to" is the handset
-        to=pdu.source_addr, **{"from": pdu.destination_addr}, status=status,
-        error=receipt.err if receipt is not None else (_network_error(tlvs) or 0))
-    network_error = _network_error(tlvs)
+    # the keys written in order (what the JSON carries); a test holds them to it
+    event: dict[str, Any] = {"account": item.account, "created_at": _iso(item.created_at)}
+    if receipt is not None:
+        event["done_at"] = _date(receipt.done_date, zone)
+        event["error"] = receipt.err
+    else:
+        event["error"] = network_error or 0
+    event["final"] = pdu.esm_class & ESM_TYPE_MASK == _DELIVERY_RECEIPT
+    # the receipt goes from the handset back to the sender: "to" is the handset
+    event["from"] = pdu.destination_addr
+    event["id"] = event_id(item)
+    event["message_id"] = message_id
     if network_error is not None:
         event["network_error"] = network_error
+    if receipt is not None:
+        event["parts"] = {"delivered": receipt.delivered, "submitted": receipt.submitted}
     reference = tlvs.raw(TAG_REFERENCE)
     if reference is not None:
         event["reference"] = reference.decode(errors="replace")
     if receipt is not None:
-        event.update(submitted_at=_date(receipt.submit_date, zone),
-                     done_at=_date(receipt.done_date, zone),
-                     parts={"delivered": receipt.delivered, "submitted": receipt.submitted},
-                     text=receipt.text)
+        event["status"] = receipt.stat
+        event["submitted_at"] = _date(receipt.submit_date, zone)
+        event["text"] = receipt.text
+    else:
+        state = tlvs.get_int(Tag.MESSAGE_STATE)
+        event["status"] = stat_for_state(state) if state is not None else "UNKNOWN"
+    event["to"] = pdu.source_addr
+    event["type"] = "receipt"
+    return event
+
+
+def _mo_event(item: OutboxItem, pdu: pdus.DeliverSm) -> dict[str, Any]:
+    text, part = _text(pdu)
+    event: dict[str, Any] = {"account": item.account, "created_at": _iso(item.created_at),
+                             "data_coding": pdu.data_coding, "from": pdu.source_addr,
+                             "id": event_id(item)}
+    if part is not None:
+        event["part"] = part
+    event.update(text=text, to=pdu.destination_addr, type="mo")
     return event
 
 
@@ -339,9 +354,8 @@ def event_for(item: OutboxItem, secret: str, *, format_id: Callable[[int], str] 
                            headers=(("User-Agent", USER_AGENT),
                                     (EVENT_ID_HEADER, event_id(item))))
         return WebhookEvent(item=item, url=url, call=call)
-    event = event_of(item, format_id=format_id, zone=zone)  # its inner objects' keys in order
     return WebhookEvent(item=item, url=item.hook_url, secret=secret,
-                        event={key: event[key] for key in sorted(event)})
+                        event=event_of(item, format_id=format_id, zone=zone))
 
 
 def call_of(events: Sequence[WebhookEvent], now: float) -> WebhookCall:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 
 from smsc.pdu.constants import MessageState
 from smsc.pdu.smpptime import format_receipt_date, parse_receipt_date
@@ -277,13 +278,29 @@ class ReceiptText:
                     err=int(err),
                     text=snippet or "",
                 )
-                parse_receipt_date(submit_date)
-                parse_receipt_date(done_date)
+                _check_date(submit_date)
+                _check_date(done_date)
             except ValueError:
                 pass  # the tolerant reader below explains the problem
             else:
                 return receipt
         return _parse_tolerantly(cls, text)
+
+
+@lru_cache(maxsize=4096)
+def _real_date(value: str) -> bool:
+    try:
+        parse_receipt_date(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_date(value: str) -> None:
+    """Raise ValueError unless ``value`` is a real receipt date (the answer kept: the
+    receipts of a busy minute share their dates)."""
+    if not _real_date(value):
+        raise ValueError(value)
 
 
 def _parse_tolerantly(cls: type[ReceiptText], text: str) -> ReceiptText:

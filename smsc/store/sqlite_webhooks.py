@@ -40,13 +40,8 @@ class SqliteWebhooks:
             rows = conn.execute(SELECT_OUTBOX + " " + _DUE, (now, now, limit)).fetchall()
             conn.executemany("UPDATE outbox SET not_before = ? WHERE id = ?",
                              [(until, r[0]) for r in rows])
-        out = []
-        for r in rows:
-            item = outbox_from_row(r)
-            out.append(make_outbox(item.id, item.account, item.kind, item.pdu, item.created_at,
-                                   item.expires_at, item.message_id, item.attempts, until,
-                                   item.hook_url, item.hook_style))
-        return out
+        # each item made once, its not_before the lease (column 8 of OUTBOX_COLUMNS)
+        return [outbox_from_row((*r[:8], until, *r[9:])) for r in rows]
 
     def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
         with self._write() as conn:

@@ -93,3 +93,20 @@ def test_a_replay_takes_the_account_url_as_it_is_now_and_a_fresh_ttl() -> None:
     assert urls == {json_item.id: "https://fixed.example/h",
                     kannel.id: "http://app.example/dlr?d=1"}
     assert desk.failed() == []
+
+
+def test_a_changed_secret_signs_the_next_claim() -> None:
+    """Accounts are kept between claims until the store says accounts changed: a secret
+    rotated, an account removed, each seen by the next claim."""
+    desk, store = _desk()
+    _add(store, _receipt_item())
+    assert [e.secret for e in desk.claim(T0, 10)] == [SECRET]
+    account = store.get_account("acct")
+    assert account is not None
+    store.update_account(dataclasses.replace(account, webhook_secret="new" * 16))
+    _add(store, _receipt_item())
+    assert [e.secret for e in desk.claim(T0, 10)] == ["new" * 16]
+    store.delete_account("acct", now=T0)
+    (gone,) = _add(store, _receipt_item())
+    assert desk.claim(T0, 10) == []
+    assert [f.item.id for f in desk.failed()] == [gone.id]

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smsc.core import dlr_url
+from smsc.core.hooks import with_reference
 from smsc.core.rounds import decide_part, frame_item
 from smsc.core.webhook_queue import WebhookQueue
 from smsc.core.webhooks import (
@@ -39,7 +40,10 @@ from smsc.core.webhooks import (
 )
 from smsc.operators.mo import mo_deliver_sms
 from smsc.pdu.codec import encode
-from smsc.pdu.constants import MessageState
+from smsc.pdu.constants import MessageState, Tag
+from smsc.pdu.pdus import DeliverSm
+from smsc.pdu.receipt_text import stat_for_state
+from smsc.pdu.tlv import NetworkErrorCode, Tlvs
 from smsc.store.records import HookStyle, OutboxItem, OutboxKind
 from tests.operators.factories import T0, message, simulator
 
@@ -485,6 +489,35 @@ def test_an_events_keys_are_in_order_all_the_way_down() -> None:
         assert event is not None and ("parts" in event or "part" in event)
         assert json.dumps(event, separators=(",", ":")) == json.dumps(
             event, separators=(",", ":"), sort_keys=True)
+
+
+@given(st.booleans(), st.booleans(), st.sampled_from([None, 1, 2, 5, 8]),
+       st.sampled_from([b"", b"id:1 stat:DELIVRD", b"no receipt here"]))
+def test_a_receipt_events_keys_are_in_order_whatever_it_carries(
+        referenced: bool, with_network_error: bool, state: int | None,
+        text: bytes) -> None:
+    """A receipt event made from a deliver_sm without a readable receipt text (its status and
+    error from the TLVs) and with every optional field or none: keys still in order, each
+    field what the TLVs say."""
+    tlvs: list[tuple[int, int | NetworkErrorCode]] = []
+    if state is not None:
+        tlvs.append((Tag.MESSAGE_STATE, state))
+    if with_network_error:
+        tlvs.append((Tag.NETWORK_ERROR_CODE, NetworkErrorCode(3, 17)))
+    pdu = DeliverSm(source_addr="380671234567", destination_addr="Shop", esm_class=0x04,
+                    short_message=text, tlvs=Tlvs.of(tlvs))
+    frame = encode(pdu)
+    if referenced:  # the customer's reference, as smsc.core.hooks keeps it
+        frame = with_reference(frame, int(HookStyle.JSON), "order-7")
+    item = dataclasses.replace(_mo_item(), kind=OutboxKind.RECEIPT, pdu=frame, message_id=77)
+    event = event_for(item, SECRET, format_id=FMT).event
+    assert event is not None
+    assert list(event) == sorted(event)
+    assert event["status"] == (stat_for_state(state) if state is not None else "UNKNOWN")
+    assert event["error"] == (17 if with_network_error else 0)
+    assert event.get("network_error") == (17 if with_network_error else None)
+    assert event.get("reference") == ("order-7" if referenced else None)
+    assert event["message_id"] == FMT(77) and "parts" not in event
 
 
 def test_the_receivers_check_in_the_docs_takes_a_call_of_several_events() -> None:
