@@ -13,7 +13,14 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smsc.store import credit
-from smsc.store.base import CLOSED_ACCOUNT_NOTE, StoreError, UnknownAccount, hand_lock, lock_key
+from smsc.store.base import (
+    CLOSED_ACCOUNT_NOTE,
+    MAX_WEBHOOK_ERROR,
+    StoreError,
+    UnknownAccount,
+    hand_lock,
+    lock_key,
+)
 from smsc.store.credit import LedgerRow
 from smsc.store.records import (
     Account,
@@ -47,7 +54,7 @@ def postgres_text(sql: str) -> str:
 
 class PortableQueries(SqlStoreParts[Any]):
     """Account checks and removal, the credit ledger, message lookups, blacklist, portability
-    and lockout reads and removals."""
+    and lockout reads and removals, webhook retries."""
 
     if TYPE_CHECKING:  # the store's own: their SQL differs
         def _current_balance(self, conn: Any, owner: str, now: float) -> Balance: ...
@@ -241,3 +248,23 @@ class PortableQueries(SqlStoreParts[Any]):
                                     "WHERE locked_until = 0 OR locked_until > ? "
                                     "ORDER BY kind, system_id, address"), (now,))
         return [lock_of(r) for r in rows]
+
+    # --- webhook retries (the claims and failures differ per store) ----------------------------
+    _RETRY_WEBHOOK = ("UPDATE outbox SET attempts = ?, not_before = ?, last_error = ? "
+                      "WHERE id = ? AND hook_style <> 0")
+
+    def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
+        with self._write() as conn:
+            return bool(conn.execute(self._sql(self._RETRY_WEBHOOK), (
+                attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount > 0)
+
+    def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
+        if not retries:
+            return 0
+        sql = self._sql(self._RETRY_WEBHOOK)
+        with self._write() as conn:
+            written = 0
+            for item_id, attempts, not_before, error in retries:
+                written += conn.execute(sql, (attempts, not_before,
+                                              error[:MAX_WEBHOOK_ERROR], item_id)).rowcount
+            return written

@@ -60,25 +60,6 @@ class PostgresWebhooks:
                                    item.hook_url, item.hook_style))
         return out
 
-    def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
-        with self._write() as conn:
-            return conn.execute(
-                "UPDATE outbox SET attempts = %s, not_before = %s, last_error = %s "
-                "WHERE id = %s AND hook_style <> 0",
-                (attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount > 0
-
-    def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
-        if not retries:
-            return 0
-        with self._write() as conn:
-            written = 0
-            for item_id, attempts, not_before, error in retries:
-                written += conn.execute(
-                    "UPDATE outbox SET attempts = %s, not_before = %s, last_error = %s "
-                    "WHERE id = %s AND hook_style <> 0",
-                    (attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount
-            return written
-
     def fail_webhook(self, item_id: int, attempts: int, error: str, now: float, *,
                      keep: int = FAILED_WEBHOOKS_KEPT) -> bool:
         with self._write() as conn:

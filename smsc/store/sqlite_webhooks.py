@@ -43,25 +43,6 @@ class SqliteWebhooks:
         # each item made once, its not_before the lease (column 8 of OUTBOX_COLUMNS)
         return [outbox_from_row((*r[:8], until, *r[9:])) for r in rows]
 
-    def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
-        with self._write() as conn:
-            return conn.execute(
-                "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ? "
-                "WHERE id = ? AND hook_style != 0",
-                (attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount > 0
-
-    def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
-        if not retries:
-            return 0
-        with self._write() as conn:
-            written = 0
-            for item_id, attempts, not_before, error in retries:
-                written += conn.execute(
-                    "UPDATE outbox SET attempts = ?, not_before = ?, last_error = ? "
-                    "WHERE id = ? AND hook_style != 0",
-                    (attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount
-            return written
-
     def fail_webhook(self, item_id: int, attempts: int, error: str, now: float, *,
                      keep: int = FAILED_WEBHOOKS_KEPT) -> bool:
         with self._write() as conn:
