@@ -100,15 +100,13 @@ class ApiServer:
                 return Answer(e.code, dict(e.headers), e.read())
 
 
-def start_api_server(directory: Path, *, server: dict[str, object] | None = None,
-                     delay: str = '"50ms"') -> ApiServer:
-    config = write_config(directory / "conf", server=server, delay=delay)
-    db = directory / "smsc.sqlite"
-    log = directory / "server.log"
+def spawn_serve(directory: Path, db: Path, config: Path, log: Path, *args: str,
+                ) -> tuple[subprocess.Popen[str], queue.Queue[str | None]]:
+    """``smsc serve ARGS`` on ``db`` and ``config`` in ``directory``, its stderr appended to
+    ``log``: the process and the lines of its stdout as they come (None at its end)."""
     with log.open("ab") as log_file:
         process = subprocess.Popen(
-            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", "--listen",
-             "tcp:0:interface=127.0.0.1", "--http", "tcp:0:interface=127.0.0.1"],
+            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", *args],
             stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True,
             cwd=directory)
     assert process.stdout is not None
@@ -121,6 +119,17 @@ def start_api_server(directory: Path, *, server: dict[str, object] | None = None
         lines.put(None)
 
     threading.Thread(target=pump, daemon=True).start()
+    return process, lines
+
+
+def start_api_server(directory: Path, *, server: dict[str, object] | None = None,
+                     delay: str = '"50ms"') -> ApiServer:
+    config = write_config(directory / "conf", server=server, delay=delay)
+    db = directory / "smsc.sqlite"
+    log = directory / "server.log"
+    process, lines = spawn_serve(directory, db, config, log, "--listen",
+                                 "tcp:0:interface=127.0.0.1", "--http",
+                                 "tcp:0:interface=127.0.0.1")
     seen: list[str] = []
     smpp = 0
     deadline = time.monotonic() + STARTUP_TIMEOUT

@@ -9,8 +9,6 @@ import http.client
 import json
 import queue
 import socket
-import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import ApiServer
-from tests.integration.conftest import SMSC_COMMAND, STARTUP_TIMEOUT, STOP_TIMEOUT, write_config
+from tests.http.conftest import ApiServer, spawn_serve
+from tests.integration.conftest import STARTUP_TIMEOUT, STOP_TIMEOUT, write_config
 from tests.integration.test_tls import certificate, trusting  # noqa: F401 - the fixture
 
 TIMEOUT = 15.0
@@ -39,21 +37,8 @@ def served(tmp_path_factory: pytest.TempPathFactory,
     with config.open("a") as f:
         f.write("\n[http]\nlisten = [" + ", ".join(json.dumps(x) for x in listen) + "]\n")
     db, log = directory / "smsc.sqlite", directory / "server.log"
-    with log.open("ab") as log_file:
-        process = subprocess.Popen(
-            [*SMSC_COMMAND, "--db", str(db), "--config", str(config), "serve", "--listen",
-             "tcp:0:interface=127.0.0.1"], stdout=subprocess.PIPE, stderr=log_file,
-            stdin=subprocess.DEVNULL, text=True, cwd=directory)
-    assert process.stdout is not None
-    lines: queue.Queue[str | None] = queue.Queue()
-
-    def pump() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=pump, daemon=True).start()
+    process, lines = spawn_serve(directory, db, config, log, "--listen",
+                                 "tcp:0:interface=127.0.0.1")
     announced: list[str] = []
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while len(announced) < 4 and time.monotonic() < deadline:
