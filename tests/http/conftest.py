@@ -122,6 +122,18 @@ def spawn_serve(directory: Path, db: Path, config: Path, log: Path, *args: str,
     return process, lines
 
 
+def lines_until(lines: queue.Queue[str | None], deadline: float) -> Iterator[str]:
+    """The server's stdout lines as they come, until it ends or ``deadline`` (monotonic)."""
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            return
+        if line is None:
+            return
+        yield line
+
+
 def start_api_server(directory: Path, *, server: dict[str, object] | None = None,
                      delay: str = '"50ms"') -> ApiServer:
     config = write_config(directory / "conf", server=server, delay=delay)
@@ -132,14 +144,7 @@ def start_api_server(directory: Path, *, server: dict[str, object] | None = None
                                  "tcp:0:interface=127.0.0.1")
     seen: list[str] = []
     smpp = 0
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
+    for line in lines_until(lines, time.monotonic() + STARTUP_TIMEOUT):
         seen.append(line.strip())
         if line.startswith("listening on tcp:"):
             smpp = int(line.strip().rsplit(":", 1)[1])

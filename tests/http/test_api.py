@@ -4,11 +4,12 @@ lockout, and a message sent over HTTP beside one sent over SMPP."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -304,7 +305,9 @@ def test_a_body_past_the_limit_is_a_413(api: ApiServer, size: int) -> None:
         conn.close()
 
 
-def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
+@contextlib.contextmanager
+def bodies_received() -> Iterator[tuple[str, list[bytes]]]:
+    """A webhook receiver on loopback answering 204: its URL and the bodies it got."""
     got: list[bytes] = []
 
     class Receiver(BaseHTTPRequestHandler):
@@ -320,18 +323,22 @@ def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
     thread = threading.Thread(target=receiver.serve_forever, daemon=True)
     thread.start()
     try:
+        yield f"http://127.0.0.1:{receiver.server_address[1]}/dlr", got
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_message_s_webhook_url_gets_its_receipt(api: ApiServer) -> None:
+    with bodies_received() as (url, got):
         _, key = api.account()
-        url = f"http://127.0.0.1:{receiver.server_address[1]}/dlr"
         answer = send(api, key, to=[UA[4]], webhook_url=url)
         assert answer.status == 200, answer.body
         message_id = answer.json["messages"][0]["id"]
         body = poll(lambda: next((b for b in got if message_id.encode() in b), None),
                     "the webhook")
         assert json.loads(body)
-    finally:
-        receiver.shutdown()
-        receiver.server_close()
-        thread.join(timeout=5)
 
 
 def test_a_sub_account_has_its_own_keys_and_spends_its_parent_s_credit(api: ApiServer) -> None:
@@ -366,23 +373,8 @@ def test_smpp_binds_and_the_api_share_the_account_s_throughput(api: ApiServer) -
 def test_a_send_s_reference_is_kept_listed_and_in_its_receipt_event(api: ApiServer) -> None:
     """The reference comes back in the answer, the message by id, a list filtered by it, and
     the JSON receipt event of the message's webhook; a send without one shows null."""
-    got: list[bytes] = []
-
-    class Receiver(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            got.append(self.rfile.read(int(self.headers["Content-Length"] or 0)))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    thread = threading.Thread(target=receiver.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with bodies_received() as (url, got):
         _, key = api.account()
-        url = f"http://127.0.0.1:{receiver.server_address[1]}/dlr"
         ref = "order-42/\u00e9"
         hooked = send(api, key, to=[UA[0]], webhook_url=url, reference=ref)
         assert hooked.status == 200 and hooked.json["reference"] == ref, hooked.body
@@ -400,7 +392,3 @@ def test_a_send_s_reference_is_kept_listed_and_in_its_receipt_event(api: ApiServ
         event = poll(lambda: next((e for b in got for e in json.loads(b)["events"]
                                    if e["message_id"] == ids[0]), None), "the webhook")
         assert event["type"] == "receipt" and event["reference"] == ref
-    finally:
-        receiver.shutdown()
-        receiver.server_close()
-        thread.join(timeout=5)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import queue
 import socket
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.http.conftest import ApiServer, spawn_serve
+from tests.http.conftest import ApiServer, lines_until, spawn_serve
 from tests.integration.conftest import STARTUP_TIMEOUT, STOP_TIMEOUT, write_config
 from tests.integration.test_tls import certificate, trusting  # noqa: F401 - the fixture
 
@@ -40,16 +39,11 @@ def served(tmp_path_factory: pytest.TempPathFactory,
     process, lines = spawn_serve(directory, db, config, log, "--listen",
                                  "tcp:0:interface=127.0.0.1")
     announced: list[str] = []
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while len(announced) < 4 and time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            break
+    for line in lines_until(lines, time.monotonic() + STARTUP_TIMEOUT):
         if line.startswith("HTTP API on "):
             announced.append(line.strip().removeprefix("HTTP API on ").removesuffix("/v1"))
+        if len(announced) == 4:
+            break
     api = ApiServer(process=process, db=db, url=announced[0] if announced else "", smpp_port=0,
                     log=log)
     try:
