@@ -350,10 +350,7 @@ class LeanHttpProtocol(Protocol):
         if not (length or chunked):
             return
         if request.too_large:  # answered now, without its body; the connection then closes
-            request.keep_alive = False
-            self.queue.append(request)
-            self._reading = None
-            self._end()
+            self._answer_unread(request)
             return
         if self.queue or self.current is not None:
             self._continue_owed = request  # after the answers before it
@@ -372,10 +369,15 @@ class LeanHttpProtocol(Protocol):
                 # Dropped long enough (a client that writes its whole body before reading
                 # has had max_body octets more to see the answer): answered now, without
                 # the rest, and the connection then closes - no peer holds it for ever.
-                request.keep_alive = False
-                self.queue.append(request)
-                self._reading = None
-                self._end()
+                self._answer_unread(request)
+
+    def _answer_unread(self, request: LeanRequest) -> None:
+        """``request`` (too large) queued for its answer without the rest of its body; nothing
+        more is read and the connection closes after the answer."""
+        request.keep_alive = False
+        self.queue.append(request)
+        self._reading = None
+        self._end()
 
     def on_message_complete(self) -> None:
         request, self._reading = self._reading, None
