@@ -15,7 +15,7 @@ the core's, the plumbing (which thread, which batch, which connection) is theirs
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from twisted.application import service
@@ -35,6 +35,7 @@ from smsc.core.binds import Throttles
 from smsc.core.centre import SmscCore
 from smsc.core.cluster import ClusterPolicy
 from smsc.core.ids import IdBlock
+from smsc.core.optout import OptOutChange
 from smsc.core.outbox import OutboxDispatcher
 from smsc.core.routebook import RouteBook
 from smsc.core.webhook_desk import WebhookDesk
@@ -70,6 +71,7 @@ from smsc.server.web.webhook_endpoints import WebhookEndpoints
 from smsc.server.webhooks import WebhookCourier
 from smsc.server.worker import StoreWorker
 from smsc.store.base import Store
+from smsc.store.records import Account
 
 _log = Logger()
 S = CommandStatus
@@ -140,7 +142,7 @@ class SmscService(service.Service):
                                self.health, self.rounds.left_queues)
         self.committer = self.submits.committer
         self.confirmations = OptOutConfirmations(self.clock, core, self.committer)
-        self.rounds.on_opt_outs = self.confirmations.submit
+        self.rounds.on_opt_outs = self._opt_outs_changed
         self.requests = MessageRequests(self.clock, core, self.worker, self.courier,
                                         self.health)
         self.reloader = ConfigReload(settings, core, store, self.worker, self.health,
@@ -163,6 +165,7 @@ class SmscService(service.Service):
             self.cluster.on_due = self.rounds.wake
             self.cluster.on_changes = self.upkeep.check_changes
         self.upkeep.changed.append(self.web.verified.clear)  # a key revoked, an account changed
+        self.upkeep.changed.append(self.web.opt_outs.forget)  # an opt-out added elsewhere
         # Campaigns the store says are running: the same intake, committer, ids and throttles.
         self.campaigns = CampaignSender(self.clock, core, self.worker, self.committer,
                                         self.sessions.throttles, self.health,
@@ -318,6 +321,12 @@ class SmscService(service.Service):
     def stopService(self) -> defer.Deferred[None]:
         super().stopService()  # type: ignore[no-untyped-call]
         return defer.ensureDeferred(self.stop())
+
+    def _opt_outs_changed(self, changes: Sequence[tuple[Account | None, OptOutChange]]) -> None:
+        """A round's MO changed opt-out lists: HTTP sends read them again from now on, and
+        the handsets get their confirmations."""
+        self.web.opt_outs.forget()
+        self.confirmations.submit(changes)
 
     # --- configuration reload -------------------------------------------------------------------
     def reload(self, why: str = "") -> bool:

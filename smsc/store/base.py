@@ -129,7 +129,8 @@ class Store(ApiStore, ClusterStore, Protocol):
 
     def change_counter(self) -> int:
         """A number that grows whenever accounts, balances' settings, the blacklist or the
-        portability table change, so a running server can notice edits made from the CLI."""
+        portability table change, or an opt-out is added, so a running server can notice
+        edits made from the CLI (and, sharing the store, another node's)."""
         ...
 
     def get_meta(self, key: str) -> str | None: ...

@@ -26,6 +26,7 @@ class MemoryContacts:
 
     _lock: threading.RLock
     _accounts: dict[str, Account]
+    _changes: int
 
     def _init_contacts(self) -> None:
         self._lists: dict[int, _Held] = {}
@@ -138,6 +139,7 @@ class MemoryContacts:
                 return False
             self._opt_outs[(account, number)] = OptOut(account=account, number=number, at=now,
                                                        note=note)
+            self._changes += 1  # a running server's sends read the account's list again
             return True
 
     def opt_in(self, account: str, number: str) -> bool:

@@ -76,9 +76,12 @@ class PostgresContacts(SqlStoreParts[psycopg.Connection[Any]]):
 
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
-            return conn.execute("INSERT INTO opt_outs (account, number, at, note) "
-                                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                                (account, number, now, note)).rowcount > 0
+            added = conn.execute("INSERT INTO opt_outs (account, number, at, note) "
+                                 "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                                 (account, number, now, note)).rowcount > 0
+            if added:  # every node's sends read the account's list again
+                self._bump_changes(conn)
+            return added
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         if not numbers:

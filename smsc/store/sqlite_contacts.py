@@ -98,8 +98,11 @@ class SqliteContacts(SqlStoreParts[sqlite3.Connection]):
 
     def opt_out(self, account: str, number: str, now: float, note: str = "") -> bool:
         with self._write() as conn:
-            return conn.execute("INSERT OR IGNORE INTO opt_outs (account, number, at, note) "
-                                "VALUES (?, ?, ?, ?)", (account, number, now, note)).rowcount > 0
+            added = conn.execute("INSERT OR IGNORE INTO opt_outs (account, number, at, note) "
+                                 "VALUES (?, ?, ?, ?)", (account, number, now, note)).rowcount > 0
+            if added:  # a running server's sends read the account's list again
+                self._bump_changes(conn)
+            return added
 
     def opted_out(self, account: str, numbers: Sequence[str]) -> set[str]:
         found: set[str] = set()

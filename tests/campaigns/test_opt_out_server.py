@@ -84,3 +84,24 @@ def test_a_reload_takes_new_opt_out_words() -> None:
     _run(rig, esme, OPERATOR_DELAY * 3)
     assert store.opted_out("acme", [DESTINATION]) == {DESTINATION}
     assert rig.service.confirmations.sent == 0  # stop_reply "": no confirmation
+
+
+def test_a_handset_stop_reaches_http_sends_at_once() -> None:
+    """HTTP sends skip the opt-out read of an account known to have none; the round that
+    applies a STOP makes them read again, before any upkeep tick."""
+    rig, _ = _rig("STOP")
+    reads = rig.service.web.opt_outs
+    told: list[set[str]] = []
+    reads.read("acme", [DESTINATION], told.append, lambda failure: None)
+    rig.turn()
+    reads.read("acme", [DESTINATION], told.append, lambda failure: None)
+    assert told == [set(), set()]  # the second answered at once: acme has no opt-out
+    esme = rig.bound()
+    esme.submit_and_commit(DESTINATION, b"spring sale")
+    rig.service.upkeep.changed.clear()  # only the round's own word may make sends read again
+    delivered = _run(rig, esme, OPERATOR_DELAY * 6)
+    assert any(p.short_message == b"STOP" for p in delivered)
+    reads.read("acme", [DESTINATION], told.append, lambda failure: None)
+    assert len(told) == 2  # read from the store again
+    rig.turn()
+    assert told[-1] == {DESTINATION}

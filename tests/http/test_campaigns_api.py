@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import urllib.parse
 import urllib.request
 from typing import Any
@@ -253,6 +254,34 @@ def test_opted_out_numbers_are_refused_in_a_send_and_counted_in_a_quote(
     assert api.request("DELETE", "/v1/opt-outs/380671234567", key=key).status == 404
     again = post(api, key, "/v1/messages", {**body, "to": ["380671234567"]})
     assert again.status == 200 and again.json["accepted"] == 1
+
+
+def test_an_opt_out_added_after_sends_is_refused_from_the_next_send(api: ApiServer) -> None:
+    """Sends of an account with no opt-out skip the store's opt-out read; an opt-out added from
+    the CLI (another process) is honoured within a few seconds (the change counter, read every
+    second), one added by the API from the very next send."""
+    system_id, key = api.account(credit="1000")
+    time.sleep(1.5)  # the server has seen the account made (it forgets what it knew then)
+    body = {"to": ["380671234567"], "text": "hello", "from": "Shop"}
+    for _ in range(3):  # known by now to have no opt-out
+        assert post(api, key, "/v1/messages", body).json["accepted"] == 1
+    api.cli("optout", "add", "380671234567", "--account", system_id)
+    deadline = time.monotonic() + 10
+    while True:
+        sent = post(api, key, "/v1/messages", body)
+        if sent.status == 422:
+            break
+        assert sent.json["accepted"] == 1 and time.monotonic() < deadline, sent.body
+        time.sleep(0.2)
+    assert sent.json["code"] == "opted_out"
+
+    body = {"to": ["380501234567"], "text": "hello", "from": "Shop"}
+    assert api.request("DELETE", "/v1/opt-outs/380671234567", key=key).status == 200
+    for _ in range(3):  # known again to have no opt-out
+        assert post(api, key, "/v1/messages", body).json["accepted"] == 1
+    assert post(api, key, "/v1/opt-outs", {"numbers": ["380501234567"]}).json["added"] == 1
+    refused = post(api, key, "/v1/messages", body)
+    assert refused.status == 422 and refused.json["code"] == "opted_out"
 
 
 def test_an_export_of_several_pages_has_every_contact_once(api: ApiServer) -> None:

@@ -442,6 +442,7 @@ EDITS: dict[str, Callable[[Store], object]] = {
     "remove_blacklist": lambda s: s.remove_blacklist("380"),
     "add_ported": lambda s: s.add_ported([PortedNumber(number="380671112233", operator="x")]),
     "remove_ported": lambda s: s.remove_ported("380501112233"),
+    "opt_out": lambda s: s.opt_out("acme", "380671112233", NOW),
 }
 
 
@@ -469,6 +470,14 @@ def test_change_counter_ignores_no_op_list_edits(store: Store) -> None:
     assert store.add_blacklist([BlacklistEntry(number="380", note="again")]) == 0
     assert store.remove_blacklist("999") is False
     assert store.remove_ported("999") is False
+    assert store.change_counter() == before
+
+
+def test_change_counter_ignores_an_opt_out_already_there(store: Store) -> None:
+    store.create_account(account("acme"))
+    assert store.opt_out("acme", "380671112233", NOW) is True
+    before = store.change_counter()
+    assert store.opt_out("acme", "380671112233", NOW + 1, "again") is False
     assert store.change_counter() == before
 
 

@@ -47,9 +47,12 @@ class OptOutsApi:
         if method == "POST":
             given = json_body(lm.OptOutsIn, request)
             now = self.api.clock.seconds()
-            added = await on_store(self.api, "adding opt-outs", lambda: sum(
-                store.opt_out(system_id, n, now, given.note) for n in dict.fromkeys(
-                    given.numbers)))
+            try:
+                added = await on_store(self.api, "adding opt-outs", lambda: sum(
+                    store.opt_out(system_id, n, now, given.note) for n in dict.fromkeys(
+                        given.numbers)))
+            finally:  # the next send reads the list again (some may be added, even so)
+                self.api.opt_outs.forget()
             return ok(lm.OptOutsAdded(added=added, numbers=len(set(given.numbers))))
         q = parse_query(PageQuery, request)
         after = la.decode_cursor("o1", q.cursor) if q.cursor is not None else ""
