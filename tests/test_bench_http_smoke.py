@@ -55,3 +55,21 @@ def test_the_webhook_pace_is_receipts_over_messages_with_events_per_call() -> No
         "http single: webhooks 1,900 events/s over 2,000 msg/s = 0.95 (goal 1); 20.0 events"
         " per call (1,000 calls)",
         "http batch 1000: webhooks 8,000 events/s over 8,000 msg/s = 1.00 (goal 1)"]
+
+
+def test_the_goal_is_judged_run_by_run_against_the_smpp_run_of_the_same_round() -> None:
+    """Rounds: SMPP 10,000 / 10,000 / 7,000 msg/s, single POSTs 4,000 / 2,700 / 3,000. The
+    medians (3,000 over 10,000 = 0.30) pair a POST run with another round's SMPP run; run by
+    run the ratios are 0.40, 0.27, 0.43, median 0.40: met."""
+    runs = {"smpp": [{"throughput": r} for r in (10_000.0, 10_000.0, 7_000.0)],
+            "http single": [{"throughput": r} for r in (4_000.0, 2_700.0, 3_000.0)]}
+    results = {"smpp": {"throughput": 10_000.0}, "http single": {"throughput": 3_000.0}}
+    scenarios = [HttpScenario(name="http single", batch=1, connections=4)]
+    assert verdict(results, scenarios, runs) == [
+        "http single: 0.30 of the SMPP rate (medians); run by run 0.40 / 0.27 / 0.43,"
+        " median 0.40 (goal 0.33): met"]
+    assert verdict(results, scenarios) == [
+        "http single: 0.30 of the SMPP rate (goal 0.33): NOT met"]
+    runs["smpp"][2] = {"fatal": "smsc did not start"}  # a failed round is left out
+    assert verdict(results, scenarios, runs)[0].startswith(
+        "http single: 0.30 of the SMPP rate (medians); run by run 0.40 / 0.27, median 0.34")
