@@ -59,6 +59,7 @@ from smsc.store.row_records import (
     summary_rows,
 )
 from smsc.store.sqlite_api import SqliteApiStore
+from smsc.store.sqlite_batch import insert_rows
 from smsc.store.sqlite_campaigns import SqliteCampaigns
 from smsc.store.sqlite_contacts import SqliteContacts
 from smsc.store.sqlite_rows import (
@@ -358,10 +359,10 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
             rows = [new_message_row(batch[n], from_sub, batch[n].price - from_sub, hot,
                                     decided[n] if decided is not None else None)
                     for n, from_sub, hot in plan.parts]
-            conn.executemany(INSERT_MESSAGE, rows)
+            insert_rows(conn, INSERT_MESSAGE, rows)  # few statements: few GIL hand-overs
             # One writer, rowids without AUTOINCREMENT: the rows got consecutive ids.
             last = conn.execute("SELECT last_insert_rowid()").fetchone()[0] if rows else 0
-            conn.executemany(_INSERT_LEDGER, plan.ledger)
+            insert_rows(conn, _INSERT_LEDGER, plan.ledger)
             stored = self._add_outbox(conn, [item for _, item in plan.receipts])
         return plan.outcomes(last - len(rows) + 1, stored)
 
@@ -448,12 +449,12 @@ class SqliteStore(SqliteApiStore, SqliteWebhooks, SqliteContacts, SqliteCampaign
     def _add_outbox(conn: sqlite3.Connection, items: Sequence[OutboxItem]) -> list[OutboxItem]:
         if not items:
             return []
-        conn.executemany("INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
-                         "message_id, attempts, not_before, hook_url, hook_style) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
-                           i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
-                          for i in items])
+        insert_rows(conn, "INSERT INTO outbox (account, kind, pdu, created_at, expires_at, "
+                    "message_id, attempts, not_before, hook_url, hook_style) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [(i.account, int(i.kind), i.pdu, i.created_at, i.expires_at,
+                      i.message_id, i.attempts, i.not_before, i.hook_url, i.hook_style)
+                     for i in items])
         # One writer at a time and AUTOINCREMENT: the rows got consecutive ids ending here.
         (last,) = conn.execute("SELECT last_insert_rowid()").fetchone()
         first = last - len(items) + 1

@@ -10,6 +10,7 @@ from typing import Any
 
 from smsc.store.base import FAILED_WEBHOOKS_KEPT, MAX_WEBHOOK_ERROR
 from smsc.store.records import FailedWebhook, OutboxItem
+from smsc.store.sqlite_batch import update_ids
 from smsc.store.sqlite_rows import SELECT_OUTBOX, make_outbox, outbox_from_row
 
 _DUE = ("WHERE hook_style != 0 AND not_before <= ? AND expires_at > ? "
@@ -38,8 +39,8 @@ class SqliteWebhooks:
         with self._write() as conn:
             self._expire_hooked(conn, now, keep_failed)
             rows = conn.execute(SELECT_OUTBOX + " " + _DUE, (now, now, limit)).fetchall()
-            conn.executemany("UPDATE outbox SET not_before = ? WHERE id = ?",
-                             [(until, r[0]) for r in rows])
+            update_ids(conn, "UPDATE outbox SET not_before = ? WHERE id", (until,),
+                       [r[0] for r in rows])
         # each item made once, its not_before the lease (column 8 of OUTBOX_COLUMNS)
         return [outbox_from_row((*r[:8], until, *r[9:])) for r in rows]
 
