@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import re
 import statistics
 import sys
@@ -115,7 +116,7 @@ def start_server(options: BenchOptions) -> Iterator[tuple[Target, tuple[str, int
         db = directory / "bench.db"
         key = _setup(options, db, directory)
         serve = smsc_command(options, db, "serve", "--listen", LOCAL_LISTEN,
-                             "--http", LOCAL_LISTEN)
+                             "--http", LOCAL_LISTEN, *options.smsc_extra_args)
         child = ChildProcess(serve, cwd=directory, name="smsc")
         try:
             found = child.wait_for([LISTENING, HTTP_LISTENING], options.startup_timeout)
@@ -318,10 +319,28 @@ def _parse(argv: Sequence[str] | None) -> tuple[argparse.Namespace, BenchOptions
                         help="comma-separated kinds to run besides smpp: ceiling, lean, http "
                              "(ceiling = the twisted.web ceiling) and single, batch; e.g. "
                              "'http,single' runs smpp and http single")
+    parser.add_argument("--pin-cpu", default="-1", metavar="CPU|auto",
+                        help="run smsc (its SMPP and HTTP rows alike) with `serve --pin-cpu`: "
+                             "a CPU, or auto for the last one this process may use (none on "
+                             "a single-CPU machine); default -1, smsc's default: not pinned")
     args = parser.parse_args(argv)
+    pinned = pin_cpu_of(args.pin_cpu)
     options = BenchOptions(count=args.count, max_seconds=args.max_seconds,
-                           receipt_timeout=args.receipt_timeout, repeat=args.repeat)
+                           receipt_timeout=args.receipt_timeout, repeat=args.repeat,
+                           smsc_extra_args=("--pin-cpu", str(pinned)) if pinned >= 0 else ())
     return args, options
+
+
+def pin_cpu_of(text: str) -> int:
+    """``--pin-cpu``: a CPU index, -1 (none), or auto (the last CPU allowed, if there are
+    two or more)."""
+    if text == "auto":
+        allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        return allowed[-1] if len(allowed) > 1 else -1
+    try:
+        return int(text)
+    except ValueError:
+        raise SystemExit(f"--pin-cpu: {text!r} is not a CPU number, -1 or auto") from None
 
 
 def _chosen(scenario: HttpScenario, only: str) -> bool:
@@ -373,6 +392,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(_row(scenario, results[scenario.name], smpp_rate, top))
     table = _markdown(rows)
     lines = verdict(results, scenarios, runs) + webhook_pace(results, scenarios)
+    if options.smsc_extra_args:
+        lines.append(f"smsc ran with serve {' '.join(options.smsc_extra_args)}")
     print(table)
     for line in lines:
         print(line)

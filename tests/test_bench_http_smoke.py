@@ -4,7 +4,12 @@ counted by the client's own webhook receiver."""
 
 from __future__ import annotations
 
-from bench.http_bench import LEAN, HttpScenario, measure, verdict, webhook_pace
+import os
+from typing import Any
+
+import pytest
+
+from bench.http_bench import LEAN, HttpScenario, measure, pin_cpu_of, verdict, webhook_pace
 from bench.run import BenchOptions
 
 OPTIONS = BenchOptions(count=120, max_seconds=30.0, receipt_timeout=30.0, startup_timeout=30.0)
@@ -61,8 +66,9 @@ def test_the_goal_is_judged_run_by_run_against_the_smpp_run_of_the_same_round() 
     """Rounds: SMPP 10,000 / 10,000 / 7,000 msg/s, single POSTs 4,000 / 2,700 / 3,000. The
     medians (3,000 over 10,000 = 0.30) pair a POST run with another round's SMPP run; run by
     run the ratios are 0.40, 0.27, 0.43, median 0.40: met."""
-    runs = {"smpp": [{"throughput": r} for r in (10_000.0, 10_000.0, 7_000.0)],
-            "http single": [{"throughput": r} for r in (4_000.0, 2_700.0, 3_000.0)]}
+    runs: dict[str, list[dict[str, Any]]] = {
+        "smpp": [{"throughput": r} for r in (10_000.0, 10_000.0, 7_000.0)],
+        "http single": [{"throughput": r} for r in (4_000.0, 2_700.0, 3_000.0)]}
     results = {"smpp": {"throughput": 10_000.0}, "http single": {"throughput": 3_000.0}}
     scenarios = [HttpScenario(name="http single", batch=1, connections=4)]
     assert verdict(results, scenarios, runs) == [
@@ -73,3 +79,11 @@ def test_the_goal_is_judged_run_by_run_against_the_smpp_run_of_the_same_round() 
     runs["smpp"][2] = {"fatal": "smsc did not start"}  # a failed round is left out
     assert verdict(results, scenarios, runs)[0].startswith(
         "http single: 0.30 of the SMPP rate (medians); run by run 0.40 / 0.27, median 0.34")
+
+
+def test_pin_cpu_is_a_number_none_or_the_last_cpu_allowed() -> None:
+    assert pin_cpu_of("-1") == -1 and pin_cpu_of("0") == 0
+    allowed = sorted(os.sched_getaffinity(0))
+    assert pin_cpu_of("auto") == (allowed[-1] if len(allowed) > 1 else -1)
+    with pytest.raises(SystemExit, match="not a CPU number"):
+        pin_cpu_of("first")

@@ -13,6 +13,7 @@ from smsc.config.check import load_located
 from smsc.config.endpoints import EndpointError, endpoint_files, server_endpoint
 from smsc.config.loader import Config
 from smsc.core.accounts import ensure_test_account
+from smsc.server.affinity import AffinityError, pin
 from smsc.store.sqlite import SqliteStore
 
 
@@ -29,9 +30,14 @@ from smsc.store.sqlite import SqliteStore
               help="Serve the HTTP API on this endpoint, repeatable, e.g. "
                    "tcp:8080:interface=127.0.0.1; --http '' turns it off (default: http.listen "
                    "of the config).")
+@click.option("--pin-cpu", "pin_cpu", type=click.IntRange(-1, 4095), default=None,
+              metavar="CPU",
+              help="Keep the event loop and the store thread on this CPU (Linux; -1: any), "
+                   "see server.pin_cpu in conf/smsc.toml (default: server.pin_cpu of the "
+                   "config).")
 @pass_cli
 def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None,
-          http: tuple[str, ...]) -> None:
+          http: tuple[str, ...], pin_cpu: int | None) -> None:
     """Run the SMS centre until Ctrl-C or SIGTERM (then unbind everyone, flush, exit 0).
 
     On first start the test account is created and its credentials printed. The config is read
@@ -44,6 +50,7 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None,
       smsc --db /tmp/smsc.sqlite serve --listen tcp:2776:interface=127.0.0.1
       smsc serve --metrics tcp:9465:interface=127.0.0.1
       smsc serve --http tcp:8080:interface=127.0.0.1
+      smsc serve --pin-cpu 1
     """
     from smsc.server.run import serve as run_server
 
@@ -69,10 +76,18 @@ def serve(cli: CliContext, listen: tuple[str, ...], metrics: str | None,
     if metrics is not None:
         config = dataclasses.replace(config, server=dataclasses.replace(config.server,
                                                                         metrics=metrics))
+    if pin_cpu is not None:
+        config = dataclasses.replace(config, server=dataclasses.replace(config.server,
+                                                                        pin_cpu=pin_cpu))
     for endpoint in (*config.server.listen, config.server.metrics, *config.http.listen):
         for name in endpoint_files(endpoint):
             if not Path(name).is_file():
                 raise click.ClickException(f"{endpoint}: no such file {name!r}")
+    if config.server.pin_cpu >= 0:  # before any thread starts: they inherit it
+        try:
+            pin(config.server.pin_cpu)
+        except AffinityError as e:
+            raise click.ClickException(str(e)) from None
     store = cli.store()
     cli._store = None  # the server owns it now and closes it
     if isinstance(store, SqliteStore):

@@ -66,6 +66,7 @@ class ServerSettings:
     queued_binds: int = 256  # binds waiting in all; more are refused (ESME_RBINDFAIL)
     bind_refusal_delay: float = 1.0  # such a refusal is answered after this
     hash_threads: int = 2  # threads that check passwords (scrypt), apart from the store thread
+    pin_cpu: int = -1  # the CPU the event loop and store thread keep to (Linux); -1: any
     commit_batch: int = 1000  # parts per group commit at most
     commit_delay: float = 0.0  # how long a commit waits for company when the store is idle
     due_batch: int = 500  # parts the operator queues take per round
@@ -158,6 +159,8 @@ def _server(data: Mapping[str, Any]) -> dict[str, Any]:
             out[key] = _int(value, path, 1, 64 if key == "hash_threads" else 2**31 - 1)
         elif key == "webhook_batch":
             out[key] = _int(value, path, 1, MAX_WEBHOOK_BATCH)
+        elif key == "pin_cpu":
+            out[key] = _int(value, path, -1, 4095)
         elif key == "output_buffer":
             out[key] = _int(value, path, 4096, 2**31 - 1)
         elif key in _COUNTS:

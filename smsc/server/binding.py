@@ -32,6 +32,7 @@ from smsc.core.binds import BindDesk, BindVerdict, admit, canonical_address
 from smsc.core.verified_logins import VerifiedLogins
 from smsc.pdu.constants import CommandStatus
 from smsc.routing.accounts import password_matches
+from smsc.server.affinity import everywhere
 from smsc.store.records import BindType
 
 T = TypeVar("T")
@@ -64,7 +65,9 @@ class HashPool:
         self._pool.stop()
 
     def call(self, fn: Callable[..., T], *args: Any) -> defer.Deferred[T]:
-        return threads.deferToThreadPool(self._reactor, self._pool, fn, *args)
+        """``fn(*args)`` on a hash thread (on every CPU, even when ``pin_cpu`` keeps the
+        server's other threads on one: smsc.server.affinity)."""
+        return threads.deferToThreadPool(self._reactor, self._pool, everywhere(fn), *args)
 
 
 class BindDispatcher:

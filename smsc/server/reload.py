@@ -24,7 +24,8 @@ from smsc.store.base import Store
 
 _log = Logger()
 # Settings only read at the start: a reload keeps the running values (and says so).
-AT_START = ("listen", "database", "synchronous", "message_id_format", "hash_threads")
+AT_START = ("listen", "database", "synchronous", "message_id_format", "hash_threads",
+            "pin_cpu")
 
 
 class ConfigReload:
@@ -90,7 +91,7 @@ class ConfigReload:
         settings = dataclasses.replace(new.server, listen=old.listen, database=old.database,
                                        synchronous=old.synchronous,
                                        message_id_format=old.message_id_format,
-                                       hash_threads=old.hash_threads)
+                                       hash_threads=old.hash_threads, pin_cpu=old.pin_cpu)
         old_http = self.config.http if self.config is not None else None
         self.settings = settings
         self.config = new

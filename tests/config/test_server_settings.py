@@ -76,7 +76,8 @@ def test_lockout_and_bind_settings() -> None:
     assert (default.lock_after, default.unknown_id_lock_after, default.lock_for) == (3, 10, 10800)
     assert (default.pending_binds, default.pending_binds_per_address) == (4, 8)
     assert (default.queued_binds, default.bind_refusal_delay) == (256, 1.0)
-    assert default.hash_threads == 2
+    assert default.hash_threads == 2 and default.pin_cpu == -1
+    assert server_settings_from_mapping({"server": {"pin_cpu": 1}}).pin_cpu == 1
     assert default.test_account.lock_after == 0
     given = server_settings_from_mapping({
         "server": {"lock_after": 0, "unknown_id_lock_after": 0, "pending_binds": 4,
@@ -92,6 +93,8 @@ def test_lockout_and_bind_settings() -> None:
     ({"server": {"unknown_id_lock_after": "ten"}}, "server.unknown_id_lock_after", "whole number"),
     ({"server": {"pending_binds": 0}}, "server.pending_binds", "between 1"),
     ({"server": {"hash_threads": 65}}, "server.hash_threads", "between 1 and 64"),
+    ({"server": {"pin_cpu": -2}}, "server.pin_cpu", "between -1 and 4095"),
+    ({"server": {"pin_cpu": "0"}}, "server.pin_cpu", "whole number"),
     ({"server": {"queued_binds": 0}}, "server.queued_binds", "between 1"),
     ({"server": {"bind_refusal_delay": "2m"}}, "server.bind_refusal_delay", "at most 60 s"),
     ({"test_account": {"lock_after": -2}}, "test_account.lock_after", "between 0"),
