@@ -58,9 +58,13 @@ class WebhookPolicy:
     jitter: float = 0.2  # each wait drawn within +-20 % of its value
     max_in_flight: int = 64  # calls running at once, every host together
     per_host: int = 8  # calls running at once to one host (and its connections kept)
-    claim_batch: int = 1024  # items read from the store per claim
+    # Items read from the store per claim. The claims run on the store thread between group
+    # commits, one per commit while customers send; a commit of 1,000-2,000 parts makes as many
+    # receipts, and claims of 1,024 fell behind (0.82-0.86 of the message rate over 100,000
+    # batch-sent messages; 2,048: 0.99-1.00).
+    claim_batch: int = 2048
     gather: float = 0.01  # seconds a claim or a write of verdicts waits for more to join it
-    max_held: int = 4096  # items claimed and not settled yet, at most
+    max_held: int = 8192  # items claimed and not settled yet, at most
     keep_failed: int = 10_000  # rows the failed-webhook list keeps
     max_body: int = 64 * 1024  # octets of an answer read (the rest is dropped)
     batch: int = 100  # events one JSON call carries at most (of those waiting; never waited for)
