@@ -106,11 +106,17 @@ class _LateWorker(InlineWorker):
             d.callback(value)
 
 
-def test_an_account_without_opt_outs_is_answered_without_the_store_until_forgotten() -> None:
+def _clean(worker: InlineWorker) -> tuple[MemoryStore, task.Clock, OptOutReads]:
+    """The store with an account "clean" that has no opt-out, a clock, and reads over them."""
     store = _store()
     store.create_account(Account(system_id="clean", password_hash="x"))
-    clock, worker = task.Clock(), InlineWorker()
-    reads = OptOutReads(clock, worker, store)
+    clock = task.Clock()
+    return store, clock, OptOutReads(clock, worker, store)
+
+
+def test_an_account_without_opt_outs_is_answered_without_the_store_until_forgotten() -> None:
+    worker = InlineWorker()
+    store, clock, reads = _clean(worker)
     got: list[set[str]] = []
     reads.read("clean", ["380671000001"], got.append, _unexpected)
     clock.advance(0)
@@ -141,10 +147,8 @@ def test_an_account_with_opt_outs_is_read_every_time() -> None:
 
 
 def test_a_read_on_its_way_while_an_opt_out_is_added_is_not_remembered() -> None:
-    store = _store()
-    store.create_account(Account(system_id="clean", password_hash="x"))
-    clock, worker = task.Clock(), _LateWorker()
-    reads = OptOutReads(clock, worker, store)
+    worker = _LateWorker()
+    store, clock, reads = _clean(worker)
     got: list[set[str]] = []
     reads.read("clean", ["380671000001"], got.append, _unexpected)
     clock.advance(0)  # read on the store thread: no opt-out yet
