@@ -23,6 +23,7 @@ from zope.interface import implementer
 from smsc.http import models as m
 from smsc.http import problems as p
 from smsc.http.replies import ProblemReply, Reply, field_errors, problem
+from smsc.server.web.answering import header_of
 from smsc.server.web.api import Caller, HttpApi, parse_body
 from smsc.server.web.web_request import WebRequest
 
@@ -72,15 +73,8 @@ async def on_store(api: HttpApi, what: str, fn: Callable[..., Any], *args: Any,
         raise ProblemReply(problem(p.STORE_UNAVAILABLE, retry_after=1)) from None
 
 
-def header(request: WebRequest, name: bytes) -> str | None:
-    value = request.getHeader(name)
-    if value is None:
-        return None
-    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
-
-
 def media_type(request: WebRequest) -> str:
-    return (header(request, b"content-type") or "").split(";")[0].strip().lower()
+    return (header_of(request, b"content-type") or "").split(";")[0].strip().lower()
 
 
 def query(request: WebRequest) -> dict[str, str]:
@@ -134,7 +128,7 @@ def json_body(model: type[T], request: WebRequest, *, optional: bool = False) ->
 
 def accepts_csv(request: WebRequest) -> bool:
     """Whether the client asked for CSV rather than JSON (``Accept: text/csv``)."""
-    accept = (header(request, b"accept") or "").lower()
+    accept = (header_of(request, b"accept") or "").lower()
     return "text/csv" in accept and "application/json" not in accept
 
 
@@ -226,5 +220,5 @@ async def write_stream(reply: StreamReply, request: WebRequest) -> None:
 
 
 __all__ = ["CSV", "AnyReply", "Endpoints", "StreamReply", "accepts_csv", "check_utf8",
-           "content", "field_problem", "header", "json_body", "media_type", "on_store",
+           "content", "field_problem", "json_body", "media_type", "on_store",
            "parse_query", "path_id", "query", "take_content", "write_stream"]

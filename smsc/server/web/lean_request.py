@@ -40,18 +40,14 @@ def header_name(name: bytes) -> bytes:
 
 class ReadHeaders:
     """A request's headers as read: ``getAllRawHeaders`` (twisted.web's ``Headers`` reader,
-    names lower-cased, values in order) and the last value of each name."""
+    names lower-cased, values in order) and the last value of each name. The connection
+    fills ``raw`` and ``last`` as llhttp hands it each header."""
 
     __slots__ = ("last", "raw")
 
     def __init__(self) -> None:
         self.raw: list[tuple[bytes, bytes]] = []
         self.last: dict[bytes, bytes] = {}
-
-    def add(self, name: bytes, value: bytes) -> None:
-        name = name.lower()
-        self.raw.append((name, value))
-        self.last[name] = value
 
     def getAllRawHeaders(self) -> list[tuple[bytes, list[bytes]]]:
         grouped: dict[bytes, list[bytes]] = {}
@@ -278,11 +274,7 @@ class LeanRequest:
             self.channel.send(head if self.method == b"HEAD" or not body else head + body)
         elif self._chunked and self.method != b"HEAD":
             self.channel.send(b"0\r\n\r\n")
-        self._close_body()
-        self.channel.answered(self)
-        waiters, self._finish_waiters = self._finish_waiters, None
-        for d in waiters or ():
-            d.callback(None)
+        self._answered()
 
     def answer(self, code: int, fields: bytes, body: bytes) -> None:
         """The whole answer at once (as :meth:`setResponseCode`, :meth:`setHeader`,
@@ -296,8 +288,12 @@ class LeanRequest:
         channel = self.channel
         head = channel.head(self, b"%sContent-Length: %d\r\n" % (fields, len(body)))
         channel.send(head if self.method == b"HEAD" or not body else head + body)
+        self._answered()
+
+    def _answered(self) -> None:
+        """The answer is written whole: the body let go, the connection and the waiters told."""
         self._close_body()
-        channel.answered(self)
+        self.channel.answered(self)
         waiters, self._finish_waiters = self._finish_waiters, None
         for d in waiters or ():
             d.callback(None)

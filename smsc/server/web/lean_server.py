@@ -89,6 +89,11 @@ def _status_line(code: int, http10: bool) -> bytes:
     return line
 
 
+def _refusal(status: int) -> tuple[int, bytes, bytes]:
+    """The answer to input that cannot be read on: (status, content type, problem document)."""
+    return status, CONTENT_TYPE.encode("ascii"), problem(_REFUSALS[status]).body
+
+
 class _Refused(Exception):
     """Raised in a parser callback to stop reading (the status is kept by the protocol)."""
 
@@ -228,16 +233,13 @@ class LeanHttpProtocol(Protocol):
                 elif self._ending:
                     self._close()
                     break
-                elif self._unparsed:
-                    if self._continue_owed is not None:
-                        self.send(CONTINUE)
-                        self._continue_owed = None
-                    self._feed()
                 else:
-                    if self._continue_owed is not None:
+                    if self._continue_owed is not None:  # its turn: the client may send it
                         self.send(CONTINUE)
                         self._continue_owed = None
-                    break
+                    if not self._unparsed:
+                        break
+                    self._feed()
         finally:
             self._advancing = False
         self._pace_reading()
@@ -289,8 +291,7 @@ class LeanHttpProtocol(Protocol):
         """The input cannot be read on: the refusal is answered after the requests before it,
         then the connection closes."""
         request = LeanRequest(self)
-        refusal = _REFUSALS[status]
-        request.refusal = (status, CONTENT_TYPE.encode("ascii"), problem(refusal).body)
+        request.refusal = _refusal(status)
         request.keep_alive = False
         if self._reading is not None:
             request.clientproto = self._reading.clientproto
@@ -324,7 +325,7 @@ class LeanHttpProtocol(Protocol):
         if self._headers > self.limits.max_headers:
             self._refuse = 431
             raise _Refused()
-        if self._in_head:  # not a trailer (ReadHeaders.add, inlined: a call per header less)
+        if self._in_head:  # not a trailer
             headers = request.requestHeaders
             name = name.lower()
             headers.raw.append((name, value))
@@ -388,7 +389,7 @@ class LeanHttpProtocol(Protocol):
             return
         request.keep_alive = self.parser.should_keep_alive()
         if not request.body_done():
-            request.refusal = (400, CONTENT_TYPE.encode("ascii"), problem(BAD_REQUEST).body)
+            request.refusal = _refusal(400)
             request.keep_alive = False
         self.queue.append(request)
         if not request.keep_alive:

@@ -20,9 +20,9 @@ from smsc.http.replies import JSON, ProblemReply, Reply, problem
 from smsc.pdu.constants import CommandStatus
 from smsc.server.metrics import Metric
 from smsc.server.web.answering import AnsweringResource, address_of, header_of
-from smsc.server.web.api import HttpApi
+from smsc.server.web.api import Caller, HttpApi
 from smsc.server.web.campaigns_api import CampaignsApi
-from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, write_stream
+from smsc.server.web.endpoints import AnyReply, Endpoints, StreamReply, query, write_stream
 from smsc.server.web.lean_request import LeanRequest
 from smsc.server.web.lean_server import HttpLimits, LeanHttpFactory
 from smsc.server.web.lists_api import ListsApi
@@ -80,11 +80,7 @@ class ApiResource(AnsweringResource[AnyReply]):
             raise ProblemReply(problem(p.METHOD_NOT_ALLOWED, f"{path} takes "
                                        f"{', '.join(methods)}",
                                        headers=(("Allow", ", ".join(methods)),)))
-        if getattr(request, "too_large", False):
-            raise ProblemReply(problem(p.TOO_LARGE, f"at most {self.api.settings.max_body} "
-                                                    "octets"))
-        caller = await self.api.authenticate(header_of(request, b"authorization"),
-                                             address_of(request))
+        caller = await self._caller(request)
         api = self.api
         if extra is not None:
             return await extra.answer(caller, method, path, request)
@@ -99,10 +95,10 @@ class ApiResource(AnsweringResource[AnyReply]):
             if self.webhooks is None:
                 raise ProblemReply(problem(p.NOT_FOUND, f"no such resource {path}"))
             if method == "GET":
-                return await self.webhooks.failed(caller, _query(request))
+                return await self.webhooks.failed(caller, query(request))
             return await self.webhooks.replay(caller, self._body(request))
         if method == "GET":
-            return await api.list_messages(caller, _query(request))
+            return await api.list_messages(caller, query(request))
         body = self._body(request)
         if path == "/v1/quote":
             return await api.quote(caller, body)
@@ -110,17 +106,16 @@ class ApiResource(AnsweringResource[AnyReply]):
 
     async def _send(self, request: WebRequest) -> AnyReply:
         """``POST /v1/messages`` (as :meth:`_route` answers it, in the same order of checks)."""
+        caller = await self._caller(request)
+        return await self.api.send(caller, self._body(request), _idempotency_key(request))
+
+    async def _caller(self, request: WebRequest) -> Caller:
+        """The request's caller by its key, after a 413 for a body past ``max_body``."""
         if getattr(request, "too_large", False):
             raise ProblemReply(problem(p.TOO_LARGE, f"at most {self.api.settings.max_body} "
                                                     "octets"))
-        api = self.api
-        caller = await api.authenticate(header_of(request, b"authorization"),
-                                        address_of(request))
-        if type(request) is LeanRequest and request.getHeader(b"content-type") in _JSON_TYPES:
-            body = request.body()  # JSON, said plainly: the body without a file made of it
-        else:
-            body = self._body(request)
-        return await api.send(caller, body, _idempotency_key(request))
+        return await self.api.authenticate(header_of(request, b"authorization"),
+                                           address_of(request))
 
     def _extra(self, path: str) -> tuple[Endpoints | None, tuple[str, ...] | None]:
         for extra in self.extras:
@@ -131,6 +126,9 @@ class ApiResource(AnsweringResource[AnyReply]):
 
     @staticmethod
     def _body(request: WebRequest) -> bytes:
+        """The JSON body (415 for another content type)."""
+        if type(request) is LeanRequest and request.getHeader(b"content-type") in _JSON_TYPES:
+            return request.body()  # JSON, said plainly: the body without a file made of it
         kind = (header_of(request, b"content-type") or "").split(";")[0].strip().lower()
         if kind and kind != "application/json" and not kind.endswith("+json"):
             raise ProblemReply(problem(p.UNSUPPORTED_MEDIA, f"not {kind}"))
@@ -193,15 +191,6 @@ def _idempotency_key(request: WebRequest) -> str | None:
         raise ProblemReply(problem(p.INVALID_REQUEST, "Idempotency-Key must be 1 to 255 "
                                                       "visible ASCII characters"))
     return key
-
-
-def _query(request: WebRequest) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, values in (request.args or {}).items():
-        name = key.decode("utf-8", "replace") if isinstance(key, bytes) else str(key)
-        value = values[-1]
-        out[name] = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
-    return out
 
 
 def web_metrics(api: HttpApi) -> list[Metric]:
