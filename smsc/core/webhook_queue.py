@@ -25,12 +25,13 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Iterable
 
 from smsc.core.webhooks import (
-    ACK,
     DEFAULT_POLICY,
     Verdict,
     WebhookCall,
     WebhookEvent,
     WebhookPolicy,
+    acknowledged,
+    acknowledges,
     call_of,
     judge,
 )
@@ -162,7 +163,8 @@ class WebhookQueue:
         else:
             self._running.pop(host, None)
         took = now - self._started.pop(call.key, now)
-        if status is not None and 200 <= status < 300 and took <= self.policy.timeout / 4:
+        ok = acknowledges(status)
+        if ok and took <= self.policy.timeout / 4:
             self._struggling.pop(host, None)
         else:
             self._struggling[host] = None
@@ -170,9 +172,8 @@ class WebhookQueue:
             if len(self._struggling) > MAX_STRUGGLING:
                 self._struggling.popitem(last=False)
         counts = self.counts
-        if status is not None and 200 <= status < 300:  # judge's acknowledgement, shared
-            verdicts = [(item, _ACKS[item.attempts + 1] if item.attempts < _KEPT_ACKS
-                         else Verdict(ACK, item.attempts + 1, "")) for item in call.items]
+        if ok:  # judge's verdict for every item, without a call of judge each
+            verdicts = [(item, acknowledged(item.attempts + 1)) for item in call.items]
             counts["acked"] += len(verdicts)
         else:
             verdicts = [(item, judge(item, status, error, now, self.policy, self._draw))
@@ -220,8 +221,6 @@ class WebhookQueue:
 
 
 _COUNTED = {"ack": "acked", "retry": "retried", "fail": "failed"}
-_KEPT_ACKS = 64
-_ACKS = tuple(Verdict(ACK, attempts, "") for attempts in range(_KEPT_ACKS + 1))
 
 
 def _created(event: WebhookEvent) -> tuple[float, int]:

@@ -193,6 +193,21 @@ def backoff(attempts: int, policy: WebhookPolicy, draw: Callable[[], float] = ra
     return base * (1.0 + policy.jitter * (2.0 * draw() - 1.0))
 
 
+def acknowledges(status: int | None) -> bool:
+    """Whether a call that answered HTTP ``status`` (None: no answer) acknowledges its items."""
+    return status is not None and 200 <= status < 300
+
+
+_KEPT_ACKS = 64
+_ACKS = tuple(Verdict(ACK, attempts, "") for attempts in range(_KEPT_ACKS + 1))
+
+
+def acknowledged(attempts: int) -> Verdict:
+    """The verdict of an item acknowledged on its ``attempts``-th call (the usual ones made
+    once: every item of a busy receiver's calls gets one)."""
+    return _ACKS[attempts] if attempts <= _KEPT_ACKS else Verdict(ACK, attempts, "")
+
+
 def judge(item: OutboxItem, status: int | None, error: str, now: float, policy: WebhookPolicy,
           draw: Callable[[], float] = random.random) -> Verdict:
     """The fate of ``item`` after a call that answered HTTP ``status`` (None: no answer, with
@@ -200,8 +215,8 @@ def judge(item: OutboxItem, status: int | None, error: str, now: float, policy: 
     :func:`backoff`, or moves to the failed list when that try would fall past its time to
     live."""
     attempts = item.attempts + 1
-    if status is not None and 200 <= status < 300:
-        return Verdict(ACK, attempts, "")
+    if acknowledges(status):
+        return acknowledged(attempts)
     why = error or f"HTTP {status}"
     at = now + backoff(attempts, policy, draw)
     if at >= item.expires_at:

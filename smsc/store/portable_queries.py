@@ -254,9 +254,7 @@ class PortableQueries(SqlStoreParts[Any]):
                       "WHERE id = ? AND hook_style <> 0")
 
     def retry_webhook(self, item_id: int, attempts: int, not_before: float, error: str) -> bool:
-        with self._write() as conn:
-            return bool(conn.execute(self._sql(self._RETRY_WEBHOOK), (
-                attempts, not_before, error[:MAX_WEBHOOK_ERROR], item_id)).rowcount > 0)
+        return self.retry_webhooks([(item_id, attempts, not_before, error)]) > 0
 
     def retry_webhooks(self, retries: Sequence[tuple[int, int, float, str]]) -> int:
         if not retries:
