@@ -38,8 +38,7 @@ def iso(t: float | None) -> datetime | None:
 
 
 def _refused(status: int, answered: int, detail: str) -> m.Refused:
-    r = p.refusal(status)
-    return m.Refused(code=r.code, smpp_status=answered, detail=detail or r.title)
+    return m.Refused.model_validate(_refusal(status, answered, detail))
 
 
 class AnswerTemplate:

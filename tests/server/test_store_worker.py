@@ -31,10 +31,16 @@ class HeldLoop:
         return len(calls)
 
 
-def test_results_that_wait_for_the_loop_come_back_in_order() -> None:
+def _started() -> tuple[HeldLoop, StoreWorker]:
+    """A started worker whose results wait for the loop's :meth:`HeldLoop.run`."""
     loop = HeldLoop()
     worker = StoreWorker(loop)  # type: ignore[arg-type]
     worker.start()
+    return loop, worker
+
+
+def test_results_that_wait_for_the_loop_come_back_in_order() -> None:
+    loop, worker = _started()
     gate = threading.Event()
     got: list[object] = []
     first = worker.call(gate.wait, 10.0)
@@ -56,9 +62,7 @@ def test_results_that_wait_for_the_loop_come_back_in_order() -> None:
 
 
 def test_a_restarted_worker_runs_its_calls_again() -> None:
-    loop = HeldLoop()
-    worker = StoreWorker(loop)  # type: ignore[arg-type]
-    worker.start()
+    loop, worker = _started()
     got: list[int] = []
     worker.call(lambda: 1).addCallback(got.append)
     worker.stop()
@@ -70,9 +74,7 @@ def test_a_restarted_worker_runs_its_calls_again() -> None:
 
 
 def test_urgent_calls_run_before_routine_ones_each_lane_in_order() -> None:
-    loop = HeldLoop()
-    worker = StoreWorker(loop)  # type: ignore[arg-type]
-    worker.start()
+    loop, worker = _started()
     gate = threading.Event()
     ran: list[str] = []
     worker.call(gate.wait, 10.0)
